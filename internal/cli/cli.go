@@ -1,0 +1,70 @@
+// Package cli holds Intake's subcommands. Each subcommand is a function from
+// its arguments and standard streams to an exit code, so tests run them
+// in-process exactly as the binary does.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitInvalid = 2 // bad usage, or (validate) data that does not pass the template
+)
+
+// Streams are a subcommand's standard input, output and error.
+type Streams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, s Streams) int
+}
+
+// commands lists every subcommand; each lives in a file named after it.
+var commands = map[string]command{
+	"serve":    {"run the Intake server", runServe},
+	"admin":    {"bootstrap organizations, owners and API keys", runAdmin},
+	"validate": {"validate a CSV or JSON file against a template", runValidate},
+	"match":    {"propose a column mapping for a header row", runMatch},
+}
+
+// Run executes the subcommand named by args[0] and returns its exit code.
+func Run(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) int {
+	s := Streams{In: in, Out: out, Err: errw}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(s.Err)
+		if len(args) == 0 {
+			return exitInvalid
+		}
+		return exitOK
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(s.Err, "intake: unknown command %q\n\n", args[0])
+		usage(s.Err)
+		return exitInvalid
+	}
+	return cmd.run(ctx, args[1:], s)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: intake COMMAND [flags]\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-15s %s\n", name, commands[name].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'intake COMMAND --help' for a command's flags.")
+}
