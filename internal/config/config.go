@@ -1,0 +1,219 @@
+// Package config defines Intake's one typed configuration, read from flags and
+// INTAKE_* environment variables (flags win; secrets also from *_FILE), checked
+// once at start and passed down. It never reads anything at package init.
+package config
+
+import (
+	"cmp"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything `intake serve` and the admin commands need. Every field
+// has a flag and an environment variable, listed by Flags.
+type Config struct {
+	// Addr is the listen address. Without TLS it must be a loopback address
+	// unless InsecureHTTP is set.
+	Addr string
+	// DataDir holds the embedded defaults: the SQLite database, file blobs and
+	// the generated master key. Created on first start.
+	DataDir string
+	// DatabaseURL selects the metadata store: empty or sqlite:// for SQLite in
+	// DataDir, postgres:// for PostgreSQL.
+	DatabaseURL string
+	// BlobURL is a gocloud.dev/blob URL (file://, s3://). Empty means
+	// file://DataDir/blobs.
+	BlobURL string
+	// MasterKeyURL wraps every data key: a gocloud.dev/secrets URL
+	// (base64key://, awskms://, gcpkms://, hashivault://) or file:///path to a
+	// 32-byte key file. Empty means DataDir/master.key, generated with mode 0600.
+	MasterKeyURL string
+	// TLSCert and TLSKey turn on HTTPS (TLS 1.2+, AEAD suites, HSTS).
+	TLSCert, TLSKey string
+	// InsecureHTTP allows plain HTTP on a non-loopback address.
+	InsecureHTTP bool
+	// PublicURL is the external base URL (for embed snippets and links).
+	// Empty means derived from Addr.
+	PublicURL string
+	// MaxChunkBytes bounds one chunk's request body as sent (compressed).
+	MaxChunkBytes int64
+	// MaxInflatedChunkBytes bounds a chunk after gzip decoding (gzip bombs).
+	MaxInflatedChunkBytes int64
+	// UploadTokenTTL is how long an upload token stays valid.
+	UploadTokenTTL time.Duration
+	// ShutdownTimeout bounds the graceful shutdown that lets in-flight chunks finish.
+	ShutdownTimeout time.Duration
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// OutboundAllow lists CIDRs that outbound deliveries may reach although
+	// the SSRF guard would refuse them (e.g. a destination on a private network).
+	OutboundAllow []netip.Prefix
+}
+
+// Defaults that Load fills in.
+const (
+	DefaultAddr          = "127.0.0.1:8080"
+	DefaultDataDir       = "./intake-data"
+	DefaultMaxChunkBytes = 8 << 20
+)
+
+type setting struct {
+	name, env, usage string
+	bind             func(fs *flag.FlagSet)
+}
+
+// Load parses args and the environment (lookupEnv is os.LookupEnv in
+// production) into a checked Config. Flags win over variables.
+func Load(name string, args []string, lookupEnv func(string) (string, bool), usageOut io.Writer) (Config, error) {
+	var c Config
+	var allow string
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(usageOut)
+	str := func(p *string, flagName, env, def, usage string) {
+		fs.StringVar(p, flagName, def, usage+" ("+env+")")
+	}
+	str(&c.Addr, "addr", "INTAKE_ADDR", DefaultAddr, "listen address")
+	str(&c.DataDir, "data-dir", "INTAKE_DATA_DIR", DefaultDataDir, "folder for the embedded SQLite database, file blobs and master key")
+	str(&c.DatabaseURL, "database-url", "INTAKE_DATABASE_URL", "", "postgres://… for PostgreSQL; empty for SQLite in the data folder")
+	str(&c.BlobURL, "blob-url", "INTAKE_BLOB_URL", "", "blob store URL (file://…, s3://bucket?region=…&endpoint=…); empty for DATA_DIR/blobs")
+	str(&c.MasterKeyURL, "master-key-url", "INTAKE_MASTER_KEY_URL", "", "key that wraps data keys: base64key://, awskms://, gcpkms://, hashivault:// or file:///path; empty for DATA_DIR/master.key")
+	str(&c.TLSCert, "tls-cert", "INTAKE_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves HTTPS only")
+	str(&c.TLSKey, "tls-key", "INTAKE_TLS_KEY", "", "TLS private key file (PEM)")
+	str(&c.PublicURL, "public-url", "INTAKE_PUBLIC_URL", "", "external base URL used in embed snippets and links")
+	str(&c.LogLevel, "log-level", "INTAKE_LOG_LEVEL", "info", "debug, info, warn or error")
+	str(&allow, "outbound-allow", "INTAKE_OUTBOUND_ALLOW", "", "comma-separated CIDRs outbound deliveries may reach despite the SSRF guard")
+	fs.BoolVar(&c.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address (INTAKE_INSECURE_HTTP)")
+	fs.Int64Var(&c.MaxChunkBytes, "max-chunk-bytes", DefaultMaxChunkBytes, "largest chunk body accepted, as sent (INTAKE_MAX_CHUNK_BYTES)")
+	fs.Int64Var(&c.MaxInflatedChunkBytes, "max-inflated-chunk-bytes", 0, "largest chunk after gzip decoding; 0 means 8×max-chunk-bytes (INTAKE_MAX_INFLATED_CHUNK_BYTES)")
+	fs.DurationVar(&c.UploadTokenTTL, "upload-token-ttl", 24*time.Hour, "validity of an upload token (INTAKE_UPLOAD_TOKEN_TTL)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown (INTAKE_SHUTDOWN_TIMEOUT)")
+
+	// Environment first, as the flag defaults; then the command line overrides.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "INTAKE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v, ok := lookupEnv(env)
+		if !ok {
+			if path, fok := lookupEnv(env + "_FILE"); fok {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					envErr = errors.Join(envErr, fmt.Errorf("%s_FILE: %w", env, err))
+					return
+				}
+				v, ok = strings.TrimSpace(string(b)), true
+			}
+		}
+		if ok {
+			if err := f.Value.Set(v); err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", env, err))
+			}
+		}
+	})
+	if envErr != nil {
+		return Config{}, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	prefixes, err := ParseCIDRs(allow)
+	if err != nil {
+		return Config{}, fmt.Errorf("--outbound-allow: %w", err)
+	}
+	c.OutboundAllow = prefixes
+	c.MaxInflatedChunkBytes = cmp.Or(c.MaxInflatedChunkBytes, 8*c.MaxChunkBytes)
+	return c, c.check()
+}
+
+// ParseCIDRs reads a comma-separated list of CIDR prefixes (a bare address
+// counts as a single-address prefix).
+func ParseCIDRs(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR", part)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR", part)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func (c *Config) check() error {
+	var errs []error
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q: %w", c.Addr, err))
+	} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q: bad port", c.Addr))
+	} else if c.TLSCert == "" && !c.InsecureHTTP && !IsLoopbackHost(host) {
+		errs = append(errs, fmt.Errorf("--addr %q is not a loopback address: give --tls-cert/--tls-key, or --insecure-http behind a TLS proxy", c.Addr))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if c.MaxChunkBytes < 1<<10 || c.MaxChunkBytes > 1<<30 {
+		errs = append(errs, errors.New("--max-chunk-bytes must be between 1 KiB and 1 GiB"))
+	}
+	if c.MaxInflatedChunkBytes < c.MaxChunkBytes || c.MaxInflatedChunkBytes > 4<<30 {
+		errs = append(errs, errors.New("--max-inflated-chunk-bytes must be at least --max-chunk-bytes and at most 4 GiB"))
+	}
+	if c.UploadTokenTTL < time.Minute {
+		errs = append(errs, errors.New("--upload-token-ttl must be at least 1m"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// IsLoopbackHost reports whether host (from an address, without port) can only
+// be reached from this machine.
+func IsLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// SQLitePath is the SQLite database file used when DatabaseURL is not PostgreSQL.
+func (c Config) SQLitePath() string {
+	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite://"); ok && p != "" {
+		return p
+	}
+	return filepath.Join(c.DataDir, "intake.db")
+}
+
+// IsPostgres reports whether the metadata store is PostgreSQL.
+func (c Config) IsPostgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}

@@ -1,0 +1,248 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/intakehq/intake/internal/importlog"
+)
+
+// Chunk is the metadata of one sealed chunk; its rows live in the blob store
+// under BlobKey, sealed with the import's data key.
+type Chunk struct {
+	ImportID       string
+	N              int
+	FirstRow       int64
+	Rows           int
+	RowsWithErrors int
+	// ErrorColumns counts errors by column key (no values).
+	ErrorColumns map[string]int
+	BodyHash     []byte
+	BlobKey      string
+	SealedBytes  int64
+}
+
+// ErrChunkMismatch means a chunk number is already stored with other content.
+var ErrChunkMismatch = errors.New("chunk already stored with different content")
+
+// StoredChunk looks up chunk n of an import: ok is false when absent.
+func (s *Store) StoredChunk(ctx context.Context, importID string, n int) (c Chunk, ok bool, err error) {
+	c, err = scanChunk(s.read.QueryRowContext(ctx, `SELECT `+chunkColumns+` FROM chunks WHERE import_id = $1 AND n = $2`, importID, n))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, fmt.Errorf("stored chunk %d: %w", n, err)
+	}
+	return c, true, nil
+}
+
+const chunkColumns = `import_id, n, first_row, row_count, rows_with_errors, error_columns, body_hash, blob_key, sealed_bytes`
+
+func scanChunk(row interface{ Scan(...any) error }) (Chunk, error) {
+	var c Chunk
+	var cols string
+	if err := row.Scan(&c.ImportID, &c.N, &c.FirstRow, &c.Rows, &c.RowsWithErrors, &cols, &c.BodyHash, &c.BlobKey, &c.SealedBytes); err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal([]byte(cols), &c.ErrorColumns); err != nil {
+		return c, fmt.Errorf("chunk %d error columns: %w", c.N, err)
+	}
+	return c, nil
+}
+
+// ChunkWriter is the transaction in which one chunk is recorded. Unique-value
+// claims, the chunk row, the import's counters and the import-log event
+// commit together or not at all.
+type ChunkWriter struct {
+	s   *Store
+	tx  *sql.Tx
+	ctx context.Context
+	im  Import
+}
+
+// BeginChunk opens the write transaction for a chunk of importID and checks,
+// inside it, that the import still takes uploads. The caller must Commit or
+// Rollback.
+func (s *Store) BeginChunk(ctx context.Context, importID string) (*ChunkWriter, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin chunk: %w", err)
+	}
+	lock := ""
+	if s.postgres {
+		lock = " FOR UPDATE"
+	}
+	im, err := scanImport(tx.QueryRowContext(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1`+lock, importID))
+	if err != nil {
+		tx.Rollback()
+		return nil, notFound(err, "import")
+	}
+	if im.Status != StatusUploading {
+		tx.Rollback()
+		return nil, ErrNotUploading
+	}
+	return &ChunkWriter{s: s, tx: tx, ctx: ctx, im: im}, nil
+}
+
+// Claim records that row holds key (a keyed hash of a normalised value) in
+// unique column col. It returns true when another row claimed the key
+// before: the value is a duplicate.
+func (w *ChunkWriter) Claim(col int, keyHash []byte, row int64) (duplicate bool, err error) {
+	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO unique_claims (import_id, col, key_hash, row_index) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (import_id, col, key_hash) DO NOTHING`, w.im.ID, col, keyHash, row)
+	if err != nil {
+		return false, fmt.Errorf("claim unique value: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim unique value: %w", err)
+	}
+	return n == 0, nil
+}
+
+// Existing returns the stored chunk with c's number, if any, so that a retry
+// of the same chunk is answered without storing it twice.
+func (w *ChunkWriter) Existing(n int) (Chunk, bool, error) {
+	c, err := scanChunk(w.tx.QueryRowContext(w.ctx, `SELECT `+chunkColumns+` FROM chunks WHERE import_id = $1 AND n = $2`, w.im.ID, n))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, fmt.Errorf("existing chunk %d: %w", n, err)
+	}
+	return c, true, nil
+}
+
+// Put records the chunk, bumps the import's counters and appends the
+// chunk.stored event. A chunk number stored with another body hash gives
+// ErrChunkMismatch.
+func (w *ChunkWriter) Put(c Chunk) error {
+	if old, ok, err := w.Existing(c.N); err != nil {
+		return err
+	} else if ok {
+		if !bytes.Equal(old.BodyHash, c.BodyHash) {
+			return fmt.Errorf("chunk %d: %w", c.N, ErrChunkMismatch)
+		}
+		return nil
+	}
+	cols, _ := json.Marshal(c.ErrorColumns)
+	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO chunks (`+chunkColumns+`, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, w.im.ID, c.N, c.FirstRow, c.Rows, c.RowsWithErrors,
+		string(cols), c.BodyHash, c.BlobKey, c.SealedBytes, w.s.nowMicro()); err != nil {
+		return fmt.Errorf("insert chunk %d: %w", c.N, err)
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `UPDATE imports SET rows_received = rows_received + $1,
+		rows_with_errors = rows_with_errors + $2, chunks_received = chunks_received + 1, bytes_stored = bytes_stored + $3
+		WHERE id = $4`, c.Rows, c.RowsWithErrors, c.SealedBytes, w.im.ID); err != nil {
+		return fmt.Errorf("count chunk %d: %w", c.N, err)
+	}
+	return w.s.appendEvent(w.ctx, w.tx, w.im.OrgID, w.im.ID, importlog.ChunkStored{
+		Chunk: c.N, Rows: c.Rows, RowsWithErrors: c.RowsWithErrors, SealedBytes: c.SealedBytes})
+}
+
+// Commit makes the chunk durable.
+func (w *ChunkWriter) Commit() error {
+	if err := w.tx.Commit(); err != nil {
+		return fmt.Errorf("commit chunk: %w", err)
+	}
+	return nil
+}
+
+// Rollback abandons the chunk (safe after Commit).
+func (w *ChunkWriter) Rollback() { _ = w.tx.Rollback() }
+
+// ChunkNumbers lists the chunk numbers stored for an import, ascending, for
+// resuming an interrupted upload.
+func (s *Store) ChunkNumbers(ctx context.Context, importID string) ([]int, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT n FROM chunks WHERE import_id = $1 ORDER BY n`, importID)
+	if err != nil {
+		return nil, fmt.Errorf("chunk numbers: %w", err)
+	}
+	defer rows.Close()
+	out := []int{}
+	for rows.Next() {
+		var n int
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("chunk numbers: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// Chunks lists an import's chunks in row order.
+func (s *Store) Chunks(ctx context.Context, importID string) ([]Chunk, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+chunkColumns+` FROM chunks WHERE import_id = $1 ORDER BY first_row, n`, importID)
+	if err != nil {
+		return nil, fmt.Errorf("list chunks: %w", err)
+	}
+	defer rows.Close()
+	var out []Chunk
+	for rows.Next() {
+		c, err := scanChunk(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list chunks: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Completion is what CompleteImport checked and recorded.
+type Completion struct {
+	Rows           int64
+	RowsWithErrors int64
+	Chunks         int
+}
+
+// Completion errors, with what the client claimed differing from what is stored.
+var (
+	ErrChunksMissing = errors.New("chunks missing")
+	ErrRowMismatch   = errors.New("row count does not match")
+)
+
+// CompleteImport finalises an upload: every chunk 0..chunks-1 must be stored
+// and their rows must add up to rows. The import becomes completed, expiring
+// after retentionDays.
+func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int, rows int64, retentionDays int) (Completion, error) {
+	var c Completion
+	err := s.InTx(ctx, func(tx *sql.Tx) error {
+		im, err := scanImport(tx.QueryRowContext(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1`, importID))
+		if err != nil {
+			return notFound(err, "import")
+		}
+		if im.Status == StatusCompleted && im.ChunksReceived == chunks && im.RowsReceived == rows {
+			c = Completion{Rows: im.RowsReceived, RowsWithErrors: im.RowsWithErrors, Chunks: im.ChunksReceived}
+			return nil // a retried completion is answered the same
+		}
+		if im.Status != StatusUploading {
+			return ErrNotUploading
+		}
+		var count int
+		var maxN sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MAX(n) FROM chunks WHERE import_id = $1`, importID).Scan(&count, &maxN); err != nil {
+			return fmt.Errorf("count chunks: %w", err)
+		}
+		if count != chunks || (chunks > 0 && maxN.Int64 != int64(chunks-1)) {
+			return fmt.Errorf("%d of %d chunks stored: %w", count, chunks, ErrChunksMissing)
+		}
+		if im.RowsReceived != rows {
+			return fmt.Errorf("%d rows stored, %d claimed: %w", im.RowsReceived, rows, ErrRowMismatch)
+		}
+		now := s.now()
+		expires := now.Add(time.Duration(retentionDays) * 24 * time.Hour).UnixMicro()
+		if _, err := tx.ExecContext(ctx, `UPDATE imports SET status = $1, completed_at = $2, expires_at = $3 WHERE id = $4`,
+			StatusCompleted, now.UnixMicro(), expires, importID); err != nil {
+			return fmt.Errorf("complete import: %w", err)
+		}
+		c = Completion{Rows: im.RowsReceived, RowsWithErrors: im.RowsWithErrors, Chunks: count}
+		return s.appendEvent(ctx, tx, im.OrgID, importID, importlog.Completed{Chunks: count, Rows: c.Rows, RowsWithErrors: c.RowsWithErrors})
+	})
+	return c, err
+}

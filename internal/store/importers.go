@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Importer modes.
+const (
+	ModeStored = "stored" // rows kept encrypted for RetentionDays
+	ModeBypass = "bypass" // rows relayed to destinations, never stored
+	ModeE2E    = "e2e"    // rows encrypted in the browser to the team's key
+	ModeClient = "client" // rows go to the host page only
+)
+
+// Importer is one embeddable importer of an organization.
+type Importer struct {
+	ID             string          `json:"id"`
+	OrgID          string          `json:"-"`
+	Key            string          `json:"key"`
+	Name           string          `json:"name"`
+	Template       json.RawMessage `json:"template"`
+	Mode           string          `json:"mode"`
+	RetentionDays  int             `json:"retention_days"`
+	AllowedOrigins []string        `json:"allowed_origins"`
+	AllowInvalid   bool            `json:"allow_invalid"`
+	MaxRows        int64           `json:"max_rows"`
+	MaxFileBytes   int64           `json:"max_file_bytes"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+const importerColumns = `id, org_id, public_key, name, template, mode, retention_days, allowed_origins,
+	allow_invalid, max_rows, max_file_bytes, created_at, updated_at`
+
+func scanImporter(row interface{ Scan(...any) error }) (Importer, error) {
+	var im Importer
+	var tmpl, origins string
+	var created, updated int64
+	err := row.Scan(&im.ID, &im.OrgID, &im.Key, &im.Name, &tmpl, &im.Mode, &im.RetentionDays, &origins,
+		&im.AllowInvalid, &im.MaxRows, &im.MaxFileBytes, &created, &updated)
+	if err != nil {
+		return im, err
+	}
+	im.Template = json.RawMessage(tmpl)
+	if err := json.Unmarshal([]byte(origins), &im.AllowedOrigins); err != nil {
+		return im, fmt.Errorf("importer %s allowed_origins: %w", im.ID, err)
+	}
+	im.CreatedAt, im.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	return im, nil
+}
+
+// CreateImporter inserts im (its ID and Key are generated) for orgID.
+func (s *Store) CreateImporter(ctx context.Context, orgID string, im Importer) (Importer, error) {
+	im.ID, im.OrgID, im.Key = NewID("ipr_"), orgID, NewID("imp_")
+	now := s.now().UTC().Truncate(time.Microsecond)
+	im.CreatedAt, im.UpdatedAt = now, now
+	origins, _ := json.Marshal(nonNil(im.AllowedOrigins))
+	_, err := s.write.ExecContext(ctx, `INSERT INTO importers (`+importerColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		im.ID, orgID, im.Key, im.Name, string(im.Template), im.Mode, im.RetentionDays, string(origins),
+		im.AllowInvalid, im.MaxRows, im.MaxFileBytes, now.UnixMicro(), now.UnixMicro())
+	if err != nil {
+		return im, fmt.Errorf("insert importer: %w", err)
+	}
+	im.AllowedOrigins = nonNil(im.AllowedOrigins)
+	return im, nil
+}
+
+// UpdateImporter stores every editable field of im, scoped by orgID.
+func (s *Store) UpdateImporter(ctx context.Context, orgID string, im Importer) (Importer, error) {
+	origins, _ := json.Marshal(nonNil(im.AllowedOrigins))
+	now := s.now().UTC().Truncate(time.Microsecond)
+	res, err := s.write.ExecContext(ctx, `UPDATE importers SET name = $1, template = $2, mode = $3, retention_days = $4,
+		allowed_origins = $5, allow_invalid = $6, max_rows = $7, max_file_bytes = $8, updated_at = $9
+		WHERE id = $10 AND org_id = $11 AND deleted_at IS NULL`,
+		im.Name, string(im.Template), im.Mode, im.RetentionDays, string(origins), im.AllowInvalid,
+		im.MaxRows, im.MaxFileBytes, now.UnixMicro(), im.ID, orgID)
+	if err := affectedOne(res, err, "importer"); err != nil {
+		return im, err
+	}
+	im.UpdatedAt = now
+	return im, nil
+}
+
+// Importer returns one live importer of orgID.
+func (s *Store) Importer(ctx context.Context, orgID, id string) (Importer, error) {
+	im, err := scanImporter(s.read.QueryRowContext(ctx, `SELECT `+importerColumns+` FROM importers
+		WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL`, id, orgID))
+	if err != nil {
+		return im, notFound(err, "importer")
+	}
+	return im, nil
+}
+
+// ImporterByKey resolves a public importer key (imp_…), for the widget and
+// the upload API, which carry no organization credentials.
+func (s *Store) ImporterByKey(ctx context.Context, key string) (Importer, error) {
+	im, err := scanImporter(s.read.QueryRowContext(ctx, `SELECT `+importerColumns+` FROM importers
+		WHERE public_key = $1 AND deleted_at IS NULL`, key))
+	if err != nil {
+		return im, notFound(err, "importer")
+	}
+	return im, nil
+}
+
+// Importers lists orgID's live importers, oldest first.
+func (s *Store) Importers(ctx context.Context, orgID string) ([]Importer, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+importerColumns+` FROM importers
+		WHERE org_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list importers: %w", err)
+	}
+	defer rows.Close()
+	out := []Importer{}
+	for rows.Next() {
+		im, err := scanImporter(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list importers: %w", err)
+		}
+		out = append(out, im)
+	}
+	return out, rows.Err()
+}
+
+// DeleteImporter marks an importer deleted: its key stops working at once;
+// its imports stay until purged.
+func (s *Store) DeleteImporter(ctx context.Context, orgID, id string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE importers SET deleted_at = $1 WHERE id = $2 AND org_id = $3 AND deleted_at IS NULL`,
+		s.nowMicro(), id, orgID)
+	return affectedOne(res, err, "importer")
+}
+
+func affectedOne(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("update %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update %s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

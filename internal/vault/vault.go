@@ -1,0 +1,239 @@
+// Package vault seals user data at rest. Each import has its own 32-byte data
+// key; every chunk is sealed with AES-256-GCM under a fresh random nonce and
+// with the import id, the purpose and the chunk number as additional data, so
+// a sealed chunk moved to another import or position fails to open. Data keys
+// exist outside memory only wrapped by the master key (a local key file or a
+// KMS key through gocloud.dev/secrets); destroying the wrapped key makes the
+// import unreadable for good (crypto-shredding).
+//
+// vault never logs keys or plaintext, and its errors never quote either.
+package vault
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"gocloud.dev/secrets"
+	_ "gocloud.dev/secrets/awskms" // awskms:// master keys
+	_ "gocloud.dev/secrets/gcpkms" // gcpkms:// master keys
+	"gocloud.dev/secrets/localsecrets"
+)
+
+// KeySize is the size of data keys and local master keys.
+const KeySize = 32
+
+// ErrOpen means sealed data did not authenticate: wrong key, wrong import or
+// position, or tampered bytes.
+var ErrOpen = errors.New("sealed data failed to authenticate")
+
+// Vault wraps and unwraps data keys with the master key and caches unwrapped
+// keys briefly, so that a KMS is not called for every chunk.
+type Vault struct {
+	keeper *secrets.Keeper
+	mu     sync.Mutex
+	cache  map[string]*DataKey // by import id; bounded by maxCached
+}
+
+const maxCached = 1024
+
+// Open returns a vault whose master key is at keyURL: a gocloud.dev/secrets
+// URL (base64key://, awskms://, gcpkms://), or file:///path to a key file
+// holding 32 raw bytes or their base64. An empty keyURL means
+// dataDir/master.key, created with mode 0600 on first use.
+func Open(ctx context.Context, keyURL, dataDir string) (*Vault, error) {
+	var keeper *secrets.Keeper
+	switch {
+	case keyURL == "":
+		key, err := loadOrCreateKeyFile(filepath.Join(dataDir, "master.key"))
+		if err != nil {
+			return nil, err
+		}
+		keeper = localsecrets.NewKeeper(key)
+	case strings.HasPrefix(keyURL, "file://"):
+		u, err := url.Parse(keyURL)
+		if err != nil {
+			return nil, fmt.Errorf("master key url: %w", err)
+		}
+		key, err := readKeyFile(u.Path)
+		if err != nil {
+			return nil, err
+		}
+		keeper = localsecrets.NewKeeper(key)
+	default:
+		k, err := secrets.OpenKeeper(ctx, keyURL)
+		if err != nil {
+			return nil, fmt.Errorf("open master key: %w", err)
+		}
+		keeper = k
+	}
+	return &Vault{keeper: keeper, cache: map[string]*DataKey{}}, nil
+}
+
+// Close releases the master key.
+func (v *Vault) Close() error { return v.keeper.Close() }
+
+func loadOrCreateKeyFile(path string) ([KeySize]byte, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return [KeySize]byte{}, fmt.Errorf("create master key: %w", err)
+		}
+		var key [KeySize]byte
+		rand.Read(key[:])
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_, err = f.WriteString(base64.StdEncoding.EncodeToString(key[:]) + "\n")
+			err = errors.Join(err, f.Sync(), f.Close())
+		}
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return key, fmt.Errorf("create master key: %w", err)
+		}
+	}
+	return readKeyFile(path)
+}
+
+func readKeyFile(path string) ([KeySize]byte, error) {
+	var key [KeySize]byte
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return key, fmt.Errorf("read master key: %w", err)
+	}
+	if len(b) != KeySize {
+		d, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(d) != KeySize {
+			return key, fmt.Errorf("read master key %s: want %d raw bytes or their base64", path, KeySize)
+		}
+		b = d
+	}
+	copy(key[:], b)
+	return key, nil
+}
+
+// DataKey seals and opens one import's data.
+type DataKey struct {
+	aead     cipher.AEAD
+	importID string
+}
+
+// NewDataKey makes a fresh data key for importID and returns it with its
+// wrapped form, the only form that may be stored.
+func (v *Vault) NewDataKey(ctx context.Context, importID string) (*DataKey, []byte, error) {
+	raw := make([]byte, KeySize)
+	rand.Read(raw)
+	wrapped, err := v.keeper.Encrypt(ctx, raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("wrap data key: %w", err)
+	}
+	k, err := newDataKey(importID, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	v.remember(importID, k)
+	return k, wrapped, nil
+}
+
+// DataKey unwraps the stored key of importID.
+func (v *Vault) DataKey(ctx context.Context, importID string, wrapped []byte) (*DataKey, error) {
+	v.mu.Lock()
+	k, ok := v.cache[importID]
+	v.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	if len(wrapped) == 0 {
+		return nil, fmt.Errorf("data key of import %s: destroyed", importID)
+	}
+	raw, err := v.keeper.Decrypt(ctx, wrapped)
+	if err != nil {
+		return nil, fmt.Errorf("unwrap data key of import %s: %w", importID, err)
+	}
+	k, err = newDataKey(importID, raw)
+	if err != nil {
+		return nil, err
+	}
+	v.remember(importID, k)
+	return k, nil
+}
+
+// Forget drops an import's key from memory; retention calls it when it
+// destroys the wrapped key.
+func (v *Vault) Forget(importID string) {
+	v.mu.Lock()
+	delete(v.cache, importID)
+	v.mu.Unlock()
+}
+
+func (v *Vault) remember(importID string, k *DataKey) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.cache) >= maxCached {
+		for id := range v.cache { // evict an arbitrary entry; unwrapping again is cheap
+			delete(v.cache, id)
+			break
+		}
+	}
+	v.cache[importID] = k
+}
+
+func newDataKey(importID string, raw []byte) (*DataKey, error) {
+	if len(raw) != KeySize {
+		return nil, fmt.Errorf("data key of import %s has %d bytes", importID, len(raw))
+	}
+	block, err := aes.NewCipher(raw)
+	if err != nil {
+		return nil, fmt.Errorf("data key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("data key: %w", err)
+	}
+	return &DataKey{aead: aead, importID: importID}, nil
+}
+
+// Purposes bind sealed data to what it is.
+const (
+	PurposeChunk   = "chunk"
+	PurposeContext = "context"
+)
+
+func (k *DataKey) aad(purpose string, n int64) []byte {
+	b := make([]byte, 0, 32+len(k.importID))
+	b = append(b, "intake/v1/"...)
+	b = append(b, purpose...)
+	b = append(b, 0)
+	b = append(b, k.importID...)
+	b = append(b, 0)
+	return binary.BigEndian.AppendUint64(b, uint64(n))
+}
+
+// Seal encrypts plaintext as item n of purpose, appending nonce‖ciphertext to dst.
+func (k *DataKey) Seal(dst []byte, purpose string, n int64, plaintext []byte) []byte {
+	nonceSize := k.aead.NonceSize()
+	start := len(dst)
+	dst = append(dst, make([]byte, nonceSize)...)
+	rand.Read(dst[start : start+nonceSize])
+	return k.aead.Seal(dst, dst[start:start+nonceSize], plaintext, k.aad(purpose, n))
+}
+
+// Open decrypts what Seal made for the same import, purpose and n.
+func (k *DataKey) Open(dst []byte, purpose string, n int64, sealed []byte) ([]byte, error) {
+	ns := k.aead.NonceSize()
+	if len(sealed) < ns+k.aead.Overhead() {
+		return nil, ErrOpen
+	}
+	out, err := k.aead.Open(dst, sealed[:ns], sealed[ns:], k.aad(purpose, n))
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return out, nil
+}
