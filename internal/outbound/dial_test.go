@@ -88,7 +88,9 @@ func TestHTTPClientDoesNotFollowRedirects(t *testing.T) {
 	t.Parallel()
 	followed := make(chan struct{}, 1)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect) })
+	mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
+	})
 	mux.HandleFunc("/elsewhere", func(http.ResponseWriter, *http.Request) { followed <- struct{}{} })
 	srv := httptest.NewServer(mux)
 	defer srv.Close()

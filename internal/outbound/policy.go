@@ -118,10 +118,10 @@ var v6Rules = rules(
 )
 
 var (
-	nat64   = netip.MustParsePrefix("64:ff9b::/96")
-	sixTo4  = netip.MustParsePrefix("2002::/16")
-	teredo  = netip.MustParsePrefix("2001::/32")
-	mapped  = netip.MustParsePrefix("::ffff:0:0/96")
+	nat64  = netip.MustParsePrefix("64:ff9b::/96")
+	sixTo4 = netip.MustParsePrefix("2002::/16")
+	teredo = netip.MustParsePrefix("2001::/32")
+	mapped = netip.MustParsePrefix("::ffff:0:0/96")
 )
 
 // Check returns nil when addr may be dialled, or an error wrapping

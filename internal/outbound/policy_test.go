@@ -17,7 +17,7 @@ func TestCheckRefusesSpecialPurposeAddresses(t *testing.T) {
 		"::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:169.254.169.254", "::127.0.0.1", "::10.0.0.1",
 		"64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::1",
 		"2002:7f00:1::", "2002:a9fe:a9fe::1", "2002:c0a8:101::",
-		"2001:0:7f00:1::1",                 // Teredo server 127.0.0.1
+		"2001:0:7f00:1::1",                     // Teredo server 127.0.0.1
 		"2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo client ^0x80fffffe = 127.0.0.1
 	}
 	for _, s := range forbidden {

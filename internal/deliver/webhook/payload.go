@@ -3,7 +3,6 @@ package webhook
 import (
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/intakehq/intake/internal/deliver"
 )
@@ -19,24 +18,19 @@ const (
 // once, then appends each batch straight into a reusable buffer: a 1,000-row
 // batch is encoded without a map, a reflect call or a per-cell allocation.
 type Encoder struct {
-	imp  deliver.Import
-	keys [][]byte // `"key":` for each column
-	head []byte   // `"import_id":…,"importer":…,`
-	meta []byte   // the metadata value
+	rows *deliver.RowEncoder
+	head []byte // `"import_id":…,"importer":…`
+	meta []byte // the metadata value
 }
 
 // NewEncoder prepares payloads for imp. Metadata that is not valid JSON is
 // sent as null rather than corrupting every payload.
 func NewEncoder(imp deliver.Import) *Encoder {
-	e := &Encoder{imp: imp}
-	for _, c := range imp.Columns {
-		k := appendString(nil, c)
-		e.keys = append(e.keys, append(k, ':'))
-	}
+	e := &Encoder{rows: deliver.NewRowEncoder(imp.Columns)}
 	e.head = append(e.head, `"import_id":`...)
-	e.head = appendString(e.head, imp.ID)
+	e.head = deliver.AppendJSONString(e.head, imp.ID)
 	e.head = append(e.head, `,"importer":`...)
-	e.head = appendString(e.head, imp.Importer)
+	e.head = deliver.AppendJSONString(e.head, imp.Importer)
 	e.meta = []byte("null")
 	if len(imp.Metadata) > 0 && json.Valid(imp.Metadata) {
 		e.meta = imp.Metadata
@@ -66,19 +60,7 @@ func (e *Encoder) AppendBatch(dst []byte, b deliver.Batch) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = append(dst, '{')
-		for j, key := range e.keys {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, key...)
-			if j < len(row) && row[j] != nil {
-				dst = appendString(dst, *row[j])
-			} else {
-				dst = append(dst, "null"...)
-			}
-		}
-		dst = append(dst, '}')
+		dst = e.rows.AppendRow(dst, row)
 	}
 	dst = append(dst, `]},"metadata":`...)
 	dst = append(dst, e.meta...)
@@ -104,61 +86,8 @@ func (e *Encoder) AppendCompleted(dst []byte, rows, batches int) []byte {
 // the importer and destination and carries no row.
 func TestPayload(importer, destinationID string) []byte {
 	dst := []byte(`{"type":"` + TypeTest + `","importer":`)
-	dst = appendString(dst, importer)
+	dst = deliver.AppendJSONString(dst, importer)
 	dst = append(dst, `,"destination_id":`...)
-	dst = appendString(dst, destinationID)
+	dst = deliver.AppendJSONString(dst, destinationID)
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
-// encoding/json does; U+2028 and U+2029 are escaped so the payload is also
-// safe to embed in JavaScript.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

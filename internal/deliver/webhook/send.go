@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/intakehq/intake/internal/deliver"
@@ -218,4 +219,24 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return min(t.Sub(now), deliver.MaxRetryAfter)
 	}
 	return 0
+}
+
+// bufs recycles payload buffers: a 1,000-row batch is a few hundred
+// kilobytes, and allocating one per batch would dominate a large delivery.
+var bufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// SendBatch encodes, signs and sends one batch of a delivery: the call the
+// delivery job makes for stored imports and the ingest path makes while
+// relaying a bypass-storage chunk. The webhook-id is BatchID(deliveryID,
+// b.Index), so a retried batch keeps it.
+func (t *Target) SendBatch(ctx context.Context, enc *Encoder, deliveryID string, b deliver.Batch) (deliver.Attempt, error) {
+	bp := bufs.Get().(*[]byte)
+	defer bufs.Put(bp)
+	*bp = enc.AppendBatch((*bp)[:0], b)
+	return t.Send(ctx, Message{ID: BatchID(deliveryID, b.Index), Batch: b.Index, Body: *bp})
+}
+
+// SendCompleted sends a delivery's final import.completed event.
+func (t *Target) SendCompleted(ctx context.Context, enc *Encoder, deliveryID string, rows, batches int) (deliver.Attempt, error) {
+	return t.Send(ctx, Message{ID: CompletedID(deliveryID), Batch: -1, Body: enc.AppendCompleted(nil, rows, batches)})
 }
