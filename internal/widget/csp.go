@@ -1,0 +1,62 @@
+package widget
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Content-Security-Policy of the importer pages. Scripts, styles, workers and
+// requests are limited to Intake's own origin: the widget makes no request to
+// any other host. frame-ancestors is appended per importer.
+const pagePolicy = "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; " +
+	"img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'none'; base-uri 'none'"
+
+// workerPolicy applies to the parsing worker, which fetches (uploads) and
+// imports the lazily loaded XLS reader from Intake's origin only.
+const workerPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'"
+
+// normalizeOrigin returns the canonical "scheme://host[:port]" form of an
+// allowed origin, or an error for anything else (paths, wildcards, other
+// schemes). Exact origins only: a suffix match is how peers got bitten.
+func normalizeOrigin(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", fmt.Errorf("parse origin: %w", err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.Contains(u.Host, "*") {
+		return "", fmt.Errorf("origin must be scheme://host[:port]")
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// frameAncestors builds the frame-ancestors directive for an importer's
+// allowed origins; invalid entries are skipped, none means 'self'.
+func frameAncestors(allowed []string) string {
+	parts := []string{"'self'"}
+	for _, raw := range allowed {
+		if o, err := normalizeOrigin(raw); err == nil {
+			parts = append(parts, o)
+		}
+	}
+	return "frame-ancestors " + strings.Join(parts, " ")
+}
+
+// originAllowed reports whether a host page origin may open the importer:
+// one of its allowed origins, or Intake's own origin (selfHost).
+func originAllowed(origin string, allowed []string, selfHost string) bool {
+	o, err := normalizeOrigin(origin)
+	if err != nil {
+		return false
+	}
+	if u, _ := url.Parse(o); u != nil && strings.EqualFold(u.Host, selfHost) {
+		return true
+	}
+	for _, raw := range allowed {
+		if a, err := normalizeOrigin(raw); err == nil && a == o {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,80 @@
+// Package widget serves Intake's importer widget: the embed.js loader a host
+// page includes, the importer page it opens in an iframe (/embed/{importer}),
+// the hosted page a team can link to (/i/{importer}), the demo (/demo) and the
+// built assets under checksummed URLs.
+//
+// The assets are the committed build of web/widget (see scripts/widget-check.sh),
+// embedded so that `go build` needs no Node. The package never sees rows: the
+// widget parses files in the browser and sends rows to the upload API, which
+// lives elsewhere (internal/api). Its one security duty is framing: a page is
+// only ever framed by the origins the importer allows (CSP frame-ancestors).
+package widget
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+)
+
+// ErrNotFound is what a Lookup wraps for an unknown or deleted importer key;
+// the handlers answer 404 for it and 500 for any other error.
+var ErrNotFound = errors.New("importer not found")
+
+// DemoImporterKey is the importer /demo opens. The server ensures an importer
+// with this key exists (with DemoTemplate) when the demo is enabled.
+const DemoImporterKey = "imp_demo"
+
+// Importer is what the widget needs to know about one importer. It is public
+// configuration: everything in it is sent to the end user's browser.
+type Importer struct {
+	// Key is the importer's public key, "imp_…".
+	Key string
+	// Name is shown as the widget's title.
+	Name string
+	// Template is the importer's template JSON (docs/templates.md), passed
+	// to the widget's rule engine unchanged.
+	Template json.RawMessage
+	// Mode is stored, bypass, e2e or client; the widget only branches on
+	// client (rows go to the host page, not the upload API).
+	Mode string
+	// AllowedOrigins are the origins that may frame the importer (CSP
+	// frame-ancestors), such as "https://app.example.com". Empty means
+	// only Intake's own origin.
+	AllowedOrigins []string
+	// AllowInvalid lets the end user submit rows that still have errors.
+	AllowInvalid bool
+	// MaxRows and MaxFileBytes bound what the widget accepts; 0 means no
+	// limit of the importer's own (the server still enforces its limits).
+	MaxRows      int
+	MaxFileBytes int64
+	// Theme is a JSON object of CSS variables (see docs), may be empty.
+	Theme json.RawMessage
+}
+
+// Lookup finds an importer by its public key. It returns an error wrapping
+// ErrNotFound for unknown or deleted keys.
+type Lookup func(ctx context.Context, key string) (Importer, error)
+
+// Register adds the widget's routes to mux:
+//
+//	GET /embed.js               the loader (stable URL, short cache)
+//	GET /embed/{importer}       the importer page for the iframe
+//	GET /i/{importer}           the same importer as a standalone page
+//	GET /demo                   a host page that opens DemoImporterKey
+//	GET /widget/assets/{file}   built assets, named by content hash
+func Register(mux *http.ServeMux, lookup Lookup, logger *slog.Logger) {
+	h := &handler{lookup: lookup, logger: logger, assets: mustLoadAssets()}
+	mux.HandleFunc("GET /embed.js", h.serveLoader)
+	mux.HandleFunc("GET /embed/{importer}", h.serveEmbed)
+	mux.HandleFunc("GET /i/{importer}", h.serveHosted)
+	mux.HandleFunc("GET /demo", h.serveDemo)
+	mux.HandleFunc("GET "+assetPrefix+"{file}", h.serveAsset)
+}
+
+type handler struct {
+	lookup Lookup
+	logger *slog.Logger
+	assets *assets
+}

@@ -1,0 +1,464 @@
+// The importer app inside the iframe (/embed/{importer}) or the hosted page
+// (/i/{importer}): steps upload → sheet → header row → match → review →
+// submit → done. Rows stay in the worker; this thread renders.
+import type { OpenOptions, ToFrame, ToHost } from "../protocol.ts";
+import { WorkerClient, WorkerError } from "./rpc.ts";
+import { h, mount } from "./dom.ts";
+import { Grid } from "../grid/grid.ts";
+import { pickLocale, translator, type MessageKey, type T } from "../i18n/i18n.ts";
+import { en } from "../i18n/en.ts";
+import { loadEngine, matchColumns, detectHeaderRow, type Column, type Match } from "../engine/engine.ts";
+import { ENCODINGS } from "../parse/encoding.ts";
+import type { FileInfo, Summary, UploadResult } from "../worker/messages.ts";
+import { applyTheme } from "./theme.ts";
+
+interface Config {
+  importer: {
+    key: string;
+    name: string;
+    template: unknown;
+    mode: string;
+    allowInvalid: boolean;
+    maxRows: number;
+    maxFileBytes: number;
+    theme?: Record<string, string>;
+  };
+  hostOrigin?: string;
+  channel?: string;
+  assets: { worker: string; xls?: string };
+}
+
+const config = JSON.parse(document.body.dataset.config ?? "{}") as Config;
+const root = document.getElementById("app")!;
+const worker = new WorkerClient(config.assets.worker);
+let options: OpenOptions = {};
+let t: T = translator(pickLocale(undefined, navigator.languages));
+let columns: Column[] = [];
+
+function toHost(message: ToHost): void {
+  if (config.hostOrigin && window.parent !== window) window.parent.postMessage(message, config.hostOrigin);
+}
+
+function fail(code: string, vars: Record<string, string | number> = {}): void {
+  const key = `err_${code}` as MessageKey;
+  const text = t(key in en ? key : "err_parse_failed", vars);
+  showUpload(text);
+  toHost({ type: "intake:error", channel: config.channel ?? "", code, message: text });
+}
+
+function formatBytes(n: number): string {
+  const units = ["B", "KB", "MB", "GB"];
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return `${new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }).format(n)} ${units[u]}`;
+}
+
+function ruleMessage(code: string): string {
+  const key = `rule_${code}` as MessageKey;
+  return key in en ? t(key) : t("rule_unknown");
+}
+
+// ---- chrome: title, step list, close button ---------------------------------
+
+const STEPS: MessageKey[] = ["step_upload", "step_sheet", "step_header", "step_map", "step_review", "step_submit", "step_done"];
+
+function frame(step: number, body: HTMLElement, footer?: HTMLElement): void {
+  const close = config.hostOrigin
+    ? h("button", { class: "icon", type: "button", "aria-label": t("close"), onclick: () => toHost({ type: "intake:close", channel: config.channel ?? "" }) }, "×")
+    : null;
+  mount(
+    root,
+    h("header", { class: "top" }, h("h1", { id: "title" }, config.importer.name), close),
+    h("ol", { class: "steps", "aria-label": "Steps" }, ...STEPS.map((s, i) => h("li", { class: i === step ? "current" : i < step ? "past" : "", "aria-current": i === step ? "step" : null }, t(s)))),
+    h("section", { class: "body", "aria-labelledby": "title" }, body),
+    footer ? h("footer", { class: "actions" }, footer) : null,
+  );
+  const first = body.querySelector<HTMLElement>("[autofocus], button, input, select, [tabindex='0']");
+  first?.focus();
+}
+
+function busy(step: number, text: string): void {
+  frame(step, h("div", { class: "busy", role: "status", "aria-live": "polite" }, h("div", { class: "spinner", "aria-hidden": "true" }), text));
+}
+
+// ---- step 1: upload ---------------------------------------------------------
+
+function showUpload(error?: string): void {
+  const input = h("input", { type: "file", accept: ".csv,.tsv,.txt,.tab,.xlsx,.xlsm,text/csv", class: "visually-hidden", id: "file", "data-testid": "file" });
+  input.addEventListener("change", () => {
+    const f = input.files?.[0];
+    if (f) void openFile(f, f.name);
+  });
+  const zone = h(
+    "div",
+    { class: "drop", tabindex: 0, role: "button", "aria-describedby": "drop-hint", onclick: () => input.click() },
+    h("p", { class: "drop-title" }, t("drop_title")),
+    h("p", {}, t("drop_or")),
+    h("span", { class: "button primary" }, t("choose_file")),
+    h("p", { class: "hint", id: "drop-hint" }, t("formats_hint"), " ", config.importer.maxFileBytes ? t("max_size", { size: formatBytes(config.importer.maxFileBytes) }) : "", " ", t("paste_hint")),
+  );
+  zone.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      input.click();
+    }
+  });
+  zone.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    zone.classList.add("over");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    const f = e.dataTransfer?.files[0];
+    if (f) void openFile(f, f.name);
+  });
+  frame(0, h("div", {}, error ? h("p", { class: "error", role: "alert" }, error) : null, zone, input));
+}
+
+document.addEventListener("paste", (e) => {
+  const text = e.clipboardData?.getData("text/plain");
+  if (!text || !root.querySelector(".drop")) return;
+  e.preventDefault();
+  void openFile(new Blob([text], { type: "text/tab-separated-values" }), "pasted.tsv");
+});
+
+let fileInfo: FileInfo | null = null;
+let currentFile: { blob: Blob; name: string } | null = null;
+
+async function openFile(blob: Blob, name: string, encoding?: string): Promise<void> {
+  if (config.importer.maxFileBytes && blob.size > config.importer.maxFileBytes) return fail("too_large", { size: formatBytes(config.importer.maxFileBytes) });
+  currentFile = { blob, name };
+  busy(0, t("reading"));
+  try {
+    fileInfo = await worker.call({ op: "open", file: blob, name, encoding });
+  } catch (err) {
+    return fail(err instanceof WorkerError ? err.code : "parse_failed");
+  }
+  if (fileInfo.sheets.length > 1) return showSheets();
+  return showHeader();
+}
+
+// ---- step 2: sheet ----------------------------------------------------------
+
+function showSheets(): void {
+  const info = fileInfo!;
+  const list = h(
+    "div",
+    { role: "radiogroup", class: "sheets", "aria-label": t("sheet_title") },
+    ...info.sheets.map((name, i) => {
+      const radio = h("input", { type: "radio", name: "sheet", value: i, id: `sheet-${i}` });
+      radio.checked = i === info.sheet;
+      return h("label", { for: `sheet-${i}`, class: "option" }, radio, " ", name);
+    }),
+  );
+  const next = async (): Promise<void> => {
+    const picked = Number(list.querySelector<HTMLInputElement>("input:checked")?.value ?? info.sheet);
+    if (picked !== info.sheet) {
+      busy(1, t("reading"));
+      try {
+        fileInfo = await worker.call({ op: "sheet", index: picked });
+      } catch (err) {
+        return fail(err instanceof WorkerError ? err.code : "parse_failed");
+      }
+    }
+    await showHeader();
+  };
+  frame(1, h("div", {}, h("h2", {}, t("sheet_title")), list), h("div", {}, h("button", { type: "button", onclick: () => showUpload() }, t("back")), h("button", { type: "button", class: "primary", onclick: () => void next() }, t("next"))));
+}
+
+// ---- step 3: header row -----------------------------------------------------
+
+let headerRow = 0;
+let preview: string[][] = [];
+
+async function showHeader(): Promise<void> {
+  const info = fileInfo!;
+  if (info.rows === 0) return fail(info.sheets.length ? "no_sheets" : "empty_file");
+  preview = await worker.call({ op: "preview", count: 20 });
+  headerRow = detectHeaderRow(preview);
+  if (info.rows - 1 <= headerRow && info.rows <= 1) return fail("header_only");
+  const maxRows = config.importer.maxRows;
+  if (maxRows && info.rows - 1 > maxRows) return fail("too_many_rows", { rows: info.rows - 1, max: maxRows });
+  const width = Math.min(info.width, 30);
+  const table = h("table", { class: "preview", role: "grid", "aria-label": t("header_title") });
+  const render = (): void => {
+    table.replaceChildren(
+      ...preview.map((row, i) => {
+        const tr = h("tr", { class: i === headerRow ? "header-pick" : i < headerRow ? "skipped" : "", tabindex: i === headerRow ? 0 : -1, "aria-selected": String(i === headerRow), "data-row": i });
+        tr.append(h("th", { scope: "row" }, String(i + 1)), ...Array.from({ length: width }, (_, c) => h("td", {}, row[c] ?? "")));
+        tr.addEventListener("click", () => {
+          headerRow = i;
+          render();
+        });
+        tr.addEventListener("keydown", (e) => {
+          const d = e.key === "ArrowDown" ? 1 : e.key === "ArrowUp" ? -1 : 0;
+          if (!d) return;
+          e.preventDefault();
+          headerRow = Math.max(0, Math.min(preview.length - 1, headerRow + d));
+          render();
+          table.querySelector<HTMLElement>(`[data-row="${headerRow}"]`)?.focus();
+        });
+        return tr;
+      }),
+    );
+  };
+  render();
+  let encodingPicker: HTMLElement | null = null;
+  if (info.encoding) {
+    const select = h("select", { id: "encoding" }, ...ENCODINGS.map((e) => h("option", { value: e }, e)));
+    select.value = info.encoding;
+    select.addEventListener("change", () => currentFile && void openFile(currentFile.blob, currentFile.name, select.value));
+    encodingPicker = h("p", { class: "inline" }, h("label", { for: "encoding" }, t("encoding"), " "), select);
+  }
+  frame(
+    2,
+    h("div", {}, h("h2", {}, t("header_title")), h("p", { class: "hint" }, t("header_hint")), encodingPicker, h("div", { class: "scroll" }, table)),
+    h("div", {}, h("button", { type: "button", onclick: () => showUpload() }, t("back")), h("button", { type: "button", class: "primary", "data-testid": "header-next", onclick: () => showMapping() }, t("next"))),
+  );
+}
+
+// ---- step 4: column matching -------------------------------------------------
+
+let mapping: (number | null)[] = [];
+
+function showMapping(): void {
+  const headers = preview[headerRow] ?? [];
+  const sample = preview[headerRow + 1] ?? [];
+  const matches: Match[] = matchColumns(columns, headers);
+  mapping = matches.map((m) => m.source);
+  const warning = h("p", { class: "warning", role: "status", "aria-live": "polite" });
+  const next = h("button", { type: "button", class: "primary", "data-testid": "map-next", onclick: () => void validate() }, t("next"));
+  const check = (): void => {
+    const missing = columns.filter((c, i) => c.required && mapping[i] === null).map((c) => c.label);
+    const used = mapping.filter((m): m is number => m !== null);
+    const messages: string[] = [];
+    if (missing.length) messages.push(t("map_required_missing", { fields: missing.join(", ") }));
+    if (new Set(used).size !== used.length) messages.push(t("map_duplicate"));
+    warning.textContent = messages.join(" ");
+  };
+  const rows = columns.map((c, i) => {
+    const select = h("select", { id: `map-${i}`, "data-key": c.key }, h("option", { value: "" }, t("map_none")), ...headers.map((name, s) => h("option", { value: s }, name || `#${s + 1}`)));
+    select.value = mapping[i] === null ? "" : String(mapping[i]);
+    const example = h("td", { class: "sample" }, mapping[i] === null ? "" : (sample[mapping[i]!] ?? ""));
+    select.addEventListener("change", () => {
+      mapping[i] = select.value === "" ? null : Number(select.value);
+      example.textContent = mapping[i] === null ? "" : (sample[mapping[i]!] ?? "");
+      check();
+    });
+    const m = matches[i]!;
+    return h(
+      "tr",
+      {},
+      h("th", { scope: "row" }, h("label", { for: `map-${i}` }, c.label), c.required ? h("span", { class: "req" }, ` (${t("required")})`) : null),
+      h("td", {}, select, m.source !== null && m.confidence < 1 ? h("span", { class: "hint" }, ` ${t("map_confidence", { pct: Math.round(m.confidence * 100) })}`) : null),
+      example,
+    );
+  });
+  check();
+  frame(
+    3,
+    h("div", {}, h("h2", {}, t("map_title")), warning, h("table", { class: "mapping" }, h("thead", {}, h("tr", {}, h("th", {}, t("map_field")), h("th", {}, t("map_source")), h("th", {}, t("map_sample")))), h("tbody", {}, ...rows))),
+    h("div", {}, h("button", { type: "button", onclick: () => void showHeader() }, t("back")), next),
+  );
+}
+
+// ---- step 5: review -----------------------------------------------------------
+
+let summary: Summary = { rows: 0, rowsWithErrors: 0, columnErrors: [] };
+
+async function validate(): Promise<void> {
+  busy(4, t("checking", { rows: Math.max(0, (fileInfo?.rows ?? 0) - headerRow - 1) }));
+  try {
+    summary = await worker.call({ op: "map", headerRow, mapping });
+  } catch (err) {
+    return fail(err instanceof WorkerError ? err.code : "parse_failed");
+  }
+  showReview();
+}
+
+function showReview(notice?: string): void {
+  let errorsOnly = false;
+  const grid = new Grid({
+    columns,
+    fetch: (start, count) => worker.call({ op: "window", start, count, errorsOnly }),
+    edit: async (row, column, value) => {
+      const r = await worker.call({ op: "edit", row, column, value });
+      summary = r.summary;
+      return r.row;
+    },
+    message: ruleMessage,
+    labels: { row: t("row"), select: t("select_row"), edit: t("edit_cell") },
+  });
+  const counts = h("p", { class: "counts", role: "status", "aria-live": "polite", "data-testid": "counts" });
+  const submit = h("button", { type: "button", class: "primary", "data-testid": "submit", onclick: () => void send() });
+  const del = h("button", { type: "button", onclick: async () => {
+    summary = await worker.call({ op: "delete", rows: [...grid.selected] });
+    update();
+    grid.refresh();
+    grid.selected.clear();
+    update();
+  } });
+  const update = (): void => {
+    counts.textContent = `${t("review_rows", { rows: summary.rows })} · ${summary.rowsWithErrors ? t("review_errors", { rows: summary.rowsWithErrors }) : t("review_no_errors")}`;
+    grid.setHeader(summary.columnErrors);
+    const blocked = summary.rowsWithErrors > 0 && !config.importer.allowInvalid;
+    submit.textContent = summary.rowsWithErrors > 0 && config.importer.allowInvalid ? t("submit_anyway") : t("submit");
+    submit.disabled = blocked || summary.rows === 0;
+    submit.title = blocked ? t("fix_first") : "";
+    del.textContent = t("delete_rows", { count: grid.selected.size });
+    del.disabled = grid.selected.size === 0;
+  };
+  grid.onSelect = update;
+  grid.onEdited = update;
+  const filter = h("input", { type: "checkbox", id: "errors-only", "data-testid": "errors-only" });
+  filter.addEventListener("change", () => {
+    errorsOnly = filter.checked;
+    grid.reset();
+  });
+  const find = h("input", { id: "find", type: "search" });
+  const replacement = h("input", { id: "replace" });
+  const column = h("select", { "aria-label": t("in_column") }, h("option", { value: "" }, t("all_columns")), ...columns.map((c, i) => h("option", { value: i }, c.label)));
+  const replaced = h("span", { class: "hint", role: "status" });
+  const replaceAll = h("button", { type: "button", onclick: async () => {
+    const r = await worker.call({ op: "replace", find: find.value, replace: replacement.value, column: column.value === "" ? null : Number(column.value) });
+    summary = r.summary;
+    replaced.textContent = t("replaced", { count: r.replaced });
+    update();
+    grid.refresh();
+  } }, t("replace_all"));
+  const tools = h(
+    "div",
+    { class: "tools" },
+    h("label", { class: "inline" }, filter, " ", t("errors_only")),
+    h("label", { for: "find" }, t("find")), find,
+    h("label", { for: "replace" }, t("replace_with")), replacement, column, replaceAll, replaced,
+    del,
+  );
+  update();
+  frame(
+    4,
+    h("div", { class: "review" }, notice ? h("p", { class: "warning", role: "alert" }, notice) : null, counts, tools, grid.element),
+    h("div", {}, h("button", { type: "button", onclick: () => showMapping() }, t("back")), submit),
+  );
+  grid.reset();
+}
+
+// ---- step 6: submit ---------------------------------------------------------
+
+const RESUME_KEY = `intake:resume:${config.importer.key}`;
+
+/** Identifies "the same rows" well enough to resume an upload after a reload. */
+function fingerprint(): string {
+  return [currentFile?.blob.size ?? 0, currentFile?.name ?? "", summary.rows, columns.map((c) => c.key).join(",")].join("|");
+}
+
+function storedResume(): { importId: string; token: string } | undefined {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) ?? "null") as { importId: string; token: string; fingerprint: string } | null;
+    if (saved && saved.fingerprint === fingerprint()) return { importId: saved.importId, token: saved.token };
+  } catch {
+    // Storage may be blocked in a third-party iframe; resuming then needs no reload.
+  }
+  return undefined;
+}
+
+async function send(resume = storedResume()): Promise<void> {
+  const bar = h("progress", { max: 1, value: 0, "aria-label": t("step_submit") });
+  const status = h("p", { role: "status", "aria-live": "polite", "data-testid": "progress" }, t("sending", { sent: 0, total: summary.rows }));
+  const cancel = h("button", { type: "button", onclick: () => void worker.call({ op: "cancel" }) }, t("cancel"));
+  frame(5, h("div", { class: "sending" }, bar, status), h("div", {}, cancel));
+  worker.onProgress = (p) => {
+    bar.max = Math.max(1, p.rowsTotal);
+    bar.value = p.rowsSent;
+    status.textContent = p.retrying ? t("retrying") : t("sending", { sent: p.rowsSent, total: p.rowsTotal });
+  };
+  const clientMode = config.importer.mode === "client";
+  let result: UploadResult;
+  try {
+    result = await worker.call({
+      op: "upload",
+      request: { importer: config.importer.key, columns: columns.map((c) => c.key), user: options.user, metadata: options.metadata, clientMode, resume },
+    });
+  } catch (err) {
+    return fail(err instanceof WorkerError ? err.code : "network");
+  }
+  switch (result.status) {
+    case "completed":
+      // Only the import id and token are kept, never rows: enough to resume
+      // after a reload of the iframe, useless once the import completed.
+      try {
+        sessionStorage.removeItem(RESUME_KEY);
+      } catch {
+        // Storage blocked: nothing was saved either.
+      }
+      if (result.clientRows) toHost({ type: "intake:data", channel: config.channel ?? "", data: { importId: result.importId, columns: columns.map((c) => c.key), rows: result.clientRows } });
+      toHost({ type: "intake:complete", channel: config.channel ?? "", summary: { importId: result.importId, rows: result.rows, rowsWithErrors: result.rowsWithErrors } });
+      return showDone(result.rows, result.rowsWithErrors);
+    case "paused": {
+      try {
+        sessionStorage.setItem(RESUME_KEY, JSON.stringify({ importId: result.importId, token: result.token, fingerprint: fingerprint() }));
+      } catch {
+        // Storage blocked: the retry button below still resumes.
+      }
+      const again = h("button", { type: "button", class: "primary", "data-testid": "resume", onclick: () => void send({ importId: result.importId, token: result.token }) }, t("retry"));
+      frame(5, h("div", { class: "sending" }, bar, h("p", { class: "warning", role: "alert" }, t("paused"))), h("div", {}, again));
+      return;
+    }
+    case "refused":
+      summary = await worker.call({ op: "summary" });
+      return showReview(t("refused"));
+    case "cancelled":
+      return showReview();
+    case "failed":
+      showReview(t("err_server", { code: result.code }));
+      toHost({ type: "intake:error", channel: config.channel ?? "", code: result.code, message: t("err_server", { code: result.code }) });
+      return;
+  }
+}
+
+// ---- step 7: done ------------------------------------------------------------
+
+function showDone(rows: number, withErrors: number): void {
+  const close = config.hostOrigin ? h("button", { type: "button", class: "primary", onclick: () => toHost({ type: "intake:close", channel: config.channel ?? "" }) }, t("close")) : null;
+  frame(
+    6,
+    h("div", { class: "done", "data-testid": "done" }, h("h2", {}, t("done_title")), h("p", {}, t("done_rows", { rows })), withErrors ? h("p", {}, t("done_errors", { rows: withErrors })) : null),
+    close ? h("div", {}, close) : undefined,
+  );
+}
+
+// ---- boot ----------------------------------------------------------------------
+
+function start(): void {
+  applyTheme(document.documentElement, { ...(config.importer.theme ?? {}), ...(options.theme ?? {}) });
+  t = translator(pickLocale(options.locale, navigator.languages));
+  document.documentElement.lang = pickLocale(options.locale, navigator.languages);
+  try {
+    columns = loadEngine(config.importer.template).columns;
+  } catch {
+    fail("no_template");
+    return;
+  }
+  void worker.call({ op: "configure", template: config.importer.template, locale: document.documentElement.lang });
+  showUpload();
+}
+
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && config.hostOrigin && !(e.target as HTMLElement).closest("input")) toHost({ type: "intake:close", channel: config.channel ?? "" });
+});
+
+if (config.hostOrigin && window.parent !== window) {
+  window.addEventListener("message", (event: MessageEvent<ToFrame>) => {
+    if (event.origin !== config.hostOrigin || event.source !== window.parent) return;
+    const m = event.data;
+    if (!m || m.type !== "intake:init" || m.channel !== config.channel) return;
+    options = m.options ?? {};
+    start();
+  });
+  toHost({ type: "intake:ready", channel: config.channel ?? "" });
+} else start();

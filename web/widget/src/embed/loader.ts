@@ -1,0 +1,101 @@
+// embed.js: the only code that runs on the host page. It opens the importer in
+// a modal iframe served from Intake's own origin, so neither side's CSS or
+// framework can leak into the other, and talks to it with postMessage, checking
+// origin, source window and channel on every message.
+import type { ClientData, CompleteSummary, OpenOptions, ToFrame, ToHost } from "../protocol.ts";
+
+interface IntakeOpenOptions extends OpenOptions {
+  importer: string;
+  onComplete?: (summary: CompleteSummary) => void;
+  onData?: (data: ClientData) => void;
+  onClose?: () => void;
+  onError?: (error: { code: string; message: string }) => void;
+}
+
+interface IntakeHandle {
+  close(): void;
+}
+
+const script = document.currentScript as HTMLScriptElement | null;
+// The iframe must come from the server that served this script, whatever
+// page includes it.
+const intakeOrigin = script ? new URL(script.src).origin : location.origin;
+
+function randomChannel(): string {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function open(options: IntakeOpenOptions): IntakeHandle {
+  if (!options || typeof options.importer !== "string" || !/^imp_[A-Za-z0-9_-]+$/.test(options.importer)) {
+    throw new TypeError("Intake.open: importer must be an importer key like imp_…");
+  }
+  const channel = randomChannel();
+  const overlay = document.createElement("div");
+  overlay.setAttribute(
+    "style",
+    "position:fixed;inset:0;z-index:2147483647;background:rgba(15,23,42,.55);display:flex;align-items:center;justify-content:center",
+  );
+  const frame = document.createElement("iframe");
+  const src = new URL("/embed/" + encodeURIComponent(options.importer), intakeOrigin);
+  src.searchParams.set("origin", location.origin);
+  src.searchParams.set("channel", channel);
+  frame.src = src.href;
+  frame.title = "Intake importer";
+  frame.setAttribute("allow", "clipboard-read; clipboard-write");
+  frame.setAttribute(
+    "style",
+    "width:min(1100px,96vw);height:min(760px,94vh);border:0;border-radius:12px;background:#fff;box-shadow:0 20px 60px rgba(0,0,0,.35)",
+  );
+  overlay.appendChild(frame);
+  const previousFocus = document.activeElement as HTMLElement | null;
+  let closed = false;
+
+  function send(message: ToFrame): void {
+    frame.contentWindow?.postMessage(message, intakeOrigin);
+  }
+
+  function close(): void {
+    if (closed) return;
+    closed = true;
+    window.removeEventListener("message", onMessage);
+    overlay.remove();
+    previousFocus?.focus?.();
+    options.onClose?.();
+  }
+
+  function onMessage(event: MessageEvent): void {
+    if (event.origin !== intakeOrigin || event.source !== frame.contentWindow) return;
+    const message = event.data as ToHost;
+    if (!message || typeof message !== "object" || message.channel !== channel) return;
+    switch (message.type) {
+      case "intake:ready":
+        send({
+          type: "intake:init",
+          channel,
+          options: { user: options.user, metadata: options.metadata, locale: options.locale, theme: options.theme },
+        });
+        frame.focus();
+        break;
+      case "intake:complete":
+        options.onComplete?.(message.summary);
+        break;
+      case "intake:data":
+        options.onData?.(message.data);
+        break;
+      case "intake:error":
+        options.onError?.({ code: message.code, message: message.message });
+        break;
+      case "intake:close":
+        close();
+        break;
+    }
+  }
+
+  window.addEventListener("message", onMessage);
+  document.body.appendChild(overlay);
+  return { close };
+}
+
+(window as unknown as { Intake: { open: typeof open } }).Intake = { open };

@@ -1,0 +1,251 @@
+// The review grid: virtualized, so a million rows cost what fits on screen.
+// Rows live in the worker; the grid asks for the window it shows (a few
+// screens at a time), renders it, and sends edits back.
+import { h } from "../app/dom.ts";
+import type { WindowRow } from "../worker/messages.ts";
+
+/** What the grid needs from its owner. */
+export interface GridSource {
+  columns: { key: string; label: string; required: boolean }[];
+  fetch(start: number, count: number): Promise<{ total: number; rows: WindowRow[] }>;
+  edit(row: number, column: number, value: string): Promise<WindowRow>;
+  message(code: string): string;
+  labels: { row: string; select: string; edit: string };
+}
+
+const ROW_HEIGHT = 32;
+const OVERSCAN = 20;
+
+/** A virtualized, editable grid of rows with per-cell errors. */
+export class Grid {
+  readonly element: HTMLElement;
+  private readonly viewport: HTMLElement;
+  private readonly spacer: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly header: HTMLElement;
+  private total = 0;
+  private cache = new Map<number, WindowRow>();
+  private cachedFrom = 0;
+  private cachedTo = 0;
+  private generation = 0;
+  private frame = 0;
+  private loading = false;
+  private focus: { pos: number; col: number } | null = null;
+  readonly selected = new Set<number>();
+  onSelect: () => void = () => {};
+  onEdited: () => void = () => {};
+
+  constructor(private readonly source: GridSource) {
+    const template = `48px 64px repeat(${source.columns.length}, minmax(140px, 1fr))`;
+    this.header = h("div", { class: "grid-row grid-head", role: "row", "aria-rowindex": 1 });
+    this.header.style.gridTemplateColumns = template;
+    this.spacer = h("div", { class: "grid-spacer" });
+    this.body = h("div", { class: "grid-body", role: "rowgroup" });
+    this.body.style.setProperty("--grid-columns", template);
+    this.viewport = h("div", { class: "grid-viewport", tabindex: -1 }, this.header, this.spacer, this.body);
+    this.element = h("div", { class: "grid", role: "grid", "aria-colcount": source.columns.length + 2 }, this.viewport);
+    this.viewport.addEventListener("scroll", () => this.schedule(), { passive: true });
+    this.viewport.addEventListener("keydown", (e) => this.onKey(e));
+    this.viewport.addEventListener("dblclick", (e) => {
+      const cell = (e.target as HTMLElement).closest<HTMLElement>("[data-col]");
+      if (cell) this.startEdit(cell);
+    });
+    new ResizeObserver(() => this.schedule()).observe(this.viewport);
+  }
+
+  /** Sets the column header texts (with error counts). */
+  setHeader(counts: number[]): void {
+    const cells = [h("div", { class: "grid-cell grid-check", role: "columnheader" }), h("div", { class: "grid-cell grid-num", role: "columnheader" }, "#")];
+    this.source.columns.forEach((c, i) => {
+      const n = counts[i] ?? 0;
+      cells.push(
+        h("div", { class: "grid-cell", role: "columnheader", title: c.key }, c.label, c.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null, n > 0 ? h("span", { class: "badge" }, String(n)) : null),
+      );
+    });
+    this.header.replaceChildren(...cells);
+  }
+
+  /** Drops every cached row and reloads from the top, e.g. after a filter change. */
+  reset(): void {
+    this.generation++;
+    this.cache.clear();
+    this.cachedFrom = this.cachedTo = 0;
+    this.selected.clear();
+    this.viewport.scrollTop = 0;
+    this.loading = false;
+    void this.load(0);
+  }
+
+  /** Reloads the rows on screen, keeping the scroll position. */
+  refresh(): void {
+    this.generation++;
+    this.cache.clear();
+    this.cachedFrom = this.cachedTo = 0;
+    this.loading = false;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  private visibleRange(): [number, number] {
+    const first = Math.floor(this.viewport.scrollTop / ROW_HEIGHT);
+    const count = Math.ceil(this.viewport.clientHeight / ROW_HEIGHT) + 1;
+    return [first, Math.min(this.total || first + count, first + count)];
+  }
+
+  private async load(first: number): Promise<void> {
+    if (this.loading) return;
+    this.loading = true;
+    const generation = this.generation;
+    const start = Math.max(0, first - OVERSCAN * 3);
+    const count = OVERSCAN * 8 + Math.ceil((this.viewport.clientHeight || 600) / ROW_HEIGHT);
+    const reply = await this.source.fetch(start, count);
+    this.loading = false;
+    if (generation !== this.generation) return;
+    this.total = reply.total;
+    this.spacer.style.height = `${this.total * ROW_HEIGHT}px`;
+    this.element.setAttribute("aria-rowcount", String(this.total + 1));
+    this.cache.clear();
+    reply.rows.forEach((r, k) => this.cache.set(start + k, r));
+    this.cachedFrom = start;
+    this.cachedTo = start + reply.rows.length;
+    this.render();
+    // Tests and the benchmark wait for this mark: rows are on screen.
+    this.element.dataset.ready = "true";
+  }
+
+  private render(): void {
+    const [first, last] = this.visibleRange();
+    const from = Math.max(0, first - OVERSCAN);
+    const to = Math.min(this.total, last + OVERSCAN);
+    if (from < this.cachedFrom || to > this.cachedTo) void this.load(first);
+    const rows: HTMLElement[] = [];
+    for (let pos = from; pos < to; pos++) {
+      const r = this.cache.get(pos);
+      if (r) rows.push(this.renderRow(pos, r));
+    }
+    this.body.style.transform = `translateY(${from * ROW_HEIGHT}px)`;
+    const active = document.activeElement as HTMLElement | null;
+    const keepEditor = active?.tagName === "INPUT" && this.body.contains(active);
+    if (!keepEditor) this.body.replaceChildren(...rows);
+    // Keep keyboard focus on the same cell when rows are re-rendered.
+    if (this.focus && !keepEditor && this.viewport.contains(active)) this.focusCell(this.focus.pos, this.focus.col, false);
+  }
+
+  private renderRow(pos: number, r: WindowRow): HTMLElement {
+    const check = h("input", { type: "checkbox", "aria-label": `${this.source.labels.select} ${r.index + 1}` });
+    check.checked = this.selected.has(r.index);
+    check.addEventListener("change", () => {
+      if (check.checked) this.selected.add(r.index);
+      else this.selected.delete(r.index);
+      this.onSelect();
+    });
+    const cells: HTMLElement[] = [h("div", { class: "grid-cell grid-check", role: "gridcell" }, check), h("div", { class: "grid-cell grid-num", role: "rowheader" }, String(r.index + 1))];
+    r.values.forEach((v, c) => {
+      const code = r.errors[c];
+      const cell = h(
+        "div",
+        {
+          class: code ? "grid-cell invalid" : "grid-cell",
+          role: "gridcell",
+          tabindex: -1,
+          "data-pos": pos,
+          "data-col": c,
+          "aria-invalid": code ? "true" : null,
+          title: code ? this.source.message(code) : null,
+        },
+        v ?? "",
+      );
+      cells.push(cell);
+    });
+    const row = h("div", { class: r.errors.some((e) => e) ? "grid-row has-errors" : "grid-row", role: "row", "aria-rowindex": pos + 2 }, ...cells);
+    row.style.gridTemplateColumns = this.header.style.gridTemplateColumns;
+    return row;
+  }
+
+  private cellAt(pos: number, col: number): HTMLElement | null {
+    return this.body.querySelector<HTMLElement>(`[data-pos="${pos}"][data-col="${col}"]`);
+  }
+
+  private focusCell(pos: number, col: number, scroll = true): void {
+    this.focus = { pos, col };
+    if (scroll) {
+      const top = pos * ROW_HEIGHT;
+      const headerHeight = this.header.offsetHeight;
+      if (top < this.viewport.scrollTop) this.viewport.scrollTop = top;
+      else if (top + ROW_HEIGHT > this.viewport.scrollTop + this.viewport.clientHeight - headerHeight) this.viewport.scrollTop = top + ROW_HEIGHT * 2 + headerHeight - this.viewport.clientHeight;
+    }
+    const cell = this.cellAt(pos, col);
+    if (cell) {
+      this.body.querySelectorAll('[tabindex="0"]').forEach((e) => e.setAttribute("tabindex", "-1"));
+      cell.setAttribute("tabindex", "0");
+      cell.focus({ preventScroll: true });
+    } else this.schedule();
+  }
+
+  /** Moves keyboard focus into the grid (first cell). */
+  focusFirst(): void {
+    this.focusCell(0, 0);
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const target = e.target as HTMLElement;
+    if (target.tagName === "INPUT") return;
+    const pos = Number(target.dataset.pos);
+    const col = Number(target.dataset.col);
+    if (Number.isNaN(pos)) return;
+    const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1], PageUp: [-10, 0], PageDown: [10, 0] };
+    const move = moves[e.key];
+    if (move) {
+      e.preventDefault();
+      const p = Math.max(0, Math.min(this.total - 1, pos + move[0]));
+      const c = Math.max(0, Math.min(this.source.columns.length - 1, col + move[1]));
+      this.focusCell(p, c);
+    } else if (e.key === "Enter" || e.key === "F2") {
+      e.preventDefault();
+      this.startEdit(target);
+    }
+  }
+
+  private startEdit(cell: HTMLElement): void {
+    const pos = Number(cell.dataset.pos);
+    const col = Number(cell.dataset.col);
+    const row = this.cache.get(pos);
+    if (!row) return;
+    const input = h("input", { class: "grid-editor", "aria-label": `${this.source.labels.edit} ${this.source.columns[col]?.label ?? ""}` });
+    input.value = row.values[col] ?? "";
+    cell.replaceChildren(input);
+    input.focus();
+    input.select();
+    let done = false;
+    const finish = async (save: boolean): Promise<void> => {
+      if (done) return;
+      done = true;
+      if (save && input.value !== (row.values[col] ?? "")) {
+        const updated = await this.source.edit(row.index, col, input.value);
+        this.cache.set(pos, updated);
+        this.onEdited();
+      }
+      input.blur();
+      this.render();
+      this.focusCell(pos, col, false);
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        void finish(true);
+      } else if (e.key === "Escape") {
+        e.preventDefault();
+        e.stopPropagation();
+        void finish(false);
+      }
+    });
+    input.addEventListener("blur", () => void finish(true));
+  }
+}

@@ -1,0 +1,268 @@
+// Streaming XLSX reader: workbook parts are read whole (they are small), the
+// chosen sheet is inflated and scanned as a stream, so memory holds the rows
+// and never the sheet's XML.
+import { isDateFormat, isoCellToISO, serialToISO } from "./dates.ts";
+import { XmlScanner, attr, type XmlHandler } from "./xml.ts";
+import { entryStream, entryText, readEntries, ZipError, type ZipEntry } from "./zip.ts";
+
+/** A sheet of the workbook, as listed in workbook.xml. */
+export interface SheetRef {
+  name: string;
+  path: string;
+}
+
+/** What the reader needs to know about a workbook to read any of its sheets. */
+export interface Workbook {
+  blob: Blob;
+  entries: Map<string, ZipEntry>;
+  sheets: SheetRef[];
+  date1904: boolean;
+  sharedStrings: string[];
+  dateStyles: boolean[];
+}
+
+function scan(text: string, handler: XmlHandler): void {
+  const scanner = new XmlScanner(handler);
+  scanner.push(text);
+  scanner.end();
+}
+
+function resolve(base: string, target: string): string {
+  if (target.startsWith("/")) return target.slice(1);
+  const parts = base.split("/").slice(0, -1);
+  for (const part of target.split("/")) {
+    if (part === "..") parts.pop();
+    else if (part !== ".") parts.push(part);
+  }
+  return parts.join("/");
+}
+
+function relsPath(part: string): string {
+  const slash = part.lastIndexOf("/");
+  return `${part.slice(0, slash + 1)}_rels/${part.slice(slash + 1)}.rels`;
+}
+
+async function partText(wb: { blob: Blob; entries: Map<string, ZipEntry> }, path: string): Promise<string | null> {
+  const entry = wb.entries.get(path);
+  return entry ? entryText(wb.blob, entry) : null;
+}
+
+async function relationships(wb: { blob: Blob; entries: Map<string, ZipEntry> }, part: string): Promise<Map<string, { type: string; target: string }>> {
+  const rels = new Map<string, { type: string; target: string }>();
+  const text = await partText(wb, relsPath(part));
+  if (text === null) return rels;
+  scan(text, {
+    open(name, attrs) {
+      if (name !== "Relationship") return;
+      const id = attr(attrs, "Id");
+      const target = attr(attrs, "Target");
+      if (id && target && attr(attrs, "TargetMode") !== "External") rels.set(id, { type: attr(attrs, "Type") ?? "", target: resolve(part, target) });
+    },
+    close() {},
+    text() {},
+  });
+  return rels;
+}
+
+/** Opens an XLSX workbook: lists its sheets and reads shared strings and styles. */
+export async function openWorkbook(blob: Blob): Promise<Workbook> {
+  const entries = await readEntries(blob);
+  const base = { blob, entries };
+  const rootRels = await relationships(base, "");
+  let workbookPath = "xl/workbook.xml";
+  for (const rel of rootRels.values()) if (rel.type.endsWith("/officeDocument")) workbookPath = rel.target;
+  const workbookXml = await partText(base, workbookPath);
+  if (workbookXml === null) {
+    if (entries.has("EncryptedPackage")) throw new ZipError("encrypted", "the file is encrypted");
+    throw new ZipError("not_zip", "no workbook part");
+  }
+  const rels = await relationships(base, workbookPath);
+  const sheets: SheetRef[] = [];
+  let date1904 = false;
+  scan(workbookXml, {
+    open(name, attrs) {
+      if (name === "workbookPr") {
+        // Extension elements (x14:workbookPr) share the local name; only the
+        // attribute itself decides.
+        const v = attr(attrs, "date1904");
+        if (v !== null) date1904 = v === "1" || v === "true";
+      } else if (name === "sheet") {
+        const rel = rels.get(attr(attrs, "id") ?? "");
+        // Chart sheets and dialog sheets have no cells to import.
+        if (rel && rel.type.endsWith("/worksheet")) sheets.push({ name: attr(attrs, "name") ?? rel.target, path: rel.target });
+      }
+    },
+    close() {},
+    text() {},
+  });
+  let sharedPath = "";
+  let stylesPath = "";
+  for (const rel of rels.values()) {
+    if (rel.type.endsWith("/sharedStrings")) sharedPath = rel.target;
+    else if (rel.type.endsWith("/styles")) stylesPath = rel.target;
+  }
+  const [sharedStrings, dateStyles] = await Promise.all([readSharedStrings(base, sharedPath), readDateStyles(base, stylesPath)]);
+  return { blob, entries, sheets, date1904, sharedStrings, dateStyles };
+}
+
+async function readSharedStrings(wb: { blob: Blob; entries: Map<string, ZipEntry> }, path: string): Promise<string[]> {
+  const strings: string[] = [];
+  const entry = wb.entries.get(path);
+  if (!entry) return strings;
+  let current = "";
+  let inText = false;
+  let phonetic = 0;
+  await streamPart(wb.blob, entry, {
+    open(name, _attrs, selfClosing) {
+      if (name === "si") current = "";
+      else if (name === "t" && !selfClosing && phonetic === 0) inText = true;
+      else if (name === "rPh" && !selfClosing) phonetic++;
+      if (name === "si" && selfClosing) strings.push("");
+    },
+    close(name) {
+      if (name === "t") inText = false;
+      else if (name === "rPh") phonetic--;
+      else if (name === "si") strings.push(current);
+    },
+    text(text) {
+      if (inText) current += text;
+    },
+  });
+  return strings;
+}
+
+async function readDateStyles(wb: { blob: Blob; entries: Map<string, ZipEntry> }, path: string): Promise<boolean[]> {
+  const text = path ? await partText(wb, path) : null;
+  if (text === null) return [];
+  const custom = new Map<number, string>();
+  const styles: boolean[] = [];
+  let inCellXfs = false;
+  scan(text, {
+    open(name, attrs, selfClosing) {
+      if (name === "numFmt") custom.set(Number(attr(attrs, "numFmtId")), attr(attrs, "formatCode") ?? "");
+      else if (name === "cellXfs" && !selfClosing) inCellXfs = true;
+      else if (name === "xf" && inCellXfs) {
+        const id = Number(attr(attrs, "numFmtId") ?? "0");
+        styles.push(isDateFormat(id, custom.get(id)));
+      }
+    },
+    close(name) {
+      if (name === "cellXfs") inCellXfs = false;
+    },
+    text() {},
+  });
+  return styles;
+}
+
+async function streamPart(blob: Blob, entry: ZipEntry, handler: XmlHandler, onBytes?: (n: number) => void): Promise<void> {
+  const scanner = new XmlScanner(handler);
+  const reader = (await entryStream(blob, entry)).getReader();
+  const decoder = new TextDecoder();
+  let read = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    read += value.length;
+    onBytes?.(read);
+    scanner.push(decoder.decode(value, { stream: true }));
+  }
+  scanner.push(decoder.decode());
+  scanner.end();
+}
+
+/** Column index (0-based) of a cell reference like "BC12". */
+export function columnIndex(ref: string): number {
+  let n = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const c = ref.charCodeAt(i);
+    if (c < 65 || c > 90) break;
+    n = n * 26 + (c - 64);
+  }
+  return n - 1;
+}
+
+/**
+ * readSheet streams one sheet and returns its non-blank rows as strings, dates
+ * as ISO 8601 (see dates.ts), booleans as TRUE/FALSE, errors as Excel shows
+ * them. onProgress receives the number of XML bytes read so far.
+ */
+export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes: number) => void): Promise<string[][]> {
+  const sheet = wb.sheets[index];
+  if (!sheet) throw new RangeError(`no sheet ${index}`);
+  const entry = wb.entries.get(sheet.path);
+  if (!entry) throw new ZipError("not_zip", "sheet part missing");
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let col = 0;
+  let type = "";
+  let style = 0;
+  let value = "";
+  let inValue = false;
+  let inInline = false;
+  let filled = false;
+  const { sharedStrings, dateStyles, date1904 } = wb;
+  await streamPart(
+    wb.blob,
+    entry,
+    {
+      open(name, attrs, selfClosing) {
+        switch (name) {
+          case "row":
+            row = [];
+            col = 0;
+            filled = false;
+            break;
+          case "c": {
+            const ref = attr(attrs, "r");
+            if (ref) col = columnIndex(ref);
+            type = attr(attrs, "t") ?? "n";
+            style = Number(attr(attrs, "s") ?? "0");
+            value = "";
+            if (selfClosing) col++;
+            break;
+          }
+          case "v":
+            inValue = !selfClosing;
+            break;
+          case "is":
+            inInline = true;
+            break;
+          case "t":
+            if (inInline && !selfClosing) inValue = true;
+            break;
+        }
+      },
+      close(name) {
+        switch (name) {
+          case "v":
+          case "t":
+            inValue = false;
+            break;
+          case "is":
+            inInline = false;
+            break;
+          case "c": {
+            let out = value;
+            if (type === "s") out = sharedStrings[Number(value)] ?? "";
+            else if (type === "b") out = value === "1" ? "TRUE" : value === "0" ? "FALSE" : value;
+            else if (type === "d") out = isoCellToISO(value);
+            else if (type === "n" && value !== "" && dateStyles[style]) out = serialToISO(Number(value), date1904);
+            while (row.length < col) row.push("");
+            row[col] = out;
+            if (out !== "") filled = true;
+            col++;
+            break;
+          }
+          case "row":
+            if (filled) rows.push(row);
+            break;
+        }
+      },
+      text(text) {
+        if (inValue) value += text;
+      },
+    },
+    onProgress,
+  );
+  return rows;
+}

@@ -1,0 +1,237 @@
+// The upload client: rows go to the server as gzip'd JSON chunks, a few in
+// parallel, each retried with backoff; chunk boundaries depend only on the
+// rows and the server's max_chunk_bytes, so a resumed upload re-sends exactly
+// the same bodies (the server accepts a repeated chunk, refuses a changed one).
+import type { Progress, RowIssue, UploadResult } from "../worker/messages.ts";
+
+/** What the upload needs from the owner of the rows. */
+export interface RowSource {
+  count: number;
+  /** Row i of the import (0-based), in template column order. */
+  row(i: number): (string | null)[];
+}
+
+/** Parameters of one upload. */
+export interface UploadParams {
+  base: string;
+  importer: string;
+  columns: string[];
+  source: { format: string; size_bytes: number };
+  user?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  resume?: { importId: string; token: string };
+  /** Called with every change of progress. */
+  onProgress(p: Progress): void;
+  signal: AbortSignal;
+  /** Test hook and tuning: delays of successive retries, in ms. */
+  backoff?: number[];
+}
+
+const PARALLEL = 3;
+const MAX_ROWS_PER_CHUNK = 5000;
+const DEFAULT_BACKOFF = [500, 1000, 2000, 4000, 8000, 15000];
+
+/** An API error: HTTP status and the error object of the body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: RowIssue[] = [],
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** Whether an error is worth retrying: network trouble, 408, 429 and 5xx. */
+function retryable(err: unknown): boolean {
+  if (err instanceof ApiError) return err.status === 408 || err.status === 429 || err.status >= 500;
+  return err instanceof TypeError; // fetch's network failure
+}
+
+async function call<T>(url: string, init: RequestInit): Promise<T> {
+  const response = await fetch(url, { ...init, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const e = (body as { error?: { code?: string; message?: string; details?: RowIssue[] } } | null)?.error;
+    throw new ApiError(response.status, e?.code ?? `http_${response.status}`, e?.message ?? response.statusText, e?.details ?? []);
+  }
+  return body as T;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+async function withRetry<T>(fn: () => Promise<T>, params: UploadParams, onRetry: (retrying: boolean) => void): Promise<T> {
+  const delays = params.backoff ?? DEFAULT_BACKOFF;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const value = await fn();
+      if (attempt > 0) onRetry(false);
+      return value;
+    } catch (err) {
+      if (params.signal.aborted || !retryable(err) || attempt >= delays.length) throw err;
+      onRetry(true);
+      const delay = delays[attempt]!;
+      await sleep(delay / 2 + Math.random() * (delay / 2), params.signal);
+    }
+  }
+}
+
+async function gzip(text: string): Promise<ArrayBuffer> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+  return new Response(stream).arrayBuffer();
+}
+
+/** Cuts rows into chunks: at most MAX_ROWS_PER_CHUNK rows and maxBytes of JSON each. */
+function* chunks(rows: RowSource, maxBytes: number): Generator<{ n: number; first: number; count: number; body: string }> {
+  let n = 0;
+  let first = 0;
+  let parts: string[] = [];
+  let size = 32;
+  for (let i = 0; i < rows.count; i++) {
+    const json = JSON.stringify(rows.row(i));
+    if (parts.length > 0 && (parts.length >= MAX_ROWS_PER_CHUNK || size + json.length + 1 > maxBytes)) {
+      yield { n: n++, first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` };
+      first = i;
+      parts = [];
+      size = 32;
+    }
+    parts.push(json);
+    size += json.length + 1;
+  }
+  if (parts.length > 0) yield { n: n++, first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` };
+}
+
+interface Created {
+  import_id: string;
+  upload_token: string;
+  max_chunk_bytes: number;
+}
+
+/**
+ * createImport opens an upload session (POST /api/v1/uploads). In client mode
+ * that is all the server hears of the import: it records the import log.
+ */
+export function createImport(params: UploadParams, rows: number): Promise<Created> {
+  return withRetry(
+    () =>
+      call<Created>(`${params.base}/api/v1/uploads`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ importer: params.importer, columns: params.columns, source: params.source, rows, user: params.user, metadata: params.metadata }),
+        signal: params.signal,
+      }),
+    params,
+    () => {},
+  );
+}
+
+/**
+ * upload sends every row and completes the import. It returns "paused" when
+ * the network or server stayed down through every retry (the caller may
+ * resume with the returned import id and token) and "refused" with the
+ * server's row issues on 422.
+ */
+export async function upload(params: UploadParams, rows: RowSource): Promise<UploadResult> {
+  let importId = params.resume?.importId ?? "";
+  let token = params.resume?.token ?? "";
+  let maxBytes = 4 << 20;
+  const done = new Set<number>();
+  let rowsSent = 0;
+  let retrying = 0;
+  const report = (): void => params.onProgress({ rowsSent, rowsTotal: rows.count, retrying: retrying > 0 });
+  const onRetry = (on: boolean): void => {
+    retrying += on ? 1 : -1;
+    if (retrying < 0) retrying = 0;
+    report();
+  };
+  try {
+    if (importId) {
+      const status = await withRetry(
+        () => call<{ status: string; chunks: number[]; rows_received: number; max_chunk_bytes?: number }>(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}`, {
+          headers: { Authorization: `Bearer ${token}` },
+          signal: params.signal,
+        }),
+        params,
+        onRetry,
+      );
+      if (status.max_chunk_bytes) maxBytes = status.max_chunk_bytes;
+      for (const n of status.chunks) done.add(n);
+    } else {
+      const created = await createImport(params, rows.count);
+      importId = created.import_id;
+      token = created.upload_token;
+      maxBytes = created.max_chunk_bytes || maxBytes;
+    }
+    report();
+    const auth = { Authorization: `Bearer ${token}` };
+    const inFlight = new Set<Promise<void>>();
+    let total = 0;
+    let failure: unknown = null;
+    for (const chunk of chunks(rows, maxBytes)) {
+      total++;
+      if (failure) break;
+      if (done.has(chunk.n)) {
+        rowsSent += chunk.count;
+        report();
+        continue;
+      }
+      const send = async (): Promise<void> => {
+        const body = await gzip(chunk.body);
+        await withRetry(
+          () =>
+            call(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/chunks/${chunk.n}`, {
+              method: "PUT",
+              headers: { ...auth, "Content-Type": "application/json", "Content-Encoding": "gzip" },
+              body,
+              signal: params.signal,
+            }),
+          params,
+          onRetry,
+        );
+        rowsSent += chunk.count;
+        report();
+      };
+      const p: Promise<void> = send().catch((err) => {
+        failure ??= err;
+      }).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= PARALLEL) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+    const result = await withRetry(
+      () =>
+        call<{ status: string; rows: number; rows_with_errors: number }>(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/complete`, {
+          method: "POST",
+          headers: { ...auth, "Content-Type": "application/json" },
+          body: JSON.stringify({ chunks: total, rows: rows.count }),
+          signal: params.signal,
+        }),
+      params,
+      onRetry,
+    );
+    return { status: "completed", importId, rows: result.rows, rowsWithErrors: result.rows_with_errors };
+  } catch (err) {
+    if (params.signal.aborted) return { status: "cancelled" };
+    if (err instanceof ApiError && err.status === 422 && err.code === "invalid_rows") return { status: "refused", importId, issues: err.details };
+    if (importId && retryable(err)) return { status: "paused", importId, token, code: err instanceof ApiError ? err.code : "network" };
+    if (err instanceof ApiError) return { status: "failed", code: err.code, message: err.message };
+    return { status: "failed", code: "network", message: String(err) };
+  }
+}

@@ -1,0 +1,100 @@
+// The protocol between the app (main thread) and the worker that owns the
+// rows. Rows never cross to the main thread in bulk: the grid asks for the
+// window it shows, so the page stays responsive at a million rows.
+
+/** How the file was read, shown in the header step (encoding picker etc.). */
+export interface FileInfo {
+  format: "csv" | "tsv" | "xlsx" | "xls" | "ods" | "json";
+  encoding?: string;
+  delimiter?: string;
+  sheets: string[];
+  sheet: number;
+  rows: number;
+  width: number;
+}
+
+/** Per-column error counts and totals after validation. */
+export interface Summary {
+  rows: number;
+  rowsWithErrors: number;
+  columnErrors: number[];
+}
+
+/** One row of the grid window, in template column order. */
+export interface WindowRow {
+  index: number;
+  values: (string | null)[];
+  errors: (string | null)[];
+}
+
+/** Upload progress the worker reports while sending chunks. */
+export interface Progress {
+  rowsSent: number;
+  rowsTotal: number;
+  retrying: boolean;
+}
+
+/** Rows the server refused, to show in the grid. */
+export interface RowIssue {
+  row: number;
+  column: string;
+  code: string;
+}
+
+/** Parameters of an upload; the worker reads rows it owns. */
+export interface UploadRequest {
+  importer: string;
+  columns: string[];
+  user?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  clientMode: boolean;
+  resume?: { importId: string; token: string };
+}
+
+/** Outcome of an upload. */
+export type UploadResult =
+  | { status: "completed"; importId: string; rows: number; rowsWithErrors: number; clientRows?: (string | null)[][] }
+  | { status: "paused"; importId: string; token: string; code: string }
+  | { status: "refused"; importId: string; issues: RowIssue[] }
+  | { status: "failed"; code: string; message: string }
+  | { status: "cancelled" };
+
+/** Requests from the app; each has an id echoed by its reply. */
+export type Request =
+  | { op: "open"; file: Blob; name: string; encoding?: string }
+  | { op: "sheet"; index: number }
+  | { op: "preview"; count: number }
+  | { op: "configure"; template: unknown; locale: string }
+  | { op: "map"; headerRow: number; mapping: (number | null)[] }
+  | { op: "window"; start: number; count: number; errorsOnly: boolean }
+  | { op: "edit"; row: number; column: number; value: string }
+  | { op: "replace"; find: string; replace: string; column: number | null }
+  | { op: "delete"; rows: number[] }
+  | { op: "summary" }
+  | { op: "upload"; request: UploadRequest }
+  | { op: "cancel" };
+
+/** Reply payloads by op. */
+export interface Replies {
+  open: FileInfo;
+  sheet: FileInfo;
+  preview: string[][];
+  configure: null;
+  map: Summary;
+  window: { total: number; rows: WindowRow[] };
+  edit: { summary: Summary; row: WindowRow };
+  replace: { summary: Summary; replaced: number };
+  delete: Summary;
+  summary: Summary;
+  upload: UploadResult;
+  cancel: null;
+}
+
+/** Envelope of a request posted to the worker. */
+export type RequestEnvelope = { id: number } & Request;
+
+/** Envelopes the worker posts back. */
+export type ResponseEnvelope =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; code: string; message: string }
+  | { id: 0; progress: Progress };

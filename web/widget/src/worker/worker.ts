@@ -1,0 +1,315 @@
+// The worker owns the file and its rows: it parses, validates, answers the
+// grid's window requests, applies edits and uploads. The main thread only
+// ever holds what is on screen.
+import { parseDelimited } from "../parse/delimited.ts";
+import { openWorkbook, readSheet, type Workbook } from "../parse/xlsx.ts";
+import { ZipError } from "../parse/zip.ts";
+import { XmlError } from "../parse/xml.ts";
+import { loadEngine, type Engine } from "../engine/engine.ts";
+import { upload, createImport, type RowSource } from "../upload/upload.ts";
+import type { FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
+
+/** A failure the app shows with a translated message for code. */
+class UserError extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+interface State {
+  file: Blob | null;
+  format: FileInfo["format"];
+  workbook: Workbook | null;
+  info: FileInfo | null;
+  raw: string[][];
+  engine: Engine | null;
+  headerRow: number;
+  /** Source column of each template column; null when unmapped. */
+  mapping: (number | null)[];
+  /** Data rows (after the header row), edited in place; deleted rows are removed. */
+  rows: (string | null)[][];
+  /** Error code per template column, for rows that have any. */
+  errors: Map<(string | null)[], (string | null)[]>;
+  columnErrors: number[];
+  errorIndex: number[] | null;
+  abort: AbortController | null;
+}
+
+const state: State = {
+  file: null,
+  format: "csv",
+  workbook: null,
+  info: null,
+  raw: [],
+  engine: null,
+  headerRow: 0,
+  mapping: [],
+  rows: [],
+  errors: new Map(),
+  columnErrors: [],
+  errorIndex: null,
+  abort: null,
+};
+
+function formatOf(name: string, head: Uint8Array): FileInfo["format"] {
+  const ext = name.toLowerCase().split(".").pop() ?? "";
+  const zip = head[0] === 0x50 && head[1] === 0x4b;
+  const cfb = head[0] === 0xd0 && head[1] === 0xcf && head[2] === 0x11 && head[3] === 0xe0;
+  if (ext === "xlsx" || ext === "xlsm") {
+    if (cfb) throw new UserError("password_protected");
+    if (!zip) throw new UserError("not_a_workbook");
+    return "xlsx";
+  }
+  if (ext === "xls" || ext === "ods") throw new UserError("unsupported_format");
+  if (zip || cfb) throw new UserError("unsupported_format");
+  return ext === "tsv" || ext === "tab" ? "tsv" : "csv";
+}
+
+function looksBinary(rows: string[][]): boolean {
+  let control = 0;
+  let total = 0;
+  for (const row of rows.slice(0, 50)) {
+    for (const cell of row) {
+      for (let i = 0; i < cell.length && total < 20000; i++, total++) {
+        const c = cell.charCodeAt(i);
+        if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0xfffd) control++;
+      }
+    }
+  }
+  return total > 0 && control / total > 0.1;
+}
+
+function widthOf(rows: string[][]): number {
+  let width = 0;
+  for (const r of rows) if (r.length > width) width = r.length;
+  return width;
+}
+
+async function open(file: Blob, name: string, encoding?: string): Promise<FileInfo> {
+  if (file.size === 0) throw new UserError("empty_file");
+  const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
+  state.file = file;
+  state.format = formatOf(name, head);
+  state.workbook = null;
+  if (state.format === "xlsx") {
+    state.workbook = await openWorkbook(file);
+    if (state.workbook.sheets.length === 0) throw new UserError("no_sheets");
+    // Prefer the first sheet with cells; a workbook often starts with an empty one.
+    for (let i = 0; i < state.workbook.sheets.length; i++) {
+      const info = await selectSheet(i);
+      if (info.rows > 0 || i === state.workbook.sheets.length - 1) return info;
+    }
+  }
+  const result = await parseDelimited(file, { encoding, delimiter: state.format === "tsv" ? "\t" : undefined });
+  if (looksBinary(result.rows)) throw new UserError("binary_file");
+  state.raw = result.rows;
+  state.info = { format: state.format, encoding: result.encoding, delimiter: result.delimiter, sheets: [], sheet: 0, rows: result.rows.length, width: widthOf(result.rows) };
+  if (result.rows.length === 0) throw new UserError("empty_file");
+  return state.info;
+}
+
+async function selectSheet(index: number): Promise<FileInfo> {
+  const wb = state.workbook;
+  if (!wb) throw new UserError("not_a_workbook");
+  state.raw = await readSheet(wb, index);
+  state.info = { format: "xlsx", sheets: wb.sheets.map((s) => s.name), sheet: index, rows: state.raw.length, width: widthOf(state.raw) };
+  return state.info;
+}
+
+function rowErrors(row: (string | null)[]): (string | null)[] | null {
+  const engine = state.engine!;
+  let errors: (string | null)[] | null = null;
+  for (let c = 0; c < row.length; c++) {
+    const code = engine.check(c, row[c]!);
+    if (code !== null) {
+      errors ??= new Array<string | null>(row.length).fill(null);
+      errors[c] = code;
+    }
+  }
+  return errors;
+}
+
+function setErrors(row: (string | null)[], errors: (string | null)[] | null): void {
+  const previous = state.errors.get(row);
+  if (previous) previous.forEach((e, c) => e !== null && state.columnErrors[c]!--);
+  if (errors) {
+    state.errors.set(row, errors);
+    errors.forEach((e, c) => e !== null && state.columnErrors[c]!++);
+  } else state.errors.delete(row);
+  state.errorIndex = null;
+}
+
+function summary(): Summary {
+  return { rows: state.rows.length, rowsWithErrors: state.errors.size, columnErrors: state.columnErrors.slice() };
+}
+
+function map(headerRow: number, mapping: (number | null)[]): Summary {
+  const engine = state.engine;
+  if (!engine) throw new UserError("no_template");
+  state.headerRow = headerRow;
+  state.mapping = mapping;
+  const n = state.raw.length - headerRow - 1;
+  const rows = new Array<(string | null)[]>(Math.max(0, n));
+  const width = mapping.length;
+  for (let i = 0; i < n; i++) {
+    const src = state.raw[headerRow + 1 + i]!;
+    const row = new Array<string | null>(width);
+    for (let c = 0; c < width; c++) {
+      const s = mapping[c];
+      row[c] = s === null || s === undefined ? null : (src[s] ?? null);
+    }
+    rows[i] = row;
+  }
+  state.rows = rows;
+  state.errors = new Map();
+  state.columnErrors = new Array<number>(width).fill(0);
+  state.errorIndex = null;
+  for (let i = 0; i < n; i++) setErrors(rows[i]!, rowErrors(rows[i]!));
+  return summary();
+}
+
+function errorIndex(): number[] {
+  if (!state.errorIndex) {
+    const index: number[] = [];
+    for (let i = 0; i < state.rows.length; i++) if (state.errors.has(state.rows[i]!)) index.push(i);
+    state.errorIndex = index;
+  }
+  return state.errorIndex;
+}
+
+function windowRow(i: number): WindowRow {
+  const row = state.rows[i]!;
+  return { index: i, values: row.slice(), errors: state.errors.get(row)?.slice() ?? new Array<string | null>(row.length).fill(null) };
+}
+
+function window(start: number, count: number, errorsOnly: boolean): Replies["window"] {
+  const index = errorsOnly ? errorIndex() : null;
+  const total = index ? index.length : state.rows.length;
+  const rows: WindowRow[] = [];
+  for (let k = start; k < Math.min(total, start + count); k++) rows.push(windowRow(index ? index[k]! : k));
+  return { total, rows };
+}
+
+function edit(i: number, column: number, value: string): Replies["edit"] {
+  const row = state.rows[i];
+  if (!row || column < 0 || column >= row.length) throw new UserError("no_such_cell");
+  row[column] = value;
+  setErrors(row, rowErrors(row));
+  return { summary: summary(), row: windowRow(i) };
+}
+
+function replace(find: string, replacement: string, column: number | null): Replies["replace"] {
+  let replaced = 0;
+  if (find === "") return { summary: summary(), replaced };
+  for (const row of state.rows) {
+    let changed = false;
+    for (let c = 0; c < row.length; c++) {
+      if (column !== null && c !== column) continue;
+      const v = row[c];
+      if (v !== null && v !== undefined && v.includes(find)) {
+        row[c] = v.split(find).join(replacement);
+        changed = true;
+        replaced++;
+      }
+    }
+    if (changed) setErrors(row, rowErrors(row));
+  }
+  return { summary: summary(), replaced };
+}
+
+function remove(indexes: number[]): Summary {
+  const drop = new Set(indexes);
+  const kept: (string | null)[][] = [];
+  state.rows.forEach((row, i) => {
+    if (drop.has(i)) setErrors(row, null);
+    else kept.push(row);
+  });
+  state.rows = kept;
+  state.errorIndex = null;
+  return summary();
+}
+
+/** Puts the errors the server found into the grid; rows are 0-based upload order. */
+function applyIssues(issues: { row: number; column: string; code: string }[], columns: string[]): void {
+  for (const issue of issues) {
+    const row = state.rows[issue.row];
+    const c = columns.indexOf(issue.column);
+    if (!row || c < 0) continue;
+    const errors = (state.errors.get(row) ?? new Array<string | null>(row.length).fill(null)).slice();
+    errors[c] = issue.code;
+    setErrors(row, errors);
+  }
+}
+
+async function handle(req: Request): Promise<unknown> {
+  switch (req.op) {
+    case "open":
+      return open(req.file, req.name, req.encoding);
+    case "sheet":
+      return selectSheet(req.index);
+    case "preview":
+      return state.raw.slice(0, req.count);
+    case "configure":
+      state.engine = loadEngine(req.template);
+      return null;
+    case "map":
+      return map(req.headerRow, req.mapping);
+    case "window":
+      return window(req.start, req.count, req.errorsOnly);
+    case "edit":
+      return edit(req.row, req.column, req.value);
+    case "replace":
+      return replace(req.find, req.replace, req.column);
+    case "delete":
+      return remove(req.rows);
+    case "summary":
+      return summary();
+    case "cancel":
+      state.abort?.abort();
+      return null;
+    case "upload": {
+      state.abort = new AbortController();
+      const r = req.request;
+      const rows: RowSource = { count: state.rows.length, row: (i) => state.rows[i]! };
+      const params = {
+        base: scope.location.origin,
+        importer: r.importer,
+        columns: r.columns,
+        source: { format: state.format, size_bytes: state.file?.size ?? 0 },
+        user: r.user,
+        metadata: r.metadata,
+        resume: r.resume,
+        signal: state.abort.signal,
+        onProgress: (progress: Progress) => post({ id: 0, progress }),
+      };
+      if (r.clientMode) {
+        const created = await createImport(params, rows.count);
+        return { status: "completed", importId: created.import_id, rows: rows.count, rowsWithErrors: state.errors.size, clientRows: state.rows };
+      }
+      const result = await upload(params, rows);
+      if (result.status === "refused") applyIssues(result.issues, r.columns);
+      return result;
+    }
+  }
+}
+
+function post(message: ResponseEnvelope): void {
+  scope.postMessage(message);
+}
+
+scope.onmessage = async (event: MessageEvent<RequestEnvelope>) => {
+  const { id, ...req } = event.data;
+  try {
+    post({ id, ok: true, value: await handle(req as Request) });
+  } catch (err) {
+    let code = "parse_failed";
+    if (err instanceof UserError) code = err.code;
+    else if (err instanceof ZipError) code = err.code === "encrypted" ? "password_protected" : err.code === "zip_bomb" ? "zip_bomb" : "not_a_workbook";
+    else if (err instanceof XmlError) code = "not_a_workbook";
+    else if (err instanceof RangeError) code = "too_large";
+    // Only the code and the error's class cross: a message could quote data.
+    post({ id, ok: false, code, message: err instanceof Error ? err.name : "Error" });
+  }
+};

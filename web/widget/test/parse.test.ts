@@ -1,0 +1,104 @@
+// Node tests of the parsers against the shared corpus (skipped when absent).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { parseDelimited } from "../src/parse/delimited.ts";
+import { openWorkbook, readSheet } from "../src/parse/xlsx.ts";
+import { serialToISO, isDateFormat } from "../src/parse/dates.ts";
+import { XmlScanner, XmlError } from "../src/parse/xml.ts";
+
+const corpus = path.resolve(process.cwd(), "../../../shared/corpus");
+const haveCorpus = existsSync(corpus);
+
+function blobOf(file: string): Blob {
+  return new Blob([readFileSync(file)]);
+}
+
+function objects(rows: string[][]): Record<string, string>[] {
+  const [header, ...data] = rows;
+  return data.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ""])));
+}
+
+test("csv-spectrum parses to the expected JSON", { skip: !haveCorpus && "no ../shared/corpus" }, async () => {
+  const dir = path.join(corpus, "csv-spectrum");
+  for (const name of readdirSync(path.join(dir, "csvs"))) {
+    const result = await parseDelimited(blobOf(path.join(dir, "csvs", name)));
+    const expected = JSON.parse(readFileSync(path.join(dir, "json", name.replace(/\.csv$/, ".json")), "utf8"));
+    assert.deepEqual(objects(result.rows), expected, name);
+  }
+});
+
+test("csvkit encodings decode to the same text", { skip: !haveCorpus && "no ../shared/corpus" }, async () => {
+  const dir = path.join(corpus, "csvkit");
+  const cases: [string, string, string][] = [
+    ["test_latin1.csv", "windows-1252", "©"],
+    ["test_utf16_little.csv", "utf-16le", "ʤ"],
+    ["test_utf16_big.csv", "utf-16be", "ʤ"],
+    ["test_utf8_bom.csv", "utf-8", "ʤ"],
+    ["test_utf8.csv", "utf-8", "ʤ"],
+  ];
+  for (const [name, encoding, needle] of cases) {
+    const result = await parseDelimited(blobOf(path.join(dir, name)));
+    assert.equal(result.encoding, encoding, name);
+    const flat = result.rows.flat().join("|");
+    assert.ok(flat.includes(needle), `${name}: ${needle} missing`);
+    assert.ok(!flat.includes("\uFEFF"), `${name}: BOM kept`);
+  }
+  const tsv = await parseDelimited(blobOf(path.join(dir, "dummy.tsv")));
+  assert.equal(tsv.delimiter, "\t");
+  const mac = await parseDelimited(blobOf(path.join(dir, "mac_newlines.csv")));
+  assert.equal(mac.linebreak, "\r");
+  assert.ok(mac.rows.length > 1);
+});
+
+test("a multi-byte character cut by a read slice survives", async () => {
+  const big = "a,b\n" + "x".repeat((4 << 20) - 5) + ",é\n1,2\n";
+  const result = await parseDelimited(new Blob([big]));
+  assert.equal(result.rows[1]![1], "é");
+  assert.equal(result.encoding, "utf-8");
+});
+
+test("1904 workbooks: column B dates equal Excel's TEXT in column D", { skip: !haveCorpus && "no ../shared/corpus" }, async () => {
+  for (const name of ["1900.xlsx", "1904.xlsx"]) {
+    const wb = await openWorkbook(blobOf(path.join(corpus, "sheetjs/1904", name)));
+    const rows = await readSheet(wb, 0);
+    let checked = 0;
+    for (const row of rows) {
+      if (/^\d{4}-\d{2}-\d{2}$/.test(row[3] ?? "")) {
+        assert.equal((row[1] ?? "").slice(0, 10), row[3], `${name}: ${JSON.stringify(row)}`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 0, `${name}: no dated rows`);
+  }
+});
+
+test('sheets.xlsx "data" sheet matches its CSV export', { skip: !haveCorpus && "no ../shared/corpus" }, async () => {
+  const wb = await openWorkbook(blobOf(path.join(corpus, "csvkit/sheets.xlsx")));
+  assert.ok(wb.sheets.length > 1);
+  // The CSV export is of the sheet named "data"; the first one is empty.
+  const rows = await readSheet(wb, wb.sheets.findIndex((s) => s.name === "data"));
+  const csv = await parseDelimited(blobOf(path.join(corpus, "csvkit/sheetsxlsx_converted.csv")));
+  // csvkit's export adds columns of its own (time, an extra one), so compare
+  // what both have: the row count and the first five header names.
+  assert.equal(rows.length, csv.rows.length);
+  assert.deepEqual(rows[0]!.slice(0, 5), csv.rows[0]!.slice(0, 5));
+  assert.equal(rows[3]![3], "FALSE");
+});
+
+test("serials", () => {
+  assert.equal(serialToISO(1, false), "1900-01-01");
+  assert.equal(serialToISO(60, false), "1900-02-29");
+  assert.equal(serialToISO(61, false), "1900-03-01");
+  assert.equal(serialToISO(0, true), "1904-01-01");
+  assert.equal(serialToISO(43831.5, false), "2020-01-01 12:00:00");
+  assert.ok(isDateFormat(164, "yyyy\\-mm\\-dd"));
+  assert.ok(!isDateFormat(164, '0.00"days"'));
+  assert.ok(isDateFormat(14, undefined));
+});
+
+test("the XML scanner refuses DOCTYPE", () => {
+  const s = new XmlScanner({ open() {}, close() {}, text() {} });
+  assert.throws(() => s.push('<!DOCTYPE x [<!ENTITY a "b">]><x/>'), XmlError);
+});
