@@ -1,0 +1,389 @@
+// Package job runs deliveries from the River queue: one job per delivery
+// (an import sent to one destination), resumable, retried on the
+// destination's schedule. Progress lives in the store, not in the job, so a
+// crash or a SIGKILL redelivers at most the batch that was in flight, and
+// receivers deduplicate that one by its webhook-id.
+//
+// The package defines what it needs from the store (Store) and never sees
+// a database; it never logs a payload or a cell value.
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/intakehq/intake/internal/deliver"
+	"github.com/intakehq/intake/internal/deliver/pgdest"
+	"github.com/intakehq/intake/internal/deliver/s3dest"
+	"github.com/intakehq/intake/internal/deliver/webhook"
+	"github.com/intakehq/intake/internal/outbound"
+)
+
+// ErrNotFound is what Store.Delivery wraps when the delivery, its import or
+// its destination is gone (deleted, purged): the job is cancelled, not
+// retried.
+var ErrNotFound = errors.New("delivery not found")
+
+// Kind is the type of a destination.
+type Kind string
+
+// Destination kinds.
+const (
+	Webhook  Kind = "webhook"
+	S3       Kind = "s3"
+	Postgres Kind = "postgres"
+)
+
+// Destination is a destination's settings as the store keeps them,
+// secrets included; it is loaded for each run and never put in job args
+// (River stores those in clear).
+type Destination struct {
+	ID   string
+	Kind Kind
+	// Disabled is set once a receiver answered 410 Gone; deliveries to a
+	// disabled destination stop without sending.
+	Disabled bool
+	// BatchSize is the rows per webhook batch (default 1,000; 1–10,000).
+	BatchSize int
+	// Schedule is the wait between attempts; nil means the Standard
+	// Webhooks schedule.
+	Schedule deliver.Schedule
+	Webhook  webhook.Endpoint
+	S3       s3dest.Config
+	Postgres pgdest.Config
+}
+
+// State is where a delivery stands.
+type State string
+
+// Delivery states. The zero value is Pending.
+const (
+	Pending   State = ""
+	Delivered State = "delivered"
+	Failed    State = "failed"   // schedule exhausted or settings invalid; replay to retry
+	Disabled  State = "disabled" // the receiver answered 410 Gone
+)
+
+// Progress is a delivery's resumable state, saved with every attempt.
+type Progress struct {
+	State State
+	// Acked counts acknowledged batches: the index of the next batch.
+	Acked int
+	// Failures counts failed attempts of the message now due.
+	Failures int
+	// NextRetry is when the message now due will be tried again.
+	NextRetry time.Time
+}
+
+// Delivery is one import going to one destination.
+type Delivery struct {
+	// ID is stable for the delivery; webhook-ids derive from it. A replay
+	// is a new delivery with a new ID.
+	ID          string
+	Import      deliver.Import
+	Destination Destination
+	Progress    Progress
+}
+
+// Store is what delivery jobs need from Intake's store. The lead implements
+// it over SQLite or PostgreSQL.
+type Store interface {
+	// RowSource yields the import's rows (decrypted chunks) in batches.
+	deliver.RowSource
+	// Delivery loads a delivery with its import, destination and progress.
+	// It wraps ErrNotFound when any of them no longer exists.
+	Delivery(ctx context.Context, deliveryID string) (Delivery, error)
+	// Record appends the attempt to the delivery log and saves the new
+	// progress, in one transaction: a batch counts as acknowledged only
+	// once this returns.
+	Record(ctx context.Context, deliveryID string, a deliver.Attempt, p Progress) error
+	// DisableDestination marks a destination disabled after its receiver
+	// answered 410 Gone, so no new delivery is sent to it.
+	DisableDestination(ctx context.Context, destinationID string) error
+}
+
+// Args is the job that delivers one delivery. It holds only the id.
+type Args struct {
+	DeliveryID string `json:"delivery_id"`
+}
+
+// Kind names the job in River's table.
+func (Args) Kind() string { return "intake_deliver" }
+
+// Queue is the River queue delivery jobs run on.
+const Queue = "deliver"
+
+// InsertOpts puts deliveries on their own queue, once per delivery id.
+// MaxAttempts covers store or queue failures only: a destination's failures
+// follow its own schedule by snoozing, which does not use up attempts.
+func (Args) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// Config is what a Worker needs.
+type Config struct {
+	// Store loads deliveries and records attempts. Required.
+	Store Store
+	// Policy guards every outbound connection. Required.
+	Policy *outbound.Policy
+	// Logger receives one line per attempt (ids, outcome, status,
+	// latency). Required.
+	Logger *slog.Logger
+	// RequestTimeout bounds one webhook attempt (default 15 s).
+	RequestTimeout time.Duration
+	// Slice bounds one run of a webhook delivery: after it, the job
+	// yields (snoozes 0) and resumes from its progress. Keep it well under
+	// River's RescueStuckJobsAfter (default 2 min).
+	Slice time.Duration
+}
+
+// Worker runs delivery jobs. Register it with river.AddWorker.
+type Worker struct {
+	river.WorkerDefaults[Args]
+	store    Store
+	webhooks *webhook.Sender
+	s3       *s3dest.Writer
+	pg       *pgdest.Writer
+	log      *slog.Logger
+	slice    time.Duration
+	now      func() time.Time
+}
+
+// NewWorker checks cfg and returns a worker.
+func NewWorker(cfg Config) (*Worker, error) {
+	if cfg.Store == nil || cfg.Policy == nil || cfg.Logger == nil {
+		return nil, errors.New("delivery worker: Store, Policy and Logger are required")
+	}
+	return &Worker{
+		store:    cfg.Store,
+		webhooks: webhook.NewSender(cfg.Policy, cfg.RequestTimeout),
+		s3:       s3dest.NewWriter(cfg.Policy),
+		pg:       pgdest.NewWriter(cfg.Policy),
+		log:      cfg.Logger,
+		slice:    cmpOr(cfg.Slice, 2*time.Minute),
+		now:      time.Now,
+	}, nil
+}
+
+func cmpOr(v, def time.Duration) time.Duration {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Timeout lets a run last as long as it needs: each attempt has its own
+// timeout and webhook runs yield after Slice.
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return -1 }
+
+// Work runs the delivery and translates the outcome for River: done
+// completes the job, a wait snoozes it (a destination's retry does not use
+// up a River attempt), a store error is retried by River.
+func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
+	step, err := w.Run(ctx, j.Args.DeliveryID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return river.JobCancel(err)
+	case err != nil:
+		return err
+	case step.Done:
+		return nil
+	}
+	return river.JobSnooze(step.Wait)
+}
+
+// Step is what one run of a delivery leads to.
+type Step struct {
+	// Done: delivered, failed for good, or disabled; nothing left to run.
+	Done bool
+	// Wait: when not done, how long until the next run.
+	Wait time.Duration
+}
+
+// Run advances a delivery as far as it can now: it resumes from the saved
+// progress, sends, records every attempt, and stops when the delivery is
+// done, a retry must wait, or the time slice is used up.
+func (w *Worker) Run(ctx context.Context, deliveryID string) (Step, error) {
+	d, err := w.store.Delivery(ctx, deliveryID)
+	if err != nil {
+		return Step{}, fmt.Errorf("load delivery %s: %w", deliveryID, err)
+	}
+	if d.Progress.State != Pending {
+		return Step{Done: true}, nil
+	}
+	if d.Destination.Disabled {
+		p := d.Progress
+		p.State = Disabled
+		a := deliver.Attempt{Message: d.ID, Batch: -1, Started: w.now(), Outcome: deliver.Gone, Error: "destination is disabled"}
+		return Step{Done: true}, w.record(ctx, d, a, p)
+	}
+	switch d.Destination.Kind {
+	case Webhook:
+		return w.runWebhook(ctx, d)
+	case S3:
+		return w.runSink(ctx, d, func(ctx context.Context, rows iter.Seq2[deliver.Batch, error]) error {
+			_, err := w.s3.Write(ctx, d.Destination.S3, d.Import, rows)
+			return err
+		})
+	case Postgres:
+		return w.runSink(ctx, d, func(ctx context.Context, rows iter.Seq2[deliver.Batch, error]) error {
+			_, err := w.pg.Write(ctx, d.Destination.Postgres, d.Import, rows)
+			return err
+		})
+	}
+	p := d.Progress
+	p.State = Failed
+	a := deliver.Attempt{Message: d.ID, Batch: -1, Started: w.now(), Outcome: deliver.Invalid, Error: fmt.Sprintf("unknown destination kind %q", d.Destination.Kind)}
+	return Step{Done: true}, w.record(ctx, d, a, p)
+}
+
+// batchSize clamps a destination's batch size to the allowed range.
+func batchSize(n int) int {
+	if n == 0 {
+		return deliver.DefaultBatchSize
+	}
+	return min(max(n, deliver.MinBatchSize), deliver.MaxBatchSize)
+}
+
+func (w *Worker) runWebhook(ctx context.Context, d Delivery) (Step, error) {
+	p := d.Progress
+	target, err := w.webhooks.Target(d.Destination.Webhook)
+	if err != nil {
+		p.State = Failed
+		a := deliver.Attempt{Message: d.ID, Batch: p.Acked, Number: p.Failures + 1, Started: w.now(), Outcome: deliver.Invalid, Error: err.Error()}
+		return Step{Done: true}, w.record(ctx, d, a, p)
+	}
+	enc := webhook.NewEncoder(d.Import)
+	deadline := w.now().Add(w.slice)
+	for b, err := range w.store.Batches(ctx, d.Import.ID, batchSize(d.Destination.BatchSize), p.Acked) {
+		if err != nil {
+			return Step{}, fmt.Errorf("delivery %s: read batch %d: %w", d.ID, p.Acked, err)
+		}
+		if b.Index != p.Acked {
+			return Step{}, fmt.Errorf("delivery %s: row source gave batch %d, want %d", d.ID, b.Index, p.Acked)
+		}
+		a, _ := target.SendBatch(ctx, enc, d.ID, b)
+		if step, stop, err := w.settle(ctx, d, &p, a); stop {
+			return step, err
+		}
+		if w.now().After(deadline) {
+			return Step{Wait: 0}, nil
+		}
+	}
+	// The final event is not a batch, so settling it always ends the run.
+	a, _ := target.SendCompleted(ctx, enc, d.ID, d.Import.Rows, p.Acked)
+	step, _, err := w.settle(ctx, d, &p, a)
+	return step, err
+}
+
+// settle records an attempt and moves the progress. stop is false only
+// when a batch was acknowledged and the next one may go.
+func (w *Worker) settle(ctx context.Context, d Delivery, p *Progress, a deliver.Attempt) (step Step, stop bool, err error) {
+	if ctx.Err() != nil {
+		// Shutting down mid-attempt: not the receiver's failure. Resume
+		// at once on the next start; the batch keeps its webhook-id.
+		return Step{Wait: 0}, true, nil
+	}
+	a.Number = p.Failures + 1
+	switch a.Outcome {
+	case deliver.Delivered:
+		p.Failures, p.NextRetry = 0, time.Time{}
+		if a.Batch >= 0 {
+			p.Acked++
+		} else {
+			p.State = Delivered
+		}
+	case deliver.Gone:
+		p.State = Disabled
+	case deliver.Invalid:
+		p.State = Failed
+	default:
+		p.Failures++
+		wait, ok := schedule(d.Destination).Next(p.Failures, a.RetryAfter)
+		if !ok {
+			p.State = Failed
+			break
+		}
+		a.NextRetry = w.now().Add(wait)
+		p.NextRetry = a.NextRetry
+		if err := w.record(ctx, d, a, *p); err != nil {
+			return Step{}, true, err
+		}
+		return Step{Wait: wait}, true, nil
+	}
+	if err := w.record(ctx, d, a, *p); err != nil {
+		return Step{}, true, err
+	}
+	if p.State == Disabled {
+		if err := w.store.DisableDestination(ctx, d.Destination.ID); err != nil {
+			return Step{}, true, fmt.Errorf("disable destination %s: %w", d.Destination.ID, err)
+		}
+	}
+	if p.State != Pending {
+		return Step{Done: true}, true, nil
+	}
+	return Step{}, a.Outcome != deliver.Delivered, nil
+}
+
+func schedule(d Destination) deliver.Schedule {
+	if d.Schedule == nil {
+		return deliver.DefaultSchedule
+	}
+	return d.Schedule
+}
+
+// runSink delivers a whole import in one go (S3 object, PostgreSQL
+// transaction): all or nothing, so a retry starts over.
+func (w *Worker) runSink(ctx context.Context, d Delivery, write func(context.Context, iter.Seq2[deliver.Batch, error]) error) (Step, error) {
+	var srcErr error
+	rows := func(yield func(deliver.Batch, error) bool) {
+		for b, err := range w.store.Batches(ctx, d.Import.ID, deliver.DefaultBatchSize, 0) {
+			if err != nil {
+				srcErr = err
+			}
+			if !yield(b, err) || err != nil {
+				return
+			}
+		}
+	}
+	p := d.Progress
+	a := deliver.Attempt{Message: d.ID, Batch: -1, Started: w.now(), Outcome: deliver.Delivered}
+	err := write(ctx, rows)
+	a.Latency = w.now().Sub(a.Started)
+	switch {
+	case srcErr != nil:
+		return Step{}, fmt.Errorf("delivery %s: read rows: %w", d.ID, srcErr)
+	case err == nil:
+	case errors.Is(err, s3dest.ErrInvalid), errors.Is(err, pgdest.ErrInvalid):
+		a.Outcome, a.Error = deliver.Invalid, err.Error()
+	default:
+		a.Outcome, a.Error = deliver.Retry, err.Error()
+	}
+	step, _, err := w.settle(ctx, d, &p, a)
+	return step, err
+}
+
+// record saves an attempt and logs it with ids, counts and durations only.
+func (w *Worker) record(ctx context.Context, d Delivery, a deliver.Attempt, p Progress) error {
+	w.log.LogAttrs(ctx, levelOf(a.Outcome), "delivery attempt",
+		slog.String("delivery", d.ID), slog.String("destination", d.Destination.ID), slog.String("message", a.Message),
+		slog.Int("batch", a.Batch), slog.Int("attempt", a.Number), slog.String("outcome", string(a.Outcome)),
+		slog.Int("status", a.Status), slog.Duration("latency", a.Latency), slog.Time("next_retry", a.NextRetry))
+	if err := w.store.Record(ctx, d.ID, a, p); err != nil {
+		return fmt.Errorf("record attempt of delivery %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+func levelOf(o deliver.Outcome) slog.Level {
+	if o == deliver.Delivered {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}
