@@ -185,14 +185,21 @@ async function showHeader(): Promise<void> {
   const maxRows = config.importer.maxRows;
   if (maxRows && info.rows - 1 > maxRows) return fail("too_many_rows", { rows: info.rows - 1, max: maxRows });
   const width = Math.min(info.width, 30);
+  const noHeader = h("input", { type: "checkbox", id: "no-header", "data-testid": "no-header" });
+  noHeader.checked = headerRow < 0;
+  noHeader.addEventListener("change", () => {
+    headerRow = noHeader.checked ? -1 : detectHeaderRow(preview);
+    render();
+  });
   const table = h("table", { class: "preview", role: "grid", "aria-label": t("header_title") });
   const render = (): void => {
     table.replaceChildren(
       ...preview.map((row, i) => {
-        const tr = h("tr", { class: i === headerRow ? "header-pick" : i < headerRow ? "skipped" : "", tabindex: i === headerRow ? 0 : -1, "aria-selected": String(i === headerRow), "data-row": i });
+        const tr = h("tr", { class: i === headerRow ? "header-pick" : i < headerRow ? "skipped" : "", tabindex: i === Math.max(0, headerRow) ? 0 : -1, "aria-selected": String(i === headerRow), "data-row": i });
         tr.append(h("th", { scope: "row" }, String(i + 1)), ...Array.from({ length: width }, (_, c) => h("td", {}, row[c] ?? "")));
         tr.addEventListener("click", () => {
           headerRow = i;
+          noHeader.checked = false;
           render();
         });
         tr.addEventListener("keydown", (e) => {
@@ -217,7 +224,7 @@ async function showHeader(): Promise<void> {
   }
   frame(
     2,
-    h("div", {}, h("h2", {}, t("header_title")), h("p", { class: "hint" }, t("header_hint")), encodingPicker, h("div", { class: "scroll" }, table)),
+    h("div", {}, h("h2", {}, t("header_title")), h("p", { class: "hint" }, t("header_hint")), h("p", {}, h("label", { class: "inline" }, noHeader, t("no_header"))), encodingPicker, h("div", { class: "scroll" }, table)),
     h("div", {}, h("button", { type: "button", onclick: () => showUpload() }, t("back")), h("button", { type: "button", class: "primary", "data-testid": "header-next", onclick: () => showMapping() }, t("next"))),
   );
 }
@@ -226,8 +233,16 @@ async function showHeader(): Promise<void> {
 
 let mapping: (number | null)[] = [];
 
+/** Spreadsheet column name of index i: A, B, …, Z, AA, … */
+function columnName(i: number): string {
+  let name = "";
+  for (let n = i + 1; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
+  return name;
+}
+
 function showMapping(): void {
-  const headers = preview[headerRow] ?? [];
+  // Without a header row, columns are named as the spreadsheet names them.
+  const headers = headerRow >= 0 ? (preview[headerRow] ?? []) : Array.from({ length: fileInfo?.width ?? 0 }, (_, i) => t("column_name", { name: columnName(i) }));
   const sample = preview[headerRow + 1] ?? [];
   const matches: Match[] = matchColumns(columns, headers);
   mapping = matches.map((m) => m.source);
@@ -367,12 +382,25 @@ function storedResume(): { importId: string; token: string } | undefined {
   return undefined;
 }
 
+/**
+ * Keeps the import id and upload token (never rows) for this tab, so that the
+ * same file submitted again after a reload of the iframe resumes the upload.
+ */
+function saveResume(session: { importId: string; token: string }): void {
+  try {
+    sessionStorage.setItem(RESUME_KEY, JSON.stringify({ ...session, fingerprint: fingerprint() }));
+  } catch {
+    // Storage blocked in a third-party iframe: the retry button still resumes.
+  }
+}
+
 async function send(resume = storedResume()): Promise<void> {
   const bar = h("progress", { max: 1, value: 0, "aria-label": t("step_submit") });
   const status = h("p", { role: "status", "aria-live": "polite", "data-testid": "progress" }, t("sending", { sent: 0, total: summary.rows }));
   const cancel = h("button", { type: "button", onclick: () => void worker.call({ op: "cancel" }) }, t("cancel"));
   frame(5, h("div", { class: "sending" }, bar, status), h("div", {}, cancel));
   worker.onProgress = (p) => {
+    if (p.session) saveResume(p.session);
     bar.max = Math.max(1, p.rowsTotal);
     bar.value = p.rowsSent;
     status.textContent = p.retrying ? t("retrying") : t("sending", { sent: p.rowsSent, total: p.rowsTotal });
@@ -400,11 +428,7 @@ async function send(resume = storedResume()): Promise<void> {
       toHost({ type: "intake:complete", channel: config.channel ?? "", summary: { importId: result.importId, rows: result.rows, rowsWithErrors: result.rowsWithErrors } });
       return showDone(result.rows, result.rowsWithErrors);
     case "paused": {
-      try {
-        sessionStorage.setItem(RESUME_KEY, JSON.stringify({ importId: result.importId, token: result.token, fingerprint: fingerprint() }));
-      } catch {
-        // Storage blocked: the retry button below still resumes.
-      }
+      saveResume({ importId: result.importId, token: result.token });
       const again = h("button", { type: "button", class: "primary", "data-testid": "resume", onclick: () => void send({ importId: result.importId, token: result.token }) }, t("retry"));
       frame(5, h("div", { class: "sending" }, bar, h("p", { class: "warning", role: "alert" }, t("paused"))), h("div", {}, again));
       return;

@@ -18,6 +18,8 @@ export const en = {
   sheet_title: "Which sheet do you want to import?",
   header_title: "Which row holds the column names?",
   header_hint: "Select the row; rows above it are skipped.",
+  no_header: "The file has no header row",
+  column_name: "Column {name}",
   encoding: "Encoding",
   encoding_auto: "Detected automatically",
   map_title: "Match your columns to the fields",

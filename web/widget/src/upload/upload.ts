@@ -170,6 +170,7 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
         params,
         onRetry,
       );
+      if (status.status === "completed") return { status: "completed", importId, rows: status.rows_received, rowsWithErrors: 0 };
       if (status.max_chunk_bytes) maxBytes = status.max_chunk_bytes;
       for (const n of status.chunks) done.add(n);
     } else {
@@ -177,6 +178,7 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
       importId = created.import_id;
       token = created.upload_token;
       maxBytes = created.max_chunk_bytes || maxBytes;
+      params.onProgress({ rowsSent, rowsTotal: rows.count, retrying: false, session: { importId, token } });
     }
     report();
     const auth = { Authorization: `Bearer ${token}` };

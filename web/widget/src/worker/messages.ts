@@ -32,6 +32,8 @@ export interface Progress {
   rowsSent: number;
   rowsTotal: number;
   retrying: boolean;
+  /** Set once, when the server opened the upload session (for resuming after a reload). */
+  session?: { importId: string; token: string };
 }
 
 /** Rows the server refused, to show in the grid. */
