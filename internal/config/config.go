@@ -72,8 +72,9 @@ type setting struct {
 }
 
 // Load parses args and the environment (lookupEnv is os.LookupEnv in
-// production) into a checked Config. Flags win over variables.
-func Load(name string, args []string, lookupEnv func(string) (string, bool), usageOut io.Writer) (Config, error) {
+// production) into a checked Config. Flags win over variables. extra, if not
+// nil, adds a command's own flags (they have no environment variable).
+func Load(name string, args []string, lookupEnv func(string) (string, bool), usageOut io.Writer, extra func(*flag.FlagSet)) (Config, error) {
 	var c Config
 	var allow string
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -120,6 +121,9 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	})
 	if envErr != nil {
 		return Config{}, envErr
+	}
+	if extra != nil {
+		extra(fs)
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err

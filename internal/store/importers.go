@@ -154,3 +154,34 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// DemoOrgName is the organization that owns the demo importer. It has no
+// users and no API keys: nothing can sign in to it.
+const DemoOrgName = "intake-demo"
+
+// EnsureDemoImporter makes sure an importer with the fixed public key exists
+// (in the demo organization, stored mode, kept 1 day) so /demo works on a
+// fresh install. It leaves an existing one as it is.
+func (s *Store) EnsureDemoImporter(ctx context.Context, key string, template json.RawMessage) error {
+	if _, err := s.ImporterByKey(ctx, key); err == nil {
+		return nil
+	}
+	now := s.nowMicro()
+	return s.InTx(ctx, func(tx *sql.Tx) error {
+		orgID := NewID("org_")
+		if _, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO NOTHING`, orgID, DemoOrgName, now); err != nil {
+			return fmt.Errorf("demo organization: %w", err)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM organizations WHERE name = $1`, DemoOrgName).Scan(&orgID); err != nil {
+			return fmt.Errorf("demo organization: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO importers (`+importerColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (public_key) DO NOTHING`,
+			NewID("ipr_"), orgID, key, "Demo: customers", string(template), ModeStored, 1, "[]", false, 100000, 50<<20, now, now)
+		if err != nil {
+			return fmt.Errorf("demo importer: %w", err)
+		}
+		return nil
+	})
+}
