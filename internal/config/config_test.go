@@ -1,0 +1,83 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLoadPrecedenceAndDefaults(t *testing.T) {
+	t.Parallel()
+	secret := filepath.Join(t.TempDir(), "db-url")
+	os.WriteFile(secret, []byte("postgres://u@127.0.0.1/db\n"), 0o600)
+	cases := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		check func(c Config) bool
+	}{
+		{"defaults", nil, nil, func(c Config) bool {
+			return c.Addr == DefaultAddr && c.DataDir == DefaultDataDir && !c.IsPostgres() &&
+				c.MaxInflatedChunkBytes == 8*c.MaxChunkBytes && c.SQLitePath() == filepath.Join(DefaultDataDir, "intake.db")
+		}},
+		{"env", nil, map[string]string{"INTAKE_ADDR": "127.0.0.1:9999", "INTAKE_DATA_DIR": "/tmp/x"}, func(c Config) bool {
+			return c.Addr == "127.0.0.1:9999" && c.DataDir == "/tmp/x"
+		}},
+		{"flag wins", []string{"--addr", "[::1]:7000"}, map[string]string{"INTAKE_ADDR": "127.0.0.1:9999"}, func(c Config) bool {
+			return c.Addr == "[::1]:7000"
+		}},
+		{"_FILE secret", nil, map[string]string{"INTAKE_DATABASE_URL_FILE": secret}, func(c Config) bool {
+			return c.DatabaseURL == "postgres://u@127.0.0.1/db" && c.IsPostgres()
+		}},
+		{"insecure public", []string{"--addr", "0.0.0.0:8080", "--insecure-http"}, nil, func(c Config) bool { return c.InsecureHTTP }},
+		{"allow list", []string{"--outbound-allow", "10.0.0.0/8, 192.168.1.5"}, nil, func(c Config) bool {
+			return len(c.OutboundAllow) == 2 && c.OutboundAllow[1].Bits() == 32
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := Load("intake serve", c.args, env(c.env), io.Discard, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.check(got) {
+				t.Fatalf("unexpected config %+v", got)
+			}
+		})
+	}
+}
+
+func TestLoadRefuses(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"public without tls", []string{"--addr", "0.0.0.0:8080"}, nil, "not a loopback address"},
+		{"cert without key", []string{"--tls-cert", "c.pem"}, nil, "go together"},
+		{"bad port", []string{"--addr", "127.0.0.1:99999"}, nil, "bad port"},
+		{"bad env bool", nil, map[string]string{"INTAKE_INSECURE_HTTP": "maybe"}, "INTAKE_INSECURE_HTTP"},
+		{"bad cidr", []string{"--outbound-allow", "10.0.0.0/99"}, nil, "outbound-allow"},
+		{"bad level", []string{"--log-level", "loud"}, nil, "log-level"},
+		{"tiny chunks", []string{"--max-chunk-bytes", "10"}, nil, "max-chunk-bytes"},
+		{"unknown flag", []string{"--nope"}, nil, "not defined"},
+		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
+		{"missing _FILE", nil, map[string]string{"INTAKE_TLS_KEY_FILE": "/nonexistent/k"}, "INTAKE_TLS_KEY_FILE"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load("intake serve", c.args, env(c.env), io.Discard, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, c.want)
+			}
+		})
+	}
+}
