@@ -70,10 +70,11 @@ class Parser {
       if (c === "|" || c === ")") break;
       if (c === "^" || c === "$") {
         this.i++;
-        if (this.isQuantifierNext()) invalid("quantifier after an anchor");
+        if (this.isQuantifierNext()) unsupported("quantifier after an anchor");
         continue;
       }
-      if (c === "*" || c === "+" || c === "?" || c === "{") invalid("quantifier without an atom");
+      if (c === "{") unsupported("escape { to match it");
+      if (c === "*" || c === "+" || c === "?") invalid("quantifier without an atom");
       let atom = this.atom();
       let quantified = false;
       while (this.isQuantifierNext()) {
@@ -97,11 +98,11 @@ class Parser {
     let node: Node = atom;
     if (c === "{") {
       const m = /^(\d+)(,(\d*))?\}/.exec(this.src.slice(this.i));
-      if (m === null) invalid("malformed {n,m} (escape { to match it)");
+      if (m === null) unsupported("malformed {n,m} (escape { to match it)");
       this.i += m[0].length;
       const min = Number(m[1]);
       const max = m[2] === undefined ? min : m[3] === "" ? -1 : Number(m[3]);
-      if (min > MAX_REPEAT || max > MAX_REPEAT) invalid("repeat count above 1000");
+      if (min > MAX_REPEAT || max > MAX_REPEAT) unsupported("repeat count above 1000");
       if (max >= 0 && min > max) invalid("repeat {n,m} with n > m");
       node = { repeat: { min, max }, subs: [atom] };
       // RE2 refuses counted repetitions whose nesting multiplies past 1000.
@@ -136,7 +137,11 @@ class Parser {
       return leaf;
     }
     if (c === "/") unsupported("escape / as \\/");
-    if (SPECIAL.has(c)) invalid(`unescaped ${c}`);
+    if (c === ".") {
+      this.i++;
+      return leaf;
+    }
+    if (SPECIAL.has(c)) unsupported(`escape ${c} to match it`);
     this.i += (this.src.codePointAt(this.i) ?? 0) > 0xffff ? 2 : 1;
     return leaf;
   }
@@ -207,22 +212,22 @@ class Parser {
         // A range: both ends single characters, in order.
         if (start === first && this.src[start] === "-") {
           // "-" first is literal, and so may not start a range.
-          invalid("- must be first or last in a class");
+          unsupported("- must be first or last in a class");
         }
         this.i++;
         const hiStart = this.i;
         const hiSingle = this.classAtom();
         if (!single || !hiSingle) invalid("range end point is a class escape");
-        if (this.src[hiStart] === "-") invalid("- must be first or last in a class");
+        if (this.src[hiStart] === "-") unsupported("- must be first or last in a class");
         const lo = classValue(this.src.slice(start, hiStart - 1));
         const hi = classValue(this.src.slice(hiStart, this.i));
         if (lo > hi) invalid("range out of order");
       } else if (this.src[start] === "-" && start !== first && this.peek() !== "]") {
-        invalid("- must be first or last in a class");
+        unsupported("- must be first or last in a class");
       }
       items++;
     }
-    if (items === 0) invalid("empty class");
+    if (items === 0) unsupported("empty class");
     this.i++;
   }
 

@@ -1,0 +1,195 @@
+// One check function per column, built once per template: it takes a
+// trimmed, non-empty cell and returns the normalised string or the column's
+// precomputed Failure. Nothing is allocated on the success path beyond the
+// output string itself.
+
+import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/core";
+import phoneMetadata from "libphonenumber-js/metadata.max.json";
+import countryData from "../../../../internal/validate/data/countries.json";
+import currencyData from "../../../../internal/validate/data/currencies.json";
+import { canonicalDecimal, compareDecimal } from "./number.ts";
+import { normaliseEmail } from "./email.ts";
+import { normaliseURL } from "./url.ts";
+import { normaliseIP } from "./ip.ts";
+import { TemporalParser } from "./datetime.ts";
+import { asciiLower, asciiUpper, codePoints, fold, trim } from "./text.ts";
+import type { ErrorCode, Params } from "./messages.ts";
+import type { TypeSpec } from "./template.ts";
+
+/** A cell's failed type check: code and params, shared by every failing cell of a column. */
+export interface Failure {
+  readonly code: ErrorCode;
+  readonly params: Params | undefined;
+}
+
+/** A column's check: normalised value, or the Failure. */
+export type Check = (trimmed: string) => string | Failure;
+
+function failure(code: ErrorCode, params?: Params): Failure {
+  return Object.freeze({ code, params: params === undefined ? undefined : Object.freeze(params) });
+}
+
+/** buildCheck compiles a column's type spec into its check. */
+export function buildCheck(spec: TypeSpec): Check {
+  switch (spec.type) {
+    case "text": {
+      const { minLength: min, maxLength: max } = spec;
+      const short = failure("too_short", { min: String(min) });
+      const long = failure("too_long", { max: String(max) });
+      return (s) => {
+        const n = s.length;
+        // UTF-16 length bounds the code point count: n/2 ≤ cp ≤ n.
+        if (n <= max && n >= 2 * min) return s;
+        const cp = codePoints(s);
+        if (cp < min) return short;
+        if (cp > max) return long;
+        return s;
+      };
+    }
+    case "number": {
+      const syn = { decimal: spec.decimal.charCodeAt(0), thousands: spec.thousands === "" ? -1 : spec.thousands.charCodeAt(0) };
+      const nan = failure("not_a_number");
+      const notInt = failure("not_an_integer");
+      const { min, max, integer } = spec;
+      const small = failure("too_small", { min: min ?? "" });
+      const large = failure("too_large", { max: max ?? "" });
+      return (s) => {
+        const v = canonicalDecimal(s, syn);
+        if (v === null) return nan;
+        if (integer && v.indexOf(".") >= 0) return notInt;
+        if (min !== null && compareDecimal(v, min) < 0) return small;
+        if (max !== null && compareDecimal(v, max) > 0) return large;
+        return v;
+      };
+    }
+    case "boolean": {
+      const { trueValue: t, falseValue: f } = spec;
+      const bad = failure("not_a_boolean");
+      const words = new Map<string, string>([
+        ["true", t], ["yes", t], ["y", t], ["1", t], ["on", t],
+        ["false", f], ["no", f], ["n", f], ["0", f], ["off", f],
+      ]);
+      return (s) => (s.length > 5 ? bad : words.get(asciiLower(s)) ?? bad);
+    }
+    case "email": {
+      const bad = failure("invalid_email");
+      return (s) => normaliseEmail(s) ?? bad;
+    }
+    case "url": {
+      const bad = failure("invalid_url");
+      return (s) => normaliseURL(s) ?? bad;
+    }
+    case "ip": {
+      const bad = failure("invalid_ip", { version: spec.version });
+      const version = spec.version;
+      return (s) => normaliseIP(s, version) ?? bad;
+    }
+    case "phone": {
+      const bad = failure("invalid_phone");
+      // The region was checked against the metadata at template check.
+      const options = { defaultCountry: (spec.region ?? undefined) as CountryCode | undefined };
+      return (s) => {
+        const p = parsePhoneNumberFromString(s, options, phoneMetadata);
+        return p !== undefined && p.isValid() ? p.number : bad;
+      };
+    }
+    case "date":
+    case "datetime":
+    case "time": {
+      const bad = failure(`invalid_${spec.type}`, { formats: spec.formatList });
+      const parser = new TemporalParser(spec.type, spec.formats, spec.excel);
+      return (s) => parser.parse(s) ?? bad;
+    }
+    case "enum":
+    case "multi_enum":
+      return enumCheck(spec);
+    case "regex": {
+      const bad = failure("pattern_mismatch", spec.message === null ? undefined : { message: spec.message });
+      const re = spec.regex;
+      return (s) => (re.test(s) ? s : bad);
+    }
+    case "country": {
+      const bad = failure("invalid_country");
+      return (s) => countries().get(countryKey(s)) ?? bad;
+    }
+    case "currency": {
+      const bad = failure("invalid_currency");
+      return (s) => (s.length === 3 && currencies().has(asciiUpper(s)) ? asciiUpper(s) : bad);
+    }
+  }
+}
+
+function enumCheck(spec: Extract<TypeSpec, { type: "enum" | "multi_enum" }>): Check {
+  const key = spec.caseSensitive ? (s: string): string => s : fold;
+  const byValue = new Map<string, string>();
+  const byLabel = new Map<string, string>();
+  for (const o of spec.options) byValue.set(key(o.value), o.value);
+  for (const o of spec.options) {
+    const k = key(o.label);
+    if (!byLabel.has(k)) byLabel.set(k, o.value);
+  }
+  const bad = failure("invalid_option");
+  const allowOther = spec.allowOther;
+  const one = (s: string): string | undefined => {
+    const k = key(s);
+    return byValue.get(k) ?? byLabel.get(k) ?? (allowOther ? s : undefined);
+  };
+  if (spec.type === "enum") return (s) => one(s) ?? bad;
+  const delim = spec.delimiter;
+  return (s) => {
+    if (s.indexOf(delim) < 0) return one(s) ?? bad;
+    const out: string[] = [];
+    for (const part of s.split(delim)) {
+      const item = trim(part);
+      if (item === "") continue;
+      const v = one(item);
+      if (v === undefined) return bad;
+      if (!out.includes(v)) out.push(v);
+    }
+    return out.length === 0 ? EMPTY : out.join(delim);
+  };
+}
+
+/**
+ * EMPTY marks a value that is empty after type-specific splitting (a
+ * multi_enum cell of only delimiters): the engine treats it as an empty cell.
+ */
+export const EMPTY: Failure = failure("required");
+
+// The lookup key of docs/templates.md, country: NFD, strip U+0300–U+036F,
+// fold, collapse trim-set characters and punctuation into one space, trim.
+const COUNTRY_SEPARATORS = /[\u0009-\u000d\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff!-/:-@[-`{-~\u2018\u2019\u2013\u2014]+/g;
+
+/** countryKey is the lookup key of a country code or name. */
+export function countryKey(s: string): string {
+  return trim(fold(s.normalize("NFD").replace(/[\u0300-\u036f]/g, "")).replace(COUNTRY_SEPARATORS, " "));
+}
+
+interface CountryRow {
+  alpha2: string;
+  alpha3: string;
+  names: string[];
+}
+
+let countryMap: Map<string, string> | null = null;
+let currencySet: Set<string> | null = null;
+
+// Tables are built on first use, not at import, so a template without such
+// a column costs nothing.
+function countries(): Map<string, string> {
+  if (countryMap === null) {
+    countryMap = new Map();
+    for (const c of countryData as CountryRow[]) {
+      for (const k of [c.alpha2, c.alpha3, ...c.names]) {
+        const key = countryKey(k);
+        if (!countryMap.has(key)) countryMap.set(key, c.alpha2);
+      }
+    }
+  }
+  return countryMap;
+}
+
+function currencies(): Set<string> {
+  if (currencySet === null) currencySet = new Set((currencyData as { code: string }[]).map((c) => c.code));
+  return currencySet;
+}
