@@ -1,0 +1,218 @@
+package validate
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/intakehq/intake/internal/template"
+)
+
+type textCheck struct {
+	min, max int // -1 when unset
+	fShort   *failure
+	fLong    *failure
+}
+
+func newTextCheck(c *template.Column) *textCheck {
+	t := &textCheck{min: -1, max: -1}
+	if c.MinLength != nil {
+		t.min = *c.MinLength
+		t.fShort = fail(CodeTooShort, "min", strconv.Itoa(t.min))
+	}
+	if c.MaxLength != nil {
+		t.max = *c.MaxLength
+		t.fLong = fail(CodeTooLong, "max", strconv.Itoa(t.max))
+	}
+	return t
+}
+
+func (t *textCheck) check(v string) (string, *failure) {
+	if t.min < 0 && t.max < 0 {
+		return v, nil
+	}
+	n := utf8.RuneCountInString(v)
+	if t.min >= 0 && n < t.min {
+		return "", t.fShort
+	}
+	if t.max >= 0 && n > t.max {
+		return "", t.fLong
+	}
+	return v, nil
+}
+
+type boolCheck struct{ yes, no string }
+
+var failNotABoolean = fail(CodeNotABoolean)
+
+func (b *boolCheck) check(v string) (string, *failure) {
+	if len(v) > 5 {
+		return "", failNotABoolean
+	}
+	var buf [5]byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(v)]) {
+	case "true", "yes", "y", "1", "on":
+		return b.yes, nil
+	case "false", "no", "n", "0", "off":
+		return b.no, nil
+	}
+	return "", failNotABoolean
+}
+
+type emailCheck struct{}
+
+var failInvalidEmail = fail(CodeInvalidEmail)
+
+const emailLocalChars = "!#$%&'*+/=?^_`{|}~.-"
+
+func (emailCheck) check(v string) (string, *failure) {
+	at := strings.IndexByte(v, '@')
+	if len(v) > 254 || at < 1 || at > 64 {
+		return "", failInvalidEmail
+	}
+	local, domain := v[:at], v[at+1:]
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return "", failInvalidEmail
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if !isAlnum(c) && strings.IndexByte(emailLocalChars, c) < 0 {
+			return "", failInvalidEmail
+		}
+	}
+	if !validDomain(domain) {
+		return "", failInvalidEmail
+	}
+	if d := lowerASCII(domain); d != domain {
+		return local + "@" + d, nil
+	}
+	return v, nil
+}
+
+func isAlnum(c byte) bool {
+	return isDigit(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+}
+
+func isLetter(c byte) bool { return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }
+
+// validDomain checks an ASCII domain name of at least two labels whose last
+// label is 2–63 letters or an xn-- label.
+func validDomain(d string) bool {
+	labels := 0
+	for d != "" {
+		label, rest, more := strings.Cut(d, ".")
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			if !isAlnum(label[i]) && label[i] != '-' {
+				return false
+			}
+		}
+		labels++
+		if !more {
+			if labels < 2 || len(label) < 2 {
+				return false
+			}
+			if hasPrefixFold(label, "xn--") {
+				return true
+			}
+			for i := 0; i < len(label); i++ {
+				if !isLetter(label[i]) {
+					return false
+				}
+			}
+			return true
+		}
+		if rest == "" {
+			return false // trailing dot
+		}
+		d = rest
+	}
+	return false
+}
+
+// lowerASCII lower-cases A–Z, returning s itself when nothing changes.
+func lowerASCII(s string) string { return template.FoldASCII(s) }
+
+type urlCheck struct{}
+
+var failInvalidURL = fail(CodeInvalidURL)
+
+const urlForbidden = "\"<>\\^`{|}"
+
+func (urlCheck) check(v string) (string, *failure) {
+	if len(v) > 2048 {
+		return "", failInvalidURL
+	}
+	scheme, rest, found := strings.Cut(v, "://")
+	if !found {
+		scheme, rest = "https", v
+	}
+	scheme = lowerASCII(scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", failInvalidURL
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, tail := rest[:end], rest[end:]
+	for _, r := range tail {
+		if r <= 0x20 || r == 0x7F || (r < utf8.RuneSelf && strings.ContainsRune(urlForbidden, r)) {
+			return "", failInvalidURL
+		}
+	}
+	host, port := authority, ""
+	if strings.HasPrefix(authority, "[") {
+		close := strings.IndexByte(authority, ']')
+		if close < 0 {
+			return "", failInvalidURL
+		}
+		host, port = authority[:close+1], authority[close+1:]
+		a, err := netip.ParseAddr(host[1 : len(host)-1])
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return "", failInvalidURL
+		}
+	} else {
+		if c := strings.LastIndexByte(authority, ':'); c >= 0 {
+			host, port = authority[:c], authority[c:]
+		}
+		if !validDomain(host) {
+			if a, err := netip.ParseAddr(host); err != nil || !a.Is4() {
+				return "", failInvalidURL
+			}
+		}
+	}
+	if port != "" {
+		p := port[1:]
+		if port[0] != ':' || p == "" || len(p) > 5 || !allDigits(p) {
+			return "", failInvalidURL
+		}
+		if n, _ := strconv.Atoi(p); n < 1 || n > 65535 {
+			return "", failInvalidURL
+		}
+	}
+	out := scheme + "://" + lowerASCII(host) + port + tail
+	if out == v {
+		return v, nil
+	}
+	return out, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
