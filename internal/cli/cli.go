@@ -31,10 +31,11 @@ type command struct {
 
 // commands lists every subcommand; each lives in a file named after it.
 var commands = map[string]command{
-	"serve":    {"run the Intake server", runServe},
-	"admin":    {"bootstrap organizations, owners and API keys", runAdmin},
-	"validate": {"validate a CSV or JSON file against a template", runValidate},
-	"match":    {"propose a column mapping for a header row", runMatch},
+	"serve":          {"run the Intake server", runServe},
+	"admin":          {"bootstrap organizations, owners and API keys", runAdmin},
+	"validate":       {"validate a CSV or JSON file against a template", runValidate},
+	"match":          {"propose a column mapping for a header row", runMatch},
+	"webhook-listen": {"receive, verify and print webhook deliveries (for trying a destination)", runWebhookListen},
 }
 
 // Run executes the subcommand named by args[0] and returns its exit code.
