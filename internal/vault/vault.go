@@ -13,7 +13,9 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -123,7 +125,13 @@ func readKeyFile(path string) ([KeySize]byte, error) {
 type DataKey struct {
 	aead     cipher.AEAD
 	importID string
+	claims   []byte
 }
+
+// ClaimsKey is an HMAC key derived from the data key for hashing the values
+// of unique columns: the claims table then holds keyed hashes that become
+// meaningless when the data key is shredded.
+func (k *DataKey) ClaimsKey() []byte { return k.claims }
 
 // NewDataKey makes a fresh data key for importID and returns it with its
 // wrapped form, the only form that may be stored.
@@ -197,7 +205,11 @@ func newDataKey(importID string, raw []byte) (*DataKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data key: %w", err)
 	}
-	return &DataKey{aead: aead, importID: importID}, nil
+	claims, err := hkdf.Key(sha256.New, raw, nil, "intake/v1/unique-claims", 32)
+	if err != nil {
+		return nil, fmt.Errorf("data key: %w", err)
+	}
+	return &DataKey{aead: aead, importID: importID, claims: claims}, nil
 }
 
 // Purposes bind sealed data to what it is.

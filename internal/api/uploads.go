@@ -1,0 +1,73 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/intakehq/intake/internal/ingest"
+)
+
+// maxCreateBody bounds the upload-creation request.
+const maxCreateBody = 64 << 10
+
+func (a *API) uploadCreate(w http.ResponseWriter, r *http.Request) error {
+	var req ingest.CreateRequest
+	if err := decode(w, r, maxCreateBody, &req); err != nil {
+		return err
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !a.sameOrigin(r, origin) {
+		im, err := a.store.ImporterByKey(r.Context(), req.Importer)
+		if err == nil && !slices.Contains(im.AllowedOrigins, origin) {
+			return &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Message: "this importer does not accept uploads from this origin"}
+		}
+	}
+	resp, err := a.ingest.Create(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, resp)
+}
+
+// sameOrigin reports whether origin is Intake's own (the widget's iframe).
+func (a *API) sameOrigin(r *http.Request, origin string) bool {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return strings.EqualFold(origin, scheme+"://"+r.Host)
+}
+
+func (a *API) uploadStatus(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.ingest.Status(r.Context(), r.PathValue("id"), bearer(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, st)
+}
+
+func (a *API) uploadChunk(w http.ResponseWriter, r *http.Request) error {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 0 || n >= ingest.MaxChunks {
+		return badRequest("bad_chunk_number", "chunk number must be an integer from 0 to %d", ingest.MaxChunks-1)
+	}
+	body := http.MaxBytesReader(w, r.Body, a.ingest.MaxChunkBytes()+1)
+	res, err := a.ingest.PutChunk(r.Context(), r.PathValue("id"), bearer(r), n, strings.ToLower(r.Header.Get("Content-Encoding")), body)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+func (a *API) uploadComplete(w http.ResponseWriter, r *http.Request) error {
+	var req ingest.CompleteRequest
+	if err := decode(w, r, maxCreateBody, &req); err != nil {
+		return err
+	}
+	resp, err := a.ingest.Complete(r.Context(), r.PathValue("id"), bearer(r), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, resp)
+}

@@ -1,0 +1,34 @@
+package ingest
+
+import "fmt"
+
+// Kind classifies an Error for the API's status mapping.
+type Kind int
+
+// The kinds of client error.
+const (
+	KindInvalid Kind = iota + 1
+	KindInvalidRows
+	KindNotFound
+	KindUnauthorized
+	KindConflict
+	KindTooLarge
+	KindUnsupportedEncoding
+	KindUpstream // a bypass destination refused the rows
+)
+
+// Error is a client error with a stable code and a message made from the
+// rule, never from a value.
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+	// Details lists refused cells (invalid_rows).
+	Details []CellError
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}

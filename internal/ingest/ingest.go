@@ -1,0 +1,485 @@
+// Package ingest runs upload sessions: it opens an import, takes its chunks
+// (decode → re-validate with the template engine → seal with the import's data
+// key → blob store → chunk row), answers resumption queries and completes the
+// import. A chunk is acknowledged only once it is durable, and a retried chunk
+// is answered without being stored twice.
+//
+// ingest never logs or returns a cell value: its errors name chunk, row,
+// column and rule, and its log lines carry ids, counts and durations.
+package ingest
+
+import (
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/intakehq/intake/internal/importlog"
+	"github.com/intakehq/intake/internal/store"
+	"github.com/intakehq/intake/internal/template"
+	"github.com/intakehq/intake/internal/validate"
+	"github.com/intakehq/intake/internal/vault"
+)
+
+// Options configure a Service. Store, Vault, Bucket and Logger are required.
+type Options struct {
+	Store  *store.Store
+	Vault  *vault.Vault
+	Bucket *blob.Bucket
+	Logger *slog.Logger
+	// Metrics may be nil.
+	Metrics *Metrics
+	// MaxChunkBytes bounds a chunk body as sent; MaxInflatedBytes after gzip.
+	MaxChunkBytes, MaxInflatedBytes int64
+	// TokenTTL is the lifetime of an upload token.
+	TokenTTL time.Duration
+	// Relay, when set, hands the rows of a bypass-mode chunk to the
+	// importer's destinations and returns once every one accepted them.
+	Relay Relay
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+}
+
+// Relay delivers a chunk of a bypass-mode import while the upload is in
+// flight. It returns an error unless every destination accepted the rows.
+type Relay func(ctx context.Context, im store.Importer, importID string, n int, firstRow int64, columns []string, rows [][]*string) error
+
+// Service is the upload pipeline.
+type Service struct {
+	o       Options
+	mu      sync.Mutex
+	engines map[string]*compiled // by importer id and update time
+}
+
+type compiled struct {
+	tmpl   *template.Template
+	engine *validate.Engine
+	keys   []string
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.MaxChunkBytes = cmp.Or(o.MaxChunkBytes, 8<<20)
+	o.MaxInflatedBytes = cmp.Or(o.MaxInflatedBytes, 8*o.MaxChunkBytes)
+	o.TokenTTL = cmp.Or(o.TokenTTL, 24*time.Hour)
+	return &Service{o: o, engines: map[string]*compiled{}}
+}
+
+// MaxChunkBytes is the bound told to clients.
+func (s *Service) MaxChunkBytes() int64 { return s.o.MaxChunkBytes }
+
+// Limits on the shape of an upload.
+const (
+	MaxChunks     = 1 << 20
+	maxDetails    = 1000 // refused-row details returned at most
+	maxUserBytes  = 16 << 10
+	tokenBytes    = 32
+	formatPattern = "csv|tsv|xlsx|xls|ods|json"
+)
+
+var formats = map[string]bool{"csv": true, "tsv": true, "xlsx": true, "xls": true, "ods": true, "json": true}
+
+func (s *Service) engine(im store.Importer) (*compiled, error) {
+	id := im.ID + "@" + strconv.FormatInt(im.UpdatedAt.UnixMicro(), 10)
+	s.mu.Lock()
+	c, ok := s.engines[id]
+	s.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	t, err := template.Parse(im.Template)
+	if err != nil {
+		return nil, fmt.Errorf("importer %s template: %w", im.ID, err)
+	}
+	e, err := validate.Compile(t)
+	if err != nil {
+		return nil, fmt.Errorf("importer %s template: %w", im.ID, err)
+	}
+	c = &compiled{tmpl: t, engine: e, keys: t.Keys()}
+	s.mu.Lock()
+	if len(s.engines) > 4096 {
+		clear(s.engines)
+	}
+	s.engines[id] = c
+	s.mu.Unlock()
+	return c, nil
+}
+
+// CreateRequest opens an upload session.
+type CreateRequest struct {
+	Importer string   `json:"importer"`
+	Columns  []string `json:"columns"`
+	Source   struct {
+		Format    string `json:"format"`
+		SizeBytes int64  `json:"size_bytes"`
+	} `json:"source"`
+	Rows     int64           `json:"rows"`
+	User     json.RawMessage `json:"user,omitempty"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+}
+
+// CreateResponse is what the widget needs to send chunks.
+type CreateResponse struct {
+	ImportID      string `json:"import_id"`
+	UploadToken   string `json:"upload_token,omitempty"`
+	MaxChunkBytes int64  `json:"max_chunk_bytes"`
+	Mode          string `json:"mode"`
+}
+
+// Create opens an import for the importer with public key req.Importer.
+func (s *Service) Create(ctx context.Context, req CreateRequest) (CreateResponse, error) {
+	im, err := s.o.Store.ImporterByKey(ctx, req.Importer)
+	if errors.Is(err, store.ErrNotFound) {
+		return CreateResponse{}, errorf(KindNotFound, "unknown_importer", "no importer has this key")
+	}
+	if err != nil {
+		return CreateResponse{}, err
+	}
+	c, err := s.engine(im)
+	if err != nil {
+		return CreateResponse{}, err
+	}
+	if err := checkCreate(req, im, c.keys); err != nil {
+		return CreateResponse{}, err
+	}
+	if im.Mode == store.ModeE2E {
+		return CreateResponse{}, errorf(KindInvalid, "mode_unsupported", "end-to-end encrypted uploads are not available yet")
+	}
+	now := s.o.Now()
+	rec := store.Import{
+		ID: store.NewID("imt_"), OrgID: im.OrgID, ImporterID: im.ID, Status: store.StatusUploading,
+		Columns: req.Columns, SourceFormat: req.Source.Format, SourceBytes: req.Source.SizeBytes,
+		ExpectedRows: req.Rows, CreatedAt: now,
+	}
+	token := ""
+	if im.Mode == store.ModeClient {
+		// Rows stay in the browser: the import is only logged.
+		rec.Status, rec.TokenHash, rec.TokenExpiresAt = store.StatusCompleted, []byte{}, now
+	} else {
+		key, wrapped, err := s.o.Vault.NewDataKey(ctx, rec.ID)
+		if err != nil {
+			return CreateResponse{}, err
+		}
+		rec.WrappedKey = wrapped
+		if len(req.User) > 0 || len(req.Metadata) > 0 {
+			ctxJSON, _ := json.Marshal(map[string]json.RawMessage{"user": req.User, "metadata": req.Metadata})
+			rec.SealedContext = key.Seal(nil, vault.PurposeContext, 0, ctxJSON)
+		}
+		token = "upt_" + store.RandomToken(tokenBytes)
+		rec.TokenHash, rec.TokenExpiresAt = store.HashSecret(token), now.Add(s.o.TokenTTL)
+	}
+	err = s.o.Store.CreateImport(ctx, rec, importlog.Created{
+		ImporterID: im.ID, Mode: importlog.Mode(im.Mode), Format: importlog.Format(req.Source.Format),
+		SourceBytes: req.Source.SizeBytes, ExpectedRows: req.Rows, Columns: len(req.Columns)})
+	if err != nil {
+		return CreateResponse{}, err
+	}
+	s.o.Logger.InfoContext(ctx, "import created", "import_id", rec.ID, "importer_id", im.ID, "mode", im.Mode,
+		"expected_rows", req.Rows, "columns", len(req.Columns))
+	return CreateResponse{ImportID: rec.ID, UploadToken: token, MaxChunkBytes: s.o.MaxChunkBytes, Mode: im.Mode}, nil
+}
+
+func checkCreate(req CreateRequest, im store.Importer, keys []string) error {
+	if len(req.Columns) == 0 {
+		return errorf(KindInvalid, "bad_columns", "columns must list at least one template key")
+	}
+	seen := map[string]bool{}
+	for i, k := range req.Columns {
+		if !slices.Contains(keys, k) {
+			return errorf(KindInvalid, "bad_columns", "columns[%d] is not a key of the importer's template", i)
+		}
+		if seen[k] {
+			return errorf(KindInvalid, "bad_columns", "columns[%d] repeats a key", i)
+		}
+		seen[k] = true
+	}
+	if !formats[req.Source.Format] {
+		return errorf(KindInvalid, "bad_source", "source.format must be one of %s", formatPattern)
+	}
+	if req.Source.SizeBytes < 0 || (im.MaxFileBytes > 0 && req.Source.SizeBytes > im.MaxFileBytes) {
+		return errorf(KindInvalid, "file_too_large", "source.size_bytes must be from 0 to %d", im.MaxFileBytes)
+	}
+	if req.Rows < 0 || (im.MaxRows > 0 && req.Rows > im.MaxRows) {
+		return errorf(KindInvalid, "too_many_rows", "rows must be from 0 to %d", im.MaxRows)
+	}
+	if len(req.User)+len(req.Metadata) > maxUserBytes {
+		return errorf(KindInvalid, "context_too_large", "user and metadata together must stay under %d bytes", maxUserBytes)
+	}
+	return nil
+}
+
+// authorize loads the import and checks its upload token.
+func (s *Service) authorize(ctx context.Context, importID, token string) (store.Import, error) {
+	im, err := s.o.Store.ImportByID(ctx, importID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Same answer as a wrong token: an id alone reveals nothing.
+		return im, errorf(KindUnauthorized, "bad_upload_token", "the upload token does not open this import")
+	}
+	if err != nil {
+		return im, err
+	}
+	if len(im.TokenHash) == 0 || subtle.ConstantTimeCompare(im.TokenHash, store.HashSecret(token)) != 1 {
+		return im, errorf(KindUnauthorized, "bad_upload_token", "the upload token does not open this import")
+	}
+	if s.o.Now().After(im.TokenExpiresAt) {
+		return im, errorf(KindUnauthorized, "upload_token_expired", "the upload token has expired; start a new upload")
+	}
+	return im, nil
+}
+
+// ChunkResult answers a stored chunk.
+type ChunkResult struct {
+	Chunk          int  `json:"chunk"`
+	Rows           int  `json:"rows"`
+	RowsWithErrors int  `json:"rows_with_errors"`
+	Duplicate      bool `json:"duplicate,omitempty"` // already stored: this was a retry
+}
+
+// PutChunk takes chunk n of an import. encoding is the Content-Encoding
+// ("gzip" or "" / "identity").
+func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, encoding string, body io.Reader) (res ChunkResult, err error) {
+	start := s.o.Now()
+	defer func() { s.o.Metrics.observeChunk(start, res, err) }()
+	if n < 0 || n >= MaxChunks {
+		return res, errorf(KindInvalid, "bad_chunk_number", "chunk number must be from 0 to %d", MaxChunks-1)
+	}
+	im, err := s.authorize(ctx, importID, token)
+	if err != nil {
+		return res, err
+	}
+	if im.Status != store.StatusUploading {
+		return res, errorf(KindConflict, "import_not_uploading", "the import is %s and takes no more chunks", im.Status)
+	}
+	raw, err := s.readBody(encoding, body)
+	if err != nil {
+		return res, err
+	}
+	sum := sha256.Sum256(raw)
+	if old, ok, err := s.o.Store.StoredChunk(ctx, importID, n); err != nil {
+		return res, err
+	} else if ok {
+		return retried(old, sum[:])
+	}
+	importer, err := s.o.Store.Importer(ctx, im.OrgID, im.ImporterID)
+	if errors.Is(err, store.ErrNotFound) {
+		return res, errorf(KindNotFound, "unknown_importer", "the importer of this import was deleted")
+	}
+	if err != nil {
+		return res, err
+	}
+	c, err := s.engine(importer)
+	if err != nil {
+		return res, err
+	}
+	chunk, err := DecodeChunk(raw, len(im.Columns))
+	if err != nil {
+		var de *DecodeError
+		if errors.As(err, &de) {
+			return res, errorf(KindInvalid, "malformed_chunk", "chunk %d: %s", n, de.Error())
+		}
+		return res, err
+	}
+	if im.ExpectedRows >= 0 && chunk.FirstRow+int64(len(chunk.Rows)) > im.ExpectedRows {
+		return res, errorf(KindInvalid, "rows_out_of_range", "chunk %d holds rows past the %d announced", n, im.ExpectedRows)
+	}
+	v := s.validateChunk(c, im.Columns, chunk)
+	if importer.Mode == store.ModeBypass {
+		return s.relayChunk(ctx, importer, im, n, c, chunk, v, sum[:])
+	}
+	return s.storeChunk(ctx, importer, im, n, c, chunk, v, sum[:])
+}
+
+func retried(old store.Chunk, sum []byte) (ChunkResult, error) {
+	if !bytes.Equal(old.BodyHash, sum) {
+		return ChunkResult{}, errorf(KindConflict, "chunk_conflict", "chunk %d is already stored with different content", old.N)
+	}
+	return ChunkResult{Chunk: old.N, Rows: old.Rows, RowsWithErrors: old.RowsWithErrors, Duplicate: true}, nil
+}
+
+func (s *Service) readBody(encoding string, body io.Reader) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(body, s.o.MaxChunkBytes+1))
+	if err != nil {
+		return nil, errorf(KindInvalid, "bad_body", "reading the chunk body failed")
+	}
+	if int64(len(raw)) > s.o.MaxChunkBytes {
+		return nil, errorf(KindTooLarge, "chunk_too_large", "a chunk may be at most %d bytes as sent", s.o.MaxChunkBytes)
+	}
+	switch encoding {
+	case "", "identity":
+		return raw, nil
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
+		}
+		out, err := io.ReadAll(io.LimitReader(zr, s.o.MaxInflatedBytes+1))
+		if err != nil {
+			return nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
+		}
+		if int64(len(out)) > s.o.MaxInflatedBytes {
+			return nil, errorf(KindTooLarge, "chunk_too_large", "a chunk may inflate to at most %d bytes", s.o.MaxInflatedBytes)
+		}
+		return out, nil
+	}
+	return nil, errorf(KindUnsupportedEncoding, "bad_encoding", "Content-Encoding must be gzip or identity")
+}
+
+// validated is a chunk after the template engine: normalised rows in
+// template column order, their errors, and the unique values to claim.
+type validated struct {
+	rows   [][]*string
+	errs   []storedError
+	claims []claim
+}
+
+type claim struct {
+	col int
+	key string
+	row int // offset in the chunk
+}
+
+// chunkClaims answers the engine's uniqueness questions inside one chunk and
+// remembers the claims, which are checked against the rest of the import in
+// the chunk's transaction.
+type chunkClaims struct {
+	first    int64
+	seen     map[[2]string]int
+	claims   []claim
+	colNames []string
+}
+
+func (u *chunkClaims) Claim(column int, key string, row int) (int, bool) {
+	k := [2]string{strconv.Itoa(column), key}
+	if first, ok := u.seen[k]; ok {
+		return first, true
+	}
+	u.seen[k] = row
+	u.claims = append(u.claims, claim{col: column, key: key, row: row - int(u.first)})
+	return row, false
+}
+
+func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody) validated {
+	width := len(c.keys)
+	pos := make([]int, len(columns)) // upload column i → template column pos[i]
+	for i, k := range columns {
+		pos[i] = slices.Index(c.keys, k)
+	}
+	u := &chunkClaims{first: chunk.FirstRow, seen: map[[2]string]int{}}
+	stream := c.engine.NewStream(u)
+	out := make([]*string, len(chunk.Rows)*width)
+	in := make([]*string, width)
+	v := validated{rows: make([][]*string, len(chunk.Rows))}
+	var errs []validate.Error
+	for r, row := range chunk.Rows {
+		clear(in)
+		for i, cell := range row {
+			in[pos[i]] = cell
+		}
+		v.rows[r] = out[r*width : (r+1)*width : (r+1)*width]
+		errs = stream.Row(int(chunk.FirstRow)+r, in, v.rows[r], errs[:0])
+		for _, e := range errs {
+			v.errs = append(v.errs, storedError{row: r, col: slices.Index(c.keys, e.Column), code: e.Code, params: e.Params})
+		}
+	}
+	v.claims = u.claims
+	return v
+}
+
+func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im store.Import, n int, c *compiled,
+	chunk ChunkBody, v validated, sum []byte) (ChunkResult, error) {
+	key, err := s.o.Vault.DataKey(ctx, im.ID, im.WrappedKey)
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	w, err := s.o.Store.BeginChunk(ctx, im.ID)
+	if errors.Is(err, store.ErrNotUploading) {
+		return ChunkResult{}, errorf(KindConflict, "import_not_uploading", "the import takes no more chunks")
+	}
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	defer w.Rollback()
+	if old, ok, err := w.Existing(n); err != nil {
+		return ChunkResult{}, err
+	} else if ok { // a concurrent retry stored it first
+		return retried(old, sum)
+	}
+	mac := hmac.New(sha256.New, key.ClaimsKey())
+	for _, cl := range v.claims {
+		mac.Reset()
+		mac.Write([]byte(cl.key))
+		dup, err := w.Claim(cl.col, mac.Sum(nil), chunk.FirstRow+int64(cl.row))
+		if err != nil {
+			return ChunkResult{}, err
+		}
+		if dup {
+			v.errs = append(v.errs, storedError{row: cl.row, col: cl.col, code: validate.CodeDuplicate})
+		}
+	}
+	bad, errCols := summarize(v.errs, c.keys)
+	if bad > 0 && !importer.AllowInvalid {
+		w.Rollback()
+		if err := s.o.Store.AppendEvent(ctx, im.OrgID, im.ID, importlog.ChunkRefused{Chunk: n, RowsWithErrors: bad, Reason: importlog.ReasonInvalidRows}); err != nil {
+			s.o.Logger.WarnContext(ctx, "record refused chunk", "import_id", im.ID, "chunk", n, "err", err)
+		}
+		return ChunkResult{}, invalidRows(n, chunk.FirstRow, v.errs, c.keys)
+	}
+	plain := encodeRows(nil, len(c.keys), v.rows, v.errs)
+	sealed := key.Seal(make([]byte, 0, len(plain)+64), vault.PurposeChunk, int64(n), plain)
+	blobKey := fmt.Sprintf("imports/%s/%07d-%s", im.ID, n, hex.EncodeToString(sum[:8]))
+	if err := s.o.Bucket.WriteAll(ctx, blobKey, sealed, nil); err != nil {
+		return ChunkResult{}, fmt.Errorf("store chunk %d blob: %w", n, err)
+	}
+	err = w.Put(store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows), RowsWithErrors: bad,
+		ErrorColumns: errCols, BodyHash: sum, BlobKey: blobKey, SealedBytes: int64(len(sealed))})
+	if err == nil {
+		err = w.Commit()
+	}
+	if err != nil {
+		// The blob is sealed; without its row it is unreachable, so remove it.
+		_ = s.o.Bucket.Delete(context.WithoutCancel(ctx), blobKey)
+		if errors.Is(err, store.ErrChunkMismatch) {
+			return ChunkResult{}, errorf(KindConflict, "chunk_conflict", "chunk %d is already stored with different content", n)
+		}
+		return ChunkResult{}, err
+	}
+	s.o.Logger.DebugContext(ctx, "chunk stored", "import_id", im.ID, "chunk", n, "rows", len(v.rows), "rows_with_errors", bad)
+	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsWithErrors: bad}, nil
+}
+
+func summarize(errs []storedError, keys []string) (rowsWithErrors int, byColumn map[string]int) {
+	byColumn = map[string]int{}
+	rows := map[int]bool{}
+	for _, e := range errs {
+		rows[e.row] = true
+		byColumn[keys[e.col]]++
+	}
+	return len(rows), byColumn
+}
+
+func invalidRows(n int, firstRow int64, errs []storedError, keys []string) error {
+	e := errorf(KindInvalidRows, "invalid_rows", "chunk %d has rows that do not pass the template", n)
+	slices.SortFunc(errs, func(a, b storedError) int { return cmp.Or(cmp.Compare(a.row, b.row), cmp.Compare(a.col, b.col)) })
+	for _, se := range errs[:min(len(errs), maxDetails)] {
+		e.Details = append(e.Details, CellError{Row: firstRow + int64(se.row), Column: keys[se.col], Code: se.code, Params: se.params})
+	}
+	return e
+}

@@ -1,0 +1,107 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+
+	"github.com/intakehq/intake/internal/store"
+)
+
+// Status is what a client needs to resume an upload.
+type Status struct {
+	ImportID     string `json:"import_id"`
+	Status       string `json:"status"`
+	Chunks       []int  `json:"chunks"`
+	RowsReceived int64  `json:"rows_received"`
+}
+
+// Status reports the chunks stored so far.
+func (s *Service) Status(ctx context.Context, importID, token string) (Status, error) {
+	im, err := s.authorize(ctx, importID, token)
+	if err != nil {
+		return Status{}, err
+	}
+	ns, err := s.o.Store.ChunkNumbers(ctx, importID)
+	if err != nil {
+		return Status{}, err
+	}
+	return Status{ImportID: im.ID, Status: im.Status, Chunks: ns, RowsReceived: im.RowsReceived}, nil
+}
+
+// CompleteRequest is the client's claim of what it sent.
+type CompleteRequest struct {
+	Chunks int   `json:"chunks"`
+	Rows   int64 `json:"rows"`
+}
+
+// CompleteResponse is the server's count of what it holds.
+type CompleteResponse struct {
+	ImportID       string `json:"import_id"`
+	Status         string `json:"status"`
+	Chunks         int    `json:"chunks"`
+	Rows           int64  `json:"rows"`
+	RowsWithErrors int64  `json:"rows_with_errors"`
+}
+
+// Complete finalises an import once every chunk is stored and the row count
+// matches.
+func (s *Service) Complete(ctx context.Context, importID, token string, req CompleteRequest) (CompleteResponse, error) {
+	im, err := s.authorize(ctx, importID, token)
+	if err != nil {
+		return CompleteResponse{}, err
+	}
+	if req.Chunks < 0 || req.Chunks > MaxChunks || req.Rows < 0 {
+		return CompleteResponse{}, errorf(KindInvalid, "bad_request", "chunks must be from 0 to %d and rows at least 0", MaxChunks)
+	}
+	importer, err := s.o.Store.Importer(ctx, im.OrgID, im.ImporterID)
+	if errors.Is(err, store.ErrNotFound) {
+		return CompleteResponse{}, errorf(KindNotFound, "unknown_importer", "the importer of this import was deleted")
+	}
+	if err != nil {
+		return CompleteResponse{}, err
+	}
+	c, err := s.o.Store.CompleteImport(ctx, importID, req.Chunks, req.Rows, importer.RetentionDays)
+	switch {
+	case errors.Is(err, store.ErrChunksMissing):
+		return CompleteResponse{}, errorf(KindConflict, "chunks_missing", "%d chunks were announced but not all are stored", req.Chunks)
+	case errors.Is(err, store.ErrRowMismatch):
+		return CompleteResponse{}, errorf(KindConflict, "row_count_mismatch", "the stored chunks hold %d rows, not %d", im.RowsReceived, req.Rows)
+	case errors.Is(err, store.ErrNotUploading):
+		return CompleteResponse{}, errorf(KindConflict, "import_not_uploading", "the import is %s", im.Status)
+	case err != nil:
+		return CompleteResponse{}, err
+	}
+	s.o.Logger.InfoContext(ctx, "import completed", "import_id", importID, "chunks", c.Chunks, "rows", c.Rows, "rows_with_errors", c.RowsWithErrors)
+	return CompleteResponse{ImportID: importID, Status: store.StatusCompleted, Chunks: c.Chunks, Rows: c.Rows, RowsWithErrors: c.RowsWithErrors}, nil
+}
+
+// relayChunk hands a bypass-mode chunk to the destinations and records only
+// its counts: nothing of the rows is written.
+func (s *Service) relayChunk(ctx context.Context, importer store.Importer, im store.Import, n int, c *compiled,
+	chunk ChunkBody, v validated, sum []byte) (ChunkResult, error) {
+	bad, errCols := summarize(v.errs, c.keys)
+	if bad > 0 && !importer.AllowInvalid {
+		return ChunkResult{}, invalidRows(n, chunk.FirstRow, v.errs, c.keys)
+	}
+	if s.o.Relay == nil {
+		return ChunkResult{}, errorf(KindUpstream, "no_destination", "this importer bypasses storage but has no destination to relay to")
+	}
+	if err := s.o.Relay(ctx, importer, im.ID, n, chunk.FirstRow, c.keys, v.rows); err != nil {
+		s.o.Logger.WarnContext(ctx, "bypass relay failed", "import_id", im.ID, "chunk", n, "err", err)
+		return ChunkResult{}, errorf(KindUpstream, "destination_refused", "a destination did not accept chunk %d; nothing was stored, retry later", n)
+	}
+	w, err := s.o.Store.BeginChunk(ctx, im.ID)
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	defer w.Rollback()
+	err = w.Put(store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows), RowsWithErrors: bad,
+		ErrorColumns: errCols, BodyHash: sum, BlobKey: ""})
+	if err == nil {
+		err = w.Commit()
+	}
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsWithErrors: bad}, nil
+}

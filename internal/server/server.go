@@ -1,0 +1,242 @@
+// Package server assembles Intake from its parts: it opens the metadata
+// store, the vault and the blob store named by the configuration, builds the
+// HTTP handler (API, widget, health, metrics) and serves it with TLS and a
+// graceful shutdown that lets in-flight chunks finish. Tests start the same
+// server in-process with Start.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/fileblob" // file:// blob stores
+	_ "gocloud.dev/blob/s3blob"   // s3:// blob stores
+
+	"github.com/intakehq/intake/internal/api"
+	"github.com/intakehq/intake/internal/config"
+	"github.com/intakehq/intake/internal/ingest"
+	"github.com/intakehq/intake/internal/store"
+	"github.com/intakehq/intake/internal/vault"
+	"github.com/intakehq/intake/internal/widget"
+)
+
+// Server is a running Intake: its parts and its HTTP handler.
+type Server struct {
+	Config  config.Config
+	Store   *store.Store
+	Vault   *vault.Vault
+	Bucket  *blob.Bucket
+	Ingest  *ingest.Service
+	Handler http.Handler
+	log     *slog.Logger
+}
+
+// Open builds a Server from cfg. Close releases it.
+func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, error) {
+	s := &Server{Config: cfg, log: logger}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	var err error
+	opts := store.Options{SQLitePath: cfg.SQLitePath()}
+	if cfg.IsPostgres() {
+		opts = store.Options{PostgresURL: cfg.DatabaseURL}
+	}
+	if s.Store, err = store.Open(ctx, opts); err != nil {
+		return nil, err
+	}
+	if s.Vault, err = vault.Open(ctx, cfg.MasterKeyURL, cfg.DataDir); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.Bucket, err = OpenBucket(ctx, cfg.BlobURL, cfg.DataDir); err != nil {
+		s.Close()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.Ingest = ingest.New(ingest.Options{
+		Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger, Metrics: ingest.NewMetrics(reg),
+		MaxChunkBytes: cfg.MaxChunkBytes, MaxInflatedBytes: cfg.MaxInflatedChunkBytes, TokenTTL: cfg.UploadTokenTTL,
+	})
+	if err := s.Store.EnsureDemoImporter(ctx, widget.DemoImporterKey, demoTemplate); err != nil {
+		s.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	api.New(s.Store, s.Ingest, logger).Register(mux)
+	widget.Register(mux, s.widgetLookup, logger)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.Handler = securityHeaders(mux, cfg.TLSCert != "")
+	return s, nil
+}
+
+// demoTemplate is the template of the /demo importer: the columns of the
+// benchmark data set, so a newcomer can drop its files straight in.
+var demoTemplate = []byte(`{"columns":[
+	{"key":"id","label":"ID","type":"text","required":true,"unique":true},
+	{"key":"first_name","label":"First name","type":"text","required":true},
+	{"key":"last_name","label":"Last name","type":"text"},
+	{"key":"email","label":"Email","type":"email","required":true,"unique":true,"unique_ignore_case":true,"synonyms":["e-mail","mail"]},
+	{"key":"phone","label":"Phone","type":"phone","default_region":"US"},
+	{"key":"signup_date","label":"Signup date","type":"date","formats":["YYYY-MM-DD","MM/DD/YYYY"]},
+	{"key":"amount","label":"Amount","type":"number"},
+	{"key":"country","label":"Country","type":"country"},
+	{"key":"active","label":"Active","type":"boolean"},
+	{"key":"notes","label":"Notes","type":"text","max_length":2000}]}`)
+
+// OpenBucket opens the blob store at blobURL, or a folder under dataDir.
+func OpenBucket(ctx context.Context, blobURL, dataDir string) (*blob.Bucket, error) {
+	if blobURL == "" {
+		dir, err := filepath.Abs(filepath.Join(dataDir, "blobs"))
+		if err != nil {
+			return nil, fmt.Errorf("blob folder: %w", err)
+		}
+		// Temporary files next to the blobs, so nothing lands outside the data folder.
+		blobURL = (&url.URL{Scheme: "file", Path: dir, RawQuery: "create_dir=1&no_tmp_dir=1&metadata=skip"}).String()
+	}
+	b, err := blob.OpenBucket(ctx, blobURL)
+	if err != nil {
+		return nil, fmt.Errorf("open blob store: %w", err)
+	}
+	return b, nil
+}
+
+func (s *Server) widgetLookup(ctx context.Context, key string) (widget.Importer, error) {
+	im, err := s.Store.ImporterByKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return widget.Importer{}, fmt.Errorf("importer: %w", widget.ErrNotFound)
+	}
+	if err != nil {
+		return widget.Importer{}, err
+	}
+	return widget.Importer{Key: im.Key, Name: im.Name, Template: im.Template, Mode: im.Mode,
+		AllowedOrigins: im.AllowedOrigins, AllowInvalid: im.AllowInvalid, MaxRows: int(im.MaxRows), MaxFileBytes: im.MaxFileBytes}, nil
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if _, err := s.Bucket.IsAccessible(ctx); err != nil {
+		http.Error(w, "blob store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// Close releases the store, vault and bucket.
+func (s *Server) Close() error {
+	var err error
+	if s.Bucket != nil {
+		err = errors.Join(err, s.Bucket.Close())
+	}
+	if s.Vault != nil {
+		err = errors.Join(err, s.Vault.Close())
+	}
+	if s.Store != nil {
+		err = errors.Join(err, s.Store.Close())
+	}
+	return err
+}
+
+// securityHeaders sets what every response carries: no sniffing, no
+// referrer, and HSTS when serving TLS.
+func securityHeaders(next http.Handler, tlsOn bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if tlsOn {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// TLSConfig is TLS 1.2+ with AEAD suites only (TLS 1.3 suites are all AEAD).
+func TLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,
+		},
+	}
+}
+
+// Serve listens on the configured address until ctx ends, then shuts down
+// gracefully: new connections stop, in-flight requests (chunks) finish
+// within ShutdownTimeout. ready, if not nil, gets the bound address.
+func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
+	ln, err := net.Listen("tcp", s.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	tlsOn := s.Config.TLSCert != ""
+	if tlsOn {
+		srv.TLSConfig = TLSConfig()
+	}
+	if !tlsOn && s.Config.InsecureHTTP {
+		if host, _, _ := net.SplitHostPort(s.Config.Addr); !config.IsLoopbackHost(host) {
+			s.log.Warn("serving plain HTTP on a non-loopback address: put a TLS proxy in front", "addr", ln.Addr().String())
+		}
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	s.log.Info("intake listening", "addr", ln.Addr().String(), "tls", tlsOn, "database", dbKind(s.Store))
+	errc := make(chan error, 1)
+	go func() {
+		if tlsOn {
+			errc <- srv.ServeTLS(ln, s.Config.TLSCert, s.Config.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.Config.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func dbKind(st *store.Store) string {
+	if st.Postgres() {
+		return "postgres"
+	}
+	return "sqlite"
+}
