@@ -125,8 +125,8 @@ func pageText(ctx context.Context) string {
 
 // importFile runs the whole flow on the hosted page: choose the file, accept
 // the header row (or say there is none), accept the matching, submit.
-func importFile(ctx context.Context, base, key, path string, noHeader bool) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+func importFile(parent context.Context, base, key, path string, noHeader bool) error {
+	ctx, cancel := context.WithTimeout(parent, 30*time.Second)
 	defer cancel()
 	actions := []chromedp.Action[chromedp.Void]{
 		chromedp.Navigate(base + "/i/" + key),
@@ -146,7 +146,7 @@ func importFile(ctx context.Context, base, key, path string, noHeader bool) erro
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)),
 	)
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		return fmt.Errorf("import %s: %w; page shows: %q", filepath.Base(path), err, pageText(ctx))
+		return fmt.Errorf("import %s: %w; page shows: %q", filepath.Base(path), err, pageText(parent))
 	}
 	return nil
 }

@@ -19,9 +19,9 @@ type fakeUploads struct {
 	maxChunkBytes int
 	imports       map[string]*fakeImport
 	created       int
-	// down, when true, answers 503 to every chunk without storing it: the
-	// server "stopped" mid-way.
-	down bool
+	// stopAfter, when > 0, makes the server "stop" once it holds that many
+	// chunks: every further chunk gets 503 and is not stored.
+	stopAfter int
 }
 
 type fakeImport struct {
@@ -57,10 +57,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (f *fakeUploads) setDown(down bool) {
+func (f *fakeUploads) stopAfterChunks(n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.down = down
+	f.stopAfter = n
 }
 
 func (f *fakeUploads) register(mux *http.ServeMux) {
@@ -108,7 +108,7 @@ func (f *fakeUploads) putChunk(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.down {
+	if _, seen := imp.chunks[n]; f.stopAfter > 0 && !seen && len(imp.chunks) >= f.stopAfter {
 		apiError(w, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
@@ -193,15 +193,11 @@ func (f *fakeUploads) authorized(w http.ResponseWriter, r *http.Request) (*fakeI
 	return imp, true
 }
 
-// chunkCount is how many chunks all imports hold so far.
-func (f *fakeUploads) chunkCount() int {
+// createdCount is how many upload sessions were opened.
+func (f *fakeUploads) createdCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := 0
-	for _, imp := range f.imports {
-		n += len(imp.chunks)
-	}
-	return n
+	return f.created
 }
 
 // storedRows returns the rows of the completed import of importer, as

@@ -9,7 +9,7 @@ import { pickLocale, translator, type MessageKey, type T } from "../i18n/i18n.ts
 import { en } from "../i18n/en.ts";
 import { loadEngine, matchColumns, detectHeaderRow, type Column, type Match } from "../engine/engine.ts";
 import { ENCODINGS } from "../parse/encoding.ts";
-import type { FileInfo, Summary, UploadResult } from "../worker/messages.ts";
+import type { FileInfo, Session, Summary, UploadResult } from "../worker/messages.ts";
 import { applyTheme } from "./theme.ts";
 
 interface Config {
@@ -372,10 +372,10 @@ function fingerprint(): string {
   return [currentFile?.blob.size ?? 0, currentFile?.name ?? "", summary.rows, columns.map((c) => c.key).join(",")].join("|");
 }
 
-function storedResume(): { importId: string; token: string } | undefined {
+function storedResume(): Session | undefined {
   try {
-    const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) ?? "null") as { importId: string; token: string; fingerprint: string } | null;
-    if (saved && saved.fingerprint === fingerprint()) return { importId: saved.importId, token: saved.token };
+    const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) ?? "null") as (Session & { fingerprint: string }) | null;
+    if (saved && saved.fingerprint === fingerprint()) return { importId: saved.importId, token: saved.token, maxChunkBytes: saved.maxChunkBytes };
   } catch {
     // Storage may be blocked in a third-party iframe; resuming then needs no reload.
   }
@@ -386,7 +386,7 @@ function storedResume(): { importId: string; token: string } | undefined {
  * Keeps the import id and upload token (never rows) for this tab, so that the
  * same file submitted again after a reload of the iframe resumes the upload.
  */
-function saveResume(session: { importId: string; token: string }): void {
+function saveResume(session: Session): void {
   try {
     sessionStorage.setItem(RESUME_KEY, JSON.stringify({ ...session, fingerprint: fingerprint() }));
   } catch {
@@ -428,8 +428,8 @@ async function send(resume = storedResume()): Promise<void> {
       toHost({ type: "intake:complete", channel: config.channel ?? "", summary: { importId: result.importId, rows: result.rows, rowsWithErrors: result.rowsWithErrors } });
       return showDone(result.rows, result.rowsWithErrors);
     case "paused": {
-      saveResume({ importId: result.importId, token: result.token });
-      const again = h("button", { type: "button", class: "primary", "data-testid": "resume", onclick: () => void send({ importId: result.importId, token: result.token }) }, t("retry"));
+      saveResume(result.session);
+      const again = h("button", { type: "button", class: "primary", "data-testid": "resume", onclick: () => void send(result.session) }, t("retry"));
       frame(5, h("div", { class: "sending" }, bar, h("p", { class: "warning", role: "alert" }, t("paused"))), h("div", {}, again));
       return;
     }

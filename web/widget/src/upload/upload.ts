@@ -2,7 +2,7 @@
 // parallel, each retried with backoff; chunk boundaries depend only on the
 // rows and the server's max_chunk_bytes, so a resumed upload re-sends exactly
 // the same bodies (the server accepts a repeated chunk, refuses a changed one).
-import type { Progress, RowIssue, UploadResult } from "../worker/messages.ts";
+import type { Progress, RowIssue, Session, UploadResult } from "../worker/messages.ts";
 
 /** What the upload needs from the owner of the rows. */
 export interface RowSource {
@@ -19,7 +19,7 @@ export interface UploadParams {
   source: { format: string; size_bytes: number };
   user?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
-  resume?: { importId: string; token: string };
+  resume?: Session;
   /** Called with every change of progress. */
   onProgress(p: Progress): void;
   signal: AbortSignal;
@@ -84,8 +84,11 @@ async function withRetry<T>(fn: () => Promise<T>, params: UploadParams, onRetry:
       if (attempt > 0) onRetry(false);
       return value;
     } catch (err) {
-      if (params.signal.aborted || !retryable(err) || attempt >= delays.length) throw err;
-      onRetry(true);
+      if (params.signal.aborted || !retryable(err) || attempt >= delays.length) {
+        if (attempt > 0) onRetry(false);
+        throw err;
+      }
+      if (attempt === 0) onRetry(true);
       const delay = delays[attempt]!;
       await sleep(delay / 2 + Math.random() * (delay / 2), params.signal);
     }
@@ -150,35 +153,38 @@ export function createImport(params: UploadParams, rows: number): Promise<Create
 export async function upload(params: UploadParams, rows: RowSource): Promise<UploadResult> {
   let importId = params.resume?.importId ?? "";
   let token = params.resume?.token ?? "";
-  let maxBytes = 4 << 20;
+  let maxBytes = params.resume?.maxChunkBytes || 4 << 20;
   const done = new Set<number>();
   let rowsSent = 0;
   let retrying = 0;
   const report = (): void => params.onProgress({ rowsSent, rowsTotal: rows.count, retrying: retrying > 0 });
   const onRetry = (on: boolean): void => {
     retrying += on ? 1 : -1;
-    if (retrying < 0) retrying = 0;
     report();
   };
   try {
     if (importId) {
       const status = await withRetry(
-        () => call<{ status: string; chunks: number[]; rows_received: number; max_chunk_bytes?: number }>(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}`, {
+        () => call<{ status: string; chunks: number[]; rows_received: number }>(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}`, {
           headers: { Authorization: `Bearer ${token}` },
           signal: params.signal,
         }),
         params,
         onRetry,
-      );
-      if (status.status === "completed") return { status: "completed", importId, rows: status.rows_received, rowsWithErrors: 0 };
-      if (status.max_chunk_bytes) maxBytes = status.max_chunk_bytes;
-      for (const n of status.chunks) done.add(n);
-    } else {
+      ).catch((err: unknown) => {
+        if (err instanceof ApiError && (err.status === 401 || err.status === 404 || err.status === 410)) return null;
+        throw err;
+      });
+      if (status === null) importId = ""; // the session expired or is unknown: start over
+      else if (status.status === "completed") return { status: "completed", importId, rows: status.rows_received, rowsWithErrors: 0 };
+      else for (const n of status.chunks) done.add(n);
+    }
+    if (!importId) {
       const created = await createImport(params, rows.count);
       importId = created.import_id;
       token = created.upload_token;
       maxBytes = created.max_chunk_bytes || maxBytes;
-      params.onProgress({ rowsSent, rowsTotal: rows.count, retrying: false, session: { importId, token } });
+      params.onProgress({ rowsSent, rowsTotal: rows.count, retrying: false, session: { importId, token, maxChunkBytes: maxBytes } });
     }
     report();
     const auth = { Authorization: `Bearer ${token}` };
@@ -232,7 +238,7 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
   } catch (err) {
     if (params.signal.aborted) return { status: "cancelled" };
     if (err instanceof ApiError && err.status === 422 && err.code === "invalid_rows") return { status: "refused", importId, issues: err.details };
-    if (importId && retryable(err)) return { status: "paused", importId, token, code: err instanceof ApiError ? err.code : "network" };
+    if (importId && retryable(err)) return { status: "paused", session: { importId, token, maxChunkBytes: maxBytes }, code: err instanceof ApiError ? err.code : "network" };
     if (err instanceof ApiError) return { status: "failed", code: err.code, message: err.message };
     return { status: "failed", code: "network", message: String(err) };
   }

@@ -27,13 +27,23 @@ export interface WindowRow {
   errors: (string | null)[];
 }
 
+/**
+ * An open upload session: what it takes to resume it. Chunk boundaries depend
+ * on maxChunkBytes, so it is kept too (the status call does not return it).
+ */
+export interface Session {
+  importId: string;
+  token: string;
+  maxChunkBytes: number;
+}
+
 /** Upload progress the worker reports while sending chunks. */
 export interface Progress {
   rowsSent: number;
   rowsTotal: number;
   retrying: boolean;
   /** Set once, when the server opened the upload session (for resuming after a reload). */
-  session?: { importId: string; token: string };
+  session?: Session;
 }
 
 /** Rows the server refused, to show in the grid. */
@@ -50,13 +60,13 @@ export interface UploadRequest {
   user?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   clientMode: boolean;
-  resume?: { importId: string; token: string };
+  resume?: Session;
 }
 
 /** Outcome of an upload. */
 export type UploadResult =
   | { status: "completed"; importId: string; rows: number; rowsWithErrors: number; clientRows?: (string | null)[][] }
-  | { status: "paused"; importId: string; token: string; code: string }
+  | { status: "paused"; session: Session; code: string }
   | { status: "refused"; importId: string; issues: RowIssue[] }
   | { status: "failed"; code: string; message: string }
   | { status: "cancelled" };

@@ -1,0 +1,144 @@
+package widget
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// openToReview runs the flow up to the review grid.
+func openToReview(ctx context.Context, base, key, path string) error {
+	return chromedp.Do(ctx,
+		chromedp.Navigate(base+"/i/"+key),
+		chromedp.WaitReady(chromedp.CSS(`input[type=file]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}),
+		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
+	)
+}
+
+func TestBrowserFixInvalidEmail(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newTestServer(t, 1<<20)
+	s.addImporter(t, "imp_people", []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
+	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.com\nBob,bob@@example\nCy,cy@example.com\n")
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := openToReview(ctx, s.URL, "imp_people", path); err != nil {
+		t.Fatalf("%v; page shows %q", err, pageText(ctx))
+	}
+	counts, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=counts]`)))
+	if err != nil || !strings.Contains(counts, "3 rows") || !strings.Contains(counts, "1 rows with errors") {
+		t.Fatalf("counts %q, %v", counts, err)
+	}
+	// Submitting is refused while an error remains (the importer does not
+	// allow invalid rows), and the filter shows only the bad row.
+	err = chromedp.Do(ctx,
+		chromedp.WaitReady(chromedp.CSS(`[data-testid=submit][disabled]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=errors-only]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".grid-body .grid-row").length`))
+	if err != nil || shown != 1 {
+		t.Fatalf("errors-only shows %d rows (%v), want 1", shown, err)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".grid-cell.invalid").title`))
+	if err != nil || title != "Must be an email address." {
+		t.Errorf("invalid cell message %q (%v)", title, err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.DoubleClick(chromedp.CSS(`.grid-cell.invalid`)),
+		chromedp.SendKeys(chromedp.CSS(`.grid-editor`), "bob@example.com"+kb.Enter),
+		chromedp.WaitNotPresent(chromedp.CSS(`.grid-cell.invalid`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)),
+	)
+	if err != nil {
+		t.Fatalf("%v; page shows %q", err, pageText(ctx))
+	}
+	rows, _, err := s.uploads.storedRows("imp_people")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]string, len(rows))
+	for i, r := range rows {
+		got[i] = deref(r["name"]) + " " + deref(r["email"])
+	}
+	want := "Ann ann@example.com|Bob bob@example.com|Cy cy@example.com"
+	if strings.Join(got, "|") != want {
+		t.Errorf("stored %q, want %q", strings.Join(got, "|"), want)
+	}
+}
+
+func TestBrowserResumeAfterServerStopAndReload(t *testing.T) {
+	ctx := newBrowser(t)
+	// Small chunks so that the file needs many.
+	s := newTestServer(t, 4096)
+	s.addImporter(t, "imp_resume", []templateColumn{{Key: "id", Label: "id", Type: "text"}, {Key: "email", Label: "email", Type: "email"}})
+	var b strings.Builder
+	b.WriteString("id,email\n")
+	const n = 3000
+	for i := range n {
+		fmt.Fprintf(&b, "%d,user%d@example.com\n", i, i)
+	}
+	path := writeFile(t, "many.csv", b.String())
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	// The server stops after 5 chunks; the widget keeps retrying.
+	s.uploads.stopAfterChunks(5)
+	err := openToReview(ctx, s.URL, "imp_resume", path)
+	if err == nil {
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)))
+	}
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("[data-testid=progress]")?.textContent.includes("retrying")`))
+	}
+	if err != nil {
+		t.Fatalf("%v; page shows %q", err, pageText(ctx))
+	}
+	// The user reloads the importer, the server comes back, the user picks
+	// the same file again: the upload resumes the same import.
+	s.uploads.stopAfterChunks(0)
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	if err := importFile(ctx, s.URL, "imp_resume", path, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.uploads.createdCount(); got != 1 {
+		t.Errorf("%d upload sessions opened, want 1 (resumed)", got)
+	}
+	rows, _, err := s.uploads.storedRows("imp_resume")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != n {
+		t.Fatalf("stored %d rows, want %d", len(rows), n)
+	}
+	for i, r := range rows {
+		if deref(r["id"]) != fmt.Sprint(i) || deref(r["email"]) != fmt.Sprintf("user%d@example.com", i) {
+			t.Fatalf("row %d = %q %q", i, deref(r["id"]), deref(r["email"]))
+		}
+	}
+}

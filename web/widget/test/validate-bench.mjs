@@ -1,0 +1,59 @@
+// Benchmark of the TypeScript rule engine on the shared benchmark data
+// (../shared/bench/gen-data.mjs): every cell of every row validated and
+// normalised, as the parsing worker does, then each type timed on its own.
+//
+//   node ../../shared/bench/gen-data.mjs --out /tmp/bench-data --sizes 1m --no-xlsx
+//   node test/validate-bench.mjs /tmp/bench-data/rows-1m.csv
+import { build } from "esbuild";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Papa from "papaparse";
+
+const file = process.argv[2];
+if (!file) {
+  console.error("usage: node test/validate-bench.mjs ROWS.csv");
+  process.exit(2);
+}
+const here = path.dirname(new URL(import.meta.url).pathname);
+const out = path.join(os.tmpdir(), `validate-bench-${process.pid}.mjs`);
+await build({ entryPoints: [path.join(here, "../src/validate/index.ts")], outfile: out, bundle: true, platform: "node", format: "esm", logLevel: "warning" });
+const { Validator } = await import(out);
+
+const parsed = Papa.parse(readFileSync(file, "utf8"), { skipEmptyLines: true });
+const rows = parsed.data.slice(1);
+const columns = [
+  { key: "id", type: "number", integer: true, unique: true, required: true },
+  { key: "first_name", type: "text", max_length: 100 },
+  { key: "last_name", type: "text", max_length: 100 },
+  { key: "email", type: "email", required: true, unique: true, unique_ignore_case: true },
+  { key: "phone", type: "phone", default_region: "US" },
+  { key: "signup_date", type: "date", formats: ["YYYY-MM-DD", "DD/MM/YYYY"] },
+  { key: "amount", type: "number", min: "-1000000", max: "1000000" },
+  { key: "country", type: "country" },
+  { key: "active", type: "boolean" },
+  { key: "notes", type: "text", max_length: 500 },
+];
+
+function run(template, pick) {
+  const v = new Validator(template);
+  const o = new Array(template.columns.length).fill(null);
+  const cells = new Array(template.columns.length);
+  let errors = 0;
+  const t0 = performance.now();
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    for (let i = 0; i < pick.length; i++) cells[i] = row[pick[i]];
+    errors += v.validateRow(cells, r + 1, o).length;
+  }
+  return { ms: performance.now() - t0, errors };
+}
+
+const all = run({ columns }, columns.map((_, i) => i));
+const cells = rows.length * columns.length;
+console.log(`all 10 columns: ${rows.length} rows, ${(all.ms / 1000).toFixed(2)} s, ${((cells / all.ms) * 100 / 1e6).toFixed(2)} M cells per 100 ms, ${all.errors} errors`);
+columns.forEach((c, i) => {
+  const { unique, unique_ignore_case, required, ...plain } = c;
+  const t = run({ columns: [plain] }, [i]);
+  console.log(`  ${c.key.padEnd(12)} ${c.type.padEnd(8)} ${((t.ms * 1e6) / rows.length).toFixed(0).padStart(6)} ns/cell`);
+});
