@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river"
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // file:// blob stores
 	_ "gocloud.dev/blob/s3blob"   // s3:// blob stores
@@ -28,6 +29,7 @@ import (
 	"github.com/intakehq/intake/internal/api"
 	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/ingest"
+	"github.com/intakehq/intake/internal/jobs"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/vault"
 	"github.com/intakehq/intake/internal/widget"
@@ -35,11 +37,13 @@ import (
 
 // Server is a running Intake: its parts and its HTTP handler.
 type Server struct {
-	Config  config.Config
-	Store   *store.Store
-	Vault   *vault.Vault
-	Bucket  *blob.Bucket
-	Ingest  *ingest.Service
+	Config config.Config
+	Store  *store.Store
+	Vault  *vault.Vault
+	Bucket *blob.Bucket
+	Ingest *ingest.Service
+	// Jobs is the durable job queue; Serve starts and stops it.
+	Jobs    *jobs.Client
 	Handler http.Handler
 	log     *slog.Logger
 }
@@ -72,6 +76,11 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger, Metrics: ingest.NewMetrics(reg),
 		MaxChunkBytes: cfg.MaxChunkBytes, MaxInflatedBytes: cfg.MaxInflatedChunkBytes, TokenTTL: cfg.UploadTokenTTL,
 	})
+	workers := river.NewWorkers()
+	if s.Jobs, err = jobs.New(ctx, s.Store, jobs.Options{Workers: workers, Logger: logger}); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.Store.EnsureDemoImporter(ctx, widget.DemoImporterKey, demoTemplate); err != nil {
 		s.Close()
 		return nil, err
@@ -208,6 +217,19 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 			s.log.Warn("serving plain HTTP on a non-loopback address: put a TLS proxy in front", "addr", ln.Addr().String())
 		}
 	}
+	if err := s.Jobs.Start(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	defer func() {
+		// Jobs get the same grace as requests; unfinished ones are retried
+		// by River after a restart.
+		stopCtx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
+		defer cancel()
+		if err := s.Jobs.Stop(stopCtx); err != nil {
+			s.log.Warn("job queue stop", "err", err)
+		}
+	}()
 	if ready != nil {
 		ready(ln.Addr())
 	}
