@@ -7,9 +7,9 @@ import { h, mount } from "./dom.ts";
 import { Grid } from "../grid/grid.ts";
 import { pickLocale, translator, type MessageKey, type T } from "../i18n/i18n.ts";
 import { en } from "../i18n/en.ts";
-import { loadEngine, matchColumns, detectHeaderRow, type Column, type Match } from "../engine/engine.ts";
+import { matchColumns, detectHeaderRow } from "../mapping/index.ts";
 import { ENCODINGS } from "../parse/encoding.ts";
-import type { FileInfo, Session, Summary, UploadResult } from "../worker/messages.ts";
+import type { ColumnInfo, FileInfo, Session, Summary, UploadResult } from "../worker/messages.ts";
 import { applyTheme } from "./theme.ts";
 
 interface Config {
@@ -33,7 +33,7 @@ const root = document.getElementById("app")!;
 const worker = new WorkerClient(config.assets.worker);
 let options: OpenOptions = {};
 let t: T = translator(pickLocale(undefined, navigator.languages));
-let columns: Column[] = [];
+let columns: ColumnInfo[] = [];
 
 function toHost(message: ToHost): void {
   if (config.hostOrigin && window.parent !== window) window.parent.postMessage(message, config.hostOrigin);
@@ -54,11 +54,6 @@ function formatBytes(n: number): string {
     u++;
   }
   return `${new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }).format(n)} ${units[u]}`;
-}
-
-function ruleMessage(code: string): string {
-  const key = `rule_${code}` as MessageKey;
-  return key in en ? t(key) : t("rule_unknown");
 }
 
 // ---- chrome: title, step list, close button ---------------------------------
@@ -244,8 +239,17 @@ function showMapping(): void {
   // Without a header row, columns are named as the spreadsheet names them.
   const headers = headerRow >= 0 ? (preview[headerRow] ?? []) : Array.from({ length: fileInfo?.width ?? 0 }, (_, i) => t("column_name", { name: columnName(i) }));
   const sample = preview[headerRow + 1] ?? [];
-  const matches: Match[] = matchColumns(columns, headers);
-  mapping = matches.map((m) => m.source);
+  // Matching proposes a column per header; the form shows a header per column.
+  const proposals = matchColumns(config.importer.template, headers);
+  const confidence = columns.map(() => 0);
+  mapping = columns.map(() => null);
+  proposals.forEach((m, h) => {
+    const c = m.key === null ? -1 : columns.findIndex((col) => col.key === m.key);
+    if (c >= 0) {
+      mapping[c] = h;
+      confidence[c] = m.confidence;
+    }
+  });
   const warning = h("p", { class: "warning", role: "status", "aria-live": "polite" });
   const next = h("button", { type: "button", class: "primary", "data-testid": "map-next", onclick: () => void validate() }, t("next"));
   const check = (): void => {
@@ -265,12 +269,11 @@ function showMapping(): void {
       example.textContent = mapping[i] === null ? "" : (sample[mapping[i]!] ?? "");
       check();
     });
-    const m = matches[i]!;
     return h(
       "tr",
       {},
       h("th", { scope: "row" }, h("label", { for: `map-${i}` }, c.label), c.required ? h("span", { class: "req" }, ` (${t("required")})`) : null),
-      h("td", {}, select, m.source !== null && m.confidence < 1 ? h("span", { class: "hint" }, ` ${t("map_confidence", { pct: Math.round(m.confidence * 100) })}`) : null),
+      h("td", {}, select, mapping[i] !== null && confidence[i]! < 1 ? h("span", { class: "hint" }, ` ${t("map_confidence", { pct: Math.round(confidence[i]! * 100) })}`) : null),
       example,
     );
   });
@@ -306,7 +309,7 @@ function showReview(notice?: string): void {
       summary = r.summary;
       return r.row;
     },
-    message: ruleMessage,
+
     labels: { row: t("row"), select: t("select_row"), edit: t("edit_cell") },
   });
   const counts = h("p", { class: "counts", role: "status", "aria-live": "polite", "data-testid": "counts" });
@@ -458,17 +461,16 @@ function showDone(rows: number, withErrors: number): void {
 
 // ---- boot ----------------------------------------------------------------------
 
-function start(): void {
+async function start(): Promise<void> {
   applyTheme(document.documentElement, { ...(config.importer.theme ?? {}), ...(options.theme ?? {}) });
   t = translator(pickLocale(options.locale, navigator.languages));
   document.documentElement.lang = pickLocale(options.locale, navigator.languages);
   try {
-    columns = loadEngine(config.importer.template).columns;
+    columns = await worker.call({ op: "configure", template: config.importer.template, locale: document.documentElement.lang });
   } catch {
     fail("no_template");
     return;
   }
-  void worker.call({ op: "configure", template: config.importer.template, locale: document.documentElement.lang });
   showUpload();
 }
 
@@ -482,7 +484,7 @@ if (config.hostOrigin && window.parent !== window) {
     const m = event.data;
     if (!m || m.type !== "intake:init" || m.channel !== config.channel) return;
     options = m.options ?? {};
-    start();
+    void start();
   });
   toHost({ type: "intake:ready", channel: config.channel ?? "" });
-} else start();
+} else void start();

@@ -9,7 +9,6 @@ export interface GridSource {
   columns: { key: string; label: string; required: boolean }[];
   fetch(start: number, count: number): Promise<{ total: number; rows: WindowRow[] }>;
   edit(row: number, column: number, value: string): Promise<WindowRow>;
-  message(code: string): string;
   labels: { row: string; select: string; edit: string };
 }
 
@@ -67,6 +66,7 @@ export class Grid {
 
   /** Drops every cached row and reloads from the top, e.g. after a filter change. */
   reset(): void {
+    delete this.element.dataset.ready;
     this.generation++;
     this.cache.clear();
     this.cachedFrom = this.cachedTo = 0;
@@ -78,6 +78,7 @@ export class Grid {
 
   /** Reloads the rows on screen, keeping the scroll position. */
   refresh(): void {
+    delete this.element.dataset.ready;
     this.generation++;
     this.cache.clear();
     this.cachedFrom = this.cachedTo = 0;
@@ -148,6 +149,7 @@ export class Grid {
     });
     const cells: HTMLElement[] = [h("div", { class: "grid-cell grid-check", role: "gridcell" }, check), h("div", { class: "grid-cell grid-num", role: "rowheader" }, String(r.index + 1))];
     r.values.forEach((v, c) => {
+      // The worker sends the rule's message, already translated.
       const code = r.errors[c];
       const cell = h(
         "div",
@@ -158,7 +160,7 @@ export class Grid {
           "data-pos": pos,
           "data-col": c,
           "aria-invalid": code ? "true" : null,
-          title: code ? this.source.message(code) : null,
+          title: code,
         },
         v ?? "",
       );

@@ -20,11 +20,19 @@ export interface Summary {
   columnErrors: number[];
 }
 
-/** One row of the grid window, in template column order. */
+/** One row of the grid window, in template column order; errors are translated messages. */
 export interface WindowRow {
   index: number;
   values: (string | null)[];
   errors: (string | null)[];
+}
+
+/** A template column as the app shows it (the worker checked the template). */
+export interface ColumnInfo {
+  key: string;
+  label: string;
+  description: string;
+  required: boolean;
 }
 
 /**
@@ -91,7 +99,7 @@ export interface Replies {
   open: FileInfo;
   sheet: FileInfo;
   preview: string[][];
-  configure: null;
+  configure: ColumnInfo[];
   map: Summary;
   window: { total: number; rows: WindowRow[] };
   edit: { summary: Summary; row: WindowRow };

@@ -5,9 +5,9 @@ import { parseDelimited } from "../parse/delimited.ts";
 import { openWorkbook, readSheet, type Workbook } from "../parse/xlsx.ts";
 import { ZipError } from "../parse/zip.ts";
 import { XmlError } from "../parse/xml.ts";
-import { loadEngine, type Engine } from "../engine/engine.ts";
+import { Validator, TemplateError, message, pickLocale, type Locale } from "../validate/index.ts";
 import { upload, createImport, type RowSource } from "../upload/upload.ts";
-import type { FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
+import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
 
 /** A failure the app shows with a translated message for code. */
 class UserError extends Error {
@@ -24,7 +24,13 @@ interface State {
   workbook: Workbook | null;
   info: FileInfo | null;
   raw: string[][];
-  engine: Engine | null;
+  template: unknown;
+  validator: Validator | null;
+  locale: Locale;
+  /** Column index of each template key. */
+  keyIndex: Map<string, number>;
+  /** Data row number (1-based, at mapping time) of each row, stable across deletions. */
+  rowNumbers: WeakMap<(string | null)[], number>;
   headerRow: number;
   /** Source column of each template column; null when unmapped. */
   mapping: (number | null)[];
@@ -43,7 +49,11 @@ const state: State = {
   workbook: null,
   info: null,
   raw: [],
-  engine: null,
+  template: null,
+  validator: null,
+  locale: "en",
+  keyIndex: new Map(),
+  rowNumbers: new WeakMap(),
   headerRow: 0,
   mapping: [],
   rows: [],
@@ -118,15 +128,17 @@ async function selectSheet(index: number): Promise<FileInfo> {
   return state.info;
 }
 
+/** Scratch output of the validator: the widget sends raw cells, the server normalises. */
+const normalised: (string | null)[] = [];
+
+/** Translated error message per column of row, or null when the row is valid. */
 function rowErrors(row: (string | null)[]): (string | null)[] | null {
-  const engine = state.engine!;
-  let errors: (string | null)[] | null = null;
-  for (let c = 0; c < row.length; c++) {
-    const code = engine.check(c, row[c]!);
-    if (code !== null) {
-      errors ??= new Array<string | null>(row.length).fill(null);
-      errors[c] = code;
-    }
+  const found = state.validator!.validateRow(row, state.rowNumbers.get(row) ?? 0, normalised);
+  if (found.length === 0) return null;
+  const errors = new Array<string | null>(row.length).fill(null);
+  for (const e of found) {
+    const c = state.keyIndex.get(e.column);
+    if (c !== undefined && errors[c] === null) errors[c] = message(e.code, e.params, state.locale);
   }
   return errors;
 }
@@ -146,8 +158,10 @@ function summary(): Summary {
 }
 
 function map(headerRow: number, mapping: (number | null)[]): Summary {
-  const engine = state.engine;
-  if (!engine) throw new UserError("no_template");
+  if (state.template === null) throw new UserError("no_template");
+  // A fresh validator per mapping: uniqueness state belongs to one pass.
+  state.validator = new Validator(state.template);
+  state.rowNumbers = new WeakMap();
   state.headerRow = headerRow;
   state.mapping = mapping;
   const n = state.raw.length - headerRow - 1;
@@ -161,6 +175,7 @@ function map(headerRow: number, mapping: (number | null)[]): Summary {
       row[c] = s === null || s === undefined ? null : (src[s] ?? null);
     }
     rows[i] = row;
+    state.rowNumbers.set(row, i + 1);
   }
   state.rows = rows;
   state.errors = new Map();
@@ -231,6 +246,21 @@ function remove(indexes: number[]): Summary {
   return summary();
 }
 
+/** Checks the importer's template once and returns its columns for the app. */
+function configure(template: unknown, locale: string): ColumnInfo[] {
+  let validator: Validator;
+  try {
+    validator = new Validator(template);
+  } catch (err) {
+    if (err instanceof TemplateError) throw new UserError("no_template");
+    throw err;
+  }
+  state.template = template;
+  state.locale = pickLocale(locale);
+  state.keyIndex = new Map(validator.keys.map((k, i) => [k, i]));
+  return validator.template.columns.map((c) => ({ key: c.key, label: c.label, description: c.description, required: c.required }));
+}
+
 /** Puts the errors the server found into the grid; rows are 0-based upload order. */
 function applyIssues(issues: { row: number; column: string; code: string }[], columns: string[]): void {
   for (const issue of issues) {
@@ -238,7 +268,7 @@ function applyIssues(issues: { row: number; column: string; code: string }[], co
     const c = columns.indexOf(issue.column);
     if (!row || c < 0) continue;
     const errors = (state.errors.get(row) ?? new Array<string | null>(row.length).fill(null)).slice();
-    errors[c] = issue.code;
+    errors[c] = message(issue.code as Parameters<typeof message>[0], undefined, state.locale);
     setErrors(row, errors);
   }
 }
@@ -252,8 +282,7 @@ async function handle(req: Request): Promise<unknown> {
     case "preview":
       return state.raw.slice(0, req.count);
     case "configure":
-      state.engine = loadEngine(req.template);
-      return null;
+      return configure(req.template, req.locale);
     case "map":
       return map(req.headerRow, req.mapping);
     case "window":
