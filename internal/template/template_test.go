@@ -136,9 +136,9 @@ func TestTrimAndFold(t *testing.T) {
 	trims := map[string]string{
 		" \t\n\r\v\fa b\u00a0\u3000\ufeff\u2028\u2029\u202f\u205f\u1680\u2000\u200a": "a b",
 		"\u200ba\u200b": "\u200ba\u200b", // zero-width space is not whitespace
-		"\u0085a":        "\u0085a",        // nor is NEL
-		"":               "",
-		"\xff ":          "\xff",
+		"\u0085a":       "\u0085a",       // nor is NEL
+		"":              "",
+		"\xff ":         "\xff",
 	}
 	for in, want := range trims {
 		if got := Trim(in); got != want {
