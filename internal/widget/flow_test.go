@@ -1,4 +1,4 @@
-package widget
+package widget_test
 
 import (
 	"context"
@@ -36,12 +36,12 @@ func openToReview(ctx context.Context, base, key, path string) error {
 
 func TestBrowserFixInvalidEmail(t *testing.T) {
 	ctx := newBrowser(t)
-	s := newTestServer(t, 1<<20)
-	s.addImporter(t, "imp_people", []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
+	s := newTestServer(t, 0)
+	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
 	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.com\nBob,bob@@example\nCy,cy@example.com\n")
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := openToReview(ctx, s.URL, "imp_people", path); err != nil {
+	if err := openToReview(ctx, s.URL, key, path); err != nil {
 		t.Fatalf("%v; page shows %q", err, pageText(ctx))
 	}
 	counts, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=counts]`)))
@@ -76,10 +76,7 @@ func TestBrowserFixInvalidEmail(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v; page shows %q", err, pageText(ctx))
 	}
-	rows, _, err := s.uploads.storedRows("imp_people")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows, _ := s.storedRows(t, key)
 	got := make([]string, len(rows))
 	for i, r := range rows {
 		got[i] = deref(r["name"]) + " " + deref(r["email"])
@@ -94,7 +91,7 @@ func TestBrowserResumeAfterServerStopAndReload(t *testing.T) {
 	ctx := newBrowser(t)
 	// Small chunks so that the file needs many.
 	s := newTestServer(t, 4096)
-	s.addImporter(t, "imp_resume", []templateColumn{{Key: "id", Label: "id", Type: "text"}, {Key: "email", Label: "email", Type: "email"}})
+	key := s.addImporter(t, []templateColumn{{Key: "id", Label: "id", Type: "text"}, {Key: "email", Label: "email", Type: "email"}})
 	var b strings.Builder
 	b.WriteString("id,email\n")
 	const n = 3000
@@ -105,9 +102,9 @@ func TestBrowserResumeAfterServerStopAndReload(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 
-	// The server stops after 5 chunks; the widget keeps retrying.
-	s.uploads.stopAfterChunks(5)
-	err := openToReview(ctx, s.URL, "imp_resume", path)
+	// The server stops once 5 chunks went through; the widget keeps retrying.
+	s.stopAfter.Store(5)
+	err := openToReview(ctx, s.URL, key, path)
 	if err == nil {
 		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)))
 	}
@@ -119,20 +116,17 @@ func TestBrowserResumeAfterServerStopAndReload(t *testing.T) {
 	}
 	// The user reloads the importer, the server comes back, the user picks
 	// the same file again: the upload resumes the same import.
-	s.uploads.stopAfterChunks(0)
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
-	if err := importFile(ctx, s.URL, "imp_resume", path, false); err != nil {
+	s.stopAfter.Store(0)
+	s.stopped.Store(false)
+	if err := importFile(ctx, s.URL, key, path, false); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.uploads.createdCount(); got != 1 {
-		t.Errorf("%d upload sessions opened, want 1 (resumed)", got)
-	}
-	rows, _, err := s.uploads.storedRows("imp_resume")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// storedRows insists on exactly one completed import: the upload resumed
+	// the session it had opened instead of starting another.
+	rows, _ := s.storedRows(t, key)
 	if len(rows) != n {
 		t.Fatalf("stored %d rows, want %d", len(rows), n)
 	}
