@@ -26,7 +26,9 @@ type Client = river.Client[*sql.Tx]
 
 // Options configure the queue.
 type Options struct {
-	Workers      *river.Workers
+	// Register adds the job kinds this replica works. With none, the client
+	// only inserts jobs (for commands such as `intake purge`).
+	Register     []func(*river.Workers)
 	PeriodicJobs []*river.PeriodicJob
 	Logger       *slog.Logger
 	// MaxWorkers bounds jobs run at once by this replica.
@@ -37,7 +39,7 @@ type Options struct {
 }
 
 // New migrates River's tables and returns a client (not started).
-func New(ctx context.Context, st *store.Store, o Options) (*Client, error) {
+func New(ctx context.Context, st *store.Store, o Options) (*Queue, error) {
 	var driver riverdriver.Driver[*sql.Tx]
 	if st.Postgres() {
 		driver = riverdatabasesql.NewWithPgxListener(st.WriteDB(), st.PG)
@@ -59,16 +61,40 @@ func New(ctx context.Context, st *store.Store, o Options) (*Client, error) {
 	if maxWorkers == 0 {
 		maxWorkers = 8
 	}
-	client, err := river.NewClient(driver, &river.Config{
-		Logger:            o.Logger,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
-		Workers:           o.Workers,
-		PeriodicJobs:      o.PeriodicJobs,
-		FetchPollInterval: poll,
-		FetchCooldown:     min(poll, 100*time.Millisecond),
-	})
+	cfg := &river.Config{Logger: o.Logger, FetchPollInterval: poll, FetchCooldown: min(poll, 100*time.Millisecond)}
+	if len(o.Register) > 0 {
+		cfg.Workers = river.NewWorkers()
+		for _, register := range o.Register {
+			register(cfg.Workers)
+		}
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}}
+		cfg.PeriodicJobs = o.PeriodicJobs
+	}
+	client, err := river.NewClient(driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return client, nil
+	return &Queue{Client: client, works: len(o.Register) > 0}, nil
+}
+
+// Queue is the job client and whether this process works jobs.
+type Queue struct {
+	*Client
+	works bool
+}
+
+// Start begins working jobs, if this queue has job kinds to work.
+func (q *Queue) Start(ctx context.Context) error {
+	if !q.works {
+		return nil
+	}
+	return q.Client.Start(ctx)
+}
+
+// Stop waits for running jobs to finish (up to ctx), if any were started.
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.works {
+		return nil
+	}
+	return q.Client.Stop(ctx)
 }

@@ -43,7 +43,7 @@ type Server struct {
 	Bucket *blob.Bucket
 	Ingest *ingest.Service
 	// Jobs is the durable job queue; Serve starts and stops it.
-	Jobs    *jobs.Client
+	Jobs    *jobs.Queue
 	Handler http.Handler
 	log     *slog.Logger
 }
@@ -76,8 +76,8 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger, Metrics: ingest.NewMetrics(reg),
 		MaxChunkBytes: cfg.MaxChunkBytes, MaxInflatedBytes: cfg.MaxInflatedChunkBytes, TokenTTL: cfg.UploadTokenTTL,
 	})
-	workers := river.NewWorkers()
-	if s.Jobs, err = jobs.New(ctx, s.Store, jobs.Options{Workers: workers, Logger: logger}); err != nil {
+	var register []func(*river.Workers) // the job kinds this replica works
+	if s.Jobs, err = jobs.New(ctx, s.Store, jobs.Options{Register: register, Logger: logger}); err != nil {
 		s.Close()
 		return nil, err
 	}
