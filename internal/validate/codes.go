@@ -145,6 +145,25 @@ type countryCheck struct{ names map[string]string }
 var failInvalidCountry = fail(CodeInvalidCountry)
 
 func (c countryCheck) check(v string) (string, *failure) {
+	// Fast path for codes (two or three ASCII letters): their key is just
+	// the lower-cased letters, looked up without allocating.
+	if len(v) <= 3 {
+		var buf [3]byte
+		ok := true
+		for i := 0; i < len(v); i++ {
+			ch := v[i]
+			if 'A' <= ch && ch <= 'Z' {
+				ch += 'a' - 'A'
+			}
+			ok = ok && 'a' <= ch && ch <= 'z'
+			buf[i] = ch
+		}
+		if ok {
+			if code, found := c.names[string(buf[:len(v)])]; found {
+				return code, nil
+			}
+		}
+	}
 	if code, ok := c.names[CountryKey(v)]; ok {
 		return code, nil
 	}
