@@ -106,6 +106,20 @@ type Column struct {
 	Version string `json:"version,omitempty"`
 }
 
+// MarshalJSON writes the column back as Parse would read it. It keeps an
+// empty thousands_separator on number columns, where "" means "none" and
+// leaving it out would bring back the default ",".
+func (c Column) MarshalJSON() ([]byte, error) {
+	type plain Column
+	if c.Type != Number {
+		return json.Marshal(plain(c))
+	}
+	return json.Marshal(struct {
+		plain
+		ThousandsSeparator string `json:"thousands_separator"`
+	}{plain(c), c.ThousandsSeparator})
+}
+
 // Option is one allowed value of an enum or multi_enum column. In JSON it is
 // either {"value": …, "label": …} or a plain string meaning value = label.
 type Option struct {

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -166,5 +167,36 @@ func TestDateFormatTokens(t *testing.T) {
 		{Tok: Tokh}, {Literal: ":"}, {Tok: Tokmm}, {Literal: ":"}, {Tok: Tokss}, {Literal: "."}, {Tok: TokSSS}, {Literal: " "}, {Tok: TokA}}
 	if !reflect.DeepEqual(f.Items, want) {
 		t.Errorf("items %+v\nwant %+v", f.Items, want)
+	}
+}
+
+// TestParseMarshalRoundTrip checks that a parsed template written back as
+// JSON parses to the same template, so the server can store what Parse gives.
+func TestParseMarshalRoundTrip(t *testing.T) {
+	t.Parallel()
+	src := `{"columns": [
+	  {"key": "n", "type": "number", "thousands_separator": "", "min": "-1.50", "max": 10},
+	  {"key": "t", "type": "text", "min_length": 0, "required": true, "synonyms": ["x"]},
+	  {"key": "e", "type": "enum", "options": ["a", {"value": "b", "label": "Bee"}], "allow_other": true},
+	  {"key": "d", "type": "datetime", "excel_serial": "off"},
+	  {"key": "r", "type": "regex", "pattern": "\\d+", "message": "digits"}],
+	  "rules": [{"rule": "one_of_required", "columns": ["n", "t"]}]}`
+	first, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := Parse(data)
+	if err != nil {
+		t.Fatalf("re-parse %s: %v", data, err)
+	}
+	if !reflect.DeepEqual(first, second) {
+		t.Errorf("round trip changed the template:\n%+v\n%+v", first, second)
+	}
+	if first.Columns[0].ThousandsSeparator != "" || *first.Columns[0].Min != "-1.5" {
+		t.Errorf("number options: %+v", first.Columns[0])
 	}
 }

@@ -16,7 +16,10 @@ type numberCheck struct {
 }
 
 func newNumberCheck(c *template.Column) *numberCheck {
-	n := &numberCheck{decimal: c.DecimalSeparator[0], thousands: c.ThousandsSeparator, integer: c.Integer}
+	n := &numberCheck{decimal: '.', thousands: c.ThousandsSeparator, integer: c.Integer}
+	if c.DecimalSeparator == "," {
+		n.decimal = ','
+	}
 	if c.Min != nil {
 		n.min = string(*c.Min)
 		n.fMin = fail(CodeTooSmall, "min", n.min)
