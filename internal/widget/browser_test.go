@@ -112,12 +112,22 @@ type templateColumn struct {
 // its public key.
 func (s *testServer) addImporter(t *testing.T, columns []templateColumn) (key string) {
 	t.Helper()
+	return s.addImporterWith(t, columns, nil)
+}
+
+// addImporterWith creates an importer with extra settings (allowed_origins…).
+func (s *testServer) addImporterWith(t *testing.T, columns []templateColumn, extra map[string]any) (key string) {
+	t.Helper()
 	tmpl, err := json.Marshal(map[string]any{"columns": columns})
 	if err != nil {
 		t.Fatal(err)
 	}
+	body := map[string]any{"name": "Test", "template": json.RawMessage(tmpl)}
+	for k, v := range extra {
+		body[k] = v
+	}
 	var im struct{ ID, Key string }
-	if code := s.env.Do(t, "POST", "/api/v1/importers", s.env.APIKey, map[string]any{"name": "Test", "template": json.RawMessage(tmpl)}, &im); code != http.StatusCreated {
+	if code := s.env.Do(t, "POST", "/api/v1/importers", s.env.APIKey, body, &im); code != http.StatusCreated {
 		t.Fatalf("create importer: HTTP %d", code)
 	}
 	s.importerIDs.Store(im.Key, im.ID)

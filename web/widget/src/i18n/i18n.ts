@@ -1,8 +1,14 @@
 // Translation lookup. Locales are bundled (they are small), chosen by the
 // Intake.open locale option, else the browser's languages, else English.
 import { en, type MessageKey, type Messages } from "./en.ts";
+import { de } from "./de.ts";
+import { es } from "./es.ts";
+import { fr } from "./fr.ts";
+import { ja } from "./ja.ts";
+import { nl } from "./nl.ts";
+import { pt } from "./pt.ts";
 
-const locales: Record<string, Messages> = { en };
+const locales: Record<string, Messages> = { en, de, fr, es, pt, nl, ja };
 
 /** Locales the widget ships. */
 export const LOCALES = Object.keys(locales);
