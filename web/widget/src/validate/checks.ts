@@ -3,7 +3,6 @@
 // precomputed Failure. Nothing is allocated on the success path beyond the
 // output string itself.
 
-import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/core";
 import phoneMetadata from "libphonenumber-js/metadata.max.json";
 import countryData from "../../../../internal/validate/data/countries.json";
 import currencyData from "../../../../internal/validate/data/currencies.json";
@@ -12,6 +11,7 @@ import { normaliseEmail } from "./email.ts";
 import { normaliseURL } from "./url.ts";
 import { normaliseIP } from "./ip.ts";
 import { TemporalParser } from "./datetime.ts";
+import { PhoneNormaliser } from "./phone.ts";
 import { asciiLower, asciiUpper, codePoints, fold, trim } from "./text.ts";
 import type { ErrorCode, Params } from "./messages.ts";
 import type { TypeSpec } from "./template.ts";
@@ -24,6 +24,9 @@ export interface Failure {
 
 /** A column's check: normalised value, or the Failure. */
 export type Check = (trimmed: string) => string | Failure;
+
+// MEMO_LIMIT bounds the per-column memo of columns whose values repeat.
+const MEMO_LIMIT = 4096;
 
 function failure(code: ErrorCode, params?: Params): Failure {
   return Object.freeze({ code, params: params === undefined ? undefined : Object.freeze(params) });
@@ -86,12 +89,8 @@ export function buildCheck(spec: TypeSpec): Check {
     }
     case "phone": {
       const bad = failure("invalid_phone");
-      // The region was checked against the metadata at template check.
-      const options = { defaultCountry: (spec.region ?? undefined) as CountryCode | undefined };
-      return (s) => {
-        const p = parsePhoneNumberFromString(s, options, phoneMetadata);
-        return p !== undefined && p.isValid() ? p.number : bad;
-      };
+      const phones = new PhoneNormaliser(phoneMetadata, spec.region);
+      return (s) => phones.normalise(s) ?? bad;
     }
     case "date":
     case "datetime":
@@ -110,7 +109,16 @@ export function buildCheck(spec: TypeSpec): Check {
     }
     case "country": {
       const bad = failure("invalid_country");
-      return (s) => countries().get(countryKey(s)) ?? bad;
+      // A country column repeats a few hundred spellings: remember them.
+      const seen = new Map<string, string | Failure>();
+      return (s) => {
+        let r = seen.get(s);
+        if (r === undefined) {
+          r = countries().get(countryKey(s)) ?? bad;
+          if (seen.size < MEMO_LIMIT) seen.set(s, r);
+        }
+        return r;
+      };
     }
     case "currency": {
       const bad = failure("invalid_currency");
@@ -156,13 +164,15 @@ function enumCheck(spec: Extract<TypeSpec, { type: "enum" | "multi_enum" }>): Ch
  */
 export const EMPTY: Failure = failure("required");
 
-// The lookup key of docs/templates.md, country: NFD, strip U+0300–U+036F,
-// fold, collapse trim-set characters and punctuation into one space, trim.
-const COUNTRY_SEPARATORS = /[\u0009-\u000d\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff!-/:-@[-`{-~\u2018\u2019\u2013\u2014]+/g;
+// The lookup key of a country (Go: validate.CountryKey): NFD, combining
+// marks and . ' ‘ ’ dropped, runs of trim-set characters, other ASCII
+// punctuation and en/em dashes turned into one space, folded, trimmed.
+const COUNTRY_DROP = /[\u0300-\u036f.'\u2018\u2019]/g;
+const COUNTRY_SPACE = /[\u0009-\u000d\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff!-\/:-@[-`{-~\u2013\u2014]+/g;
 
 /** countryKey is the lookup key of a country code or name. */
 export function countryKey(s: string): string {
-  return trim(fold(s.normalize("NFD").replace(/[\u0300-\u036f]/g, "")).replace(COUNTRY_SEPARATORS, " "));
+  return trim(fold(s.normalize("NFD").replace(COUNTRY_DROP, "").replace(COUNTRY_SPACE, " ")));
 }
 
 interface CountryRow {

@@ -137,6 +137,8 @@ export function compileFormat(src: string, kind: TemporalKind): Format | string 
   }
   flush();
   const has = (f: string): boolean => seen.has(f);
+  if (has("fraction") && !has("second")) return "SSS needs ss";
+  if ((has("minute") || has("second") || has("fraction")) && !has("hour")) return "minutes or seconds without an hour";
   const dateFields = has("year") || has("month") || has("day");
   const timeFields = has("hour") || has("minute") || has("second") || has("fraction") || has("meridiem");
   if (kind === "date") {

@@ -90,17 +90,17 @@ function canonical(neg: boolean, intDigits: string, frac: string): string {
 }
 
 /**
- * boundDecimal turns a template bound (a JSON number or a decimal string with
- * "." as decimal point) into its canonical string, or null when it is not a
- * finite decimal. JSON numbers past 15 significant digits have already lost
- * digits in JSON.parse; the template doc asks for strings there.
+ * boundDecimal turns a template bound (a JSON number or a string of the
+ * form [+-]digits[.digits]) into its canonical string, or null. JSON numbers
+ * past 15 significant digits have already lost digits in JSON.parse; the
+ * template doc asks for strings there.
  */
 export function boundDecimal(v: unknown): string | null {
   if (typeof v === "number") {
     if (!Number.isFinite(v)) return null;
     return expandExponent(String(v));
   }
-  if (typeof v === "string") return canonicalDecimal(v, { decimal: 46, thousands: -1 });
+  if (typeof v === "string" && /^[+-]?[0-9]+(\.[0-9]+)?$/.test(v)) return canonicalDecimal(v, { decimal: 46, thousands: -1 });
   return null;
 }
 

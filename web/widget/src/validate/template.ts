@@ -158,49 +158,85 @@ function isObject(v: unknown): v is JSONObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Reads typed fields of one column, refusing values of the wrong JSON type. */
+/** The JSON type of every column field, as the Go Column struct decodes it. */
+type FieldKind = "string" | "bool" | "int" | "decimal" | "strings" | "options";
+const FIELD_KINDS: Record<string, FieldKind> = {
+  key: "string", label: "string", description: "string", type: "string", required: "bool", unique: "bool",
+  unique_ignore_case: "bool", default: "string", synonyms: "strings", min_length: "int", max_length: "int",
+  min: "decimal", max: "decimal", integer: "bool", decimal_separator: "string", thousands_separator: "string",
+  true_value: "string", false_value: "string", default_region: "string", formats: "strings", excel_serial: "string",
+  options: "options", case_sensitive: "bool", allow_other: "bool", delimiter: "string", pattern: "string",
+  message: "string", version: "string",
+};
+
+// A plain decimal bound written as a string (Go: template.CanonicalDecimal).
+const PLAIN_DECIMAL = /^[+-]?[0-9]+(\.[0-9]+)?$/;
+
+/** decodes reports whether v decodes as kind, JSON null (the zero value) included. */
+function decodes(v: unknown, kind: FieldKind): boolean {
+  if (v === null) return true;
+  switch (kind) {
+    case "string":
+      return typeof v === "string";
+    case "bool":
+      return typeof v === "boolean";
+    case "int":
+      return typeof v === "number" && Number.isSafeInteger(v);
+    case "decimal":
+      return (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && PLAIN_DECIMAL.test(v));
+    case "strings":
+      return Array.isArray(v) && v.every((x) => typeof x === "string");
+    case "options":
+      return Array.isArray(v) && v.every(decodesOption);
+  }
+}
+
+function decodesOption(o: unknown): boolean {
+  if (typeof o === "string") return true;
+  if (!isObject(o)) return false;
+  return Object.entries(o).every(([k, x]) => (k === "value" || k === "label") && (x === null || typeof x === "string"));
+}
+
+/** Reads the fields of one column after decodes() has accepted them all. */
 class Fields {
   constructor(
     private readonly o: JSONObject,
-    private readonly column: string,
+    readonly column: string,
   ) {}
 
+  /** has is true when the JSON spells the field out, even as null. */
   has(name: string): boolean {
-    return this.o[name] !== undefined;
+    return Object.hasOwn(this.o, name);
   }
 
   fail(detail: string, code: TemplateCode = "invalid_option"): never {
     throw new TemplateError(this.column, code, detail);
   }
 
-  string(name: string, def: string): string;
-  string(name: string, def: null): string | null;
-  string(name: string, def: string | null): string | null {
+  /** string returns the field, "" for null, or def when absent. */
+  string(name: string, def: string): string {
+    if (!this.has(name)) return def;
     const v = this.o[name];
-    if (v === undefined) return def;
-    if (typeof v !== "string") this.fail(`${name} must be a string`);
-    return v;
+    return typeof v === "string" ? v : "";
+  }
+
+  optionalString(name: string): string | null {
+    const v = this.o[name];
+    return typeof v === "string" ? v : null;
   }
 
   bool(name: string): boolean {
-    const v = this.o[name];
-    if (v === undefined) return false;
-    if (typeof v !== "boolean") this.fail(`${name} must be true or false`);
-    return v;
+    return this.o[name] === true;
   }
 
-  count(name: string, def: number): number {
+  int(name: string): number | null {
     const v = this.o[name];
-    if (v === undefined) return def;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) this.fail(`${name} must be an integer ≥ 0`);
-    return v;
+    return typeof v === "number" ? v : null;
   }
 
   strings(name: string): string[] | null {
     const v = this.o[name];
-    if (v === undefined) return null;
-    if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) this.fail(`${name} must be an array of strings`);
-    return v as string[];
+    return Array.isArray(v) ? (v as string[]) : null;
   }
 
   raw(name: string): unknown {
@@ -209,8 +245,9 @@ class Fields {
 }
 
 /**
- * checkTemplate validates a decoded template (or its JSON text) and returns
- * its checked form; it throws TemplateError naming the column and rule.
+ * checkTemplate validates a decoded template (or its JSON text) in the Go
+ * engine's order (internal/template/parse.go) and returns its checked form;
+ * it throws TemplateError naming the column and rule.
  */
 export function checkTemplate(input: unknown): TemplateSpec {
   let t = input;
@@ -225,77 +262,90 @@ export function checkTemplate(input: unknown): TemplateSpec {
   for (const name of Object.keys(t)) {
     if (name !== "columns" && name !== "rules") throw new TemplateError("", "unknown_field", `unknown field ${JSON.stringify(name)}`);
   }
-  const cols = t["columns"];
-  if (cols !== undefined && !Array.isArray(cols)) throw new TemplateError("", "invalid_json", "columns must be an array");
-  if (cols === undefined || cols.length === 0) throw new TemplateError("", "no_columns", "a template needs at least one column");
+  const cols = t["columns"] ?? [];
+  const rawRules = t["rules"] ?? [];
+  if (!Array.isArray(cols)) throw new TemplateError("", "invalid_json", "columns must be an array");
+  if (!Array.isArray(rawRules)) throw new TemplateError("", "invalid_json", "rules must be an array");
+  if (cols.length === 0) throw new TemplateError("", "no_columns", "a template needs at least one column");
   if (cols.length > MAX_COLUMNS) throw new TemplateError("", "too_many_columns", `at most ${MAX_COLUMNS} columns`);
   const columns: ColumnSpec[] = [];
   const index = new Map<string, number>();
-  for (const c of cols) {
-    const col = checkColumn(c, index);
+  cols.forEach((c, i) => {
+    const col = checkColumn(c, i);
+    if (index.has(col.key)) throw new TemplateError(col.key, "duplicate_key", "key used by another column");
     index.set(col.key, columns.length);
     columns.push(col);
-  }
-  const rawRules = t["rules"];
-  if (rawRules !== undefined && !Array.isArray(rawRules)) throw new TemplateError("", "invalid_json", "rules must be an array");
-  const rules = (rawRules ?? []).map((r, i) => checkRule(r, `rule ${i}`, index));
+  });
+  const rules = rawRules.map((r, i) => checkRule(r, `rule ${i}`, index));
   return { columns, rules };
 }
 
-function checkColumn(c: unknown, index: Map<string, number>): ColumnSpec {
-  if (!isObject(c)) throw new TemplateError("", "invalid_json", "a column must be a JSON object");
-  const rawKey = typeof c["key"] === "string" ? c["key"] : "";
-  for (const name of Object.keys(c)) {
-    if (!COMMON_FIELDS.has(name) && !ALL_OPTIONS.has(name)) {
-      throw new TemplateError(rawKey, "unknown_field", `unknown field ${JSON.stringify(name)}`);
-    }
-  }
-  if (!KEY.test(rawKey)) throw new TemplateError(rawKey, "invalid_key", "key must match ^[a-z][a-z0-9_]{0,63}$");
-  const key = rawKey;
-  if (index.has(key)) throw new TemplateError(key, "duplicate_key", "key used by another column");
-  const f = new Fields(c, key);
+function checkColumn(c: unknown, i: number): ColumnSpec {
+  if (!isObject(c)) throw new TemplateError("", "invalid_json", `column ${i} is not a JSON object`);
+  const key = c["key"];
+  if (typeof key !== "string" || key === "") throw new TemplateError("", "invalid_key", `column ${i} has no key`);
+  if (!KEY.test(key)) throw new TemplateError(key, "invalid_key", "a key is a lower-case letter then up to 63 of a-z, 0-9, _");
   const type = c["type"];
-  if (typeof type !== "string" || !Object.hasOwn(TYPE_OPTIONS, type)) {
-    throw new TemplateError(key, "unknown_type", "type must be one of the documented types");
-  }
+  if (typeof type !== "string" && type !== null) throw new TemplateError(key, "unknown_type", "type is missing or not a string");
+  if (typeof type !== "string" || !Object.hasOwn(TYPE_OPTIONS, type)) throw new TemplateError(key, "unknown_type", "type is not one of the documented types");
   const ct = type as ColumnType;
-  for (const name of Object.keys(c)) {
-    if (ALL_OPTIONS.has(name) && !TYPE_OPTIONS[ct].includes(name)) f.fail(`${name} does not apply to type ${ct}`);
+  for (const name of Object.keys(c).sort()) {
+    if (COMMON_FIELDS.has(name) || TYPE_OPTIONS[ct].includes(name)) continue;
+    if (ALL_OPTIONS.has(name)) throw new TemplateError(key, "invalid_option", `option ${JSON.stringify(name)} does not apply to type ${ct}`);
+    throw new TemplateError(key, "unknown_field", `unknown field ${JSON.stringify(name)}`);
   }
-  const label = f.string("label", key);
-  const description = f.string("description", "");
-  const required = f.bool("required");
-  const unique = f.bool("unique");
+  const f = new Fields(c, key);
+  for (const [name, v] of Object.entries(c)) {
+    const kind = FIELD_KINDS[name];
+    if (kind !== undefined && !decodes(v, kind)) f.fail(`${name} has the wrong JSON type`);
+  }
+  const label = f.optionalString("label") || key;
   const uniqueIgnoreCase = f.bool("unique_ignore_case");
-  const def = f.string("default", null);
-  const synonyms = f.strings("synonyms") ?? [];
+  const unique = f.bool("unique");
+  const def = f.optionalString("default");
   if (uniqueIgnoreCase && !unique) f.fail("unique_ignore_case needs unique");
-  if (def !== null && unique) f.fail("default is not allowed with unique");
+  if (def !== null && unique) f.fail("a unique column cannot have a default");
   const spec = checkType(ct, f);
-  return { key, label, description, required, unique, uniqueIgnoreCase, default: def, synonyms, spec };
+  return {
+    key,
+    label,
+    description: f.optionalString("description") ?? "",
+    required: f.bool("required"),
+    unique,
+    uniqueIgnoreCase,
+    default: def,
+    synonyms: f.strings("synonyms") ?? [],
+    spec,
+  };
 }
 
 function checkType(type: ColumnType, f: Fields): TypeSpec {
   switch (type) {
     case "text": {
-      const minLength = f.count("min_length", 0);
-      const maxLength = f.count("max_length", Number.MAX_SAFE_INTEGER);
-      if (minLength > maxLength) f.fail("min_length is above max_length");
-      return { type, minLength, maxLength };
+      const min = f.int("min_length");
+      const max = f.int("max_length");
+      if ((min !== null && min < 0) || (max !== null && max < 0)) f.fail("min_length and max_length cannot be negative");
+      if (min !== null && max !== null && min > max) f.fail("min_length is over max_length");
+      return { type, minLength: min ?? 0, maxLength: max ?? Number.MAX_SAFE_INTEGER };
     }
     case "number":
       return checkNumber(f);
-    case "boolean":
-      return { type, trueValue: f.string("true_value", "true"), falseValue: f.string("false_value", "false") };
+    case "boolean": {
+      const trueValue = f.string("true_value", "true");
+      const falseValue = f.string("false_value", "false");
+      if (trueValue === "" || falseValue === "" || trueValue === falseValue) f.fail("true_value and false_value must be two different non-empty strings");
+      return { type, trueValue, falseValue };
+    }
     case "email":
     case "url":
     case "country":
     case "currency":
       return { type };
     case "phone": {
-      const region = f.string("default_region", null);
-      if (region !== null && !isSupportedCountry(region as CountryCode, phoneMetadata)) f.fail("default_region is not a known region");
-      return { type, region };
+      if (f.has("default_region") && !isSupportedCountry(f.string("default_region", "") as CountryCode, phoneMetadata)) {
+        f.fail("default_region is not a supported ISO 3166 region");
+      }
+      return { type, region: f.optionalString("default_region") || null };
     }
     case "date":
     case "datetime":
@@ -305,12 +355,11 @@ function checkType(type: ColumnType, f: Fields): TypeSpec {
     case "multi_enum":
       return checkEnum(type, f);
     case "regex": {
-      const pattern = f.string("pattern", null);
-      if (pattern === null) f.fail("pattern is required");
-      const message = f.string("message", null);
+      const pattern = f.optionalString("pattern") ?? "";
+      if (pattern === "") f.fail("pattern is required");
       const re = compileRegex(pattern);
       if (!(re instanceof RegExp)) f.fail(re.detail, re.code);
-      return { type, regex: re, message };
+      return { type, regex: re, message: f.optionalString("message") || null };
     }
     case "ip": {
       const version = f.string("version", "any");
@@ -322,25 +371,23 @@ function checkType(type: ColumnType, f: Fields): TypeSpec {
 
 function checkNumber(f: Fields): TypeSpec {
   const bound = (name: string): string | null => {
-    if (!f.has(name)) return null;
-    const b = boundDecimal(f.raw(name));
-    if (b === null) f.fail(`${name} must be a decimal number`);
-    return b;
+    const v = f.raw(name);
+    return v === undefined || v === null ? null : boundDecimal(v);
   };
-  const min = bound("min");
-  const max = bound("max");
-  if (min !== null && max !== null && compareDecimal(min, max) > 0) f.fail("min is above max");
   const decimal = f.string("decimal_separator", ".");
   if (decimal !== "." && decimal !== ",") f.fail('decimal_separator must be "." or ","');
-  const thousands = f.string("thousands_separator", decimal === "." ? "," : ".");
-  if (![",", ".", " ", "'", ""].includes(thousands)) f.fail("thousands_separator is not one of the documented separators");
-  if (thousands === decimal) f.fail("thousands_separator equals decimal_separator");
+  const thousands = f.string("thousands_separator", decimal === "," ? "." : ",");
+  if (![",", ".", " ", "'", ""].includes(thousands)) f.fail('thousands_separator must be ",", ".", " ", "\'" or ""');
+  if (thousands === decimal) f.fail("decimal_separator and thousands_separator must differ");
+  const min = bound("min");
+  const max = bound("max");
+  if (min !== null && max !== null && compareDecimal(min, max) > 0) f.fail("min is over max");
   return { type: "number", min, max, integer: f.bool("integer"), decimal, thousands };
 }
 
 function checkTemporal(type: TemporalKind, f: Fields): TypeSpec {
-  const list = f.strings("formats") ?? DEFAULT_FORMATS[type];
-  if (list.length === 0) f.fail("formats must not be empty", "invalid_format");
+  const list = f.has("formats") ? (f.strings("formats") ?? []) : DEFAULT_FORMATS[type];
+  if (list.length === 0) f.fail("formats is empty", "invalid_format");
   const formats = list.map((src) => {
     const fmt = compileFormat(src, type);
     if (typeof fmt === "string") f.fail(fmt, "invalid_format");
@@ -352,66 +399,81 @@ function checkTemporal(type: TemporalKind, f: Fields): TypeSpec {
 }
 
 function checkEnum(type: "enum" | "multi_enum", f: Fields): TypeSpec {
-  const raw = f.raw("options");
-  if (!Array.isArray(raw) || raw.length === 0) f.fail("options must list at least one option");
-  if (raw.length > MAX_OPTIONS) f.fail(`at most ${MAX_OPTIONS} options`);
-  const caseSensitive = f.bool("case_sensitive");
-  const options: EnumOption[] = raw.map((o) => {
-    if (typeof o === "string") return { value: o, label: o };
-    if (!isObject(o) || typeof o["value"] !== "string") f.fail('an option is a string or {"value", "label"}');
-    for (const name of Object.keys(o)) if (name !== "value" && name !== "label") f.fail(`unknown option field ${JSON.stringify(name)}`, "unknown_field");
-    const label = o["label"] === undefined ? o["value"] : o["label"];
-    if (typeof label !== "string") f.fail("an option label must be a string");
-    return { value: o["value"], label };
-  });
-  const seen = new Set<string>();
-  for (const o of options) {
-    if (o.value.trim() === "") f.fail("an option value is empty");
-    const k = caseSensitive ? o.value : fold(o.value);
-    if (seen.has(k)) f.fail("two options have the same value");
-    seen.add(k);
-  }
+  const raw = (f.raw("options") ?? []) as unknown[];
+  if (raw.length === 0 || raw.length > MAX_OPTIONS) f.fail(`options needs 1 to ${MAX_OPTIONS} entries`);
   let delimiter = ",";
   if (type === "multi_enum") {
     delimiter = f.string("delimiter", ",");
-    if ([...delimiter].length !== 1 || delimiter.trim() === "") f.fail("delimiter must be one character, not whitespace");
+    const cps = [...delimiter];
+    if (cps.length !== 1 || delimiter.trim() === "") f.fail("delimiter must be one character that is not whitespace");
   }
+  const caseSensitive = f.bool("case_sensitive");
+  const key = caseSensitive ? (s: string): string => s : fold;
+  const values = new Set<string>();
+  const labels = new Set<string>();
+  const options: EnumOption[] = raw.map((o, i) => {
+    let value: string;
+    let label: string;
+    if (typeof o === "string") {
+      value = o;
+      label = o;
+    } else {
+      const obj = o as { value?: string | null; label?: string | null };
+      value = obj.value ?? "";
+      label = obj.label || value;
+    }
+    for (const s of [value, label]) {
+      if (s === "" || s.trim() !== s) f.fail(`option ${i}: value and label must be non-empty without surrounding whitespace`);
+      if (type === "multi_enum" && s.includes(delimiter)) f.fail(`option ${i} contains the delimiter`);
+    }
+    if (values.has(key(value))) f.fail(`option ${i}: duplicate value`);
+    if (labels.has(key(label))) f.fail(`option ${i}: duplicate label`);
+    values.add(key(value));
+    labels.add(key(label));
+    return { value, label };
+  });
   return { type, options, caseSensitive, allowOther: f.bool("allow_other"), delimiter };
 }
+
+const RULE_FIELDS: Record<string, "string" | "strings"> = { rule: "string", column: "string", when: "string", equals: "strings", columns: "strings" };
 
 function checkRule(r: unknown, name: string, index: Map<string, number>): RuleSpec {
   const fail = (code: TemplateCode, detail: string): never => {
     throw new TemplateError(name, code, detail);
   };
   if (!isObject(r)) return fail("invalid_rule", "a rule must be a JSON object");
-  const col = (v: unknown): number => {
-    if (typeof v !== "string") return fail("invalid_rule", "a rule names columns by key");
-    const i = index.get(v);
-    if (i === undefined) return fail("unknown_column", "the rule names a column that does not exist");
-    return i;
+  for (const [k, v] of Object.entries(r)) {
+    const kind = RULE_FIELDS[k];
+    if (kind === undefined) fail("invalid_rule", `unknown field ${JSON.stringify(k)}`);
+    else if (v !== null && !decodes(v, kind)) fail("invalid_rule", `${k} has the wrong JSON type`);
+  }
+  const str = (k: string): string => (typeof r[k] === "string" ? (r[k] as string) : "");
+  const list = (k: string): string[] | null => (Array.isArray(r[k]) ? (r[k] as string[]) : null);
+  const exists = (key: string): number => {
+    const i = index.get(key);
+    return i === undefined ? fail("unknown_column", "no column has that key") : i;
   };
-  const allow = (fields: string[]): void => {
-    for (const k of Object.keys(r)) if (!fields.includes(k)) fail("unknown_field", `unknown field ${JSON.stringify(k)}`);
-  };
-  switch (r["rule"]) {
+  switch (str("rule")) {
     case "required_if": {
-      allow(["rule", "column", "when", "equals"]);
-      const column = col(r["column"]);
-      const when = col(r["when"]);
-      if (column === when) fail("invalid_rule", "column and when are the same column");
-      const eq = r["equals"];
-      if (eq !== undefined && (!Array.isArray(eq) || !eq.every((s) => typeof s === "string"))) fail("invalid_rule", "equals must be an array of strings");
-      return { rule: "required_if", column, when, equals: eq === undefined ? null : (eq as string[]) };
+      if ((list("columns") ?? []).length > 0) fail("invalid_rule", "required_if takes column, when and equals, not columns");
+      const column = exists(str("column"));
+      const when = exists(str("when"));
+      if (column === when) fail("invalid_rule", "required_if cannot depend on its own column");
+      const equals = list("equals");
+      return { rule: "required_if", column, when, equals: equals === null || equals.length === 0 ? null : equals };
     }
     case "one_of_required": {
-      allow(["rule", "columns"]);
-      const cs = r["columns"];
-      if (!Array.isArray(cs) || cs.length < 2) return fail("invalid_rule", "one_of_required needs at least two columns");
-      const columns = cs.map(col);
-      if (new Set(columns).size !== columns.length) fail("invalid_rule", "a column is listed twice");
+      if (str("column") !== "" || str("when") !== "" || list("equals") !== null) fail("invalid_rule", "one_of_required takes columns only");
+      const keys = list("columns") ?? [];
+      if (keys.length < 2) fail("invalid_rule", "one_of_required needs at least two columns");
+      const columns = keys.map((k, j) => {
+        const i = exists(k);
+        if (keys.slice(0, j).includes(k)) fail("invalid_rule", "a column is listed twice");
+        return i;
+      });
       return { rule: "one_of_required", columns };
     }
     default:
-      return fail("invalid_rule", "rule must be required_if or one_of_required");
+      return fail("invalid_rule", 'rule must be "required_if" or "one_of_required"');
   }
 }

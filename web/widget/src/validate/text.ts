@@ -12,20 +12,30 @@ export function trim(s: string): string {
   return s.trim();
 }
 
+// Code points fold() must treat specially: U+0130 (simple lowercase "i"),
+// capital sigma (no final-sigma rule), and those that received a lowercase
+// mapping after Unicode 15.0, which Go's tables (15.0) leave unchanged.
+const FOLD_SPECIAL = /[\u0130\u03a3\u1c89\ua7cb\ua7cc\ua7ce\ua7d2\ua7d4\ua7da\ua7dc]|\ud803[\udd50-\udd65]|\ud81b[\udea0-\udeb8]/;
+
+function foldCodePoint(ch: string): string {
+  const c = ch.codePointAt(0) ?? 0;
+  if (c === 0x130) return "i";
+  if (c === 0x3a3) return "\u03c3";
+  if (c === 0x1c89 || c === 0xa7cb || c === 0xa7cc || c === 0xa7ce || c === 0xa7d2 || c === 0xa7d4 || c === 0xa7da || c === 0xa7dc) return ch;
+  if ((c >= 0x10d50 && c <= 0x10d65) || (c >= 0x16ea0 && c <= 0x16eb8)) return ch;
+  return ch.toLowerCase();
+}
+
 /**
- * fold maps each code point through its simple lowercase mapping, like Go's
- * unicode.ToLower applied rune by rune. String.prototype.toLowerCase differs
- * only for U+0130 (full mapping "i̇") and for Σ (final-sigma context rule), so
- * a string without either takes the fast native path.
+ * fold maps each code point through its Unicode 15.0 simple lowercase
+ * mapping, like Go's unicode.ToLower applied rune by rune (docs/templates.md,
+ * "Case folding"). String.prototype.toLowerCase agrees except on the code
+ * points of FOLD_SPECIAL, so a string without them takes the native path.
  */
 export function fold(s: string): string {
-  if (s.indexOf("\u0130") < 0 && s.indexOf("\u03a3") < 0) return s.toLowerCase();
+  if (!FOLD_SPECIAL.test(s)) return s.toLowerCase();
   let out = "";
-  for (const ch of s) {
-    if (ch === "\u0130") out += "i";
-    else if (ch === "\u03a3") out += "\u03c3";
-    else out += ch.toLowerCase();
-  }
+  for (const ch of s) out += foldCodePoint(ch);
   return out;
 }
 
