@@ -42,6 +42,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/imports/{id}", a.withOrg(a.importGet))
 	mux.Handle("GET /api/v1/imports/{id}/rows", a.withOrg(a.importRows))
 	mux.Handle("GET /api/v1/imports/{id}/log", a.withOrg(a.importLog))
+	mux.Handle("GET /api/v1/imports/{id}/download", a.withOrg(a.importDownload))
 
 	mux.Handle("POST /api/v1/uploads", a.handle(a.uploadCreate))
 	mux.Handle("GET /api/v1/uploads/{id}", a.handle(a.uploadStatus))

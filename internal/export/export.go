@@ -1,0 +1,103 @@
+// Package export writes an import's rows as CSV, XLSX or JSON Lines for a
+// download, streaming: a chunk of rows in, bytes out, nothing buffered beyond
+// one chunk and nothing written to disk (an XLSX writer that spills rows to a
+// temporary file would leave plaintext behind). CSV and XLSX cells that a
+// spreadsheet would run as a formula are escaped (see Neutralize). It never
+// logs, and its errors never carry a cell value.
+package export
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+)
+
+// Format is a download format.
+type Format string
+
+// The formats a download can take.
+const (
+	CSV   Format = "csv"
+	XLSX  Format = "xlsx"
+	JSONL Format = "jsonl"
+)
+
+// ParseFormat checks a format name from a request.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case CSV, XLSX, JSONL:
+		return f, nil
+	}
+	return "", fmt.Errorf("format must be csv, xlsx or jsonl")
+}
+
+// ContentType is the media type a response in f carries.
+func (f Format) ContentType() string {
+	switch f {
+	case XLSX:
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case JSONL:
+		return "application/jsonl; charset=utf-8"
+	}
+	return "text/csv; charset=utf-8"
+}
+
+// RowWriter receives rows chunk by chunk; Close finishes the file (the XLSX
+// directory, buffered bytes) and must be called once the last rows are in.
+type RowWriter interface {
+	WriteRows(rows [][]*string) error
+	Close() error
+}
+
+// NewWriter returns the writer of format f onto w; it writes the header
+// (CSV, XLSX) at once.
+func NewWriter(f Format, w io.Writer, columns []string) (RowWriter, error) {
+	switch f {
+	case CSV:
+		return newCSV(w, columns)
+	case XLSX:
+		return newXLSX(w, columns)
+	case JSONL:
+		return newJSONL(w, columns), nil
+	}
+	return nil, fmt.Errorf("export: unknown format %q", f)
+}
+
+// Source is what Serve reads: rows, chunk by chunk, in order.
+// *ingest.Export is one.
+type Source interface {
+	Each(ctx context.Context, fn func(rows [][]*string) error) error
+}
+
+// Serve streams src to an HTTP response as an attachment named name.ext.
+// Open the source (and answer 404/410) before calling it: once the first
+// byte is out, a failure can only abort the connection, which Serve does (so
+// the client sees a broken download rather than a short file that looks
+// whole), after logging the failure with the import's id and no value.
+func Serve(w http.ResponseWriter, r *http.Request, log *slog.Logger, f Format, name string, columns []string, src Source) {
+	h := w.Header()
+	h.Set("Content-Type", f.ContentType())
+	filename := name + "." + string(f)
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q; filename*=UTF-8''%s`, filename, url.PathEscape(filename)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if err := Write(r.Context(), w, f, columns, src); err != nil {
+		log.ErrorContext(r.Context(), "download failed", "name", name, "format", string(f), "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// Write streams every row of src to w in format f.
+func Write(ctx context.Context, w io.Writer, f Format, columns []string, src Source) error {
+	rw, err := NewWriter(f, w, columns)
+	if err != nil {
+		return err
+	}
+	if err := src.Each(ctx, rw.WriteRows); err != nil {
+		return err
+	}
+	return rw.Close()
+}
