@@ -222,7 +222,7 @@ func readJSONRows(r io.Reader, keys []string, emit func([]*string) error, s Stre
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	if _, err := dec.Token(); err != nil { // '['
-		return err
+		return jsonErrorWithoutValue(err)
 	}
 	pos := make(map[string]int, len(keys))
 	for i, k := range keys {
@@ -256,7 +256,7 @@ func readJSONRows(r io.Reader, keys []string, emit func([]*string) error, s Stre
 		}
 	}
 	if _, err := dec.Token(); err != nil { // ']'
-		return err
+		return jsonErrorWithoutValue(err)
 	}
 	return nil
 }
