@@ -1,36 +1,54 @@
 // Header-row detection: exports often start with a title, a blank line or a
-// block of metadata; the header is the row with the most distinct cells that
-// read like names rather than data.
+// block of metadata. A port of the Go mapping.DetectHeaderRow.
+
+import { trim } from "../validate/text.ts";
 
 /** HEADER_SCAN_ROWS is how many leading rows detection looks at. */
-export const HEADER_SCAN_ROWS = 50;
+export const HEADER_SCAN_ROWS = 25;
 
-const LETTER = /\p{L}/u;
+type Row = readonly (string | null | undefined)[];
 
-/** headerLike reports whether a cell reads like a column name: it has a letter and is not an email. */
-function headerLike(cell: string): boolean {
-  return LETTER.test(cell) && !cell.includes("@");
+function filled(r: Row): number {
+  let n = 0;
+  for (const c of r) if (trim(c ?? "") !== "") n++;
+  return n;
+}
+
+function distinct(r: Row): boolean {
+  const seen = new Set<string>();
+  for (const raw of r) {
+    const c = trim(raw ?? "");
+    if (c === "") continue;
+    if (seen.has(c)) return false;
+    seen.add(c);
+  }
+  return true;
+}
+
+/** dataLike reports a cell made only of digits, spaces and + - . , / : with at least one digit. */
+function dataLike(s: string): boolean {
+  let digit = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) digit = true;
+    else if (c >= 0x80 || !"+-.,/: ".includes(s[i] ?? "")) return false;
+  }
+  return digit;
 }
 
 /**
- * detectHeaderRow returns the 0-based index of the likely header row among
- * rows: the first row with the most distinct header-like cells, or 0 when no
- * row has any.
+ * detectHeaderRow returns the 0-based index of the likely header row: the
+ * first of the leading rows that is at least half as wide as the widest, has
+ * no repeated values and no numeric or date-like cell; 0 when none does.
  */
-export function detectHeaderRow(rows: readonly (readonly (string | null | undefined)[])[]): number {
-  let best = 0;
-  let bestScore = 0;
-  const n = Math.min(rows.length, HEADER_SCAN_ROWS);
-  for (let i = 0; i < n; i++) {
-    const distinct = new Set<string>();
-    for (const cell of rows[i] ?? []) {
-      const t = (cell ?? "").trim();
-      if (t !== "" && headerLike(t)) distinct.add(t.toLowerCase());
-    }
-    if (distinct.size > bestScore) {
-      best = i;
-      bestScore = distinct.size;
-    }
+export function detectHeaderRow(rows: readonly Row[]): number {
+  const scan = rows.slice(0, HEADER_SCAN_ROWS);
+  let widest = 0;
+  for (const r of scan) widest = Math.max(widest, filled(r));
+  const need = Math.max(1, Math.floor((widest + 1) / 2));
+  for (let i = 0; i < scan.length; i++) {
+    const r = scan[i] ?? [];
+    if (filled(r) >= need && distinct(r) && !r.some((c) => dataLike(trim(c ?? "")))) return i;
   }
-  return best;
+  return 0;
 }

@@ -2,5 +2,6 @@
 // package internal/mapping on the shared vectors.
 
 export { matchColumns, FUZZY_THRESHOLD } from "./match.ts";
-export type { Match, MatchColumn, MatchKind } from "./match.ts";
+export type { Match, MatchColumn } from "./match.ts";
 export { detectHeaderRow, HEADER_SCAN_ROWS } from "./header.ts";
+export { normalise } from "./normalise.ts";

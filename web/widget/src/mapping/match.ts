@@ -1,8 +1,9 @@
 // Column matching: propose, for each header of a file, the template column
 // it most likely holds, with a confidence, never giving one column to two
-// headers.
+// headers. A port of the Go package internal/mapping (Match).
 
-import { forms, similarity, type Forms } from "./normalise.ts";
+import { trim } from "../validate/text.ts";
+import { dice, normalise, similarity } from "./normalise.ts";
 
 /** A template column as matching sees it. */
 export interface MatchColumn {
@@ -11,30 +12,48 @@ export interface MatchColumn {
   readonly synonyms?: readonly string[];
 }
 
-/** How a header was matched, strongest first. */
-export type MatchKind = "exact" | "normalised" | "synonym" | "reordered" | "fuzzy";
-
-/** The proposal for one header: a column key or null, with its confidence in [0, 1]. */
+/** The proposal for one header: a column key or null, with its confidence in [0, 1] (1 = exact key or label). */
 export interface Match {
   readonly header: string;
   readonly key: string | null;
   readonly confidence: number;
-  readonly kind: MatchKind | null;
 }
 
-/** FUZZY_THRESHOLD is the lowest similarity a fuzzy match may have. */
+// Scores of the match kinds, from the most to the least certain (Go: the same constants).
+const SCORE_EXACT = 1;
+const SCORE_NORMALISED = 0.95;
+const SCORE_SYNONYM = 0.9;
+const FUZZY_WEIGHT = 0.8;
+/** FUZZY_THRESHOLD is the lowest token or character similarity a fuzzy match may have. */
 export const FUZZY_THRESHOLD = 0.75;
 
-interface Name {
-  readonly forms: Forms;
+interface Target {
+  readonly raw: string;
+  readonly norm: string;
+  readonly compact: string;
+  readonly tokens: readonly string[];
   readonly synonym: boolean;
 }
 
-interface Candidate {
-  readonly header: number;
-  readonly column: number;
-  readonly score: number;
-  readonly kind: MatchKind;
+function target(s: string, synonym: boolean): Target {
+  const norm = normalise(s);
+  return { raw: trim(s), norm, compact: norm.replaceAll(" ", ""), tokens: norm === "" ? [] : norm.split(" "), synonym };
+}
+
+/** score is the best score of header h against a column's targets, 0 if none. */
+function score(h: Target, targets: readonly Target[]): number {
+  let best = 0;
+  for (const t of targets) {
+    let s = 0;
+    if (!t.synonym && h.raw === t.raw) s = SCORE_EXACT;
+    else if (h.norm !== "" && (h.norm === t.norm || h.compact === t.compact)) s = t.synonym ? SCORE_SYNONYM : SCORE_NORMALISED;
+    else {
+      const r = Math.max(dice(h.tokens, t.tokens), similarity(h.compact, t.compact));
+      if (r >= FUZZY_THRESHOLD) s = FUZZY_WEIGHT * r;
+    }
+    best = Math.max(best, s);
+  }
+  return best;
 }
 
 function columnsOf(template: unknown): MatchColumn[] {
@@ -43,55 +62,35 @@ function columnsOf(template: unknown): MatchColumn[] {
   return cols.filter((c): c is MatchColumn => typeof c === "object" && c !== null && typeof (c as MatchColumn).key === "string");
 }
 
-/** score rates header against one column's names; null when nothing is close. */
-function score(raw: string, h: Forms, col: MatchColumn, names: readonly Name[]): [number, MatchKind] | null {
-  if (raw.trim() === col.key || raw.trim() === col.label) return [1, "exact"];
-  let best: [number, MatchKind] | null = null;
-  const keep = (s: number, k: MatchKind): void => {
-    if (best === null || s > best[0]) best = [s, k];
-  };
-  for (const n of names) {
-    if (h.spaced === n.forms.spaced || h.compact === n.forms.compact) keep(n.synonym ? 0.9 : 0.95, n.synonym ? "synonym" : "normalised");
-    else if (h.bag === n.forms.bag) keep(0.85, "reordered");
-    else {
-      const s = similarity(h.compact, n.forms.compact) * 0.8;
-      if (s >= FUZZY_THRESHOLD * 0.8) keep(s, "fuzzy");
-    }
-  }
-  return best;
-}
-
 /**
- * matchColumns proposes a column for every header of a file. Candidates are
- * taken strongest first (ties: earlier header, then earlier column), so an
- * exact "Email" wins the email column over a fuzzy or partial header, and a
- * column already taken is never proposed again.
+ * matchColumns proposes a column for every header of a file, given the
+ * template JSON. Candidates are taken strongest first (ties: earlier header,
+ * then earlier column), so an exact "Email" wins the email column over
+ * "Email consent", and a column already taken is never proposed again.
  */
 export function matchColumns(template: unknown, headers: readonly string[]): Match[] {
   const cols = columnsOf(template);
-  const names = cols.map((c) => [
-    { forms: forms(c.key), synonym: false },
-    { forms: forms(c.label ?? c.key), synonym: false },
-    ...(c.synonyms ?? []).map((s) => ({ forms: forms(s), synonym: true })),
+  const targets = cols.map((c) => [
+    target(c.key, false),
+    target(typeof c.label === "string" && c.label !== "" ? c.label : c.key, false),
+    ...(Array.isArray(c.synonyms) ? c.synonyms.filter((s) => typeof s === "string") : []).map((s) => target(s, true)),
   ]);
-  const candidates: Candidate[] = [];
-  headers.forEach((raw, hi) => {
-    const h = forms(raw);
-    if (h.compact === "") return;
-    cols.forEach((col, ci) => {
-      const s = score(raw, h, col, names[ci] ?? []);
-      if (s !== null) candidates.push({ header: hi, column: ci, score: s[0], kind: s[1] });
+  const cands: { header: number; column: number; score: number }[] = [];
+  headers.forEach((raw, i) => {
+    if (trim(raw) === "") return;
+    const h = target(raw, false);
+    targets.forEach((ts, j) => {
+      const s = score(h, ts);
+      if (s > 0) cands.push({ header: i, column: j, score: s });
     });
   });
-  candidates.sort((a, b) => b.score - a.score || a.header - b.header || a.column - b.column);
-  const out: Match[] = headers.map((header) => ({ header, key: null, confidence: 0, kind: null }));
-  const taken = new Set<number>();
-  const done = new Set<number>();
-  for (const c of candidates) {
-    if (taken.has(c.column) || done.has(c.header)) continue;
-    taken.add(c.column);
-    done.add(c.header);
-    out[c.header] = { header: headers[c.header] ?? "", key: cols[c.column]?.key ?? null, confidence: Math.round(c.score * 100) / 100, kind: c.kind };
+  cands.sort((a, b) => b.score - a.score || a.header - b.header || a.column - b.column);
+  const out: Match[] = headers.map((header) => ({ header, key: null, confidence: 0 }));
+  const used = new Set<number>();
+  for (const c of cands) {
+    if (out[c.header]?.key !== null || used.has(c.column)) continue;
+    used.add(c.column);
+    out[c.header] = { header: headers[c.header] ?? "", key: cols[c.column]?.key ?? null, confidence: c.score };
   }
   return out;
 }
