@@ -100,7 +100,7 @@ func Match(t *template.Template, headers []string) []Proposal {
 }
 
 func newTarget(s string, synonym bool) target {
-	n := Normalise(s)
+	n := normalise(s)
 	return target{raw: template.Trim(s), norm: n, compact: strings.ReplaceAll(n, " ", ""), tokens: strings.Fields(n), synonym: synonym}
 }
 
@@ -127,10 +127,10 @@ func score(h target, targets []target) float64 {
 	return best
 }
 
-// Normalise is the comparable form of a header or target: camelCase split,
+// normalise is the comparable form of a header or target: camelCase split,
 // accents removed, folded, runs of anything but letters and numbers turned
 // into one space, trimmed.
-func Normalise(s string) string {
+func normalise(s string) string {
 	s = template.Trim(s)
 	var split strings.Builder
 	for i := 0; i < len(s); i++ {

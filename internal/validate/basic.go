@@ -91,7 +91,7 @@ func (emailCheck) check(v string) (string, *failure) {
 	if !validDomain(domain) {
 		return "", failInvalidEmail
 	}
-	if d := lowerASCII(domain); d != domain {
+	if d := template.FoldASCII(domain); d != domain {
 		return local + "@" + d, nil
 	}
 	return v, nil
@@ -140,9 +140,6 @@ func validDomain(d string) bool {
 	return false
 }
 
-// lowerASCII lower-cases A–Z, returning s itself when nothing changes.
-func lowerASCII(s string) string { return template.FoldASCII(s) }
-
 type urlCheck struct{}
 
 var failInvalidURL = fail(CodeInvalidURL)
@@ -157,7 +154,7 @@ func (urlCheck) check(v string) (string, *failure) {
 	if !found {
 		scheme, rest = "https", v
 	}
-	scheme = lowerASCII(scheme)
+	scheme = template.FoldASCII(scheme)
 	if scheme != "http" && scheme != "https" {
 		return "", failInvalidURL
 	}
@@ -201,7 +198,7 @@ func (urlCheck) check(v string) (string, *failure) {
 			return "", failInvalidURL
 		}
 	}
-	out := scheme + "://" + lowerASCII(host) + port + tail
+	out := scheme + "://" + template.FoldASCII(host) + port + tail
 	if out == v {
 		return v, nil
 	}

@@ -98,7 +98,7 @@ var tables = sync.OnceValues(func() (t struct {
 	t.countries = make(map[string]string, len(countries)*5)
 	for _, c := range countries {
 		for _, k := range append([]string{c.Alpha2, c.Alpha3}, c.Names...) {
-			key := CountryKey(k)
+			key := countryKey(k)
 			if prev, dup := t.countries[key]; dup && prev != c.Alpha2 {
 				return t, fmt.Errorf("countries table: %q names both %s and %s", k, prev, c.Alpha2)
 			}
@@ -112,9 +112,9 @@ var tables = sync.OnceValues(func() (t struct {
 	return t, nil
 })
 
-// CountryKey is the lookup key of a country code or name (docs/templates.md,
+// countryKey is the lookup key of a country code or name (docs/templates.md,
 // "country"): accents removed, folded, punctuation collapsed.
-func CountryKey(s string) string {
+func countryKey(s string) string {
 	s = norm.NFD.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
@@ -164,7 +164,7 @@ func (c countryCheck) check(v string) (string, *failure) {
 			}
 		}
 	}
-	if code, ok := c.names[CountryKey(v)]; ok {
+	if code, ok := c.names[countryKey(v)]; ok {
 		return code, nil
 	}
 	return "", failInvalidCountry

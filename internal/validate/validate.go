@@ -13,6 +13,7 @@
 package validate
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -162,7 +163,7 @@ func newChecker(c *template.Column, countries map[string]string, currencies map[
 	case template.URL:
 		return urlCheck{}, nil
 	case template.Phone:
-		return phoneCheck{region: cmpOr(c.DefaultRegion, "ZZ")}, nil
+		return phoneCheck{region: cmp.Or(c.DefaultRegion, "ZZ")}, nil
 	case template.Date, template.DateTime, template.Time:
 		d, err := newDateCheck(c)
 		if err != nil {
@@ -189,13 +190,6 @@ func newChecker(c *template.Column, countries map[string]string, currencies map[
 		return currencyCheck{codes: currencies}, nil
 	}
 	return nil, &template.Error{Column: c.Key, Code: template.CodeUnknownType, Detail: fmt.Sprintf("type %q", c.Type)}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Template returns the template the engine was compiled from.
