@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -261,14 +262,14 @@ func (w *Worker) runWebhook(ctx context.Context, d Delivery) (Step, error) {
 	}
 	enc := webhook.NewEncoder(d.Import)
 	deadline := w.now().Add(w.slice)
-	for b, err := range w.store.Batches(ctx, d.Import.ID, batchSize(d.Destination.BatchSize), p.Acked) {
-		if err != nil {
-			return Step{}, fmt.Errorf("delivery %s: read batch %d: %w", d.ID, p.Acked, err)
+	msgs, stopPrepare := w.prepare(ctx, d, target, enc, p.Acked)
+	defer stopPrepare()
+	for m := range msgs {
+		if m.err != nil {
+			return Step{}, m.err
 		}
-		if b.Index != p.Acked {
-			return Step{}, fmt.Errorf("delivery %s: row source gave batch %d, want %d", d.ID, b.Index, p.Acked)
-		}
-		a, _ := target.SendBatch(ctx, enc, d.ID, b)
+		a, _ := target.Send(ctx, m.Message)
+		m.Release()
 		if step, stop, err := w.settle(ctx, d, &p, a); stop {
 			return step, err
 		}
@@ -280,6 +281,55 @@ func (w *Worker) runWebhook(ctx context.Context, d Delivery) (Step, error) {
 	a, _ := target.SendCompleted(ctx, enc, d.ID, d.Import.Rows, p.Acked)
 	step, _, err := w.settle(ctx, d, &p, a)
 	return step, err
+}
+
+// prepared is a batch encoded and signed ahead of its turn, or the error
+// that ended the row source.
+type prepared struct {
+	webhook.Message
+	err error
+}
+
+// prepare encodes and signs batches from index from on, one batch ahead of
+// the sender: batch n+1 is built while batch n is on the wire, and batches
+// still go out one at a time, in order. stop ends the producer, frees what
+// it prepared and waits for it, so nothing outlives the run.
+func (w *Worker) prepare(ctx context.Context, d Delivery, target *webhook.Target, enc *webhook.Encoder, from int) (<-chan prepared, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	out := make(chan prepared, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(out)
+		next := from
+		for b, err := range w.store.Batches(ctx, d.Import.ID, batchSize(d.Destination.BatchSize), from) {
+			var p prepared
+			switch {
+			case err != nil:
+				p.err = fmt.Errorf("delivery %s: read batch %d: %w", d.ID, next, err)
+			case b.Index != next:
+				p.err = fmt.Errorf("delivery %s: row source gave batch %d, want %d", d.ID, b.Index, next)
+			default:
+				p.Message, p.err = target.BatchMessage(enc, d.ID, b)
+			}
+			select {
+			case out <- p:
+			case <-ctx.Done():
+				p.Release()
+				return
+			}
+			if p.err != nil {
+				return
+			}
+			next++
+		}
+	})
+	return out, func() {
+		cancel()
+		for p := range out {
+			p.Release()
+		}
+		wg.Wait()
+	}
 }
 
 // settle records an attempt and moves the progress. stop is false only

@@ -116,6 +116,10 @@ type Message struct {
 	ID    string
 	Batch int // batch index, or -1 for an event
 	Body  []byte
+
+	timestamp int64   // set by Sign; zero means sign when sending
+	signature string  // set by Sign
+	buf       *[]byte // pooled body buffer, returned by Release
 }
 
 // BatchID returns the webhook-id of batch index of a delivery. It depends
@@ -135,7 +139,7 @@ func CompletedID(deliveryID string) string { return "msg_" + deliveryID + "_comp
 func (t *Target) Send(ctx context.Context, m Message) (deliver.Attempt, error) {
 	start := t.s.now()
 	a := deliver.Attempt{Message: m.ID, Batch: m.Batch, Started: start}
-	err := t.send(ctx, m, &a, start)
+	err := t.send(ctx, m, &a)
 	a.Latency = t.s.now().Sub(start)
 	switch {
 	case err == nil:
@@ -153,20 +157,33 @@ func (t *Target) Send(ctx context.Context, m Message) (deliver.Attempt, error) {
 	return a, err
 }
 
-func (t *Target) send(ctx context.Context, m Message, a *deliver.Attempt, start time.Time) error {
+// Sign signs m now, so that the signing can run ahead of the sending (the
+// delivery job signs batch n+1 while batch n is on the wire). Send signs an
+// unsigned message itself.
+func (t *Target) Sign(m *Message) error {
 	signer, err := NewSigner(t.secrets...)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	ts := start.Unix()
+	m.timestamp = t.s.now().Unix()
+	m.signature = string(signer.AppendSignature(make([]byte, 0, 48*len(t.secrets)), m.ID, m.timestamp, m.Body))
+	return nil
+}
+
+func (t *Target) send(ctx context.Context, m Message, a *deliver.Attempt) error {
+	if m.timestamp == 0 {
+		if err := t.Sign(&m); err != nil {
+			return err
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(m.Body))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	req.Header = t.headers.Clone()
 	req.Header[HeaderID] = []string{m.ID}
-	req.Header[HeaderTimestamp] = []string{strconv.FormatInt(ts, 10)}
-	req.Header[HeaderSignature] = []string{string(signer.AppendSignature(make([]byte, 0, 48*len(t.secrets)), m.ID, ts, m.Body))}
+	req.Header[HeaderTimestamp] = []string{strconv.FormatInt(m.timestamp, 10)}
+	req.Header[HeaderSignature] = []string{m.signature}
 	resp, err := t.s.client.Do(req)
 	if err != nil {
 		return describe(err)
@@ -225,15 +242,39 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // kilobytes, and allocating one per batch would dominate a large delivery.
 var bufs = sync.Pool{New: func() any { return new([]byte) }}
 
-// SendBatch encodes, signs and sends one batch of a delivery: the call the
-// delivery job makes for stored imports and the ingest path makes while
-// relaying a bypass-storage chunk. The webhook-id is BatchID(deliveryID,
-// b.Index), so a retried batch keeps it.
-func (t *Target) SendBatch(ctx context.Context, enc *Encoder, deliveryID string, b deliver.Batch) (deliver.Attempt, error) {
+// BatchMessage encodes and signs one batch of a delivery into a pooled
+// buffer; call Release once it is sent. The webhook-id is
+// BatchID(deliveryID, b.Index), so a retried batch keeps it.
+func (t *Target) BatchMessage(enc *Encoder, deliveryID string, b deliver.Batch) (Message, error) {
 	bp := bufs.Get().(*[]byte)
-	defer bufs.Put(bp)
 	*bp = enc.AppendBatch((*bp)[:0], b)
-	return t.Send(ctx, Message{ID: BatchID(deliveryID, b.Index), Batch: b.Index, Body: *bp})
+	m := Message{ID: BatchID(deliveryID, b.Index), Batch: b.Index, Body: *bp, buf: bp}
+	if err := t.Sign(&m); err != nil {
+		m.Release()
+		return Message{}, err
+	}
+	return m, nil
+}
+
+// Release returns a message's pooled buffer; m must not be used after.
+func (m *Message) Release() {
+	if m.buf != nil {
+		*m.buf = m.Body[:0]
+		bufs.Put(m.buf)
+		m.buf, m.Body = nil, nil
+	}
+}
+
+// SendBatch encodes, signs and sends one batch of a delivery: the call the
+// ingest path makes while relaying a bypass-storage chunk (the delivery job
+// pipelines BatchMessage and Send instead).
+func (t *Target) SendBatch(ctx context.Context, enc *Encoder, deliveryID string, b deliver.Batch) (deliver.Attempt, error) {
+	m, err := t.BatchMessage(enc, deliveryID, b)
+	if err != nil {
+		return deliver.Attempt{Message: BatchID(deliveryID, b.Index), Batch: b.Index, Started: t.s.now(), Outcome: deliver.Invalid, Error: err.Error()}, err
+	}
+	defer m.Release()
+	return t.Send(ctx, m)
 }
 
 // SendCompleted sends a delivery's final import.completed event.
