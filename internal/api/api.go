@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/intakehq/intake/internal/ingest"
+	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/store"
 )
 
@@ -23,12 +24,13 @@ import (
 type API struct {
 	store  *store.Store
 	ingest *ingest.Service
+	purge  *retention.Service
 	log    *slog.Logger
 }
 
 // New returns the API.
-func New(st *store.Store, in *ingest.Service, logger *slog.Logger) *API {
-	return &API{store: st, ingest: in, log: logger}
+func New(st *store.Store, in *ingest.Service, purge *retention.Service, logger *slog.Logger) *API {
+	return &API{store: st, ingest: in, purge: purge, log: logger}
 }
 
 // Register adds every API route to mux.
@@ -42,6 +44,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/imports/{id}", a.withOrg(a.importGet))
 	mux.Handle("GET /api/v1/imports/{id}/rows", a.withOrg(a.importRows))
 	mux.Handle("GET /api/v1/imports/{id}/log", a.withOrg(a.importLog))
+	mux.Handle("DELETE /api/v1/imports/{id}", a.withOrg(a.importDelete))
+	mux.Handle("DELETE /api/v1/data", a.withOrg(a.dataDelete))
 	mux.Handle("GET /api/v1/imports/{id}/download", a.withOrg(a.importDownload))
 
 	mux.Handle("POST /api/v1/uploads", a.handle(a.uploadCreate))

@@ -81,7 +81,7 @@ func TestRetentionBoundary(t *testing.T) {
 			t.Parallel()
 			b := setup(t, be.pg, retention.Options{})
 			ctx := context.Background()
-			done, _ := b.upload(t, b.Importer, 2, 3, true)    // expires at start + 1 day
+			done, _ := b.upload(t, b.Importer, 2, 3, true)       // expires at start + 1 day
 			abandoned, _ := b.upload(t, b.Importer, 1, 3, false) // token until start + 1 day; purged at + 2 days
 			expiry := start.Add(24 * time.Hour)
 			for _, step := range []struct {

@@ -30,6 +30,7 @@ import (
 	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/jobs"
+	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/vault"
 	"github.com/intakehq/intake/internal/widget"
@@ -42,6 +43,8 @@ type Server struct {
 	Vault  *vault.Vault
 	Bucket *blob.Bucket
 	Ingest *ingest.Service
+	// Retention purges imports: the periodic job and deletion on demand.
+	Retention *retention.Service
 	// Jobs is the durable job queue; Serve starts and stops it.
 	Jobs    *jobs.Queue
 	Handler http.Handler
@@ -76,17 +79,20 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger, Metrics: ingest.NewMetrics(reg),
 		MaxChunkBytes: cfg.MaxChunkBytes, MaxInflatedBytes: cfg.MaxInflatedChunkBytes, TokenTTL: cfg.UploadTokenTTL,
 	})
+	s.Retention = retention.New(retention.Options{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger})
 	var register []func(*river.Workers) // the job kinds this replica works
-	if s.Jobs, err = jobs.New(ctx, s.Store, jobs.Options{Register: register, Logger: logger}); err != nil {
+	register = append(register, retention.NewWorker(s.Retention).Register)
+	if s.Jobs, err = jobs.New(ctx, s.Store, jobs.Options{Register: register, Logger: logger,
+		PeriodicJobs: []*river.PeriodicJob{retention.PeriodicJob(retentionInterval)}}); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if err := s.Store.EnsureDemoImporter(ctx, widget.DemoImporterKey, demoTemplate); err != nil {
+	if err := s.Store.EnsureDemoImporter(ctx, widget.DemoImporterKey, DemoTemplate); err != nil {
 		s.Close()
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	api.New(s.Store, s.Ingest, logger).Register(mux)
+	api.New(s.Store, s.Ingest, s.Retention, logger).Register(mux)
 	widget.Register(mux, s.widgetLookup, logger)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -95,9 +101,13 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	return s, nil
 }
 
-// demoTemplate is the template of the /demo importer: the columns of the
+// retentionInterval is how often expired imports are purged: an import
+// outlives its retention period by at most this much.
+const retentionInterval = 5 * time.Minute
+
+// DemoTemplate is the template of the /demo importer: the columns of the
 // benchmark data set, so a newcomer can drop its files straight in.
-var demoTemplate = []byte(`{"columns":[
+var DemoTemplate = []byte(`{"columns":[
 	{"key":"id","label":"ID","type":"text","required":true,"unique":true},
 	{"key":"first_name","label":"First name","type":"text","required":true},
 	{"key":"last_name","label":"Last name","type":"text"},
