@@ -1,0 +1,98 @@
+// Engine properties the vectors do not pin down: every message exists in
+// every locale and never carries a cell value, hostile cells never throw,
+// and uniqueness holds across rows fed one by one as a stream.
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { LOCALES, message, pickLocale, Validator, type ErrorCode } from "../src/validate/index.ts";
+
+const CODES: ErrorCode[] = [
+  "required", "too_short", "too_long", "not_a_number", "not_an_integer", "too_small", "too_large", "not_a_boolean",
+  "invalid_email", "invalid_url", "invalid_phone", "invalid_date", "invalid_datetime", "invalid_time", "invalid_option",
+  "pattern_mismatch", "invalid_ip", "invalid_country", "invalid_currency", "duplicate", "invalid_encoding", "required_if",
+  "one_of_required",
+];
+const PARAMS = { min: "2", max: "5", formats: "YYYY-MM-DD", version: "4", row: "7", when: "country", columns: "email,phone" };
+
+describe("messages", () => {
+  for (const locale of LOCALES) {
+    test(`${locale}: every code has a message with its params filled in`, () => {
+      for (const code of CODES) {
+        const m = message(code, PARAMS, locale);
+        assert.ok(m.length > 0 && m !== code, `${locale} ${code}`);
+        assert.doesNotMatch(m, /[{}]|undefined/, `${locale} ${code}: ${m}`);
+      }
+    });
+  }
+
+  test("English matches docs/templates.md", () => {
+    assert.equal(message("too_long", { max: "5" }), "Must be at most 5 characters.");
+    assert.equal(message("invalid_ip", { version: "any" }), "Must be an IP address (IPv4 or IPv6).");
+    assert.equal(message("invalid_ip", { version: "6" }), "Must be an IP address (IPv6).");
+    assert.equal(message("pattern_mismatch", undefined), "Does not have the expected format.");
+    assert.equal(message("pattern_mismatch", { message: "Use ABC-1234" }), "Use ABC-1234");
+  });
+
+  test("locale tags fall back to English", () => {
+    assert.equal(pickLocale("pt-BR"), "pt");
+    assert.equal(pickLocale("ja_JP"), "ja");
+    assert.equal(pickLocale("sv"), "en");
+    assert.equal(pickLocale(undefined), "en");
+  });
+});
+
+const EVERY_TYPE = {
+  columns: [
+    { key: "text", type: "text", max_length: 3 },
+    { key: "number", type: "number", min: 0 },
+    { key: "boolean", type: "boolean" },
+    { key: "email", type: "email" },
+    { key: "url", type: "url" },
+    { key: "phone", type: "phone", default_region: "US" },
+    { key: "date", type: "date", formats: ["YYYY-MM-DD", "MMM D, YYYY"] },
+    { key: "datetime", type: "datetime" },
+    { key: "time", type: "time", formats: ["h:mm A"] },
+    { key: "enum", type: "enum", options: ["a", "b"] },
+    { key: "multi", type: "multi_enum", options: ["a", "b"] },
+    { key: "regex", type: "regex", pattern: "[A-Z]{3}\\d*" },
+    { key: "ip", type: "ip" },
+    { key: "country", type: "country" },
+    { key: "currency", type: "currency" },
+  ],
+};
+
+describe("hostile cells", () => {
+  test("never throw and never echo the value in an error", () => {
+    const canary = "CANARY-7f3a";
+    const cells = [
+      "\u0000", "\ud800", "\udfff x", "a".repeat(1 << 20), `${canary}\u0000${canary}`, "٣", "＋１ ２０２", "+", "::", "[::1]",
+      "https://[::ffff:1.2.3.4]:99999", "1".repeat(400), "-".repeat(300), "9999-12-31T23:59:59-23:59", "0000-00-00",
+      "a@b.c".repeat(100), "\u202e" + canary, "Σ".repeat(10), "İ", "𝟘𝟙", "2958465.999999999",
+    ];
+    const v = new Validator(EVERY_TYPE);
+    const out = new Array<string | null>(EVERY_TYPE.columns.length).fill(null);
+    let row = 0;
+    for (const cell of cells) {
+      const errors = v.validateRow(EVERY_TYPE.columns.map(() => cell), ++row, out);
+      for (const e of errors) assert.doesNotMatch(JSON.stringify(e), new RegExp(canary));
+    }
+  });
+});
+
+describe("streaming uniqueness", () => {
+  test("duplicates are found across separately fed rows and a re-sent row is not its own duplicate", () => {
+    const v = new Validator({ columns: [{ key: "id", type: "text", unique: true }] });
+    const out: (string | null)[] = [null];
+    assert.deepEqual(v.validateRow(["a"], 1, out), []);
+    assert.deepEqual(v.validateRow(["b"], 2, out), []);
+    assert.deepEqual(v.validateRow(["a"], 1, out), [], "the same row again");
+    assert.deepEqual(v.validateRow([" a "], 900, out), [{ row: 900, column: "id", code: "duplicate", params: { row: "1" } }]);
+  });
+
+  test("missing cells at the end of a short row are empty", () => {
+    const v = new Validator({ columns: [{ key: "a", type: "text" }, { key: "b", type: "text", required: true }] });
+    const out: (string | null)[] = [null, null];
+    assert.deepEqual(v.validateRow(["x"], 1, out), [{ row: 1, column: "b", code: "required" }]);
+    assert.deepEqual(out, ["x", null]);
+  });
+});
