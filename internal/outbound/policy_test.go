@@ -180,3 +180,28 @@ func TestParseURL(t *testing.T) {
 		})
 	}
 }
+
+// FuzzHostAddr checks the spelling parser never panics, agrees with
+// netip on canonical addresses, and that the guard refuses every spelling
+// of a loopback address it recognises.
+func FuzzHostAddr(f *testing.F) {
+	for _, s := range []string{"127.0.0.1", "2130706433", "0177.0.0.1", "0x7f.1", "127.1", "[::1]", "example.com", "1.2.3.4.5", "0x", "00", "[::ffff:127.0.0.1]", "1.0x", "."} {
+		f.Add(s)
+	}
+	p := NewPolicy(nil)
+	f.Fuzz(func(t *testing.T, host string) {
+		a, ok, err := HostAddr(host)
+		if err != nil {
+			if ok {
+				t.Fatal("ok with an error")
+			}
+			return
+		}
+		if canon, perr := netip.ParseAddr(host); perr == nil && canon.Zone() == "" && (!ok || a != canon) {
+			t.Fatalf("HostAddr(%q) = %v, %v; netip says %v", host, a, ok, canon)
+		}
+		if ok && a.Unmap().IsLoopback() && p.CheckHost(host) == nil {
+			t.Fatalf("loopback spelling %q passed the guard", host)
+		}
+	})
+}
