@@ -96,6 +96,10 @@ type Delivery struct {
 // it over SQLite or PostgreSQL.
 type Store interface {
 	// RowSource yields the import's rows (decrypted chunks) in batches.
+	// The worker ranges over it in a goroutine of its own while it calls
+	// Record from another, so the iterator must not hold a database
+	// connection or transaction across a yield (read a chunk, release,
+	// decrypt, yield): with SQLite's single writer that would deadlock.
 	deliver.RowSource
 	// Delivery loads a delivery with its import, destination and progress.
 	// It wraps ErrNotFound when any of them no longer exists.

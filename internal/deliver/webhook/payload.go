@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"strconv"
 
@@ -90,4 +92,12 @@ func TestPayload(importer, destinationID string) []byte {
 	dst = append(dst, `,"destination_id":`...)
 	dst = deliver.AppendJSONString(dst, destinationID)
 	return append(dst, '}')
+}
+
+// TestMessage is the dashboard's "send a test event" for a destination:
+// a fresh webhook-id (a test is never deduplicated) and TestPayload.
+func TestMessage(importer, destinationID string) Message {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return Message{ID: "msg_test_" + hex.EncodeToString(b), Batch: -1, Body: TestPayload(importer, destinationID)}
 }

@@ -47,7 +47,8 @@ func TestAppendCompletedAndBadMetadata(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v want %v", got, want)
 	}
-	if !json.Valid(TestPayload("imp_x", "dst_1")) {
-		t.Fatal("test payload is not JSON")
+	m1, m2 := TestMessage("imp_x", "dst_1"), TestMessage("imp_x", "dst_1")
+	if !json.Valid(m1.Body) || m1.ID == m2.ID || m1.Batch != -1 {
+		t.Fatalf("test messages %+v %+v", m1, m2)
 	}
 }
