@@ -36,6 +36,8 @@ var commands = map[string]command{
 	"validate":       {"validate a CSV or JSON file against a template", runValidate},
 	"match":          {"propose a column mapping for a header row", runMatch},
 	"webhook-listen": {"receive, verify and print webhook deliveries (for trying a destination)", runWebhookListen},
+	"purge":          {"purge imports now: one, an importer's, an organization's, or those due", runPurge},
+	"audit":          {"verify the chain of deletion receipts", runAudit},
 }
 
 // Run executes the subcommand named by args[0] and returns its exit code.

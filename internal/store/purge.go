@@ -322,3 +322,13 @@ func (s *Store) ids(ctx context.Context, query string, args ...any) ([]string, e
 	}
 	return out, rows.Err()
 }
+
+// ImporterOrgID returns the organization of an importer, deleted or not,
+// for operator commands that name an importer by id alone.
+func (s *Store) ImporterOrgID(ctx context.Context, importerID string) (string, error) {
+	var orgID string
+	if err := s.read.QueryRowContext(ctx, `SELECT org_id FROM importers WHERE id = $1`, importerID).Scan(&orgID); err != nil {
+		return "", notFound(err, "importer")
+	}
+	return orgID, nil
+}
