@@ -25,6 +25,10 @@ func runServe(ctx context.Context, args []string, s Streams) int {
 		return exitFailure
 	}
 	defer srv.Close()
+	if err := printSetupLink(ctx, cfg, srv.Store, s); err != nil {
+		logger.Error("first-run setup", "err", err)
+		return exitFailure
+	}
 	if err := srv.Serve(ctx, nil); err != nil {
 		logger.Error("server stopped", "err", err)
 		return exitFailure

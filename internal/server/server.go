@@ -28,6 +28,7 @@ import (
 
 	"github.com/intakehq/intake/internal/api"
 	"github.com/intakehq/intake/internal/config"
+	"github.com/intakehq/intake/internal/dashboard"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/jobs"
 	"github.com/intakehq/intake/internal/retention"
@@ -94,6 +95,12 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	mux := http.NewServeMux()
 	api.New(s.Store, s.Ingest, s.Retention, logger).Register(mux)
 	widget.Register(mux, s.widgetLookup, logger)
+	dash, err := dashboard.New(dashboard.Options{Store: s.Store, Ingest: s.Ingest, Retention: s.Retention, Logger: logger, PublicURL: cfg.PublicURL})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	dash.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

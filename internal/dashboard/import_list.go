@@ -1,0 +1,83 @@
+package dashboard
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/intakehq/intake/internal/store"
+)
+
+const importsPerPage = 50
+
+// importRow is one line of the imports list.
+type importRow struct {
+	store.Import
+	ImporterName string
+}
+
+// importListView is the imports page: filters, a page of imports, and the
+// link to the next page.
+type importListView struct {
+	Importers  []store.Importer
+	Importer   string
+	Status     string
+	Statuses   []string
+	Imports    []importRow
+	NextURL    string
+	FilterNote string
+}
+
+func (h *Handler) importList(w http.ResponseWriter, r *http.Request, s *session) error {
+	q := r.URL.Query()
+	f := store.ImportFilter{ImporterID: q.Get("importer"), Status: q.Get("status"), Limit: importsPerPage}
+	if c := q.Get("before"); c != "" {
+		if at, id, ok := parseCursor(c); ok {
+			f.BeforeCreated, f.BeforeID = at, id
+		}
+	}
+	ims, err := h.o.Store.Importers(r.Context(), s.Org.ID)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, im := range ims {
+		names[im.ID] = im.Name
+	}
+	list, err := h.o.Store.Imports(r.Context(), s.Org.ID, f)
+	if err != nil {
+		return err
+	}
+	d := importListView{Importers: ims, Importer: f.ImporterID, Status: f.Status,
+		Statuses: []string{store.StatusUploading, store.StatusCompleted, store.StatusFailed, store.StatusPurged}}
+	for _, im := range list {
+		d.Imports = append(d.Imports, importRow{Import: im, ImporterName: cmpName(names[im.ImporterID])})
+	}
+	if len(list) == importsPerPage {
+		last := list[len(list)-1]
+		next := url.Values{"importer": {f.ImporterID}, "status": {f.Status},
+			"before": {base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d.%s", last.CreatedAt.UnixMicro(), last.ID))}}
+		d.NextURL = "/imports?" + next.Encode()
+	}
+	return h.render(w, r, http.StatusOK, "imports", view{Title: "Imports", Nav: "imports", User: &s.User, Org: s.Org, D: d})
+}
+
+func cmpName(n string) string {
+	if n == "" {
+		return "(deleted importer)"
+	}
+	return n
+}
+
+func parseCursor(c string) (int64, string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, "", false
+	}
+	at, id, ok := strings.Cut(string(b), ".")
+	v, err := strconv.ParseInt(at, 10, 64)
+	return v, id, ok && err == nil && id != ""
+}

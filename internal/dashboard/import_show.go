@@ -1,0 +1,137 @@
+package dashboard
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+
+	"github.com/intakehq/intake/internal/ingest"
+	"github.com/intakehq/intake/internal/store"
+)
+
+// gridPageRows is how many rows the data grid shows at once; only the
+// chunks that hold them are decrypted.
+const gridPageRows = 100
+
+// importView is the import detail page.
+type importView struct {
+	Import       store.Import
+	ImporterName string
+	// Readable is false once the rows are purged or were never stored.
+	Readable     bool
+	Page         ingest.Page
+	Cells        [][]gridCell
+	ColumnErrors []columnErrors
+	PrevURL      string
+	NextURL      string
+	FirstRow     int64
+	LastRow      int64
+	Log          []store.LogEntry
+	CanDelete    bool
+}
+
+// gridCell is one cell of the grid: its value (nil shows as empty, marked
+// null) and the code of its validation error, if any.
+type gridCell struct {
+	Value *string
+	Error string
+}
+
+type columnErrors struct {
+	Column string
+	Count  int
+}
+
+func (h *Handler) importShow(w http.ResponseWriter, r *http.Request, s *session) error {
+	ctx := r.Context()
+	im, err := h.o.Store.Import(ctx, s.Org.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	d := importView{Import: im, ImporterName: "(deleted importer)", CanDelete: h.o.Retention != nil && store.RoleRank(s.User.Role) >= store.RoleRank(store.RoleAdmin)}
+	if importer, err := h.o.Store.Importer(ctx, s.Org.ID, im.ImporterID); err == nil {
+		d.ImporterName = importer.Name
+	}
+	offset, _ := strconv.ParseInt(r.URL.Query().Get("offset"), 10, 64)
+	offset = max(offset, 0)
+	d.Page, err = h.o.Ingest.Rows(ctx, s.Org.ID, im.ID, offset, gridPageRows)
+	switch {
+	case errors.Is(err, ingest.ErrUnreadable):
+	case err != nil:
+		return err
+	default:
+		d.Readable = true
+		d.Cells = gridCells(d.Page)
+		d.FirstRow, d.LastRow = offset+1, offset+int64(len(d.Page.Rows))
+		if offset > 0 {
+			d.PrevURL = pageURL(im.ID, max(offset-gridPageRows, 0))
+		}
+		if offset+gridPageRows < d.Page.Total {
+			d.NextURL = pageURL(im.ID, offset+gridPageRows)
+		}
+	}
+	if d.ColumnErrors, err = h.columnErrors(r, im.ID); err != nil {
+		return err
+	}
+	if d.Log, err = h.o.Store.ImportLog(ctx, s.Org.ID, im.ID); err != nil {
+		return err
+	}
+	v := view{Title: "Import " + im.ID, Nav: "imports", User: &s.User, Org: s.Org, D: d}
+	if r.URL.Query().Get("deleted") != "" {
+		v.Notice = "The rows were deleted: the data key is destroyed and a receipt was recorded."
+	}
+	return h.render(w, r, http.StatusOK, "import", v)
+}
+
+func pageURL(id string, offset int64) string {
+	return "/imports/" + url.PathEscape(id) + "?offset=" + strconv.FormatInt(offset, 10)
+}
+
+// gridCells pairs each cell with its error code.
+func gridCells(p ingest.Page) [][]gridCell {
+	col := map[string]int{}
+	for i, c := range p.Columns {
+		col[c] = i
+	}
+	index := map[int64]int{}
+	for i, n := range p.RowNumbers {
+		index[n] = i
+	}
+	out := make([][]gridCell, len(p.Rows))
+	for i, row := range p.Rows {
+		out[i] = make([]gridCell, len(row))
+		for j, v := range row {
+			out[i][j].Value = v
+		}
+	}
+	for _, e := range p.Errors {
+		i, ok := index[e.Row]
+		j, ok2 := col[e.Column]
+		if ok && ok2 && j < len(out[i]) {
+			out[i][j].Error = e.Code
+		}
+	}
+	return out
+}
+
+// columnErrors sums the per-column error counts the chunks recorded.
+func (h *Handler) columnErrors(r *http.Request, importID string) ([]columnErrors, error) {
+	chunks, err := h.o.Store.Chunks(r.Context(), importID)
+	if err != nil {
+		return nil, err
+	}
+	sum := map[string]int{}
+	for _, c := range chunks {
+		for k, n := range c.ErrorColumns {
+			sum[k] += n
+		}
+	}
+	out := make([]columnErrors, 0, len(sum))
+	for k, n := range sum {
+		out = append(out, columnErrors{k, n})
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Count > out[b].Count || out[a].Count == out[b].Count && out[a].Column < out[b].Column })
+	return out, nil
+}

@@ -1,0 +1,177 @@
+package dashboard
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/intakehq/intake/internal/store"
+	"github.com/intakehq/intake/internal/template"
+)
+
+// importerForm is the importer editor: the fields as typed and an error per
+// field, shown next to it.
+type importerForm struct {
+	ID, Key        string
+	Name           string
+	Mode           string
+	RetentionDays  string
+	AllowedOrigins string
+	AllowInvalid   bool
+	MaxRows        string
+	MaxFileMB      string
+	Template       string
+	Errors         map[string]string
+	Modes          []string
+	// Embed and Hosted are the snippet and hosted link of a saved importer.
+	Embed, Hosted string
+}
+
+// starterTemplate is what a new importer starts from.
+const starterTemplate = `{
+  "columns": [
+    {"key": "name", "label": "Name", "type": "text", "required": true},
+    {"key": "email", "label": "Email", "type": "email", "required": true, "unique": true, "synonyms": ["e-mail", "mail"]}
+  ]
+}`
+
+var modes = []string{store.ModeStored, store.ModeBypass, store.ModeE2E, store.ModeClient}
+
+func formFromImporter(im store.Importer) importerForm {
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, im.Template, "", "  ") != nil {
+		pretty.Reset()
+		pretty.Write(im.Template)
+	}
+	return importerForm{ID: im.ID, Key: im.Key, Name: im.Name, Mode: im.Mode, RetentionDays: strconv.Itoa(im.RetentionDays),
+		AllowedOrigins: strings.Join(im.AllowedOrigins, "\n"), AllowInvalid: im.AllowInvalid,
+		MaxRows: strconv.FormatInt(im.MaxRows, 10), MaxFileMB: strconv.FormatInt(im.MaxFileBytes>>20, 10),
+		Template: pretty.String(), Modes: modes}
+}
+
+// parseImporterForm reads and checks the posted form onto im; the returned
+// form carries an error per bad field (none means im is good to save).
+func parseImporterForm(r *http.Request, im *store.Importer) importerForm {
+	f := importerForm{ID: im.ID, Key: im.Key, Name: strings.TrimSpace(r.PostFormValue("name")), Mode: r.PostFormValue("mode"),
+		RetentionDays: strings.TrimSpace(r.PostFormValue("retention_days")), AllowedOrigins: r.PostFormValue("allowed_origins"),
+		AllowInvalid: r.PostFormValue("allow_invalid") == "on", MaxRows: strings.TrimSpace(r.PostFormValue("max_rows")),
+		MaxFileMB: strings.TrimSpace(r.PostFormValue("max_file_mb")), Template: r.PostFormValue("template"),
+		Errors: map[string]string{}, Modes: modes}
+	if f.Name == "" || len(f.Name) > 200 {
+		f.Errors["name"] = "Enter a name of 1 to 200 characters."
+	}
+	im.Name = f.Name
+	if _, err := template.Parse([]byte(f.Template)); err != nil {
+		f.Errors["template"] = err.Error()
+	} else {
+		var compact bytes.Buffer
+		json.Compact(&compact, []byte(f.Template))
+		im.Template = compact.Bytes()
+	}
+	im.Mode = f.Mode
+	switch f.Mode {
+	case store.ModeStored, store.ModeBypass, store.ModeE2E, store.ModeClient:
+	default:
+		f.Errors["mode"] = "Choose one of the modes."
+	}
+	days, err := strconv.Atoi(f.RetentionDays)
+	if err != nil || days < 1 || days > 3650 {
+		f.Errors["retention_days"] = "Enter a number of days from 1 to 3650."
+	}
+	im.RetentionDays = days
+	im.AllowedOrigins = nil
+	for line := range strings.Lines(f.AllowedOrigins) {
+		o := strings.TrimSpace(line)
+		if o == "" {
+			continue
+		}
+		if !validOrigin(o) {
+			f.Errors["allowed_origins"] = "Each line must be an origin such as https://app.example.com (scheme, host, optional port; no path)."
+		}
+		im.AllowedOrigins = append(im.AllowedOrigins, o)
+	}
+	im.AllowInvalid = f.AllowInvalid
+	if im.MaxRows, err = strconv.ParseInt(cmpZero(f.MaxRows), 10, 64); err != nil || im.MaxRows < 0 {
+		f.Errors["max_rows"] = "Enter 0 (no limit) or a positive number of rows."
+	}
+	mb, err := strconv.ParseInt(cmpZero(f.MaxFileMB), 10, 64)
+	if err != nil || mb < 0 || mb > 1<<20 {
+		f.Errors["max_file_mb"] = "Enter 0 (no limit) or a size in MB."
+	}
+	im.MaxFileBytes = mb << 20
+	return f
+}
+
+func cmpZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+// validOrigin accepts exactly scheme://host[:port], as the widget compares
+// origins byte for byte.
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		o == u.Scheme+"://"+u.Host
+}
+
+func (h *Handler) withSnippets(r *http.Request, f importerForm) importerForm {
+	if f.Key != "" {
+		base := h.baseURL(r)
+		f.Embed = `<script src="` + base + `/embed.js"></script>` + "\n" + `<script>Intake.open({importer: "` + f.Key + `"});</script>`
+		f.Hosted = base + "/i/" + f.Key
+	}
+	return f
+}
+
+func (h *Handler) importerNew(w http.ResponseWriter, r *http.Request, s *session) error {
+	f := formFromImporter(store.Importer{Mode: store.ModeStored, RetentionDays: 30, Template: []byte(starterTemplate), MaxRows: 100000, MaxFileBytes: 50 << 20})
+	return h.render(w, r, http.StatusOK, "importer", view{Title: "New importer", Nav: "importers", User: &s.User, Org: s.Org, D: f})
+}
+
+func (h *Handler) importerCreate(w http.ResponseWriter, r *http.Request, s *session) error {
+	var im store.Importer
+	f := parseImporterForm(r, &im)
+	if len(f.Errors) > 0 {
+		return h.render(w, r, http.StatusUnprocessableEntity, "importer", view{Title: "New importer", Nav: "importers", User: &s.User, Org: s.Org, D: f})
+	}
+	im, err := h.o.Store.CreateImporter(r.Context(), s.Org.ID, im)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/importers/"+im.ID+"?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) importerEdit(w http.ResponseWriter, r *http.Request, s *session) error {
+	im, err := h.o.Store.Importer(r.Context(), s.Org.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v := view{Title: im.Name, Nav: "importers", User: &s.User, Org: s.Org, D: h.withSnippets(r, formFromImporter(im))}
+	if r.URL.Query().Get("saved") != "" {
+		v.Notice = "Saved."
+	}
+	return h.render(w, r, http.StatusOK, "importer", v)
+}
+
+func (h *Handler) importerUpdate(w http.ResponseWriter, r *http.Request, s *session) error {
+	im, err := h.o.Store.Importer(r.Context(), s.Org.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	f := parseImporterForm(r, &im)
+	if len(f.Errors) > 0 {
+		return h.render(w, r, http.StatusUnprocessableEntity, "importer", view{Title: im.Name, Nav: "importers", User: &s.User, Org: s.Org, D: h.withSnippets(r, f)})
+	}
+	if _, err := h.o.Store.UpdateImporter(r.Context(), s.Org.ID, im); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/importers/"+im.ID+"?saved=1", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,102 @@
+package dashboard
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/intakehq/intake/internal/store"
+)
+
+// CookieName is the dashboard's one cookie. The __Host- prefix makes the
+// browser refuse it unless it is Secure, host-only and for Path=/, so a
+// sibling subdomain cannot plant or shadow it.
+const CookieName = "__Host-intake_session"
+
+// session is a signed-in user, resolved from the cookie on each request.
+type session struct {
+	User   store.User
+	Org    store.Organization
+	idHash []byte
+}
+
+var errNoSession = errors.New("not signed in")
+
+// currentSession resolves the cookie to a live session; an unknown, idle or
+// expired id is no session.
+func (h *Handler) currentSession(r *http.Request) (*session, error) {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" || len(c.Value) > 64 {
+		return nil, errNoSession
+	}
+	idHash := store.HashSecret(c.Value)
+	u, org, err := h.o.Store.SessionUser(r.Context(), idHash, h.o.IdleTimeout, h.o.AbsoluteTimeout)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &session{User: u, Org: org, idHash: idHash}, nil
+}
+
+type sessionHandlerFunc func(w http.ResponseWriter, r *http.Request, s *session) error
+
+// signedIn runs fn for a user of at least role. Without a session a page
+// view goes to sign-in (or to setup on a fresh install); a POST gets 401.
+func (h *Handler) signedIn(role string, fn sessionHandlerFunc) http.Handler {
+	return h.handle(func(w http.ResponseWriter, r *http.Request) error {
+		s, err := h.currentSession(r)
+		if errors.Is(err, errNoSession) {
+			clearCookie(w)
+			if r.Method != http.MethodGet {
+				h.renderError(w, r, http.StatusUnauthorized, "Your session has ended. Sign in again.")
+				return nil
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if store.RoleRank(s.User.Role) < store.RoleRank(role) {
+			return errForbidden
+		}
+		return fn(w, r, s)
+	})
+}
+
+// startSession rotates the session at sign-in: whatever session id the
+// browser held is deleted, and a fresh 128-bit id is issued.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, userID string) error {
+	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
+		if err := h.o.Store.DeleteSession(r.Context(), store.HashSecret(c.Value)); err != nil {
+			return err
+		}
+	}
+	if _, err := h.o.Store.DeleteExpiredSessions(r.Context(), h.o.IdleTimeout, h.o.AbsoluteTimeout); err != nil {
+		return err
+	}
+	id := store.RandomToken(16)
+	if err := h.o.Store.CreateSession(r.Context(), store.HashSecret(id), userID); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: id, Path: "/", Secure: true, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(h.o.AbsoluteTimeout.Seconds())})
+	return nil
+}
+
+func clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", Secure: true, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// localPath keeps a post-sign-in redirect on this site: an absolute path,
+// not a scheme-relative //host or a backslash trick.
+func localPath(next string) string {
+	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
+		return next
+	}
+	return "/imports"
+}
