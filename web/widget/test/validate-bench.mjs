@@ -35,25 +35,38 @@ const columns = [
   { key: "notes", type: "text", max_length: 500 },
 ];
 
+// best runs pick three times (each a fresh import) and keeps the fastest,
+// so the figure is the engine's, not the JIT's warm-up.
+function best(template, pick) {
+  let fastest = null;
+  for (let k = 0; k < 3; k++) {
+    const r = run(template, pick);
+    if (fastest === null || r.ms < fastest.ms) fastest = r;
+  }
+  return fastest;
+}
+
 function run(template, pick) {
   const v = new Validator(template);
   const o = new Array(template.columns.length).fill(null);
   const cells = new Array(template.columns.length);
   let errors = 0;
-  const t0 = performance.now();
+  // CPU time, not wall time: the figure stays meaningful on a shared machine.
+  const t0 = process.cpuUsage();
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
     for (let i = 0; i < pick.length; i++) cells[i] = row[pick[i]];
     errors += v.validateRow(cells, r + 1, o).length;
   }
-  return { ms: performance.now() - t0, errors };
+  const t = process.cpuUsage(t0);
+  return { ms: (t.user + t.system) / 1000, errors };
 }
 
-const all = run({ columns }, columns.map((_, i) => i));
+const all = best({ columns }, columns.map((_, i) => i));
 const cells = rows.length * columns.length;
-console.log(`all 10 columns: ${rows.length} rows, ${(all.ms / 1000).toFixed(2)} s, ${((cells / all.ms) * 100 / 1e6).toFixed(2)} M cells per 100 ms, ${all.errors} errors`);
+console.log(`all 10 columns: ${rows.length} rows, ${(all.ms / 1000).toFixed(2)} s CPU, ${((cells / all.ms) * 100 / 1e6).toFixed(2)} M cells per 100 ms, ${all.errors} errors`);
 columns.forEach((c, i) => {
   const { unique, unique_ignore_case, required, ...plain } = c;
-  const t = run({ columns: [plain] }, [i]);
+  const t = best({ columns: [plain] }, [i]);
   console.log(`  ${c.key.padEnd(12)} ${c.type.padEnd(8)} ${((t.ms * 1e6) / rows.length).toFixed(0).padStart(6)} ns/cell`);
 });

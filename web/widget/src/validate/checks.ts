@@ -12,7 +12,7 @@ import { normaliseURL } from "./url.ts";
 import { normaliseIP } from "./ip.ts";
 import { TemporalParser } from "./datetime.ts";
 import { PhoneNormaliser } from "./phone.ts";
-import { asciiLower, asciiUpper, codePoints, fold, trim } from "./text.ts";
+import { asciiUpper, codePoints, fold, trim } from "./text.ts";
 import type { ErrorCode, Params } from "./messages.ts";
 import type { TypeSpec } from "./template.ts";
 
@@ -68,11 +68,27 @@ export function buildCheck(spec: TypeSpec): Check {
     case "boolean": {
       const { trueValue: t, falseValue: f } = spec;
       const bad = failure("not_a_boolean");
-      const words = new Map<string, string>([
-        ["true", t], ["yes", t], ["y", t], ["1", t], ["on", t],
-        ["false", f], ["no", f], ["n", f], ["0", f], ["off", f],
-      ]);
-      return (s) => (s.length > 5 ? bad : words.get(asciiLower(s)) ?? bad);
+      // toLowerCase maps no non-ASCII code point onto these words' letters
+      // (only U+212A and U+0130 lower-case into ASCII, to "k" and "i̇"), so
+      // it is ASCII case-insensitive here, and allocation-free on lower case.
+      return (s) => {
+        if (s.length > 5) return bad;
+        switch (s.toLowerCase()) {
+          case "true":
+          case "yes":
+          case "y":
+          case "1":
+          case "on":
+            return t;
+          case "false":
+          case "no":
+          case "n":
+          case "0":
+          case "off":
+            return f;
+        }
+        return bad;
+      };
     }
     case "email": {
       const bad = failure("invalid_email");

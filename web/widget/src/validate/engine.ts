@@ -5,6 +5,7 @@ import { buildCheck, EMPTY, type Check, type Failure } from "./checks.ts";
 import { message, type ErrorCode, type Locale, type Params } from "./messages.ts";
 import { checkTemplate, TemplateError, type ColumnSpec, type RuleSpec, type TemplateSpec } from "./template.ts";
 import { fold } from "./text.ts";
+import { MemoryUniqueness, type Uniqueness } from "./unique.ts";
 
 /** One error: row number, column key, code and value-free params. */
 export interface ValidationError {
@@ -12,34 +13,6 @@ export interface ValidationError {
   readonly column: string;
   readonly code: ErrorCode;
   readonly params?: Params;
-}
-
-/**
- * Uniqueness remembers which row first claimed a value of a unique column.
- * claim returns the first row that claimed key: row itself when key is new
- * (or was claimed by this same row before, so a re-sent chunk is harmless),
- * an earlier row when the value is a duplicate. The widget keeps it in
- * memory; the interface lets a caller share it across workers or chunks.
- */
-export interface Uniqueness {
-  claim(column: string, key: string, row: number): number;
-}
-
-/** MemoryUniqueness is the in-memory Uniqueness of one import. */
-export class MemoryUniqueness implements Uniqueness {
-  private readonly byColumn = new Map<string, Map<string, number>>();
-
-  claim(column: string, key: string, row: number): number {
-    let m = this.byColumn.get(column);
-    if (m === undefined) {
-      m = new Map();
-      this.byColumn.set(column, m);
-    }
-    const first = m.get(key);
-    if (first !== undefined) return first;
-    m.set(key, row);
-    return row;
-  }
 }
 
 interface CompiledColumn {
@@ -125,7 +98,7 @@ export class Validator {
       out[i] = r;
       if (c.spec.unique) {
         const key = c.spec.uniqueIgnoreCase ? fold(r) : r;
-        const first = this.uniqueness.claim(c.spec.key, key, row);
+        const first = this.uniqueness.claim(i, key, row);
         if (first !== row) (errors ??= []).push({ row, column: c.spec.key, code: "duplicate", params: { row: String(first) } });
       }
     }

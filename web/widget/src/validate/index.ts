@@ -1,8 +1,10 @@
 // The widget's rule engine: the same template JSON and the same answers as
 // the Go engine (internal/validate), pinned by testdata/conformance.
 
-export { Validator, MemoryUniqueness, validate, errorMessage } from "./engine.ts";
-export type { ValidationError, ValidationResult, Uniqueness } from "./engine.ts";
+export { Validator, validate, errorMessage } from "./engine.ts";
+export type { ValidationError, ValidationResult } from "./engine.ts";
+export { MemoryUniqueness } from "./unique.ts";
+export type { Uniqueness } from "./unique.ts";
 export { checkTemplate, TemplateError } from "./template.ts";
 export type { TemplateSpec, ColumnSpec, ColumnType, RuleSpec, TemplateCode } from "./template.ts";
 export { message, pickLocale, LOCALES } from "./messages.ts";

@@ -99,6 +99,7 @@ export class PhoneNormaliser {
   fast(s: string): string | null | undefined {
     if (s.length > MAX_INPUT) return UNSURE;
     let plus = false;
+    let separators = 0;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       if (c >= 48 && c <= 57) continue;
@@ -107,8 +108,9 @@ export class PhoneNormaliser {
         continue;
       }
       if (c !== 32 && c !== 45 && c !== 40 && c !== 41 && c !== 46) return UNSURE;
+      separators++;
     }
-    const digits = s.replace(NON_DIGITS, "");
+    const digits = separators > 0 ? s.replace(NON_DIGITS, "") : plus ? s.slice(1) : s;
     // The library strips trailing non-digits and needs three digits to call it a number.
     if (digits.length < 3) return UNSURE;
     if (plus) return this.international(digits);

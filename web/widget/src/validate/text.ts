@@ -39,15 +39,6 @@ export function fold(s: string): string {
   return out;
 }
 
-/** asciiLower lower-cases A–Z only, as "ASCII case-insensitive" requires. */
-export function asciiLower(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-  }
-  return s;
-}
-
 /** asciiUpper upper-cases a–z only. */
 export function asciiUpper(s: string): string {
   for (let i = 0; i < s.length; i++) {
@@ -74,9 +65,4 @@ export function codePoints(s: string): number {
     }
   }
   return n;
-}
-
-/** isAsciiDigit reports whether the UTF-16 unit c is 0–9. */
-export function isAsciiDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
 }

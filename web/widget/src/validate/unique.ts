@@ -1,0 +1,82 @@
+// Uniqueness state of one import: which row first claimed each value of a
+// unique column. A million-row column means a million fresh strings, where a
+// JavaScript Map spends most of its time rehashing and chasing pointers; an
+// open-addressing table over typed arrays (hash, row) with the keys alongside
+// does the same job about three times faster.
+
+/**
+ * Uniqueness remembers which row first claimed a value of a unique column
+ * (columns by index, as in the Go engine's validate.Uniqueness). claim
+ * returns the first row that claimed key: row itself when key is new (or
+ * was claimed by this same row before, so a re-sent chunk is harmless), an
+ * earlier row when the value is a duplicate.
+ */
+export interface Uniqueness {
+  claim(column: number, key: string, row: number): number;
+}
+
+/** MemoryUniqueness keeps every column's claims in memory (the widget's case). */
+export class MemoryUniqueness implements Uniqueness {
+  private readonly tables: ClaimTable[] = [];
+
+  claim(column: number, key: string, row: number): number {
+    let t = this.tables[column];
+    if (t === undefined) {
+      t = new ClaimTable();
+      this.tables[column] = t;
+    }
+    return t.claim(key, row);
+  }
+}
+
+const INITIAL = 1024;
+
+/** ClaimTable is an open-addressing hash table from key to first row, linear probing, load ≤ 1/2. */
+class ClaimTable {
+  private hashes = new Int32Array(INITIAL); // 0 = free slot
+  private rows = new Int32Array(INITIAL);
+  private keys: (string | undefined)[] = new Array<string | undefined>(INITIAL).fill(undefined);
+  private size = 0;
+
+  claim(key: string, row: number): number {
+    if (this.size * 2 >= this.hashes.length) this.grow();
+    const h = hash(key);
+    const mask = this.hashes.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = this.hashes[i];
+      if (s === 0) {
+        this.hashes[i] = h;
+        this.rows[i] = row;
+        this.keys[i] = key;
+        this.size++;
+        return row;
+      }
+      if (s === h && this.keys[i] === key) return this.rows[i] ?? row;
+    }
+  }
+
+  private grow(): void {
+    const { hashes, rows, keys } = this;
+    const cap = hashes.length * 2;
+    this.hashes = new Int32Array(cap);
+    this.rows = new Int32Array(cap);
+    this.keys = new Array<string | undefined>(cap).fill(undefined);
+    const mask = cap - 1;
+    for (let j = 0; j < hashes.length; j++) {
+      const h = hashes[j] ?? 0;
+      if (h === 0) continue;
+      let i = h & mask;
+      while (this.hashes[i] !== 0) i = (i + 1) & mask;
+      this.hashes[i] = h;
+      this.rows[i] = rows[j] ?? 0;
+      this.keys[i] = keys[j];
+    }
+  }
+}
+
+/** hash is 32-bit FNV-1a over UTF-16 code units, never 0 (0 marks a free slot). */
+function hash(s: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h | 1;
+}
