@@ -83,12 +83,12 @@ func TestRetentionBoundary(t *testing.T) {
 			ctx := context.Background()
 			done, _ := b.upload(t, b.Importer, 2, 3, true)       // expires at start + 1 day
 			abandoned, _ := b.upload(t, b.Importer, 1, 3, false) // token until start + 1 day; purged at + 2 days
-			expiry := start.Add(24 * time.Hour)
+			expiry := epoch.Add(24 * time.Hour)
 			for _, step := range []struct {
 				at         time.Time
 				wantPurged []string
 			}{
-				{start, nil},
+				{epoch, nil},
 				{expiry.Add(-time.Microsecond), nil},
 				{expiry, []string{done}},
 				{expiry.Add(24*time.Hour - time.Microsecond), []string{done}},
@@ -132,9 +132,9 @@ func TestResumeAfterCrash(t *testing.T) {
 			b := setup(t, be.pg, retention.Options{})
 			ctx := context.Background()
 			id, _ := b.upload(t, b.Importer, 2, 4, true)
-			shredded, err := b.Store.Shred(ctx, store.ShredSelection{OrgID: b.OrgID, ImportID: id, Limit: 10, At: start},
+			shredded, err := b.Store.Shred(ctx, store.ShredSelection{OrgID: b.OrgID, ImportID: id, Limit: 10, At: epoch},
 				func(im store.Shredded, prev []byte) (importlog.Purged, []byte, error) {
-					return retention.NewReceipt(im, prev, importlog.ReasonRequested, start)
+					return retention.NewReceipt(im, prev, importlog.ReasonRequested, epoch)
 				})
 			if err != nil || len(shredded) != 1 {
 				t.Fatalf("shred: %v, %d", err, len(shredded))
@@ -197,7 +197,7 @@ func TestConcurrentPurges(t *testing.T) {
 				id, _ := b.upload(t, b.Importer, 1, 2, true)
 				ids = append(ids, id)
 			}
-			b.Clock.Set(start.Add(48 * time.Hour))
+			b.Clock.Set(epoch.Add(48 * time.Hour))
 			var wg sync.WaitGroup
 			results := make(chan retention.Result, 8)
 			for i := range 6 {
@@ -243,7 +243,7 @@ func TestBatchShrinksOnTimeout(t *testing.T) {
 	t.Parallel()
 	b := setup(t, false, retention.Options{BatchSize: 64, MinBatchSize: 4, BatchTimeout: time.Nanosecond})
 	b.upload(t, b.Importer, 1, 1, true)
-	b.Clock.Set(start.Add(48 * time.Hour))
+	b.Clock.Set(epoch.Add(48 * time.Hour))
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	if _, err := b.Svc.PurgeDue(ctx); !errors.Is(err, context.DeadlineExceeded) {

@@ -60,14 +60,14 @@ const testTemplate = `{"columns":[
 	{"key":"name","label":"Name","type":"text","required":true},
 	{"key":"email","label":"Email","type":"email","unique":true}]}`
 
-var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // setup opens a bundle on SQLite, or on PostgreSQL when pg is set (skipping
 // when no test database is configured).
 func setup(t testing.TB, pg bool, opts retention.Options) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	b := &bundle{Clock: &clock{t: start}, DataDir: t.TempDir(), Logs: &bytes.Buffer{}}
+	b := &bundle{Clock: &clock{t: epoch}, DataDir: t.TempDir(), Logs: &bytes.Buffer{}}
 	so := store.Options{SQLitePath: filepath.Join(b.DataDir, "intake.db"), Now: b.Clock.Now}
 	if pg {
 		url := storetest.PostgresURL(t)
