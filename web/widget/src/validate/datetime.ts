@@ -37,7 +37,11 @@ export interface Format {
   readonly source: string;
   readonly tokens: readonly Token[];
   readonly zoned: boolean;
+  /** the format is the output format itself, so a match is its own output */
+  readonly identity: boolean;
 }
+
+const IDENTITY: Record<TemporalKind, string> = { date: "YYYY-MM-DD", datetime: "YYYY-MM-DD[T]HH:mm:ss", time: "HH:mm:ss" };
 
 // Token spellings, longest first where one is a prefix of another.
 const SPELLINGS: ReadonlyArray<readonly [string, Tok]> = [
@@ -153,7 +157,7 @@ export function compileFormat(src: string, kind: TemporalKind): Format | string 
   }
   const twelve = tokens.some((t) => t.tok === Tok.Hour12 || t.tok === Tok.Hour12x2);
   if (twelve !== has("meridiem")) return "hh/h and A go together";
-  return { source: src, tokens, zoned: has("zone") };
+  return { source: src, tokens, zoned: has("zone"), identity: src === IDENTITY[kind] };
 }
 
 const MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
@@ -413,6 +417,10 @@ export class TemporalParser {
     for (const fmt of this.formats) {
       f.reset();
       if (!match(fmt, s, f)) continue;
+      if (fmt.identity) {
+        if (this.kind === "time" || f.day <= daysIn(f.year, f.month)) return s;
+        continue;
+      }
       const out = this.output(fmt.zoned);
       if (out !== null) return out;
     }

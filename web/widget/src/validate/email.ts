@@ -65,7 +65,9 @@ export function normaliseEmail(s: string): string | null {
     prevDot = dot;
   }
   if (!isDomain(s, at + 1, n)) return null;
-  const domain = s.slice(at + 1);
-  const lower = domain.toLowerCase();
-  return lower === domain ? s : s.slice(0, at + 1) + lower;
+  for (let i = at + 1; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return s.slice(0, at + 1) + s.slice(at + 1).toLowerCase();
+  }
+  return s;
 }

@@ -31,49 +31,51 @@ function isThousands(c: number, sep: number): boolean {
  */
 export function canonicalDecimal(s: string, syn: NumberSyntax): string | null {
   const n = s.length;
-  let i = 0;
-  let neg = false;
   if (n === 0) return null;
-  let c = s.charCodeAt(0);
-  if (c === 43 /* + */ || c === 45 /* - */) {
-    neg = c === 45;
-    i = 1;
-  }
+  let i = 0;
+  const sign = s.charCodeAt(0);
+  const neg = sign === 45;
+  if (sign === 43 /* + */ || neg) i = 1;
   // Integer part: digits, possibly grouped by the thousands separator.
   const intStart = i;
-  let intDigits = "";
-  let grouped = false;
   while (i < n && isDigit(s.charCodeAt(i))) i++;
-  let firstGroupLen = i - intStart;
-  if (i < n && firstGroupLen >= 1 && firstGroupLen <= 3 && isThousands(s.charCodeAt(i), syn.thousands)) {
-    grouped = true;
-    intDigits = s.slice(intStart, i);
+  let intEnd = i;
+  let grouped: string | null = null;
+  const firstGroup = i - intStart;
+  if (i < n && firstGroup >= 1 && firstGroup <= 3 && isThousands(s.charCodeAt(i), syn.thousands)) {
+    grouped = s.slice(intStart, i);
     while (i < n && isThousands(s.charCodeAt(i), syn.thousands)) {
       const g = i + 1;
       if (g + 3 > n || !isDigit(s.charCodeAt(g)) || !isDigit(s.charCodeAt(g + 1)) || !isDigit(s.charCodeAt(g + 2))) return null;
-      intDigits += s.slice(g, g + 3);
+      grouped += s.slice(g, g + 3);
       i = g + 3;
     }
     if (i < n && isDigit(s.charCodeAt(i))) return null;
+    intEnd = i;
   }
-  const intEnd = i;
-  if (!grouped) {
-    firstGroupLen = intEnd - intStart;
-    intDigits = s.slice(intStart, intEnd);
-  }
-  let frac = "";
+  let fracStart = i;
+  let fracEnd = i;
   if (i < n) {
-    c = s.charCodeAt(i);
-    if (c !== syn.decimal) return null;
+    if (s.charCodeAt(i) !== syn.decimal) return null;
     i++;
-    const fracStart = i;
+    fracStart = i;
     while (i < n && isDigit(s.charCodeAt(i))) i++;
     if (i === fracStart || i !== n) return null;
-    frac = s.slice(fracStart, i);
+    fracEnd = i;
   } else if (intEnd === intStart) {
     return null;
   }
-  return canonical(neg, intDigits, frac);
+  // Most cells are already canonical: return them as they are, unallocated.
+  const intLen = intEnd - intStart;
+  if (
+    sign !== 43 && grouped === null && syn.decimal === 46 && intLen > 0 &&
+    (intLen === 1 || s.charCodeAt(intStart) !== 48) &&
+    (fracEnd === fracStart || s.charCodeAt(fracEnd - 1) !== 48) &&
+    !(neg && intLen === 1 && s.charCodeAt(intStart) === 48 && fracEnd === fracStart)
+  ) {
+    return s;
+  }
+  return canonical(neg, grouped ?? s.slice(intStart, intEnd), s.slice(fracStart, fracEnd));
 }
 
 function canonical(neg: boolean, intDigits: string, frac: string): string {
