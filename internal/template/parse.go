@@ -186,6 +186,9 @@ func (c *Column) resolve(has func(string) bool) error {
 	if c.Label == "" {
 		c.Label = c.Key
 	}
+	if len(c.Synonyms) == 0 {
+		c.Synonyms = nil // "synonyms": [] and no synonyms are the same template
+	}
 	if c.UniqueIgnoreCase && !c.Unique {
 		return bad("unique_ignore_case needs unique")
 	}
@@ -376,6 +379,9 @@ func parseRule(t *Template, i int, data json.RawMessage) (RowRule, error) {
 		}
 	default:
 		return r, errorf(name, CodeInvalidRule, "rule must be %q or %q", RuleRequiredIf, RuleOneOfRequired)
+	}
+	if len(r.Equals) == 0 {
+		r.Equals = nil // "equals": [] means any value, as does no equals
 	}
 	return r, nil
 }

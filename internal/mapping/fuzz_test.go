@@ -1,0 +1,41 @@
+package mapping
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/intakehq/intake/internal/template"
+)
+
+// FuzzMatch feeds arbitrary header rows (split on 0x1F) to Match and
+// DetectHeaderRow: no panic, one proposal per header, no column proposed twice.
+func FuzzMatch(f *testing.F) {
+	tpl, err := template.Parse([]byte(`{"columns": [
+	  {"key": "first_name", "label": "First name", "type": "text", "synonyms": ["given name"]},
+	  {"key": "email", "label": "E-mail", "type": "email"},
+	  {"key": "city", "label": "Ville", "type": "text", "synonyms": ["町"]}]}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{"First name\x1fEmail", "\xff\x1f", "ÉMAIL\x1fe-mail\x1f\x1f町", "firstName\x1fCity"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		headers := strings.Split(s, "\x1f")
+		got := Match(tpl, headers)
+		if len(got) != len(headers) {
+			t.Fatalf("%d proposals for %d headers", len(got), len(headers))
+		}
+		seen := map[string]bool{}
+		for _, p := range got {
+			if p.Key != "" && seen[p.Key] {
+				t.Fatalf("column %s proposed twice", p.Key)
+			}
+			seen[p.Key] = true
+		}
+		rows := [][]string{headers, strings.Fields(s)}
+		if i := DetectHeaderRow(rows); i < 0 || i >= max(1, len(rows)) {
+			t.Fatalf("header row %d out of range", i)
+		}
+	})
+}
