@@ -132,6 +132,8 @@ func (h *Handler) columnErrors(r *http.Request, importID string) ([]columnErrors
 	for k, n := range sum {
 		out = append(out, columnErrors{k, n})
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Count > out[b].Count || out[a].Count == out[b].Count && out[a].Column < out[b].Column })
+	sort.Slice(out, func(a, b int) bool {
+		return out[a].Count > out[b].Count || out[a].Count == out[b].Count && out[a].Column < out[b].Column
+	})
 	return out, nil
 }
