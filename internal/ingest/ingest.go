@@ -423,16 +423,20 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 		return retried(old, sum)
 	}
 	mac := hmac.New(sha256.New, key.ClaimsKey())
-	for _, cl := range v.claims {
+	claims := make([]store.Claim, len(v.claims))
+	hashes := make([]byte, 0, len(v.claims)*sha256.Size)
+	for i, cl := range v.claims {
 		mac.Reset()
 		mac.Write([]byte(cl.key))
-		dup, err := w.Claim(cl.col, mac.Sum(nil), chunk.FirstRow+int64(cl.row))
-		if err != nil {
-			return ChunkResult{}, err
-		}
-		if dup {
-			v.errs = append(v.errs, storedError{row: cl.row, col: cl.col, code: validate.CodeDuplicate})
-		}
+		hashes = mac.Sum(hashes)
+		claims[i] = store.Claim{Col: cl.col, KeyHash: hashes[len(hashes)-sha256.Size:], Row: chunk.FirstRow + int64(cl.row)}
+	}
+	dups, err := w.ClaimUnique(claims)
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	for _, i := range dups {
+		v.errs = append(v.errs, storedError{row: v.claims[i].row, col: v.claims[i].col, code: validate.CodeDuplicate})
 	}
 	bad, errCols := summarize(v.errs, c.keys)
 	if bad > 0 && !importer.AllowInvalid {

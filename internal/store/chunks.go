@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/intakehq/intake/internal/importlog"
@@ -90,20 +91,66 @@ func (s *Store) BeginChunk(ctx context.Context, importID string) (*ChunkWriter, 
 	return &ChunkWriter{s: s, tx: tx, ctx: ctx, im: im}, nil
 }
 
-// Claim records that row holds key (a keyed hash of a normalised value) in
-// unique column col. It returns true when another row claimed the key
-// before: the value is a duplicate.
-func (w *ChunkWriter) Claim(col int, keyHash []byte, row int64) (duplicate bool, err error) {
-	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO unique_claims (import_id, col, key_hash, row_index) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (import_id, col, key_hash) DO NOTHING`, w.im.ID, col, keyHash, row)
-	if err != nil {
-		return false, fmt.Errorf("claim unique value: %w", err)
+// Claim is one unique value held by one row: KeyHash is a keyed hash of the
+// normalised value in unique column Col.
+type Claim struct {
+	Col     int
+	KeyHash []byte
+	Row     int64
+}
+
+// claimBatch bounds the rows of one multi-row INSERT (4 parameters each,
+// well under SQLite's 32766 and PostgreSQL's 65535 parameters).
+const claimBatch = 1000
+
+// ClaimUnique records the claims in one import and returns the indexes (in
+// claims) of those whose value another row claimed before: duplicates. It
+// inserts in multi-row statements, the hot path of imports with unique
+// columns; a claim that conflicts is simply not returned by RETURNING.
+func (w *ChunkWriter) ClaimUnique(claims []Claim) (duplicates []int, err error) {
+	var sb strings.Builder
+	args := make([]any, 0, 4*claimBatch)
+	for start := 0; start < len(claims); start += claimBatch {
+		batch := claims[start:min(start+claimBatch, len(claims))]
+		sb.Reset()
+		args = args[:0]
+		sb.WriteString(`INSERT INTO unique_claims (import_id, col, key_hash, row_index) VALUES `)
+		for i, c := range batch {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			if w.s.postgres {
+				fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d)", 4*i+1, 4*i+2, 4*i+3, 4*i+4)
+			} else {
+				// SQLite looks $N names up linearly: anonymous ? is O(1) per parameter.
+				sb.WriteString("(?,?,?,?)")
+			}
+			args = append(args, w.im.ID, c.Col, c.KeyHash, c.Row)
+		}
+		sb.WriteString(` ON CONFLICT (import_id, col, key_hash) DO NOTHING RETURNING col, row_index`)
+		rows, err := w.tx.QueryContext(w.ctx, sb.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("claim unique values: %w", err)
+		}
+		inserted := make(map[[2]int64]bool, len(batch))
+		for rows.Next() {
+			var col, row int64
+			if err := rows.Scan(&col, &row); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("claim unique values: %w", err)
+			}
+			inserted[[2]int64{col, row}] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("claim unique values: %w", err)
+		}
+		for i, c := range batch {
+			if !inserted[[2]int64{int64(c.Col), c.Row}] {
+				duplicates = append(duplicates, start+i)
+			}
+		}
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("claim unique value: %w", err)
-	}
-	return n == 0, nil
+	return duplicates, nil
 }
 
 // Existing returns the stored chunk with c's number, if any, so that a retry

@@ -86,7 +86,7 @@ CREATE TABLE unique_claims (
     key_hash  BLOB NOT NULL,
     row_index BIGINT NOT NULL,
     PRIMARY KEY (import_id, col, key_hash)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE import_events (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,

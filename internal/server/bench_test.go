@@ -1,0 +1,149 @@
+package server_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/intakehq/intake/internal/server"
+	"github.com/intakehq/intake/internal/server/servertest"
+)
+
+// benchData is the shared, seeded benchmark data set (see docs/benchmarks.md):
+// generate it with `node ../shared/bench/gen-data.mjs --out /tmp/bench-data`.
+func benchData(b *testing.B, name string) string {
+	dir := os.Getenv("INTAKE_BENCH_DATA")
+	if dir == "" {
+		dir = "/tmp/bench-data"
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		b.Skipf("benchmark data %s missing: node ../shared/bench/gen-data.mjs --out %s", p, dir)
+	}
+	return p
+}
+
+// gzipChunks reads a CSV and returns its header and the rows as gzip'd JSON
+// chunk bodies of perChunk rows, exactly as the widget sends them.
+func gzipChunks(b *testing.B, path string, perChunk int) (header []string, bodies [][]byte, rows int) {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	header, err = r.Read()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var batch [][]string
+	flush := func() {
+		raw, _ := json.Marshal(map[string]any{"first_row": rows - len(batch), "rows": batch})
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(raw)
+		w.Close()
+		bodies = append(bodies, buf.Bytes())
+		batch = batch[:0]
+	}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch = append(batch, rec)
+		rows++
+		if len(batch) == perChunk {
+			flush()
+		}
+	}
+	if len(batch) > 0 {
+		flush()
+	}
+	return header, bodies, rows
+}
+
+// typedTemplate types the benchmark columns without the two costly rules of
+// the demo template (phone parsing and unique columns), to show what the
+// pipeline itself costs.
+const typedTemplate = `{"columns":[
+	{"key":"id","type":"text","required":true},
+	{"key":"first_name","type":"text","required":true},
+	{"key":"last_name","type":"text"},
+	{"key":"email","type":"email","required":true},
+	{"key":"phone","type":"text"},
+	{"key":"signup_date","type":"date","formats":["YYYY-MM-DD"]},
+	{"key":"amount","type":"number"},
+	{"key":"country","type":"country"},
+	{"key":"active","type":"boolean"},
+	{"key":"notes","type":"text","max_length":2000}]}`
+
+// BenchmarkIngest measures the ingest path in embedded mode (SQLite + file
+// blobs): gzip → JSON decode → validate against the 10-column demo template
+// (unique id and email, phone, date, number, country, boolean) → seal →
+// write blob → chunk row. Run with -cpu 1 for the one-core figure. It
+// reports rows/s and the peak Go heap in use while ingesting.
+func BenchmarkIngest(b *testing.B) {
+	for _, tc := range []struct{ name, size, template string }{
+		{"demo/100k", "100k", string(server.DemoTemplate)},
+		{"typed/100k", "100k", typedTemplate},
+		{"typed/1m", "1m", typedTemplate},
+	} {
+		size := tc.size
+		b.Run(tc.name, func(b *testing.B) {
+			header, bodies, rows := gzipChunks(b, benchData(b, "rows-"+size+".csv"), 5000)
+			env := servertest.Start(b, servertest.Options{})
+			var im struct{ Key string }
+			env.Do(b, "POST", "/api/v1/importers", env.APIKey, map[string]any{"name": "bench", "allow_invalid": true,
+				"template": json.RawMessage(tc.template)}, &im)
+			ctx := context.Background()
+			var peak uint64
+			var ms runtime.MemStats
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				var up struct {
+					ImportID    string `json:"import_id"`
+					UploadToken string `json:"upload_token"`
+				}
+				env.Do(b, "POST", "/api/v1/uploads", "", map[string]any{"importer": im.Key, "columns": header,
+					"source": map[string]any{"format": "csv", "size_bytes": 1}, "rows": rows}, &up)
+				b.StartTimer()
+				for n, body := range bodies {
+					if _, err := env.Server.Ingest.PutChunk(ctx, up.ImportID, up.UploadToken, n, "gzip", bytes.NewReader(body)); err != nil {
+						b.Fatal(err)
+					}
+					if n%20 == 0 {
+						runtime.ReadMemStats(&ms)
+						peak = max(peak, ms.HeapInuse)
+					}
+				}
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			// The machine may be shared: rows per CPU-second of this process
+			// is the one-core figure that other load does not distort.
+			b.ReportMetric(float64(rows)*float64(b.N)/(cpuTime()-cpu0).Seconds(), "rows/cpu-s")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+		})
+	}
+}
+
+// cpuTime is the user+system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
