@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/intakehq/intake/internal/template"
@@ -367,6 +368,8 @@ func (m *memoryUniqueness) Claim(column int, key string, row int) (int, bool) {
 	if first, ok := m.seen[column][key]; ok {
 		return first, first != row
 	}
-	m.seen[column][key] = row
+	// Clone: the key is often a substring of a whole input record, which
+	// the map would otherwise keep alive for the life of the import.
+	m.seen[column][strings.Clone(key)] = row
 	return row, false
 }
