@@ -58,7 +58,7 @@ func TestBrowserFixInvalidEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shown, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".grid-body .grid-row").length`))
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".grid-body .grid-row:not([hidden])").length`))
 	if err != nil || shown != 1 {
 		t.Fatalf("errors-only shows %d rows (%v), want 1", shown, err)
 	}

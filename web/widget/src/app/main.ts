@@ -128,9 +128,12 @@ let currentFile: { blob: Blob; name: string } | null = null;
 async function openFile(blob: Blob, name: string, encoding?: string): Promise<void> {
   if (config.importer.maxFileBytes && blob.size > config.importer.maxFileBytes) return fail("too_large", { size: formatBytes(config.importer.maxFileBytes) });
   currentFile = { blob, name };
+  // Marks for the benchmark (scripts/bench-widget.sh): file chosen → grid ready.
+  performance.mark("intake:file");
   busy(0, t("reading"));
   try {
     fileInfo = await worker.call({ op: "open", file: blob, name, encoding });
+    performance.mark("intake:parsed");
   } catch (err) {
     return fail(err instanceof WorkerError ? err.code : "parse_failed");
   }
@@ -210,6 +213,7 @@ async function showHeader(): Promise<void> {
     );
   };
   render();
+  performance.mark("intake:header-shown");
   let encodingPicker: HTMLElement | null = null;
   if (info.encoding) {
     const select = h("select", { id: "encoding" }, ...ENCODINGS.map((e) => h("option", { value: e }, e)));
@@ -220,7 +224,10 @@ async function showHeader(): Promise<void> {
   frame(
     2,
     h("div", {}, h("h2", {}, t("header_title")), h("p", { class: "hint" }, t("header_hint")), h("p", {}, h("label", { class: "inline" }, noHeader, t("no_header"))), encodingPicker, h("div", { class: "scroll" }, table)),
-    h("div", {}, h("button", { type: "button", onclick: () => showUpload() }, t("back")), h("button", { type: "button", class: "primary", "data-testid": "header-next", onclick: () => showMapping() }, t("next"))),
+    h("div", {}, h("button", { type: "button", onclick: () => showUpload() }, t("back")), h("button", { type: "button", class: "primary", "data-testid": "header-next", onclick: () => {
+      performance.mark("intake:header-done");
+      showMapping();
+    } }, t("next"))),
   );
 }
 
@@ -251,7 +258,10 @@ function showMapping(): void {
     }
   });
   const warning = h("p", { class: "warning", role: "status", "aria-live": "polite" });
-  const next = h("button", { type: "button", class: "primary", "data-testid": "map-next", onclick: () => void validate() }, t("next"));
+  const next = h("button", { type: "button", class: "primary", "data-testid": "map-next", onclick: () => {
+    performance.mark("intake:map-done");
+    void validate();
+  } }, t("next"));
   const check = (): void => {
     const missing = columns.filter((c, i) => c.required && mapping[i] === null).map((c) => c.label);
     const used = mapping.filter((m): m is number => m !== null);
@@ -278,6 +288,7 @@ function showMapping(): void {
     );
   });
   check();
+  performance.mark("intake:map-shown");
   frame(
     3,
     h("div", {}, h("h2", {}, t("map_title")), warning, h("table", { class: "mapping" }, h("thead", {}, h("tr", {}, h("th", {}, t("map_field")), h("th", {}, t("map_source")), h("th", {}, t("map_sample")))), h("tbody", {}, ...rows))),
@@ -287,12 +298,13 @@ function showMapping(): void {
 
 // ---- step 5: review -----------------------------------------------------------
 
-let summary: Summary = { rows: 0, rowsWithErrors: 0, columnErrors: [] };
+let summary: Summary = { rows: 0, checked: 0, rowsWithErrors: 0, columnErrors: [] };
 
 async function validate(): Promise<void> {
   busy(4, t("checking", { rows: Math.max(0, (fileInfo?.rows ?? 0) - headerRow - 1) }));
   try {
     summary = await worker.call({ op: "map", headerRow, mapping });
+    performance.mark("intake:mapped");
   } catch (err) {
     return fail(err instanceof WorkerError ? err.code : "parse_failed");
   }
@@ -322,14 +334,25 @@ function showReview(notice?: string): void {
     update();
   } });
   const update = (): void => {
-    counts.textContent = `${t("review_rows", { rows: summary.rows })} · ${summary.rowsWithErrors ? t("review_errors", { rows: summary.rowsWithErrors }) : t("review_no_errors")}`;
+    const checking = summary.checked < summary.rows;
+    const progress = checking ? ` · ${t("checked_pct", { pct: Math.floor((summary.checked / summary.rows) * 100) })}` : "";
+    counts.textContent = `${t("review_rows", { rows: summary.rows })} · ${summary.rowsWithErrors ? t("review_errors", { rows: summary.rowsWithErrors }) : t("review_no_errors")}${progress}`;
     grid.setHeader(summary.columnErrors);
-    const blocked = summary.rowsWithErrors > 0 && !config.importer.allowInvalid;
+    filter.disabled = checking;
+    replaceAll.disabled = checking;
+    const blocked = checking || (summary.rowsWithErrors > 0 && !config.importer.allowInvalid);
     submit.textContent = summary.rowsWithErrors > 0 && config.importer.allowInvalid ? t("submit_anyway") : t("submit");
     submit.disabled = blocked || summary.rows === 0;
-    submit.title = blocked ? t("fix_first") : "";
+    submit.title = checking ? t("err_still_checking") : blocked ? t("fix_first") : "";
     del.textContent = t("delete_rows", { count: grid.selected.size });
-    del.disabled = grid.selected.size === 0;
+    del.disabled = checking || grid.selected.size === 0;
+  };
+  worker.onValidation = (s) => {
+    const before = summary.checked;
+    summary = s;
+    update();
+    grid.checked(before, s.checked);
+    if (s.checked === s.rows) performance.mark("intake:checked");
   };
   grid.onSelect = update;
   grid.onEdited = update;

@@ -1,5 +1,5 @@
 // A typed request/reply client for the worker.
-import type { Progress, Replies, Request, RequestEnvelope, ResponseEnvelope } from "../worker/messages.ts";
+import type { Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary } from "../worker/messages.ts";
 
 /** An error the worker reported; code selects the message shown. */
 export class WorkerError extends Error {
@@ -9,12 +9,13 @@ export class WorkerError extends Error {
   }
 }
 
-/** Talks to the worker; progress events go to onProgress. */
+/** Talks to the worker; upload progress goes to onProgress, background validation to onValidation. */
 export class WorkerClient {
   private readonly worker: Worker;
   private next = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   onProgress: (p: Progress) => void = () => {};
+  onValidation: (s: Summary) => void = () => {};
 
   constructor(url: string) {
     this.worker = new Worker(url, { name: "intake-parser" });
@@ -22,6 +23,10 @@ export class WorkerClient {
       const m = event.data;
       if ("progress" in m) {
         this.onProgress(m.progress);
+        return;
+      }
+      if ("validation" in m) {
+        this.onValidation(m.validation);
         return;
       }
       const p = this.pending.get(m.id);

@@ -15,6 +15,13 @@ export interface GridSource {
 const ROW_HEIGHT = 32;
 const OVERSCAN = 20;
 
+interface Slot {
+  row: HTMLElement;
+  check: HTMLInputElement;
+  num: HTMLElement;
+  cells: HTMLElement[];
+}
+
 /** A virtualized, editable grid of rows with per-cell errors. */
 export class Grid {
   readonly element: HTMLElement;
@@ -50,6 +57,14 @@ export class Grid {
       if (cell) this.startEdit(cell);
     });
     new ResizeObserver(() => this.schedule()).observe(this.viewport);
+    this.body.addEventListener("change", (e) => {
+      const check = e.target as HTMLInputElement;
+      const index = Number(check.closest<HTMLElement>(".grid-row")?.dataset.index);
+      if (Number.isNaN(index)) return;
+      if (check.checked) this.selected.add(index);
+      else this.selected.delete(index);
+      this.onSelect();
+    });
   }
 
   /** Sets the column header texts (with error counts). */
@@ -76,9 +91,13 @@ export class Grid {
     void this.load(0);
   }
 
+  /** Reloads the rows on screen when validation just covered some of them. */
+  checked(from: number, to: number): void {
+    if (this.cachedFrom < to && this.cachedTo > from) this.refresh();
+  }
+
   /** Reloads the rows on screen, keeping the scroll position. */
   refresh(): void {
-    delete this.element.dataset.ready;
     this.generation++;
     this.cache.clear();
     this.cachedFrom = this.cachedTo = 0;
@@ -118,7 +137,10 @@ export class Grid {
     this.cachedTo = start + reply.rows.length;
     this.render();
     // Tests and the benchmark wait for this mark: rows are on screen.
-    this.element.dataset.ready = "true";
+    if (!this.element.dataset.ready) {
+      this.element.dataset.ready = "true";
+      performance.mark("intake:ready");
+    }
   }
 
   private render(): void {
@@ -126,49 +148,74 @@ export class Grid {
     const from = Math.max(0, first - OVERSCAN);
     const to = Math.min(this.total, last + OVERSCAN);
     if (from < this.cachedFrom || to > this.cachedTo) void this.load(first);
-    const rows: HTMLElement[] = [];
-    for (let pos = from; pos < to; pos++) {
-      const r = this.cache.get(pos);
-      if (r) rows.push(this.renderRow(pos, r));
+    const active = document.activeElement as HTMLElement | null;
+    const n = Math.max(0, to - from);
+    while (this.pool.length < n) this.pool.push(this.newSlot());
+    for (let k = 0; k < this.pool.length; k++) {
+      const slot = this.pool[k]!;
+      const r = k < n ? this.cache.get(from + k) : undefined;
+      if (!r) {
+        if (!slot.row.hidden) {
+          // A hidden slot must not keep a row's errors (queries, a11y tools).
+          slot.row.hidden = true;
+          for (const cell of slot.cells) {
+            cell.className = "grid-cell";
+            cell.removeAttribute("aria-invalid");
+            cell.removeAttribute("title");
+          }
+        }
+        continue;
+      }
+      slot.row.hidden = false;
+      this.fill(slot, from + k, r, active);
     }
     this.body.style.transform = `translateY(${from * ROW_HEIGHT}px)`;
-    const active = document.activeElement as HTMLElement | null;
-    const keepEditor = active?.tagName === "INPUT" && this.body.contains(active);
-    if (!keepEditor) this.body.replaceChildren(...rows);
     // Keep keyboard focus on the same cell when rows are re-rendered.
-    if (this.focus && !keepEditor && this.viewport.contains(active)) this.focusCell(this.focus.pos, this.focus.col, false);
+    const editing = active?.tagName === "INPUT" && active.classList.contains("grid-editor");
+    if (this.focus && !editing && this.viewport.contains(active)) this.focusCell(this.focus.pos, this.focus.col, false);
   }
 
-  private renderRow(pos: number, r: WindowRow): HTMLElement {
-    const check = h("input", { type: "checkbox", "aria-label": `${this.source.labels.select} ${r.index + 1}` });
-    check.checked = this.selected.has(r.index);
-    check.addEventListener("change", () => {
-      if (check.checked) this.selected.add(r.index);
-      else this.selected.delete(r.index);
-      this.onSelect();
-    });
-    const cells: HTMLElement[] = [h("div", { class: "grid-cell grid-check", role: "gridcell" }, check), h("div", { class: "grid-cell grid-num", role: "rowheader" }, String(r.index + 1))];
-    r.values.forEach((v, c) => {
-      // The worker sends the rule's message, already translated.
-      const code = r.errors[c];
-      const cell = h(
-        "div",
-        {
-          class: code ? "grid-cell invalid" : "grid-cell",
-          role: "gridcell",
-          tabindex: -1,
-          "data-pos": pos,
-          "data-col": c,
-          "aria-invalid": code ? "true" : null,
-          title: code,
-        },
-        v ?? "",
-      );
-      cells.push(cell);
-    });
-    const row = h("div", { class: r.errors.some((e) => e) ? "grid-row has-errors" : "grid-row", role: "row", "aria-rowindex": pos + 2 }, ...cells);
+  /** Rows on screen are a fixed pool of elements, refilled while scrolling. */
+  private readonly pool: Slot[] = [];
+
+  private newSlot(): Slot {
+    const check = h("input", { type: "checkbox" });
+    const num = h("div", { class: "grid-cell grid-num", role: "rowheader" });
+    const cells = this.source.columns.map((_, c) => h("div", { class: "grid-cell", role: "gridcell", tabindex: -1, "data-col": c }));
+    const row = h("div", { class: "grid-row", role: "row" }, h("div", { class: "grid-cell grid-check", role: "gridcell" }, check), num, ...cells);
     row.style.gridTemplateColumns = this.header.style.gridTemplateColumns;
-    return row;
+    this.body.append(row);
+    return { row, check, num, cells };
+  }
+
+  private fill(slot: Slot, pos: number, r: WindowRow, active: HTMLElement | null): void {
+    slot.row.dataset.index = String(r.index);
+    slot.row.setAttribute("aria-rowindex", String(pos + 2));
+    slot.row.classList.toggle("has-errors", r.errors.some((e) => e !== null));
+    const label = String(r.index + 1);
+    if (slot.num.textContent !== label) {
+      slot.num.textContent = label;
+      slot.check.setAttribute("aria-label", `${this.source.labels.select} ${label}`);
+    }
+    slot.check.checked = this.selected.has(r.index);
+    for (let c = 0; c < slot.cells.length; c++) {
+      const cell = slot.cells[c]!;
+      cell.dataset.pos = String(pos);
+      if (active && cell.contains(active)) continue; // an editor is open here
+      const value = r.values[c] ?? "";
+      if (cell.textContent !== value) cell.textContent = value;
+      // The worker sends the rule's message, already translated.
+      const message = r.errors[c] ?? null;
+      if (message !== null) {
+        cell.className = "grid-cell invalid";
+        cell.title = message;
+        cell.setAttribute("aria-invalid", "true");
+      } else if (cell.className !== "grid-cell") {
+        cell.className = "grid-cell";
+        cell.removeAttribute("title");
+        cell.removeAttribute("aria-invalid");
+      }
+    }
   }
 
   private cellAt(pos: number, col: number): HTMLElement | null {

@@ -35,6 +35,7 @@ export const de: Messages = {
   review_rows: "{rows} Zeilen",
   review_errors: "{rows} Zeilen mit Fehlern",
   review_no_errors: "Keine Fehler",
+  checked_pct: "Prüfung: {pct} %",
   errors_only: "Nur Zeilen mit Fehlern",
   find: "Suchen",
   replace_with: "Ersetzen durch",
@@ -76,4 +77,5 @@ export const de: Messages = {
   err_no_template: "Dieser Import ist noch nicht eingerichtet.",
   err_network: "Der Server ist nicht erreichbar.",
   err_server: "Der Server hat das Hochladen abgelehnt ({code}).",
+  err_still_checking: "Warten Sie, bis alle Zeilen geprüft sind.",
 };

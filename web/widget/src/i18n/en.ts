@@ -33,6 +33,7 @@ export const en = {
   review_rows: "{rows} rows",
   review_errors: "{rows} rows with errors",
   review_no_errors: "No errors",
+  checked_pct: "Checking: {pct}%",
   errors_only: "Only rows with errors",
   find: "Find",
   replace_with: "Replace with",
@@ -74,6 +75,7 @@ export const en = {
   err_no_template: "This importer is not set up yet.",
   err_network: "The server cannot be reached.",
   err_server: "The server refused the upload ({code}).",
+  err_still_checking: "Wait until every row is checked.",
 };
 
 /** A message key. */

@@ -35,6 +35,7 @@ export const es: Messages = {
   review_rows: "{rows} filas",
   review_errors: "{rows} filas con errores",
   review_no_errors: "Sin errores",
+  checked_pct: "Comprobando: {pct} %",
   errors_only: "Solo filas con errores",
   find: "Buscar",
   replace_with: "Reemplazar por",
@@ -76,4 +77,5 @@ export const es: Messages = {
   err_no_template: "Esta importación aún no está configurada.",
   err_network: "No se puede contactar con el servidor.",
   err_server: "El servidor rechazó la subida ({code}).",
+  err_still_checking: "Espera a que se comprueben todas las filas.",
 };

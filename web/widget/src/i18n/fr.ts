@@ -35,6 +35,7 @@ export const fr: Messages = {
   review_rows: "{rows} lignes",
   review_errors: "{rows} lignes avec des erreurs",
   review_no_errors: "Aucune erreur",
+  checked_pct: "Vérification : {pct} %",
   errors_only: "Seulement les lignes avec des erreurs",
   find: "Rechercher",
   replace_with: "Remplacer par",
@@ -76,4 +77,5 @@ export const fr: Messages = {
   err_no_template: "Cet import n’est pas encore configuré.",
   err_network: "Le serveur est injoignable.",
   err_server: "Le serveur a refusé l’envoi ({code}).",
+  err_still_checking: "Attendez que toutes les lignes soient vérifiées.",
 };

@@ -35,6 +35,7 @@ export const ja: Messages = {
   review_rows: "{rows} 行",
   review_errors: "エラーのある行: {rows}",
   review_no_errors: "エラーなし",
+  checked_pct: "検査中: {pct}%",
   errors_only: "エラーのある行のみ",
   find: "検索",
   replace_with: "置換後",
@@ -76,4 +77,5 @@ export const ja: Messages = {
   err_no_template: "この取り込みはまだ設定されていません。",
   err_network: "サーバーに接続できません。",
   err_server: "サーバーがアップロードを拒否しました ({code})。",
+  err_still_checking: "すべての行の検査が終わるまでお待ちください。",
 };

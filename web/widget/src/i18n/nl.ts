@@ -35,6 +35,7 @@ export const nl: Messages = {
   review_rows: "{rows} rijen",
   review_errors: "{rows} rijen met fouten",
   review_no_errors: "Geen fouten",
+  checked_pct: "Controleren: {pct}%",
   errors_only: "Alleen rijen met fouten",
   find: "Zoeken",
   replace_with: "Vervangen door",
@@ -76,4 +77,5 @@ export const nl: Messages = {
   err_no_template: "Deze import is nog niet ingesteld.",
   err_network: "De server is niet bereikbaar.",
   err_server: "De server heeft het uploaden geweigerd ({code}).",
+  err_still_checking: "Wacht tot alle rijen gecontroleerd zijn.",
 };

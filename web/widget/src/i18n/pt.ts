@@ -35,6 +35,7 @@ export const pt: Messages = {
   review_rows: "{rows} linhas",
   review_errors: "{rows} linhas com erros",
   review_no_errors: "Nenhum erro",
+  checked_pct: "Verificando: {pct}%",
   errors_only: "Somente linhas com erros",
   find: "Localizar",
   replace_with: "Substituir por",
@@ -76,4 +77,5 @@ export const pt: Messages = {
   err_no_template: "Esta importação ainda não está configurada.",
   err_network: "Não é possível acessar o servidor.",
   err_server: "O servidor recusou o envio ({code}).",
+  err_still_checking: "Aguarde até que todas as linhas sejam verificadas.",
 };

@@ -13,9 +13,14 @@ export interface FileInfo {
   width: number;
 }
 
-/** Per-column error counts and totals after validation. */
+/**
+ * Per-column error counts and totals. Validation runs in the background after
+ * mapping: checked counts the rows validated so far (from the first), and the
+ * counts cover those rows only until checked equals rows.
+ */
 export interface Summary {
   rows: number;
+  checked: number;
   rowsWithErrors: number;
   columnErrors: number[];
 }
@@ -117,4 +122,5 @@ export type RequestEnvelope = { id: number } & Request;
 export type ResponseEnvelope =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; code: string; message: string }
-  | { id: 0; progress: Progress };
+  | { id: 0; progress: Progress }
+  | { id: 0; validation: Summary };

@@ -29,8 +29,10 @@ interface State {
   locale: Locale;
   /** Column index of each template key. */
   keyIndex: Map<string, number>;
-  /** Data row number (1-based, at mapping time) of each row, stable across deletions. */
-  rowNumbers: WeakMap<(string | null)[], number>;
+  /** Data row number (1-based, at mapping time) of each row, kept aligned with rows across deletions. */
+  numbers: Int32Array;
+  /** Template column count: rows may be longer or shorter (raw rows reused as they are). */
+  width: number;
   headerRow: number;
   /** Source column of each template column; null when unmapped. */
   mapping: (number | null)[];
@@ -41,6 +43,10 @@ interface State {
   columnErrors: number[];
   errorIndex: number[] | null;
   abort: AbortController | null;
+  /** Rows [0, checked) are validated; the rest are being validated in the background. */
+  checked: number;
+  /** Bumped by every mapping, so a stale background pass stops. */
+  pass: number;
 }
 
 const state: State = {
@@ -53,7 +59,8 @@ const state: State = {
   validator: null,
   locale: "en",
   keyIndex: new Map(),
-  rowNumbers: new WeakMap(),
+  numbers: new Int32Array(0),
+  width: 0,
   headerRow: 0,
   mapping: [],
   rows: [],
@@ -61,6 +68,8 @@ const state: State = {
   columnErrors: [],
   errorIndex: null,
   abort: null,
+  checked: 0,
+  pass: 0,
 };
 
 function formatOf(name: string, head: Uint8Array): FileInfo["format"] {
@@ -132,15 +141,24 @@ async function selectSheet(index: number): Promise<FileInfo> {
 const normalised: (string | null)[] = [];
 
 /** Translated error message per column of row, or null when the row is valid. */
-function rowErrors(row: (string | null)[]): (string | null)[] | null {
-  const found = state.validator!.validateRow(row, state.rowNumbers.get(row) ?? 0, normalised);
+function rowErrors(row: (string | null)[], i: number): (string | null)[] | null {
+  const found = state.validator!.validateRow(row, state.numbers[i] ?? i + 1, normalised);
   if (found.length === 0) return null;
-  const errors = new Array<string | null>(row.length).fill(null);
+  const errors = new Array<string | null>(state.width).fill(null);
   for (const e of found) {
     const c = state.keyIndex.get(e.column);
     if (c !== undefined && errors[c] === null) errors[c] = message(e.code, e.params, state.locale);
   }
   return errors;
+}
+
+/** Row i in template column order, exactly as wide as the template. */
+function fullRow(i: number): (string | null)[] {
+  const row = state.rows[i]!;
+  if (row.length === state.width && !row.includes(undefined as unknown as null)) return row;
+  const out = new Array<string | null>(state.width);
+  for (let c = 0; c < state.width; c++) out[c] = row[c] ?? null;
+  return out;
 }
 
 function setErrors(row: (string | null)[], errors: (string | null)[] | null): void {
@@ -154,34 +172,75 @@ function setErrors(row: (string | null)[], errors: (string | null)[] | null): vo
 }
 
 function summary(): Summary {
-  return { rows: state.rows.length, rowsWithErrors: state.errors.size, columnErrors: state.columnErrors.slice() };
+  return { rows: state.rows.length, checked: state.checked, rowsWithErrors: state.errors.size, columnErrors: state.columnErrors.slice() };
+}
+
+/** Rows validated per slice: about 50 ms of work, so window requests wait little. */
+const VALIDATION_SLICE = 5000;
+
+/** Lets queued messages (window requests) run between validation slices. */
+function yieldToMessages(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
+}
+
+/**
+ * Validates every row in order, in slices, reporting progress. Rows are
+ * validated first to last so that uniqueness ("duplicate of row N") names
+ * the same first row as the server does.
+ */
+async function validateInBackground(pass: number): Promise<void> {
+  // A small first slice: the first screen of rows shows its errors at once.
+  let slice = 200;
+  await yieldToMessages();
+  while (state.pass === pass && state.checked < state.rows.length) {
+    const end = Math.min(state.rows.length, state.checked + slice);
+    slice = VALIDATION_SLICE;
+    for (let i = state.checked; i < end; i++) setErrors(state.rows[i]!, rowErrors(state.rows[i]!, i));
+    state.checked = end;
+    post({ id: 0, validation: summary() });
+    await yieldToMessages();
+  }
 }
 
 function map(headerRow: number, mapping: (number | null)[]): Summary {
   if (state.template === null) throw new UserError("no_template");
   // A fresh validator per mapping: uniqueness state belongs to one pass.
   state.validator = new Validator(state.template);
-  state.rowNumbers = new WeakMap();
   state.headerRow = headerRow;
   state.mapping = mapping;
-  const n = state.raw.length - headerRow - 1;
-  const rows = new Array<(string | null)[]>(Math.max(0, n));
+  const n = Math.max(0, state.raw.length - headerRow - 1);
   const width = mapping.length;
-  for (let i = 0; i < n; i++) {
-    const src = state.raw[headerRow + 1 + i]!;
-    const row = new Array<string | null>(width);
-    for (let c = 0; c < width; c++) {
-      const s = mapping[c];
-      row[c] = s === null || s === undefined ? null : (src[s] ?? null);
+  let rows: (string | null)[][];
+  if (mapping.every((s, c) => s === c)) {
+    // The file's columns are the template's, in order (the common case):
+    // the parsed rows are used as they are, no copy of a million arrays.
+    rows = state.raw.slice(headerRow + 1);
+  } else {
+    rows = new Array<(string | null)[]>(n);
+    for (let i = 0; i < n; i++) {
+      const src = state.raw[headerRow + 1 + i]!;
+      const row = new Array<string | null>(width);
+      for (let c = 0; c < width; c++) {
+        const s = mapping[c];
+        row[c] = s === null || s === undefined ? null : (src[s] ?? null);
+      }
+      rows[i] = row;
     }
-    rows[i] = row;
-    state.rowNumbers.set(row, i + 1);
   }
   state.rows = rows;
+  state.width = width;
+  state.numbers = new Int32Array(n);
+  for (let i = 0; i < n; i++) state.numbers[i] = i + 1;
   state.errors = new Map();
   state.columnErrors = new Array<number>(width).fill(0);
   state.errorIndex = null;
-  for (let i = 0; i < n; i++) setErrors(rows[i]!, rowErrors(rows[i]!));
+  state.checked = 0;
+  const pass = ++state.pass;
+  void validateInBackground(pass);
   return summary();
 }
 
@@ -196,7 +255,7 @@ function errorIndex(): number[] {
 
 function windowRow(i: number): WindowRow {
   const row = state.rows[i]!;
-  return { index: i, values: row.slice(), errors: state.errors.get(row)?.slice() ?? new Array<string | null>(row.length).fill(null) };
+  return { index: i, values: fullRow(i).slice(), errors: state.errors.get(row)?.slice() ?? new Array<string | null>(state.width).fill(null) };
 }
 
 function window(start: number, count: number, errorsOnly: boolean): Replies["window"] {
@@ -209,18 +268,21 @@ function window(start: number, count: number, errorsOnly: boolean): Replies["win
 
 function edit(i: number, column: number, value: string): Replies["edit"] {
   const row = state.rows[i];
-  if (!row || column < 0 || column >= row.length) throw new UserError("no_such_cell");
+  if (!row || column < 0 || column >= state.width) throw new UserError("no_such_cell");
   row[column] = value;
-  setErrors(row, rowErrors(row));
+  // Rows past the validation front are checked when the front gets there.
+  if (i < state.checked) setErrors(row, rowErrors(row, i));
   return { summary: summary(), row: windowRow(i) };
 }
 
 function replace(find: string, replacement: string, column: number | null): Replies["replace"] {
   let replaced = 0;
   if (find === "") return { summary: summary(), replaced };
-  for (const row of state.rows) {
+  if (state.checked < state.rows.length) throw new UserError("still_checking");
+  for (let i = 0; i < state.rows.length; i++) {
+    const row = state.rows[i]!;
     let changed = false;
-    for (let c = 0; c < row.length; c++) {
+    for (let c = 0; c < state.width; c++) {
       if (column !== null && c !== column) continue;
       const v = row[c];
       if (v !== null && v !== undefined && v.includes(find)) {
@@ -229,19 +291,26 @@ function replace(find: string, replacement: string, column: number | null): Repl
         replaced++;
       }
     }
-    if (changed) setErrors(row, rowErrors(row));
+    if (changed) setErrors(row, rowErrors(row, i));
   }
   return { summary: summary(), replaced };
 }
 
 function remove(indexes: number[]): Summary {
+  if (state.checked < state.rows.length) throw new UserError("still_checking");
   const drop = new Set(indexes);
   const kept: (string | null)[][] = [];
+  const numbers = new Int32Array(state.rows.length - drop.size);
   state.rows.forEach((row, i) => {
     if (drop.has(i)) setErrors(row, null);
-    else kept.push(row);
+    else {
+      numbers[kept.length] = state.numbers[i]!;
+      kept.push(row);
+    }
   });
   state.rows = kept;
+  state.numbers = numbers;
+  state.checked = kept.length;
   state.errorIndex = null;
   return summary();
 }
@@ -267,7 +336,7 @@ function applyIssues(issues: { row: number; column: string; code: string }[], co
     const row = state.rows[issue.row];
     const c = columns.indexOf(issue.column);
     if (!row || c < 0) continue;
-    const errors = (state.errors.get(row) ?? new Array<string | null>(row.length).fill(null)).slice();
+    const errors = (state.errors.get(row) ?? new Array<string | null>(state.width).fill(null)).slice();
     errors[c] = message(issue.code as Parameters<typeof message>[0], undefined, state.locale);
     setErrors(row, errors);
   }
@@ -299,9 +368,10 @@ async function handle(req: Request): Promise<unknown> {
       state.abort?.abort();
       return null;
     case "upload": {
+      if (state.checked < state.rows.length) throw new UserError("still_checking");
       state.abort = new AbortController();
       const r = req.request;
-      const rows: RowSource = { count: state.rows.length, row: (i) => state.rows[i]! };
+      const rows: RowSource = { count: state.rows.length, row: fullRow };
       const params = {
         base: scope.location.origin,
         importer: r.importer,
@@ -315,7 +385,7 @@ async function handle(req: Request): Promise<unknown> {
       };
       if (r.clientMode) {
         const created = await createImport(params, rows.count);
-        return { status: "completed", importId: created.import_id, rows: rows.count, rowsWithErrors: state.errors.size, clientRows: state.rows };
+        return { status: "completed", importId: created.import_id, rows: rows.count, rowsWithErrors: state.errors.size, clientRows: state.rows.map((_, i) => fullRow(i)) };
       }
       const result = await upload(params, rows);
       if (result.status === "refused") applyIssues(result.issues, r.columns);

@@ -1,0 +1,241 @@
+package widget_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/intakehq/intake/internal/widget"
+)
+
+// TestBenchWidget is the widget benchmark (scripts/bench-widget.sh sets its
+// variables): the demo importer on the real server, the benchmark data set,
+// a fresh browser per measurement, Papa Parse alone in the same run as the
+// floor. It logs one line per run and the medians.
+func TestBenchWidget(t *testing.T) {
+	file, papaJS := os.Getenv("INTAKE_WIDGET_BENCH_FILE"), os.Getenv("INTAKE_WIDGET_BENCH_PAPA")
+	if file == "" || papaJS == "" {
+		t.Skip("benchmark: run scripts/bench-widget.sh")
+	}
+	runs, _ := strconv.Atoi(os.Getenv("INTAKE_WIDGET_BENCH_RUNS"))
+	runs = max(runs, 1)
+	info, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	papa, err := os.ReadFile(papaJS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, 0)
+	floor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/papa.js" {
+			w.Header().Set("Content-Type", "text/javascript")
+			w.Write(papa)
+			return
+		}
+		fmt.Fprint(w, `<!doctype html><input type="file"><script src="/papa.js"></script>`)
+	}))
+	t.Cleanup(floor.Close)
+
+	var papaRuns, widgetRuns []benchResult
+	for run := range runs {
+		p := benchPapa(t, floor.URL, file)
+		w := benchFlow(t, s.URL, file)
+		t.Logf("run %d: papa %.2fs heap %s | widget ready %.2fs, all checked %.2fs, heap %s (page %s + worker %s), longest task loading %dms, scrolling %dms (%d long), slowest frame %dms",
+			run+1, p.ready, mb(p.heap), w.ready, w.checked, mb(w.heap), mb(w.pageHeap), mb(w.workerHeap), w.longestLoad, w.longestScroll, w.longScroll, w.slowestFrame)
+		papaRuns, widgetRuns = append(papaRuns, p), append(widgetRuns, w)
+	}
+	p, w := median(papaRuns), median(widgetRuns)
+	t.Logf("MEDIAN of %d on %s (%s): Papa alone %.2fs, peak heap %s; widget grid ready %.2fs (%.2f× Papa), every cell checked %.2fs (%.2f×), peak heap %s (%.1f× file), longest main-thread task while loading %dms, while scrolling %dms, slowest scroll frame %dms",
+		runs, file, mb(float64(info.Size())), p.ready, mb(p.heap), w.ready, w.ready/p.ready, w.checked, w.checked/p.ready, mb(w.heap), w.heap/float64(info.Size()), w.longestLoad, w.longestScroll, w.slowestFrame)
+}
+
+type benchResult struct {
+	ready, checked             float64 // seconds
+	heap, pageHeap, workerHeap float64 // bytes, peaks
+	longestLoad, longestScroll int     // ms
+	longScroll, slowestFrame   int
+}
+
+func mb(b float64) string { return fmt.Sprintf("%.0f MB", b/1e6) }
+
+func median(rs []benchResult) benchResult {
+	pick := func(f func(benchResult) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	return benchResult{
+		ready: pick(func(r benchResult) float64 { return r.ready }), checked: pick(func(r benchResult) float64 { return r.checked }),
+		heap: pick(func(r benchResult) float64 { return r.heap }), pageHeap: pick(func(r benchResult) float64 { return r.pageHeap }),
+		workerHeap:  pick(func(r benchResult) float64 { return r.workerHeap }),
+		longestLoad: int(pick(func(r benchResult) float64 { return float64(r.longestLoad) })), longestScroll: int(pick(func(r benchResult) float64 { return float64(r.longestScroll) })),
+		slowestFrame: int(pick(func(r benchResult) float64 { return float64(r.slowestFrame) })),
+	}
+}
+
+// heapSampler polls the JS heap of the page and of every worker it finds,
+// and keeps the peak of their sum.
+type heapSampler struct {
+	mu                 sync.Mutex
+	peak, page, worker float64
+	stop               chan struct{}
+	done               chan struct{}
+}
+
+func heapUsage(ctx context.Context) (float64, error) {
+	r, err := chromedp.Run(ctx, func(ctx context.Context, t *chromedp.Target) (runtime.GetHeapUsageResult, error) {
+		return cdp.Call(ctx, t, runtime.GetHeapUsage, cdp.Empty{})
+	})
+	return r.UsedSize, err
+}
+
+func startHeapSampler(ctx context.Context) *heapSampler {
+	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		workers := map[string]context.Context{}
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-h.stop:
+				return
+			case <-tick.C:
+			}
+			if infos, err := chromedp.Targets(ctx); err == nil {
+				for _, ti := range infos {
+					if ti.Type == "worker" {
+						if _, ok := workers[string(ti.TargetID)]; !ok {
+							wctx, _ := chromedp.NewContext(ctx, chromedp.WithTargetID(ti.TargetID))
+							workers[string(ti.TargetID)] = wctx
+						}
+					}
+				}
+			}
+			page, _ := heapUsage(ctx)
+			var worker float64
+			for _, wctx := range workers {
+				if v, err := heapUsage(wctx); err == nil {
+					worker += v
+				}
+			}
+			h.mu.Lock()
+			h.page, h.worker = max(h.page, page), max(h.worker, worker)
+			h.peak = max(h.peak, page+worker)
+			h.mu.Unlock()
+		}
+	}()
+	return h
+}
+
+func (h *heapSampler) finish() (peak, page, worker float64) {
+	close(h.stop)
+	<-h.done
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.peak, h.page, h.worker
+}
+
+func benchPapa(t *testing.T, url, file string) benchResult {
+	ctx := newBrowser(t)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("input"))); err != nil {
+		t.Fatal(err)
+	}
+	heap := startHeapSampler(ctx)
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("input"), []string{file})); err != nil {
+		t.Fatal(err)
+	}
+	res, err := chromedp.Run(ctx, chromedp.Poll[struct{ Ms float64 }](`window.papaResult`, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(5*time.Minute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak, _, _ := heap.finish()
+	return benchResult{ready: res.Ms / 1000, heap: peak}
+}
+
+// observer records main-thread long tasks and, while scrolling, frame times.
+const observer = `window.__bench = {long: []};
+new PerformanceObserver((l) => { for (const e of l.getEntries()) __bench.long.push([e.startTime, e.duration]); }).observe({type: "longtask", buffered: true});`
+
+// scroll scrolls the grid by 8 rows a frame for 3 s and reports the slowest frame.
+const scroll = `new Promise((resolve) => {
+  const v = document.querySelector(".grid-viewport"); const start = performance.now(); let last = start, slowest = 0;
+  const step = (now) => { slowest = Math.max(slowest, now - last); last = now; v.scrollTop += 256;
+    if (now - start < 3000) requestAnimationFrame(step); else resolve({start, end: now, slowest: Math.round(slowest)}); };
+  requestAnimationFrame(step);
+})`
+
+func benchFlow(t *testing.T, url, file string) benchResult {
+	ctx := newBrowser(t)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.Navigate(url+"/i/"+widget.DemoImporterKey), chromedp.WaitReady(chromedp.CSS(`input[type=file]`)))
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[any](observer))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	heap := startHeapSampler(ctx)
+	err = chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{file}),
+		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
+	)
+	if err != nil {
+		t.Fatalf("%v; page: %q", err, pageText(ctx))
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`performance.getEntriesByName("intake:checked").length > 0`, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(10*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	peak, page, worker := heap.finish()
+	// Time the user spent on the header and mapping steps is not the widget's.
+	marks, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`Object.fromEntries(performance.getEntriesByType("mark").filter((m) => m.name.startsWith("intake:")).map((m) => [m.name.slice(7), m.startTime]))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	think := (marks["header-done"] - marks["header-shown"]) + (marks["map-done"] - marks["map-shown"])
+	t.Logf("steps: parsed %.0fms, header shown %.0fms, mapped %.0fms after mapping done, grid ready %.0fms after mapped", marks["parsed"]-marks["file"], marks["header-shown"]-marks["file"], marks["mapped"]-marks["map-done"], marks["ready"]-marks["mapped"])
+	r := benchResult{
+		ready:   (marks["ready"] - marks["file"] - think) / 1000,
+		checked: (marks["checked"] - marks["file"] - think) / 1000,
+		heap:    peak, pageHeap: page, workerHeap: worker,
+	}
+	sc, err := chromedp.Run(ctx, chromedp.Evaluate[struct{ Start, End, Slowest float64 }](scroll, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, err := chromedp.Run(ctx, chromedp.Evaluate[[][2]float64](`__bench.long`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range long {
+		d := int(l[1])
+		if l[0] >= sc.Start && l[0] <= sc.End {
+			r.longestScroll = max(r.longestScroll, d)
+			r.longScroll++
+		} else if l[0] >= marks["file"] && l[0] <= marks["checked"] {
+			r.longestLoad = max(r.longestLoad, d)
+		}
+	}
+	r.slowestFrame = int(sc.Slowest)
+	return r
+}
