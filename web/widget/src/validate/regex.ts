@@ -1,8 +1,10 @@
 // The regex subset of docs/templates.md: the syntax where Go RE2 and
 // JavaScript RegExp with the u flag mean the same thing. The checker is a
-// line-by-line port of the Go engine's (internal/template/regex.go), so a
-// pattern is refused here with the same code as on the server; what passes
-// reaches RegExp unchanged.
+// port of the Go engine's (internal/template/regex.go), so a pattern is
+// refused here with the same code as on the server; what passes is matched
+// by dfa.ts in linear time, never by a backtracking RegExp.
+
+import { Matcher, type Ast, type CharSet } from "./dfa.ts";
 
 /** Why a pattern was refused: a template check code and a value-free detail. */
 export interface RegexProblem {
@@ -17,15 +19,65 @@ const CATEGORIES = new Set("L Lu Ll Lt Lm Lo M Mn Mc Me N Nd Nl No P Pc Pd Ps Pe
 const ESCAPABLE = "^$\\.*+?()[]{}|/";
 const QUANTIFIERS = "*+?{";
 
+/** Ranges of code points (inclusive pairs) and predicates, possibly negated. */
+class Ranges implements CharSet {
+  constructor(
+    private readonly ranges: readonly number[],
+    private readonly preds: readonly CharSet[] = [],
+    private readonly negated = false,
+  ) {}
+
+  has(cp: number): boolean {
+    let inside = false;
+    for (let k = 0; k < this.ranges.length && !inside; k += 2) inside = cp >= this.ranges[k]! && cp <= this.ranges[k + 1]!;
+    for (let k = 0; k < this.preds.length && !inside; k++) inside = this.preds[k]!.has(cp);
+    return inside !== this.negated;
+  }
+}
+
+/** Property is \p{X}: the engine's own Unicode data, tested one code point at a time. */
+class Property implements CharSet {
+  private readonly re: RegExp;
+  constructor(name: string) {
+    this.re = new RegExp(`^\\p{${name}}$`, "u");
+  }
+  has(cp: number): boolean {
+    return this.re.test(String.fromCodePoint(cp));
+  }
+}
+
+const DIGIT = new Ranges([48, 57]);
+const WORD = new Ranges([48, 57, 65, 90, 95, 95, 97, 122]);
+// "." is everything but the line terminators, as in JavaScript without the s flag.
+const DOT = new Ranges([10, 10, 13, 13, 0x2028, 0x2029], [], true);
+
+function single(cp: number): CharSet {
+  return new Ranges([cp, cp]);
+}
+
 /**
- * A node of the parsed pattern, kept only as far as RE2's nested repeat
- * limit needs: counted repeats and what they contain.
+ * A counted repeat with RE2's limit: nested counted repeats may multiply to
+ * at most 1000 (Go regexp/syntax repeatIsValid); the Go engine reports a
+ * pattern past it as regex_invalid.
  */
-interface Node {
-  readonly counted: boolean;
-  readonly min: number;
-  readonly max: number; // -1 when unbounded, as in Go's syntax.Regexp
-  readonly subs: Node[];
+function repeatIsValid(ast: Ast, n: number): boolean {
+  switch (ast.kind) {
+    case "repeat": {
+      if (ast.counted) {
+        let m = ast.max;
+        if (m === 0) return true;
+        if (m < 0) m = ast.min;
+        if (m > n) return false;
+        if (m > 0) n = Math.floor(n / m);
+      }
+      return repeatIsValid(ast.sub, n);
+    }
+    case "alt":
+    case "seq":
+      return ast.subs.every((s) => repeatIsValid(s, n));
+    default:
+      return true;
+  }
 }
 
 class Problem extends Error {
@@ -41,8 +93,7 @@ class Parser {
 
   private peek(): string {
     if (this.pos >= this.src.length) return "";
-    const cp = this.src.codePointAt(this.pos) ?? 0;
-    return String.fromCodePoint(cp);
+    return String.fromCodePoint(this.src.codePointAt(this.pos) ?? 0);
   }
 
   private invalid(detail: string): never {
@@ -53,31 +104,32 @@ class Parser {
     throw new Problem({ code: "regex_unsupported", detail });
   }
 
-  parse(): Node {
-    const root: Node = { counted: false, min: 0, max: 0, subs: [] };
-    this.alternation(root);
+  parse(): Ast {
+    const ast = this.alternation();
     if (this.pos < this.src.length) this.invalid("unmatched ')'");
-    return root;
+    return ast;
   }
 
-  private alternation(parent: Node): void {
-    for (;;) {
-      this.sequence(parent);
-      if (this.peek() !== "|") return;
+  private alternation(): Ast {
+    const subs = [this.sequence()];
+    while (this.peek() === "|") {
       this.pos++;
+      subs.push(this.sequence());
     }
+    return subs.length === 1 ? subs[0]! : { kind: "alt", subs };
   }
 
-  private sequence(parent: Node): void {
+  private sequence(): Ast {
+    const subs: Ast[] = [];
     for (;;) {
       const r = this.peek();
       switch (r) {
         case "":
         case "|":
-          return;
+          return { kind: "seq", subs };
         case ")":
           if (this.depth === 0) this.invalid("unmatched ')'");
-          return;
+          return { kind: "seq", subs };
         case "*":
         case "+":
         case "?":
@@ -88,17 +140,16 @@ class Parser {
         case "^":
         case "$":
           this.pos++;
-          if (QUANTIFIERS.includes(this.peek()) && this.peek() !== "") this.invalid("an anchor cannot be repeated");
+          if (this.peek() !== "" && QUANTIFIERS.includes(this.peek())) this.invalid("an anchor cannot be repeated");
+          subs.push({ kind: r === "^" ? "bol" : "eol" });
           continue;
       }
-      const atom = this.atom();
-      parent.subs.push(this.quantifier(atom));
+      subs.push(this.quantifier(this.atom()));
     }
   }
 
-  private atom(): Node {
+  private atom(): Ast {
     const r = this.peek();
-    const leaf: Node = { counted: false, min: 0, max: 0, subs: [] };
     switch (r) {
       case "(": {
         this.pos++;
@@ -107,18 +158,21 @@ class Parser {
           this.pos += 2;
         }
         this.depth++;
-        this.alternation(leaf);
+        const inner = this.alternation();
         this.depth--;
         if (this.peek() !== ")") this.invalid("missing ')'");
         this.pos++;
-        return leaf;
+        return inner;
       }
       case "[":
-        this.charClass();
-        return leaf;
-      case "\\":
-        this.escape(false);
-        return leaf;
+        return { kind: "set", set: this.charClass() };
+      case ".":
+        this.pos++;
+        return { kind: "set", set: DOT };
+      case "\\": {
+        const e = this.escape(false);
+        return { kind: "set", set: typeof e === "number" ? single(e) : e };
+      }
       case "]":
       case "}":
         this.unsupported(`'${r}' must be escaped`);
@@ -126,7 +180,7 @@ class Parser {
         this.unsupported("'/' must be escaped");
     }
     this.pos += r.length;
-    return leaf;
+    return { kind: "set", set: single(r.codePointAt(0) ?? 0) };
   }
 
   /** braces reads {n}, {n,} or {n,m} at pos without consuming it. */
@@ -145,13 +199,20 @@ class Parser {
     return { n, m, length: end + 1 };
   }
 
-  private quantifier(atom: Node): Node {
-    let node = atom;
+  private quantifier(atom: Ast): Ast {
+    let node: Ast;
     switch (this.peek()) {
       case "*":
+        this.pos++;
+        node = { kind: "repeat", sub: atom, min: 0, max: -1, counted: false };
+        break;
       case "+":
+        this.pos++;
+        node = { kind: "repeat", sub: atom, min: 1, max: -1, counted: false };
+        break;
       case "?":
         this.pos++;
+        node = { kind: "repeat", sub: atom, min: 0, max: 1, counted: false };
         break;
       case "{": {
         const b = this.braces();
@@ -159,50 +220,72 @@ class Parser {
         if (b.m >= 0 && b.n > b.m) this.invalid(`repeat {${b.n},${b.m}} out of order`);
         if (b.n > MAX_REPEAT || b.m > MAX_REPEAT) this.unsupported(`repeat count over ${MAX_REPEAT}`);
         this.pos += b.length;
-        node = { counted: true, min: b.n, max: b.m, subs: [atom] };
-        // RE2 refuses counted repeats whose nesting multiplies past 1000;
-        // the Go engine reports that compile error as regex_invalid.
+        node = { kind: "repeat", sub: atom, min: b.n, max: b.m, counted: true };
         if ((b.n >= 2 || b.m >= 2) && !repeatIsValid(node, MAX_REPEAT)) this.invalid("nested repeats exceed 1000");
         break;
       }
       default:
-        return node;
+        return atom;
     }
+    // A lazy quantifier matches the same strings; whole-value matching ignores it.
     if (this.peek() === "?") this.pos++;
     const q = this.peek();
     if (q !== "" && QUANTIFIERS.includes(q)) this.invalid("nothing to repeat");
     return node;
   }
 
-  private escape(inClass: boolean): void {
+  /** escape reads one escape: a code point, or the set of a class escape such as \d. */
+  private escape(inClass: boolean): number | CharSet {
     this.pos++; // the backslash
     const r = this.peek();
     if (r === "") this.invalid("'\\' at the end");
     this.pos += r.length;
-    if ("dDwWtnrfv".includes(r)) return;
-    if (r === "x" || r === "u") {
-      const n = r === "x" ? 2 : 4;
-      const h = this.src.slice(this.pos, this.pos + n);
-      if (h.length !== n || !/^[0-9A-Fa-f]+$/.test(h)) this.unsupported(`\\${r} needs ${n} hex digits`);
-      const v = parseInt(h, 16);
-      if (r === "u" && v >= 0xd800 && v <= 0xdfff) this.unsupported("\\u surrogates are not supported");
-      this.pos += n;
-      return;
+    switch (r) {
+      case "d":
+        return DIGIT;
+      case "D":
+        return new Ranges([], [DIGIT], true);
+      case "w":
+        return WORD;
+      case "W":
+        return new Ranges([], [WORD], true);
+      case "t":
+        return 9;
+      case "n":
+        return 10;
+      case "r":
+        return 13;
+      case "f":
+        return 12;
+      case "v":
+        return 11;
+      case "x":
+      case "u": {
+        const n = r === "x" ? 2 : 4;
+        const h = this.src.slice(this.pos, this.pos + n);
+        if (h.length !== n || !/^[0-9A-Fa-f]+$/.test(h)) this.unsupported(`\\${r} needs ${n} hex digits`);
+        const v = parseInt(h, 16);
+        if (r === "u" && v >= 0xd800 && v <= 0xdfff) this.unsupported("\\u surrogates are not supported");
+        this.pos += n;
+        return v;
+      }
+      case "p":
+      case "P": {
+        const s = this.src.slice(this.pos);
+        const end = s.indexOf("}");
+        const name = s.slice(1, end);
+        if (!s.startsWith("{") || end < 0 || !CATEGORIES.has(name)) this.unsupported("\\p{…} takes a general category such as L, Lu or Nd");
+        this.pos += end + 1;
+        const p = new Property(name);
+        return r === "p" ? p : new Ranges([], [p], true);
+      }
     }
-    if (r === "p" || r === "P") {
-      const s = this.src.slice(this.pos);
-      const end = s.indexOf("}");
-      if (!s.startsWith("{") || end < 0 || !CATEGORIES.has(s.slice(1, end))) this.unsupported("\\p{…} takes a general category such as L, Lu or Nd");
-      this.pos += end + 1;
-      return;
-    }
-    if (ESCAPABLE.includes(r) || (inClass && r === "-")) return;
-    this.unsupported(`\\${r} is not supported`);
+    if (ESCAPABLE.includes(r) || (inClass && r === "-")) return r.codePointAt(0) ?? 0;
+    return this.unsupported(`\\${r} is not supported`);
   }
 
-  /** classChar reads one class member: its code point, or -1 for a class escape such as \d. */
-  private classChar(): number {
-    const start = this.pos;
+  /** classChar reads one class member: a code point, or the set of a class escape. */
+  private classChar(): number | CharSet {
     const c = this.peek();
     switch (c) {
       case "":
@@ -211,79 +294,52 @@ class Parser {
         this.unsupported("'[' inside a class must be escaped");
       case "/":
         this.unsupported("'/' must be escaped");
-      case "\\": {
-        this.escape(true);
-        const e = this.src[start + 1] ?? "";
-        switch (e) {
-          case "d":
-          case "D":
-          case "w":
-          case "W":
-          case "p":
-          case "P":
-            return -1;
-          case "t":
-            return 9;
-          case "n":
-            return 10;
-          case "r":
-            return 13;
-          case "f":
-            return 12;
-          case "v":
-            return 11;
-          case "x":
-          case "u":
-            return parseInt(this.src.slice(start + 2, this.pos), 16);
-          default:
-            return this.src.codePointAt(start + 1) ?? 0;
-        }
-      }
+      case "\\":
+        return this.escape(true);
     }
     this.pos += c.length;
     return c.codePointAt(0) ?? 0;
   }
 
-  private charClass(): void {
+  private charClass(): CharSet {
     this.pos++; // '['
-    if (this.peek() === "^") this.pos++;
+    let negated = false;
+    if (this.peek() === "^") {
+      this.pos++;
+      negated = true;
+    }
     if (this.peek() === "]") this.unsupported("empty class");
+    const ranges: number[] = [];
+    const preds: CharSet[] = [];
     let first = true;
     for (;;) {
       const r = this.peek();
       if (r === "]") {
         this.pos++;
-        return;
+        return new Ranges(ranges, preds, negated);
       }
       if (r === "-") {
         this.pos++;
         if (!first && this.peek() !== "]") this.unsupported("'-' is literal only first or last in a class");
+        ranges.push(45, 45);
         first = false;
         continue;
       }
       const lo = this.classChar();
       first = false;
-      if (this.peek() !== "-" || this.src.startsWith("-]", this.pos)) continue;
-      if (lo < 0) this.unsupported("a class escape cannot start a range");
+      if (this.peek() !== "-" || this.src.startsWith("-]", this.pos)) {
+        if (typeof lo === "number") ranges.push(lo, lo);
+        else preds.push(lo);
+        continue;
+      }
+      if (typeof lo !== "number") this.unsupported("a class escape cannot start a range");
       this.pos++;
       const hi = this.classChar();
-      if (hi < 0) this.unsupported("a class escape cannot end a range");
+      if (typeof hi !== "number") this.unsupported("a class escape cannot end a range");
       if (hi < lo) this.invalid("range out of order");
+      ranges.push(lo, hi);
     }
   }
-}
-
-/** repeatIsValid mirrors Go regexp/syntax: nested counted repeats may multiply to at most n. */
-function repeatIsValid(node: Node, n: number): boolean {
-  if (node.counted) {
-    let m = node.max;
-    if (m === 0) return true;
-    if (m < 0) m = node.min;
-    if (m > n) return false;
-    if (m > 0) n = Math.floor(n / m);
-  }
-  for (const sub of node.subs) if (!repeatIsValid(sub, n)) return false;
-  return true;
 }
 
 /** utf8Length is the UTF-8 byte length of s, the unit of Go's pattern limit. */
@@ -301,17 +357,26 @@ function utf8Length(s: string): number {
   return n;
 }
 
+/** A compiled pattern: test reports whether a whole value matches. */
+export interface WholeMatcher {
+  test(value: string): boolean;
+}
+
 /**
- * compileRegex checks pattern against the subset and returns a RegExp that
- * matches whole values, or the problem that refuses it.
+ * compileRegex checks pattern against the subset and returns a linear-time
+ * whole-value matcher, or the problem that refuses it.
  */
-export function compileRegex(pattern: string): RegExp | RegexProblem {
+export function compileRegex(pattern: string): WholeMatcher | RegexProblem {
   if (utf8Length(pattern) > MAX_PATTERN_BYTES) return { code: "regex_unsupported", detail: `longer than ${MAX_PATTERN_BYTES} characters` };
   try {
-    new Parser(pattern).parse();
-    return new RegExp(`^(?:${pattern})$`, "u");
+    return new Matcher(new Parser(pattern).parse());
   } catch (e) {
     if (e instanceof Problem) return e.problem;
-    return { code: "regex_invalid", detail: "pattern does not compile" };
+    throw e;
   }
+}
+
+/** isProblem tells compileRegex's two results apart. */
+export function isProblem(r: WholeMatcher | RegexProblem): r is RegexProblem {
+  return "code" in r;
 }

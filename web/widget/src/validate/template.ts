@@ -6,7 +6,7 @@ import { isSupportedCountry, type CountryCode } from "libphonenumber-js/core";
 import phoneMetadata from "libphonenumber-js/metadata.max.json";
 import { boundDecimal, compareDecimal } from "./number.ts";
 import { compileFormat, type ExcelSystem, type Format, type TemporalKind } from "./datetime.ts";
-import { compileRegex } from "./regex.ts";
+import { compileRegex, isProblem, type WholeMatcher } from "./regex.ts";
 import { fold } from "./text.ts";
 import type { IPVersion } from "./ip.ts";
 
@@ -124,7 +124,7 @@ export type TypeSpec =
       readonly allowOther: boolean;
       readonly delimiter: string;
     }
-  | { readonly type: "regex"; readonly regex: RegExp; readonly message: string | null }
+  | { readonly type: "regex"; readonly regex: WholeMatcher; readonly message: string | null }
   | { readonly type: "ip"; readonly version: IPVersion };
 
 /** A checked column. */
@@ -358,7 +358,7 @@ function checkType(type: ColumnType, f: Fields): TypeSpec {
       const pattern = f.optionalString("pattern") ?? "";
       if (pattern === "") f.fail("pattern is required");
       const re = compileRegex(pattern);
-      if (!(re instanceof RegExp)) f.fail(re.detail, re.code);
+      if (isProblem(re)) f.fail(re.detail, re.code);
       return { type, regex: re, message: f.optionalString("message") || null };
     }
     case "ip": {
