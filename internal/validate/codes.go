@@ -144,7 +144,14 @@ type countryCheck struct{ names map[string]string }
 
 var failInvalidCountry = fail(CodeInvalidCountry)
 
+// maxCountryBytes is far above the longest name in the table; anything
+// longer is refused before the (allocating) Unicode normalisation.
+const maxCountryBytes = 256
+
 func (c countryCheck) check(v string) (string, *failure) {
+	if len(v) > maxCountryBytes {
+		return "", failInvalidCountry
+	}
 	// Fast path for codes (two or three ASCII letters): their key is just
 	// the lower-cased letters, looked up without allocating.
 	if len(v) <= 3 {
