@@ -1,6 +1,7 @@
 package validate_test
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -204,5 +205,23 @@ func TestMessages(t *testing.T) {
 		if got := validate.Message(tc.code, tc.params); got != tc.want {
 			t.Errorf("Message(%s) = %q, want %q", tc.code, got, tc.want)
 		}
+	}
+}
+
+// TestDocExampleCompiles keeps the complete example of docs/templates.md valid.
+func TestDocExampleCompiles(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/templates.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```json\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no JSON example in docs/templates.md")
+	}
+	e := mustEngine(t, example)
+	if n := len(e.Template().Columns); n < 15 {
+		t.Errorf("example has %d columns; it should show every type", n)
 	}
 }
