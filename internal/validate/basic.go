@@ -150,11 +150,16 @@ func (urlCheck) check(v string) (string, *failure) {
 	if len(v) > 2048 {
 		return "", failInvalidURL
 	}
-	scheme, rest, found := strings.Cut(v, "://")
-	if !found {
-		scheme, rest = "https", v
+	// The scheme is the leading run of ASCII letters when "://" follows it;
+	// otherwise there is none and https is assumed.
+	letters := 0
+	for letters < len(v) && isLetter(v[letters]) {
+		letters++
 	}
-	scheme = template.FoldASCII(scheme)
+	scheme, rest := "https", v
+	if letters > 0 && strings.HasPrefix(v[letters:], "://") {
+		scheme, rest = template.FoldASCII(v[:letters]), v[letters+3:]
+	}
 	if scheme != "http" && scheme != "https" {
 		return "", failInvalidURL
 	}
@@ -170,11 +175,11 @@ func (urlCheck) check(v string) (string, *failure) {
 	}
 	host, port := authority, ""
 	if strings.HasPrefix(authority, "[") {
-		close := strings.IndexByte(authority, ']')
-		if close < 0 {
+		end := strings.IndexByte(authority, ']')
+		if end < 0 {
 			return "", failInvalidURL
 		}
-		host, port = authority[:close+1], authority[close+1:]
+		host, port = authority[:end+1], authority[end+1:]
 		a, err := netip.ParseAddr(host[1 : len(host)-1])
 		if err != nil || !a.Is6() || a.Zone() != "" {
 			return "", failInvalidURL
