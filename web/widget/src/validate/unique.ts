@@ -1,8 +1,8 @@
 // Uniqueness state of one import: which row first claimed each value of a
 // unique column. A million-row column means a million fresh strings, where a
 // JavaScript Map spends most of its time rehashing and chasing pointers; an
-// open-addressing table over typed arrays (hash, row) with the keys alongside
-// does the same job about three times faster.
+// open-addressing table over a typed array of (hash, row) pairs with the keys
+// alongside does the same job about three times faster.
 
 /**
  * Uniqueness remembers which row first claimed a value of a unique column
@@ -31,44 +31,48 @@ export class MemoryUniqueness implements Uniqueness {
 
 const INITIAL = 1024;
 
-/** ClaimTable is an open-addressing hash table from key to first row, linear probing, load ≤ 1/2. */
+/**
+ * ClaimTable is an open-addressing hash table from key to first row, linear
+ * probing, load ≤ 1/2. Hash and row sit side by side in one Int32Array
+ * (slot i at 2i, 2i+1), so a probe touches one cache line; keys are kept
+ * for exact comparison, so a hash collision is never a false duplicate.
+ */
 class ClaimTable {
-  private hashes = new Int32Array(INITIAL); // 0 = free slot
-  private rows = new Int32Array(INITIAL);
+  private slots = new Int32Array(2 * INITIAL); // hash (0 = free), row
   private keys: (string | undefined)[] = new Array<string | undefined>(INITIAL).fill(undefined);
   private size = 0;
 
   claim(key: string, row: number): number {
-    if (this.size * 2 >= this.hashes.length) this.grow();
+    if (this.size * 2 >= this.keys.length) this.grow();
     const h = hash(key);
-    const mask = this.hashes.length - 1;
+    const mask = this.keys.length - 1;
+    const slots = this.slots;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const s = this.hashes[i];
+      const s = slots[2 * i];
       if (s === 0) {
-        this.hashes[i] = h;
-        this.rows[i] = row;
+        slots[2 * i] = h;
+        slots[2 * i + 1] = row;
         this.keys[i] = key;
         this.size++;
         return row;
       }
-      if (s === h && this.keys[i] === key) return this.rows[i] ?? row;
+      if (s === h && this.keys[i] === key) return slots[2 * i + 1] ?? row;
     }
   }
 
   private grow(): void {
-    const { hashes, rows, keys } = this;
-    const cap = hashes.length * 2;
-    this.hashes = new Int32Array(cap);
-    this.rows = new Int32Array(cap);
+    const { slots, keys } = this;
+    const cap = keys.length * 2;
+    this.slots = new Int32Array(2 * cap);
     this.keys = new Array<string | undefined>(cap).fill(undefined);
     const mask = cap - 1;
-    for (let j = 0; j < hashes.length; j++) {
-      const h = hashes[j] ?? 0;
+    for (let j = 0; j < keys.length; j++) {
+      const h = slots[2 * j] ?? 0;
       if (h === 0) continue;
       let i = h & mask;
-      while (this.hashes[i] !== 0) i = (i + 1) & mask;
-      this.hashes[i] = h;
-      this.rows[i] = rows[j] ?? 0;
+      while (this.slots[2 * i] !== 0) i = (i + 1) & mask;
+      this.slots[2 * i] = h;
+      this.slots[2 * i + 1] = slots[2 * j + 1] ?? 0;
       this.keys[i] = keys[j];
     }
   }
@@ -78,5 +82,7 @@ class ClaimTable {
 function hash(s: string): number {
   let h = 0x811c9dc5 | 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h | 1;
+  // Mix the high bits down: the table indexes by the low bits.
+  h ^= h >>> 15;
+  return h === 0 ? 1 : h;
 }
