@@ -223,8 +223,8 @@ func (p *reParser) quantifier() error {
 	return nil
 }
 
-// escape translates one escape sequence; inClass allows \- and refuses
-// nothing else extra.
+// escape translates one escape sequence into Go syntax; inside a class
+// (inClass) "\-" is allowed too, as in JavaScript's u mode.
 func (p *reParser) escape(inClass bool) error {
 	p.pos++ // the backslash
 	r, size := p.peek()
@@ -285,7 +285,7 @@ func (p *reParser) hex(n int) (int, bool) {
 }
 
 // classChar reads one single character of a class (a literal or a character
-// escape) and returns it, or ok=false when the next item is a class escape
+// escape) and returns it, or single=false when the item is a class escape
 // such as \d that cannot be a range end.
 func (p *reParser) classChar() (r rune, single bool, err error) {
 	start := p.pos
