@@ -140,10 +140,7 @@ func TestConformanceTemplates(t *testing.T) {
 		readJSON(t, file, &suite)
 		for _, c := range suite.Cases {
 			t.Run(filepath.Base(file)+"/"+c.Name, func(t *testing.T) {
-				tpl, err := template.Parse(c.Template)
-				if err == nil {
-					_, err = validate.Compile(tpl)
-				}
+				_, _, err := validate.CheckTemplate(c.Template)
 				var te *template.Error
 				if !errors.As(err, &te) {
 					t.Fatalf("want a *template.Error, got %v", err)

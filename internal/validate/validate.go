@@ -151,6 +151,22 @@ func Compile(t *template.Template) (*Engine, error) {
 	return e, nil
 }
 
+// CheckTemplate parses a template and compiles it: everything a template
+// must pass before it is accepted (the server calls it when a team saves a
+// template; template.Parse alone does not check defaults). Errors are
+// *template.Error and wrap template.ErrInvalid.
+func CheckTemplate(data []byte) (*template.Template, *Engine, error) {
+	t, err := template.Parse(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := Compile(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, e, nil
+}
+
 func newChecker(c *template.Column, countries map[string]string, currencies map[string]bool) (checker, error) {
 	switch c.Type {
 	case template.Text:
