@@ -4,7 +4,7 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { LOCALES, message, pickLocale, Validator, type ErrorCode } from "../src/validate/index.ts";
+import { LOCALES, MemoryUniqueness, message, pickLocale, Validator, type ErrorCode } from "../src/validate/index.ts";
 
 const CODES: ErrorCode[] = [
   "required", "too_short", "too_long", "not_a_number", "not_an_integer", "too_small", "too_large", "not_a_boolean",
@@ -94,5 +94,39 @@ describe("streaming uniqueness", () => {
     const out: (string | null)[] = [null, null];
     assert.deepEqual(v.validateRow(["x"], 1, out), [{ row: 1, column: "b", code: "required" }]);
     assert.deepEqual(out, ["x", null]);
+  });
+});
+
+describe("uniqueness table", () => {
+  test("claims and releases agree with a Map, through growth and deletions", () => {
+    let seed = 99;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const u = new MemoryUniqueness();
+    const model = new Map<string, number>();
+    for (let k = 0; k < 200000; k++) {
+      const key = `k${rand(5000)}`;
+      const row = 1 + rand(300);
+      if (rand(3) === 0) {
+        u.release(0, key, row);
+        if (model.get(key) === row) model.delete(key);
+      } else {
+        const want = model.get(key) ?? row;
+        if (!model.has(key)) model.set(key, row);
+        assert.equal(u.claim(0, key, row), want, `claim ${key} by ${row}`);
+      }
+    }
+  });
+
+  test("forget lets an edited row give its old value up", () => {
+    const v = new Validator({ columns: [{ key: "email", type: "email", unique: true, unique_ignore_case: true }] });
+    const out: (string | null)[] = [null];
+    v.validateRow(["a@x.io"], 1, out);
+    assert.equal(v.validateRow(["A@x.io"], 2, out)[0]?.code, "duplicate");
+    v.forget(["a@x.io"], 1);
+    assert.deepEqual(v.validateRow(["b@x.io"], 1, out), []);
+    assert.deepEqual(v.validateRow(["A@x.io"], 2, out), [], "row 2 now holds the value alone");
   });
 });

@@ -117,6 +117,22 @@ export class Validator {
     }
     return errors ?? NO_ERRORS;
   }
+
+  /**
+   * forget releases the uniqueness claims row made with cells, before the
+   * row is edited and validated again; otherwise its old values would stay
+   * taken and other rows holding them would still read as duplicates.
+   */
+  forget(cells: readonly (string | null | undefined)[], row: number): void {
+    for (let i = 0; i < this.columns.length; i++) {
+      const c = this.columns[i]!;
+      if (!c.spec.unique) continue;
+      const t = cells[i]?.trim() ?? "";
+      if (t === "") continue;
+      const r = c.check(t);
+      if (typeof r === "string") this.uniqueness.release(i, c.spec.uniqueIgnoreCase ? fold(r) : r, row);
+    }
+  }
 }
 
 /** Result of validating a whole batch of rows with validate(). */

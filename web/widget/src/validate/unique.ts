@@ -13,6 +13,11 @@
  */
 export interface Uniqueness {
   claim(column: number, key: string, row: number): number;
+  /**
+   * release gives up row's claim on key, if row holds it, so that an edited
+   * cell no longer blocks its old value (the widget's review grid).
+   */
+  release(column: number, key: string, row: number): void;
 }
 
 /** MemoryUniqueness keeps every column's claims in memory (the widget's case). */
@@ -26,6 +31,10 @@ export class MemoryUniqueness implements Uniqueness {
       this.tables[column] = t;
     }
     return t.claim(key, row);
+  }
+
+  release(column: number, key: string, row: number): void {
+    this.tables[column]?.release(key, row);
   }
 }
 
@@ -58,6 +67,35 @@ class ClaimTable {
       }
       if (s === h && this.keys[i] === key) return slots[2 * i + 1] ?? row;
     }
+  }
+
+  release(key: string, row: number): void {
+    const h = hash(key);
+    const mask = this.keys.length - 1;
+    const slots = this.slots;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const s = slots[2 * i];
+      if (s === 0) return;
+      if (s === h && this.keys[i] === key) break;
+    }
+    if (slots[2 * i + 1] !== row) return;
+    // Backward-shift deletion: pull later entries of the probe run into the
+    // hole so that lookups never stop early at it.
+    for (let j = (i + 1) & mask; slots[2 * j] !== 0; j = (j + 1) & mask) {
+      const home = (slots[2 * j] ?? 0) & mask;
+      // Entry j may move to the hole i only if its home is not in (i, j].
+      if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+        slots[2 * i] = slots[2 * j] ?? 0;
+        slots[2 * i + 1] = slots[2 * j + 1] ?? 0;
+        this.keys[i] = this.keys[j];
+        i = j;
+      }
+    }
+    slots[2 * i] = 0;
+    slots[2 * i + 1] = 0;
+    this.keys[i] = undefined;
+    this.size--;
   }
 
   private grow(): void {
