@@ -123,7 +123,7 @@ func TestSessionSecurity(t *testing.T) {
 	}
 }
 
-func ownerEmail(t *testing.T, env *servertest.Env) string {
+func ownerEmail(t testing.TB, env *servertest.Env) string {
 	t.Helper()
 	users, err := env.Server.Store.Users(context.Background(), env.OrgID)
 	if err != nil || len(users) != 1 {

@@ -3,6 +3,10 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"io"
+	"slices"
+
+	"github.com/intakehq/intake/internal/vault"
 
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/template"
@@ -70,11 +74,12 @@ func (e *Export) Each(ctx context.Context, fn func(rows [][]*string) error) erro
 	next := make(chan opened, 1)
 	go func() {
 		defer close(next)
+		var bufs chunkBuffers
 		for _, c := range e.chunks {
 			if c.BlobKey == "" {
 				continue
 			}
-			_, rows, _, err := e.s.openChunk(ctx, key, c)
+			rows, err := e.s.openChunkRows(ctx, key, c, &bufs)
 			select {
 			case next <- opened{rows, err}:
 			case <-ctx.Done():
@@ -94,4 +99,81 @@ func (e *Export) Each(ctx context.Context, fn func(rows [][]*string) error) erro
 		}
 	}
 	return ctx.Err()
+}
+
+// openChunkRows reads and decrypts one chunk for an export. Unlike
+// openChunk it skips the stored errors and makes three allocations per chunk
+// instead of two per cell, and reuses its read buffers: every cell is a substring of one copy of the
+// plaintext, and the cell pointers point into one slab. A download of a
+// million rows then spends its time writing, not collecting garbage.
+func (s *Service) openChunkRows(ctx context.Context, key *vault.DataKey, c store.Chunk, bufs *chunkBuffers) ([][]*string, error) {
+	r, err := s.o.Bucket.NewReader(ctx, c.BlobKey, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read chunk %d: %w", c.N, err)
+	}
+	defer r.Close()
+	if r.Size() < 0 || r.Size() > 1<<31 {
+		return nil, fmt.Errorf("read chunk %d: size %d: %w", c.N, r.Size(), errCorrupt)
+	}
+	bufs.sealed = slices.Grow(bufs.sealed[:0], int(r.Size()))[:r.Size()]
+	if _, err := io.ReadFull(r, bufs.sealed); err != nil {
+		return nil, fmt.Errorf("read chunk %d: %w", c.N, err)
+	}
+	plain, err := key.Open(bufs.plain[:0], vault.PurposeChunk, int64(c.N), bufs.sealed)
+	if err != nil {
+		return nil, fmt.Errorf("open chunk %d: %w", c.N, err)
+	}
+	bufs.plain = plain
+	rows, err := decodeCells(plain)
+	if err != nil {
+		return nil, fmt.Errorf("decode chunk %d: %w", c.N, err)
+	}
+	return rows, nil
+}
+
+// chunkBuffers are reused from chunk to chunk by one reader: the sealed
+// bytes and the plaintext are dead once decodeCells has copied the cells out.
+type chunkBuffers struct {
+	sealed, plain []byte
+}
+
+// decodeCells reads the rows of what encodeRows wrote, ignoring the errors
+// that follow them.
+func decodeCells(b []byte) ([][]*string, error) {
+	if len(b) < len(rowsMagic) || string(b[:len(rowsMagic)]) != rowsMagic {
+		return nil, errCorrupt
+	}
+	all := string(b)
+	r := &reader{b: b, i: len(rowsMagic)}
+	w, err := r.uvarint()
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.uvarint()
+	if err != nil || w == 0 || w > 1<<16 || n*w > uint64(len(b)) {
+		return nil, errCorrupt
+	}
+	width := int(w)
+	slab := make([]string, int(n)*width)
+	cells := make([]*string, len(slab))
+	for i := range cells {
+		l, err := r.uvarint()
+		if err != nil {
+			return nil, err
+		}
+		if l == 0 {
+			continue
+		}
+		if l-1 > uint64(len(b)-r.i) {
+			return nil, errCorrupt
+		}
+		slab[i] = all[r.i : r.i+int(l-1)]
+		r.i += int(l - 1)
+		cells[i] = &slab[i]
+	}
+	rows := make([][]*string, n)
+	for i := range rows {
+		rows[i] = cells[i*width : (i+1)*width : (i+1)*width]
+	}
+	return rows, nil
 }
