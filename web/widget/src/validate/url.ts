@@ -12,54 +12,66 @@ for (const ch of "\"<>\\^`{|}") BAD_REST[ch.charCodeAt(0)] = 1;
 const MAX_URL = 2048;
 
 /**
- * normaliseURL returns the address with scheme and host lower-cased (and
- * "https://" put in front when it has no "://"), or null when it is not an
- * http(s) URL under docs/templates.md.
+ * normaliseURL returns the address with scheme and host lower-cased, or null
+ * when it is not an http(s) URL under docs/templates.md (Go: urlCheck). The
+ * scheme is the leading run of ASCII letters when "://" follows it; without
+ * one, https is assumed.
  */
-export function normaliseURL(input: string): string | null {
-  const s = input.indexOf("://") < 0 ? "https://" + input : input;
-  const n = s.length;
-  if (n > MAX_URL) return null;
-  const sep = s.indexOf("://");
-  const scheme = s.slice(0, sep).toLowerCase();
+export function normaliseURL(v: string): string | null {
+  if (v.length > MAX_URL) return null;
+  let letters = 0;
+  while (letters < v.length && isLetter(v.charCodeAt(letters))) letters++;
+  let scheme = "https";
+  let restStart = 0;
+  if (letters > 0 && v.startsWith("://", letters)) {
+    scheme = v.slice(0, letters).toLowerCase();
+    restStart = letters + 3;
+  }
   if (scheme !== "http" && scheme !== "https") return null;
-  if (!/^[A-Za-z]+$/.test(s.slice(0, sep))) return null;
-  const hostStart = sep + 3;
   // The authority ends at the first "/", "?" or "#".
-  let end = hostStart;
-  while (end < n) {
-    const c = s.charCodeAt(end);
+  let end = restStart;
+  while (end < v.length) {
+    const c = v.charCodeAt(end);
     if (c === 47 || c === 63 || c === 35) break;
     end++;
   }
+  for (let i = end; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 128 && BAD_REST[c] === 1) return null;
+  }
   let hostEnd: number;
-  if (s.charCodeAt(hostStart) === 91 /* [ */) {
-    const close = s.indexOf("]", hostStart);
+  if (v.charCodeAt(restStart) === 91 /* [ */) {
+    const close = v.indexOf("]", restStart);
     if (close < 0 || close >= end) return null;
-    if (parseIPv6(s, hostStart + 1, close) === null) return null;
+    if (parseIPv6(v, restStart + 1, close) === null) return null;
     hostEnd = close + 1;
   } else {
-    hostEnd = hostStart;
-    while (hostEnd < end && s.charCodeAt(hostEnd) !== 58) hostEnd++;
-    if (!isDomain(s, hostStart, hostEnd) && !isIPv4(s, hostStart, hostEnd)) return null;
+    const colon = v.lastIndexOf(":", end - 1);
+    hostEnd = colon >= restStart ? colon : end;
+    if (!isDomain(v, restStart, hostEnd) && !isIPv4(v, restStart, hostEnd)) return null;
   }
   if (hostEnd < end) {
-    if (s.charCodeAt(hostEnd) !== 58) return null;
+    if (v.charCodeAt(hostEnd) !== 58) return null;
     const portLen = end - hostEnd - 1;
     if (portLen < 1 || portLen > 5) return null;
     let port = 0;
     for (let i = hostEnd + 1; i < end; i++) {
-      const c = s.charCodeAt(i);
+      const c = v.charCodeAt(i);
       if (c < 48 || c > 57) return null;
       port = port * 10 + (c - 48);
     }
     if (port < 1 || port > 65535) return null;
   }
-  for (let i = end; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 128 && BAD_REST[c] === 1) return null;
+  // Already lower-case with its scheme: the value is its own output.
+  let upper = restStart === 0;
+  for (let i = 0; i < hostEnd && !upper; i++) {
+    const c = v.charCodeAt(i);
+    upper = c >= 65 && c <= 90;
   }
-  const head = s.slice(0, hostEnd);
-  const lower = head.toLowerCase();
-  return lower === head ? s : lower + s.slice(hostEnd);
+  if (!upper) return v;
+  return scheme + "://" + v.slice(restStart, hostEnd).toLowerCase() + v.slice(hostEnd);
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
