@@ -28,7 +28,7 @@ describe("messages", () => {
   test("English matches docs/templates.md", () => {
     assert.equal(message("too_long", { max: "5" }), "Must be at most 5 characters.");
     assert.equal(message("invalid_ip", { version: "any" }), "Must be an IP address (IPv4 or IPv6).");
-    assert.equal(message("invalid_ip", { version: "6" }), "Must be an IP address (IPv6).");
+    assert.equal(message("invalid_ip", { version: "6" }), "Must be an IPv6 address.");
     assert.equal(message("pattern_mismatch", undefined), "Does not have the expected format.");
     assert.equal(message("pattern_mismatch", { message: "Use ABC-1234" }), "Use ABC-1234");
   });

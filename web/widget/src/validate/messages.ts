@@ -38,8 +38,8 @@ export const LOCALES: readonly Locale[] = ["en", "de", "fr", "es", "pt", "nl", "
 
 type Table = Record<ErrorCode, string>;
 
-// "{name}" is replaced by params.name. invalid_ip uses {ipv}, computed from
-// {version}; pattern_mismatch shows the template's message when it has one.
+// "{name}" is replaced by params.name. invalid_ip has its own wording for a
+// single family; pattern_mismatch shows the template's message when it has one.
 const MESSAGES: Record<Locale, Table> = {
   en: {
     required: "A value is required.",
@@ -58,7 +58,7 @@ const MESSAGES: Record<Locale, Table> = {
     invalid_time: "Must be a time ({formats}).",
     invalid_option: "Must be one of the allowed values.",
     pattern_mismatch: "Does not have the expected format.",
-    invalid_ip: "Must be an IP address ({ipv}).",
+    invalid_ip: "Must be an IP address (IPv4 or IPv6).",
     invalid_country: "Must be a country (ISO code or English name).",
     invalid_currency: "Must be an ISO 4217 currency code.",
     duplicate: "Duplicate of row {row}.",
@@ -83,7 +83,7 @@ const MESSAGES: Record<Locale, Table> = {
     invalid_time: "Muss eine Uhrzeit sein ({formats}).",
     invalid_option: "Muss einer der erlaubten Werte sein.",
     pattern_mismatch: "Hat nicht das erwartete Format.",
-    invalid_ip: "Muss eine IP-Adresse sein ({ipv}).",
+    invalid_ip: "Muss eine IP-Adresse sein (IPv4 oder IPv6).",
     invalid_country: "Muss ein Land sein (ISO-Code oder englischer Name).",
     invalid_currency: "Muss ein ISO-4217-Währungscode sein.",
     duplicate: "Duplikat von Zeile {row}.",
@@ -108,7 +108,7 @@ const MESSAGES: Record<Locale, Table> = {
     invalid_time: "Doit être une heure ({formats}).",
     invalid_option: "Doit être l’une des valeurs autorisées.",
     pattern_mismatch: "N’a pas le format attendu.",
-    invalid_ip: "Doit être une adresse IP ({ipv}).",
+    invalid_ip: "Doit être une adresse IP (IPv4 ou IPv6).",
     invalid_country: "Doit être un pays (code ISO ou nom anglais).",
     invalid_currency: "Doit être un code de devise ISO 4217.",
     duplicate: "Doublon de la ligne {row}.",
@@ -133,7 +133,7 @@ const MESSAGES: Record<Locale, Table> = {
     invalid_time: "Debe ser una hora ({formats}).",
     invalid_option: "Debe ser uno de los valores permitidos.",
     pattern_mismatch: "No tiene el formato esperado.",
-    invalid_ip: "Debe ser una dirección IP ({ipv}).",
+    invalid_ip: "Debe ser una dirección IP (IPv4 o IPv6).",
     invalid_country: "Debe ser un país (código ISO o nombre en inglés).",
     invalid_currency: "Debe ser un código de moneda ISO 4217.",
     duplicate: "Duplicado de la fila {row}.",
@@ -158,7 +158,7 @@ const MESSAGES: Record<Locale, Table> = {
     invalid_time: "Deve ser uma hora ({formats}).",
     invalid_option: "Deve ser um dos valores permitidos.",
     pattern_mismatch: "Não tem o formato esperado.",
-    invalid_ip: "Deve ser um endereço IP ({ipv}).",
+    invalid_ip: "Deve ser um endereço IP (IPv4 ou IPv6).",
     invalid_country: "Deve ser um país (código ISO ou nome em inglês).",
     invalid_currency: "Deve ser um código de moeda ISO 4217.",
     duplicate: "Duplicado da linha {row}.",
@@ -183,7 +183,7 @@ const MESSAGES: Record<Locale, Table> = {
     invalid_time: "Moet een tijd zijn ({formats}).",
     invalid_option: "Moet een van de toegestane waarden zijn.",
     pattern_mismatch: "Heeft niet het verwachte formaat.",
-    invalid_ip: "Moet een IP-adres zijn ({ipv}).",
+    invalid_ip: "Moet een IP-adres zijn (IPv4 of IPv6).",
     invalid_country: "Moet een land zijn (ISO-code of Engelse naam).",
     invalid_currency: "Moet een ISO 4217-valutacode zijn.",
     duplicate: "Duplicaat van rij {row}.",
@@ -208,7 +208,7 @@ const MESSAGES: Record<Locale, Table> = {
     invalid_time: "時刻を入力してください ({formats})。",
     invalid_option: "許可された値のいずれかを入力してください。",
     pattern_mismatch: "想定された形式ではありません。",
-    invalid_ip: "IP アドレスを入力してください ({ipv})。",
+    invalid_ip: "IP アドレスを入力してください (IPv4 または IPv6)。",
     invalid_country: "国を入力してください (ISO コードまたは英語名)。",
     invalid_currency: "ISO 4217 の通貨コードを入力してください。",
     duplicate: "{row} 行目と重複しています。",
@@ -218,14 +218,15 @@ const MESSAGES: Record<Locale, Table> = {
   },
 };
 
-const IPV: Record<Locale, string> = {
-  en: "IPv4 or IPv6",
-  de: "IPv4 oder IPv6",
-  fr: "IPv4 ou IPv6",
-  es: "IPv4 o IPv6",
-  pt: "IPv4 ou IPv6",
-  nl: "IPv4 of IPv6",
-  ja: "IPv4 または IPv6",
+// invalid_ip for a column restricted to one family (Go: "Must be an IPv4 address.").
+const IP_ONE: Record<Locale, string> = {
+  en: "Must be an IPv{version} address.",
+  de: "Muss eine IPv{version}-Adresse sein.",
+  fr: "Doit être une adresse IPv{version}.",
+  es: "Debe ser una dirección IPv{version}.",
+  pt: "Deve ser um endereço IPv{version}.",
+  nl: "Moet een IPv{version}-adres zijn.",
+  ja: "IPv{version} アドレスを入力してください。",
 };
 
 /** pickLocale maps a BCP 47 tag ("pt-BR", "ja") to a supported locale, English otherwise. */
@@ -241,12 +242,7 @@ export function pickLocale(tag: string | undefined): Locale {
 export function message(code: ErrorCode, params: Params | undefined, locale: Locale = "en"): string {
   if (code === "pattern_mismatch" && params?.["message"]) return params["message"];
   const table = MESSAGES[locale] ?? MESSAGES.en;
-  const template = table[code] ?? code;
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    if (name === "ipv") {
-      const v = params?.["version"];
-      return v === "4" || v === "6" ? `IPv${v}` : IPV[locale];
-    }
-    return params?.[name] ?? "";
-  });
+  const version = params?.["version"];
+  const template = code === "invalid_ip" && (version === "4" || version === "6") ? IP_ONE[locale] : (table[code] ?? code);
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => params?.[name] ?? "");
 }
