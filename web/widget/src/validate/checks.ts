@@ -25,8 +25,10 @@ export interface Failure {
 /** A column's check: normalised value, or the Failure. */
 export type Check = (trimmed: string) => string | Failure;
 
-// MEMO_LIMIT bounds the per-column memo of columns whose values repeat.
+// MEMO_LIMIT and MEMO_KEY_LIMIT bound the per-column memo of columns whose
+// values repeat, so hostile cells (10 MB each) cannot pile up in it.
 const MEMO_LIMIT = 4096;
+const MEMO_KEY_LIMIT = 100;
 
 function failure(code: ErrorCode, params?: Params): Failure {
   return Object.freeze({ code, params: params === undefined ? undefined : Object.freeze(params) });
@@ -131,7 +133,7 @@ export function buildCheck(spec: TypeSpec): Check {
         let r = seen.get(s);
         if (r === undefined) {
           r = countries().get(countryKey(s)) ?? bad;
-          if (seen.size < MEMO_LIMIT) seen.set(s, r);
+          if (seen.size < MEMO_LIMIT && s.length <= MEMO_KEY_LIMIT) seen.set(s, r);
         }
         return r;
       };
