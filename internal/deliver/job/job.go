@@ -143,9 +143,15 @@ type Config struct {
 	// RequestTimeout bounds one webhook attempt (default 15 s).
 	RequestTimeout time.Duration
 	// Slice bounds one run of a webhook delivery: after it, the job
-	// yields (snoozes 0) and resumes from its progress. Keep it well under
-	// River's RescueStuckJobsAfter (default 2 min).
+	// yields (snoozes 0) and resumes from its progress (default 1 min).
 	Slice time.Duration
+	// JobTimeout bounds one run of any delivery, S3 and PostgreSQL writes
+	// included (default 10 min); River cancels a run that exceeds it. It
+	// must exceed Slice plus RequestTimeout. River rescues the job of a
+	// crashed process only once it is older than both this and the
+	// client's RescueStuckJobsAfter, so set that just above JobTimeout:
+	// it is how long a delivery waits to resume after a crash.
+	JobTimeout time.Duration
 }
 
 // Worker runs delivery jobs. Register it with river.AddWorker.
@@ -157,6 +163,7 @@ type Worker struct {
 	pg       *pgdest.Writer
 	log      *slog.Logger
 	slice    time.Duration
+	timeout  time.Duration
 	now      func() time.Time
 }
 
@@ -165,13 +172,18 @@ func NewWorker(cfg Config) (*Worker, error) {
 	if cfg.Store == nil || cfg.Policy == nil || cfg.Logger == nil {
 		return nil, errors.New("delivery worker: Store, Policy and Logger are required")
 	}
+	slice, timeout := cmpOr(cfg.Slice, time.Minute), cmpOr(cfg.JobTimeout, 10*time.Minute)
+	if slice+cmpOr(cfg.RequestTimeout, 15*time.Second) >= timeout {
+		return nil, fmt.Errorf("delivery worker: JobTimeout %s must exceed Slice plus RequestTimeout", timeout)
+	}
 	return &Worker{
 		store:    cfg.Store,
 		webhooks: webhook.NewSender(cfg.Policy, cfg.RequestTimeout),
 		s3:       s3dest.NewWriter(cfg.Policy),
 		pg:       pgdest.NewWriter(cfg.Policy),
 		log:      cfg.Logger,
-		slice:    cmpOr(cfg.Slice, 2*time.Minute),
+		slice:    slice,
+		timeout:  timeout,
 		now:      time.Now,
 	}, nil
 }
@@ -183,9 +195,10 @@ func cmpOr(v, def time.Duration) time.Duration {
 	return v
 }
 
-// Timeout lets a run last as long as it needs: each attempt has its own
-// timeout and webhook runs yield after Slice.
-func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return -1 }
+// Timeout bounds a run. It must be finite: River never rescues a job
+// whose worker has no timeout, so a delivery left running by a crashed
+// process would never resume.
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.timeout }
 
 // Work runs the delivery and translates the outcome for River: done
 // completes the job, a wait snoozes it (a destination's retry does not use

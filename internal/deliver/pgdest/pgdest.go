@@ -272,7 +272,7 @@ func (s *copySource) Next() bool {
 }
 
 func (s *copySource) Values() ([]any, error) { return s.vals, nil }
-func (s *copySource) Err() error            { return s.err }
+func (s *copySource) Err() error             { return s.err }
 
 // sqlstateNames names the errors a misconfigured table or bad data gives.
 var sqlstateNames = map[string]string{

@@ -1,0 +1,233 @@
+package job
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"iter"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/intakehq/intake/internal/deliver"
+	"github.com/intakehq/intake/internal/deliver/webhook"
+	"github.com/intakehq/intake/internal/outbound"
+)
+
+// The crash test runs the delivery in a child process (this test binary,
+// re-executed) with River and a durable store on SQLite files, kills it
+// with SIGKILL in the middle of a delivery, starts it again, and checks the
+// receiver — deduplicating by webhook-id — ends with exactly the sent rows.
+
+const (
+	crashRows      = 3000
+	crashBatchSize = 100
+)
+
+// sqlStore is a durable Store for the child process: progress and attempts
+// in SQLite, rows generated (row i has id i).
+type sqlStore struct {
+	db       *sql.DB
+	url      string
+	secret   string
+	deliverd chan struct{}
+}
+
+func (s *sqlStore) Delivery(ctx context.Context, id string) (Delivery, error) {
+	d := Delivery{ID: id,
+		Import: deliver.Import{ID: "imp", Importer: "pub", Columns: []string{"id"}, Rows: crashRows},
+		Destination: Destination{ID: "dst", Kind: Webhook, BatchSize: crashBatchSize,
+			Webhook: webhook.Endpoint{URL: s.url, Secrets: []string{s.secret}}},
+	}
+	var state string
+	err := s.db.QueryRowContext(ctx, "SELECT state, acked, failures FROM progress WHERE id = ?", id).Scan(&state, &d.Progress.Acked, &d.Progress.Failures)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, nil
+	}
+	d.Progress.State = State(state)
+	return d, err
+}
+
+func (s *sqlStore) Record(ctx context.Context, id string, a deliver.Attempt, p Progress) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "INSERT INTO attempts (delivery, message, status, outcome) VALUES (?, ?, ?, ?)", id, a.Message, a.Status, string(a.Outcome)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO progress (id, state, acked, failures) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET state = excluded.state, acked = excluded.acked, failures = excluded.failures`,
+		id, string(p.State), p.Acked, p.Failures); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *sqlStore) DisableDestination(context.Context, string) error { return nil }
+
+func (s *sqlStore) Batches(ctx context.Context, _ string, size, from int) iter.Seq2[deliver.Batch, error] {
+	return func(yield func(deliver.Batch, error) bool) {
+		for i := from * size; i < crashRows; i += size {
+			b := deliver.Batch{Index: i / size, FirstRow: i}
+			for r := i; r < min(crashRows, i+size); r++ {
+				b.Rows = append(b.Rows, []*string{str(strconv.Itoa(r))})
+			}
+			if !yield(b, nil) {
+				return
+			}
+		}
+	}
+}
+
+// TestDeliveryProcess is the child process; it does nothing in a normal run.
+func TestDeliveryProcess(t *testing.T) {
+	dir := os.Getenv("INTAKE_CRASH_DIR")
+	if dir == "" {
+		t.Skip("child process of TestSIGKILLMidDelivery")
+	}
+	ctx := context.Background()
+	open := func(name string) *sql.DB {
+		db, err := sql.Open("sqlite", filepath.Join(dir, name)+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		return db
+	}
+	riverDB, storeDB := open("river.db"), open("store.db")
+	if _, err := storeDB.Exec(`CREATE TABLE IF NOT EXISTS progress (id TEXT PRIMARY KEY, state TEXT, acked INT, failures INT);
+		CREATE TABLE IF NOT EXISTS attempts (delivery TEXT, message TEXT, status INT, outcome TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	driver := riversqlite.New(riverDB)
+	migrator, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		t.Fatal(err)
+	}
+	st := &sqlStore{db: storeDB, url: os.Getenv("INTAKE_CRASH_URL"), secret: os.Getenv("INTAKE_CRASH_SECRET")}
+	w, err := NewWorker(Config{Store: st, Logger: slog.New(slog.DiscardHandler),
+		Policy:         outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}),
+		RequestTimeout: 500 * time.Millisecond, Slice: 500 * time.Millisecond, JobTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, w)
+	client, err := river.NewClient(driver, &river.Config{
+		Logger:  slog.New(slog.DiscardHandler),
+		Queues:  map[string]river.QueueConfig{Queue: {MaxWorkers: 1}},
+		Workers: workers,
+		// A job left running by a killed process is rescued once older
+		// than this and the worker's JobTimeout.
+		RescueStuckJobsAfter: 3 * time.Second,
+		JobTimeout:           2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, cancel := client.Subscribe(river.EventKindJobCompleted)
+	defer cancel()
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("INTAKE_CRASH_INSERT") != "" {
+		if _, err := client.Insert(ctx, Args{DeliveryID: "dlv"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-events
+	client.Stop(ctx)
+}
+
+func TestSIGKILLMidDelivery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for River's job rescuer (about 40 s)")
+	}
+	t.Parallel()
+	rcv := newReceiver(t)
+	dir := t.TempDir()
+	var child *exec.Cmd
+	var output strings.Builder
+	// start runs the child and returns a channel that reports its exit.
+	start := func(insert bool) <-chan error {
+		child = exec.Command(os.Args[0], "-test.run=^TestDeliveryProcess$", "-test.count=1")
+		child.Env = append(os.Environ(), "INTAKE_CRASH_DIR="+dir, "INTAKE_CRASH_URL="+rcv.srv.URL, "INTAKE_CRASH_SECRET="+rcv.secret)
+		if insert {
+			child.Env = append(child.Env, "INTAKE_CRASH_INSERT=1")
+		}
+		child.Stdout, child.Stderr = &output, &output
+		if err := child.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- child.Wait() }()
+		return exited
+	}
+	killed := make(chan struct{})
+	rcv.respond = func(w http.ResponseWriter, n int) bool {
+		if n == 12 {
+			// Mid-delivery: the receiver stores batch 12, but the
+			// sender dies before it reads the 2xx, so the batch is
+			// unacknowledged and will come again.
+			child.Process.Kill()
+			close(killed)
+		}
+		return false
+	}
+	exited := start(true)
+	select {
+	case <-killed:
+		<-exited
+	case err := <-exited:
+		select {
+		case <-killed: // the kill won the race to this select
+		default:
+			t.Fatalf("child exited before the kill: %v\n%s", err, output.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("delivery never reached batch 12")
+	}
+	rcv.mu.Lock()
+	before := len(rcv.rows)
+	rcv.mu.Unlock()
+	if before == 0 || before >= crashRows {
+		t.Fatalf("%d rows before the kill: not mid-delivery", before)
+	}
+
+	restarted := time.Now()
+	select {
+	case err := <-start(false):
+		if err != nil {
+			t.Fatalf("restarted process: %v\n%s", err, output.String())
+		}
+	case <-time.After(120 * time.Second):
+		child.Process.Kill()
+		t.Fatal("delivery did not finish after the restart")
+	}
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	exactRows(t, rcv, crashRows)
+	if rcv.dups != 1 {
+		t.Errorf("%d duplicate messages, want 1 (the batch in flight)", rcv.dups)
+	}
+	if !rcv.seen["msg_dlv_completed"] {
+		t.Fatal("no import.completed")
+	}
+	t.Logf("%d rows before SIGKILL; resumed and finished %s after restart; %d duplicate messages", before, time.Since(restarted).Round(time.Second), rcv.dups)
+}
