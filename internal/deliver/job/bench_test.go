@@ -78,10 +78,11 @@ func BenchmarkDelivery1M(b *testing.B) {
 	st := &memStore{failRecordAt: -1, rows: rows}
 	secret := webhook.NewSecret()
 	w, err := NewWorker(Config{
-		Store:  st,
-		Policy: outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}),
-		Logger: slog.New(slog.DiscardHandler),
-		Slice:  time.Hour,
+		Store:      st,
+		Policy:     outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}),
+		Logger:     slog.New(slog.DiscardHandler),
+		Slice:      time.Hour,
+		JobTimeout: 2 * time.Hour,
 	})
 	if err != nil {
 		b.Fatal(err)
