@@ -45,9 +45,9 @@ type sqlStore struct {
 }
 
 func (s *sqlStore) Delivery(ctx context.Context, id string) (Delivery, error) {
-	d := Delivery{ID: id,
+	d := Delivery{ID: id, BatchSize: crashBatchSize,
 		Import: deliver.Import{ID: "imp", Importer: "pub", Columns: []string{"id"}, Rows: crashRows},
-		Destination: Destination{ID: "dst", Kind: Webhook, BatchSize: crashBatchSize,
+		Destination: Destination{ID: "dst", Kind: Webhook,
 			Webhook: webhook.Endpoint{URL: s.url, Secrets: []string{s.secret}}},
 	}
 	var state string

@@ -50,8 +50,6 @@ type Destination struct {
 	// Disabled is set once a receiver answered 410 Gone; deliveries to a
 	// disabled destination stop without sending.
 	Disabled bool
-	// BatchSize is the rows per webhook batch (default 1,000; 1–10,000).
-	BatchSize int
 	// Schedule is the wait between attempts; nil means the Standard
 	// Webhooks schedule.
 	Schedule deliver.Schedule
@@ -86,7 +84,11 @@ type Progress struct {
 type Delivery struct {
 	// ID is stable for the delivery; webhook-ids derive from it. A replay
 	// is a new delivery with a new ID.
-	ID          string
+	ID string
+	// BatchSize is the rows per webhook batch (default 1,000; 1–10,000),
+	// copied from the destination when the delivery is created: progress
+	// counts batches, so it must not change while the delivery runs.
+	BatchSize   int
 	Import      deliver.Import
 	Destination Destination
 	Progress    Progress
@@ -318,7 +320,7 @@ func (w *Worker) prepare(ctx context.Context, d Delivery, target *webhook.Target
 	wg.Go(func() {
 		defer close(out)
 		next := from
-		for b, err := range w.store.Batches(ctx, d.Import.ID, batchSize(d.Destination.BatchSize), from) {
+		for b, err := range w.store.Batches(ctx, d.Import.ID, batchSize(d.BatchSize), from) {
 			var p prepared
 			switch {
 			case err != nil:

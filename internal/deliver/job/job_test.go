@@ -144,10 +144,11 @@ func setup(t *testing.T, rows int) (*Worker, *memStore, *receiver) {
 		st.rows = append(st.rows, []*string{str(strconv.Itoa(i)), str("name " + strconv.Itoa(i))})
 	}
 	st.d = Delivery{
-		ID:     "dlv1",
-		Import: deliver.Import{ID: "imp1", Importer: "pub1", Columns: []string{"id", "name"}, Rows: rows},
+		ID:        "dlv1",
+		BatchSize: 100,
+		Import:    deliver.Import{ID: "imp1", Importer: "pub1", Columns: []string{"id", "name"}, Rows: rows},
 		Destination: Destination{
-			ID: "dst1", Kind: Webhook, BatchSize: 100,
+			ID: "dst1", Kind: Webhook,
 			Schedule: deliver.Schedule{time.Second, 2 * time.Second, 3 * time.Second},
 			Webhook:  webhook.Endpoint{URL: rcv.srv.URL, Secrets: []string{rcv.secret}},
 		},
