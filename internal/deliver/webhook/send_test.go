@@ -189,3 +189,19 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint whose certificate does not verify is a failed attempt (and
+// retried): verification cannot be turned off.
+func TestSendRefusesAnInvalidCertificate(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	target, err := NewSender(loopback(), 0).Target(Endpoint{URL: srv.URL, Secrets: []string{NewSecret()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := target.Send(context.Background(), Message{ID: "m", Body: []byte("{}")})
+	if err == nil || a.Outcome != deliver.Retry || a.Status != 0 || !strings.Contains(a.Error, "certificate") {
+		t.Fatalf("Send = %+v, %v", a, err)
+	}
+}
