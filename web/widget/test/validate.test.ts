@@ -5,6 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { LOCALES, MemoryUniqueness, message, pickLocale, Validator, type ErrorCode } from "../src/validate/index.ts";
+import { fold } from "../src/validate/text.ts";
 
 const CODES: ErrorCode[] = [
   "required", "too_short", "too_long", "not_a_number", "not_an_integer", "too_small", "too_large", "not_a_boolean",
@@ -145,5 +146,27 @@ describe("uniqueness table", () => {
     v.forget(["a@x.io"], 1);
     assert.deepEqual(v.validateRow(["b@x.io"], 1, out), []);
     assert.deepEqual(v.validateRow(["A@x.io"], 2, out), [], "row 2 now holds the value alone");
+  });
+});
+
+describe("fold", () => {
+  test("the whole-string fast path equals folding code point by code point", () => {
+    const alphabet = ["A", "z", "Σ", "σ", "ς", "İ", "I", "ı", "Ä", "Ǆ", "ǅ", "Ω", "Ж", "ẞ", "\u1c89", "\ua7cb", "\u{10d50}", "\u{16ea0}", "\u{10400}", " ", "-", "ﬀ", "K"];
+    const one = (ch: string): string => {
+      const c = ch.codePointAt(0) ?? 0;
+      if (c === 0x130) return "i";
+      if (c === 0x1c89 || c === 0xa7cb || (c >= 0x10d50 && c <= 0x10d65) || (c >= 0x16ea0 && c <= 0x16eb8)) return ch;
+      return ch.toLowerCase();
+    };
+    let seed = 5;
+    for (let k = 0; k < 20000; k++) {
+      let s = "";
+      const n = k % 9;
+      for (let j = 0; j < n; j++) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        s += alphabet[seed % alphabet.length];
+      }
+      assert.equal(fold(s), [...s].map(one).join(""), JSON.stringify(s));
+    }
   });
 });
