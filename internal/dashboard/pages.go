@@ -30,7 +30,12 @@ func parsePages(sf *staticFiles) (map[string]*template.Template, error) {
 			b, err := json.Marshal(v)
 			return string(b), err
 		},
-		"mb": func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) },
+		"size": func(n int64) string {
+			if n < 1<<20 {
+				return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+			}
+			return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+		},
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(embedded, "templates/layout.html")
 	if err != nil {

@@ -1,0 +1,291 @@
+package dashboard_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/intakehq/intake/internal/dashboard"
+)
+
+// The browser test drives the dashboard in real headless Chromium against a
+// loopback server. It needs /usr/bin/chromium: without it the test skips
+// locally and fails in CI (CI is set).
+
+const chromiumPath = "/usr/bin/chromium"
+
+// screenshotDir is where each page's PNG lands (a CI artifact).
+var screenshotDir = filepath.Join("..", "..", "artifacts", "screenshots")
+
+func newChromium(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI needs %s: %v", chromiumPath, err)
+		}
+		t.Skipf("browser test needs %s (apt-get install chromium): %v", chromiumPath, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(cancelT)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func bodyText(ctx context.Context) string {
+	text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	return text
+}
+
+// setInput sets a field's value the way typing does, firing input and change.
+func setInput(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const e = document.querySelector(%q);
+		e.value = %q; e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})); })()`, sel, value))
+}
+
+// fetchBytes downloads a URL from inside the page (with the page's session
+// cookie) and returns the body.
+func fetchBytes(t *testing.T, ctx context.Context, path string) []byte {
+	t.Helper()
+	b64, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`fetch(%q).then(r => {
+		if (!r.ok) throw new Error("HTTP " + r.status);
+		return r.arrayBuffer();
+	}).then(b => { let s = ""; const u = new Uint8Array(b); for (let i = 0; i < u.length; i++) s += String.fromCharCode(u[i]); return btoa(s); })`, path),
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("download %s: %v", path, err)
+	}
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestBrowser walks the dashboard as a new team would: first-run setup,
+// an importer made with the template editor, a file imported through the
+// hosted widget, the import found and opened, CSV and XLSX downloads equal
+// to the rows sent (formulas neutralized), deletion and its receipt, the
+// team page, sign-out and sign-in again. Every page is screenshotted.
+func TestBrowser(t *testing.T) {
+	t.Parallel()
+	f := startFresh(t)
+	ctx := newChromium(t)
+	token, ok, err := dashboard.IssueSetupToken(context.Background(), f.Srv.Store)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v; page shows %q", name, err, bodyText(ctx))
+		}
+	}
+
+	step("setup page",
+		chromedp.Navigate(f.URL+"/setup?token="+token),
+		chromedp.WaitVisible(chromedp.CSS(`#org`)))
+	shot(t, ctx, "01-setup")
+	step("setup",
+		chromedp.SendKeys(chromedp.CSS(`#org`), "Acme"),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "owner@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.SendKeys(chromedp.CSS(`#password2`), password),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/importers/new"]`)))
+	// The __Host- cookie is Secure; Chromium keeps it on http://127.0.0.1
+	// (a secure context), and scripts cannot read it (HttpOnly).
+	if cookies, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie`)); cookies != "" {
+		t.Fatalf("document.cookie = %q: the session cookie is readable by scripts", cookies)
+	}
+	shot(t, ctx, "02-importers-empty")
+
+	step("template editor",
+		chromedp.Click(chromedp.CSS(`a[href="/importers/new"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#editor li`)),
+		setInput(`#name`, "Customers"),
+		chromedp.Click(chromedp.CSS(`#add-column`)),
+		chromedp.WaitVisible(chromedp.CSS(`#col-2-key`)),
+		setInput(`#col-2-key`, "plan"),
+		setInput(`#col-2-label`, "Plan"),
+		setInput(`#col-2-type`, "enum"),
+		chromedp.WaitVisible(chromedp.CSS(`#col-2-options`)),
+		setInput(`#col-2-options`, "free, pro"),
+		chromedp.Click(chromedp.CSS(`#editor li[data-index="2"] button[aria-label^="Move plan up"]`)),
+		chromedp.Click(chromedp.CSS(`#col-0-required`)),
+		chromedp.Click(chromedp.CSS(`#col-0-required`)))
+	tmplJSON, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#template`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"key": "plan"`, `"type": "enum"`, `"free"`, `"pro"`} {
+		if !strings.Contains(tmplJSON, want) {
+			t.Fatalf("live JSON lacks %s:\n%s", want, tmplJSON)
+		}
+	}
+	if strings.Index(tmplJSON, `"plan"`) > strings.Index(tmplJSON, `"email"`) {
+		t.Fatalf("plan was not moved above email:\n%s", tmplJSON)
+	}
+	shot(t, ctx, "03-template-editor")
+	step("save importer",
+		chromedp.Click(chromedp.CSS(`#save`)),
+		chromedp.WaitVisible(chromedp.CSS(`#embed-snippet`)))
+	shot(t, ctx, "04-importer-saved")
+	hosted, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#hosted-link`)))
+	if err != nil || !strings.Contains(hosted, "/i/imp_") {
+		t.Fatalf("hosted link %q %v", hosted, err)
+	}
+
+	// An end user imports a file through the hosted widget.
+	csvPath := filepath.Join(t.TempDir(), "customers.csv")
+	sent := [][]string{{"Zoë Ünïcode", "pro", "zoe@example.com"}, {`=1+2";=1+2`, "free", "evil@example.com"}, {"Bob", "free", "bob@example.com"}}
+	var file strings.Builder
+	cw := csv.NewWriter(&file)
+	cw.Write([]string{"Name", "Plan", "Email"})
+	cw.WriteAll(sent)
+	if err := os.WriteFile(csvPath, []byte(file.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	step("widget import",
+		chromedp.Navigate(hosted),
+		chromedp.WaitReady(chromedp.CSS(`input[type=file]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{csvPath}),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=header-next]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=map-next]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)))
+
+	step("imports list",
+		chromedp.Navigate(f.URL+"/imports"),
+		chromedp.WaitVisible(chromedp.CSS(`td a[href^="/imports/imt_"]`)))
+	shot(t, ctx, "05-imports")
+	step("import detail",
+		chromedp.Click(chromedp.CSS(`td a[href^="/imports/imt_"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#grid`)))
+	shot(t, ctx, "06-import")
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	id := loc[strings.LastIndex(loc, "/")+1:]
+
+	want := [][]string{{"name", "plan", "email"}}
+	for _, r := range sent {
+		want = append(want, []string{r[0], r[1], r[2]})
+	}
+	want[2][0] = `'=1+2";=1+2`
+	got, err := csv.NewReader(bytes.NewReader(fetchBytes(t, ctx, "/imports/"+id+"/download?format=csv"))).ReadAll()
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("CSV download %q (%v), want %q", got, err, want)
+	}
+	wb, err := excelize.OpenReader(bytes.NewReader(fetchBytes(t, ctx, "/imports/"+id+"/download?format=xlsx")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if xr, _ := wb.GetRows("Sheet1"); !reflect.DeepEqual(xr, want) {
+		t.Fatalf("XLSX download %q, want %q", xr, want)
+	}
+	// Nothing the pages loaded came from another origin.
+	foreign, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").map(e => e.name).filter(u => !u.startsWith(location.origin))`))
+	if err != nil || len(foreign) > 0 {
+		t.Fatalf("requests to other origins: %v %v", foreign, err)
+	}
+
+	step("delete",
+		chromedp.SendKeys(chromedp.CSS(`#confirm`), id),
+		chromedp.Click(chromedp.CSS(`#delete`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	text := bodyText(ctx)
+	if strings.Contains(text, "Zoë") || !strings.Contains(text, "import.purged") {
+		t.Fatalf("after delete the page shows rows or no receipt: %q", text)
+	}
+	shot(t, ctx, "07-import-deleted")
+	receipts, err := f.Srv.Store.Receipts(context.Background(), mustOrg(t, f))
+	if err != nil || len(receipts) != 1 || receipts[0].ImportID != id {
+		t.Fatalf("receipts %+v %v", receipts, err)
+	}
+
+	step("team",
+		chromedp.Navigate(f.URL+"/team"),
+		chromedp.Click(chromedp.CSS(`#new-key`)),
+		chromedp.WaitVisible(chromedp.CSS(`#new-api-key`)))
+	shot(t, ctx, "08-team")
+
+	// Dark scheme, narrow screen: the import list as a phone in dark mode shows it.
+	step("dark narrow",
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+			return err
+		}),
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(f.URL+"/imports/"+id),
+		chromedp.WaitVisible(chromedp.CSS(`#log`)))
+	shot(t, ctx, "09-import-dark-narrow")
+
+	step("sign out",
+		chromedp.EmulateViewport(1280, 860),
+		chromedp.Click(chromedp.CSS(`.who button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#password`)))
+	shot(t, ctx, "10-login")
+	step("sign in",
+		chromedp.SendKeys(chromedp.CSS(`#email`), "owner@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.filters`)))
+}
+
+func mustOrg(t *testing.T, f *fresh) string {
+	t.Helper()
+	u, err := f.Srv.Store.UserByEmail(context.Background(), "owner@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.OrgID
+}
