@@ -71,7 +71,21 @@ type emailCheck struct{}
 
 var failInvalidEmail = fail(CodeInvalidEmail)
 
-const emailLocalChars = "!#$%&'*+/=?^_`{|}~.-"
+const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// Byte classes of the email grammar as lookup tables: one load per byte on
+// the hot path.
+var (
+	emailLocalByte = byteSet(alnum + "!#$%&'*+/=?^_`{|}~.-")
+	domainByte     = byteSet(alnum + "-")
+)
+
+func byteSet(chars string) (t [256]bool) {
+	for i := 0; i < len(chars); i++ {
+		t[chars[i]] = true
+	}
+	return t
+}
 
 func (emailCheck) check(v string) (string, *failure) {
 	at := strings.IndexByte(v, '@')
@@ -79,12 +93,9 @@ func (emailCheck) check(v string) (string, *failure) {
 		return "", failInvalidEmail
 	}
 	local, domain := v[:at], v[at+1:]
-	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
-		return "", failInvalidEmail
-	}
 	for i := 0; i < len(local); i++ {
 		c := local[i]
-		if !isAlnum(c) && strings.IndexByte(emailLocalChars, c) < 0 {
+		if !emailLocalByte[c] || (c == '.' && (i == 0 || i == len(local)-1 || local[i-1] == '.')) {
 			return "", failInvalidEmail
 		}
 	}
@@ -97,47 +108,41 @@ func (emailCheck) check(v string) (string, *failure) {
 	return v, nil
 }
 
-func isAlnum(c byte) bool {
-	return isDigit(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
-}
-
 func isLetter(c byte) bool { return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }
 
-// validDomain checks an ASCII domain name of at least two labels whose last
-// label is 2–63 letters or an xn-- label.
+// validDomain checks an ASCII domain name of at least two labels, each 1–63
+// of a-z A-Z 0-9 - not starting or ending with "-", whose last label is 2–63
+// letters or an xn-- label.
 func validDomain(d string) bool {
-	labels := 0
-	for d != "" {
-		label, rest, more := strings.Cut(d, ".")
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+	labels, start := 0, 0
+	for i := 0; i <= len(d); i++ {
+		if i < len(d) && d[i] != '.' {
+			if !domainByte[d[i]] {
+				return false
+			}
+			continue
+		}
+		if n := i - start; n == 0 || n > 63 || d[start] == '-' || d[i-1] == '-' {
 			return false
 		}
-		for i := 0; i < len(label); i++ {
-			if !isAlnum(label[i]) && label[i] != '-' {
-				return false
-			}
-		}
 		labels++
-		if !more {
-			if labels < 2 || len(label) < 2 {
-				return false
-			}
-			if hasPrefixFold(label, "xn--") {
-				return true
-			}
-			for i := 0; i < len(label); i++ {
-				if !isLetter(label[i]) {
-					return false
-				}
-			}
-			return true
+		if i < len(d) {
+			start = i + 1
 		}
-		if rest == "" {
-			return false // trailing dot
-		}
-		d = rest
 	}
-	return false
+	last := d[start:]
+	if labels < 2 || len(last) < 2 {
+		return false
+	}
+	if hasPrefixFold(last, "xn--") {
+		return true
+	}
+	for i := 0; i < len(last); i++ {
+		if !isLetter(last[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 type urlCheck struct{}
