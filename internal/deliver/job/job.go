@@ -88,7 +88,12 @@ type Delivery struct {
 	// BatchSize is the rows per webhook batch (default 1,000; 1–10,000),
 	// copied from the destination when the delivery is created: progress
 	// counts batches, so it must not change while the delivery runs.
-	BatchSize   int
+	BatchSize int
+	// Parallel caps the batches in flight at once (default 1: strictly in
+	// order; at most MaxParallel). Above 1, batches may arrive out of
+	// order, and those in flight behind a failed batch are sent again on
+	// its retry; receivers deduplicate them by webhook-id as always.
+	Parallel    int
 	Import      deliver.Import
 	Destination Destination
 	Progress    Progress
@@ -283,18 +288,19 @@ func (w *Worker) runWebhook(ctx context.Context, d Delivery) (Step, error) {
 	deadline := w.now().Add(w.slice)
 	msgs, stopPrepare := w.prepare(ctx, d, target, enc, p.Acked)
 	defer stopPrepare()
-	for m := range msgs {
-		if m.err != nil {
-			return Step{}, m.err
+	sent, stopSending := dispatch(ctx, target, msgs, parallelism(d.Parallel))
+	defer stopSending() // runs first: the dispatcher stops reading msgs
+	for f := range sent {
+		if f.err != nil {
+			return Step{}, f.err
 		}
-		a, _ := target.Send(ctx, m.Message)
-		m.Release()
-		if step, stop, err := w.settle(ctx, d, &p, a); stop {
+		if step, stop, err := w.settle(ctx, d, &p, <-f.attempt); stop {
 			return step, err
 		}
 		if w.now().After(deadline) {
 			return Step{Wait: 0}, nil
 		}
+		f.done() // only now may the next batch go (in order when Parallel is 1)
 	}
 	// The final event is not a batch, so settling it always ends the run.
 	a, _ := target.SendCompleted(ctx, enc, d.ID, d.Import.Rows, p.Acked)
@@ -309,10 +315,10 @@ type prepared struct {
 	err error
 }
 
-// prepare encodes and signs batches from index from on, one batch ahead of
-// the sender: batch n+1 is built while batch n is on the wire, and batches
-// still go out one at a time, in order. stop ends the producer, frees what
-// it prepared and waits for it, so nothing outlives the run.
+// prepare encodes and signs batches from index from on, ahead of the
+// sender: batch n+1 is built while batch n is on the wire. stop ends the
+// producer, frees what it prepared and waits for it, so nothing outlives
+// the run.
 func (w *Worker) prepare(ctx context.Context, d Delivery, target *webhook.Target, enc *webhook.Encoder, from int) (<-chan prepared, func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	out := make(chan prepared, 1)
@@ -346,6 +352,64 @@ func (w *Worker) prepare(ctx context.Context, d Delivery, target *webhook.Target
 		cancel()
 		for p := range out {
 			p.Release()
+		}
+		wg.Wait()
+	}
+}
+
+// MaxParallel caps Delivery.Parallel.
+const MaxParallel = 16
+
+// parallelism clamps a delivery's parallelism to 1..MaxParallel.
+func parallelism(n int) int { return min(max(n, 1), MaxParallel) }
+
+// inFlight is a batch handed to the sender, in batch order: its attempt
+// arrives on attempt. done frees its slot for the next batch.
+type inFlight struct {
+	attempt chan deliver.Attempt
+	err     error // the row source failed; nothing was sent
+	slots   chan struct{}
+}
+
+func (f inFlight) done() { <-f.slots }
+
+// dispatch sends prepared batches with at most par in flight, and hands
+// them back in batch order. A slot is freed only when the caller has
+// settled the batch, so with par 1 batch n+1 leaves after batch n was
+// acknowledged and recorded. stop aborts what is in flight and waits for
+// every send to return; with par > 1, batches that were in flight behind
+// a failed one are sent again on the retry, under the same webhook-ids.
+func dispatch(ctx context.Context, target *webhook.Target, msgs <-chan prepared, par int) (<-chan inFlight, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	slots := make(chan struct{}, par)
+	out := make(chan inFlight, par) // never blocks: entries ≤ slots held
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(out)
+		for m := range msgs {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				m.Release()
+				return
+			}
+			f := inFlight{attempt: make(chan deliver.Attempt, 1), err: m.err, slots: slots}
+			if m.err == nil {
+				wg.Go(func() {
+					a, _ := target.Send(ctx, m.Message)
+					m.Release()
+					f.attempt <- a
+				})
+			}
+			out <- f
+			if m.err != nil {
+				return
+			}
+		}
+	})
+	return out, func() {
+		cancel()
+		for range out {
 		}
 		wg.Wait()
 	}

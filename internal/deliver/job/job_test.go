@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,6 +92,11 @@ type receiver struct {
 	// respond, when set, answers instead of accepting (n counts requests).
 	respond func(w http.ResponseWriter, n int) bool
 	srv     *httptest.Server
+	// delay holds each request this long before handling it, and
+	// inFlight/maxInFlight measure how many overlap.
+	delay       time.Duration
+	inFlight    atomic.Int32
+	maxInFlight atomic.Int32
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -102,6 +109,11 @@ func newReceiver(t *testing.T) *receiver {
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
+	n := r.inFlight.Add(1)
+	defer r.inFlight.Add(-1)
+	for m := r.maxInFlight.Load(); n > m && !r.maxInFlight.CompareAndSwap(m, n); m = r.maxInFlight.Load() {
+	}
+	time.Sleep(r.delay)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.hits++
@@ -197,6 +209,9 @@ func TestDeliversInOrderWithStableIDs(t *testing.T) {
 	}
 	if p := st.progress(); p.State != Delivered || p.Acked != 3 {
 		t.Fatalf("progress %+v", p)
+	}
+	if m := rcv.maxInFlight.Load(); m != 1 {
+		t.Fatalf("%d requests overlapped; in-order delivery sends one at a time", m)
 	}
 	if len(st.attempts) != 4 || st.attempts[3].Batch != -1 || st.attempts[0].Status != 200 || st.attempts[0].Number != 1 {
 		t.Fatalf("attempts %+v", st.attempts)
@@ -408,4 +423,64 @@ func TestSliceYields(t *testing.T) {
 		t.Fatalf("runs %d, progress %+v", runs, st.progress())
 	}
 	exactRows(t, rcv, 300)
+}
+
+// sameRows checks the receiver ended with rows 0..n-1, each once, in any
+// order.
+func sameRows(t *testing.T, rcv *receiver, n int) {
+	t.Helper()
+	got := slices.Clone(rcv.rows)
+	slices.SortFunc(got, func(a, b string) int {
+		x, _ := strconv.Atoi(a)
+		y, _ := strconv.Atoi(b)
+		return x - y
+	})
+	rcv.rows = got
+	exactRows(t, rcv, n)
+}
+
+func TestParallelDeliveryIsCapped(t *testing.T) {
+	t.Parallel()
+	w, st, rcv := setup(t, 2000)
+	st.d.Parallel = 4
+	rcv.delay = 20 * time.Millisecond
+	step, err := w.Run(context.Background(), "dlv1")
+	if err != nil || !step.Done || st.progress().State != Delivered {
+		t.Fatalf("Run = %+v, %v, %+v", step, err, st.progress())
+	}
+	if m := rcv.maxInFlight.Load(); m < 2 || m > 4 {
+		t.Fatalf("%d requests in flight at most, want 2..4", m)
+	}
+	if last := rcv.order[len(rcv.order)-1]; last != "msg_dlv1_completed" {
+		t.Fatalf("last message %s, want import.completed after every batch", last)
+	}
+	sameRows(t, rcv, 2000)
+}
+
+// A failure among parallel batches retries from the first unacknowledged
+// one; batches that were in flight behind it come again and are
+// deduplicated.
+func TestParallelDeliveryRetries(t *testing.T) {
+	t.Parallel()
+	w, st, rcv := setup(t, 2000)
+	st.d.Parallel = 4
+	rcv.respond = func(w http.ResponseWriter, n int) bool {
+		if n == 6 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return true
+		}
+		return false
+	}
+	step, err := w.Run(context.Background(), "dlv1")
+	if err != nil || step.Done || step.Wait != time.Second {
+		t.Fatalf("first run %+v %v", step, err)
+	}
+	step, err = w.Run(context.Background(), "dlv1")
+	if err != nil || !step.Done {
+		t.Fatalf("second run %+v %v", step, err)
+	}
+	if rcv.dups > 4 {
+		t.Fatalf("%d duplicates, want at most the batches in flight", rcv.dups)
+	}
+	sameRows(t, rcv, 2000)
 }
