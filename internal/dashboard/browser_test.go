@@ -251,11 +251,19 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("receipts %+v %v", receipts, err)
 	}
 
+	step("data",
+		chromedp.Navigate(f.URL+"/data"),
+		chromedp.WaitVisible(chromedp.CSS(`#receipts`)))
+	if audit, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#audit`))); !strings.Contains(audit, "verifies: 1 receipts") {
+		t.Fatalf("receipt chain: %q", audit)
+	}
+	shot(t, ctx, "08-data")
+
 	step("team",
 		chromedp.Navigate(f.URL+"/team"),
 		chromedp.Click(chromedp.CSS(`#new-key`)),
 		chromedp.WaitVisible(chromedp.CSS(`#new-api-key`)))
-	shot(t, ctx, "08-team")
+	shot(t, ctx, "09-team")
 
 	// Dark scheme, narrow screen: the import list as a phone in dark mode shows it.
 	step("dark narrow",
@@ -267,13 +275,13 @@ func TestBrowser(t *testing.T) {
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(f.URL+"/imports/"+id),
 		chromedp.WaitVisible(chromedp.CSS(`#log`)))
-	shot(t, ctx, "09-import-dark-narrow")
+	shot(t, ctx, "10-import-dark-narrow")
 
 	step("sign out",
 		chromedp.EmulateViewport(1280, 860),
 		chromedp.Click(chromedp.CSS(`.who button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#password`)))
-	shot(t, ctx, "10-login")
+	shot(t, ctx, "11-login")
 	step("sign in",
 		chromedp.SendKeys(chromedp.CSS(`#email`), "owner@example.com"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), password),

@@ -107,6 +107,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("GET /imports/{id}/download", h.signedIn(store.RoleMember, h.importDownload))
 	route("POST /imports/{id}/delete", h.signedIn(store.RoleAdmin, h.importDelete))
 
+	route("GET /data", h.signedIn(store.RoleViewer, h.dataShow))
+	route("POST /data/delete", h.signedIn(store.RoleAdmin, h.dataDelete))
+
 	route("GET /team", h.signedIn(store.RoleViewer, h.teamShow))
 	route("POST /team/invites", h.signedIn(store.RoleAdmin, h.inviteCreate))
 	route("POST /team/invites/{id}/delete", h.signedIn(store.RoleAdmin, h.inviteDelete))

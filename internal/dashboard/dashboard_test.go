@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -286,5 +287,52 @@ func TestImportFlowAndRoles(t *testing.T) {
 	}
 	if r := owner.get("/imports/" + id + "/download?format=csv"); r.Status != http.StatusGone {
 		t.Fatalf("download after delete: %d", r.Status)
+	}
+}
+
+// TestDeleteAllData: "delete all data" needs the organization's name typed,
+// is refused to a member, shreds every import of the organization and no
+// other's, and lists a receipt per import.
+func TestDeleteAllData(t *testing.T) {
+	t.Parallel()
+	env := servertest.Start(t, servertest.Options{})
+	owner := &browser{t: t, base: env.URL}
+	owner.signIn(ownerEmail(t, env), "test-password-1")
+	var im struct{ Key string }
+	env.Do(t, "POST", "/api/v1/importers", env.APIKey, map[string]any{"name": "x", "template": json.RawMessage(tmpl)}, &im)
+	ids := []string{
+		upload(t, env.URL, im.Key, []string{"name"}, [][]*string{{str("a")}}, 10),
+		upload(t, env.URL, im.Key, []string{"name"}, [][]*string{{str("b")}}, 10),
+	}
+	otherOrg, otherKey := env.NewOrg(t, "bystander")
+	var other struct{ Key string }
+	env.Do(t, "POST", "/api/v1/importers", otherKey, map[string]any{"name": "y", "template": json.RawMessage(tmpl)}, &other)
+	kept := upload(t, env.URL, other.Key, []string{"name"}, [][]*string{{str("c")}}, 10)
+
+	inv := owner.post("/team/invites", url.Values{"email": {"member@example.com"}, "role": {"member"}})
+	member := &browser{t: t, base: env.URL}
+	member.post(strings.TrimPrefix(find(t, `id="invite-url" tabindex="0">([^<]+)<`, inv.Body), env.URL), url.Values{"password": {password}, "password2": {password}})
+	if r := member.post("/data/delete", url.Values{"confirm": {"x"}}); r.Status != http.StatusForbidden {
+		t.Fatalf("member deletes all: %d", r.Status)
+	}
+	org := find(t, `<strong>([^<]+)</strong>, to confirm`, owner.get("/data").Body)
+	if r := owner.post("/data/delete", url.Values{"confirm": {org + " "}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="confirm-org-err"`) {
+		t.Fatalf("wrong confirmation: %d", r.Status)
+	}
+	if r := owner.post("/data/delete", url.Values{"confirm": {org}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("delete all: %d %s", r.Status, r.Body)
+	}
+	page := owner.get("/data")
+	for _, id := range ids {
+		got, err := env.Server.Store.Import(context.Background(), env.OrgID, id)
+		if err != nil || got.Status != "purged" || !strings.Contains(page.Body, id) {
+			t.Errorf("import %s: %s %v, listed %v", id, got.Status, err, strings.Contains(page.Body, id))
+		}
+	}
+	if !strings.Contains(page.Body, "verifies: 2 receipts") {
+		t.Error("receipt chain not verified on the page")
+	}
+	if got, _ := env.Server.Store.Import(context.Background(), otherOrg, kept); got.Status != "completed" {
+		t.Fatalf("another organization's import: %s", got.Status)
 	}
 }

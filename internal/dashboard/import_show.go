@@ -50,7 +50,7 @@ func (h *Handler) importShow(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	d := importView{Import: im, ImporterName: "(deleted importer)", CanDelete: h.o.Retention != nil && store.RoleRank(s.User.Role) >= store.RoleRank(store.RoleAdmin)}
+	d := importView{Import: im, ImporterName: "(deleted importer)", CanDelete: h.o.Retention != nil && s.can(store.RoleAdmin)}
 	if importer, err := h.o.Store.Importer(ctx, s.Org.ID, im.ImporterID); err == nil {
 		d.ImporterName = importer.Name
 	}

@@ -23,6 +23,11 @@ type session struct {
 
 var errNoSession = errors.New("not signed in")
 
+// can reports whether the session's user has at least role.
+func (s *session) can(role string) bool {
+	return store.RoleRank(s.User.Role) >= store.RoleRank(role)
+}
+
 // currentSession resolves the cookie to a live session; an unknown, idle or
 // expired id is no session.
 func (h *Handler) currentSession(r *http.Request) (*session, error) {
@@ -60,7 +65,7 @@ func (h *Handler) signedIn(role string, fn sessionHandlerFunc) http.Handler {
 		if err != nil {
 			return err
 		}
-		if store.RoleRank(s.User.Role) < store.RoleRank(role) {
+		if !s.can(role) {
 			return errForbidden
 		}
 		return fn(w, r, s)

@@ -29,7 +29,7 @@ func (h *Handler) renderTeam(w http.ResponseWriter, r *http.Request, s *session,
 	if d.Members, err = h.o.Store.Users(r.Context(), s.Org.ID); err != nil {
 		return err
 	}
-	if store.RoleRank(s.User.Role) >= store.RoleRank(store.RoleAdmin) {
+	if s.can(store.RoleAdmin) {
 		if d.Invites, err = h.o.Store.Invites(r.Context(), s.Org.ID); err != nil {
 			return err
 		}
