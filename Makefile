@@ -1,22 +1,13 @@
-# The README's commands. `make test` is what CI runs after .ci/run has
-# installed and started what the tests need.
-.PHONY: run test test-go test-web web build
+# The README's commands.
+.PHONY: run test build
 
+# Run Intake with embedded defaults (./intake-data, http://127.0.0.1:8080).
 run:
 	go run ./cmd/intake serve
 
 build:
 	go build -o bin/intake ./cmd/intake
 
-test: test-go test-web
-
-# Go tests on SQLite, and on PostgreSQL when INTAKE_TEST_DATABASE_URL is set
-# (scripts/postgres.sh start prints it; CI always sets it).
-test-go:
-	go vet ./...
-	go test -count=1 -timeout 20m ./...
-
-# The widget's TypeScript tests and the check that the committed bundle is
-# what its sources build to.
-test-web:
-	cd web/widget && npm ci --no-audit --no-fund && npm test
+# Every test: Go on SQLite and PostgreSQL+S3, the widget's TypeScript tests.
+test:
+	scripts/test.sh
