@@ -146,9 +146,23 @@ func TestBrowser(t *testing.T) {
 	}
 	shot(t, ctx, "02-importers-empty")
 
-	step("template editor",
+	samplePath := filepath.Join(t.TempDir(), "sample.csv")
+	if err := os.WriteFile(samplePath, []byte("Name,E-mail,Amount,Since\nAnn,ann@example.com,\"1,200.50\",2024-01-02\nBo,bo@example.com,-3,2023-12-31\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	step("sample file",
 		chromedp.Click(chromedp.CSS(`a[href="/importers/new"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#editor li`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`#sample-file`), []string{samplePath}),
+		chromedp.WaitVisible(chromedp.CSS(`#col-3-formats`)))
+	guessed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`JSON.parse(document.getElementById("template").value).columns.map(c => c.key + ":" + c.type)`))
+	if err != nil || strings.Join(guessed, " ") != "name:text e_mail:email amount:number since:date" {
+		t.Fatalf("columns guessed from the sample: %v %v", guessed, err)
+	}
+	step("template editor",
+		chromedp.Click(chromedp.CSS(`button[aria-label="Remove since"]`)),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Remove amount"]`)),
+		setInput(`#col-1-key`, "email"),
 		setInput(`#name`, "Customers"),
 		chromedp.Click(chromedp.CSS(`#add-column`)),
 		chromedp.WaitVisible(chromedp.CSS(`#col-2-key`)),

@@ -31,7 +31,17 @@
   add.className = "secondary";
   add.id = "add-column";
   add.textContent = "Add column";
-  host.append(msg, list, add);
+  var sample = document.createElement("div");
+  sample.className = "sample";
+  var sl = document.createElement("label");
+  sl.htmlFor = "sample-file";
+  sl.textContent = "Or start from a sample CSV file (read in this browser, never uploaded; replaces the columns)";
+  var sf = document.createElement("input");
+  sf.type = "file";
+  sf.id = "sample-file";
+  sf.accept = ".csv,.tsv,.txt,text/csv,text/tab-separated-values";
+  sample.append(sl, sf);
+  host.append(msg, list, add, sample);
   host.hidden = false;
 
   function parse() {
@@ -175,9 +185,82 @@
     if (key) { key.focus(); key.select(); }
   });
 
+  // Sample files: the header row names the columns; up to 200 rows of the
+  // first 256 KB guess each type (number, boolean, email, date, else text).
+  function splitCSV(text, delim) {
+    var rows = [], row = [], cell = "", q = false;
+    for (var i = 0; i < text.length; i++) {
+      var c = text[i];
+      if (q) {
+        if (c === '"') { if (text[i + 1] === '"') { cell += '"'; i++; } else q = false; }
+        else cell += c;
+      } else if (c === '"') q = true;
+      else if (c === delim) { row.push(cell); cell = ""; }
+      else if (c === "\n" || c === "\r") {
+        if (c === "\r" && text[i + 1] === "\n") i++;
+        row.push(cell); rows.push(row); row = []; cell = "";
+        if (rows.length > 200) return rows;
+      } else cell += c;
+    }
+    if (cell !== "" || row.length) { row.push(cell); rows.push(row); }
+    return rows;
+  }
+  function keyOf(label, used) {
+    var k = label.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+    if (!/^[a-z]/.test(k)) k = "c_" + k;
+    k = k.slice(0, 60).replace(/_+$/, "") || "column";
+    var base = k, n = 2;
+    while (used[k]) k = base + "_" + n++;
+    used[k] = true;
+    return k;
+  }
+  var GUESSES = [
+    ["number", /^[-+]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$/],
+    ["boolean", /^(true|false|yes|no)$/i],
+    ["email", /^[^\s@]+@[^\s@]+\.[^\s@]+$/],
+    ["date", /^\d{4}-\d{2}-\d{2}$/],
+  ];
+  function guess(values) {
+    var seen = values.filter(function (v) { return v.trim() !== ""; });
+    if (!seen.length) return { type: "text" };
+    for (var g = 0; g < GUESSES.length; g++) {
+      if (seen.every(function (v) { return GUESSES[g][1].test(v.trim()); })) {
+        var col = { type: GUESSES[g][0] };
+        if (col.type === "date") col.formats = ["YYYY-MM-DD"];
+        if (col.type === "number" && seen.some(function (v) { return v.indexOf(",") >= 0; })) col.thousands_separator = ",";
+        return col;
+      }
+    }
+    return { type: "text" };
+  }
+  sf.addEventListener("change", function () {
+    var file = sf.files && sf.files[0];
+    if (!file || !tmpl) return;
+    file.slice(0, 256 * 1024).text().then(function (text) {
+      text = text.replace(/^\ufeff/, "");
+      var first = text.split(/\r?\n/, 1)[0];
+      var delim = (first.split("\t").length > first.split(",").length) ? "\t" : (first.split(";").length > first.split(",").length ? ";" : ",");
+      var rows = splitCSV(text, delim);
+      if (file.size > 256 * 1024 && rows.length > 1) rows.pop(); // possibly cut short
+      if (!rows.length || !rows[0].length) { msg.className = "msg"; msg.textContent = "The sample file has no header row."; return; }
+      var used = {};
+      tmpl.columns = rows[0].map(function (label, j) {
+        label = label.trim() || "Column " + (j + 1);
+        var col = guess(rows.slice(1).map(function (r) { return r[j] || ""; }));
+        var out = { key: keyOf(label, used), label: label, type: col.type };
+        Object.keys(col).forEach(function (k) { if (k !== "type") out[k] = col[k]; });
+        return out;
+      });
+      msg.className = "msg info";
+      msg.textContent = "Columns made from the sample's header and first " + (rows.length - 1) + " rows; check the guessed types.";
+      write();
+      render();
+    });
+  });
+
   area.addEventListener("input", function () {
     var t = parse();
-    if (t) { tmpl = t; msg.textContent = ""; render(); list.hidden = add.hidden = false; }
+    if (t) { tmpl = t; msg.className = "msg"; msg.textContent = ""; render(); list.hidden = add.hidden = false; }
     else { msg.textContent = "The JSON below is not valid yet; the column editor resumes once it is."; list.hidden = add.hidden = true; }
   });
 
