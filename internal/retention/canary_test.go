@@ -26,7 +26,7 @@ type env struct {
 	pgDir string // the PostgreSQL data directory, when the env uses PostgreSQL
 }
 
-func start(t *testing.T, pg bool) *env {
+func start(t testing.TB, pg bool) *env {
 	t.Helper()
 	e := &env{Env: servertest.Start(t, servertest.Options{Postgres: pg, S3: pg})}
 	if pg {
@@ -50,7 +50,7 @@ type upload struct {
 	UploadToken string `json:"upload_token"`
 }
 
-func (e *env) importer(t *testing.T, name string) (id, key string) {
+func (e *env) importer(t testing.TB, name string) (id, key string) {
 	t.Helper()
 	var im struct{ ID, Key string }
 	if code := e.Do(t, "POST", "/api/v1/importers", e.APIKey, map[string]any{"name": name, "allow_invalid": true,
@@ -60,7 +60,7 @@ func (e *env) importer(t *testing.T, name string) (id, key string) {
 	return im.ID, im.Key
 }
 
-func (e *env) create(t *testing.T, key string, rows int, user any) upload {
+func (e *env) create(t testing.TB, key string, rows int, user any) upload {
 	t.Helper()
 	var up upload
 	body := map[string]any{"importer": key, "columns": []string{"name", "email"},
@@ -75,7 +75,7 @@ func (e *env) create(t *testing.T, key string, rows int, user any) upload {
 }
 
 // put sends a chunk body as is (so a test controls its JSON escapes).
-func (e *env) put(t *testing.T, up upload, n int, body string) (int, http.Header) {
+func (e *env) put(t testing.TB, up upload, n int, body string) (int, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest("PUT", fmt.Sprintf("%s/api/v1/uploads/%s/chunks/%d", e.URL, up.ImportID, n), strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+up.UploadToken)
@@ -90,7 +90,7 @@ func (e *env) put(t *testing.T, up upload, n int, body string) (int, http.Header
 
 // flush makes the databases write what they hold to their files: a WAL
 // checkpoint on SQLite, a CHECKPOINT on PostgreSQL (heap pages to disk).
-func (e *env) flush(t *testing.T) {
+func (e *env) flush(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	if err := e.Server.Store.Checkpoint(ctx); err != nil {
@@ -106,7 +106,7 @@ func (e *env) flush(t *testing.T) {
 // find lists every place holding secret in UTF-8 or UTF-16: data folder,
 // S3 objects, server log, and the PostgreSQL data directory (heap, WAL, its
 // server log).
-func (e *env) find(t *testing.T, secret string) []string {
+func (e *env) find(t testing.TB, secret string) []string {
 	t.Helper()
 	hits := e.FindSecret(t, secret)
 	if e.pgDir != "" {
@@ -115,7 +115,7 @@ func (e *env) find(t *testing.T, secret string) []string {
 	return hits
 }
 
-func (e *env) countChunks(t *testing.T, importID string) int {
+func (e *env) countChunks(t testing.TB, importID string) int {
 	t.Helper()
 	var n int
 	if err := e.Server.Store.WriteDB().QueryRow(`SELECT COUNT(*) FROM chunks WHERE import_id = $1`, importID).Scan(&n); err != nil {
@@ -124,7 +124,7 @@ func (e *env) countChunks(t *testing.T, importID string) int {
 	return n
 }
 
-func (e *env) countBlobs(t *testing.T, importID string) int {
+func (e *env) countBlobs(t testing.TB, importID string) int {
 	t.Helper()
 	n := 0
 	it := e.Server.Bucket.List(&blob.ListOptions{Prefix: "imports/" + importID + "/"})

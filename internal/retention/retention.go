@@ -41,8 +41,10 @@ type Options struct {
 	// Now is the clock deciding what has expired; time.Now by default.
 	Now func() time.Time
 	// BatchSize is how many imports one shred transaction takes (default
-	// 1,000). A retention batch that times out halves it, down to
-	// MinBatchSize (default 10), and it grows back after batches that finish.
+	// 250: on SQLite the transaction holds the only writer, and uploads
+	// wait for it; 250 keeps that wait near 15 ms). A retention batch that
+	// times out halves it, down to MinBatchSize (default 10), and it grows
+	// back after batches that finish.
 	BatchSize, MinBatchSize int
 	// BatchTimeout bounds one retention batch (default 30 s).
 	BatchTimeout time.Duration
@@ -63,10 +65,10 @@ func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	o.BatchSize = cmp.Or(o.BatchSize, 1000)
+	o.BatchSize = cmp.Or(o.BatchSize, 250)
 	o.MinBatchSize = min(cmp.Or(o.MinBatchSize, 10), o.BatchSize)
 	o.BatchTimeout = cmp.Or(o.BatchTimeout, 30*time.Second)
-	o.DeleteConcurrency = cmp.Or(o.DeleteConcurrency, 16)
+	o.DeleteConcurrency = cmp.Or(o.DeleteConcurrency, 4)
 	return &Service{o: o, batch: o.BatchSize}
 }
 
@@ -119,18 +121,19 @@ func (s *Service) PurgeOrg(ctx context.Context, orgID string) (Result, error) {
 // organization's pending purges.
 func (s *Service) purgeAll(ctx context.Context, sel store.ShredSelection, reason importlog.Reason) (Result, error) {
 	var total Result
+	var carry []string
 	pending, err := s.finishPending(ctx, sel.OrgID, s.o.BatchSize)
 	total.Pending += pending
 	for err == nil {
-		sel.Limit = s.o.BatchSize
+		sel.Limit, sel.Finished = s.o.BatchSize, carry
 		var r Result
-		r, err = s.batch1(ctx, sel, reason)
+		r, carry, err = s.batch1(ctx, sel, reason)
 		total.add(r)
 		if r.Imports < sel.Limit {
 			break
 		}
 	}
-	return total, s.done(ctx, total, err)
+	return total, s.done(ctx, total, errors.Join(err, s.finish(ctx, carry)))
 }
 
 // PurgeDue purges every import whose retention ended and every abandoned
@@ -139,43 +142,55 @@ func (s *Service) purgeAll(ctx context.Context, sel store.ShredSelection, reason
 // to run on several replicas at once.
 func (s *Service) PurgeDue(ctx context.Context) (Result, error) {
 	var total Result
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, s.done(ctx, total, err)
+	var carry []string
+	var err error
+	resume := true // finish interrupted purges first, and after a timeout
+	for err == nil {
+		if err = ctx.Err(); err != nil {
+			break
 		}
 		size := s.batchSize()
 		bctx, cancel := context.WithTimeout(ctx, s.o.BatchTimeout)
-		r, err := s.dueBatch(bctx, size)
+		var r Result
+		r, carry, err = s.dueBatch(bctx, size, carry, resume)
 		cancel()
 		total.add(r)
-		// Pending imports are retried by every batch, oldest first: the last
-		// batch's count is what remains.
-		total.Pending = r.Pending
-		switch {
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		resume = errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
+		if resume {
 			s.shrink(size)
+			err = nil
 			continue
-		case err != nil:
-			return total, s.done(ctx, total, err)
 		}
-		s.grow(size)
-		if r.Imports < size {
-			return total, s.done(ctx, total, nil)
+		if err == nil {
+			s.grow(size)
+			if r.Imports < size {
+				break
+			}
 		}
 	}
+	return total, s.done(ctx, total, errors.Join(err, s.finish(ctx, carry)))
 }
 
-// dueBatch finishes up to size interrupted purges, then shreds and deletes
-// up to size due imports.
-func (s *Service) dueBatch(ctx context.Context, size int) (Result, error) {
-	pending, err := s.finishPending(ctx, "", size)
-	if err != nil {
-		return Result{Pending: pending}, err
+// dueBatch shreds and deletes up to size due imports (see batch1 for
+// carry), after finishing up to size interrupted purges when resume is set.
+func (s *Service) dueBatch(ctx context.Context, size int, carry []string, resume bool) (Result, []string, error) {
+	var pending int
+	if resume {
+		var err error
+		if pending, err = s.finishPending(ctx, "", size); err != nil {
+			return Result{Pending: pending}, carry, err
+		}
 	}
 	now := s.o.Now()
-	r, err := s.batch1(ctx, store.ShredSelection{Due: now, At: now, Limit: size}, importlog.ReasonExpired)
+	r, carry, err := s.batch1(ctx, store.ShredSelection{Due: now, At: now, Limit: size, Finished: carry}, importlog.ReasonExpired)
 	r.Pending += pending
-	return r, err
+	return r, carry, err
+}
+
+// finish deletes the rows of the carried imports, whose blobs are gone, once
+// a loop of batches ends (even when its context did).
+func (s *Service) finish(ctx context.Context, carry []string) error {
+	return s.o.Store.DeletePurgedData(context.WithoutCancel(ctx), carry)
 }
 
 func (s *Service) batchSize() int {
@@ -215,8 +230,13 @@ func (s *Service) done(ctx context.Context, r Result, err error) error {
 	return err
 }
 
-// batch1 shreds one batch, forgets the keys and deletes the data.
-func (s *Service) batch1(ctx context.Context, sel store.ShredSelection, reason importlog.Reason) (Result, error) {
+// batch1 shreds one batch, forgets the keys and deletes the blobs. The
+// chunk rows and claims of imports whose blobs are gone are deleted by the
+// next batch's shred transaction (sel.Finished), so each batch costs one
+// write transaction, not two: batch1 returns those imports as the carry for
+// the next call. When the shred fails, its transaction did nothing and the
+// carry is sel.Finished unchanged.
+func (s *Service) batch1(ctx context.Context, sel store.ShredSelection, reason importlog.Reason) (Result, []string, error) {
 	if sel.At.IsZero() {
 		sel.At = s.o.Now()
 	}
@@ -225,7 +245,7 @@ func (s *Service) batch1(ctx context.Context, sel store.ShredSelection, reason i
 		return NewReceipt(im, prev, reason, at)
 	})
 	if err != nil {
-		return Result{}, err
+		return Result{}, sel.Finished, err
 	}
 	var r Result
 	ids := make([]string, len(shredded))
@@ -236,8 +256,9 @@ func (s *Service) batch1(ctx context.Context, sel store.ShredSelection, reason i
 		r.Bytes += im.Bytes
 		ids[i] = im.ID
 	}
-	r.Pending, err = s.deleteData(ctx, ids)
-	return r, err
+	done, err := s.deleteBlobsOf(ctx, ids)
+	r.Pending = len(ids) - len(done)
+	return r, done, err
 }
 
 // finishPending deletes the data of up to limit shredded imports whose
@@ -252,14 +273,18 @@ func (s *Service) finishPending(ctx context.Context, orgID string, limit int) (i
 		ids[i] = p.ID
 		s.o.Vault.Forget(p.ID)
 	}
-	return s.deleteData(ctx, ids)
+	done, err := s.deleteBlobsOf(ctx, ids)
+	if err != nil {
+		return len(ids) - len(done), err
+	}
+	return len(ids) - len(done), s.o.Store.DeletePurgedData(ctx, done)
 }
 
-// deleteData deletes the blobs of shredded imports, then the chunk rows and
-// claims of those whose blobs are all gone. It returns how many imports
-// still have blobs (the blob store failed for them); only a failure of the
-// database or the context is an error.
-func (s *Service) deleteData(ctx context.Context, ids []string) (int, error) {
+// deleteBlobsOf deletes the blobs of shredded imports, several imports at
+// once, and returns those whose blobs are all gone. An import the blob
+// store failed for stays pending (logged, retried by the next run); only a
+// canceled or expired context is an error.
+func (s *Service) deleteBlobsOf(ctx context.Context, ids []string) ([]string, error) {
 	failed := make([]bool, len(ids))
 	sem := make(chan struct{}, s.o.DeleteConcurrency)
 	var wg sync.WaitGroup
@@ -269,7 +294,13 @@ func (s *Service) deleteData(ctx context.Context, ids []string) (int, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := s.deleteBlobs(ctx, id); err != nil {
+			err := s.deleteBlobs(ctx, id)
+			if err != nil && ctx.Err() == nil {
+				// Once more at once: a listing can fail when another replica
+				// deletes the same blobs under it.
+				err = s.deleteBlobs(ctx, id)
+			}
+			if err != nil {
 				failed[i] = true
 				mu.Lock()
 				firstErr = cmp.Or(firstErr, err)
@@ -285,15 +316,12 @@ func (s *Service) deleteData(ctx context.Context, ids []string) (int, error) {
 		}
 	}
 	if firstErr != nil {
-		if ctx.Err() != nil {
-			return len(ids) - len(done), ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return done, err
 		}
 		s.o.Logger.WarnContext(ctx, "blob deletion failed; the next purge run retries", "imports", len(ids)-len(done), "err", firstErr)
 	}
-	if err := s.o.Store.DeletePurgedData(ctx, done); err != nil {
-		return len(ids), err
-	}
-	return len(ids) - len(done), nil
+	return done, nil
 }
 
 // deleteBlobs deletes every blob under the import's prefix. Listing (rather

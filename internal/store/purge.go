@@ -36,6 +36,9 @@ type ShredSelection struct {
 	Limit int
 	// At is the purge time recorded in purged_at.
 	At time.Time
+	// Finished lists imports shredded earlier whose blobs the caller has
+	// deleted since: their rows go in the same transaction (DeletePurgedData).
+	Finished []string
 }
 
 // Shredded is an import whose data key Shred destroyed.
@@ -71,6 +74,9 @@ func (s *Store) Shred(ctx context.Context, sel ShredSelection, receipt ReceiptFu
 	}
 	var out []Shredded
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.deletePurgedData(ctx, tx, sel.Finished); err != nil {
+			return err
+		}
 		var err error
 		if out, err = s.shredCandidates(ctx, tx, sel); err != nil {
 			return err
@@ -109,20 +115,23 @@ func (s *Store) shredCandidates(ctx context.Context, tx *sql.Tx, sel ShredSelect
 		}
 		args = append(args, sel.Limit)
 		// Rows are locked in id order so that two purges on demand over
-		// overlapping sets cannot deadlock.
+		// overlapping sets cannot deadlock; the imports_live index gives
+		// that order without sorting the organization's imports. (The due
+		// queries below order by expiry alone, also to read their index
+		// without a sort: many imports expire at the same microsecond.)
 		return s.scanShred(ctx, tx, `SELECT `+shredColumns+` FROM imports i WHERE `+strings.Join(where, " AND ")+
 			fmt.Sprintf(` ORDER BY i.id LIMIT $%d`, len(args))+s.lockClause(false), args...)
 	}
 	due := sel.Due.UnixMicro()
 	out, err := s.scanShred(ctx, tx, `SELECT `+shredColumns+` FROM imports i
 		WHERE i.expires_at <= $1 AND i.purged_at IS NULL AND i.status <> 'purged'
-		ORDER BY i.expires_at, i.id LIMIT $2`+s.lockClause(true), due, sel.Limit)
+		ORDER BY i.expires_at LIMIT $2`+s.lockClause(true), due, sel.Limit)
 	if err != nil || len(out) == sel.Limit {
 		return out, err
 	}
 	more, err := s.scanShred(ctx, tx, `SELECT `+shredColumns+` FROM imports i JOIN importers p ON p.id = i.importer_id
 		WHERE i.status IN ('uploading', 'failed') AND i.token_expires_at <= CAST($1 AS BIGINT) - p.retention_days * CAST($2 AS BIGINT)
-		ORDER BY i.token_expires_at, i.id LIMIT $3`+s.lockClause(true), due, day, sel.Limit-len(out))
+		ORDER BY i.token_expires_at LIMIT $3`+s.lockClause(true), due, day, sel.Limit-len(out))
 	return append(out, more...), err
 }
 
@@ -171,12 +180,8 @@ func (s *Store) shredOrg(ctx context.Context, tx *sql.Tx, ims []Shredded, at tim
 	if err := tx.QueryRowContext(ctx, `SELECT head, receipts FROM receipt_chains WHERE org_id = $1`+lock, orgID).Scan(&head, &count); err != nil {
 		return fmt.Errorf("receipt chain of %s: %w", orgID, err)
 	}
-	for _, im := range ims {
-		res, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'purged', purged_at = $1, wrapped_key = NULL,
-			sealed_context = NULL WHERE id = $2 AND status <> 'purged'`, at.UnixMicro(), im.ID)
-		if err := affectedOne(res, err, "shred import "+im.ID); err != nil {
-			return err
-		}
+	events := make([]importlog.Event, len(ims))
+	for i, im := range ims {
 		var prev []byte
 		if len(head) > 0 {
 			prev = head
@@ -185,14 +190,60 @@ func (s *Store) shredOrg(ctx context.Context, tx *sql.Tx, ims []Shredded, at tim
 		if err != nil {
 			return fmt.Errorf("receipt of import %s: %w", im.ID, err)
 		}
-		if err := s.appendEvent(ctx, tx, orgID, im.ID, ev); err != nil {
+		events[i], head = ev, next
+		count++
+	}
+	// A few statements per slice rather than two per import: SQLite has one
+	// writer, and uploads wait for it while this transaction is open.
+	for from := 0; from < len(ims); from += shredStatementRows {
+		to := min(from+shredStatementRows, len(ims))
+		if err := s.shredRows(ctx, tx, orgID, ims[from:to], events[from:to], at); err != nil {
 			return err
 		}
-		head = next
-		count++
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE receipt_chains SET head = $1, receipts = $2 WHERE org_id = $3`, head, count, orgID); err != nil {
 		return fmt.Errorf("receipt chain of %s: %w", orgID, err)
+	}
+	return nil
+}
+
+// shredStatementRows bounds the rows of one statement (SQLite allows
+// 32,766 parameters; the event insert takes five per row).
+const shredStatementRows = 500
+
+// shredRows destroys the keys of ims and appends their receipts, with one
+// UPDATE and one multi-row INSERT; the receipts keep their chain order in
+// import_events.seq.
+func (s *Store) shredRows(ctx context.Context, tx *sql.Tx, orgID string, ims []Shredded, events []importlog.Event, at time.Time) error {
+	args := []any{at.UnixMicro()}
+	marks := make([]string, len(ims))
+	for i, im := range ims {
+		args = append(args, im.ID)
+		marks[i] = fmt.Sprintf("$%d", i+2)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'purged', purged_at = $1, wrapped_key = NULL, sealed_context = NULL
+		WHERE status <> 'purged' AND id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("shred imports: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(ims)) {
+		// The rows are locked (PostgreSQL) or the writer is ours (SQLite):
+		// anything else means a bug, and the transaction must not commit.
+		return fmt.Errorf("shred imports: %d of %d rows changed: %w", n, len(ims), cmp.Or(err, ErrConflict))
+	}
+	values := make([]string, len(ims))
+	args = args[:0]
+	now := s.nowMicro()
+	for i, im := range ims {
+		data, err := importlog.Encode(events[i])
+		if err != nil {
+			return err
+		}
+		args = append(args, orgID, im.ID, string(events[i].Kind()), now, string(data))
+		values[i] = fmt.Sprintf("($%d, $%d, $%d, $%d, $%d)", 5*i+1, 5*i+2, 5*i+3, 5*i+4, 5*i+5)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO import_events (org_id, import_id, kind, at, data) VALUES `+strings.Join(values, ", "), args...); err != nil {
+		return fmt.Errorf("append receipts: %w", err)
 	}
 	return nil
 }
@@ -229,15 +280,20 @@ func (s *Store) DeletePurgedData(ctx context.Context, importIDs []string) error 
 	if len(importIDs) == 0 {
 		return nil
 	}
-	args := make([]any, len(importIDs), len(importIDs)+1)
-	marks := make([]string, len(importIDs))
-	for i, id := range importIDs {
-		args[i] = id
-		marks[i] = fmt.Sprintf("$%d", i+1)
-	}
-	in := "(" + strings.Join(marks, ", ") + ")"
-	purged := `import_id IN (SELECT id FROM imports WHERE status = 'purged' AND id IN ` + in + `)`
-	return s.InTx(ctx, func(tx *sql.Tx) error {
+	return s.InTx(ctx, func(tx *sql.Tx) error { return s.deletePurgedData(ctx, tx, importIDs) })
+}
+
+func (s *Store) deletePurgedData(ctx context.Context, tx *sql.Tx, importIDs []string) error {
+	for from := 0; from < len(importIDs); from += shredStatementRows {
+		ids := importIDs[from:min(from+shredStatementRows, len(importIDs))]
+		args := make([]any, len(ids), len(ids)+1)
+		marks := make([]string, len(ids))
+		for i, id := range ids {
+			args[i] = id
+			marks[i] = fmt.Sprintf("$%d", i+1)
+		}
+		in := "(" + strings.Join(marks, ", ") + ")"
+		purged := `import_id IN (SELECT id FROM imports WHERE status = 'purged' AND id IN ` + in + `)`
 		for _, q := range []string{`DELETE FROM chunks WHERE ` + purged, `DELETE FROM unique_claims WHERE ` + purged} {
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return fmt.Errorf("delete purged data: %w", err)
@@ -247,8 +303,8 @@ func (s *Store) DeletePurgedData(ctx context.Context, importIDs []string) error 
 			append(args, s.nowMicro())...); err != nil {
 			return fmt.Errorf("delete purged data: %w", err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // Receipt is a stored deletion receipt: the import-log event as written.

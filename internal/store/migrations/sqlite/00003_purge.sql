@@ -5,6 +5,8 @@
 ALTER TABLE imports ADD COLUMN data_deleted_at BIGINT;
 CREATE INDEX imports_purge_pending ON imports (purged_at) WHERE status = 'purged' AND data_deleted_at IS NULL;
 CREATE INDEX imports_abandoned ON imports (token_expires_at) WHERE status IN ('uploading', 'failed');
+-- Deletion on demand walks an organization's live imports in id order.
+CREATE INDEX imports_live ON imports (org_id, id) WHERE status <> 'purged';
 
 -- receipt_chains holds the head of each organization's chain of deletion
 -- receipts (the hash of its last receipt) and their number; its row is also
@@ -19,6 +21,7 @@ CREATE INDEX import_events_receipts ON import_events (org_id, seq) WHERE kind = 
 -- +goose Down
 DROP INDEX import_events_receipts;
 DROP TABLE receipt_chains;
+DROP INDEX imports_live;
 DROP INDEX imports_abandoned;
 DROP INDEX imports_purge_pending;
 ALTER TABLE imports DROP COLUMN data_deleted_at;
