@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -209,6 +210,16 @@ func TestImportFlowAndRoles(t *testing.T) {
 	list := owner.get("/imports")
 	if !strings.Contains(list.Body, id) || !strings.Contains(list.Body, "Customers") {
 		t.Fatal("import not listed")
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	for q, listed := range map[string]bool{"?until=2000-01-01": false, "?until=" + today: true, "?status=failed": false,
+		"?status=completed&until=" + today: true, "?importer=ipr_other": false} {
+		if got := strings.Contains(owner.get("/imports"+q).Body, id); got != listed {
+			t.Errorf("/imports%s lists the import: %v, want %v", q, got, listed)
+		}
+	}
+	if r := owner.get("/imports?until=soon"); !strings.Contains(r.Body, `id="f-until-err"`) {
+		t.Error("bad date not reported next to the field")
 	}
 	detail := owner.get("/imports/" + id)
 	for _, want := range []string{"Zoë", "@SUM(A1)", `class="bad"`, "import.completed", `id="dl-csv"`} {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/intakehq/intake/internal/store"
 )
@@ -26,14 +27,28 @@ type importListView struct {
 	Importer   string
 	Status     string
 	Statuses   []string
+	Until      string
+	UntilError string
 	Imports    []importRow
 	NextURL    string
-	FilterNote string
 }
 
 func (h *Handler) importList(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
 	f := store.ImportFilter{ImporterID: q.Get("importer"), Status: q.Get("status"), Limit: importsPerPage}
+	until := q.Get("until")
+	untilErr := ""
+	if until != "" {
+		// Imports started on or before that day (UTC): strictly before the
+		// next midnight. Every id sorts after "imt_", so the cursor
+		// (created_at, id) < (midnight, "imt_") means exactly that.
+		day, err := time.Parse(time.DateOnly, until)
+		if err != nil {
+			untilErr = "Enter a date as YYYY-MM-DD."
+		} else {
+			f.BeforeCreated, f.BeforeID = day.AddDate(0, 0, 1).UnixMicro(), "imt_"
+		}
+	}
 	if c := q.Get("before"); c != "" {
 		if at, id, ok := parseCursor(c); ok {
 			f.BeforeCreated, f.BeforeID = at, id
@@ -51,14 +66,14 @@ func (h *Handler) importList(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	d := importListView{Importers: ims, Importer: f.ImporterID, Status: f.Status,
+	d := importListView{Importers: ims, Importer: f.ImporterID, Status: f.Status, Until: until, UntilError: untilErr,
 		Statuses: []string{store.StatusUploading, store.StatusCompleted, store.StatusFailed, store.StatusPurged}}
 	for _, im := range list {
 		d.Imports = append(d.Imports, importRow{Import: im, ImporterName: cmpName(names[im.ImporterID])})
 	}
 	if len(list) == importsPerPage {
 		last := list[len(list)-1]
-		next := url.Values{"importer": {f.ImporterID}, "status": {f.Status},
+		next := url.Values{"importer": {f.ImporterID}, "status": {f.Status}, "until": {until},
 			"before": {base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d.%s", last.CreatedAt.UnixMicro(), last.ID))}}
 		d.NextURL = "/imports?" + next.Encode()
 	}
