@@ -11,7 +11,6 @@ package ingest
 import (
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -27,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/gzip" // about twice as fast as compress/gzip at inflating chunks
 	"gocloud.dev/blob"
 
 	"github.com/intakehq/intake/internal/importlog"
