@@ -1,0 +1,35 @@
+// Phone validity in both engines: libphonenumber-js (pinned to the metadata
+// version of the server's nyaruka/phonenumbers) against the Go engine.
+
+import { existsSync, readFileSync } from "node:fs";
+import { getCountries, getExampleNumber, type CountryCode } from "libphonenumber-js/core";
+import metadata from "libphonenumber-js/metadata.max.json";
+import examples from "libphonenumber-js/examples.mobile.json";
+import { validate } from "../../src/validate/index.ts";
+import { goErrors, goValidate, rand, report } from "./shared.ts";
+
+const numbers: string[] = [];
+for (const c of getCountries(metadata)) {
+  const ex = getExampleNumber(c as CountryCode, examples, metadata);
+  if (ex === undefined) continue;
+  const d = ex.nationalNumber;
+  numbers.push(ex.number, ex.formatInternational(), ex.formatNational());
+  for (let k = 0; k < 40; k++) {
+    const i = rand(d.length);
+    numbers.push(`+${ex.countryCallingCode}${d.slice(0, i)}${rand(10)}${d.slice(i + 1)}`);
+  }
+}
+const bench = "/tmp/bench-data/rows-100k.csv";
+if (existsSync(bench)) {
+  for (const line of readFileSync(bench, "utf8").split("\n").slice(1, 20001)) numbers.push(line.split(",")[4] ?? "");
+}
+const template = { columns: [{ key: "phone", type: "phone", default_region: "US" }] };
+const go = goErrors(goValidate(template, numbers.map((phone) => ({ phone }))).stdout);
+const ts = validate(template, numbers.map((n) => [n])).errors.map((e) => JSON.stringify({ row: e.row, column: e.column, code: e.code, params: e.params }));
+const goSet = new Set(go);
+const tsSet = new Set(ts);
+const num = (x: string): string => JSON.stringify(numbers[(JSON.parse(x) as { row: number }).row - 1]);
+report("phones", numbers.length, [
+  ...go.filter((x) => !tsSet.has(x)).map((x) => `only go: ${num(x)}`),
+  ...ts.filter((x) => !goSet.has(x)).map((x) => `only ts: ${num(x)}`),
+]);
