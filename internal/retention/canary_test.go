@@ -150,7 +150,8 @@ func (e *env) countBlobs(t testing.TB, importID string) int {
 // a UTF-16 CSV cell would have): the data folder (SQLite DB, WAL, SHM,
 // blobs), S3 objects, the PostgreSQL data directory and every log line. It
 // is never there in plaintext, before or after the purge; after the purge
-// the blobs and chunk rows are gone and the counts and import log remain.
+// the blobs and chunk rows are gone and the counts and import log remain,
+// and on SQLite the destroyed wrapped key is in no file either.
 // Controls prove the scans read what they should.
 func TestCanary(t *testing.T) {
 	t.Parallel()
@@ -190,6 +191,14 @@ func TestCanary(t *testing.T) {
 				t.Fatal("control: the importer name, stored in clear, was not found: the scan reads nothing")
 			}
 
+			stored, err := e.Server.Store.Import(context.Background(), e.OrgID, up.ImportID)
+			if err != nil || len(stored.WrappedKey) == 0 {
+				t.Fatalf("wrapped key before the purge: %v", err)
+			}
+			if !be.pg && len(servertest.FindInDir(t, e.DataDir, stored.WrappedKey)) == 0 {
+				t.Fatal("control: the wrapped key is not found in the data folder before the purge")
+			}
+
 			var res struct{ Imports, Chunks int }
 			if code := e.Do(t, "DELETE", "/api/v1/imports/"+up.ImportID, e.APIKey, nil, &res); code != http.StatusOK || res.Imports != 1 || res.Chunks != 1 {
 				t.Fatalf("purge: %d %+v", code, res)
@@ -197,6 +206,12 @@ func TestCanary(t *testing.T) {
 			e.flush(t)
 			if hits := e.find(t, canary); len(hits) > 0 {
 				t.Fatalf("canary in plaintext at rest after the purge: %v", hits)
+			}
+			// On SQLite (secure_delete, WAL truncated) the destroyed key is gone
+			// from every file; PostgreSQL keeps the dead tuple until VACUUM
+			// (docs/privacy.md says so).
+			if hits := servertest.FindInDir(t, e.DataDir, stored.WrappedKey); !be.pg && len(hits) > 0 {
+				t.Fatalf("the destroyed wrapped key is still on disk: %v", hits)
 			}
 			if n := e.countBlobs(t, up.ImportID); n != 0 {
 				t.Fatalf("%d blobs left after the purge", n)
