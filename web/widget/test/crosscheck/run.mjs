@@ -14,7 +14,7 @@ const go = spawnSync("go", ["build", "-o", bin, "./cmd/intake"], { cwd: repo, st
 if (go.status !== 0) process.exit(1);
 const [seed = "1", count = "1000"] = process.argv.slice(2);
 let failed = false;
-for (const name of ["templates", "cells", "phones"]) {
+for (const name of ["templates", "cells", "phones", "mapping"]) {
   const out = path.join(tmp, `${name}.mjs`);
   await build({ entryPoints: [path.join(here, `${name}.ts`)], outfile: out, bundle: true, platform: "node", format: "esm", logLevel: "warning" });
   const r = spawnSync(process.execPath, [out, bin, tmp, seed, count], { stdio: "inherit" });
