@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/intakehq/intake/internal/mapping"
 	"github.com/intakehq/intake/internal/template"
@@ -93,5 +95,25 @@ func TestConformanceHeaderRow(t *testing.T) {
 		if got := mapping.DetectHeaderRow(c.Rows); got != c.HeaderRow {
 			t.Errorf("%s: got row %d, want %d", c.Name, got, c.HeaderRow)
 		}
+	}
+}
+
+// TestMatchLongHeadersStayFast checks that a huge header cannot make the
+// quadratic fuzzy distance run: matching must stay quick and exact matches
+// still work.
+func TestMatchLongHeadersStayFast(t *testing.T) {
+	t.Parallel()
+	tpl, err := template.Parse([]byte(`{"columns": [{"key": "email", "type": "email"}, {"key": "name", "type": "text"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.Repeat("emai", 1<<18)
+	start := time.Now()
+	got := mapping.Match(tpl, []string{huge, "Email", huge + "x"})
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("matching 1 MB headers took %v", took)
+	}
+	if got[0].Key != "" || got[1].Key != "email" || got[2].Key != "" {
+		t.Errorf("got %+v", got)
 	}
 }

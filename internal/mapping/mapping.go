@@ -35,6 +35,10 @@ const (
 	scoreSynonym    = 0.9
 	fuzzyWeight     = 0.8
 	fuzzyThreshold  = 0.75
+
+	// maxFuzzyBytes bounds fuzzy matching (quadratic in length) to headers
+	// and targets whose compact form has at most 64 bytes of UTF-8.
+	maxFuzzyBytes = 64
 )
 
 // target is a column's key, label or synonym in its comparable forms.
@@ -117,7 +121,7 @@ func score(h target, targets []target) float64 {
 			if t.synonym {
 				s = scoreSynonym
 			}
-		default:
+		case len(h.compact) <= maxFuzzyBytes && len(t.compact) <= maxFuzzyBytes:
 			if r := max(dice(h.tokens, t.tokens), similarity(h.compact, t.compact)); r >= fuzzyThreshold {
 				s = fuzzyWeight * r
 			}
