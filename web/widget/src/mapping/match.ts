@@ -26,6 +26,9 @@ const SCORE_SYNONYM = 0.9;
 const FUZZY_WEIGHT = 0.8;
 /** FUZZY_THRESHOLD is the lowest token or character similarity a fuzzy match may have. */
 export const FUZZY_THRESHOLD = 0.75;
+/** Fuzzy scores only for compact forms of at most this many UTF-8 bytes (Go: maxFuzzyBytes; the distance is quadratic). */
+const MAX_FUZZY_BYTES = 64;
+const utf8Bytes = (s: string): number => new TextEncoder().encode(s).length;
 
 interface Target {
   readonly raw: string;
@@ -47,7 +50,7 @@ function score(h: Target, targets: readonly Target[]): number {
     let s = 0;
     if (!t.synonym && h.raw === t.raw) s = SCORE_EXACT;
     else if (h.norm !== "" && (h.norm === t.norm || h.compact === t.compact)) s = t.synonym ? SCORE_SYNONYM : SCORE_NORMALISED;
-    else {
+    else if (utf8Bytes(h.compact) <= MAX_FUZZY_BYTES && utf8Bytes(t.compact) <= MAX_FUZZY_BYTES) {
       const r = Math.max(dice(h.tokens, t.tokens), similarity(h.compact, t.compact));
       if (r >= FUZZY_THRESHOLD) s = FUZZY_WEIGHT * r;
     }
