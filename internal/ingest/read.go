@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/intakehq/intake/internal/store"
-	"github.com/intakehq/intake/internal/template"
 	"github.com/intakehq/intake/internal/vault"
 )
 
@@ -39,9 +38,11 @@ func (s *Service) Rows(ctx context.Context, orgID, importID string, offset int64
 		return Page{}, err
 	}
 	page := Page{Offset: offset, Rows: [][]*string{}, RowNumbers: []int64{}, Errors: []CellError{}}
+	// Column names come from the importer's template; a deleted importer's
+	// imports stay readable, their columns then named by position.
 	if importer, err := s.o.Store.Importer(ctx, orgID, im.ImporterID); err == nil {
-		if t, err := template.Parse(importer.Template); err == nil {
-			page.Columns = t.Keys()
+		if c, err := s.engine(importer); err == nil {
+			page.Columns = c.keys
 		}
 	}
 	var key *vault.DataKey
@@ -64,6 +65,9 @@ func (s *Service) Rows(ctx context.Context, orgID, importID string, offset int64
 		}
 		if page.Columns == nil {
 			page.Columns = make([]string, width)
+			for i := range page.Columns {
+				page.Columns[i] = fmt.Sprintf("column_%d", i+1)
+			}
 		}
 		from, to := max(offset-pos, 0), min(offset+int64(limit)-pos, int64(c.Rows))
 		for i := from; i < to; i++ {
