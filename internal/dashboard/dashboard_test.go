@@ -178,7 +178,15 @@ const tmpl = `{"columns":[{"key":"name","type":"text","required":true},{"key":"f
 // gets 404 for the same ids.
 func TestImportFlowAndRoles(t *testing.T) {
 	t.Parallel()
-	env := servertest.Start(t, servertest.Options{})
+	for name, opts := range map[string]servertest.Options{"sqlite+file": {}, "postgres+s3": {Postgres: true, S3: true}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			importFlowAndRoles(t, servertest.Start(t, opts))
+		})
+	}
+}
+
+func importFlowAndRoles(t *testing.T, env *servertest.Env) {
 	owner := &browser{t: t, base: env.URL}
 	owner.signIn(ownerEmail(t, env), "test-password-1")
 
