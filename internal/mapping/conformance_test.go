@@ -98,22 +98,22 @@ func TestConformanceHeaderRow(t *testing.T) {
 	}
 }
 
-// TestMatchLongHeadersStayFast checks that a huge header cannot make the
-// quadratic fuzzy distance run: matching must stay quick and exact matches
-// still work.
+// TestMatchLongHeadersStayFast checks that long headers against long labels
+// never reach the quadratic fuzzy distance: without the 64-byte bound this
+// pair costs 2.5·10⁹ steps (many seconds), with it a few milliseconds.
 func TestMatchLongHeadersStayFast(t *testing.T) {
 	t.Parallel()
-	tpl, err := template.Parse([]byte(`{"columns": [{"key": "email", "type": "email"}, {"key": "name", "type": "text"}]}`))
+	label := strings.Repeat("ab", 25000)
+	tpl, err := template.Parse([]byte(`{"columns": [{"key": "long", "label": "` + label + `", "type": "text"}, {"key": "email", "type": "email"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	huge := strings.Repeat("emai", 1<<18)
 	start := time.Now()
-	got := mapping.Match(tpl, []string{huge, "Email", huge + "x"})
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("matching 1 MB headers took %v", took)
+	got := mapping.Match(tpl, []string{label[1:] + "x", "Email"})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("matching 50 KB headers took %v", took)
 	}
-	if got[0].Key != "" || got[1].Key != "email" || got[2].Key != "" {
+	if got[0].Key != "" || got[1].Key != "email" {
 		t.Errorf("got %+v", got)
 	}
 }
