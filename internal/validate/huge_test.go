@@ -45,7 +45,7 @@ func TestHugeCells(t *testing.T) {
 		errs := e.NewStream(nil).Row(1, row, make([]*string, len(row)), nil)
 		took := time.Since(start)
 		t.Logf("%-12s %v, %d errors", name, took, len(errs))
-		if took > 2*time.Second {
+		if took > 10*time.Second { // generous: quadratic work on 1 MB would take hours
 			t.Errorf("%s: a 1 MB cell in every column took %v", name, took)
 		}
 	}
