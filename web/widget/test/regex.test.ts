@@ -66,5 +66,5 @@ test("stays linear where a backtracking engine explodes", () => {
   assert.ok(!isProblem(m));
   const t0 = performance.now();
   assert.equal(m.test("a".repeat(100000)), false);
-  assert.ok(performance.now() - t0 < 2000, "took too long");
+  assert.ok(performance.now() - t0 < 10000, "took too long");
 });

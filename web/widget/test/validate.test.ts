@@ -92,7 +92,7 @@ describe("huge cells", () => {
       const t0 = performance.now();
       v.validateRow(template.columns.map(() => cell), ++row, out);
       const ms = performance.now() - t0;
-      assert.ok(ms < 3000, `shape ${row} took ${ms.toFixed(0)} ms`);
+      assert.ok(ms < 10000, `shape ${row} took ${ms.toFixed(0)} ms`);
     }
   });
 });
