@@ -6,10 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,8 +112,9 @@ func fetchBytes(t *testing.T, ctx context.Context, path string) []byte {
 }
 
 // TestBrowser walks the dashboard as a new team would: first-run setup,
-// an importer made with the template editor, a file imported through the
-// hosted widget, the import found and opened, CSV and XLSX downloads equal
+// an importer made with the template editor (from a sample file), its embed
+// snippet pasted into a host app on another origin and a file imported
+// through it, the import found and opened, CSV and XLSX downloads equal
 // to the rows sent (formulas neutralized), deletion and its receipt, the
 // team page, sign-out and sign-in again. Every page is screenshotted.
 func TestBrowser(t *testing.T) {
@@ -127,6 +131,19 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("%s: %v; page shows %q", name, err, bodyText(ctx))
 		}
 	}
+
+	// The team's own app, on another origin, serving whatever embed snippet
+	// the dashboard gave them.
+	var hostApp atomic.Pointer[string]
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		snippet := ""
+		if p := hostApp.Load(); p != nil {
+			snippet = *p
+		}
+		fmt.Fprintf(w, "<!doctype html><html><body><h1>Our app</h1>\n%s\n</body></html>", snippet)
+	}))
+	t.Cleanup(host.Close)
 
 	step("setup page",
 		chromedp.Navigate(f.URL+"/setup?token="+token),
@@ -164,6 +181,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button[aria-label="Remove amount"]`)),
 		setInput(`#col-1-key`, "email"),
 		setInput(`#name`, "Customers"),
+		setInput(`#allowed_origins`, host.URL),
 		chromedp.Click(chromedp.CSS(`#add-column`)),
 		chromedp.WaitVisible(chromedp.CSS(`#col-2-key`)),
 		setInput(`#col-2-key`, "plan"),
@@ -196,7 +214,13 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("hosted link %q %v", hosted, err)
 	}
 
-	// An end user imports a file through the hosted widget.
+	// The team pastes the embed snippet, as the dashboard shows it, into
+	// their app on another origin; an end user imports a file through it.
+	snippet, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#embed-snippet`)))
+	if err != nil || !strings.Contains(snippet, f.URL+"/embed.js") {
+		t.Fatalf("embed snippet %q %v", snippet, err)
+	}
+	hostApp.Store(&snippet)
 	csvPath := filepath.Join(t.TempDir(), "customers.csv")
 	sent := [][]string{{"Zoë Ünïcode", "pro", "zoe@example.com"}, {`=1+2";=1+2`, "free", "evil@example.com"}, {"Bob", "free", "bob@example.com"}}
 	var file strings.Builder
@@ -206,26 +230,30 @@ func TestBrowser(t *testing.T) {
 	if err := os.WriteFile(csvPath, []byte(file.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	step("host page", chromedp.Navigate(host.URL), chromedp.WaitReady(chromedp.CSS("iframe")))
+	frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("iframe")))
+	if err != nil || len(frames) != 1 {
+		t.Fatalf("widget iframe: %v (%d)", err, len(frames))
+	}
+	in := chromedp.FromNode(frames[0])
 	step("widget import",
-		chromedp.Navigate(hosted),
-		chromedp.WaitReady(chromedp.CSS(`input[type=file]`)),
-		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{csvPath}),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=header-next]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=map-next]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)))
+		chromedp.WaitReady(chromedp.CSS(`input[type=file]`), in),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{csvPath}, in),
+		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
+		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
+		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`), in),
+		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), in),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), in))
+	shot(t, ctx, "05-host-app-widget")
 
 	step("imports list",
 		chromedp.Navigate(f.URL+"/imports"),
 		chromedp.WaitVisible(chromedp.CSS(`td a[href^="/imports/imt_"]`)))
-	shot(t, ctx, "05-imports")
+	shot(t, ctx, "06-imports")
 	step("import detail",
 		chromedp.Click(chromedp.CSS(`td a[href^="/imports/imt_"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#grid`)))
-	shot(t, ctx, "06-import")
+	shot(t, ctx, "07-import")
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
 	id := loc[strings.LastIndex(loc, "/")+1:]
 
@@ -259,7 +287,7 @@ func TestBrowser(t *testing.T) {
 	if strings.Contains(text, "Zoë") || !strings.Contains(text, "import.purged") {
 		t.Fatalf("after delete the page shows rows or no receipt: %q", text)
 	}
-	shot(t, ctx, "07-import-deleted")
+	shot(t, ctx, "08-import-deleted")
 	receipts, err := f.Srv.Store.Receipts(context.Background(), mustOrg(t, f))
 	if err != nil || len(receipts) != 1 || receipts[0].ImportID != id {
 		t.Fatalf("receipts %+v %v", receipts, err)
@@ -271,13 +299,13 @@ func TestBrowser(t *testing.T) {
 	if audit, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#audit`))); !strings.Contains(audit, "verifies: 1 receipts") {
 		t.Fatalf("receipt chain: %q", audit)
 	}
-	shot(t, ctx, "08-data")
+	shot(t, ctx, "09-data")
 
 	step("team",
 		chromedp.Navigate(f.URL+"/team"),
 		chromedp.Click(chromedp.CSS(`#new-key`)),
 		chromedp.WaitVisible(chromedp.CSS(`#new-api-key`)))
-	shot(t, ctx, "09-team")
+	shot(t, ctx, "10-team")
 
 	// Dark scheme, narrow screen: the import list as a phone in dark mode shows it.
 	step("dark narrow",
@@ -289,13 +317,13 @@ func TestBrowser(t *testing.T) {
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(f.URL+"/imports/"+id),
 		chromedp.WaitVisible(chromedp.CSS(`#log`)))
-	shot(t, ctx, "10-import-dark-narrow")
+	shot(t, ctx, "11-import-dark-narrow")
 
 	step("sign out",
 		chromedp.EmulateViewport(1280, 860),
 		chromedp.Click(chromedp.CSS(`.who button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#password`)))
-	shot(t, ctx, "11-login")
+	shot(t, ctx, "12-login")
 	step("sign in",
 		chromedp.SendKeys(chromedp.CSS(`#email`), "owner@example.com"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), password),
