@@ -2,7 +2,7 @@
 // it most likely holds, with a confidence, never giving one column to two
 // headers. A port of the Go package internal/mapping (Match).
 
-import { trim } from "../validate/text.ts";
+import { trim, utf8Length } from "../validate/text.ts";
 import { dice, normalise, similarity } from "./normalise.ts";
 
 /** A template column as matching sees it. */
@@ -28,19 +28,20 @@ const FUZZY_WEIGHT = 0.8;
 export const FUZZY_THRESHOLD = 0.75;
 /** Fuzzy scores only for compact forms of at most this many UTF-8 bytes (Go: maxFuzzyBytes; the distance is quadratic). */
 const MAX_FUZZY_BYTES = 64;
-const utf8Bytes = (s: string): number => new TextEncoder().encode(s).length;
 
 interface Target {
   readonly raw: string;
   readonly norm: string;
   readonly compact: string;
   readonly tokens: readonly string[];
+  readonly compactBytes: number;
   readonly synonym: boolean;
 }
 
 function target(s: string, synonym: boolean): Target {
   const norm = normalise(s);
-  return { raw: trim(s), norm, compact: norm.replaceAll(" ", ""), tokens: norm === "" ? [] : norm.split(" "), synonym };
+  const compact = norm.replaceAll(" ", "");
+  return { raw: trim(s), norm, compact, tokens: norm === "" ? [] : norm.split(" "), compactBytes: utf8Length(compact), synonym };
 }
 
 /** score is the best score of header h against a column's targets, 0 if none. */
@@ -50,7 +51,7 @@ function score(h: Target, targets: readonly Target[]): number {
     let s = 0;
     if (!t.synonym && h.raw === t.raw) s = SCORE_EXACT;
     else if (h.norm !== "" && (h.norm === t.norm || h.compact === t.compact)) s = t.synonym ? SCORE_SYNONYM : SCORE_NORMALISED;
-    else if (utf8Bytes(h.compact) <= MAX_FUZZY_BYTES && utf8Bytes(t.compact) <= MAX_FUZZY_BYTES) {
+    else if (h.compactBytes <= MAX_FUZZY_BYTES && t.compactBytes <= MAX_FUZZY_BYTES) {
       const r = Math.max(dice(h.tokens, t.tokens), similarity(h.compact, t.compact));
       if (r >= FUZZY_THRESHOLD) s = FUZZY_WEIGHT * r;
     }

@@ -12,7 +12,7 @@ import { normaliseURL } from "./url.ts";
 import { normaliseIP } from "./ip.ts";
 import { TemporalParser } from "./datetime.ts";
 import { PhoneNormaliser } from "./phone.ts";
-import { asciiUpper, codePoints, fold, trim } from "./text.ts";
+import { asciiUpper, codePoints, fold, trim, utf8Length } from "./text.ts";
 import type { ErrorCode, Params } from "./messages.ts";
 import type { TypeSpec } from "./template.ts";
 
@@ -29,6 +29,8 @@ export type Check = (trimmed: string) => string | Failure;
 // values repeat, so hostile cells (10 MB each) cannot pile up in it.
 const MEMO_LIMIT = 4096;
 const MEMO_KEY_LIMIT = 100;
+// MAX_COUNTRY_BYTES is far above the longest name in the table (Go: maxCountryBytes).
+const MAX_COUNTRY_BYTES = 256;
 
 function failure(code: ErrorCode, params?: Params): Failure {
   return Object.freeze({ code, params: params === undefined ? undefined : Object.freeze(params) });
@@ -132,7 +134,8 @@ export function buildCheck(spec: TypeSpec): Check {
       return (s) => {
         let r = seen.get(s);
         if (r === undefined) {
-          r = countries().get(countryKey(s)) ?? bad;
+          // Go refuses values over 256 bytes before normalising them.
+          r = s.length > MAX_COUNTRY_BYTES || utf8Length(s) > MAX_COUNTRY_BYTES ? bad : (countries().get(countryKey(s)) ?? bad);
           if (seen.size < MEMO_LIMIT && s.length <= MEMO_KEY_LIMIT) seen.set(s, r);
         }
         return r;

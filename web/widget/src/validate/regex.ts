@@ -5,6 +5,7 @@
 // by dfa.ts in linear time, never by a backtracking RegExp.
 
 import { Matcher, type Ast, type CharSet } from "./dfa.ts";
+import { utf8Length } from "./text.ts";
 
 /** Why a pattern was refused: a template check code and a value-free detail. */
 export interface RegexProblem {
@@ -340,21 +341,6 @@ class Parser {
       ranges.push(lo, hi);
     }
   }
-}
-
-/** utf8Length is the UTF-8 byte length of s, the unit of Go's pattern limit. */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 /** A compiled pattern: test reports whether a whole value matches. */
