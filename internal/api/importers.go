@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/intakehq/intake/internal/store"
-	"github.com/intakehq/intake/internal/template"
+	"github.com/intakehq/intake/internal/validate"
 )
 
 // maxManagementBody bounds management request bodies (templates included).
@@ -64,7 +64,9 @@ func checkImporter(im *store.Importer) error {
 	if len(im.Template) == 0 {
 		return badRequest("bad_template", "template is required")
 	}
-	if _, err := template.Parse(im.Template); err != nil {
+	// CheckTemplate also compiles it, so an invalid default is refused here
+	// rather than at the first upload.
+	if _, _, err := validate.CheckTemplate(im.Template); err != nil {
 		return badRequest("bad_template", "%s", err.Error())
 	}
 	switch im.Mode {
