@@ -119,8 +119,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("POST /team/keys/{id}/revoke", h.signedIn(store.RoleAdmin, h.apiKeyRevoke))
 }
 
+// maxFormBytes bounds a posted form (a template is at most 1 MiB of JSON).
+const maxFormBytes = 2 << 20
+
 // pageHeaders: a strict CSP (scripts and styles from this origin only,
-// nothing framing the dashboard) and no caching of pages that show data.
+// nothing framing the dashboard), no caching of pages that show data, and a
+// bound on request bodies.
 func pageHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
@@ -129,6 +133,9 @@ func pageHeaders(next http.Handler) http.Handler {
 		hd.Set("X-Frame-Options", "DENY")
 		if hd.Get("Cache-Control") == "" {
 			hd.Set("Cache-Control", "no-store")
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -33,6 +33,10 @@ func (h *Handler) loginShow(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	f := loginForm{Email: strings.TrimSpace(r.PostFormValue("email")), Next: r.PostFormValue("next")}
 	pw := r.PostFormValue("password")
+	if len(pw) > 1024 {
+		f.Error = "The email or password is wrong."
+		return h.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", D: f})
+	}
 	u, err := h.o.Store.UserByEmail(r.Context(), f.Email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -44,7 +48,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	h.checks <- struct{}{}
 	checkErr := auth.CheckPassword(hash, pw)
 	<-h.checks
-	if err != nil || checkErr != nil || len(pw) > 1024 {
+	if err != nil || checkErr != nil {
 		f.Error = "The email or password is wrong."
 		return h.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", D: f})
 	}
