@@ -68,8 +68,9 @@ export class PhoneNormaliser {
   private readonly meta: MetadataAPI;
   private readonly plans = new Map<string, Plan>();
   private readonly callingCodes = new Map<string, boolean>();
+  private readonly byCallingCode = new Map<string, readonly Plan[] | null>();
   // The region (and number) countryOf last matched by type patterns.
-  private typed: string | null = null;
+  private typed: Plan | null = null;
   private typedNational = "";
   private readonly options: { defaultCountry?: CountryCode };
 
@@ -148,19 +149,17 @@ export class PhoneNormaliser {
 
   /** withCallingCode is parse.js after the calling code is known: national number, country, validity. */
   private withCallingCode(cc: string, number: string, country: string | null): string | null | undefined {
-    const countries = this.meta.getCountryCodesForCallingCode(cc);
-    if (countries === undefined) return UNSURE; // non-geographic entity
-    const selected = this.plan(country ?? countries[0] ?? "");
-    if (selected === null) return UNSURE;
+    const regions = this.regions(cc);
+    if (regions === null) return UNSURE; // a non-geographic entity, or metadata phone.ts cannot read
+    const selected = country === null ? regions[0] : this.plan(country);
+    if (selected === undefined || selected === null) return UNSURE;
     if (number === "") return null;
     const national = this.nationalNumber(number, selected);
     if (national === UNSURE) return UNSURE;
-    const exact = this.countryOf(countries, national);
+    const exact = this.countryOf(regions, national);
     if (exact === UNSURE) return UNSURE;
-    const final = exact ?? country;
     if (national.length < MIN_NSN || national.length > MAX_NSN) return null;
-    const plan = this.plan(final ?? countries[0] ?? "");
-    if (plan === null) return UNSURE;
+    const plan = exact ?? (country === null ? regions[0]! : selected);
     // countryOf may have just proved this very check for this region.
     const known = exact !== null && exact === this.typed && this.typedNational === national;
     const valid = plan.hasTypes ? known || hasType(national, plan) : plan.nationalNumber.test(national);
@@ -178,34 +177,42 @@ export class PhoneNormaliser {
     if (national === number) return number;
     if (plan.nationalNumber.test(number) && !plan.nationalNumber.test(national)) return number;
     if (plan.lengths !== undefined) {
-      const countries = this.meta.getCountryCodesForCallingCode(plan.callingCode);
-      if (countries === undefined) return UNSURE;
-      const country = this.countryOf(countries, national);
+      const regions = this.regions(plan.callingCode);
+      if (regions === null) return UNSURE;
+      const country = this.countryOf(regions, national);
       if (country === UNSURE) return UNSURE;
-      const lengthPlan = country === null ? plan : this.plan(country);
-      if (lengthPlan === null) return UNSURE;
-      const r = lengthCheck(national, lengthPlan);
+      const r = lengthCheck(national, country ?? plan);
       if (r === "TOO_SHORT" || r === "INVALID_LENGTH") return number;
     }
     return national;
   }
 
   /** countryOf is getCountryByCallingCode: which region of a shared calling code a number belongs to. */
-  private countryOf(countries: readonly string[], national: string): string | null | undefined {
+  private countryOf(regions: readonly Plan[], national: string): Plan | null | undefined {
     this.typed = null;
-    if (countries.length === 1) return countries[0] ?? null;
-    for (const c of countries) {
-      const p = this.plan(c);
-      if (p === null) return UNSURE;
+    if (regions.length === 1) return regions[0] ?? null;
+    for (const p of regions) {
       if (p.leading !== null) {
-        if (national !== "" && p.leading.test(national)) return c;
+        if (national !== "" && p.leading.test(national)) return p;
       } else if (hasType(national, p)) {
-        this.typed = c;
+        this.typed = p;
         this.typedNational = national;
-        return c;
+        return p;
       }
     }
     return null;
+  }
+
+  /** regions lists the plans of the regions sharing calling code cc, main region first; null when unknown. */
+  private regions(cc: string): readonly Plan[] | null {
+    let known = this.byCallingCode.get(cc);
+    if (known === undefined) {
+      const countries = this.meta.getCountryCodesForCallingCode(cc);
+      const plans = (countries ?? []).map((c) => this.plan(c));
+      known = countries === undefined || plans.some((p) => p === null) ? null : (plans as Plan[]);
+      this.byCallingCode.set(cc, known);
+    }
+    return known;
   }
 
   private callingCode(cc: string): boolean {
