@@ -9,13 +9,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -172,23 +170,4 @@ func (e *Env) Do(t testing.TB, method, path, token string, body any, out any) in
 		}
 	}
 	return resp.StatusCode
-}
-
-// DataFiles lists every file under the data folder.
-func (e *Env) DataFiles(t testing.TB) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(e.DataDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			out = append(out, p)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
