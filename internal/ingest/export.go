@@ -56,7 +56,8 @@ func (s *Service) OpenExport(ctx context.Context, orgID, importID string) (*Expo
 
 // Each calls fn with the rows of every stored chunk, in row order. It reads
 // the next chunk while fn handles the current one, so decryption and writing
-// overlap, and holds at most two chunks in memory. fn must not keep rows.
+// overlap, and holds at most three chunks in memory, in buffers it reuses:
+// fn must not keep rows (or their cell pointers) after it returns.
 func (e *Export) Each(ctx context.Context, fn func(rows [][]*string) error) error {
 	if len(e.chunks) == 0 {
 		return nil
@@ -74,12 +75,16 @@ func (e *Export) Each(ctx context.Context, fn func(rows [][]*string) error) erro
 	next := make(chan opened, 1)
 	go func() {
 		defer close(next)
+		// Three row buffers rotate: fn holds one, the channel one, and the
+		// third is filled; a buffer is refilled only after the send of the
+		// next one went through, that is once fn is done with it.
 		var bufs chunkBuffers
-		for _, c := range e.chunks {
+		var sets [3]rowBuffers
+		for i, c := range e.chunks {
 			if c.BlobKey == "" {
 				continue
 			}
-			rows, err := e.s.openChunkRows(ctx, key, c, &bufs)
+			rows, err := e.s.openChunkInto(ctx, key, c, &bufs, &sets[i%len(sets)])
 			select {
 			case next <- opened{rows, err}:
 			case <-ctx.Done():
@@ -101,12 +106,18 @@ func (e *Export) Each(ctx context.Context, fn func(rows [][]*string) error) erro
 	return ctx.Err()
 }
 
-// openChunkRows reads and decrypts one chunk for an export. Unlike
-// openChunk it skips the stored errors and makes three allocations per chunk
-// instead of two per cell, and reuses its read buffers: every cell is a substring of one copy of the
-// plaintext, and the cell pointers point into one slab. A download of a
-// million rows then spends its time writing, not collecting garbage.
+// openChunkRows reads and decrypts one chunk, skipping its stored errors,
+// into rows of its own (the caller may keep them). It makes one allocation
+// per chunk for the cells instead of two per cell: every cell is a substring
+// of one copy of the plaintext, pointed to from one slab.
 func (s *Service) openChunkRows(ctx context.Context, key *vault.DataKey, c store.Chunk, bufs *chunkBuffers) ([][]*string, error) {
+	return s.openChunkInto(ctx, key, c, bufs, &rowBuffers{})
+}
+
+// openChunkInto is openChunkRows decoding into rb, whose slab and pointers
+// are reused from chunk to chunk by an export: a download of a million rows
+// then spends its time writing, not collecting garbage.
+func (s *Service) openChunkInto(ctx context.Context, key *vault.DataKey, c store.Chunk, bufs *chunkBuffers, rb *rowBuffers) ([][]*string, error) {
 	r, err := s.o.Bucket.NewReader(ctx, c.BlobKey, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read chunk %d: %w", c.N, err)
@@ -124,7 +135,7 @@ func (s *Service) openChunkRows(ctx context.Context, key *vault.DataKey, c store
 		return nil, fmt.Errorf("open chunk %d: %w", c.N, err)
 	}
 	bufs.plain = plain
-	rows, err := decodeCells(plain)
+	rows, err := decodeCells(plain, rb)
 	if err != nil {
 		return nil, fmt.Errorf("decode chunk %d: %w", c.N, err)
 	}
@@ -137,9 +148,17 @@ type chunkBuffers struct {
 	sealed, plain []byte
 }
 
-// decodeCells reads the rows of what encodeRows wrote, ignoring the errors
-// that follow them.
-func decodeCells(b []byte) ([][]*string, error) {
+// rowBuffers hold one decoded chunk: cells as strings, pointers to them
+// (nil for null), and the rows slicing the pointers.
+type rowBuffers struct {
+	slab  []string
+	cells []*string
+	rows  [][]*string
+}
+
+// decodeCells reads the rows of what encodeRows wrote into rb, ignoring the
+// errors that follow them.
+func decodeCells(b []byte, rb *rowBuffers) ([][]*string, error) {
 	if len(b) < len(rowsMagic) || string(b[:len(rowsMagic)]) != rowsMagic {
 		return nil, errCorrupt
 	}
@@ -154,14 +173,16 @@ func decodeCells(b []byte) ([][]*string, error) {
 		return nil, errCorrupt
 	}
 	width := int(w)
-	slab := make([]string, int(n)*width)
-	cells := make([]*string, len(slab))
+	slab := slices.Grow(rb.slab[:0], int(n)*width)[:int(n)*width]
+	cells := slices.Grow(rb.cells[:0], len(slab))[:len(slab)]
+	rb.slab, rb.cells = slab, cells
 	for i := range cells {
 		l, err := r.uvarint()
 		if err != nil {
 			return nil, err
 		}
 		if l == 0 {
+			cells[i] = nil
 			continue
 		}
 		if l-1 > uint64(len(b)-r.i) {
@@ -171,7 +192,8 @@ func decodeCells(b []byte) ([][]*string, error) {
 		r.i += int(l - 1)
 		cells[i] = &slab[i]
 	}
-	rows := make([][]*string, n)
+	rows := slices.Grow(rb.rows[:0], int(n))[:n]
+	rb.rows = rows
 	for i := range rows {
 		rows[i] = cells[i*width : (i+1)*width : (i+1)*width]
 	}
