@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/intakehq/intake/internal/delivery"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/store"
@@ -26,11 +27,17 @@ type API struct {
 	ingest *ingest.Service
 	purge  *retention.Service
 	log    *slog.Logger
+	// delivery serves destinations and the delivery log (WithDelivery).
+	delivery *delivery.Service
 }
 
 // New returns the API.
-func New(st *store.Store, in *ingest.Service, purge *retention.Service, logger *slog.Logger) *API {
-	return &API{store: st, ingest: in, purge: purge, log: logger}
+func New(st *store.Store, in *ingest.Service, purge *retention.Service, logger *slog.Logger, opts ...Option) *API {
+	a := &API{store: st, ingest: in, purge: purge, log: logger}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // Register adds every API route to mux.
@@ -47,6 +54,14 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/imports/{id}", a.withOrg(a.importDelete))
 	mux.Handle("DELETE /api/v1/data", a.withOrg(a.dataDelete))
 	mux.Handle("GET /api/v1/imports/{id}/download", a.withOrg(a.importDownload))
+	mux.Handle("POST /api/v1/importers/{id}/destinations", a.withOrg(a.destinationCreate))
+	mux.Handle("GET /api/v1/importers/{id}/destinations", a.withOrg(a.destinationList))
+	mux.Handle("GET /api/v1/importers/{id}/destinations/{dest}", a.withOrg(a.destinationGet))
+	mux.Handle("PATCH /api/v1/importers/{id}/destinations/{dest}", a.withOrg(a.destinationUpdate))
+	mux.Handle("DELETE /api/v1/importers/{id}/destinations/{dest}", a.withOrg(a.destinationDelete))
+	mux.Handle("POST /api/v1/importers/{id}/destinations/{dest}/test", a.withOrg(a.destinationTest))
+	mux.Handle("GET /api/v1/imports/{id}/deliveries", a.withOrg(a.deliveryList))
+	mux.Handle("POST /api/v1/imports/{id}/deliveries/{dest}/replay", a.withOrg(a.deliveryReplay))
 
 	mux.Handle("POST /api/v1/uploads", a.handle(a.uploadCreate))
 	mux.Handle("GET /api/v1/uploads/{id}", a.handle(a.uploadStatus))

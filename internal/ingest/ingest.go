@@ -51,6 +51,10 @@ type Options struct {
 	// Relay, when set, hands the rows of a bypass-mode chunk to the
 	// importer's destinations and returns once every one accepted them.
 	Relay Relay
+	// OnComplete, when set, runs in the transaction that completes an
+	// import: deliveries are enqueued there, so a completed import always
+	// has its deliveries and an import that failed to complete has none.
+	OnComplete store.CompleteHook
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
 }

@@ -60,7 +60,11 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 	if err != nil {
 		return CompleteResponse{}, err
 	}
-	c, err := s.o.Store.CompleteImport(ctx, importID, req.Chunks, req.Rows, importer.RetentionDays)
+	var hooks []store.CompleteHook
+	if s.o.OnComplete != nil {
+		hooks = append(hooks, s.o.OnComplete)
+	}
+	c, err := s.o.Store.CompleteImport(ctx, importID, req.Chunks, req.Rows, importer.RetentionDays, hooks...)
 	switch {
 	case errors.Is(err, store.ErrChunksMissing):
 		return CompleteResponse{}, errorf(KindConflict, "chunks_missing", "%d chunks were announced but not all are stored", req.Chunks)

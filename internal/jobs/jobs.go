@@ -36,6 +36,13 @@ type Options struct {
 	// PollInterval is how often idle replicas look for jobs (SQLite has no
 	// LISTEN/NOTIFY); zero means one second.
 	PollInterval time.Duration
+	// Queues names the queues worked besides River's default one (each
+	// with MaxWorkers), such as deliveries' own queue.
+	Queues []string
+	// RescueStuckJobsAfter is how long a running job of a crashed process
+	// waits before another worker takes it over; it must exceed the
+	// longest job timeout (zero keeps River's default of one hour).
+	RescueStuckJobsAfter time.Duration
 }
 
 // New migrates River's tables and returns a client (not started).
@@ -61,13 +68,17 @@ func New(ctx context.Context, st *store.Store, o Options) (*Queue, error) {
 	if maxWorkers == 0 {
 		maxWorkers = 8
 	}
-	cfg := &river.Config{Logger: o.Logger, FetchPollInterval: poll, FetchCooldown: min(poll, 100*time.Millisecond)}
+	cfg := &river.Config{Logger: o.Logger, FetchPollInterval: poll, FetchCooldown: min(poll, 100*time.Millisecond),
+		RescueStuckJobsAfter: o.RescueStuckJobsAfter}
 	if len(o.Register) > 0 {
 		cfg.Workers = river.NewWorkers()
 		for _, register := range o.Register {
 			register(cfg.Workers)
 		}
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}}
+		for _, q := range o.Queues {
+			cfg.Queues[q] = river.QueueConfig{MaxWorkers: maxWorkers}
+		}
 		cfg.PeriodicJobs = o.PeriodicJobs
 	}
 	client, err := river.NewClient(driver, cfg)

@@ -29,8 +29,11 @@ import (
 	"github.com/intakehq/intake/internal/api"
 	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/dashboard"
+	"github.com/intakehq/intake/internal/deliver/job"
+	"github.com/intakehq/intake/internal/delivery"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/jobs"
+	"github.com/intakehq/intake/internal/outbound"
 	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/vault"
@@ -46,6 +49,8 @@ type Server struct {
 	Ingest *ingest.Service
 	// Retention purges imports: the periodic job and deletion on demand.
 	Retention *retention.Service
+	// Delivery manages destinations and delivers completed imports.
+	Delivery *delivery.Service
 	// Jobs is the durable job queue; Serve starts and stops it.
 	Jobs    *jobs.Queue
 	Handler http.Handler
@@ -76,24 +81,35 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	policy := outbound.NewPolicy(cfg.OutboundAllow)
+	s.Delivery = delivery.New(delivery.Options{Store: s.Store, Vault: s.Vault, Policy: policy, Logger: logger})
 	s.Ingest = ingest.New(ingest.Options{
 		Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger, Metrics: ingest.NewMetrics(reg),
 		MaxChunkBytes: cfg.MaxChunkBytes, MaxInflatedBytes: cfg.MaxInflatedChunkBytes, TokenTTL: cfg.UploadTokenTTL,
+		Relay: s.Delivery.Relay, OnComplete: s.Delivery.Enqueue,
 	})
 	s.Retention = retention.New(retention.Options{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger})
-	var register []func(*river.Workers) // the job kinds this replica works
-	register = append(register, retention.NewWorker(s.Retention).Register)
-	if s.Jobs, err = jobs.New(ctx, s.Store, jobs.Options{Register: register, Logger: logger,
-		PeriodicJobs: []*river.PeriodicJob{retention.PeriodicJob(retentionInterval)}}); err != nil {
+	deliverer, err := job.NewWorker(job.Config{Store: s.Delivery, Policy: policy, Logger: logger, JobTimeout: deliveryTimeout})
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
+	var register []func(*river.Workers) // the job kinds this replica works
+	register = append(register, retention.NewWorker(s.Retention).Register)
+	register = append(register, func(w *river.Workers) { river.AddWorker(w, deliverer) })
+	if s.Jobs, err = jobs.New(ctx, s.Store, jobs.Options{Register: register, Logger: logger,
+		PeriodicJobs: []*river.PeriodicJob{retention.PeriodicJob(retentionInterval)},
+		Queues:       []string{job.Queue}, RescueStuckJobsAfter: deliveryTimeout + time.Minute}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Delivery.Bind(s.Ingest, s.Jobs)
 	if err := s.Store.EnsureDemoImporter(ctx, widget.DemoImporterKey, DemoTemplate); err != nil {
 		s.Close()
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	api.New(s.Store, s.Ingest, s.Retention, logger).Register(mux)
+	api.New(s.Store, s.Ingest, s.Retention, logger, api.WithDelivery(s.Delivery)).Register(mux)
 	widget.Register(mux, s.widgetLookup, logger)
 	dash, err := dashboard.New(dashboard.Options{Store: s.Store, Ingest: s.Ingest, Retention: s.Retention, Logger: logger, PublicURL: cfg.PublicURL})
 	if err != nil {
@@ -107,6 +123,10 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	s.Handler = securityHeaders(mux, cfg.TLSCert != "")
 	return s, nil
 }
+
+// deliveryTimeout bounds one run of a delivery job; a crashed replica's
+// delivery resumes elsewhere a minute after it.
+const deliveryTimeout = 10 * time.Minute
 
 // retentionInterval is how often expired imports are purged: an import
 // outlives its retention period by at most this much.

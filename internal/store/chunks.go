@@ -254,10 +254,16 @@ var (
 	ErrRowMismatch   = errors.New("row count does not match")
 )
 
+// CompleteHook runs inside the transaction that completes an import (the
+// import as it now stands), so that work caused by the completion, such as
+// deliveries and their jobs, commits with it or not at all.
+type CompleteHook func(ctx context.Context, tx *sql.Tx, im Import) error
+
 // CompleteImport finalises an upload: every chunk 0..chunks-1 must be stored
 // and their rows must add up to rows. The import becomes completed, expiring
-// after retentionDays.
-func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int, rows int64, retentionDays int) (Completion, error) {
+// after retentionDays; hooks run in the same transaction, only when the
+// import changes state (not for a retried completion).
+func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int, rows int64, retentionDays int, hooks ...CompleteHook) (Completion, error) {
 	var c Completion
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
 		im, err := scanImport(tx.QueryRowContext(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1`, importID))
@@ -289,7 +295,16 @@ func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int,
 			return fmt.Errorf("complete import: %w", err)
 		}
 		c = Completion{Rows: im.RowsReceived, RowsWithErrors: im.RowsWithErrors, Chunks: count}
-		return s.appendEvent(ctx, tx, im.OrgID, importID, importlog.Completed{Chunks: count, Rows: c.Rows, RowsWithErrors: c.RowsWithErrors})
+		if err := s.appendEvent(ctx, tx, im.OrgID, importID, importlog.Completed{Chunks: count, Rows: c.Rows, RowsWithErrors: c.RowsWithErrors}); err != nil {
+			return err
+		}
+		im.Status, im.CompletedAt = StatusCompleted, &now
+		for _, hook := range hooks {
+			if err := hook(ctx, tx, im); err != nil {
+				return fmt.Errorf("complete import %s: %w", importID, err)
+			}
+		}
+		return nil
 	})
 	return c, err
 }
