@@ -185,7 +185,8 @@ function decodes(v: unknown, kind: FieldKind): boolean {
     case "decimal":
       return (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && PLAIN_DECIMAL.test(v));
     case "strings":
-      return Array.isArray(v) && v.every((x) => typeof x === "string");
+      // A null element decodes to "" in Go, as a null field does.
+      return Array.isArray(v) && v.every((x) => typeof x === "string" || x === null);
     case "options":
       return Array.isArray(v) && v.every(decodesOption);
   }
@@ -195,6 +196,11 @@ function decodesOption(o: unknown): boolean {
   if (typeof o === "string") return true;
   if (!isObject(o)) return false;
   return Object.entries(o).every(([k, x]) => (k === "value" || k === "label") && (x === null || typeof x === "string"));
+}
+
+/** stringList reads an accepted "strings" field: null elements are "" (Go's zero value). */
+function stringList(v: unknown): string[] | null {
+  return Array.isArray(v) ? v.map((x) => (typeof x === "string" ? x : "")) : null;
 }
 
 /** Reads the fields of one column after decodes() has accepted them all. */
@@ -235,8 +241,7 @@ class Fields {
   }
 
   strings(name: string): string[] | null {
-    const v = this.o[name];
-    return Array.isArray(v) ? (v as string[]) : null;
+    return stringList(this.o[name]);
   }
 
   raw(name: string): unknown {
@@ -448,7 +453,7 @@ function checkRule(r: unknown, name: string, index: Map<string, number>): RuleSp
     else if (v !== null && !decodes(v, kind)) fail("invalid_rule", `${k} has the wrong JSON type`);
   }
   const str = (k: string): string => (typeof r[k] === "string" ? (r[k] as string) : "");
-  const list = (k: string): string[] | null => (Array.isArray(r[k]) ? (r[k] as string[]) : null);
+  const list = (k: string): string[] | null => stringList(r[k]);
   const exists = (key: string): number => {
     const i = index.get(key);
     return i === undefined ? fail("unknown_column", "no column has that key") : i;

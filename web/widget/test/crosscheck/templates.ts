@@ -27,9 +27,9 @@ const base = {
   ],
 };
 const FIELDS = ["key", "label", "description", "type", "required", "unique", "unique_ignore_case", "default", "synonyms", "min_length", "max_length", "min", "max", "integer", "decimal_separator", "thousands_separator", "true_value", "false_value", "default_region", "formats", "excel_serial", "options", "case_sensitive", "allow_other", "delimiter", "pattern", "message", "version", "bogus"];
-const VALUES: unknown[] = ["", " ", "x", "X", "YYYY", "YYYY-MM-DD", "HH:mm", "hh:mm", "1900", "off", "4", "6", "any", "US", "XX", ",", ".", ";", " ", "[a-z]+", "a(b", "(?i)x", "{", "a{2}{3}", "(a{100}){100}", "\\p{L}", "true", "abc", "1.5", "-3", "text", "email", "enum", "date", 0, -1, 3, 3.5, 1000, 10000, true, false, null, [], ["a"], ["a", "a"], ["A", "a"], [""], [" a"], [1], ["YYYY-MM-DD"], ["hh:mm A", "SSS"], {}, [{ value: "a" }], [{ value: "a", label: "b" }, { value: "b", label: "b" }], [{ x: 1 }], [{ value: "a;b" }]];
+const VALUES: unknown[] = ["", " ", "x", "X", "YYYY", "YYYY-MM-DD", "HH:mm", "hh:mm", "1900", "off", "4", "6", "any", "US", "XX", ",", ".", ";", " ", "[a-z]+", "a(b", "(?i)x", "{", "a{2}{3}", "(a{100}){100}", "\\p{L}", "true", "abc", "1.5", "-3", "text", "email", "enum", "date", 0, -1, 3, 3.5, 1000, 10000, true, false, null, [], ["a"], ["a", "a"], ["A", "a"], [""], [" a"], [1], ["YYYY-MM-DD"], ["hh:mm A", "SSS"], [null], ["YYYY-MM-DD", null], {}, [{ value: "a" }], [{ value: "a", label: "b" }, { value: "b", label: "b" }], [{ x: 1 }], [{ value: "a;b" }]];
 const RULE_FIELDS = ["rule", "column", "when", "equals", "columns", "bogus"];
-const RULE_VALUES: unknown[] = ["required_if", "one_of_required", "nope", "state", "country", "email", "zzz", "", null, [], ["email"], ["email", "email"], ["email", "phone"], ["zzz", "email"], 5];
+const RULE_VALUES: unknown[] = ["required_if", "one_of_required", "nope", "state", "country", "email", "zzz", "", null, [], [null], ["US", null], ["email"], ["email", "email"], ["email", "phone"], ["zzz", "email"], 5];
 
 function goCheck(t: unknown): string {
   const r = goValidate(t, []);
