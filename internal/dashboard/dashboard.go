@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/internal/auth"
+	"github.com/intakehq/intake/internal/delivery"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/store"
@@ -30,6 +31,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Retention purges imports with receipts; nil hides the delete buttons.
 	Retention *retention.Service
+	// Delivery manages destinations and deliveries; nil hides them.
+	Delivery *delivery.Service
 	// PublicURL is the external base URL used in embed snippets and invite
 	// links; empty means the scheme and host of the request.
 	PublicURL string
@@ -101,6 +104,16 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("GET /importers/{id}", h.signedIn(store.RoleViewer, h.importerEdit))
 	route("POST /importers/{id}", h.signedIn(store.RoleMember, h.importerUpdate))
 	route("POST /importers/{id}/delete", h.signedIn(store.RoleAdmin, h.importerDelete))
+
+	if h.o.Delivery != nil {
+		route("GET /importers/{id}/destinations/new", h.signedIn(store.RoleAdmin, h.destinationNew))
+		route("POST /importers/{id}/destinations", h.signedIn(store.RoleAdmin, h.destinationCreate))
+		route("GET /importers/{id}/destinations/{dest}", h.signedIn(store.RoleViewer, h.destinationEdit))
+		route("POST /importers/{id}/destinations/{dest}", h.signedIn(store.RoleAdmin, h.destinationUpdate))
+		route("POST /importers/{id}/destinations/{dest}/delete", h.signedIn(store.RoleAdmin, h.destinationDelete))
+		route("POST /importers/{id}/destinations/{dest}/test", h.signedIn(store.RoleAdmin, h.destinationTest))
+		route("POST /imports/{id}/deliveries/{dest}/replay", h.signedIn(store.RoleMember, h.deliveryReplay))
+	}
 
 	route("GET /imports", h.signedIn(store.RoleViewer, h.importList))
 	route("GET /imports/{id}", h.signedIn(store.RoleViewer, h.importShow))

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/intakehq/intake/internal/delivery"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/store"
 )
@@ -30,6 +31,10 @@ type importView struct {
 	LastRow      int64
 	Log          []store.LogEntry
 	CanDelete    bool
+	// Deliveries are the import's deliveries, one per destination, with
+	// their attempts; Delivering is false without the delivery engine.
+	Deliveries []delivery.Delivery
+	Delivering bool
 }
 
 // gridCell is one cell of the grid: its value (nil shows as empty, marked
@@ -78,9 +83,18 @@ func (h *Handler) importShow(w http.ResponseWriter, r *http.Request, s *session)
 	if d.Log, err = h.o.Store.ImportLog(ctx, s.Org.ID, im.ID); err != nil {
 		return err
 	}
+	if h.o.Delivery != nil {
+		d.Delivering = true
+		if d.Deliveries, err = h.o.Delivery.Deliveries(ctx, s.Org.ID, im.ID); err != nil {
+			return err
+		}
+	}
 	v := view{Title: "Import " + im.ID, Nav: "imports", User: &s.User, Org: s.Org, D: d}
-	if r.URL.Query().Get("deleted") != "" {
+	switch {
+	case r.URL.Query().Get("deleted") != "":
 		v.Notice = "The rows were deleted: the data key is destroyed and a receipt was recorded."
+	case r.URL.Query().Get("replayed") != "":
+		v.Notice = "The import will be delivered again."
 	}
 	return h.render(w, r, http.StatusOK, "import", v)
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/intakehq/intake/internal/delivery"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/template"
 )
@@ -28,6 +29,10 @@ type importerForm struct {
 	Modes          []string
 	// Embed and Hosted are the snippet and hosted link of a saved importer.
 	Embed, Hosted string
+	// Destinations are where its rows go; Deliveries is false when the
+	// server runs without the delivery engine.
+	Destinations []delivery.Destination
+	Deliveries   bool
 }
 
 // starterTemplate is what a new importer starts from.
@@ -153,9 +158,19 @@ func (h *Handler) importerEdit(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
-	v := view{Title: im.Name, Nav: "importers", User: &s.User, Org: s.Org, D: h.withSnippets(r, formFromImporter(im))}
-	if r.URL.Query().Get("saved") != "" {
+	f := h.withSnippets(r, formFromImporter(im))
+	if h.o.Delivery != nil {
+		f.Deliveries = true
+		if f.Destinations, err = h.o.Delivery.Destinations(r.Context(), s.Org.ID, im.ID); err != nil {
+			return err
+		}
+	}
+	v := view{Title: im.Name, Nav: "importers", User: &s.User, Org: s.Org, D: f}
+	switch {
+	case r.URL.Query().Get("saved") != "":
 		v.Notice = "Saved."
+	case r.URL.Query().Get("destination_deleted") != "":
+		v.Notice = "The destination was removed."
 	}
 	return h.render(w, r, http.StatusOK, "importer", v)
 }
