@@ -1,5 +1,6 @@
 // Random cells of every type but phone (phones.ts has its own): both
-// engines must report the same errors, params included.
+// engines must report the same errors, params included, and produce the
+// same normalised values.
 
 import { validate } from "../../src/validate/index.ts";
 import { count, goErrors, goValidate, pick, rand, report } from "./shared.ts";
@@ -64,15 +65,33 @@ const gens: Record<string, () => string> = {
 };
 
 const rows = Array.from({ length: count }, () => template.columns.map((c) => gens[c.key]!()));
-const go = goErrors(goValidate(template, rows.map((r) => Object.fromEntries(template.columns.map((c, i) => [c.key, r[i] ?? null])))).stdout);
-const ts = validate(template, rows).errors.map((e) => JSON.stringify({ row: e.row, column: e.column, code: e.code, params: e.params }));
+
+// The Go command line prints errors, not normalised values. To compare those
+// too, a second template adds an empty column "z" and, per column, a rule
+// "z is required when the column equals one of the widget's outputs": the Go
+// engine then reports required_if exactly where its own output is among them.
+const outputs = validate(template, rows).rows;
+const withOutputs = {
+  columns: [...template.columns, { key: "z", type: "text" }],
+  rules: template.columns.map((c, i) => ({
+    rule: "required_if",
+    column: "z",
+    when: c.key,
+    equals: [...new Set(outputs.map((o) => o[i]).filter((v): v is string => v !== null))].concat(["\u0000never"]),
+  })),
+};
+const cellRows = rows.map((r) => [...r, ""]);
+const go = goErrors(goValidate(withOutputs, cellRows.map((r) => Object.fromEntries(withOutputs.columns.map((c, i) => [c.key, r[i] ?? null])))).stdout);
+const ts = validate(withOutputs, cellRows).errors.map((e) => JSON.stringify({ row: e.row, column: e.column, code: e.code, params: e.params }));
 const goSet = new Set(go);
 const tsSet = new Set(ts);
 const cell = (x: string): string => {
-  const e = JSON.parse(x) as { row: number; column: string };
-  return JSON.stringify(rows[e.row - 1]?.[template.columns.findIndex((c) => c.key === e.column)]);
+  const e = JSON.parse(x) as { row: number; column: string; params?: { when?: string } };
+  const key = e.params?.when ?? e.column;
+  const i = template.columns.findIndex((c) => c.key === key);
+  return `${JSON.stringify(rows[e.row - 1]?.[i])} → ts ${JSON.stringify(outputs[e.row - 1]?.[i])}`;
 };
-report("cells", count * template.columns.length, [
+report("cells (errors and normalised values)", count * template.columns.length, [
   ...go.filter((x) => !tsSet.has(x)).map((x) => `only go: ${x} cell ${cell(x)}`),
   ...ts.filter((x) => !goSet.has(x)).map((x) => `only ts: ${x} cell ${cell(x)}`),
 ]);

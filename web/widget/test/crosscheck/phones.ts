@@ -23,13 +23,22 @@ const bench = "/tmp/bench-data/rows-100k.csv";
 if (existsSync(bench)) {
   for (const line of readFileSync(bench, "utf8").split("\n").slice(1, 20001)) numbers.push(line.split(",")[4] ?? "");
 }
-const template = { columns: [{ key: "phone", type: "phone", default_region: "US" }] };
-const go = goErrors(goValidate(template, numbers.map((phone) => ({ phone }))).stdout);
-const ts = validate(template, numbers.map((n) => [n])).errors.map((e) => JSON.stringify({ row: e.row, column: e.column, code: e.code, params: e.params }));
+// As in cells.ts, a rule on an empty column "z" makes the Go engine say
+// whether its E.164 output is among the widget's.
+const outputs = validate({ columns: [{ key: "phone", type: "phone", default_region: "US" }] }, numbers.map((n) => [n])).rows.map((r) => r[0] ?? null);
+const template = {
+  columns: [{ key: "phone", type: "phone", default_region: "US" }, { key: "z", type: "text" }],
+  rules: [{ rule: "required_if", column: "z", when: "phone", equals: [...new Set(outputs.filter((o): o is string => o !== null)), "\u0000never"] }],
+};
+const go = goErrors(goValidate(template, numbers.map((phone) => ({ phone, z: "" }))).stdout);
+const ts = validate(template, numbers.map((n) => [n, ""])).errors.map((e) => JSON.stringify({ row: e.row, column: e.column, code: e.code, params: e.params }));
 const goSet = new Set(go);
 const tsSet = new Set(ts);
-const num = (x: string): string => JSON.stringify(numbers[(JSON.parse(x) as { row: number }).row - 1]);
-report("phones", numbers.length, [
-  ...go.filter((x) => !tsSet.has(x)).map((x) => `only go: ${num(x)}`),
-  ...ts.filter((x) => !goSet.has(x)).map((x) => `only ts: ${num(x)}`),
+const num = (x: string): string => {
+  const row = (JSON.parse(x) as { row: number }).row;
+  return `${JSON.stringify(numbers[row - 1])} → ts ${JSON.stringify(outputs[row - 1])}`;
+};
+report("phones (validity and E.164)", numbers.length, [
+  ...go.filter((x) => !tsSet.has(x)).map((x) => `only go: ${x} ${num(x)}`),
+  ...ts.filter((x) => !goSet.has(x)).map((x) => `only ts: ${x} ${num(x)}`),
 ]);
