@@ -209,6 +209,21 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#save`)),
 		chromedp.WaitVisible(chromedp.CSS(`#embed-snippet`)))
 	shot(t, ctx, "04-importer-saved")
+	step("destination",
+		chromedp.Click(chromedp.CSS(`#add-destination`)),
+		chromedp.WaitVisible(chromedp.CSS(`#url`)),
+		chromedp.SendKeys(chromedp.CSS(`#url`), host.URL+"/hooks/intake"),
+		chromedp.Click(chromedp.CSS(`#save-destination`)),
+		chromedp.WaitVisible(chromedp.CSS(`#new-secret`)),
+		chromedp.Click(chromedp.CSS(`#send-test`)),
+		chromedp.WaitVisible(chromedp.CSS(`#test-result`)))
+	if res, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#test-result`))); !strings.Contains(res, "HTTP 200") {
+		t.Fatalf("test event: %q", res)
+	}
+	shot(t, ctx, "04b-destination-test")
+	step("back to the importer",
+		chromedp.Click(chromedp.CSS(`main > p > a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#embed-snippet`)))
 	hosted, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#hosted-link`)))
 	if err != nil || !strings.Contains(hosted, "/i/imp_") {
 		t.Fatalf("hosted link %q %v", hosted, err)
