@@ -118,22 +118,23 @@ func (s *Service) PurgeOrg(ctx context.Context, orgID string) (Result, error) {
 }
 
 // purgeAll purges what sel selects, batch after batch, after finishing the
-// organization's pending purges.
+// organization's interrupted purges.
 func (s *Service) purgeAll(ctx context.Context, sel store.ShredSelection, reason importlog.Reason) (Result, error) {
-	var total Result
-	var carry []string
-	pending, err := s.finishPending(ctx, sel.OrgID, s.o.BatchSize)
-	total.Pending += pending
-	for err == nil {
-		sel.Limit, sel.Finished = s.o.BatchSize, carry
-		var r Result
-		r, carry, err = s.batch1(ctx, sel, reason)
-		total.add(r)
-		if r.Imports < sel.Limit {
-			break
+	first := true
+	return s.loop(ctx, func(ctx context.Context, finished []string) (Result, []string, bool, error) {
+		var pending int
+		if first {
+			first = false
+			var err error
+			if pending, err = s.finishPending(ctx, sel.OrgID, s.o.BatchSize); err != nil {
+				return Result{Pending: pending}, nil, false, err
+			}
 		}
-	}
-	return total, s.done(ctx, total, errors.Join(err, s.finish(ctx, carry)))
+		sel.Limit, sel.Finished = s.o.BatchSize, finished
+		r, ids, err := s.shred(ctx, sel, reason)
+		r.Pending += pending
+		return r, ids, r.Imports == sel.Limit, err
+	})
 }
 
 // PurgeDue purges every import whose retention ended and every abandoned
@@ -141,56 +142,109 @@ func (s *Service) purgeAll(ctx context.Context, sel store.ShredSelection, reason
 // It is what the periodic job and `intake purge --expired` run, and is safe
 // to run on several replicas at once.
 func (s *Service) PurgeDue(ctx context.Context) (Result, error) {
-	var total Result
-	var carry []string
-	var err error
 	resume := true // finish interrupted purges first, and after a timeout
-	for err == nil {
+	return s.loop(ctx, func(ctx context.Context, finished []string) (Result, []string, bool, error) {
+		size := s.batchSize()
+		bctx, cancel := context.WithTimeout(ctx, s.o.BatchTimeout)
+		defer cancel()
+		var r Result
+		var ids []string
+		var err error
+		if resume {
+			r.Pending, err = s.finishPending(bctx, "", size)
+		}
+		if err == nil {
+			now := s.o.Now()
+			var shredded Result
+			shredded, ids, err = s.shred(bctx, store.ShredSelection{Due: now, At: now, Limit: size, Finished: finished}, importlog.ReasonExpired)
+			r.add(shredded)
+		}
+		resume = errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
+		switch {
+		case resume:
+			// The shred rolled back: finish the previous batch on its own.
+			s.shrink(size)
+			return r, nil, true, s.finish(ctx, finished)
+		case err != nil:
+			return r, nil, false, err
+		}
+		s.grow(size)
+		return r, ids, r.Imports == size, nil
+	})
+}
+
+// batchFunc shreds one batch (deleting, in the same transaction, the rows of
+// the finished imports, whose blobs are gone) and returns what it destroyed,
+// the ids it shredded, and whether more may remain. When it fails, it has
+// not deleted the rows of finished.
+type batchFunc func(ctx context.Context, finished []string) (r Result, shredded []string, more bool, err error)
+
+// loop runs batches as a pipeline: while batch k is shredded, the blobs of
+// batch k-1 are deleted in the background, and the rows of batch k-2 (whose
+// blobs are gone) are deleted in batch k's shred transaction. The database
+// (one writer on SQLite) and the blob store work at the same time, and each
+// batch costs one write transaction.
+func (s *Service) loop(ctx context.Context, batch batchFunc) (Result, error) {
+	var total Result
+	var finished []string
+	var inflight *blobWork
+	var err error
+	for more := true; more && err == nil; {
 		if err = ctx.Err(); err != nil {
 			break
 		}
-		size := s.batchSize()
-		bctx, cancel := context.WithTimeout(ctx, s.o.BatchTimeout)
 		var r Result
-		r, carry, err = s.dueBatch(bctx, size, carry, resume)
-		cancel()
+		var ids []string
+		r, ids, more, err = batch(ctx, finished)
 		total.add(r)
-		resume = errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
-		if resume {
-			s.shrink(size)
-			err = nil
-			continue
+		if err != nil {
+			break
 		}
-		if err == nil {
-			s.grow(size)
-			if r.Imports < size {
-				break
-			}
+		finished = nil
+		if inflight != nil {
+			finished, err = inflight.wait(&total)
+			inflight = nil
 		}
-	}
-	return total, s.done(ctx, total, errors.Join(err, s.finish(ctx, carry)))
-}
-
-// dueBatch shreds and deletes up to size due imports (see batch1 for
-// carry), after finishing up to size interrupted purges when resume is set.
-func (s *Service) dueBatch(ctx context.Context, size int, carry []string, resume bool) (Result, []string, error) {
-	var pending int
-	if resume {
-		var err error
-		if pending, err = s.finishPending(ctx, "", size); err != nil {
-			return Result{Pending: pending}, carry, err
+		if len(ids) > 0 && err == nil {
+			inflight = s.startBlobs(ctx, ids)
 		}
 	}
-	now := s.o.Now()
-	r, carry, err := s.batch1(ctx, store.ShredSelection{Due: now, At: now, Limit: size, Finished: carry}, importlog.ReasonExpired)
-	r.Pending += pending
-	return r, carry, err
+	if inflight != nil {
+		done, werr := inflight.wait(&total)
+		finished, err = append(finished, done...), errors.Join(err, werr)
+	}
+	return total, s.done(ctx, total, errors.Join(err, s.finish(ctx, finished)))
 }
 
-// finish deletes the rows of the carried imports, whose blobs are gone, once
-// a loop of batches ends (even when its context did).
-func (s *Service) finish(ctx context.Context, carry []string) error {
-	return s.o.Store.DeletePurgedData(context.WithoutCancel(ctx), carry)
+// blobWork is the background deletion of one batch's blobs.
+type blobWork struct {
+	finished chan struct{}
+	ids      []string // shredded; done holds those whose blobs are all gone
+	done     []string
+	err      error
+}
+
+func (s *Service) startBlobs(ctx context.Context, ids []string) *blobWork {
+	w := &blobWork{finished: make(chan struct{}), ids: ids}
+	go func() {
+		defer close(w.finished)
+		w.done, w.err = s.deleteBlobsOf(ctx, ids)
+	}()
+	return w
+}
+
+// wait returns the imports whose blobs are gone and counts the others as
+// pending in total.
+func (w *blobWork) wait(total *Result) ([]string, error) {
+	<-w.finished
+	total.Pending += len(w.ids) - len(w.done)
+	return w.done, w.err
+}
+
+// finish deletes the rows of imports whose blobs are gone, when a loop ends
+// (even when its context did).
+func (s *Service) finish(ctx context.Context, finished []string) error {
+	return s.o.Store.DeletePurgedData(context.WithoutCancel(ctx), finished)
 }
 
 func (s *Service) batchSize() int {
@@ -230,13 +284,9 @@ func (s *Service) done(ctx context.Context, r Result, err error) error {
 	return err
 }
 
-// batch1 shreds one batch, forgets the keys and deletes the blobs. The
-// chunk rows and claims of imports whose blobs are gone are deleted by the
-// next batch's shred transaction (sel.Finished), so each batch costs one
-// write transaction, not two: batch1 returns those imports as the carry for
-// the next call. When the shred fails, its transaction did nothing and the
-// carry is sel.Finished unchanged.
-func (s *Service) batch1(ctx context.Context, sel store.ShredSelection, reason importlog.Reason) (Result, []string, error) {
+// shred destroys the keys of one batch and forgets them, returning what it
+// destroyed and the ids to delete the blobs of.
+func (s *Service) shred(ctx context.Context, sel store.ShredSelection, reason importlog.Reason) (Result, []string, error) {
 	if sel.At.IsZero() {
 		sel.At = s.o.Now()
 	}
@@ -245,7 +295,7 @@ func (s *Service) batch1(ctx context.Context, sel store.ShredSelection, reason i
 		return NewReceipt(im, prev, reason, at)
 	})
 	if err != nil {
-		return Result{}, sel.Finished, err
+		return Result{}, nil, err
 	}
 	var r Result
 	ids := make([]string, len(shredded))
@@ -256,28 +306,31 @@ func (s *Service) batch1(ctx context.Context, sel store.ShredSelection, reason i
 		r.Bytes += im.Bytes
 		ids[i] = im.ID
 	}
-	done, err := s.deleteBlobsOf(ctx, ids)
-	r.Pending = len(ids) - len(done)
-	return r, done, err
+	return r, ids, nil
 }
 
-// finishPending deletes the data of up to limit shredded imports whose
-// purge was interrupted and returns how many remain unfinished.
+// finishPending deletes the data of shredded imports whose purge was
+// interrupted, limit at a time until none is left, and returns how many
+// remain unfinished because the blob store failed for them.
 func (s *Service) finishPending(ctx context.Context, orgID string, limit int) (int, error) {
-	pending, err := s.o.Store.PendingPurges(ctx, orgID, limit)
-	if err != nil || len(pending) == 0 {
-		return 0, err
+	for {
+		pending, err := s.o.Store.PendingPurges(ctx, orgID, limit)
+		if err != nil || len(pending) == 0 {
+			return 0, err
+		}
+		ids := make([]string, len(pending))
+		for i, p := range pending {
+			ids[i] = p.ID
+			s.o.Vault.Forget(p.ID)
+		}
+		done, err := s.deleteBlobsOf(ctx, ids)
+		if err == nil {
+			err = s.o.Store.DeletePurgedData(ctx, done)
+		}
+		if failed := len(ids) - len(done); err != nil || failed > 0 || len(ids) < limit {
+			return failed, err
+		}
 	}
-	ids := make([]string, len(pending))
-	for i, p := range pending {
-		ids[i] = p.ID
-		s.o.Vault.Forget(p.ID)
-	}
-	done, err := s.deleteBlobsOf(ctx, ids)
-	if err != nil {
-		return len(ids) - len(done), err
-	}
-	return len(ids) - len(done), s.o.Store.DeletePurgedData(ctx, done)
 }
 
 // deleteBlobsOf deletes the blobs of shredded imports, several imports at

@@ -193,13 +193,8 @@ func (s *Store) shredOrg(ctx context.Context, tx *sql.Tx, ims []Shredded, at tim
 		events[i], head = ev, next
 		count++
 	}
-	// A few statements per slice rather than two per import: SQLite has one
-	// writer, and uploads wait for it while this transaction is open.
-	for from := 0; from < len(ims); from += shredStatementRows {
-		to := min(from+shredStatementRows, len(ims))
-		if err := s.shredRows(ctx, tx, orgID, ims[from:to], events[from:to], at); err != nil {
-			return err
-		}
+	if err := s.shredRows(ctx, tx, orgID, ims, events, at); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE receipt_chains SET head = $1, receipts = $2 WHERE org_id = $3`, head, count, orgID); err != nil {
 		return fmt.Errorf("receipt chain of %s: %w", orgID, err)
@@ -207,43 +202,36 @@ func (s *Store) shredOrg(ctx context.Context, tx *sql.Tx, ims []Shredded, at tim
 	return nil
 }
 
-// shredStatementRows bounds the rows of one statement (SQLite allows
-// 32,766 parameters; the event insert takes five per row).
-const shredStatementRows = 500
-
-// shredRows destroys the keys of ims and appends their receipts, with one
-// UPDATE and one multi-row INSERT; the receipts keep their chain order in
-// import_events.seq.
+// shredRows destroys the keys of ims and appends their receipts in chain
+// order, with two statements prepared once for the whole batch: parsing is
+// what a statement costs most on SQLite, whose one writer uploads wait for.
 func (s *Store) shredRows(ctx context.Context, tx *sql.Tx, orgID string, ims []Shredded, events []importlog.Event, at time.Time) error {
-	args := []any{at.UnixMicro()}
-	marks := make([]string, len(ims))
-	for i, im := range ims {
-		args = append(args, im.ID)
-		marks[i] = fmt.Sprintf("$%d", i+2)
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'purged', purged_at = $1, wrapped_key = NULL, sealed_context = NULL
-		WHERE status <> 'purged' AND id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	upd, err := tx.PrepareContext(ctx, `UPDATE imports SET status = 'purged', purged_at = $1, wrapped_key = NULL,
+		sealed_context = NULL WHERE id = $2 AND status <> 'purged'`)
 	if err != nil {
 		return fmt.Errorf("shred imports: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(ims)) {
-		// The rows are locked (PostgreSQL) or the writer is ours (SQLite):
-		// anything else means a bug, and the transaction must not commit.
-		return fmt.Errorf("shred imports: %d of %d rows changed: %w", n, len(ims), cmp.Or(err, ErrConflict))
+	defer upd.Close()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO import_events (org_id, import_id, kind, at, data) VALUES ($1, $2, $3, $4, $5)`)
+	if err != nil {
+		return fmt.Errorf("append receipts: %w", err)
 	}
-	values := make([]string, len(ims))
-	args = args[:0]
+	defer ins.Close()
 	now := s.nowMicro()
 	for i, im := range ims {
+		// The row is locked (PostgreSQL) or the writer is ours (SQLite), so
+		// it is still unpurged; anything else is a bug and must not commit.
+		res, err := upd.ExecContext(ctx, at.UnixMicro(), im.ID)
+		if err := affectedOne(res, err, "shred import "+im.ID); err != nil {
+			return err
+		}
 		data, err := importlog.Encode(events[i])
 		if err != nil {
 			return err
 		}
-		args = append(args, orgID, im.ID, string(events[i].Kind()), now, string(data))
-		values[i] = fmt.Sprintf("($%d, $%d, $%d, $%d, $%d)", 5*i+1, 5*i+2, 5*i+3, 5*i+4, 5*i+5)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO import_events (org_id, import_id, kind, at, data) VALUES `+strings.Join(values, ", "), args...); err != nil {
-		return fmt.Errorf("append receipts: %w", err)
+		if _, err := ins.ExecContext(ctx, orgID, im.ID, string(events[i].Kind()), now, string(data)); err != nil {
+			return fmt.Errorf("append receipt of %s: %w", im.ID, err)
+		}
 	}
 	return nil
 }
@@ -284,24 +272,37 @@ func (s *Store) DeletePurgedData(ctx context.Context, importIDs []string) error 
 }
 
 func (s *Store) deletePurgedData(ctx context.Context, tx *sql.Tx, importIDs []string) error {
-	for from := 0; from < len(importIDs); from += shredStatementRows {
-		ids := importIDs[from:min(from+shredStatementRows, len(importIDs))]
-		args := make([]any, len(ids), len(ids)+1)
-		marks := make([]string, len(ids))
-		for i, id := range ids {
-			args[i] = id
-			marks[i] = fmt.Sprintf("$%d", i+1)
+	if len(importIDs) == 0 {
+		return nil
+	}
+	purged := `(SELECT id FROM imports WHERE id = $1 AND status = 'purged')`
+	var stmts []*sql.Stmt
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
 		}
-		in := "(" + strings.Join(marks, ", ") + ")"
-		purged := `import_id IN (SELECT id FROM imports WHERE status = 'purged' AND id IN ` + in + `)`
-		for _, q := range []string{`DELETE FROM chunks WHERE ` + purged, `DELETE FROM unique_claims WHERE ` + purged} {
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return fmt.Errorf("delete purged data: %w", err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE imports SET data_deleted_at = $%d WHERE status = 'purged' AND id IN `, len(args)+1)+in,
-			append(args, s.nowMicro())...); err != nil {
+	}()
+	for _, q := range []string{
+		`DELETE FROM chunks WHERE import_id = ` + purged,
+		`DELETE FROM unique_claims WHERE import_id = ` + purged,
+		`UPDATE imports SET data_deleted_at = $2 WHERE id = $1 AND status = 'purged'`,
+	} {
+		st, err := tx.PrepareContext(ctx, q)
+		if err != nil {
 			return fmt.Errorf("delete purged data: %w", err)
+		}
+		stmts = append(stmts, st)
+	}
+	now := s.nowMicro()
+	for _, id := range importIDs {
+		for i, st := range stmts {
+			args := []any{id}
+			if i == len(stmts)-1 {
+				args = append(args, now)
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("delete purged data of %s: %w", id, err)
+			}
 		}
 	}
 	return nil
