@@ -122,7 +122,13 @@ func (s *testServer) addImporterWith(t *testing.T, columns []templateColumn, ext
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := map[string]any{"name": "Test", "template": json.RawMessage(tmpl)}
+	return s.addImporterTemplate(t, tmpl, extra)
+}
+
+// addImporterTemplate creates an importer from template JSON and settings.
+func (s *testServer) addImporterTemplate(t *testing.T, tmpl json.RawMessage, extra map[string]any) (key string) {
+	t.Helper()
+	body := map[string]any{"name": "Test", "template": tmpl}
 	for k, v := range extra {
 		body[k] = v
 	}

@@ -13,6 +13,11 @@ export interface GridSource {
 }
 
 const ROW_HEIGHT = 32;
+/**
+ * Browsers cap an element's height (Chromium near 2^25 px), so the scroll
+ * area is at most this tall and scroll positions are scaled to rows beyond.
+ */
+const MAX_SCROLL_PX = 8_000_000;
 const OVERSCAN = 20;
 
 interface Slot {
@@ -113,8 +118,21 @@ export class Grid {
     });
   }
 
+  /** How many virtual pixels (rows × ROW_HEIGHT) one scrolled pixel stands for. */
+  private scale(): number {
+    const view = this.viewport.clientHeight;
+    const virtual = this.total * ROW_HEIGHT;
+    const physical = Math.min(virtual, MAX_SCROLL_PX);
+    return physical >= virtual ? 1 : (virtual - view) / Math.max(1, physical - view);
+  }
+
+  /** The virtual offset of the top of the viewport. */
+  private virtualTop(): number {
+    return this.viewport.scrollTop * this.scale();
+  }
+
   private visibleRange(): [number, number] {
-    const first = Math.floor(this.viewport.scrollTop / ROW_HEIGHT);
+    const first = Math.floor(this.virtualTop() / ROW_HEIGHT);
     const count = Math.ceil(this.viewport.clientHeight / ROW_HEIGHT) + 1;
     return [first, Math.min(this.total || first + count, first + count)];
   }
@@ -129,7 +147,7 @@ export class Grid {
     this.loading = false;
     if (generation !== this.generation) return;
     this.total = reply.total;
-    this.spacer.style.height = `${this.total * ROW_HEIGHT}px`;
+    this.spacer.style.height = `${Math.min(this.total * ROW_HEIGHT, MAX_SCROLL_PX)}px`;
     this.element.setAttribute("aria-rowcount", String(this.total + 1));
     this.cache.clear();
     reply.rows.forEach((r, k) => this.cache.set(start + k, r));
@@ -169,7 +187,8 @@ export class Grid {
       slot.row.hidden = false;
       this.fill(slot, from + k, r, active);
     }
-    this.body.style.transform = `translateY(${from * ROW_HEIGHT}px)`;
+    // Rows sit where the scaled scroll position puts them.
+    this.body.style.transform = `translateY(${this.viewport.scrollTop + from * ROW_HEIGHT - this.virtualTop()}px)`;
     // Keep keyboard focus on the same cell when rows are re-rendered.
     const editing = active?.tagName === "INPUT" && active.classList.contains("grid-editor");
     if (this.focus && !editing && this.viewport.contains(active)) this.focusCell(this.focus.pos, this.focus.col, false);
@@ -227,8 +246,10 @@ export class Grid {
     if (scroll) {
       const top = pos * ROW_HEIGHT;
       const headerHeight = this.header.offsetHeight;
-      if (top < this.viewport.scrollTop) this.viewport.scrollTop = top;
-      else if (top + ROW_HEIGHT > this.viewport.scrollTop + this.viewport.clientHeight - headerHeight) this.viewport.scrollTop = top + ROW_HEIGHT * 2 + headerHeight - this.viewport.clientHeight;
+      const scale = this.scale();
+      const current = this.virtualTop();
+      if (top < current) this.viewport.scrollTop = top / scale;
+      else if (top + ROW_HEIGHT > current + this.viewport.clientHeight - headerHeight) this.viewport.scrollTop = (top + ROW_HEIGHT * 2 + headerHeight - this.viewport.clientHeight) / scale;
     }
     const cell = this.cellAt(pos, col);
     if (cell) {
