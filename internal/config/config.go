@@ -54,6 +54,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// DeliveryTimeout bounds one run of a delivery job; a delivery left
+	// running by a crashed replica resumes about a minute after it.
+	DeliveryTimeout time.Duration
 	// OutboundAllow lists CIDRs that outbound deliveries may reach although
 	// the SSRF guard would refuse them (e.g. a destination on a private network).
 	OutboundAllow []netip.Prefix
@@ -97,6 +100,7 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	fs.Int64Var(&c.MaxInflatedChunkBytes, "max-inflated-chunk-bytes", 0, "largest chunk after gzip decoding; 0 means 8×max-chunk-bytes (INTAKE_MAX_INFLATED_CHUNK_BYTES)")
 	fs.DurationVar(&c.UploadTokenTTL, "upload-token-ttl", 24*time.Hour, "validity of an upload token (INTAKE_UPLOAD_TOKEN_TTL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown (INTAKE_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", 10*time.Minute, "longest run of one delivery job; a crashed replica's deliveries resume a minute after it (INTAKE_DELIVERY_TIMEOUT)")
 
 	// Environment first, as the flag defaults; then the command line overrides.
 	var envErr error
@@ -187,6 +191,9 @@ func (c *Config) check() error {
 	}
 	if c.MaxInflatedChunkBytes < c.MaxChunkBytes || c.MaxInflatedChunkBytes > 4<<30 {
 		errs = append(errs, errors.New("--max-inflated-chunk-bytes must be at least --max-chunk-bytes and at most 4 GiB"))
+	}
+	if c.DeliveryTimeout < 2*time.Second || c.DeliveryTimeout > 24*time.Hour {
+		errs = append(errs, errors.New("--delivery-timeout must be from 2s to 24h"))
 	}
 	if c.UploadTokenTTL < time.Minute {
 		errs = append(errs, errors.New("--upload-token-ttl must be at least 1m"))

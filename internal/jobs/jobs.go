@@ -41,7 +41,9 @@ type Options struct {
 	Queues []string
 	// RescueStuckJobsAfter is how long a running job of a crashed process
 	// waits before another worker takes it over; it must exceed the
-	// longest job timeout (zero keeps River's default of one hour).
+	// longest job timeout (zero keeps River's default of one hour). Jobs
+	// without a timeout of their own then get River's default timeout of a
+	// minute, or this if it is shorter.
 	RescueStuckJobsAfter time.Duration
 }
 
@@ -70,6 +72,9 @@ func New(ctx context.Context, st *store.Store, o Options) (*Queue, error) {
 	}
 	cfg := &river.Config{Logger: o.Logger, FetchPollInterval: poll, FetchCooldown: min(poll, 100*time.Millisecond),
 		RescueStuckJobsAfter: o.RescueStuckJobsAfter}
+	if o.RescueStuckJobsAfter > 0 && o.RescueStuckJobsAfter < river.JobTimeoutDefault {
+		cfg.JobTimeout = o.RescueStuckJobsAfter
+	}
 	if len(o.Register) > 0 {
 		cfg.Workers = river.NewWorkers()
 		for _, register := range o.Register {
