@@ -89,7 +89,10 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		Relay: s.Delivery.Relay, OnComplete: s.Delivery.Enqueue,
 	})
 	s.Retention = retention.New(retention.Options{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger})
-	deliverer, err := job.NewWorker(job.Config{Store: s.Delivery, Policy: policy, Logger: logger, JobTimeout: deliveryTimeout})
+	// A run yields after a slice (at most a minute) so that other deliveries
+	// get their turn; slice and request must fit in the job's timeout.
+	deliverer, err := job.NewWorker(job.Config{Store: s.Delivery, Policy: policy, Logger: logger, JobTimeout: cfg.DeliveryTimeout,
+		Slice: min(time.Minute, cfg.DeliveryTimeout/2), RequestTimeout: min(15*time.Second, cfg.DeliveryTimeout/4)})
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -99,7 +102,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	register = append(register, func(w *river.Workers) { river.AddWorker(w, deliverer) })
 	if s.Jobs, err = jobs.New(ctx, s.Store, jobs.Options{Register: register, Logger: logger,
 		PeriodicJobs: []*river.PeriodicJob{retention.PeriodicJob(retentionInterval)},
-		Queues:       []string{job.Queue}, RescueStuckJobsAfter: deliveryTimeout + time.Minute}); err != nil {
+		Queues:       []string{job.Queue}, RescueStuckJobsAfter: rescueAfter(cfg.DeliveryTimeout)}); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -125,9 +128,13 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	return s, nil
 }
 
-// deliveryTimeout bounds one run of a delivery job; a crashed replica's
-// delivery resumes elsewhere a minute after it.
-const deliveryTimeout = 10 * time.Minute
+// rescueAfter is how old a running delivery job of a crashed replica must
+// be before another replica (or the restarted one) resumes it: River
+// rescues only jobs older than both this and the job's timeout, so a
+// little more than the timeout (a quarter more, at most a minute).
+func rescueAfter(deliveryTimeout time.Duration) time.Duration {
+	return deliveryTimeout + min(time.Minute, deliveryTimeout/4)
+}
 
 // retentionInterval is how often expired imports are purged: an import
 // outlives its retention period by at most this much.
