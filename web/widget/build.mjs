@@ -26,6 +26,8 @@ await Promise.all([
   build({ ...common, entryPoints: ["src/embed/loader.ts"], outfile: path.join(outdir, "embed.js"), format: "iife", target: "es2018" }),
   build({ ...common, entryPoints: ["src/app/main.ts"], outfile: path.join(outdir, "app.js"), format: "iife", target: "es2022" }),
   build({ ...common, entryPoints: ["src/worker/worker.ts"], outfile: path.join(outdir, "worker.js"), format: "iife", target: "es2022" }),
+  // SheetJS for XLS and ODS, loaded by the worker only when needed.
+  build({ ...common, entryPoints: ["src/xls/entry.ts"], outfile: path.join(outdir, "xls.js"), format: "iife", target: "es2022" }),
   build({ ...common, entryPoints: ["src/demo/demo.ts"], outfile: path.join(outdir, "demo.js"), format: "iife", target: "es2022" }),
   build({ ...common, entryPoints: ["src/app/app.css"], outfile: path.join(outdir, "app.css") }),
 ]);

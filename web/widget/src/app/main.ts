@@ -82,7 +82,7 @@ function busy(step: number, text: string): void {
 // ---- step 1: upload ---------------------------------------------------------
 
 function showUpload(error?: string): void {
-  const input = h("input", { type: "file", accept: ".csv,.tsv,.txt,.tab,.xlsx,.xlsm,text/csv", class: "visually-hidden", id: "file", "data-testid": "file" });
+  const input = h("input", { type: "file", accept: ".csv,.tsv,.txt,.tab,.xlsx,.xlsm,.xls,.ods,text/csv", class: "visually-hidden", id: "file", "data-testid": "file" });
   input.addEventListener("change", () => {
     const f = input.files?.[0];
     if (f) void openFile(f, f.name);
@@ -489,7 +489,7 @@ async function start(): Promise<void> {
   t = translator(pickLocale(options.locale, navigator.languages));
   document.documentElement.lang = pickLocale(options.locale, navigator.languages);
   try {
-    columns = await worker.call({ op: "configure", template: config.importer.template, locale: document.documentElement.lang });
+    columns = await worker.call({ op: "configure", template: config.importer.template, locale: document.documentElement.lang, xlsURL: config.assets.xls });
   } catch {
     fail("no_template");
     return;

@@ -89,7 +89,7 @@ export type Request =
   | { op: "open"; file: Blob; name: string; encoding?: string }
   | { op: "sheet"; index: number }
   | { op: "preview"; count: number }
-  | { op: "configure"; template: unknown; locale: string }
+  | { op: "configure"; template: unknown; locale: string; xlsURL?: string }
   | { op: "map"; headerRow: number; mapping: (number | null)[] }
   | { op: "window"; start: number; count: number; errorsOnly: boolean }
   | { op: "edit"; row: number; column: number; value: string }

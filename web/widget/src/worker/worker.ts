@@ -5,6 +5,7 @@ import { parseDelimited } from "../parse/delimited.ts";
 import { openWorkbook, readSheet, type Workbook } from "../parse/xlsx.ts";
 import { ZipError } from "../parse/zip.ts";
 import { XmlError } from "../parse/xml.ts";
+import type { LegacyBook } from "../xls/entry.ts";
 import { Validator, TemplateError, message, pickLocale, type Locale } from "../validate/index.ts";
 import { upload, createImport, type RowSource } from "../upload/upload.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
@@ -22,6 +23,10 @@ interface State {
   file: Blob | null;
   format: FileInfo["format"];
   workbook: Workbook | null;
+  /** An XLS or ODS workbook, read whole by the lazily loaded SheetJS build. */
+  legacy: LegacyBook | null;
+  /** URL of that build (xls.js), from the importer page. */
+  xlsURL: string;
   info: FileInfo | null;
   raw: string[][];
   template: unknown;
@@ -53,6 +58,8 @@ const state: State = {
   file: null,
   format: "csv",
   workbook: null,
+  legacy: null,
+  xlsURL: "",
   info: null,
   raw: [],
   template: null,
@@ -81,8 +88,9 @@ function formatOf(name: string, head: Uint8Array): FileInfo["format"] {
     if (!zip) throw new UserError("not_a_workbook");
     return "xlsx";
   }
-  if (ext === "xls" || ext === "ods") throw new UserError("unsupported_format");
-  if (zip || cfb) throw new UserError("unsupported_format");
+  if (ext === "ods" && zip) return "ods";
+  if (ext === "xls" || cfb) return "xls";
+  if (zip) throw new UserError("unsupported_format");
   return ext === "tsv" || ext === "tab" ? "tsv" : "csv";
 }
 
@@ -112,14 +120,16 @@ async function open(file: Blob, name: string, encoding?: string): Promise<FileIn
   state.file = file;
   state.format = formatOf(name, head);
   state.workbook = null;
+  state.legacy = null;
+  if (state.format === "xls" || state.format === "ods") {
+    state.legacy = readLegacy(await file.arrayBuffer());
+    if (state.legacy.sheets.length === 0) throw new UserError("no_sheets");
+    return firstSheetWithCells(state.legacy.sheets.length);
+  }
   if (state.format === "xlsx") {
     state.workbook = await openWorkbook(file);
     if (state.workbook.sheets.length === 0) throw new UserError("no_sheets");
-    // Prefer the first sheet with cells; a workbook often starts with an empty one.
-    for (let i = 0; i < state.workbook.sheets.length; i++) {
-      const info = await selectSheet(i);
-      if (info.rows > 0 || i === state.workbook.sheets.length - 1) return info;
-    }
+    return firstSheetWithCells(state.workbook.sheets.length);
   }
   const result = await parseDelimited(file, { encoding, delimiter: state.format === "tsv" ? "\t" : undefined });
   if (looksBinary(result.rows)) throw new UserError("binary_file");
@@ -129,12 +139,42 @@ async function open(file: Blob, name: string, encoding?: string): Promise<FileIn
   return state.info;
 }
 
+/** Opens the first sheet that has cells; a workbook often starts with an empty one. */
+async function firstSheetWithCells(count: number): Promise<FileInfo> {
+  let info: FileInfo | null = null;
+  for (let i = 0; i < count; i++) {
+    info = await selectSheet(i);
+    if (info.rows > 0) break;
+  }
+  return info!;
+}
+
 async function selectSheet(index: number): Promise<FileInfo> {
+  if (state.legacy) {
+    state.raw = state.legacy.rows(index);
+    state.info = { format: state.format, sheets: state.legacy.sheets, sheet: index, rows: state.raw.length, width: widthOf(state.raw) };
+    return state.info;
+  }
   const wb = state.workbook;
   if (!wb) throw new UserError("not_a_workbook");
   state.raw = await readSheet(wb, index);
   state.info = { format: "xlsx", sheets: wb.sheets.map((s) => s.name), sheet: index, rows: state.raw.length, width: widthOf(state.raw) };
   return state.info;
+}
+
+/** Loads SheetJS (xls.js) on first use and reads a whole XLS or ODS file with it. */
+function readLegacy(data: ArrayBuffer): LegacyBook {
+  const global = self as unknown as { IntakeXLS?: (data: ArrayBuffer) => LegacyBook };
+  if (!global.IntakeXLS) {
+    if (!state.xlsURL) throw new UserError("unsupported_format");
+    scope.importScripts(state.xlsURL);
+  }
+  try {
+    return global.IntakeXLS!(data);
+  } catch (err) {
+    // SheetJS says why in English text; only its gist is kept.
+    throw new UserError(/password|encrypt/i.test(String(err)) ? "password_protected" : "not_a_workbook");
+  }
 }
 
 /** Scratch output of the validator: the widget sends raw cells, the server normalises. */
@@ -351,6 +391,7 @@ async function handle(req: Request): Promise<unknown> {
     case "preview":
       return state.raw.slice(0, req.count);
     case "configure":
+      state.xlsURL = req.xlsURL ?? "";
       return configure(req.template, req.locale);
     case "map":
       return map(req.headerRow, req.mapping);
