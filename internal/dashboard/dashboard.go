@@ -95,6 +95,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("GET /login", h.handle(h.loginShow))
 	route("POST /login", h.handle(h.loginSubmit))
 	route("POST /logout", h.handle(h.logout))
+	route("GET /login/code", h.handle(h.loginCodeShow))
+	route("POST /login/code", h.handle(h.loginCodeSubmit))
+	route("GET /account", h.signedIn(store.RoleViewer, h.accountShow))
+	route("POST /account/totp/start", h.signedIn(store.RoleViewer, h.totpStart))
+	route("POST /account/totp/enable", h.signedIn(store.RoleViewer, h.totpEnable))
+	route("POST /account/totp/disable", h.signedIn(store.RoleViewer, h.totpDisable))
 	route("GET /invite/{token}", h.handle(h.inviteShow))
 	route("POST /invite/{token}", h.handle(h.inviteAccept))
 

@@ -355,3 +355,57 @@ func TestDeleteAllData(t *testing.T) {
 		t.Fatalf("another organization's import: %s", got.Status)
 	}
 }
+
+// TestTwoStepSignIn: the second factor is saved only with a matching code;
+// then the password alone signs nobody in, a wrong code ends the attempt, a
+// used code does not work twice, and a current code finishes the sign-in
+// with a fresh session id.
+func TestTwoStepSignIn(t *testing.T) {
+	t.Parallel()
+	env := servertest.Start(t, servertest.Options{})
+	email := ownerEmail(t, env)
+	b := &browser{t: t, base: env.URL}
+	b.signIn(email, "test-password-1")
+	r := b.post("/account/totp/start", nil)
+	secret := find(t, `id="totp-secret">([A-Z2-7]+)<`, r.Body)
+	if r := b.post("/account/totp/enable", url.Values{"secret": {secret}, "code": {"000000"}}); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong enabling code: %d", r.Status)
+	}
+	if r := b.post("/account/totp/enable", url.Values{"secret": {secret}, "code": {dashboard.TOTPNow(secret, 0)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("enable: %d %s", r.Status, r.Body)
+	}
+	b.post("/logout", nil)
+
+	login := func() *browser {
+		c := &browser{t: t, base: env.URL}
+		r := c.post("/login", url.Values{"email": {email}, "password": {"test-password-1"}, "next": {"/team"}})
+		if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/login/code") {
+			t.Fatalf("password step: %d to %q", r.Status, r.Location)
+		}
+		if r := c.get("/imports"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/login") {
+			t.Fatalf("the password alone signed in: %d", r.Status)
+		}
+		return c
+	}
+	c := login()
+	if r := c.post("/login/code", url.Values{"code": {"123456"}}); r.Status != http.StatusUnauthorized || c.session != "" {
+		t.Fatalf("wrong code: %d", r.Status)
+	}
+	if r := c.post("/login/code", url.Values{"code": {dashboard.TOTPNow(secret, 0)}}); r.Status != http.StatusSeeOther || r.Location != "/login" {
+		t.Fatalf("code after a wrong one, without the password again: %d %q", r.Status, r.Location)
+	}
+	c = login()
+	pending := c.session
+	// The enabling code used this step (or the one before), so take the next.
+	code := dashboard.TOTPNow(secret, 1)
+	if r := c.post("/login/code", url.Values{"code": {code}, "next": {"/team"}}); r.Status != http.StatusSeeOther || r.Location != "/team" {
+		t.Fatalf("code step: %d to %q", r.Status, r.Location)
+	}
+	if c.session == pending || c.get("/imports").Status != 200 {
+		t.Fatal("not signed in with a fresh session id")
+	}
+	d := login()
+	if r := d.post("/login/code", url.Values{"code": {code}}); r.Status != http.StatusUnauthorized {
+		t.Fatalf("replayed code: %d", r.Status)
+	}
+}

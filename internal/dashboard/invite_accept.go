@@ -47,7 +47,7 @@ func (h *Handler) inviteAccept(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.startSession(w, r, u.ID); err != nil {
+	if err := h.startSession(w, r, u.ID, false); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/imports", http.StatusSeeOther)

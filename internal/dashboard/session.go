@@ -54,7 +54,8 @@ func (h *Handler) signedIn(role string, fn sessionHandlerFunc) http.Handler {
 	return h.handle(func(w http.ResponseWriter, r *http.Request) error {
 		s, err := h.currentSession(r)
 		if errors.Is(err, errNoSession) {
-			clearCookie(w)
+			// The cookie stays: it may hold a session waiting for its
+			// second factor, and sign-in replaces it anyway.
 			if r.Method != http.MethodGet {
 				h.renderError(w, r, http.StatusUnauthorized, "Your session has ended. Sign in again.")
 				return nil
@@ -73,8 +74,9 @@ func (h *Handler) signedIn(role string, fn sessionHandlerFunc) http.Handler {
 }
 
 // startSession rotates the session at sign-in: whatever session id the
-// browser held is deleted, and a fresh 128-bit id is issued.
-func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, userID string) error {
+// browser held is deleted, and a fresh 128-bit id is issued. A pending
+// session has passed the password and waits for the second factor.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, userID string, pending bool) error {
 	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
 		if err := h.o.Store.DeleteSession(r.Context(), store.HashSecret(c.Value)); err != nil {
 			return err
@@ -84,7 +86,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, userID st
 		return err
 	}
 	id := store.RandomToken(16)
-	if err := h.o.Store.CreateSession(r.Context(), store.HashSecret(id), userID); err != nil {
+	if err := h.o.Store.CreateSession(r.Context(), store.HashSecret(id), userID, pending); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: id, Path: "/", Secure: true, HttpOnly: true,

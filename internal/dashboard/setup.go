@@ -65,7 +65,7 @@ func (h *Handler) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.o.Logger.InfoContext(r.Context(), "first-run setup done", "org_id", u.OrgID, "user_id", u.ID)
-	if err := h.startSession(w, r, u.ID); err != nil {
+	if err := h.startSession(w, r, u.ID, false); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/importers", http.StatusSeeOther)

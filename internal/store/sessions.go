@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -10,11 +11,13 @@ import (
 // a page view within a minute of the last write costs no write.
 const sessionTouchEvery = time.Minute
 
-// CreateSession records a signed-in session by the hash of its cookie id.
-func (s *Store) CreateSession(ctx context.Context, idHash []byte, userID string) error {
+// CreateSession records a session by the hash of its cookie id. A pending
+// one has passed the password and waits for the second factor: SessionUser
+// does not find it.
+func (s *Store) CreateSession(ctx context.Context, idHash []byte, userID string, pending bool) error {
 	now := s.nowMicro()
-	_, err := s.write.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)`,
-		idHash, userID, now)
+	_, err := s.write.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, mfa_pending) VALUES ($1, $2, $3, $3, $4)`,
+		idHash, userID, now, pending)
 	if err != nil {
 		return fmt.Errorf("insert session: %w", err)
 	}
@@ -28,13 +31,15 @@ func (s *Store) SessionUser(ctx context.Context, idHash []byte, idle, absolute t
 	var u User
 	var o Organization
 	var created, seen, userCreated int64
+	var totp sql.NullString
 	err := s.read.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, u.id, u.org_id, u.email, u.role, u.password_hash,
-		u.created_at, o.name FROM sessions s JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id
-		WHERE s.id_hash = $1`, idHash).Scan(&created, &seen, &u.ID, &u.OrgID, &u.Email, &u.Role, &u.PasswordHash, &userCreated, &o.Name)
+		u.created_at, u.totp_secret, o.name FROM sessions s JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id
+		WHERE s.id_hash = $1 AND s.mfa_pending = $2`, idHash, false).Scan(&created, &seen, &u.ID, &u.OrgID, &u.Email, &u.Role,
+		&u.PasswordHash, &userCreated, &totp, &o.Name)
 	if err != nil {
 		return u, o, notFound(err, "session")
 	}
-	u.CreatedAt, o.ID = time.UnixMicro(userCreated).UTC(), u.OrgID
+	u.CreatedAt, u.TOTPSecret, o.ID = time.UnixMicro(userCreated).UTC(), totp.String, u.OrgID
 	now := s.now()
 	if now.Sub(time.UnixMicro(seen)) > idle || now.Sub(time.UnixMicro(created)) > absolute {
 		if err := s.DeleteSession(ctx, idHash); err != nil {
@@ -48,6 +53,18 @@ func (s *Store) SessionUser(ctx context.Context, idHash []byte, idle, absolute t
 		}
 	}
 	return u, o, nil
+}
+
+// PendingSessionUser resolves a session waiting for its second factor, if
+// it is younger than maxAge.
+func (s *Store) PendingSessionUser(ctx context.Context, idHash []byte, maxAge time.Duration) (User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT u.id, u.org_id, u.email, u.role, u.password_hash, u.created_at, u.totp_secret
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.mfa_pending = $2 AND s.created_at > $3`,
+		idHash, true, s.now().Add(-maxAge).UnixMicro()))
+	if err != nil {
+		return u, notFound(err, "pending session")
+	}
+	return u, nil
 }
 
 // DeleteSession ends one session (sign-out, expiry, rotation).

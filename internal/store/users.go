@@ -17,7 +17,10 @@ type User struct {
 	Email        string
 	Role         string
 	PasswordHash string
-	CreatedAt    time.Time
+	// TOTPSecret is the base32 secret of the user's second factor; empty
+	// when it is off.
+	TOTPSecret string
+	CreatedAt  time.Time
 }
 
 // ErrSetupClosed means first-run setup is over (a user exists) or the setup
@@ -40,15 +43,20 @@ func RoleRank(role string) int {
 	return 0
 }
 
-const userColumns = `id, org_id, email, role, password_hash, created_at`
+// userInsertColumns are set when a user is created; userColumns are read.
+const (
+	userInsertColumns = `id, org_id, email, role, password_hash, created_at`
+	userColumns       = userInsertColumns + `, totp_secret`
+)
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created int64
-	if err := row.Scan(&u.ID, &u.OrgID, &u.Email, &u.Role, &u.PasswordHash, &created); err != nil {
+	var totp sql.NullString
+	if err := row.Scan(&u.ID, &u.OrgID, &u.Email, &u.Role, &u.PasswordHash, &created, &totp); err != nil {
 		return u, err
 	}
-	u.CreatedAt = time.UnixMicro(created).UTC()
+	u.CreatedAt, u.TOTPSecret = time.UnixMicro(created).UTC(), totp.String
 	return u, nil
 }
 
@@ -107,6 +115,29 @@ func (s *Store) DeleteUser(ctx context.Context, orgID, userID string) error {
 	})
 }
 
+// SetTOTPSecret turns a user's second factor on (a base32 secret) or off
+// (an empty one).
+func (s *Store) SetTOTPSecret(ctx context.Context, orgID, userID, secret string) error {
+	var v sql.NullString
+	if secret != "" {
+		v = sql.NullString{String: secret, Valid: true}
+	}
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET totp_secret = $1 WHERE id = $2 AND org_id = $3`, v, userID, orgID)
+	return affectedOne(res, err, "user")
+}
+
+// UseTOTPStep records that a code of time step step was accepted for a
+// user; it reports false when that step (or a later one) was used already,
+// so that a code cannot be replayed.
+func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error) {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1`, step, userID)
+	if err != nil {
+		return false, fmt.Errorf("use totp step: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // SetSetupToken replaces the first-run setup token (its hash) with one valid
 // until expires.
 func (s *Store) SetSetupToken(ctx context.Context, hash []byte, expires time.Time) error {
@@ -152,7 +183,7 @@ func (s *Store) CompleteSetup(ctx context.Context, tokenHash []byte, orgName, em
 			u.OrgID, orgName, now); err != nil {
 			return uniqueErr(err, "organization name")
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userInsertColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
 			u.ID, u.OrgID, u.Email, u.Role, u.PasswordHash, now); err != nil {
 			return uniqueErr(err, "user email")
 		}
@@ -246,7 +277,7 @@ func (s *Store) AcceptInvite(ctx context.Context, tokenHash []byte, passwordHash
 		}
 		u = User{ID: NewID("usr_"), OrgID: inv.OrgID, Email: inv.Email, Role: inv.Role, PasswordHash: passwordHash,
 			CreatedAt: time.UnixMicro(now).UTC()}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userInsertColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
 			u.ID, u.OrgID, u.Email, u.Role, u.PasswordHash, now); err != nil {
 			return uniqueErr(err, "user email")
 		}

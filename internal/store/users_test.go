@@ -98,7 +98,7 @@ func TestSetupInviteSession(t *testing.T) {
 			}
 
 			const idle, absolute = 30 * time.Minute, 3 * time.Hour
-			if err := s.CreateSession(ctx, []byte("sess-"+name), viewer.ID); err != nil {
+			if err := s.CreateSession(ctx, []byte("sess-"+name), viewer.ID, false); err != nil {
 				t.Fatal(err)
 			}
 			for range 8 { // 8 × 20 min: kept alive by use, until the absolute timeout
@@ -111,15 +111,42 @@ func TestSetupInviteSession(t *testing.T) {
 			if _, _, err := s.SessionUser(ctx, []byte("sess-"+name), idle, absolute); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("session past absolute timeout: %v", err)
 			}
-			if err := s.CreateSession(ctx, []byte("sess2-"+name), viewer.ID); err != nil {
+			if err := s.CreateSession(ctx, []byte("sess2-"+name), viewer.ID, false); err != nil {
 				t.Fatal(err)
 			}
 			c.add(31 * time.Minute)
 			if _, _, err := s.SessionUser(ctx, []byte("sess2-"+name), idle, absolute); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("idle session: %v", err)
 			}
-			if err := s.CreateSession(ctx, []byte("sess3-"+name), viewer.ID); err != nil {
+			if err := s.CreateSession(ctx, []byte("sess3-"+name), viewer.ID, false); err != nil {
 				t.Fatal(err)
+			}
+			// A pending session (password passed, second factor not yet)
+			// signs nobody in, and expires quickly.
+			if err := s.CreateSession(ctx, []byte("pending-"+name), viewer.ID, true); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.SessionUser(ctx, []byte("pending-"+name), idle, absolute); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("pending session signs in: %v", err)
+			}
+			if u, err := s.PendingSessionUser(ctx, []byte("pending-"+name), 5*time.Minute); err != nil || u.ID != viewer.ID {
+				t.Fatalf("pending session: %v %v", u, err)
+			}
+			if err := s.SetTOTPSecret(ctx, owner.OrgID, viewer.ID, "JBSWY3DPEHPK3PXP"); err != nil {
+				t.Fatal(err)
+			}
+			if u, _ := s.UserByEmail(ctx, "v@example.com"); u.TOTPSecret != "JBSWY3DPEHPK3PXP" {
+				t.Fatalf("totp secret %q", u.TOTPSecret)
+			}
+			for i, want := range []bool{true, false, false, true} { // step 10, 10 again, 9, 11
+				step := []int64{10, 10, 9, 11}[i]
+				if ok, err := s.UseTOTPStep(ctx, viewer.ID, step); ok != want || err != nil {
+					t.Fatalf("use step %d: %v %v, want %v", step, ok, err, want)
+				}
+			}
+			c.add(6 * time.Minute)
+			if _, err := s.PendingSessionUser(ctx, []byte("pending-"+name), 5*time.Minute); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("old pending session: %v", err)
 			}
 			if err := s.DeleteUser(ctx, "org_other", viewer.ID); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("user removed through another organization: %v", err)
