@@ -344,6 +344,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#password`), password),
 		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.filters`)))
+	step("account",
+		chromedp.Click(chromedp.CSS(`.who a[href="/account"]`)),
+		chromedp.Click(chromedp.CSS(`#totp-start`)),
+		chromedp.WaitVisible(chromedp.CSS(`#totp-secret`)))
+	shot(t, ctx, "13-account-two-step")
 }
 
 func mustOrg(t *testing.T, f *fresh) string {
