@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/johannesboyne/gofakes3"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/intakehq/intake/internal/config"
@@ -414,7 +415,7 @@ func TestDestinationSettings(t *testing.T) {
 	// Nothing secret in clear anywhere under the data folder.
 	env.Server.Store.Checkpoint(context.Background())
 	for _, secret := range []string{wh.Secret, rot.Secret, "s3cr3t-pw", "db.example.com"} {
-		if hits := servertest.FindInDir(t, env.DataDir, servertest.Encodings(secret)...); len(hits) > 0 {
+		if hits := env.FindSecret(t, secret); len(hits) > 0 {
 			t.Fatalf("%q found in %v", secret, hits)
 		}
 	}
@@ -466,7 +467,16 @@ func TestDeliveryRoutesIsolated(t *testing.T) {
 // stored.
 func TestBypassRelay(t *testing.T) {
 	t.Parallel()
-	env := servertest.Start(t, servertest.Options{Configure: loopbackAllowed})
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			b.opts.Configure = loopbackAllowed
+			testBypassRelay(t, servertest.Start(t, b.opts))
+		})
+	}
+}
+
+func testBypassRelay(t *testing.T, env *servertest.Env) {
 	startDeliveries(t, env)
 	rcv := newReceiver(t)
 	refuse := false
@@ -522,14 +532,26 @@ func TestBypassRelay(t *testing.T) {
 	if !slices.Equal(gotRows, names(rows)) || completed != 40 || bad != 0 {
 		t.Fatalf("receiver got %d rows (completed %d, bad %d)", len(gotRows), completed, bad)
 	}
-	// Nothing stored: no blob at all, and no cell in any file.
+	// Nothing stored: no blob at all, and no cell in any file, S3 object
+	// or log line. The planted control proves the scan finds what is there.
 	if entries, err := os.ReadDir(filepath.Join(env.DataDir, "blobs")); err == nil && len(entries) > 0 {
 		t.Fatalf("blob folder holds %d entries after a bypass import", len(entries))
 	}
+	if env.S3 != nil {
+		if list, err := env.S3.ListBucket("intake", nil, gofakes3.ListBucketPage{}); err != nil || len(list.Contents) > 0 {
+			t.Fatalf("S3 blob store after a bypass import: %v, %v", list, err)
+		}
+	}
 	env.Server.Store.Checkpoint(context.Background())
+	servertest.Plant(t, env.DataDir, "planted-bypass-control")
+	if hits := env.FindSecret(t, "planted-bypass-control"); len(hits) != 1 {
+		t.Fatalf("the scan misses a planted value: %v", hits)
+	}
 	for _, r := range rows {
-		if hits := servertest.FindInDir(t, env.DataDir, servertest.Encodings(*r[1])...); len(hits) > 0 {
-			t.Fatalf("a cell of a bypass import is stored in %v", hits)
+		for _, cell := range r[:2] {
+			if hits := env.FindSecret(t, *cell); len(hits) > 0 {
+				t.Fatalf("a cell of a bypass import is kept in %v", hits)
+			}
 		}
 	}
 	var page rowsPage
