@@ -25,18 +25,18 @@ func TestPrintSetupLink(t *testing.T) {
 	defer st.Close()
 	cfg := config.Config{Addr: "0.0.0.0:8080"}
 	link := regexp.MustCompile(`http://localhost:8080/setup\?token=(setup_[a-z2-7]+)\n`)
-	print := func() string {
+	printLink := func() string {
 		var out bytes.Buffer
 		if err := printSetupLink(ctx, cfg, st, Streams{Out: &out, Err: io.Discard}); err != nil {
 			t.Fatal(err)
 		}
 		return out.String()
 	}
-	m := link.FindStringSubmatch(print())
+	m := link.FindStringSubmatch(printLink())
 	if m == nil {
 		t.Fatal("no setup link printed on a fresh install")
 	}
-	second := link.FindStringSubmatch(print())
+	second := link.FindStringSubmatch(printLink())
 	if second == nil || second[1] == m[1] {
 		t.Fatal("a new start did not print a new token")
 	}
@@ -46,7 +46,7 @@ func TestPrintSetupLink(t *testing.T) {
 	if _, err := st.CompleteSetup(ctx, store.HashSecret(second[1]), "acme", "o@example.com", "hash"); err != nil {
 		t.Fatalf("the printed token is refused: %v", err)
 	}
-	if out := print(); out != "" {
+	if out := printLink(); out != "" {
 		t.Fatalf("printed %q although a user exists", out)
 	}
 }

@@ -102,6 +102,9 @@ func TestDestinations(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if list := owner.get("/imports"); !strings.Contains(list.Body, `class="status d-`) {
+		t.Fatal("imports list shows no delivery state")
+	}
 	page := owner.get("/imports/" + id)
 	if !strings.Contains(page.Body, `id="deliveries-h"`) || !strings.Contains(page.Body, dest) {
 		t.Fatal("import page does not show the delivery")

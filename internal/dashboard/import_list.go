@@ -18,6 +18,8 @@ const importsPerPage = 50
 type importRow struct {
 	store.Import
 	ImporterName string
+	// Deliveries holds the state of each delivery, one per destination.
+	Deliveries []string
 }
 
 // importListView is the imports page: filters, a page of imports, and the
@@ -69,7 +71,17 @@ func (h *Handler) importList(w http.ResponseWriter, r *http.Request, s *session)
 	d := importListView{Importers: ims, Importer: f.ImporterID, Status: f.Status, Until: until, UntilError: untilErr,
 		Statuses: []string{store.StatusUploading, store.StatusCompleted, store.StatusFailed, store.StatusPurged}}
 	for _, im := range list {
-		d.Imports = append(d.Imports, importRow{Import: im, ImporterName: cmpName(names[im.ImporterID])})
+		row := importRow{Import: im, ImporterName: cmpName(names[im.ImporterID])}
+		if h.o.Delivery != nil {
+			ds, err := h.o.Store.Deliveries(r.Context(), s.Org.ID, im.ID)
+			if err != nil {
+				return err
+			}
+			for _, dv := range ds {
+				row.Deliveries = append(row.Deliveries, dv.State)
+			}
+		}
+		d.Imports = append(d.Imports, row)
 	}
 	if len(list) == importsPerPage {
 		last := list[len(list)-1]
