@@ -80,4 +80,3 @@ func BenchmarkDeliveryEndToEnd(b *testing.B) {
 		})
 	}
 }
-

@@ -139,20 +139,22 @@ func createDestination(t *testing.T, env *servertest.Env, importerID string, bod
 }
 
 type deliveryLog struct {
-	Deliveries []struct {
-		ID            string `json:"id"`
-		DestinationID string `json:"destination_id"`
-		State         string `json:"state"`
-		AckedBatches  int    `json:"acked_batches"`
-		Attempts      []struct {
-			Message   string  `json:"message"`
-			Batch     int     `json:"batch"`
-			Status    int     `json:"status"`
-			Outcome   string  `json:"outcome"`
-			Error     string  `json:"error"`
-			LatencyMS float64 `json:"latency_ms"`
-		} `json:"attempts"`
-	} `json:"deliveries"`
+	Deliveries []deliveryEntry `json:"deliveries"`
+}
+
+type deliveryEntry struct {
+	ID            string `json:"id"`
+	DestinationID string `json:"destination_id"`
+	State         string `json:"state"`
+	AckedBatches  int    `json:"acked_batches"`
+	Attempts      []struct {
+		Message   string  `json:"message"`
+		Batch     int     `json:"batch"`
+		Status    int     `json:"status"`
+		Outcome   string  `json:"outcome"`
+		Error     string  `json:"error"`
+		LatencyMS float64 `json:"latency_ms"`
+	} `json:"attempts"`
 }
 
 // waitDelivered polls the delivery log until every delivery of the import

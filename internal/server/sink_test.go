@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -162,6 +164,82 @@ func TestBatchesAcrossChunks(t *testing.T) {
 			if strings.Join(got, "|") != strings.Join(want[start:], "|") {
 				t.Fatalf("size %d from %d: %d rows, want rows %d.. (%d)", size, from, len(got), start, len(want)-start)
 			}
+		}
+	}
+}
+
+// TestRetryAfterAndDeletedDestination checks that a receiver's Retry-After
+// is recorded and honoured, and that deleting a destination stops its
+// pending delivery with the reason in the log.
+func TestRetryAfterAndDeletedDestination(t *testing.T) {
+	t.Parallel()
+	env := servertest.Start(t, servertest.Options{Configure: loopbackAllowed})
+	startDeliveries(t, env)
+	rcv := newReceiver(t)
+	rcv.respond = func(w http.ResponseWriter, n int) bool {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	}
+	imp := createImporter(t, env, env.APIKey, nil)
+	dest := createDestination(t, env, imp.ID, map[string]any{"type": "webhook", "url": rcv.srv.URL, "schedule": "1h"})
+	rcv.setSecret(dest.Secret)
+	rows := makeRows(10, "retry")
+	up := uploadRows(t, env, imp, rows, 10)
+	log := waitDelivered(t, env, up.ImportID)
+	d := log.Deliveries[0]
+	if d.State != "delivered" || len(d.Attempts) != 3 || d.Attempts[0].Status != http.StatusTooManyRequests {
+		t.Fatalf("delivery after a 429: %+v", d)
+	}
+	var raw struct {
+		Deliveries []struct {
+			Attempts []struct {
+				RetryAfterMS int64     `json:"retry_after_ms"`
+				StartedAt    time.Time `json:"started_at"`
+				NextRetry    time.Time `json:"next_retry"`
+			} `json:"attempts"`
+		} `json:"deliveries"`
+	}
+	env.Do(t, "GET", "/api/v1/imports/"+up.ImportID+"/deliveries", env.APIKey, nil, &raw)
+	a := raw.Deliveries[0].Attempts
+	// The schedule says 1h; the receiver's Retry-After (1 s) replaced it.
+	if a[0].RetryAfterMS != 1000 || a[0].NextRetry.Sub(a[0].StartedAt) > 5*time.Second || a[1].StartedAt.Sub(a[0].StartedAt) < time.Second {
+		t.Fatalf("Retry-After not honoured: %+v", a[:2])
+	}
+
+	// A destination deleted while its delivery waits for a retry.
+	rcv.mu.Lock()
+	rcv.respond = func(w http.ResponseWriter, n int) bool { w.WriteHeader(http.StatusServiceUnavailable); return true }
+	rcv.mu.Unlock()
+	if code := env.Do(t, "PATCH", "/api/v1/importers/"+imp.ID+"/destinations/"+dest.ID, env.APIKey, map[string]any{"enabled": false}, nil); code != http.StatusOK {
+		t.Fatalf("disable: %d", code)
+	}
+	slow := createDestination(t, env, imp.ID, map[string]any{"type": "webhook", "url": rcv.srv.URL, "schedule": "1s,1s,1s"})
+	up2 := uploadRows(t, env, imp, makeRows(5, "deleted"), 5)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var l deliveryLog
+		env.Do(t, "GET", "/api/v1/imports/"+up2.ImportID+"/deliveries", env.APIKey, nil, &l)
+		if slices.ContainsFunc(l.Deliveries, func(d deliveryEntry) bool { return d.DestinationID == slow.ID && len(d.Attempts) > 0 }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the failing delivery made no attempt")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code := env.Do(t, "DELETE", "/api/v1/importers/"+imp.ID+"/destinations/"+slow.ID, env.APIKey, nil, nil); code != http.StatusNoContent {
+		t.Fatalf("delete: %d", code)
+	}
+	log = waitDelivered(t, env, up2.ImportID)
+	for _, d := range log.Deliveries {
+		want := map[string]string{dest.ID: "disabled", slow.ID: "failed"}[d.DestinationID]
+		last := d.Attempts[len(d.Attempts)-1]
+		if d.State != want || (want == "failed" && !strings.Contains(last.Error, "deleted")) {
+			t.Fatalf("delivery to %s: %+v, want %s", d.DestinationID, d, want)
 		}
 	}
 }
