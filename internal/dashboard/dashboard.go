@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/intakehq/intake/internal/auth"
@@ -53,8 +54,10 @@ type Handler struct {
 	// sign-in attempts cannot exhaust memory.
 	checks chan struct{}
 	// dummyHash is checked when a sign-in names an unknown email, so that a
-	// wrong email and a wrong password take the same time.
-	dummyHash string
+	// wrong email and a wrong password take the same time. Made at first
+	// use: an argon2id hash costs 64 MiB, which servers that never see a
+	// sign-in (tests, API-only use) need not spend.
+	dummyHash func() string
 }
 
 // New parses the embedded templates and returns the dashboard.
@@ -63,10 +66,11 @@ func New(o Options) (*Handler, error) {
 	o.AbsoluteTimeout = cmp.Or(o.AbsoluteTimeout, 7*24*time.Hour)
 	o.InviteTTL = cmp.Or(o.InviteTTL, 7*24*time.Hour)
 	h := &Handler{o: o, checks: make(chan struct{}, 2)}
+	h.dummyHash = sync.OnceValue(func() string {
+		hash, _ := auth.HashPassword(store.RandomToken(16)) // 26 characters: always a valid password
+		return hash
+	})
 	var err error
-	if h.dummyHash, err = auth.HashPassword(store.RandomToken(16)); err != nil {
-		return nil, err
-	}
 	if h.files, err = loadStatic(); err != nil {
 		return nil, err
 	}

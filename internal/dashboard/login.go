@@ -45,7 +45,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	hash := u.PasswordHash
 	if hash == "" {
-		hash = h.dummyHash
+		hash = h.dummyHash()
 	}
 	h.checks <- struct{}{}
 	checkErr := auth.CheckPassword(hash, pw)
