@@ -83,8 +83,11 @@ func TestSessionSecurity(t *testing.T) {
 		t.Fatalf("unknown session id let in: %d", r.Status)
 	}
 	b.session = "attacker-chosen-session-id"
-	if r := b.post("/login", url.Values{"email": {email}, "password": {"wrong password!"}}); r.Status != http.StatusUnauthorized {
-		t.Fatalf("wrong password: %d", r.Status)
+	for _, who := range []string{email, "nobody@example.com"} {
+		r := b.post("/login", url.Values{"email": {who}, "password": {"wrong password!"}})
+		if r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "The email or password is wrong.") {
+			t.Fatalf("wrong password for %s: %d", who, r.Status)
+		}
 	}
 	r := b.post("/login", url.Values{"email": {email}, "password": {"test-password-1"}, "next": {"//evil.example/x"}})
 	if r.Status != http.StatusSeeOther || r.Location != "/imports" {
