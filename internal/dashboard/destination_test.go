@@ -130,3 +130,56 @@ func TestDestinations(t *testing.T) {
 		t.Fatalf("another organization's importer: %d", r.Status)
 	}
 }
+
+// TestDestinationCredentials: S3 keys and a PostgreSQL URL are taken once
+// and never shown again; saving the form with them blank keeps them.
+func TestDestinationCredentials(t *testing.T) {
+	t.Parallel()
+	env := servertest.Start(t, servertest.Options{Configure: func(c *config.Config) {
+		c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	}})
+	owner := &browser{t: t, base: env.URL}
+	owner.signIn(ownerEmail(t, env), "test-password-1")
+	var im struct{ ID string }
+	env.Do(t, "POST", "/api/v1/importers", env.APIKey, map[string]any{"name": "creds", "template": json.RawMessage(tmpl)}, &im)
+	for _, tc := range []struct {
+		kind    string
+		form    url.Values
+		secret  string
+		keptMsg string
+	}{
+		{"s3", url.Values{"bucket": {"exports"}, "region": {"eu-west-1"}, "endpoint": {"http://127.0.0.1:9"}, "key_template": {"imports/{import_id}.csv"},
+			"format": {"csv"}, "access_key_id": {"AKIDEXAMPLE"}, "secret_access_key": {"s3-secret-canary"}}, "s3-secret-canary", "(set; blank keeps it)"},
+		{"postgres", url.Values{"url": {"postgres://app:pg-secret-canary@127.0.0.1:5/app"}, "schema": {"public"}, "table": {"customers"}},
+			"pg-secret-canary", "postgres://app:xxxxx@127.0.0.1:5/app; blank keeps it"},
+	} {
+		form := tc.form
+		form.Set("type", tc.kind)
+		form.Set("batch_size", "500")
+		r := owner.post("/importers/"+im.ID+"/destinations", form)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("%s: create %d %s", tc.kind, r.Status, find(t, `(?s)<main[^>]*>(.*)</main>`, r.Body))
+		}
+		dest := find(t, `action="/importers/`+im.ID+`/destinations/(dst_[a-z0-9]+)"`, r.Body)
+		edit := owner.get("/importers/" + im.ID + "/destinations/" + dest)
+		if strings.Contains(r.Body+edit.Body, tc.secret) || !strings.Contains(edit.Body, tc.keptMsg) {
+			t.Fatalf("%s: the credential is shown, or not said to be kept", tc.kind)
+		}
+		keep := url.Values{"batch_size": {"250"}, "enabled": {"on"}, "schema": {"public"}, "table": {"customers"}, "bucket": {"exports"},
+			"region": {"eu-west-1"}, "endpoint": {"http://127.0.0.1:9"}, "key_template": {"imports/{import_id}.csv"}, "format": {"csv"}}
+		if tc.kind == "postgres" {
+			for _, k := range []string{"bucket", "region", "endpoint", "key_template", "format"} {
+				keep.Del(k)
+			}
+		} else {
+			keep.Del("schema")
+			keep.Del("table")
+		}
+		if r := owner.post("/importers/"+im.ID+"/destinations/"+dest, keep); r.Status != http.StatusSeeOther {
+			t.Fatalf("%s: save with blank credentials: %d %s", tc.kind, r.Status, r.Body)
+		}
+		if after := owner.get("/importers/" + im.ID + "/destinations/" + dest); !strings.Contains(after.Body, tc.keptMsg) || !strings.Contains(after.Body, `value="250"`) {
+			t.Fatalf("%s: credentials lost or batch size not saved", tc.kind)
+		}
+	}
+}
