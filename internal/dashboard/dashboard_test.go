@@ -310,6 +310,11 @@ func importFlowAndRoles(t *testing.T, env *servertest.Env) {
 	if r := owner.get("/imports/" + id + "/download?format=csv"); r.Status != http.StatusGone {
 		t.Fatalf("download after delete: %d", r.Status)
 	}
+	for _, v := range []string{"Zoë", "@SUM(A1)", "=1+2"} {
+		if strings.Contains(env.Logs.String(), v) {
+			t.Fatalf("the server log holds the cell value %q", v)
+		}
+	}
 }
 
 // TestDeleteAllData: "delete all data" needs the organization's name typed,
