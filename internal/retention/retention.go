@@ -42,14 +42,14 @@ type Options struct {
 	Now func() time.Time
 	// BatchSize is how many imports one shred transaction takes (default
 	// 250: on SQLite the transaction holds the only writer, and uploads
-	// wait for it; 250 keeps that wait near 15 ms). A retention batch that
+	// wait for it; 250 imports cost about 25 ms of one core). A batch that
 	// times out halves it, down to MinBatchSize (default 10), and it grows
 	// back after batches that finish.
 	BatchSize, MinBatchSize int
 	// BatchTimeout bounds one retention batch (default 30 s).
 	BatchTimeout time.Duration
 	// DeleteConcurrency is how many imports have their blobs deleted at
-	// once (default 16; S3 deletes are one request per object).
+	// once (default 4; raise it for S3, where each delete is a request).
 	DeleteConcurrency int
 }
 
