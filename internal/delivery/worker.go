@@ -11,7 +11,6 @@ import (
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/deliver/job"
 	"github.com/intakehq/intake/internal/store"
-	"github.com/intakehq/intake/internal/template"
 	"github.com/intakehq/intake/internal/vault"
 )
 
@@ -76,15 +75,11 @@ func (s *Service) Delivery(ctx context.Context, id string) (job.Delivery, error)
 	if jd.Destination, err = jobDestination(dest, st); err != nil {
 		return job.Delivery{}, err
 	}
-	t, err := template.Parse(importer.Template)
-	if err != nil {
-		return job.Delivery{}, fmt.Errorf("delivery %s: importer template: %w", id, err)
-	}
 	meta, err := s.metadata(ctx, im)
 	if err != nil {
 		return job.Delivery{}, fmt.Errorf("delivery %s: %w", id, err)
 	}
-	jd.Import = deliver.Import{ID: im.ID, Importer: importer.Key, Columns: t.Keys(), Rows: int(im.RowsReceived), Metadata: meta}
+	jd.Import = deliver.Import{ID: im.ID, Importer: importer.Key, Columns: im.RowColumns, Rows: int(im.RowsReceived), Metadata: meta}
 	return jd, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/intakehq/intake/internal/vault"
 
 	"github.com/intakehq/intake/internal/store"
-	"github.com/intakehq/intake/internal/template"
 )
 
 // Export is an import opened for a full read (a download): its columns and
@@ -38,16 +37,7 @@ func (s *Service) OpenExport(ctx context.Context, orgID, importID string) (*Expo
 	if err != nil {
 		return nil, err
 	}
-	e := &Export{s: s, im: im, chunks: chunks}
-	importer, err := s.o.Store.Importer(ctx, orgID, im.ImporterID)
-	if err != nil {
-		return nil, err
-	}
-	t, err := template.Parse(importer.Template)
-	if err != nil {
-		return nil, fmt.Errorf("import %s template: %w", importID, err)
-	}
-	e.Columns = t.Keys()
+	e := &Export{s: s, im: im, chunks: chunks, Columns: im.RowColumns}
 	for _, c := range chunks {
 		e.Rows += int64(c.Rows)
 	}

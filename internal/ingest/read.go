@@ -38,13 +38,7 @@ func (s *Service) Rows(ctx context.Context, orgID, importID string, offset int64
 		return Page{}, err
 	}
 	page := Page{Offset: offset, Rows: [][]*string{}, RowNumbers: []int64{}, Errors: []CellError{}}
-	// Column names come from the importer's template; a deleted importer's
-	// imports stay readable, their columns then named by position.
-	if importer, err := s.o.Store.Importer(ctx, orgID, im.ImporterID); err == nil {
-		if c, err := s.engine(importer); err == nil {
-			page.Columns = c.keys
-		}
-	}
+	page.Columns = im.RowColumns
 	var key *vault.DataKey
 	var pos int64
 	for _, c := range chunks {
@@ -59,15 +53,9 @@ func (s *Service) Rows(ctx context.Context, orgID, importID string, offset int64
 				return Page{}, err
 			}
 		}
-		width, rows, errs, err := s.openChunk(ctx, key, c)
+		_, rows, errs, err := s.openChunk(ctx, key, c)
 		if err != nil {
 			return Page{}, err
-		}
-		if page.Columns == nil {
-			page.Columns = make([]string, width)
-			for i := range page.Columns {
-				page.Columns[i] = fmt.Sprintf("column_%d", i+1)
-			}
 		}
 		from, to := max(offset-pos, 0), min(offset+int64(limit)-pos, int64(c.Rows))
 		for i := from; i < to; i++ {

@@ -25,11 +25,14 @@ var ErrNotUploading = errors.New("import is not accepting uploads")
 // Import is one end user's upload of one file through one importer. It holds
 // counts and sealed material only.
 type Import struct {
-	ID             string     `json:"id"`
-	OrgID          string     `json:"-"`
-	ImporterID     string     `json:"importer_id"`
-	Status         string     `json:"status"`
-	Columns        []string   `json:"columns"`
+	ID         string   `json:"id"`
+	OrgID      string   `json:"-"`
+	ImporterID string   `json:"importer_id"`
+	Status     string   `json:"status"`
+	Columns    []string `json:"columns"`
+	// RowColumns are the template keys of the stored rows, in order: the
+	// template at upload time.
+	RowColumns     []string   `json:"row_columns"`
 	SourceFormat   string     `json:"source_format"`
 	SourceBytes    int64      `json:"source_bytes"`
 	ExpectedRows   int64      `json:"expected_rows"`
@@ -54,21 +57,24 @@ type Import struct {
 
 const importColumns = `id, org_id, importer_id, status, columns, source_format, source_bytes, expected_rows,
 	rows_received, rows_with_errors, chunks_received, bytes_stored, created_at, completed_at, expires_at, purged_at,
-	token_hash, token_expires_at, wrapped_key, sealed_context`
+	token_hash, token_expires_at, wrapped_key, sealed_context, row_columns`
 
 func scanImport(row interface{ Scan(...any) error }) (Import, error) {
 	var im Import
-	var cols string
+	var cols, rowCols string
 	var created, tokenExp int64
 	var completed, expires, purged sql.NullInt64
 	err := row.Scan(&im.ID, &im.OrgID, &im.ImporterID, &im.Status, &cols, &im.SourceFormat, &im.SourceBytes,
 		&im.ExpectedRows, &im.RowsReceived, &im.RowsWithErrors, &im.ChunksReceived, &im.BytesStored, &created,
-		&completed, &expires, &purged, &im.TokenHash, &tokenExp, &im.WrappedKey, &im.SealedContext)
+		&completed, &expires, &purged, &im.TokenHash, &tokenExp, &im.WrappedKey, &im.SealedContext, &rowCols)
 	if err != nil {
 		return im, err
 	}
 	if err := json.Unmarshal([]byte(cols), &im.Columns); err != nil {
 		return im, fmt.Errorf("import %s columns: %w", im.ID, err)
+	}
+	if err := json.Unmarshal([]byte(rowCols), &im.RowColumns); err != nil {
+		return im, fmt.Errorf("import %s row columns: %w", im.ID, err)
 	}
 	im.CreatedAt, im.TokenExpiresAt = time.UnixMicro(created).UTC(), time.UnixMicro(tokenExp).UTC()
 	im.CompletedAt, im.ExpiresAt, im.PurgedAt = fromMicro(completed), fromMicro(expires), fromMicro(purged)
@@ -80,12 +86,13 @@ func scanImport(row interface{ Scan(...any) error }) (Import, error) {
 // data key's sealing binds to it).
 func (s *Store) CreateImport(ctx context.Context, im Import, created Event) error {
 	cols, _ := json.Marshal(im.Columns)
+	rowCols, _ := json.Marshal(nonNil(im.RowColumns))
 	return s.InTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO imports (id, org_id, importer_id, status, columns, source_format,
-			source_bytes, expected_rows, token_hash, token_expires_at, wrapped_key, sealed_context, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			source_bytes, expected_rows, token_hash, token_expires_at, wrapped_key, sealed_context, created_at, row_columns)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			im.ID, im.OrgID, im.ImporterID, im.Status, string(cols), im.SourceFormat, im.SourceBytes, im.ExpectedRows,
-			im.TokenHash, im.TokenExpiresAt.UnixMicro(), im.WrappedKey, im.SealedContext, im.CreatedAt.UnixMicro())
+			im.TokenHash, im.TokenExpiresAt.UnixMicro(), im.WrappedKey, im.SealedContext, im.CreatedAt.UnixMicro(), string(rowCols))
 		if err != nil {
 			return fmt.Errorf("insert import: %w", err)
 		}
