@@ -297,3 +297,22 @@ func TestUniqueAcrossChunks(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// TestTemplateChangeKeepsStoredColumns: rows are read back under the columns
+// they were stored with, even after the importer's template changes.
+func TestTemplateChangeKeepsStoredColumns(t *testing.T) {
+	t.Parallel()
+	env := servertest.Start(t, servertest.Options{})
+	im := createImporter(t, env, env.APIKey, nil)
+	up := createUpload(t, env, im.Key, []string{"name", "email", "amount"}, 1)
+	putChunk(t, env, up, 0, chunkBody(0, makeRows(1, "tc")), false)
+	changed := `{"columns":[{"key":"amount","type":"number"},{"key":"city","type":"text"}]}`
+	if code := env.Do(t, "PATCH", "/api/v1/importers/"+im.ID, env.APIKey, map[string]any{"template": json.RawMessage(changed)}, nil); code != 200 {
+		t.Fatalf("patch template: %d", code)
+	}
+	var page rowsPage
+	env.Do(t, "GET", "/api/v1/imports/"+up.ImportID+"/rows", env.APIKey, nil, &page)
+	if fmt.Sprint(page.Columns) != "[name email amount]" || len(page.Rows) != 1 || *page.Rows[0][0] != "Zoë tc 0" {
+		t.Fatalf("after a template change the rows read %v %v", page.Columns, page.Rows)
+	}
+}
