@@ -33,6 +33,9 @@ function open(options: IntakeOpenOptions): IntakeHandle {
   }
   const channel = randomChannel();
   const overlay = document.createElement("div");
+  overlay.setAttribute("role", "dialog");
+  overlay.setAttribute("aria-modal", "true");
+  overlay.setAttribute("aria-label", "Import");
   overlay.setAttribute(
     "style",
     "position:fixed;inset:0;z-index:2147483647;background:rgba(15,23,42,.55);display:flex;align-items:center;justify-content:center",
@@ -56,10 +59,16 @@ function open(options: IntakeOpenOptions): IntakeHandle {
     frame.contentWindow?.postMessage(message, intakeOrigin);
   }
 
+  // Focus stays in the importer while it is open (a modal dialog).
+  function trapFocus(event: FocusEvent): void {
+    if (!overlay.contains(event.target as Node)) frame.focus();
+  }
+
   function close(): void {
     if (closed) return;
     closed = true;
     window.removeEventListener("message", onMessage);
+    document.removeEventListener("focusin", trapFocus);
     overlay.remove();
     previousFocus?.focus?.();
     options.onClose?.();
@@ -94,6 +103,7 @@ function open(options: IntakeOpenOptions): IntakeHandle {
   }
 
   window.addEventListener("message", onMessage);
+  document.addEventListener("focusin", trapFocus);
   document.body.appendChild(overlay);
   return { close };
 }

@@ -19,13 +19,21 @@ const ROW_HEIGHT = 32;
  */
 const MAX_SCROLL_PX = 8_000_000;
 const OVERSCAN = 20;
+const FETCH_ROWS = 400;
 
 interface Slot {
   row: HTMLElement;
   check: HTMLInputElement;
   num: HTMLElement;
   cells: HTMLElement[];
+  /** Position shown, -1 when hidden; version of the cache it was filled from; anchor of its transform. */
+  pos: number;
+  version: number;
+  anchor: number;
 }
+
+/** Rows per step of the anchor that row transforms are relative to. */
+const ANCHOR_ROWS = 1000;
 
 /** A virtualized, editable grid of rows with per-cell errors. */
 export class Grid {
@@ -39,6 +47,8 @@ export class Grid {
   private cachedFrom = 0;
   private cachedTo = 0;
   private generation = 0;
+  /** Bumped when the cache is replaced, so slots refill even at the same position. */
+  private version = 0;
   private frame = 0;
   private loading = false;
   private focus: { pos: number; col: number } | null = null;
@@ -47,7 +57,8 @@ export class Grid {
   onEdited: () => void = () => {};
 
   constructor(private readonly source: GridSource) {
-    const template = `48px 64px repeat(${source.columns.length}, minmax(140px, 1fr))`;
+    // Fixed column widths: no intrinsic sizing while rows are refilled.
+    const template = `48px 72px repeat(${source.columns.length}, 160px)`;
     this.header = h("div", { class: "grid-row grid-head", role: "row", "aria-rowindex": 1 });
     this.header.style.gridTemplateColumns = template;
     this.spacer = h("div", { class: "grid-spacer" });
@@ -141,8 +152,9 @@ export class Grid {
     if (this.loading) return;
     this.loading = true;
     const generation = this.generation;
-    const start = Math.max(0, first - OVERSCAN * 3);
-    const count = OVERSCAN * 8 + Math.ceil((this.viewport.clientHeight || 600) / ROW_HEIGHT);
+    // A few screens around the visible rows, so scrolling rarely waits.
+    const start = Math.max(0, first - FETCH_ROWS / 2);
+    const count = FETCH_ROWS + Math.ceil((this.viewport.clientHeight || 600) / ROW_HEIGHT);
     const reply = await this.source.fetch(start, count);
     this.loading = false;
     if (generation !== this.generation) return;
@@ -150,6 +162,7 @@ export class Grid {
     this.spacer.style.height = `${Math.min(this.total * ROW_HEIGHT, MAX_SCROLL_PX)}px`;
     this.element.setAttribute("aria-rowcount", String(this.total + 1));
     this.cache.clear();
+    this.version++;
     reply.rows.forEach((r, k) => this.cache.set(start + k, r));
     this.cachedFrom = start;
     this.cachedTo = start + reply.rows.length;
@@ -167,31 +180,51 @@ export class Grid {
     const to = Math.min(this.total, last + OVERSCAN);
     if (from < this.cachedFrom || to > this.cachedTo) void this.load(first);
     const active = document.activeElement as HTMLElement | null;
-    const n = Math.max(0, to - from);
-    while (this.pool.length < n) this.pool.push(this.newSlot());
-    for (let k = 0; k < this.pool.length; k++) {
-      const slot = this.pool[k]!;
-      const r = k < n ? this.cache.get(from + k) : undefined;
+    if (this.pool.length < to - from) {
+      while (this.pool.length < to - from) this.pool.push(this.newSlot());
+      for (const slot of this.pool) slot.pos = -1; // slots are re-bound to new positions
+    }
+    // Each position has its own slot (pos modulo the pool), so scrolling by k
+    // rows refills k slots, not the whole screen. Rows are placed relative to
+    // an anchor that moves in steps, keeping transform values small.
+    const size = this.pool.length;
+    const anchor = Math.floor(from / ANCHOR_ROWS) * ANCHOR_ROWS;
+    for (let pos = from; pos < to; pos++) {
+      const slot = this.pool[pos % size]!;
+      const r = this.cache.get(pos);
       if (!r) {
-        if (!slot.row.hidden) {
-          // A hidden slot must not keep a row's errors (queries, a11y tools).
-          slot.row.hidden = true;
-          for (const cell of slot.cells) {
-            cell.className = "grid-cell";
-            cell.removeAttribute("aria-invalid");
-            cell.removeAttribute("title");
-          }
-        }
+        this.hide(slot);
         continue;
       }
-      slot.row.hidden = false;
-      this.fill(slot, from + k, r, active);
+      if (slot.pos !== pos || slot.version !== this.version) {
+        this.fill(slot, pos, r, active);
+        slot.pos = pos;
+        slot.version = this.version;
+      }
+      if (slot.pos !== pos || slot.anchor !== anchor || slot.row.hidden) {
+        slot.row.style.transform = `translateY(${(pos - anchor) * ROW_HEIGHT}px)`;
+        slot.anchor = anchor;
+        slot.row.hidden = false;
+      }
     }
-    // Rows sit where the scaled scroll position puts them.
-    this.body.style.transform = `translateY(${this.viewport.scrollTop + from * ROW_HEIGHT - this.virtualTop()}px)`;
+    for (const slot of this.pool) if (slot.pos < from || slot.pos >= to) this.hide(slot);
+    // The body sits where the scaled scroll position puts the anchor row.
+    this.body.style.transform = `translateY(${this.viewport.scrollTop + anchor * ROW_HEIGHT - this.virtualTop()}px)`;
     // Keep keyboard focus on the same cell when rows are re-rendered.
     const editing = active?.tagName === "INPUT" && active.classList.contains("grid-editor");
     if (this.focus && !editing && this.viewport.contains(active)) this.focusCell(this.focus.pos, this.focus.col, false);
+  }
+
+  private hide(slot: Slot): void {
+    slot.pos = -1;
+    if (slot.row.hidden) return;
+    // A hidden slot must not keep a row's errors (queries, a11y tools).
+    slot.row.hidden = true;
+    for (const cell of slot.cells) {
+      cell.className = "grid-cell";
+      cell.removeAttribute("aria-invalid");
+      cell.removeAttribute("title");
+    }
   }
 
   /** Rows on screen are a fixed pool of elements, refilled while scrolling. */
@@ -203,12 +236,15 @@ export class Grid {
     const cells = this.source.columns.map((_, c) => h("div", { class: "grid-cell", role: "gridcell", tabindex: -1, "data-col": c }));
     const row = h("div", { class: "grid-row", role: "row" }, h("div", { class: "grid-cell grid-check", role: "gridcell" }, check), num, ...cells);
     row.style.gridTemplateColumns = this.header.style.gridTemplateColumns;
+    row.hidden = true;
     this.body.append(row);
-    return { row, check, num, cells };
+    return { row, check, num, cells, pos: -1, version: -1, anchor: -1 };
   }
 
   private fill(slot: Slot, pos: number, r: WindowRow, active: HTMLElement | null): void {
+    // Position and index live on the row only: fewer DOM writes per frame.
     slot.row.dataset.index = String(r.index);
+    slot.row.dataset.pos = String(pos);
     slot.row.setAttribute("aria-rowindex", String(pos + 2));
     slot.row.classList.toggle("has-errors", r.errors.some((e) => e !== null));
     const label = String(r.index + 1);
@@ -219,7 +255,6 @@ export class Grid {
     slot.check.checked = this.selected.has(r.index);
     for (let c = 0; c < slot.cells.length; c++) {
       const cell = slot.cells[c]!;
-      cell.dataset.pos = String(pos);
       if (active && cell.contains(active)) continue; // an editor is open here
       const value = r.values[c] ?? "";
       if (cell.textContent !== value) cell.textContent = value;
@@ -238,7 +273,7 @@ export class Grid {
   }
 
   private cellAt(pos: number, col: number): HTMLElement | null {
-    return this.body.querySelector<HTMLElement>(`[data-pos="${pos}"][data-col="${col}"]`);
+    return this.body.querySelector<HTMLElement>(`.grid-row[data-pos="${pos}"]:not([hidden]) [data-col="${col}"]`);
   }
 
   private focusCell(pos: number, col: number, scroll = true): void {
@@ -267,7 +302,7 @@ export class Grid {
   private onKey(e: KeyboardEvent): void {
     const target = e.target as HTMLElement;
     if (target.tagName === "INPUT") return;
-    const pos = Number(target.dataset.pos);
+    const pos = Number(target.closest<HTMLElement>(".grid-row")?.dataset.pos);
     const col = Number(target.dataset.col);
     if (Number.isNaN(pos)) return;
     const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1], PageUp: [-10, 0], PageDown: [10, 0] };
@@ -284,7 +319,7 @@ export class Grid {
   }
 
   private startEdit(cell: HTMLElement): void {
-    const pos = Number(cell.dataset.pos);
+    const pos = Number(cell.closest<HTMLElement>(".grid-row")?.dataset.pos);
     const col = Number(cell.dataset.col);
     const row = this.cache.get(pos);
     if (!row) return;
@@ -303,6 +338,7 @@ export class Grid {
         this.onEdited();
       }
       input.blur();
+      this.version++; // the edited cell holds the editor: refill it either way
       this.render();
       this.focusCell(pos, col, false);
     };
