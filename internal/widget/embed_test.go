@@ -20,7 +20,9 @@ const hostPage = `<!doctype html><html><body><p>host app</p>
 window.results = [];
 window.handle = Intake.open({
   importer: %q, locale: "de", user: {id: "u-1"}, metadata: {plan: "pro"},
+  theme: {mode: "dark", accent: "#ff0000", background: "url(https://evil.example/x.png)"},
   onComplete: (s) => results.push({event: "complete", summary: s}),
+  onData: (d) => results.push({event: "data", data: d}),
   onError: (e) => results.push({event: "error", code: e.code}),
   onClose: () => results.push({event: "close"}),
 });
@@ -66,6 +68,13 @@ func TestBrowserEmbedOnAnotherOrigin(t *testing.T) {
 	if err != nil || lang.Value != "de" {
 		t.Errorf("iframe lang = %q (%v), want de", lang.Value, err)
 	}
+	// The theme reached the iframe, without the value that would load a URL.
+	// (The host page cannot read the iframe's document: it is another origin.)
+	mode, err1 := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("html"), "data-theme", in))
+	style, err2 := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("html"), "style", in))
+	if err1 != nil || err2 != nil || mode.Value != "dark" || style.Value != "--intake-accent: #ff0000;" {
+		t.Errorf("iframe theme %q, style %q (%v %v)", mode.Value, style.Value, err1, err2)
+	}
 	// onComplete fired on the host page, after the server confirmed.
 	raw, err := chromedp.Run(ctx, chromedp.Poll[string](`results.length > 0 && JSON.stringify(results)`))
 	if err != nil {
@@ -92,5 +101,67 @@ func TestBrowserEmbedOnAnotherOrigin(t *testing.T) {
 	raw, err = chromedp.Run(ctx, chromedp.Evaluate[string](`handle.close(); JSON.stringify([document.querySelectorAll("iframe").length, results.at(-1).event])`))
 	if err != nil || raw != `[0,"close"]` {
 		t.Errorf("after close: %s (%v)", raw, err)
+	}
+}
+
+func TestBrowserEmbedClientMode(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newTestServer(t, 0)
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, hostPage, s.URL, r.URL.Query().Get("key"))
+	}))
+	t.Cleanup(host.Close)
+	key := s.addImporterWith(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email"}},
+		map[string]any{"allowed_origins": []string{host.URL}, "mode": "client"})
+	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.com\nBob,\n")
+	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL+"/?key="+key), chromedp.WaitReady(chromedp.CSS("iframe"))); err != nil {
+		t.Fatal(err)
+	}
+	frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("iframe")))
+	if err != nil || len(frames) != 1 {
+		t.Fatalf("iframe: %v", err)
+	}
+	in := chromedp.FromNode(frames[0])
+	err = chromedp.Do(ctx,
+		chromedp.WaitReady(chromedp.CSS(`input[type=file]`), in),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in),
+		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
+		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
+		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), in),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), in),
+	)
+	if err != nil {
+		t.Fatalf("flow in the iframe: %v", err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Poll[string](`results.length >= 2 && JSON.stringify(results.map((r) => r.event === "data" ? r.data : r.event))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &got); err != nil || len(got) != 2 {
+		t.Fatalf("host received %s", raw)
+	}
+	var data struct {
+		ImportID string
+		Columns  []string
+		Rows     [][]*string
+	}
+	if err := json.Unmarshal(got[0], &data); err != nil {
+		t.Fatalf("onData payload %s: %v", got[0], err)
+	}
+	if data.ImportID == "" || len(data.Columns) != 2 || len(data.Rows) != 2 || *data.Rows[0][1] != "ann@example.com" || string(got[1]) != `"complete"` {
+		t.Fatalf("host received %s", raw)
+	}
+	// The server logged the import but holds no row of it.
+	var page map[string]any
+	if code := s.env.Do(t, "GET", "/api/v1/imports/"+data.ImportID+"/rows", s.env.APIKey, nil, &page); code == http.StatusOK {
+		t.Errorf("rows of a client-mode import are readable on the server: %v", page)
+	}
+	var im struct{ Status string }
+	if code := s.env.Do(t, "GET", "/api/v1/imports/"+data.ImportID, s.env.APIKey, nil, &im); code != http.StatusOK || im.Status != "completed" {
+		t.Errorf("import log: HTTP %d status %q", code, im.Status)
 	}
 }
