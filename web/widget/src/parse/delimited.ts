@@ -39,8 +39,60 @@ export async function parseDelimited(blob: Blob, options: DelimitedOptions = {})
   }
 }
 
+/** Rows sampled before deciding which columns repeat enough to share strings. */
+const SAMPLE_ROWS = 10_000;
+/** A column whose sample has fewer distinct values than this shares them. */
+const MAX_SHARED_VALUES = 2_000;
+
+/**
+ * Columns such as country, status or first name repeat a few values a million
+ * times; keeping one string per distinct value instead of one per cell takes
+ * a large share of the parsed file's memory away. Which columns qualify is
+ * decided on the first rows, so the cost is one map lookup per cell of those
+ * columns only.
+ */
+class StringSharing {
+  private tables: (Map<string, string> | null)[] | null = null;
+
+  constructor(private readonly sample: string[][]) {}
+
+  share(row: string[]): void {
+    if (this.tables === null) {
+      if (this.sample.length < SAMPLE_ROWS) return;
+      this.decide();
+    }
+    const tables = this.tables!;
+    for (let c = 0; c < row.length && c < tables.length; c++) {
+      const table = tables[c];
+      if (!table) continue;
+      const v = row[c]!;
+      const shared = table.get(v);
+      if (shared !== undefined) row[c] = shared;
+      else if (table.size < MAX_SHARED_VALUES * 4) table.set(v, v);
+    }
+  }
+
+  private decide(): void {
+    const width = Math.max(0, ...this.sample.slice(0, 100).map((r) => r.length));
+    this.tables = [];
+    for (let c = 0; c < width; c++) {
+      const distinct = new Map<string, string>();
+      for (const row of this.sample) {
+        const v = row[c];
+        if (v === undefined) continue;
+        const shared = distinct.get(v);
+        if (shared !== undefined) row[c] = shared;
+        else distinct.set(v, v);
+        if (distinct.size >= MAX_SHARED_VALUES) break;
+      }
+      this.tables.push(distinct.size < MAX_SHARED_VALUES ? distinct : null);
+    }
+  }
+}
+
 async function parseWith(blob: Blob, encoding: string, strict: boolean, options: DelimitedOptions): Promise<DelimitedResult> {
   const rows: string[][] = [];
+  const sharing = new StringSharing(rows);
   let parser: Papa.Parser | null = null;
   let delimiter = options.delimiter ?? "";
   let linebreak = "\n";
@@ -61,6 +113,7 @@ async function parseWith(blob: Blob, encoding: string, strict: boolean, options:
       const row = data[i]!;
       // A blank line (including the one after a final newline) is not a row.
       if (row.length === 1 && row[0] === "") continue;
+      sharing.share(row);
       rows.push(row);
     }
     partial = last ? "" : input.slice(result.meta.cursor);

@@ -44,7 +44,8 @@ interface State {
   /** Data rows (after the header row), edited in place; deleted rows are removed. */
   rows: (string | null)[][];
   /** Error code per template column, for rows that have any. */
-  errors: Map<(string | null)[], (string | null)[]>;
+  /** Errors of rows that have any, as flat [column, message, column, message…] pairs (compact: most rows of a bad file share one error). */
+  errors: Map<(string | null)[], Stored>;
   columnErrors: number[];
   errorIndex: number[] | null;
   abort: AbortController | null;
@@ -180,16 +181,44 @@ function readLegacy(data: ArrayBuffer): LegacyBook {
 /** Scratch output of the validator: the widget sends raw cells, the server normalises. */
 const normalised: (string | null)[] = [];
 
-/** Translated error message per column of row, or null when the row is valid. */
-function rowErrors(row: (string | null)[], i: number): (string | null)[] | null {
+/** A row's errors: [column, message, column, message…], first error per column. */
+type Stored = (number | string)[];
+
+/** One string per distinct message, however many cells share it. */
+const messages = new Map<string, string>();
+
+function translated(code: Parameters<typeof message>[0], params: Parameters<typeof message>[1]): string {
+  const key = params ? `${code}\u0000${JSON.stringify(params)}` : code;
+  let text = messages.get(key);
+  if (text === undefined) {
+    text = message(code, params, state.locale);
+    messages.set(key, text);
+  }
+  return text;
+}
+
+/** The errors of row (at index i), or null when the row is valid. */
+function rowErrors(row: (string | null)[], i: number): Stored | null {
   const found = state.validator!.validateRow(row, state.numbers[i] ?? i + 1, normalised);
   if (found.length === 0) return null;
-  const errors = new Array<string | null>(state.width).fill(null);
+  const stored: Stored = [];
   for (const e of found) {
     const c = state.keyIndex.get(e.column);
-    if (c !== undefined && errors[c] === null) errors[c] = message(e.code, e.params, state.locale);
+    if (c !== undefined && !hasColumn(stored, c)) stored.push(c, translated(e.code, e.params));
   }
-  return errors;
+  return stored;
+}
+
+function hasColumn(stored: Stored, c: number): boolean {
+  for (let k = 0; k < stored.length; k += 2) if (stored[k] === c) return true;
+  return false;
+}
+
+/** Per-column messages (null where valid) of a row, for the grid. */
+function expand(stored: Stored | undefined): (string | null)[] {
+  const out = new Array<string | null>(state.width).fill(null);
+  if (stored) for (let k = 0; k < stored.length; k += 2) out[stored[k] as number] = stored[k + 1] as string;
+  return out;
 }
 
 /** Row i in template column order, exactly as wide as the template. */
@@ -201,12 +230,12 @@ function fullRow(i: number): (string | null)[] {
   return out;
 }
 
-function setErrors(row: (string | null)[], errors: (string | null)[] | null): void {
+function setErrors(row: (string | null)[], errors: Stored | null): void {
   const previous = state.errors.get(row);
-  if (previous) previous.forEach((e, c) => e !== null && state.columnErrors[c]!--);
+  if (previous) for (let k = 0; k < previous.length; k += 2) state.columnErrors[previous[k] as number]!--;
   if (errors) {
     state.errors.set(row, errors);
-    errors.forEach((e, c) => e !== null && state.columnErrors[c]!++);
+    for (let k = 0; k < errors.length; k += 2) state.columnErrors[errors[k] as number]!++;
   } else state.errors.delete(row);
   state.errorIndex = null;
 }
@@ -295,7 +324,7 @@ function errorIndex(): number[] {
 
 function windowRow(i: number): WindowRow {
   const row = state.rows[i]!;
-  return { index: i, values: fullRow(i).slice(), errors: state.errors.get(row)?.slice() ?? new Array<string | null>(state.width).fill(null) };
+  return { index: i, values: fullRow(i).slice(), errors: expand(state.errors.get(row)) };
 }
 
 function window(start: number, count: number, errorsOnly: boolean): Replies["window"] {
@@ -376,8 +405,10 @@ function applyIssues(issues: { row: number; column: string; code: string }[], co
     const row = state.rows[issue.row];
     const c = columns.indexOf(issue.column);
     if (!row || c < 0) continue;
-    const errors = (state.errors.get(row) ?? new Array<string | null>(state.width).fill(null)).slice();
-    errors[c] = message(issue.code as Parameters<typeof message>[0], undefined, state.locale);
+    const errors: Stored = [];
+    const previous = state.errors.get(row) ?? [];
+    for (let k = 0; k < previous.length; k += 2) if (previous[k] !== c) errors.push(previous[k]!, previous[k + 1]!);
+    errors.push(c, translated(issue.code as Parameters<typeof message>[0], undefined));
     setErrors(row, errors);
   }
 }
