@@ -186,12 +186,21 @@ type batchFunc func(ctx context.Context, finished []string) (r Result, shredded 
 // batch costs one write transaction.
 func (s *Service) loop(ctx context.Context, batch batchFunc) (Result, error) {
 	var total Result
+	checkpoint, restore, err := s.o.Store.PurgeCheckpoints(ctx)
+	if err != nil {
+		return total, err
+	}
+	defer restore()
 	var finished []string
 	var inflight *blobWork
-	var err error
-	for more := true; more && err == nil; {
+	for n, more := 1, true; more && err == nil; n++ {
 		if err = ctx.Err(); err != nil {
 			break
+		}
+		if n%checkpointEvery == 0 {
+			if err = checkpoint(ctx); err != nil {
+				break
+			}
 		}
 		var r Result
 		var ids []string
@@ -215,6 +224,11 @@ func (s *Service) loop(ctx context.Context, batch batchFunc) (Result, error) {
 	}
 	return total, s.done(ctx, total, errors.Join(err, s.finish(ctx, finished)))
 }
+
+// checkpointEvery is how many batches run between WAL checkpoints during a
+// purge (see store.PurgeCheckpoints): about 5,000 imports, a WAL of some
+// tens of megabytes.
+const checkpointEvery = 20
 
 // blobWork is the background deletion of one batch's blobs.
 type blobWork struct {

@@ -389,3 +389,34 @@ func (s *Store) ImporterOrgID(ctx context.Context, importerID string) (string, e
 	}
 	return orgID, nil
 }
+
+// sqliteAutoCheckpoint is SQLite's default wal_autocheckpoint (pages), which
+// the store keeps.
+const sqliteAutoCheckpoint = 1000
+
+// PurgeCheckpoints hands SQLite's WAL checkpoints to a purge. Automatic
+// checkpoints run inside whichever commit crosses 1,000 WAL pages (an
+// upload's as often as the purge's) and write back the same index pages
+// again and again during a purge; instead, the purge calls checkpoint every
+// few batches. It checkpoints PASSIVE on a reader connection, so neither the
+// single writer nor the uploads waiting for it wait for the checkpoint.
+// restore turns automatic checkpoints back on. Both are no-ops on
+// PostgreSQL.
+func (s *Store) PurgeCheckpoints(ctx context.Context) (checkpoint func(context.Context) error, restore func(), err error) {
+	if s.postgres {
+		return func(context.Context) error { return nil }, func() {}, nil
+	}
+	if _, err := s.write.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+		return nil, nil, fmt.Errorf("defer checkpoints: %w", err)
+	}
+	checkpoint = func(ctx context.Context) error {
+		if _, err := s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		return nil
+	}
+	restore = func() {
+		s.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", sqliteAutoCheckpoint))
+	}
+	return checkpoint, restore, nil
+}
