@@ -21,6 +21,15 @@ export interface Workbook {
   dateStyles: boolean[];
 }
 
+/**
+ * Returns s as a string of its own. A substring of a long string may be kept
+ * by the engine as a slice of it; a cell value must not keep a whole chunk of
+ * sheet XML (several times the cell data) alive.
+ */
+function detach(s: string): string {
+  return s.length < 13 ? s : (s + " ").slice(0, -1);
+}
+
 function scan(text: string, handler: XmlHandler): void {
   const scanner = new XmlScanner(handler);
   scanner.push(text);
@@ -122,7 +131,7 @@ async function readSharedStrings(wb: { blob: Blob; entries: Map<string, ZipEntry
     close(name) {
       if (name === "t") inText = false;
       else if (name === "rPh") phonetic--;
-      else if (name === "si") strings.push(current);
+      else if (name === "si") strings.push(detach(current));
     },
     text(text) {
       if (inText) current += text;
@@ -247,6 +256,7 @@ export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes
             else if (type === "b") out = value === "1" ? "TRUE" : value === "0" ? "FALSE" : value;
             else if (type === "d") out = isoCellToISO(value);
             else if (type === "n" && value !== "" && dateStyles[style]) out = serialToISO(Number(value), date1904);
+            else out = detach(value);
             while (row.length < col) row.push("");
             row[col] = out;
             if (out !== "") filled = true;
