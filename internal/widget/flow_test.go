@@ -136,3 +136,50 @@ func TestBrowserResumeAfterServerStopAndReload(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowserPasteAndKeyboard(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newTestServer(t, 0)
+	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	// Cells copied from a spreadsheet arrive as tab-separated text.
+	paste := `(() => { const dt = new DataTransfer(); dt.setData("text/plain", "Name\tEmail\nAnn\tann@example\nBob\tbob@example.com\n");
+		document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true})); return true; })()`
+	err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/i/"+key), chromedp.WaitReady(chromedp.CSS(".drop")))
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](paste))
+	}
+	if err == nil {
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
+			chromedp.WaitReady(chromedp.CSS(`.grid-cell.invalid`)),
+		)
+	}
+	if err != nil {
+		t.Fatalf("%v; page shows %q", err, pageText(ctx))
+	}
+	// Keyboard only: focus the first cell, move right to the email, open the
+	// editor with Enter, type, Enter saves and the cell is valid again.
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('.grid-row:not([hidden]) [data-col="0"]').focus(); true`))
+	if err == nil {
+		err = chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS(`:focus`), kb.ArrowRight),
+			chromedp.SendKeys(chromedp.CSS(`:focus`), kb.Enter),
+			chromedp.WaitVisible(chromedp.CSS(`.grid-editor`)),
+			chromedp.SendKeys(chromedp.CSS(`.grid-editor`), "ann@example.com"+kb.Enter),
+			chromedp.WaitNotPresent(chromedp.CSS(`.grid-cell.invalid`)),
+			chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)),
+		)
+	}
+	if err != nil {
+		t.Fatalf("%v; page shows %q", err, pageText(ctx))
+	}
+	rows, _ := s.storedRows(t, key)
+	if len(rows) != 2 || deref(rows[0]["email"]) != "ann@example.com" || deref(rows[1]["name"]) != "Bob" {
+		t.Errorf("stored %d rows: %q %q", len(rows), deref(rows[0]["email"]), deref(rows[1]["name"]))
+	}
+}

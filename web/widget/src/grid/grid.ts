@@ -85,7 +85,7 @@ export class Grid {
 
   /** Sets the column header texts (with error counts). */
   setHeader(counts: number[]): void {
-    const cells = [h("div", { class: "grid-cell grid-check", role: "columnheader" }), h("div", { class: "grid-cell grid-num", role: "columnheader" }, "#")];
+    const cells = [h("div", { class: "grid-cell grid-check", role: "columnheader" }), h("div", { class: "grid-cell grid-num", role: "columnheader" }, this.source.labels.row)];
     this.source.columns.forEach((c, i) => {
       const n = counts[i] ?? 0;
       cells.push(
@@ -292,11 +292,6 @@ export class Grid {
       cell.setAttribute("tabindex", "0");
       cell.focus({ preventScroll: true });
     } else this.schedule();
-  }
-
-  /** Moves keyboard focus into the grid (first cell). */
-  focusFirst(): void {
-    this.focusCell(0, 0);
   }
 
   private onKey(e: KeyboardEvent): void {
