@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -37,13 +38,20 @@ func (e *DecodeError) Error() string {
 const maxFirstRow = 1_000_000_000_000
 
 // DecodeChunk parses a chunk body whose rows must each have width values,
-// strings or null. It is a purpose-built decoder rather than encoding/json
-// because it is the hot path of ingest: unescaped strings are views into one
-// copy of the body, and the cells of a chunk share two allocations. Invalid
+// strings or null. It takes ownership of body: the returned strings share
+// its memory, so the caller must not change body afterwards. It is a purpose-built decoder rather than encoding/json
+// because it is the hot path of ingest: unescaped strings are views into the
+// body, and the cells of a chunk share two allocations. Invalid
 // UTF-8 and lone surrogates become U+FFFD, as encoding/json does; the fuzz
 // test holds the two decoders to the same answers.
 func DecodeChunk(body []byte, width int) (ChunkBody, error) {
-	d := decoder{s: string(body), width: width}
+	d := decoder{s: unsafe.String(unsafe.SliceData(body), len(body)), width: width}
+	// Size the cell arrays once: rows are separated by "],[" (a string may
+	// hold that too, which only over-reserves), so append never copies.
+	if n := bytes.Count(body, rowSeparator) + 1; n <= len(body)/(2*max(width, 1))+1 {
+		d.cells = make([]string, 0, n*width)
+		d.ptrs = make([]*string, 0, n*width)
+	}
 	out, err := d.chunk()
 	if err != nil {
 		return ChunkBody{}, err
@@ -250,6 +258,8 @@ func (d *decoder) row(r int) error {
 		return nil
 	}
 }
+
+var rowSeparator = []byte("],[")
 
 // nullMark flags a null cell until fixPointers replaces it with nil.
 var nullMark = new(string)

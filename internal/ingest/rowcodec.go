@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // The plaintext of a sealed chunk: a compact binary form of its rows and of
@@ -39,6 +40,16 @@ func appendStr(b []byte, s string) []byte {
 
 // encodeRows writes rows (each of width cells) and their errors.
 func encodeRows(dst []byte, width int, rows [][]*string, errs []storedError) []byte {
+	size := len(rowsMagic) + 20 + 32*len(errs)
+	for _, r := range rows {
+		for _, v := range r {
+			size += 3
+			if v != nil {
+				size += len(*v)
+			}
+		}
+	}
+	dst = slices.Grow(dst, size)
 	dst = append(dst, rowsMagic...)
 	dst = binary.AppendUvarint(dst, uint64(width))
 	dst = binary.AppendUvarint(dst, uint64(len(rows)))
