@@ -226,9 +226,9 @@ func (s *Service) loop(ctx context.Context, batch batchFunc) (Result, error) {
 }
 
 // checkpointEvery is how many batches run between WAL checkpoints during a
-// purge (see store.PurgeCheckpoints): about 5,000 imports, a WAL of some
-// tens of megabytes.
-const checkpointEvery = 20
+// purge (see store.PurgeCheckpoints): about 2,000 imports, a WAL of a few
+// tens of megabytes at most.
+const checkpointEvery = 8
 
 // blobWork is the background deletion of one batch's blobs.
 type blobWork struct {
