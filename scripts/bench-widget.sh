@@ -6,6 +6,7 @@
 #
 #   node ../shared/bench/gen-data.mjs --out /tmp/bench-data --sizes 100k,1m --no-xlsx
 #   bash scripts/bench-widget.sh /tmp/bench-data/rows-1m.csv [runs]
+#   INTAKE_WIDGET_BENCH_UPLOAD=1 … also times the upload to the server's confirmation
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 file="$(realpath "${1:?usage: bench-widget.sh ROWS.csv [runs]}")"

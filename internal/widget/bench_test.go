@@ -283,6 +283,9 @@ func benchFlow(t *testing.T, url, file string) benchResult {
 		}
 	}
 	r.slowestFrame = int(sc.Slowest)
+	if os.Getenv("INTAKE_WIDGET_BENCH_UPLOAD") == "" {
+		return r
+	}
 	// Submit: every row, gzip'd chunks, to the real server, until it confirms.
 	start := time.Now()
 	err = chromedp.Do(ctx,
