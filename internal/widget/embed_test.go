@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,5 +164,67 @@ func TestBrowserEmbedClientMode(t *testing.T) {
 	var im struct{ Status string }
 	if code := s.env.Do(t, "GET", "/api/v1/imports/"+data.ImportID, s.env.APIKey, nil, &im); code != http.StatusOK || im.Status != "completed" {
 		t.Errorf("import log: HTTP %d status %q", code, im.Status)
+	}
+}
+
+func TestBrowserDemo(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newTestServer(t, 0)
+	path := writeFile(t, "contacts.csv", "id,first_name,last_name,email,phone,signup_date,amount,country,active,notes\n1,Ann,Lee,ann@example.com,+1 415 555 0123,2024-01-02,10.5,US,true,hi\n")
+	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/demo"),
+		chromedp.Click(chromedp.CSS(`[data-testid=demo-open]`)),
+		chromedp.WaitReady(chromedp.CSS("iframe")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("iframe")))
+	if err != nil || len(frames) != 1 {
+		t.Fatalf("iframe: %v", err)
+	}
+	in := chromedp.FromNode(frames[0])
+	err = chromedp.Do(ctx,
+		chromedp.WaitReady(chromedp.CSS(`input[type=file]`), in),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in),
+		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
+		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
+		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), in),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), in),
+	)
+	if err != nil {
+		t.Fatalf("demo flow: %v", err)
+	}
+	// The demo page shows what onComplete received.
+	logText, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const t = document.querySelector("[data-testid=demo-log]").textContent; return t.includes("onComplete") && t; })()`))
+	if err != nil || !strings.Contains(logText, `"rows": 1`) {
+		t.Errorf("demo log %q (%v)", logText, err)
+	}
+}
+
+func TestBrowserEmbedUnknownImporter(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newTestServer(t, 0)
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, hostPage, s.URL, "imp_doesnotexist")
+	}))
+	t.Cleanup(host.Close)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(host.URL),
+		chromedp.WaitVisible(chromedp.CSS(`[role=dialog] button[aria-label=Close]`)),
+		chromedp.Click(chromedp.CSS(`[role=dialog] button[aria-label=Close]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`iframe`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := chromedp.Run(ctx, chromedp.Evaluate[string](`results.map((r) => r.event + (r.code ? ":" + r.code : "")).join(",")`))
+	if err != nil || events != "error:unavailable,close" {
+		t.Errorf("host events %q (%v)", events, err)
 	}
 }

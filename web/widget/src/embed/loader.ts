@@ -54,6 +54,23 @@ function open(options: IntakeOpenOptions): IntakeHandle {
   overlay.appendChild(frame);
   const previousFocus = document.activeElement as HTMLElement | null;
   let closed = false;
+  let ready = false;
+  // An importer page that never says "ready" (unknown key, a site not in
+  // allowed_origins, Intake unreachable) shows its own message; the host is
+  // told, and the user gets a way out of the modal.
+  frame.addEventListener("load", () => {
+    setTimeout(() => {
+      if (ready || closed) return;
+      options.onError?.({ code: "unavailable", message: "The importer could not be opened." });
+      const button = document.createElement("button");
+      button.textContent = "×";
+      button.setAttribute("aria-label", "Close");
+      button.setAttribute("style", "position:absolute;top:12px;right:16px;font:28px/1 system-ui;background:#fff;border:0;border-radius:50%;width:40px;height:40px;cursor:pointer");
+      button.addEventListener("click", close);
+      overlay.appendChild(button);
+      button.focus();
+    }, 3000);
+  });
 
   function send(message: ToFrame): void {
     frame.contentWindow?.postMessage(message, intakeOrigin);
@@ -80,6 +97,7 @@ function open(options: IntakeOpenOptions): IntakeHandle {
     if (!message || typeof message !== "object" || message.channel !== channel) return;
     switch (message.type) {
       case "intake:ready":
+        ready = true;
         send({
           type: "intake:init",
           channel,
