@@ -76,6 +76,11 @@ func TestBrowserFixInvalidEmail(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v; page shows %q", err, pageText(ctx))
 	}
+	// Privacy: no cookie, nothing in localStorage, no cell value in sessionStorage.
+	storage, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify([document.cookie, localStorage.length, JSON.stringify({...sessionStorage})])`))
+	if err != nil || strings.Contains(storage, "example.com") || !strings.HasPrefix(storage, `["",0,`) {
+		t.Errorf("browser storage after the import: %s (%v)", storage, err)
+	}
 	rows, _ := s.storedRows(t, key)
 	got := make([]string, len(rows))
 	for i, r := range rows {

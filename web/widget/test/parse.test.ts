@@ -102,3 +102,11 @@ test("the XML scanner refuses DOCTYPE", () => {
   const s = new XmlScanner({ open() {}, close() {}, text() {} });
   assert.throws(() => s.push('<!DOCTYPE x [<!ENTITY a "b">]><x/>'), XmlError);
 });
+
+test("an encoding picked by the user wins over detection", async () => {
+  const latin1 = new Uint8Array([0x61, 0x0a, 0xa9, 0x0a]); // "a\n©\n" in Windows-1252
+  assert.equal((await parseDelimited(new Blob([latin1]))).rows[1]![0], "©");
+  const forced = await parseDelimited(new Blob([latin1]), { encoding: "utf-8" });
+  assert.equal(forced.encoding, "utf-8");
+  assert.equal(forced.rows[1]![0], "\uFFFD");
+});
