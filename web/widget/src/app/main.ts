@@ -213,6 +213,7 @@ async function showHeader(): Promise<void> {
     );
   };
   render();
+  validateAhead();
   performance.mark("intake:header-shown");
   let encodingPicker: HTMLElement | null = null;
   if (info.encoding) {
@@ -242,21 +243,43 @@ function columnName(i: number): string {
   return name;
 }
 
-function showMapping(): void {
-  // Without a header row, columns are named as the spreadsheet names them.
-  const headers = headerRow >= 0 ? (preview[headerRow] ?? []) : Array.from({ length: fileInfo?.width ?? 0 }, (_, i) => t("column_name", { name: columnName(i) }));
-  const sample = preview[headerRow + 1] ?? [];
+/** Header names of the chosen header row (or A, B, … without one). */
+function headerNames(): string[] {
+  return headerRow >= 0 ? (preview[headerRow] ?? []) : Array.from({ length: fileInfo?.width ?? 0 }, (_, i) => t("column_name", { name: columnName(i) }));
+}
+
+/** The proposed source column of each template column, with its confidence. */
+function propose(headers: string[]): { mapping: (number | null)[]; confidence: number[] } {
   // Matching proposes a column per header; the form shows a header per column.
   const proposals = matchColumns(config.importer.template, headers);
   const confidence = columns.map(() => 0);
-  mapping = columns.map(() => null);
+  const proposed: (number | null)[] = columns.map(() => null);
   proposals.forEach((m, h) => {
     const c = m.key === null ? -1 : columns.findIndex((col) => col.key === m.key);
     if (c >= 0) {
-      mapping[c] = h;
+      proposed[c] = h;
       confidence[c] = m.confidence;
     }
   });
+  return { mapping: proposed, confidence };
+}
+
+/**
+ * Starts validating with the proposed header row and matching while the user
+ * looks at those steps: most people accept them, and then the review finds
+ * the work done. Anything the user changes starts validation over.
+ */
+function validateAhead(): void {
+  void worker.call({ op: "map", headerRow, mapping: propose(headerNames()).mapping }).catch(() => undefined);
+}
+
+function showMapping(): void {
+  const headers = headerNames();
+  const sample = preview[headerRow + 1] ?? [];
+  const proposal = propose(headers);
+  const confidence = proposal.confidence;
+  mapping = proposal.mapping;
+  validateAhead();
   const warning = h("p", { class: "warning", role: "status", "aria-live": "polite" });
   const next = h("button", { type: "button", class: "primary", "data-testid": "map-next", onclick: () => {
     performance.mark("intake:map-done");

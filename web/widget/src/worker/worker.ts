@@ -41,6 +41,8 @@ interface State {
   headerRow: number;
   /** Source column of each template column; null when unmapped. */
   mapping: (number | null)[];
+  /** The parsed rows the current mapping was made from (a new file or sheet starts over). */
+  mappedRaw: string[][] | null;
   /** Data rows (after the header row), edited in place; deleted rows are removed. */
   rows: (string | null)[][];
   /** Error code per template column, for rows that have any. */
@@ -71,6 +73,7 @@ const state: State = {
   width: 0,
   headerRow: 0,
   mapping: [],
+  mappedRaw: null,
   rows: [],
   errors: new Map(),
   columnErrors: [],
@@ -277,10 +280,16 @@ async function validateInBackground(pass: number): Promise<void> {
 
 function map(headerRow: number, mapping: (number | null)[]): Summary {
   if (state.template === null) throw new UserError("no_template");
+  // The same header row and mapping as the pass already running (started
+  // ahead by the app): keep its work.
+  if (state.validator && state.mappedRaw === state.raw && headerRow === state.headerRow && mapping.length === state.mapping.length && mapping.every((m, c) => m === state.mapping[c])) {
+    return summary();
+  }
   // A fresh validator per mapping: uniqueness state belongs to one pass.
   state.validator = new Validator(state.template);
   state.headerRow = headerRow;
   state.mapping = mapping;
+  state.mappedRaw = state.raw;
   const n = Math.max(0, state.raw.length - headerRow - 1);
   const width = mapping.length;
   let rows: (string | null)[][];
