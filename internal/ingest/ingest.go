@@ -436,22 +436,71 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 	if err != nil {
 		return ChunkResult{}, err
 	}
-	w, err := s.o.Store.BeginChunk(ctx, im.ID)
-	if errors.Is(err, store.ErrNotUploading) {
-		return ChunkResult{}, errorf(KindConflict, "import_not_uploading", "the import takes no more chunks")
+	// Without unique columns the chunk is complete now: seal and write it
+	// before taking SQLite's single writer, so chunks of one import are
+	// sealed in parallel. Unique claims can add errors, so with them the
+	// chunk is sealed inside the transaction that claims.
+	var sealed sealedChunk
+	if len(v.claims) == 0 {
+		if refusal := refuse(importer, n, c, chunk, v); refusal != nil {
+			return ChunkResult{}, s.recordRefusal(ctx, im, n, c, v, refusal)
+		}
+		if sealed, err = s.sealChunk(ctx, im, n, c, v, key, sum); err != nil {
+			return ChunkResult{}, err
+		}
 	}
+	w, err := s.o.Store.BeginChunk(ctx, im.ID)
 	if err != nil {
+		sealed.discard(ctx, s.o.Bucket)
+		if errors.Is(err, store.ErrNotUploading) {
+			return ChunkResult{}, errorf(KindConflict, "import_not_uploading", "the import takes no more chunks")
+		}
 		return ChunkResult{}, err
 	}
 	defer w.Rollback()
-	if old, ok, err := w.Existing(n); err != nil {
-		return ChunkResult{}, err
-	} else if ok { // a concurrent retry stored it first
+	if old, ok, err := w.Existing(n); err != nil || ok { // ok: a concurrent retry stored it first
+		if old.BlobKey != sealed.blobKey {
+			sealed.discard(ctx, s.o.Bucket)
+		}
+		if err != nil {
+			return ChunkResult{}, err
+		}
 		return retried(old, sum)
 	}
+	if len(v.claims) > 0 {
+		if v, err = s.claim(w, key, chunk, v); err != nil {
+			return ChunkResult{}, err
+		}
+		if refusal := refuse(importer, n, c, chunk, v); refusal != nil {
+			w.Rollback() // frees SQLite's single writer for the refusal's event
+			return ChunkResult{}, s.recordRefusal(ctx, im, n, c, v, refusal)
+		}
+		if sealed, err = s.sealChunk(ctx, im, n, c, v, key, sum); err != nil {
+			return ChunkResult{}, err
+		}
+	}
+	err = w.Put(store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows), RowsWithErrors: sealed.rowsWithErrors,
+		ErrorColumns: sealed.errorColumns, BodyHash: sum, BlobKey: sealed.blobKey, SealedBytes: sealed.bytes})
+	if err == nil {
+		err = w.Commit()
+	}
+	if err != nil {
+		sealed.discard(ctx, s.o.Bucket)
+		if errors.Is(err, store.ErrChunkMismatch) {
+			return ChunkResult{}, errorf(KindConflict, "chunk_conflict", "chunk %d is already stored with different content", n)
+		}
+		return ChunkResult{}, err
+	}
+	s.o.Logger.DebugContext(ctx, "chunk stored", "import_id", im.ID, "chunk", n, "rows", len(v.rows), "rows_with_errors", sealed.rowsWithErrors)
+	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsWithErrors: sealed.rowsWithErrors}, nil
+}
+
+// claim records the chunk's unique values in the import and turns values
+// another row claimed before into duplicate errors.
+func (s *Service) claim(w *store.ChunkWriter, key *vault.DataKey, chunk ChunkBody, v validated) (validated, error) {
 	mac := hmac.New(sha256.New, key.ClaimsKey())
 	claims := make([]store.Claim, len(v.claims))
-	hashes := make([]byte, 0, len(v.claims)*sha256.Size)
+	hashes := make([]byte, 0, len(v.claims)*sha256.Size) // never grows: claims keep sub-slices of it
 	for i, cl := range v.claims {
 		mac.Reset()
 		mac.Write([]byte(cl.key))
@@ -460,40 +509,62 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 	}
 	dups, err := w.ClaimUnique(claims)
 	if err != nil {
-		return ChunkResult{}, err
+		return v, err
 	}
 	for _, i := range dups {
 		v.errs = append(v.errs, storedError{row: v.claims[i].row, col: v.claims[i].col, code: validate.CodeDuplicate})
 	}
-	bad, errCols := summarize(v.errs, c.keys)
-	if bad > 0 && !importer.AllowInvalid {
-		w.Rollback()
-		if err := s.o.Store.AppendEvent(ctx, im.OrgID, im.ID, importlog.ChunkRefused{Chunk: n, RowsWithErrors: bad, Reason: importlog.ReasonInvalidRows}); err != nil {
-			s.o.Logger.WarnContext(ctx, "record refused chunk", "import_id", im.ID, "chunk", n, "err", err)
-		}
-		return ChunkResult{}, invalidRows(n, chunk.FirstRow, v.errs, c.keys)
+	return v, nil
+}
+
+// sealedChunk is a chunk written to the blob store, not yet recorded.
+type sealedChunk struct {
+	blobKey        string
+	bytes          int64
+	rowsWithErrors int
+	errorColumns   map[string]int
+}
+
+// discard removes a sealed blob that will not be recorded: without its chunk
+// row it would be unreachable.
+func (sc sealedChunk) discard(ctx context.Context, b *blob.Bucket) {
+	if sc.blobKey != "" {
+		_ = b.Delete(context.WithoutCancel(ctx), sc.blobKey)
 	}
+}
+
+// refuse returns the invalid_rows error for a chunk with invalid rows when
+// the importer does not allow them, and nil otherwise.
+func refuse(importer store.Importer, n int, c *compiled, chunk ChunkBody, v validated) *Error {
+	if importer.AllowInvalid || len(v.errs) == 0 {
+		return nil
+	}
+	return invalidRows(n, chunk.FirstRow, v.errs, c.keys)
+}
+
+// recordRefusal logs a refused chunk in the import log (counts only) and
+// returns the refusal.
+func (s *Service) recordRefusal(ctx context.Context, im store.Import, n int, c *compiled, v validated, refusal *Error) error {
+	bad, _ := summarize(v.errs, c.keys)
+	if err := s.o.Store.AppendEvent(ctx, im.OrgID, im.ID, importlog.ChunkRefused{Chunk: n, RowsWithErrors: bad, Reason: importlog.ReasonInvalidRows}); err != nil {
+		s.o.Logger.WarnContext(ctx, "record refused chunk", "import_id", im.ID, "chunk", n, "err", err)
+	}
+	return refusal
+}
+
+// sealChunk seals the rows and their errors and writes the blob. The blob
+// key holds the body hash, so two different bodies sent for one chunk number
+// never overwrite each other.
+func (s *Service) sealChunk(ctx context.Context, im store.Import, n int, c *compiled,
+	v validated, key *vault.DataKey, sum []byte) (sealedChunk, error) {
+	bad, errCols := summarize(v.errs, c.keys)
 	plain := encodeRows(nil, len(c.keys), v.rows, v.errs)
 	sealed := key.Seal(make([]byte, 0, len(plain)+64), vault.PurposeChunk, int64(n), plain)
 	blobKey := fmt.Sprintf("imports/%s/%07d-%s", im.ID, n, hex.EncodeToString(sum[:8]))
 	if err := writeBlob(ctx, s.o.Bucket, blobKey, sealed); err != nil {
-		return ChunkResult{}, fmt.Errorf("store chunk %d blob: %w", n, err)
+		return sealedChunk{}, fmt.Errorf("store chunk %d blob: %w", n, err)
 	}
-	err = w.Put(store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows), RowsWithErrors: bad,
-		ErrorColumns: errCols, BodyHash: sum, BlobKey: blobKey, SealedBytes: int64(len(sealed))})
-	if err == nil {
-		err = w.Commit()
-	}
-	if err != nil {
-		// The blob is sealed; without its row it is unreachable, so remove it.
-		_ = s.o.Bucket.Delete(context.WithoutCancel(ctx), blobKey)
-		if errors.Is(err, store.ErrChunkMismatch) {
-			return ChunkResult{}, errorf(KindConflict, "chunk_conflict", "chunk %d is already stored with different content", n)
-		}
-		return ChunkResult{}, err
-	}
-	s.o.Logger.DebugContext(ctx, "chunk stored", "import_id", im.ID, "chunk", n, "rows", len(v.rows), "rows_with_errors", bad)
-	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsWithErrors: bad}, nil
+	return sealedChunk{blobKey: blobKey, bytes: int64(len(sealed)), rowsWithErrors: bad, errorColumns: errCols}, nil
 }
 
 func summarize(errs []storedError, keys []string) (rowsWithErrors int, byColumn map[string]int) {
@@ -506,7 +577,7 @@ func summarize(errs []storedError, keys []string) (rowsWithErrors int, byColumn 
 	return len(rows), byColumn
 }
 
-func invalidRows(n int, firstRow int64, errs []storedError, keys []string) error {
+func invalidRows(n int, firstRow int64, errs []storedError, keys []string) *Error {
 	e := errorf(KindInvalidRows, "invalid_rows", "chunk %d has rows that do not pass the template", n)
 	slices.SortFunc(errs, func(a, b storedError) int { return cmp.Or(cmp.Compare(a.row, b.row), cmp.Compare(a.col, b.col)) })
 	for _, se := range errs[:min(len(errs), maxDetails)] {
