@@ -44,7 +44,8 @@ func TestBrowserFixInvalidEmail(t *testing.T) {
 	if err := openToReview(ctx, s.URL, key, path); err != nil {
 		t.Fatalf("%v; page shows %q", err, pageText(ctx))
 	}
-	counts, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=counts]`)))
+	// Validation runs in the background: wait until every row is checked.
+	counts, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const t = document.querySelector("[data-testid=counts]").textContent; return !t.includes("%") && t; })()`))
 	if err != nil || !strings.Contains(counts, "3 rows") || !strings.Contains(counts, "1 rows with errors") {
 		t.Fatalf("counts %q, %v", counts, err)
 	}
@@ -52,7 +53,7 @@ func TestBrowserFixInvalidEmail(t *testing.T) {
 	// allow invalid rows), and the filter shows only the bad row.
 	err = chromedp.Do(ctx,
 		chromedp.WaitReady(chromedp.CSS(`[data-testid=submit][disabled]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=errors-only]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=errors-only]:not([disabled])`)),
 		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
 	)
 	if err != nil {
