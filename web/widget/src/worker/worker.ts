@@ -347,9 +347,12 @@ function window(start: number, count: number, errorsOnly: boolean): Replies["win
 function edit(i: number, column: number, value: string): Replies["edit"] {
   const row = state.rows[i];
   if (!row || column < 0 || column >= state.width) throw new UserError("no_such_cell");
-  row[column] = value;
   // Rows past the validation front are checked when the front gets there.
-  if (i < state.checked) setErrors(row, rowErrors(row, i));
+  const checked = i < state.checked;
+  // The row's old unique values are given up before it claims its new ones.
+  if (checked) state.validator!.forget(row, state.numbers[i] ?? i + 1);
+  row[column] = value;
+  if (checked) setErrors(row, rowErrors(row, i));
   return { summary: summary(), row: windowRow(i) };
 }
 
@@ -364,6 +367,7 @@ function replace(find: string, replacement: string, column: number | null): Repl
       if (column !== null && c !== column) continue;
       const v = row[c];
       if (v !== null && v !== undefined && v.includes(find)) {
+        if (!changed) state.validator!.forget(row, state.numbers[i] ?? i + 1);
         row[c] = v.split(find).join(replacement);
         changed = true;
         replaced++;
@@ -380,7 +384,10 @@ function remove(indexes: number[]): Summary {
   const kept: (string | null)[][] = [];
   const numbers = new Int32Array(state.rows.length - drop.size);
   state.rows.forEach((row, i) => {
-    if (drop.has(i)) setErrors(row, null);
+    if (drop.has(i)) {
+      state.validator!.forget(row, state.numbers[i] ?? i + 1);
+      setErrors(row, null);
+    }
     else {
       numbers[kept.length] = state.numbers[i]!;
       kept.push(row);
