@@ -189,3 +189,38 @@ func TestBrowserPasteAndKeyboard(t *testing.T) {
 		t.Errorf("stored %d rows: %q %q", len(rows), deref(rows[0]["email"]), deref(rows[1]["name"]))
 	}
 }
+
+func TestBrowserReplaceAndDelete(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newTestServer(t, 0)
+	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
+	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.invalid-\nBob,bob@example.invalid-\nCy,cy@example.com\n")
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := openToReview(ctx, s.URL, key, path); err != nil {
+		t.Fatalf("%v; page shows %q", err, pageText(ctx))
+	}
+	err := chromedp.Do(ctx,
+		chromedp.WaitReady(chromedp.CSS(`[data-testid=errors-only]:not([disabled])`)),
+		chromedp.SendKeys(chromedp.CSS(`#find`), ".invalid-"),
+		chromedp.SendKeys(chromedp.CSS(`#replace`), ".org"),
+		chromedp.Click(chromedp.CSS(`.tools button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`.grid-cell.invalid`)),
+		// Delete the first row (Ann).
+		chromedp.Click(chromedp.CSS(`.grid-row:not([hidden]) input[type=checkbox]`)),
+		chromedp.Click(chromedp.CSS(`.tools button:last-child:not([disabled])`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)),
+	)
+	if err != nil {
+		t.Fatalf("%v; page shows %q", err, pageText(ctx))
+	}
+	rows, _ := s.storedRows(t, key)
+	got := []string{}
+	for _, r := range rows {
+		got = append(got, deref(r["email"]))
+	}
+	if strings.Join(got, " ") != "bob@example.org cy@example.com" {
+		t.Errorf("stored %q", got)
+	}
+}
