@@ -15,4 +15,6 @@ fi
 
 go vet ./...
 go test -count=1 -timeout 25m ./...
-(cd web/widget && npm ci --no-audit --no-fund --loglevel=error && npm test)
+# The widget: npm ci, type-check, its unit tests (both rule engines on the
+# conformance vectors), and a fresh build compared with the committed bundle.
+bash scripts/widget-check.sh
