@@ -500,12 +500,11 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 func (s *Service) claim(w *store.ChunkWriter, key *vault.DataKey, chunk ChunkBody, v validated) (validated, error) {
 	mac := hmac.New(sha256.New, key.ClaimsKey())
 	claims := make([]store.Claim, len(v.claims))
-	hashes := make([]byte, 0, len(v.claims)*sha256.Size) // never grows: claims keep sub-slices of it
+	var sum [sha256.Size]byte
 	for i, cl := range v.claims {
 		mac.Reset()
 		mac.Write([]byte(cl.key))
-		hashes = mac.Sum(hashes)
-		claims[i] = store.Claim{Col: cl.col, KeyHash: hashes[len(hashes)-sha256.Size:], Row: chunk.FirstRow + int64(cl.row)}
+		claims[i] = store.Claim{Col: cl.col, Key: int64(binary.BigEndian.Uint64(mac.Sum(sum[:0]))), Row: chunk.FirstRow + int64(cl.row)}
 	}
 	dups, err := w.ClaimUnique(claims)
 	if err != nil {

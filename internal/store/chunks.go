@@ -91,12 +91,12 @@ func (s *Store) BeginChunk(ctx context.Context, importID string) (*ChunkWriter, 
 	return &ChunkWriter{s: s, tx: tx, ctx: ctx, im: im}, nil
 }
 
-// Claim is one unique value held by one row: KeyHash is a keyed hash of the
-// normalised value in unique column Col.
+// Claim is one unique value held by one row: Key is a keyed hash of the
+// normalised value in unique column Col, truncated to 64 bits.
 type Claim struct {
-	Col     int
-	KeyHash []byte
-	Row     int64
+	Col int
+	Key int64
+	Row int64
 }
 
 // claimBatch bounds the rows of one multi-row INSERT (4 parameters each,
@@ -125,7 +125,7 @@ func (w *ChunkWriter) ClaimUnique(claims []Claim) (duplicates []int, err error) 
 				// SQLite looks $N names up linearly: anonymous ? is O(1) per parameter.
 				sb.WriteString("(?,?,?,?)")
 			}
-			args = append(args, w.im.ID, c.Col, c.KeyHash, c.Row)
+			args = append(args, w.im.ID, c.Col, c.Key, c.Row)
 		}
 		sb.WriteString(` ON CONFLICT (import_id, col, key_hash) DO NOTHING RETURNING col, row_index`)
 		rows, err := w.tx.QueryContext(w.ctx, sb.String(), args...)
