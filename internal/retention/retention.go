@@ -159,7 +159,10 @@ func (s *Service) PurgeDue(ctx context.Context) (Result, error) {
 			shredded, ids, err = s.shred(bctx, store.ShredSelection{Due: now, At: now, Limit: size, Finished: finished}, importlog.ReasonExpired)
 			r.add(shredded)
 		}
-		resume = errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
+		// The batch timed out when its own deadline passed (the driver may
+		// report it as an interrupted statement rather than the context's
+		// error); the run goes on unless the caller's context ended.
+		resume = err != nil && bctx.Err() != nil && ctx.Err() == nil
 		switch {
 		case resume:
 			// The shred rolled back: finish the previous batch on its own.
