@@ -46,7 +46,9 @@ type Options struct {
 	// times out halves it, down to MinBatchSize (default 10), and it grows
 	// back after batches that finish.
 	BatchSize, MinBatchSize int
-	// BatchTimeout bounds one retention batch (default 30 s).
+	// BatchTimeout bounds one retention batch's database work: finishing
+	// interrupted purges and the shred transaction (default 30 s). Blob
+	// deletion runs beside the next batch, bounded by the run's context.
 	BatchTimeout time.Duration
 	// DeleteConcurrency is how many imports have their blobs deleted at
 	// once (default 4; raise it for S3, where each delete is a request).
@@ -271,7 +273,7 @@ func (s *Service) batchSize() int {
 }
 
 // shrink halves the batch after a timeout, as River's job cleaner does, so
-// that a slow database or blob store still makes progress.
+// that a slow or busy database still makes progress.
 func (s *Service) shrink(from int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
