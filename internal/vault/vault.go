@@ -152,14 +152,17 @@ func (v *Vault) NewDataKey(ctx context.Context, importID string) (*DataKey, []by
 
 // DataKey unwraps the stored key of importID.
 func (v *Vault) DataKey(ctx context.Context, importID string, wrapped []byte) (*DataKey, error) {
+	// A destroyed key stays destroyed, even if a request racing the purge
+	// still has it in the cache.
+	if len(wrapped) == 0 {
+		v.Forget(importID)
+		return nil, fmt.Errorf("data key of import %s: destroyed", importID)
+	}
 	v.mu.Lock()
 	k, ok := v.cache[importID]
 	v.mu.Unlock()
 	if ok {
 		return k, nil
-	}
-	if len(wrapped) == 0 {
-		return nil, fmt.Errorf("data key of import %s: destroyed", importID)
 	}
 	raw, err := v.keeper.Decrypt(ctx, wrapped)
 	if err != nil {
