@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -37,13 +35,6 @@ func seedImport(t *testing.T, env *servertest.Env) (importID, importerID string)
 	return up.ImportID, im.ID
 }
 
-func run(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errw bytes.Buffer
-	code := Run(context.Background(), args, strings.NewReader(""), &out, &errw)
-	return code, out.String(), errw.String()
-}
-
 // TestPurgeAndAuditCommands purges through the command line against a
 // server's data folder, prints what was shredded, verifies the receipt
 // chain, and reports it broken once a receipt is deleted.
@@ -53,7 +44,7 @@ func TestPurgeAndAuditCommands(t *testing.T) {
 	dir := "--data-dir=" + env.DataDir
 	one, importer := seedImport(t, env)
 	seedImport(t, env)
-	code, out, errOut := run(t, "purge", "--import", one, dir)
+	code, out, errOut := runIn(t, "", "purge", "--import", one, dir)
 	if code != exitOK || strings.TrimSpace(out) != `{"imports":1,"chunks":1,"bytes":`+bytesOf(t, out)+`}` {
 		t.Fatalf("purge --import: %d %s %s", code, out, errOut)
 	}
@@ -62,24 +53,24 @@ func TestPurgeAndAuditCommands(t *testing.T) {
 	if status.Status != "purged" {
 		t.Fatalf("import is %s after the purge command", status.Status)
 	}
-	if code, out, _ := run(t, "purge", "--importer", importer, dir); code != exitOK || !strings.HasPrefix(out, `{"imports":0,`) {
+	if code, out, _ := runIn(t, "", "purge", "--importer", importer, dir); code != exitOK || !strings.HasPrefix(out, `{"imports":0,`) {
 		t.Fatalf("purge --importer of purged imports: %d %s", code, out)
 	}
 	org := orgName(t, env)
-	if code, out, _ := run(t, "purge", "--all", "--org", org, dir); code != exitOK || !strings.HasPrefix(out, `{"imports":1,`) {
+	if code, out, _ := runIn(t, "", "purge", "--all", "--org", org, dir); code != exitOK || !strings.HasPrefix(out, `{"imports":1,`) {
 		t.Fatalf("purge --all: %d %s", code, out)
 	}
-	if code, out, _ := run(t, "purge", "--expired", dir); code != exitOK || !strings.HasPrefix(out, `{"imports":0,`) {
+	if code, out, _ := runIn(t, "", "purge", "--expired", dir); code != exitOK || !strings.HasPrefix(out, `{"imports":0,`) {
 		t.Fatalf("purge --expired: %d %s", code, out)
 	}
-	code, out, errOut = run(t, "audit", "verify", "--org", org, dir)
+	code, out, errOut = runIn(t, "", "audit", "verify", "--org", org, dir)
 	if code != exitOK || !strings.Contains(out, `"receipts":2`) || !strings.Contains(out, `"ok":true`) {
 		t.Fatalf("audit verify: %d %s %s", code, out, errOut)
 	}
 	if _, err := env.Server.Store.WriteDB().Exec(`DELETE FROM import_events WHERE import_id = $1 AND kind = 'import.purged'`, one); err != nil {
 		t.Fatal(err)
 	}
-	code, out, _ = run(t, "audit", "verify", dir)
+	code, out, _ = runIn(t, "", "audit", "verify", dir)
 	if code != exitInvalid || !strings.Contains(out, `"ok":false`) || !strings.Contains(out, "removed") {
 		t.Fatalf("audit verify of a tampered chain: %d %s", code, out)
 	}
@@ -111,7 +102,7 @@ func TestPurgeUsage(t *testing.T) {
 		{"purge", "--import", "a", "--expired", dir},
 		{"audit", dir},
 	} {
-		if code, _, _ := run(t, args...); code != exitInvalid {
+		if code, _, _ := runIn(t, "", args...); code != exitInvalid {
 			t.Errorf("%v: exit %d, want %d", args, code, exitInvalid)
 		}
 	}
