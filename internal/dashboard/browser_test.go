@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/intakehq/intake/internal/browsertest"
 	"github.com/intakehq/intake/internal/dashboard"
 )
 
@@ -28,41 +29,15 @@ import (
 // loopback server. It needs /usr/bin/chromium: without it the test skips
 // locally and fails in CI (CI is set).
 
-const chromiumPath = "/usr/bin/chromium"
-
 // screenshotDir is where each page's PNG lands (a CI artifact).
 var screenshotDir = filepath.Join("..", "..", "artifacts", "screenshots")
 
 func newChromium(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI needs %s: %v", chromiumPath, err)
-		}
-		t.Skipf("browser test needs %s (apt-get install chromium): %v", chromiumPath, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(alloc)
+	ctx, cancel := context.WithTimeout(browsertest.New(t), 2*time.Minute)
 	t.Cleanup(cancel)
-	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(cancelT)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860)); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		t.Fatalf("set viewport: %v", err)
 	}
 	return ctx
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/intakehq/intake/internal/browsertest"
 )
 
 // xlsxWith builds a minimal workbook whose parts are given; the sheet part is
@@ -44,7 +46,7 @@ func xlsxWith(t *testing.T, sheets string, sheet []byte) []byte {
 }
 
 func TestBrowserBadInput(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	cols := []templateColumn{{Key: "a", Label: "a", Type: "text"}, {Key: "b", Label: "b", Type: "text"}}
 	plain := s.addImporter(t, cols)

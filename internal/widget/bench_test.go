@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/intakehq/intake/internal/browsertest"
 )
 
 // TestBenchWidget is the widget benchmark (scripts/bench-widget.sh sets its
@@ -179,7 +181,7 @@ func (h *heapSampler) finish() (peak, page, worker float64) {
 }
 
 func benchPapa(t *testing.T, url, file string) benchResult {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("input"))); err != nil {
@@ -215,7 +217,7 @@ const scroll = `new Promise((resolve) => {
 })`
 
 func benchFlow(t *testing.T, url, file string) benchResult {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS(`input[type=file]`)))

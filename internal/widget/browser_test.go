@@ -16,49 +16,14 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/intakehq/intake/internal/browsertest"
 	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/server/servertest"
 )
 
 // The browser tests drive the real widget in headless Chromium against a
 // loopback server. They need /usr/bin/chromium (Debian: apt-get install
-// chromium) and skip without it, or with -short.
-
-const chromiumPath = "/usr/bin/chromium"
-
-// newBrowser starts a fresh headless Chromium (own profile, no network but
-// loopback in use) and returns a tab context.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser test needs %s (apt-get install chromium): %v", chromiumPath, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
+// chromium) and skip without it (fail in CI), or with -short.
 
 // testServer is a real Intake (internal/server on SQLite and file blobs)
 // behind a loopback proxy that can play dead: while stopped, every API
@@ -287,7 +252,7 @@ func deref(s *string) string {
 
 func TestBrowserCSVSpectrum(t *testing.T) {
 	dir := filepath.Join(corpusDir(t), "csv-spectrum")
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	files, err := filepath.Glob(filepath.Join(dir, "csvs", "*.csv"))
 	if err != nil || len(files) == 0 {
@@ -316,7 +281,7 @@ func TestBrowserCSVSpectrum(t *testing.T) {
 
 func TestBrowserCSVKitEncodings(t *testing.T) {
 	dir := filepath.Join(corpusDir(t), "csvkit")
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	tests := []struct {
 		file   string
@@ -346,7 +311,7 @@ func TestBrowserCSVKitEncodings(t *testing.T) {
 
 func TestBrowserExcelDates(t *testing.T) {
 	dir := filepath.Join(corpusDir(t), "sheetjs", "1904")
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	// XLSX through the streaming reader, XLS and ODS through the lazily
 	// loaded SheetJS build.

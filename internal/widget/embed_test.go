@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/intakehq/intake/internal/browsertest"
 )
 
 // hostPage is a team's web app on another origin: it includes embed.js from
@@ -30,7 +32,7 @@ window.handle = Intake.open({
 </script></body></html>`
 
 func TestBrowserEmbedOnAnotherOrigin(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.URL.Query().Get("key")
@@ -106,7 +108,7 @@ func TestBrowserEmbedOnAnotherOrigin(t *testing.T) {
 }
 
 func TestBrowserEmbedClientMode(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -168,7 +170,7 @@ func TestBrowserEmbedClientMode(t *testing.T) {
 }
 
 func TestBrowserDemo(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	path := writeFile(t, "contacts.csv", "id,first_name,last_name,email,phone,signup_date,amount,country,active,notes\n1,Ann,Lee,ann@example.com,+1 415 555 0123,2024-01-02,10.5,US,true,hi\n")
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
@@ -205,7 +207,7 @@ func TestBrowserDemo(t *testing.T) {
 }
 
 func TestBrowserEmbedUnknownImporter(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

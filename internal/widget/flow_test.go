@@ -11,6 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/intakehq/intake/internal/browsertest"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -35,7 +37,7 @@ func openToReview(ctx context.Context, base, key, path string) error {
 }
 
 func TestBrowserFixInvalidEmail(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
 	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.com\nBob,bob@@example\nCy,cy@example.com\n")
@@ -94,7 +96,7 @@ func TestBrowserFixInvalidEmail(t *testing.T) {
 }
 
 func TestBrowserResumeAfterServerStopAndReload(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	// Small chunks so that the file needs many.
 	s := newTestServer(t, 4096)
 	key := s.addImporter(t, []templateColumn{{Key: "id", Label: "id", Type: "text"}, {Key: "email", Label: "email", Type: "email"}})
@@ -144,7 +146,7 @@ func TestBrowserResumeAfterServerStopAndReload(t *testing.T) {
 }
 
 func TestBrowserPasteAndKeyboard(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -191,7 +193,7 @@ func TestBrowserPasteAndKeyboard(t *testing.T) {
 }
 
 func TestBrowserReplaceAndDelete(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
 	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
 	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.invalid-\nBob,bob@example.invalid-\nCy,cy@example.com\n")

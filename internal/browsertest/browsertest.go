@@ -1,0 +1,55 @@
+// Package browsertest starts the real headless Chromium that Intake's
+// browser tests drive (Debian's chromium package, installed by .ci/run),
+// with the flags this closed network needs, on a fresh profile.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ChromiumPath is where Debian installs Chromium.
+const ChromiumPath = "/usr/bin/chromium"
+
+// New starts Chromium and returns a tab context, closed when the test ends.
+// Without Chromium the test is skipped, or fails in CI (CI is set), where a
+// skip would hide a missing install step. -short skips browser tests.
+func New(t testing.TB) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	if _, err := os.Stat(ChromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI needs %s (apt-get install chromium): %v", ChromiumPath, err)
+		}
+		t.Skipf("browser test needs %s (apt-get install chromium): %v", ChromiumPath, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(ChromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		// Without these Chromium keeps dialling Google's hosts, which this
+		// network refuses; tests must reach only loopback.
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
