@@ -2,7 +2,6 @@ package widget_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/intakehq/intake/internal/browsertest"
+	"github.com/intakehq/intake/internal/server"
 )
 
 // TestBenchWidget is the widget benchmark (scripts/bench-widget.sh sets its
@@ -55,7 +55,7 @@ func TestBenchWidget(t *testing.T) {
 	// without the demo's row and size limits.
 	// allow_invalid: the data set's phones are mostly invalid for
 	// libphonenumber, and the upload is timed too.
-	key := s.addImporterTemplate(t, benchTemplate, map[string]any{"max_rows": 0, "max_file_bytes": 0, "allow_invalid": true})
+	key := s.addImporterTemplate(t, server.DemoTemplate, map[string]any{"max_rows": 0, "max_file_bytes": 0, "allow_invalid": true})
 	var papaRuns, widgetRuns []benchResult
 	// Papa Parse reads text only: for a workbook there is no floor to compare with.
 	workbook := strings.HasSuffix(strings.ToLower(file), ".xlsx")
@@ -73,20 +73,6 @@ func TestBenchWidget(t *testing.T) {
 	t.Logf("MEDIAN of %d on %s (%s): Papa alone %.2fs, peak heap %s; widget grid ready %.2fs (%.2f× Papa), every cell checked %.2fs (%.2f×), peak heap %s (%.1f× file), longest main-thread task while loading %dms, while scrolling %dms, slowest scroll frame %dms, upload to confirmation %.1fs",
 		runs, file, mb(float64(info.Size())), p.ready, mb(p.heap), w.ready, w.ready/p.ready, w.checked, w.checked/p.ready, mb(w.heap), w.heap/float64(info.Size()), w.longestLoad, w.longestScroll, w.slowestFrame, w.upload)
 }
-
-// benchTemplate is the demo importer's template (internal/server): the
-// benchmark data set's columns with their types and uniqueness rules.
-var benchTemplate = json.RawMessage(`{"columns":[
-	{"key":"id","label":"ID","type":"text","required":true,"unique":true},
-	{"key":"first_name","label":"First name","type":"text","required":true},
-	{"key":"last_name","label":"Last name","type":"text"},
-	{"key":"email","label":"Email","type":"email","required":true,"unique":true,"unique_ignore_case":true,"synonyms":["e-mail","mail"]},
-	{"key":"phone","label":"Phone","type":"phone","default_region":"US"},
-	{"key":"signup_date","label":"Signup date","type":"date","formats":["YYYY-MM-DD","MM/DD/YYYY"]},
-	{"key":"amount","label":"Amount","type":"number"},
-	{"key":"country","label":"Country","type":"country"},
-	{"key":"active","label":"Active","type":"boolean"},
-	{"key":"notes","label":"Notes","type":"text","max_length":2000}]}`)
 
 type benchResult struct {
 	ready, checked             float64 // seconds
