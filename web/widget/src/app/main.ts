@@ -342,6 +342,8 @@ function showReview(notice?: string): void {
     edit: async (row, column, value) => {
       const r = await worker.call({ op: "edit", row, column, value });
       summary = r.summary;
+      // Rows that were duplicates of the edited value may have lost their error.
+      if (r.rechecked > 0) grid.refresh();
       return r.row;
     },
 

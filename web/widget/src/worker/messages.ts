@@ -107,7 +107,8 @@ export interface Replies {
   configure: ColumnInfo[];
   map: Summary;
   window: { total: number; rows: WindowRow[] };
-  edit: { summary: Summary; row: WindowRow };
+  /** rechecked: other rows checked again (they were duplicates of the edited one), so the grid reloads the rows on screen. */
+  edit: { summary: Summary; row: WindowRow; rechecked: number };
   replace: { summary: Summary; replaced: number };
   delete: Summary;
   summary: Summary;

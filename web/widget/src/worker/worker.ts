@@ -8,6 +8,7 @@ import { XmlError } from "../parse/xml.ts";
 import type { LegacyBook } from "../xls/entry.ts";
 import { Validator, TemplateError, message, pickLocale, type Locale } from "../validate/index.ts";
 import { upload, createImport, type RowSource } from "../upload/upload.ts";
+import { editCell, forgetRows, recheckDuplicatesOf, type ReviewGrid } from "./review.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
 
 /** A failure the app shows with a translated message for code. */
@@ -345,21 +346,41 @@ function window(start: number, count: number, errorsOnly: boolean): Replies["win
 }
 
 function edit(i: number, column: number, value: string): Replies["edit"] {
-  const row = state.rows[i];
-  if (!row || column < 0 || column >= state.width) throw new UserError("no_such_cell");
-  // Rows past the validation front are checked when the front gets there.
-  const checked = i < state.checked;
-  // The row's old unique values are given up before it claims its new ones.
-  if (checked) state.validator!.forget(row, state.numbers[i] ?? i + 1);
-  row[column] = value;
-  if (checked) setErrors(row, rowErrors(row, i));
-  return { summary: summary(), row: windowRow(i) };
+  if (!state.rows[i] || column < 0 || column >= state.width) throw new UserError("no_such_cell");
+  const rechecked = editCell(state.validator!, grid(), i, column, value);
+  return { summary: summary(), row: windowRow(i), rechecked };
+}
+
+/** The worker's rows, numbers and stored errors as the edit paths of review.ts see them. */
+function grid(): ReviewGrid {
+  // Interned duplicate messages of the last number set asked about.
+  let asked: ReadonlySet<number> | null = null;
+  let wanted = new Set<string>();
+  return {
+    rows: state.rows,
+    checked: state.checked,
+    number: (i) => state.numbers[i] ?? i + 1,
+    check: (i) => setErrors(state.rows[i]!, rowErrors(state.rows[i]!, i)),
+    duplicateOf(i, numbers) {
+      const stored = state.errors.get(state.rows[i]!);
+      if (!stored) return false;
+      if (asked !== numbers) {
+        asked = numbers;
+        wanted = new Set([...numbers].map((n) => translated("duplicate", { row: String(n) })));
+      }
+      // A duplicate is the only error its column can have, so it is the one stored.
+      for (let k = 1; k < stored.length; k += 2) if (wanted.has(stored[k] as string)) return true;
+      return false;
+    },
+  };
 }
 
 function replace(find: string, replacement: string, column: number | null): Replies["replace"] {
   let replaced = 0;
   if (find === "") return { summary: summary(), replaced };
   if (state.checked < state.rows.length) throw new UserError("still_checking");
+  const g = grid();
+  const freed = new Set<number>();
   for (let i = 0; i < state.rows.length; i++) {
     const row = state.rows[i]!;
     let changed = false;
@@ -367,27 +388,26 @@ function replace(find: string, replacement: string, column: number | null): Repl
       if (column !== null && c !== column) continue;
       const v = row[c];
       if (v !== null && v !== undefined && v.includes(find)) {
-        if (!changed) state.validator!.forget(row, state.numbers[i] ?? i + 1);
+        if (!changed) for (const n of forgetRows(state.validator!, g, [i])) freed.add(n);
         row[c] = v.split(find).join(replacement);
         changed = true;
         replaced++;
       }
     }
-    if (changed) setErrors(row, rowErrors(row, i));
+    if (changed) g.check(i);
   }
+  recheckDuplicatesOf(g, freed);
   return { summary: summary(), replaced };
 }
 
 function remove(indexes: number[]): Summary {
   if (state.checked < state.rows.length) throw new UserError("still_checking");
-  const drop = new Set(indexes);
+  const drop = new Set(indexes.filter((i) => i >= 0 && i < state.rows.length));
+  const freed = forgetRows(state.validator!, grid(), drop);
   const kept: (string | null)[][] = [];
   const numbers = new Int32Array(state.rows.length - drop.size);
   state.rows.forEach((row, i) => {
-    if (drop.has(i)) {
-      state.validator!.forget(row, state.numbers[i] ?? i + 1);
-      setErrors(row, null);
-    }
+    if (drop.has(i)) setErrors(row, null);
     else {
       numbers[kept.length] = state.numbers[i]!;
       kept.push(row);
@@ -397,6 +417,7 @@ function remove(indexes: number[]): Summary {
   state.numbers = numbers;
   state.checked = kept.length;
   state.errorIndex = null;
+  recheckDuplicatesOf(grid(), freed);
   return summary();
 }
 

@@ -1,0 +1,78 @@
+// Uniqueness bookkeeping of the review grid's edits and deletions, apart
+// from the worker's message plumbing so that Node tests can drive it.
+//
+// A row that claimed a unique value must give it up before it changes or
+// goes away, and the rows that were flagged "duplicate of row N" because of
+// it must be checked again: the first of them in grid order now claims the
+// value and the others become duplicates of that row.
+
+/** The part of the rule engine (Validator) the edit paths use. */
+export interface Forgetter {
+  forget(cells: readonly (string | null | undefined)[], row: number): void;
+}
+
+/** The review grid as the edit paths see it. */
+export interface ReviewGrid {
+  /** Data rows in grid order, cells in template column order. */
+  readonly rows: readonly (string | null)[][];
+  /** Rows [0, checked) have been validated; later rows hold no claims yet. */
+  readonly checked: number;
+  /** Data row number (what "duplicate of row N" names) of the row at index i. */
+  number(i: number): number;
+  /** Validates the row at index i again and stores its errors. */
+  check(i: number): void;
+  /** Whether the row at index i is flagged as a duplicate of one of these row numbers. */
+  duplicateOf(i: number, numbers: ReadonlySet<number>): boolean;
+}
+
+/**
+ * editCell sets one cell of the row at index i. A validated row first
+ * forgets its old unique values, is checked again, and then every row that
+ * was a duplicate of it is checked again too (one pass over the grid, each
+ * such row validated once). Returns how many other rows were checked again.
+ */
+export function editCell(v: Forgetter, grid: ReviewGrid, i: number, column: number, value: string): number {
+  const row = grid.rows[i]!;
+  // Rows past the validation front are checked when the front gets there.
+  if (i >= grid.checked) {
+    row[column] = value;
+    return 0;
+  }
+  v.forget(row, grid.number(i));
+  row[column] = value;
+  grid.check(i);
+  return recheckDuplicatesOf(grid, new Set([grid.number(i)]));
+}
+
+/**
+ * forgetRows releases the unique values of the validated rows at indexes
+ * (rows about to change or be deleted) and returns their row numbers, for
+ * recheckDuplicatesOf once the change is done.
+ */
+export function forgetRows(v: Forgetter, grid: ReviewGrid, indexes: Iterable<number>): Set<number> {
+  const freed = new Set<number>();
+  for (const i of indexes) {
+    if (i >= grid.checked) continue;
+    v.forget(grid.rows[i]!, grid.number(i));
+    freed.add(grid.number(i));
+  }
+  return freed;
+}
+
+/**
+ * recheckDuplicatesOf validates again, in grid order, every validated row
+ * flagged as a duplicate of one of the rows numbered in freed. A row still
+ * holding the value (re-claimed it) keeps the flag right; a value given up
+ * goes to the first flagged row. Cost: one duplicateOf per validated row.
+ * Returns how many rows were checked again.
+ */
+export function recheckDuplicatesOf(grid: ReviewGrid, freed: ReadonlySet<number>): number {
+  let rechecked = 0;
+  if (freed.size === 0) return rechecked;
+  for (let i = 0; i < grid.checked; i++) {
+    if (!grid.duplicateOf(i, freed)) continue;
+    grid.check(i);
+    rechecked++;
+  }
+  return rechecked;
+}

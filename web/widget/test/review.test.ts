@@ -1,0 +1,104 @@
+// The review grid's edit paths (src/worker/review.ts) with the real rule
+// engine: an edited or deleted row gives its unique values up, and the rows
+// that were duplicates of it are checked again.
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Validator, type ValidationError } from "../src/validate/index.ts";
+import { editCell, forgetRows, recheckDuplicatesOf, type ReviewGrid } from "../src/worker/review.ts";
+
+const TEMPLATE = { columns: [{ key: "name", type: "text" }, { key: "email", type: "email", unique: true, unique_ignore_case: true }] };
+
+/** A grid of validated rows numbered from 1, errors kept per row as the engine returns them. */
+class Grid implements ReviewGrid {
+  readonly v = new Validator(TEMPLATE);
+  rows: (string | null)[][];
+  numbers: number[];
+  errors: (readonly ValidationError[])[] = [];
+  checked: number;
+
+  constructor(rows: (string | null)[][]) {
+    this.rows = rows;
+    this.numbers = rows.map((_, i) => i + 1);
+    this.checked = rows.length;
+    for (let i = 0; i < rows.length; i++) this.check(i);
+  }
+
+  number(i: number): number {
+    return this.numbers[i]!;
+  }
+
+  check(i: number): void {
+    this.errors[i] = this.v.validateRow(this.rows[i]!, this.number(i), new Array<string | null>(2).fill(null));
+  }
+
+  duplicateOf(i: number, numbers: ReadonlySet<number>): boolean {
+    return this.errors[i]!.some((e) => e.code === "duplicate" && numbers.has(Number(e.params?.["row"])));
+  }
+
+  /** Deletes the rows at indexes the way the worker does. */
+  remove(indexes: number[]): void {
+    const freed = forgetRows(this.v, this, indexes);
+    const keep = (_: unknown, i: number) => !indexes.includes(i);
+    this.rows = this.rows.filter(keep);
+    this.numbers = this.numbers.filter(keep);
+    this.errors = this.errors.filter(keep);
+    this.checked = this.rows.length;
+    recheckDuplicatesOf(this, freed);
+  }
+
+  /** "duplicate of row N" per row (N, or null when the row is no duplicate), by row number. */
+  duplicates(): Record<number, number | null> {
+    const out: Record<number, number | null> = {};
+    this.rows.forEach((_, i) => {
+      const d = this.errors[i]!.find((e) => e.code === "duplicate");
+      out[this.number(i)] = d ? Number(d.params?.["row"]) : null;
+    });
+    return out;
+  }
+}
+
+describe("review grid uniqueness", () => {
+  test("editing the first of two equal emails frees the second", () => {
+    const g = new Grid([["Ann", "a@example.com"], ["Bob", "A@example.com"]]);
+    assert.deepEqual(g.duplicates(), { 1: null, 2: 1 });
+    assert.equal(editCell(g.v, g, 0, 1, "ann@example.com"), 1, "rows checked again");
+    assert.deepEqual(g.duplicates(), { 1: null, 2: null });
+    // The value now belongs to row 2: a third claimant is its duplicate.
+    editCell(g.v, g, 0, 1, "a@example.com");
+    assert.deepEqual(g.duplicates(), { 1: 2, 2: null });
+  });
+
+  test("the first remaining duplicate takes the value over, the others follow it", () => {
+    const g = new Grid([["Ann", "a@example.com"], ["Bob", "b@example.com"], ["Cy", "a@example.com"], ["Di", "a@example.com"]]);
+    assert.deepEqual(g.duplicates(), { 1: null, 2: null, 3: 1, 4: 1 });
+    editCell(g.v, g, 0, 1, "z@example.com");
+    assert.deepEqual(g.duplicates(), { 1: null, 2: null, 3: null, 4: 3 });
+  });
+
+  test("editing another column keeps the row's claim", () => {
+    const g = new Grid([["Ann", "a@example.com"], ["Bob", "a@example.com"]]);
+    assert.equal(editCell(g.v, g, 0, 0, "Anna"), 1, "row 2 checked again, still row 1's duplicate");
+    assert.deepEqual(g.duplicates(), { 1: null, 2: 1 });
+  });
+
+  test("deleting a row frees its value", () => {
+    const g = new Grid([["Ann", "a@example.com"], ["Bob", "b@example.com"], ["Cy", "a@example.com"]]);
+    g.remove([0]);
+    assert.deepEqual(g.duplicates(), { 2: null, 3: null });
+    // Free for good: a row edited to it later is no duplicate of the deleted row.
+    editCell(g.v, g, 0, 1, "a@example.com");
+    assert.deepEqual(g.duplicates(), { 2: 3, 3: null });
+    g.remove([1]);
+    editCell(g.v, g, 0, 1, "a@example.com");
+    assert.deepEqual(g.duplicates(), { 2: null });
+  });
+
+  test("rows past the validation front are only edited", () => {
+    const g = new Grid([["Ann", "a@example.com"], ["Bob", "a@example.com"]]);
+    g.checked = 1;
+    editCell(g.v, g, 1, 1, "b@example.com");
+    assert.equal(g.rows[1]![1], "b@example.com");
+    assert.deepEqual(g.duplicates(), { 1: null, 2: 1 });
+  });
+});
