@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -282,6 +283,14 @@ func (d *decoder) fixPointers(base int) {
 func (d *decoder) str() (string, bool) {
 	d.i++ // opening quote
 	start := d.i
+	// Fast path: up to the next quote there is no escape, no control
+	// character and only valid UTF-8 — checked a word at a time.
+	if q := strings.IndexByte(d.s[start:], '"'); q >= 0 {
+		if seg := d.s[start : start+q]; strings.IndexByte(seg, '\\') < 0 && plainText(seg) {
+			d.i = start + q + 1
+			return seg, true
+		}
+	}
 	for d.i < len(d.s) {
 		c := d.s[d.i]
 		switch {
@@ -304,6 +313,34 @@ func (d *decoder) str() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// plainText reports whether s has no byte below 0x20 and is valid UTF-8,
+// eight bytes at a time: (x - 0x20…) &^ x & 0x80… is non-zero exactly when
+// some byte of x is below 0x20.
+func plainText(s string) bool {
+	const lows, highs = 0x2020202020202020, 0x8080808080808080
+	ascii := true
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if (x-lows)&^x&highs != 0 {
+			return false
+		}
+		if x&highs != 0 {
+			ascii = false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] < 0x20 {
+			return false
+		}
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	return ascii || utf8.ValidString(s)
 }
 
 // slowStr decodes a string with escapes or invalid UTF-8 into a new buffer.

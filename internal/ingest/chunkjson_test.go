@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func sp(s string) *string { return &s }
@@ -154,4 +155,32 @@ func FuzzDecodeChunk(f *testing.F) {
 			t.Fatalf("round trip through encoding/json changed the rows")
 		}
 	})
+}
+
+// TestPlainText holds the word-at-a-time check to a byte-by-byte one, with a
+// control character or a bad UTF-8 byte at every position of the words.
+func TestPlainText(t *testing.T) {
+	t.Parallel()
+	slow := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 {
+				return false
+			}
+		}
+		return utf8.ValidString(s)
+	}
+	base := "abcdefghijklmnopqrstuvwxyz0123456789"
+	for _, bad := range []string{"\x00", "\x1f", "\n", "\x80", "\xff", "\xc3"} {
+		for i := range len(base) {
+			s := base[:i] + bad + base[i:]
+			if got, want := plainText(s), slow(s); got != want {
+				t.Errorf("plainText(%q) = %v, want %v", s, got, want)
+			}
+		}
+	}
+	for _, s := range []string{"", " ", "~\x7f", "héllo wörld ünïcode", "日本語のテキスト", "emoji 😀😀", base} {
+		if got, want := plainText(s), slow(s); got != want {
+			t.Errorf("plainText(%q) = %v, want %v", s, got, want)
+		}
+	}
 }
