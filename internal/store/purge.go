@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/intakehq/intake/internal/importlog"
 )
 
@@ -73,7 +75,7 @@ func (s *Store) Shred(ctx context.Context, sel ShredSelection, receipt ReceiptFu
 		return nil, fmt.Errorf("shred: selection needs a limit and an organization or a due time")
 	}
 	var out []Shredded
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxRetrying(ctx, func(tx *sql.Tx) error {
 		if err := s.deletePurgedData(ctx, tx, sel.Finished); err != nil {
 			return err
 		}
@@ -98,6 +100,20 @@ func (s *Store) Shred(ctx context.Context, sel ShredSelection, receipt ReceiptFu
 		return nil, err
 	}
 	return out, nil
+}
+
+// inTxRetrying runs fn in a write transaction and runs it again when
+// PostgreSQL aborted it to break a deadlock or a serialization conflict
+// between concurrent purges: the whole transaction rolled back, so running
+// it again is safe, and it selects afresh what is still to shred.
+func (s *Store) inTxRetrying(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.InTx(ctx, fn)
+		var pgErr *pgconn.PgError
+		if attempt == 5 || !errors.As(err, &pgErr) || (pgErr.Code != "40P01" && pgErr.Code != "40001") {
+			return err
+		}
+	}
 }
 
 const shredColumns = `i.id, i.org_id, i.wrapped_key, i.chunks_received, i.bytes_stored`
@@ -268,7 +284,7 @@ func (s *Store) DeletePurgedData(ctx context.Context, importIDs []string) error 
 	if len(importIDs) == 0 {
 		return nil
 	}
-	return s.InTx(ctx, func(tx *sql.Tx) error { return s.deletePurgedData(ctx, tx, importIDs) })
+	return s.inTxRetrying(ctx, func(tx *sql.Tx) error { return s.deletePurgedData(ctx, tx, importIDs) })
 }
 
 func (s *Store) deletePurgedData(ctx context.Context, tx *sql.Tx, importIDs []string) error {
