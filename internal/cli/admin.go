@@ -16,8 +16,6 @@ import (
 	"github.com/intakehq/intake/internal/store"
 )
 
-var lookupEnv = os.LookupEnv
-
 func errorf(s Streams, format string, args ...any) {
 	fmt.Fprintf(s.Err, "intake: "+format+"\n", args...)
 }
@@ -38,17 +36,27 @@ Store flags are those of 'intake serve' (--data-dir, --database-url, …).`)
 	return exitInvalid
 }
 
-// openStore reads the serve flags that locate the store, plus the command's
-// own flags (added by own), and opens the store. It returns a nil store and
-// the exit code when the command should stop.
-func openStore(ctx context.Context, name string, args []string, own func(*flag.FlagSet), s Streams) (*store.Store, int) {
-	cfg, err := config.Load(name, args, lookupEnv, s.Err, own)
+// loadConfig reads the flags and INTAKE_* variables of `intake serve`, plus
+// the command's own flags (added by own, may be nil). ok is false when the
+// command should stop and exit with code (help shown, or bad flags).
+func loadConfig(name string, args []string, own func(*flag.FlagSet), s Streams) (cfg config.Config, code int, ok bool) {
+	cfg, err := config.Load(name, args, os.LookupEnv, s.Err, own)
 	if errors.Is(err, flag.ErrHelp) {
-		return nil, exitOK
+		return cfg, exitOK, false
 	}
 	if err != nil {
 		errorf(s, "%s: %v", name, err)
-		return nil, exitInvalid
+		return cfg, exitInvalid, false
+	}
+	return cfg, exitOK, true
+}
+
+// openStore opens the metadata store that loadConfig's flags name. It
+// returns a nil store and the exit code when the command should stop.
+func openStore(ctx context.Context, name string, args []string, own func(*flag.FlagSet), s Streams) (*store.Store, int) {
+	cfg, code, ok := loadConfig(name, args, own, s)
+	if !ok {
+		return nil, code
 	}
 	opts := store.Options{SQLitePath: cfg.SQLitePath()}
 	if cfg.IsPostgres() {

@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 
-	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/server"
 )
@@ -17,19 +15,15 @@ import (
 func runPurge(ctx context.Context, args []string, s Streams) int {
 	var importID, importerID, org string
 	var all, expired bool
-	cfg, err := config.Load("intake purge", args, lookupEnv, s.Err, func(fs *flag.FlagSet) {
+	cfg, code, ok := loadConfig("intake purge", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&importID, "import", "", "purge this import")
 		fs.StringVar(&importerID, "importer", "", "purge every import of this importer")
 		fs.BoolVar(&all, "all", false, "purge every import of the organization named by --org")
 		fs.StringVar(&org, "org", "", "organization name (with --all)")
 		fs.BoolVar(&expired, "expired", false, "purge what retention says is due (for cron)")
-	})
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		errorf(s, "purge: %v", err)
-		return exitInvalid
+	}, s)
+	if !ok {
+		return code
 	}
 	chosen := 0
 	for _, set := range []bool{importID != "", importerID != "", all, expired} {

@@ -2,21 +2,15 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 
-	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/server"
 )
 
 func runServe(ctx context.Context, args []string, s Streams) int {
-	cfg, err := config.Load("intake serve", args, lookupEnv, s.Err, nil)
-	if err == flag.ErrHelp {
-		return exitOK
-	}
-	if err != nil {
-		errorf(s, "serve: %v", err)
-		return exitInvalid
+	cfg, code, ok := loadConfig("intake serve", args, nil, s)
+	if !ok {
+		return code
 	}
 	logger := newLogger(s, cfg.LogLevel)
 	srv, err := server.Open(ctx, cfg, logger)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ func runWebhookListen(ctx context.Context, args []string, s Streams) int {
 		return exitInvalid
 	}
 	if *secret == "" {
-		*secret, _ = lookupEnv("INTAKE_WEBHOOK_SECRET")
+		*secret, _ = os.LookupEnv("INTAKE_WEBHOOK_SECRET")
 	}
 	secrets := strings.FieldsFunc(*secret, func(r rune) bool { return r == ',' || r == ' ' })
 	if len(secrets) == 0 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -165,19 +166,10 @@ func (h *Handler) destinationNew(w http.ResponseWriter, r *http.Request, s *sess
 		return err
 	}
 	kind := r.URL.Query().Get("type")
-	if !validKind(kind) {
+	if !slices.Contains(destinationTypes, kind) {
 		kind = store.KindWebhook
 	}
 	return h.renderDestination(w, r, s, http.StatusOK, im, destinationForm{Type: kind, BatchSize: "1000", Enabled: true, Format: "csv", Schema: "public"}, "")
-}
-
-func validKind(k string) bool {
-	for _, t := range destinationTypes {
-		if k == t {
-			return true
-		}
-	}
-	return false
 }
 
 func (h *Handler) destinationCreate(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -186,7 +178,7 @@ func (h *Handler) destinationCreate(w http.ResponseWriter, r *http.Request, s *s
 		return err
 	}
 	kind := r.PostFormValue("type")
-	if !validKind(kind) {
+	if !slices.Contains(destinationTypes, kind) {
 		h.renderError(w, r, http.StatusBadRequest, "Choose webhook, S3 or PostgreSQL.")
 		return nil
 	}

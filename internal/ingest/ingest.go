@@ -388,13 +388,18 @@ type claim struct {
 // the chunk's transaction.
 type chunkClaims struct {
 	first    int64
-	seen     map[[2]string]int
+	seen     map[claimKey]int
 	claims   []claim
 	colNames []string
 }
 
+type claimKey struct {
+	col int
+	key string
+}
+
 func (u *chunkClaims) Claim(column int, key string, row int) (int, bool) {
-	k := [2]string{strconv.Itoa(column), key}
+	k := claimKey{column, key}
 	if first, ok := u.seen[k]; ok {
 		return first, true
 	}
@@ -409,7 +414,7 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody) 
 	for i, k := range columns {
 		pos[i] = slices.Index(c.keys, k)
 	}
-	u := &chunkClaims{first: chunk.FirstRow, seen: map[[2]string]int{}}
+	u := &chunkClaims{first: chunk.FirstRow, seen: map[claimKey]int{}}
 	stream := c.engine.NewStream(u)
 	out := make([]*string, len(chunk.Rows)*width)
 	in := make([]*string, width)
