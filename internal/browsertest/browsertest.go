@@ -5,8 +5,10 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -52,4 +54,30 @@ func New(t testing.TB) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+// Frame returns the node of the page's only iframe once the iframe's own
+// document holds an element matching ready. Chrome gives an iframe a blank
+// document until its page loads, and a node taken before then keeps
+// pointing at that blank document: queries from it never match. So Frame
+// takes the node again until a query from it finds ready, or ctx ends.
+func Frame(ctx context.Context, ready string) (*chromedp.Node, error) {
+	for {
+		frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("iframe")))
+		if err != nil {
+			return nil, fmt.Errorf("find iframe: %w", err)
+		}
+		if len(frames) != 1 {
+			return nil, fmt.Errorf("find iframe: %d iframes on the page, want 1", len(frames))
+		}
+		try, cancel := context.WithTimeout(ctx, time.Second)
+		_, err = chromedp.Run(try, chromedp.WaitReady(chromedp.CSS(ready), chromedp.FromNode(frames[0])))
+		cancel()
+		if err == nil {
+			return frames[0], nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("iframe never showed %s: %w", ready, ctx.Err())
+		}
+	}
 }

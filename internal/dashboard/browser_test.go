@@ -221,13 +221,12 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("host page", chromedp.Navigate(host.URL), chromedp.WaitReady(chromedp.CSS("iframe")))
-	frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("iframe")))
-	if err != nil || len(frames) != 1 {
-		t.Fatalf("widget iframe: %v (%d)", err, len(frames))
+	frame, err := browsertest.Frame(ctx, `input[type=file]`)
+	if err != nil {
+		t.Fatal(err)
 	}
-	in := chromedp.FromNode(frames[0])
+	in := chromedp.FromNode(frame)
 	step("widget import",
-		chromedp.WaitReady(chromedp.CSS(`input[type=file]`), in),
 		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{csvPath}, in),
 		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
 		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),

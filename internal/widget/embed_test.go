@@ -49,13 +49,12 @@ func TestBrowserEmbedOnAnotherOrigin(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL+"/?key="+key), chromedp.WaitReady(chromedp.CSS("iframe"))); err != nil {
 		t.Fatal(err)
 	}
-	frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("iframe")))
-	if err != nil || len(frames) != 1 {
-		t.Fatalf("iframe: %v (%d)", err, len(frames))
+	frame, err := browsertest.Frame(ctx, `input[type=file]`)
+	if err != nil {
+		t.Fatal(err)
 	}
-	in := chromedp.FromNode(frames[0])
+	in := chromedp.FromNode(frame)
 	err = chromedp.Do(ctx,
-		chromedp.WaitReady(chromedp.CSS(`input[type=file]`), in),
 		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in),
 		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
 		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
@@ -123,13 +122,12 @@ func TestBrowserEmbedClientMode(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL+"/?key="+key), chromedp.WaitReady(chromedp.CSS("iframe"))); err != nil {
 		t.Fatal(err)
 	}
-	frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("iframe")))
-	if err != nil || len(frames) != 1 {
-		t.Fatalf("iframe: %v", err)
+	frame, err := browsertest.Frame(ctx, `input[type=file]`)
+	if err != nil {
+		t.Fatal(err)
 	}
-	in := chromedp.FromNode(frames[0])
+	in := chromedp.FromNode(frame)
 	err = chromedp.Do(ctx,
-		chromedp.WaitReady(chromedp.CSS(`input[type=file]`), in),
 		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in),
 		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
 		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
@@ -177,19 +175,18 @@ func TestBrowserDemo(t *testing.T) {
 	defer cancel()
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(s.URL+"/demo"),
-		chromedp.Click(chromedp.CSS(`[data-testid=demo-open]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=demo-open]:not([disabled])`)),
 		chromedp.WaitReady(chromedp.CSS("iframe")),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("iframe")))
-	if err != nil || len(frames) != 1 {
-		t.Fatalf("iframe: %v", err)
+	frame, err := browsertest.Frame(ctx, `input[type=file]`)
+	if err != nil {
+		t.Fatal(err)
 	}
-	in := chromedp.FromNode(frames[0])
+	in := chromedp.FromNode(frame)
 	err = chromedp.Do(ctx,
-		chromedp.WaitReady(chromedp.CSS(`input[type=file]`), in),
 		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in),
 		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
 		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),

@@ -19,7 +19,8 @@ function show(label: string, value: unknown): void {
   log.textContent = `${label}: ${JSON.stringify(value, null, 2)}\n${log.textContent ?? ""}`;
 }
 
-const button = h("button", { type: "button", class: "primary", "data-testid": "demo-open" }, "Import a spreadsheet");
+// Enabled once embed.js has loaded: a click before then would do nothing.
+const button = h("button", { type: "button", class: "primary", "data-testid": "demo-open", disabled: true }, "Import a spreadsheet");
 mount(
   root,
   h(
@@ -35,6 +36,7 @@ mount(
 const script = h("script", { src: config.loader });
 script.addEventListener("load", () => {
   const intake = (window as unknown as { Intake: IntakeGlobal }).Intake;
+  button.disabled = false;
   button.addEventListener("click", () =>
     intake.open({
       importer: config.importer,
