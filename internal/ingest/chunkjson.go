@@ -46,14 +46,21 @@ const maxFirstRow = 1_000_000_000_000
 // UTF-8 and lone surrogates become U+FFFD, as encoding/json does; the fuzz
 // test holds the two decoders to the same answers.
 func DecodeChunk(body []byte, width int) (ChunkBody, error) {
-	d := decoder{s: unsafe.String(unsafe.SliceData(body), len(body)), width: width}
+	return decodeChunk(body, width, &cellTable{})
+}
+
+// decodeChunk is DecodeChunk reusing the arrays of t, which it leaves
+// holding the arrays of the result.
+func decodeChunk(body []byte, width int, t *cellTable) (ChunkBody, error) {
+	d := decoder{s: unsafe.String(unsafe.SliceData(body), len(body)), width: width, cells: t.cells[:0], ptrs: t.ptrs[:0]}
 	// Size the cell arrays once: rows are separated by "],[" (a string may
 	// hold that too, which only over-reserves), so append never copies.
-	if n := bytes.Count(body, rowSeparator) + 1; n <= len(body)/(2*max(width, 1))+1 {
+	if n := bytes.Count(body, rowSeparator) + 1; n*width > cap(d.cells) && n <= len(body)/(2*max(width, 1))+1 {
 		d.cells = make([]string, 0, n*width)
 		d.ptrs = make([]*string, 0, n*width)
 	}
-	out, err := d.chunk()
+	out, err := d.chunk(t)
+	t.cells, t.ptrs = d.cells, d.ptrs
 	if err != nil {
 		return ChunkBody{}, err
 	}
@@ -103,7 +110,7 @@ func (d *decoder) expect(c byte, row, col int, what string) error {
 	return nil
 }
 
-func (d *decoder) chunk() (ChunkBody, error) {
+func (d *decoder) chunk(t *cellTable) (ChunkBody, error) {
 	var out ChunkBody
 	if err := d.expect('{', -1, -1, "an object"); err != nil {
 		return out, err
@@ -163,7 +170,8 @@ func (d *decoder) chunk() (ChunkBody, error) {
 	if !seenFirst || !seenRows {
 		return out, d.fail(-1, -1, "first_row and rows are required")
 	}
-	out.Rows = make([][]*string, d.nrows)
+	t.rows = grow(t.rows, d.nrows)
+	out.Rows = t.rows
 	for r := range out.Rows {
 		out.Rows[r] = d.ptrs[r*d.width : (r+1)*d.width : (r+1)*d.width]
 	}

@@ -273,7 +273,14 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 	if im.Status != store.StatusUploading {
 		return res, errorf(KindConflict, "import_not_uploading", "the import is %s and takes no more chunks", im.Status)
 	}
-	raw, err := s.readBody(encoding, body)
+	sc := getScratch()
+	recycle := true
+	defer func() {
+		if recycle {
+			sc.release()
+		}
+	}()
+	raw, err := s.readBody(sc, encoding, body)
 	if err != nil {
 		return res, err
 	}
@@ -294,7 +301,7 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 	if err != nil {
 		return res, err
 	}
-	chunk, err := DecodeChunk(raw, len(im.Columns))
+	chunk, err := decodeChunk(raw, len(im.Columns), &sc.dec)
 	if err != nil {
 		var de *DecodeError
 		if errors.As(err, &de) {
@@ -305,11 +312,15 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 	if im.ExpectedRows >= 0 && chunk.FirstRow+int64(len(chunk.Rows)) > im.ExpectedRows {
 		return res, errorf(KindInvalid, "rows_out_of_range", "chunk %d holds rows past the %d announced", n, im.ExpectedRows)
 	}
-	v := s.validateChunk(c, im.Columns, chunk)
+	v := s.validateChunk(c, im.Columns, chunk, &sc.val)
 	if importer.Mode == store.ModeBypass {
+		// Destinations get the rows themselves, and what their code does
+		// with them is not ingest's to know: this chunk's memory is left
+		// to the garbage collector rather than reused.
+		recycle = false
 		return s.relayChunk(ctx, importer, im, n, c, chunk, v, sum[:])
 	}
-	return s.storeChunk(ctx, importer, im, n, c, chunk, v, sum[:])
+	return s.storeChunk(ctx, importer, im, n, c, chunk, v, sum[:], sc)
 }
 
 // writeBlob stores a sealed chunk. Unlike Bucket.WriteAll it skips the MD5
@@ -334,8 +345,11 @@ func retried(old store.Chunk, sum []byte) (ChunkResult, error) {
 	return ChunkResult{Chunk: old.N, Rows: old.Rows, RowsWithErrors: old.RowsWithErrors, Duplicate: true}, nil
 }
 
-func (s *Service) readBody(encoding string, body io.Reader) ([]byte, error) {
-	raw, err := io.ReadAll(io.LimitReader(body, s.o.MaxChunkBytes+1))
+// readBody reads the chunk body into sc and inflates it when gzip'd. The
+// result lives in sc.
+func (s *Service) readBody(sc *scratch, encoding string, body io.Reader) ([]byte, error) {
+	raw, err := readAll(sc.body, body, s.o.MaxChunkBytes)
+	sc.body = raw
 	if err != nil {
 		return nil, errorf(KindInvalid, "bad_body", "reading the chunk body failed")
 	}
@@ -346,18 +360,23 @@ func (s *Service) readBody(encoding string, body io.Reader) ([]byte, error) {
 	case "", "identity":
 		return raw, nil
 	case "gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		sc.src.Reset(raw)
+		if sc.gz == nil {
+			sc.gz, err = gzip.NewReader(&sc.src)
+		} else {
+			err = sc.gz.Reset(&sc.src)
+		}
 		if err != nil {
 			return nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
 		}
 		// gzip's trailer states the inflated size (mod 2^32): a hint to read
 		// into one allocation, never trusted beyond the bound.
-		var buf bytes.Buffer
 		if len(raw) >= 4 {
-			buf.Grow(int(min(int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))+1, s.o.MaxInflatedBytes+1)))
+			hint := min(int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))+1, s.o.MaxInflatedBytes+1)
+			sc.inflated = slices.Grow(sc.inflated[:0], int(hint))
 		}
-		_, err = buf.ReadFrom(io.LimitReader(zr, s.o.MaxInflatedBytes+1))
-		out := buf.Bytes()
+		out, err := readAll(sc.inflated, sc.gz, s.o.MaxInflatedBytes)
+		sc.inflated = out
 		if err != nil {
 			return nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
 		}
@@ -408,7 +427,7 @@ func (u *chunkClaims) Claim(column int, key string, row int) (int, bool) {
 	return row, false
 }
 
-func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody) validated {
+func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, t *cellTable) validated {
 	width := len(c.keys)
 	pos := make([]int, len(columns)) // upload column i → template column pos[i]
 	for i, k := range columns {
@@ -416,9 +435,11 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody) 
 	}
 	u := &chunkClaims{first: chunk.FirstRow, seen: map[claimKey]int{}}
 	stream := c.engine.NewStream(u)
-	out := make([]*string, len(chunk.Rows)*width)
+	t.ptrs = grow(t.ptrs, len(chunk.Rows)*width)
+	t.rows = grow(t.rows, len(chunk.Rows))
+	out := t.ptrs
 	in := make([]*string, width)
-	v := validated{rows: make([][]*string, len(chunk.Rows))}
+	v := validated{rows: t.rows}
 	var errs []validate.Error
 	for r, row := range chunk.Rows {
 		clear(in)
@@ -436,7 +457,7 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody) 
 }
 
 func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im store.Import, n int, c *compiled,
-	chunk ChunkBody, v validated, sum []byte) (ChunkResult, error) {
+	chunk ChunkBody, v validated, sum []byte, sc *scratch) (ChunkResult, error) {
 	key, err := s.o.Vault.DataKey(ctx, im.ID, im.WrappedKey)
 	if err != nil {
 		return ChunkResult{}, err
@@ -450,7 +471,7 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 		if refusal := refuse(importer, n, c, chunk, v); refusal != nil {
 			return ChunkResult{}, s.recordRefusal(ctx, im, n, c, v, refusal)
 		}
-		if sealed, err = s.sealChunk(ctx, im, n, c, v, key, sum); err != nil {
+		if sealed, err = s.sealChunk(ctx, im, n, c, v, key, sum, sc); err != nil {
 			return ChunkResult{}, err
 		}
 	}
@@ -480,7 +501,7 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 			w.Rollback() // frees SQLite's single writer for the refusal's event
 			return ChunkResult{}, s.recordRefusal(ctx, im, n, c, v, refusal)
 		}
-		if sealed, err = s.sealChunk(ctx, im, n, c, v, key, sum); err != nil {
+		if sealed, err = s.sealChunk(ctx, im, n, c, v, key, sum, sc); err != nil {
 			return ChunkResult{}, err
 		}
 	}
@@ -560,10 +581,12 @@ func (s *Service) recordRefusal(ctx context.Context, im store.Import, n int, c *
 // key holds the body hash, so two different bodies sent for one chunk number
 // never overwrite each other.
 func (s *Service) sealChunk(ctx context.Context, im store.Import, n int, c *compiled,
-	v validated, key *vault.DataKey, sum []byte) (sealedChunk, error) {
+	v validated, key *vault.DataKey, sum []byte, sc *scratch) (sealedChunk, error) {
 	bad, errCols := summarize(v.errs, c.keys)
-	plain := encodeRows(nil, len(c.keys), v.rows, v.errs)
-	sealed := key.Seal(make([]byte, 0, len(plain)+64), vault.PurposeChunk, int64(n), plain)
+	// The rows are encoded after room for the nonce and sealed in place.
+	buf := encodeRows(append(sc.sealed[:0], make([]byte, vault.NonceSize)...), len(c.keys), v.rows, v.errs)
+	sealed := key.Seal(slices.Grow(buf, vault.TagSize)[:0], vault.PurposeChunk, int64(n), buf[vault.NonceSize:])
+	sc.sealed = sealed
 	blobKey := fmt.Sprintf("imports/%s/%07d-%s", im.ID, n, hex.EncodeToString(sum[:8]))
 	if err := writeBlob(ctx, s.o.Bucket, blobKey, sealed); err != nil {
 		return sealedChunk{}, fmt.Errorf("store chunk %d blob: %w", n, err)

@@ -40,7 +40,7 @@ func appendStr(b []byte, s string) []byte {
 
 // encodeRows writes rows (each of width cells) and their errors.
 func encodeRows(dst []byte, width int, rows [][]*string, errs []storedError) []byte {
-	size := len(rowsMagic) + 20 + 32*len(errs)
+	size := len(rowsMagic) + 20 + 32*len(errs) + 16 // 16: room for a seal's tag
 	for _, r := range rows {
 		for _, v := range r {
 			size += 3

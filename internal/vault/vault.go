@@ -231,7 +231,17 @@ func (k *DataKey) aad(purpose string, n int64) []byte {
 	return binary.BigEndian.AppendUint64(b, uint64(n))
 }
 
-// Seal encrypts plaintext as item n of purpose, appending nonce‖ciphertext to dst.
+// Sealed data is nonce‖ciphertext‖tag: NonceSize bytes before the
+// ciphertext (as long as the plaintext) and TagSize after it.
+const (
+	NonceSize = 12
+	TagSize   = 16
+)
+
+// Seal encrypts plaintext as item n of purpose, appending nonce‖ciphertext to
+// dst. To seal in place, without a second buffer as large as the plaintext,
+// write the plaintext at buf[len(dst)+NonceSize:] and pass buf[:len(dst)] as
+// dst; with TagSize bytes of spare capacity after it, nothing is allocated.
 func (k *DataKey) Seal(dst []byte, purpose string, n int64, plaintext []byte) []byte {
 	nonceSize := k.aead.NonceSize()
 	start := len(dst)

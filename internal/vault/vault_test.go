@@ -66,6 +66,38 @@ func TestSealBindsImportPurposeAndPosition(t *testing.T) {
 	}
 }
 
+// TestSealInPlace: plaintext laid out after room for the nonce is sealed in
+// its own buffer, and the result opens like any other seal.
+func TestSealInPlace(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	v, err := Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _, err := v.NewDataKey(ctx, "imt_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := []byte("rows sealed where they were encoded")
+	for _, prefix := range []int{0, 5} {
+		buf := make([]byte, prefix+NonceSize+len(plain), prefix+NonceSize+len(plain)+TagSize)
+		copy(buf, "head!")
+		copy(buf[prefix+NonceSize:], plain)
+		sealed := k.Seal(buf[:prefix], PurposeChunk, 7, buf[prefix+NonceSize:])
+		if &sealed[0] != &buf[0] {
+			t.Fatalf("prefix %d: Seal allocated a new buffer", prefix)
+		}
+		if string(sealed[:prefix]) != "head!"[:prefix] {
+			t.Fatalf("prefix %d: dst's bytes changed", prefix)
+		}
+		got, err := k.Open(nil, PurposeChunk, 7, sealed[prefix:])
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("prefix %d: open = %q, %v", prefix, got, err)
+		}
+	}
+}
+
 func TestShreddedKeyCannotOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -1,0 +1,83 @@
+package ingest
+
+import (
+	"bytes"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// scratch holds the working memory of one chunk in flight: the body as
+// sent, its inflated form, the decoded and validated cell tables and the
+// sealed rows — a few megabytes for a chunk of 5,000 rows. Allocating them
+// afresh for every chunk cost a fifth of the ingest path in zeroing and
+// garbage collection, so PutChunk takes a scratch from scratchPool and hands
+// it back once nothing refers to the chunk's rows any more.
+//
+// Memory stays bounded by the chunks in flight, not by the rows of an
+// import: a pooled scratch holds at most one chunk, and the pool lets go of
+// idle ones at each garbage collection.
+type scratch struct {
+	body, inflated, sealed []byte
+	gz                     *gzip.Reader
+	src                    bytes.Reader
+	dec                    cellTable // the cells as decoded, upload column order
+	val                    cellTable // the cells as validated, template order
+}
+
+// cellTable is a chunk's cells: their strings (decoding only), pointers to
+// them (nil for an empty cell) and the rows slicing the pointers.
+type cellTable struct {
+	cells []string
+	ptrs  []*string
+	rows  [][]*string
+}
+
+// maxPooledBytes bounds the buffers kept for the next chunk: an exceptional
+// chunk inflating to more is left to the garbage collector.
+const maxPooledBytes = 32 << 20
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+
+// release returns sc to the pool. The caller must hold no reference into it.
+func (sc *scratch) release() {
+	if max(cap(sc.body), cap(sc.inflated), cap(sc.sealed)) > maxPooledBytes {
+		return
+	}
+	sc.src.Reset(nil)
+	scratchPool.Put(sc)
+}
+
+// readAll reads r to its end into buf[:0], growing buf as needed, and stops
+// after limit+1 bytes so that the caller can tell a body over the limit.
+// Unlike io.ReadAll and bytes.Buffer.ReadFrom, it does not grow a buffer
+// that the read exactly fills.
+func readAll(buf []byte, r io.Reader, limit int64) ([]byte, error) {
+	buf = buf[:0]
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(max(len(buf), 32<<10), int(limit+1)-len(buf)))
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), int(limit+1))])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
+// grow returns s[:n], reallocated only when its capacity is short; never nil.
+func grow[T any](s []T, n int) []T {
+	if s == nil || cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
