@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -288,67 +288,59 @@ func (d *decoder) fixPointers(base int) {
 
 // str reads a JSON string at d.i (which is at the opening quote). A string
 // without escapes and with valid UTF-8 is returned as a view of the body.
+// One pass finds its end: plain ASCII is skipped eight bytes at a time, and
+// only a quote, a backslash, a control character or a non-ASCII byte stops
+// the scan.
 func (d *decoder) str() (string, bool) {
 	d.i++ // opening quote
 	start := d.i
-	// Fast path: up to the next quote there is no escape, no control
-	// character and only valid UTF-8 — checked a word at a time.
-	if q := strings.IndexByte(d.s[start:], '"'); q >= 0 {
-		if seg := d.s[start : start+q]; strings.IndexByte(seg, '\\') < 0 && plainText(seg) {
-			d.i = start + q + 1
-			return seg, true
+	for i := start; ; {
+		i = nextSpecial(d.s, i)
+		if i >= len(d.s) {
+			return "", false
 		}
-	}
-	for d.i < len(d.s) {
-		c := d.s[d.i]
-		switch {
+		switch c := d.s[i]; {
 		case c == '"':
-			v := d.s[start:d.i]
-			d.i++
-			return v, true
+			d.i = i + 1
+			return d.s[start:i], true
 		case c == '\\':
+			d.i = i
 			return d.slowStr(start)
 		case c < 0x20:
 			return "", false
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(d.s[d.i:])
+		default: // the first byte of a UTF-8 sequence, or an invalid byte
+			r, size := utf8.DecodeRuneInString(d.s[i:])
 			if r == utf8.RuneError && size == 1 {
+				d.i = i
 				return d.slowStr(start)
 			}
-			d.i += size
-		default:
-			d.i++
+			i += size
 		}
 	}
-	return "", false
 }
 
-// plainText reports whether s has no byte below 0x20 and is valid UTF-8,
-// eight bytes at a time: (x - 0x20…) &^ x & 0x80… is non-zero exactly when
-// some byte of x is below 0x20.
-func plainText(s string) bool {
-	const lows, highs = 0x2020202020202020, 0x8080808080808080
-	ascii := true
-	i := 0
+// nextSpecial returns the index of the first byte of s from i on that ends a
+// run of plain string content — '"', '\\', a byte below 0x20 or one from
+// 0x80 — or len(s). It reads eight bytes at a time: for a word x,
+// (x - 0x01…) &^ x & 0x80… flags the bytes of x that are zero (and may flag
+// bytes above a zero byte, never below), so the lowest flag of the union
+// below is the first special byte.
+func nextSpecial(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; i+8 <= len(s); i += 8 {
 		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if (x-lows)&^x&highs != 0 {
-			return false
-		}
-		if x&highs != 0 {
-			ascii = false
+		q, b := x^(ones*'"'), x^(ones*'\\')
+		if m := ((q-ones)&^q | (b-ones)&^b | (x-ones*0x20)&^x | x) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
 	for ; i < len(s); i++ {
-		if s[i] < 0x20 {
-			return false
-		}
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
+		if c := s[i]; c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			return i
 		}
 	}
-	return ascii || utf8.ValidString(s)
+	return i
 }
 
 // slowStr decodes a string with escapes or invalid UTF-8 into a new buffer.

@@ -157,30 +157,36 @@ func FuzzDecodeChunk(f *testing.F) {
 	})
 }
 
-// TestPlainText holds the word-at-a-time check to a byte-by-byte one, with a
-// control character or a bad UTF-8 byte at every position of the words.
-func TestPlainText(t *testing.T) {
+// TestNextSpecial holds the word-at-a-time scan to a byte-by-byte one, with
+// each kind of special byte at every position of the words, after and
+// before others.
+func TestNextSpecial(t *testing.T) {
 	t.Parallel()
-	slow := func(s string) bool {
-		for i := 0; i < len(s); i++ {
-			if s[i] < 0x20 {
-				return false
+	slow := func(s string, i int) int {
+		for ; i < len(s); i++ {
+			if c := s[i]; c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+				return i
 			}
 		}
-		return utf8.ValidString(s)
+		return i
 	}
 	base := "abcdefghijklmnopqrstuvwxyz0123456789"
-	for _, bad := range []string{"\x00", "\x1f", "\n", "\x80", "\xff", "\xc3"} {
-		for i := range len(base) {
-			s := base[:i] + bad + base[i:]
-			if got, want := plainText(s), slow(s); got != want {
-				t.Errorf("plainText(%q) = %v, want %v", s, got, want)
+	specials := []string{"\x00", "\x01", "\x1f", "\n", "\"", "\\", "\x80", "\xff", "\xc3", "!", "#", "[", "]", " ", "\x7f", "\x21"}
+	for _, bad := range specials {
+		for _, then := range specials {
+			for i := range len(base) {
+				s := base[:i] + bad + then + base[i:]
+				for from := range min(len(s), 9) {
+					if got, want := nextSpecial(s, from), slow(s, from); got != want {
+						t.Fatalf("nextSpecial(%q, %d) = %d, want %d", s, from, got, want)
+					}
+				}
 			}
 		}
 	}
-	for _, s := range []string{"", " ", "~\x7f", "héllo wörld ünïcode", "日本語のテキスト", "emoji 😀😀", base} {
-		if got, want := plainText(s), slow(s); got != want {
-			t.Errorf("plainText(%q) = %v, want %v", s, got, want)
+	for _, s := range []string{"", " ", "~\x7f", "héllo wörld", "日本語のテキスト", "emoji 😀😀", base} {
+		if got, want := nextSpecial(s, 0), slow(s, 0); got != want {
+			t.Errorf("nextSpecial(%q, 0) = %d, want %d", s, got, want)
 		}
 	}
 }
