@@ -43,8 +43,9 @@ const maxFirstRow = 1_000_000_000_000
 // its memory, so the caller must not change body afterwards. It is a purpose-built decoder rather than encoding/json
 // because it is the hot path of ingest: unescaped strings are views into the
 // body, and the cells of a chunk share two allocations. Invalid
-// UTF-8 and lone surrogates become U+FFFD, as encoding/json does; the fuzz
-// test holds the two decoders to the same answers.
+// UTF-8 and lone surrogates become U+FFFD, as encoding/json does, so every
+// string returned is valid UTF-8 (ingest relies on it and does not check
+// again); the fuzz test holds the two decoders to the same answers.
 func DecodeChunk(body []byte, width int) (ChunkBody, error) {
 	return decodeChunk(body, width, &cellTable{})
 }

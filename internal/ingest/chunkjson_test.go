@@ -128,6 +128,13 @@ func FuzzDecodeChunk(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		const width = 2
 		got, err := DecodeChunk(body, width)
+		for _, row := range got.Rows {
+			for _, cell := range row {
+				if cell != nil && !utf8.ValidString(*cell) {
+					t.Fatalf("DecodeChunk returned invalid UTF-8")
+				}
+			}
+		}
 		var want ref
 		jerr := json.Unmarshal(body, &want)
 		if err == nil {

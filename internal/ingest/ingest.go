@@ -447,7 +447,8 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 			in[pos[i]] = cell
 		}
 		v.rows[r] = out[r*width : (r+1)*width : (r+1)*width]
-		errs = stream.Row(int(chunk.FirstRow)+r, in, v.rows[r], errs[:0])
+		// Decoded JSON strings are valid UTF-8 (DecodeChunk's contract).
+		errs = stream.RowValidUTF8(int(chunk.FirstRow)+r, in, v.rows[r], errs[:0])
 		for _, e := range errs {
 			v.errs = append(v.errs, storedError{row: r, col: slices.Index(c.keys, e.Column), code: e.Code, params: e.Params})
 		}

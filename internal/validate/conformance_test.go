@@ -70,7 +70,8 @@ func show(rows [][]*string) [][]any {
 	return out
 }
 
-// TestConformanceValidate runs every validation vector through Stream.Row.
+// TestConformanceValidate runs every validation vector through Stream.Row,
+// and through Stream.RowValidUTF8 (the vectors are JSON, so valid UTF-8).
 func TestConformanceValidate(t *testing.T) {
 	t.Parallel()
 	files, _ := filepath.Glob(filepath.Join(vectors, "validate", "*.json"))
@@ -89,12 +90,20 @@ func TestConformanceValidate(t *testing.T) {
 					raw = suite.Template
 				}
 				e := compile(t, raw)
-				s := e.NewStream(nil)
+				s, trusting := e.NewStream(nil), e.NewStream(nil)
 				got := make([][]*string, len(c.Rows))
-				var errs []validate.Error
+				var errs, trustingErrs []validate.Error
 				for i, r := range c.Rows {
 					got[i] = make([]*string, len(r))
 					errs = s.Row(i+1, r, got[i], errs)
+					trustingOut := make([]*string, len(r))
+					trustingErrs = trusting.RowValidUTF8(i+1, r, trustingOut, trustingErrs)
+					if !reflect.DeepEqual(show([][]*string{trustingOut}), show(got[i:i+1])) {
+						t.Errorf("row %d: RowValidUTF8 gives %q, Row %q", i+1, show([][]*string{trustingOut}), show(got[i:i+1]))
+					}
+				}
+				if !reflect.DeepEqual(trustingErrs, errs) {
+					t.Errorf("RowValidUTF8 errors %+v, Row errors %+v", trustingErrs, errs)
 				}
 				if !reflect.DeepEqual(show(got), show(c.Want)) {
 					t.Errorf("rows:\n got %q\nwant %q", show(got), show(c.Want))

@@ -256,6 +256,18 @@ func (s *Stream) keep(v string) *string {
 // cells or engine-owned strings: treat them as read-only. On the happy path
 // of text, number, email and date columns Row does not allocate.
 func (s *Stream) Row(row int, in []*string, out []*string, errs []Error) []Error {
+	return s.row(row, in, out, errs, true)
+}
+
+// RowValidUTF8 is Row for cells the caller knows to be valid UTF-8, as every
+// string decoded from JSON is: it skips checking the encoding once more,
+// which is a fifth of the cost of a row of short cells. Given invalid UTF-8
+// it would let it through without an invalid_encoding error.
+func (s *Stream) RowValidUTF8(row int, in []*string, out []*string, errs []Error) []Error {
+	return s.row(row, in, out, errs, false)
+}
+
+func (s *Stream) row(row int, in []*string, out []*string, errs []Error, checkUTF8 bool) []Error {
 	cols := s.e.cols
 	if len(out) < len(cols) {
 		panic(fmt.Sprintf("validate: Row needs %d output slots, got %d", len(cols), len(out)))
@@ -269,7 +281,7 @@ func (s *Stream) Row(row int, in []*string, out []*string, errs []Error) []Error
 		out[i], s.state[i] = nil, cellEmpty
 		if p != nil {
 			raw := *p
-			if !utf8.ValidString(raw) {
+			if checkUTF8 && !utf8.ValidString(raw) {
 				s.state[i] = cellInvalid
 				errs = appendError(errs, row, c.key, failInvalidEncoding)
 				continue
