@@ -4,56 +4,66 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Validator, type ValidationError } from "../src/validate/index.ts";
-import { editCell, forgetRows, recheckDuplicatesOf, type ReviewGrid } from "../src/worker/review.ts";
+import type { ValidationError } from "../src/validate/index.ts";
+import { packRows, RowTable } from "../src/rows/store.ts";
+import { editCell, forgetRows, recheckDuplicatesOf, tableValidator, type ReviewGrid } from "../src/worker/review.ts";
 
 const TEMPLATE = { columns: [{ key: "name", type: "text" }, { key: "email", type: "email", unique: true, unique_ignore_case: true }] };
 
-/** A grid of validated rows numbered from 1, errors kept per row as the engine returns them. */
+/**
+ * A grid of validated rows numbered from 1 on the worker's own row table and
+ * validator (uniqueness keeping hashes only), errors kept per row number as
+ * the engine returns them.
+ */
 class Grid implements ReviewGrid {
-  readonly v = new Validator(TEMPLATE);
-  rows: (string | null)[][];
-  numbers: number[];
-  errors: (readonly ValidationError[])[] = [];
+  readonly table: RowTable;
+  readonly v;
+  errors = new Map<number, readonly ValidationError[]>();
   checked: number;
 
-  constructor(rows: (string | null)[][]) {
-    this.rows = rows;
-    this.numbers = rows.map((_, i) => i + 1);
-    this.checked = rows.length;
-    for (let i = 0; i < rows.length; i++) this.check(i);
+  constructor(rows: string[][]) {
+    this.table = new RowTable(packRows([["name", "email"], ...rows]), 0, [0, 1]);
+    this.v = tableValidator(TEMPLATE, this.table);
+    this.checked = this.table.length;
+    for (let i = 0; i < this.table.length; i++) this.check(i);
+  }
+
+  row(i: number): (string | null)[] {
+    return this.table.row(i);
+  }
+
+  set(i: number, column: number, value: string): void {
+    this.table.set(i, column, value);
   }
 
   number(i: number): number {
-    return this.numbers[i]!;
+    return this.table.number(i);
   }
 
   check(i: number): void {
-    this.errors[i] = this.v.validateRow(this.rows[i]!, this.number(i), new Array<string | null>(2).fill(null));
+    this.errors.set(this.number(i), this.v.validateRow(this.row(i), this.number(i), new Array<string | null>(2).fill(null)));
   }
 
   duplicateOf(i: number, numbers: ReadonlySet<number>): boolean {
-    return this.errors[i]!.some((e) => e.code === "duplicate" && numbers.has(Number(e.params?.["row"])));
+    return this.errors.get(this.number(i))!.some((e) => e.code === "duplicate" && numbers.has(Number(e.params?.["row"])));
   }
 
   /** Deletes the rows at indexes the way the worker does. */
   remove(indexes: number[]): void {
     const freed = forgetRows(this.v, this, indexes);
-    const keep = (_: unknown, i: number) => !indexes.includes(i);
-    this.rows = this.rows.filter(keep);
-    this.numbers = this.numbers.filter(keep);
-    this.errors = this.errors.filter(keep);
-    this.checked = this.rows.length;
+    for (const i of indexes) this.errors.delete(this.number(i));
+    this.table.remove(new Set(indexes));
+    this.checked = this.table.length;
     recheckDuplicatesOf(this, freed);
   }
 
   /** "duplicate of row N" per row (N, or null when the row is no duplicate), by row number. */
   duplicates(): Record<number, number | null> {
     const out: Record<number, number | null> = {};
-    this.rows.forEach((_, i) => {
-      const d = this.errors[i]!.find((e) => e.code === "duplicate");
+    for (let i = 0; i < this.table.length; i++) {
+      const d = this.errors.get(this.number(i))!.find((e) => e.code === "duplicate");
       out[this.number(i)] = d ? Number(d.params?.["row"]) : null;
-    });
+    }
     return out;
   }
 }
@@ -98,7 +108,7 @@ describe("review grid uniqueness", () => {
     const g = new Grid([["Ann", "a@example.com"], ["Bob", "a@example.com"]]);
     g.checked = 1;
     editCell(g.v, g, 1, 1, "b@example.com");
-    assert.equal(g.rows[1]![1], "b@example.com");
+    assert.equal(g.row(1)[1], "b@example.com");
     assert.deepEqual(g.duplicates(), { 1: null, 2: 1 });
   });
 });

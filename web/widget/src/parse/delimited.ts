@@ -2,11 +2,12 @@
 // decoded ourselves (see encoding.ts). Quoted fields keep their bytes exactly:
 // a CRLF inside quotes stays CRLF.
 import Papa from "papaparse";
+import { PackedRows } from "../rows/store.ts";
 import { decodeChunks, InvalidEncodingError, sniffBOM } from "./encoding.ts";
 
 /** Result of parsing a delimited file: every row, header rows included. */
 export interface DelimitedResult {
-  rows: string[][];
+  rows: PackedRows;
   encoding: string;
   delimiter: string;
   linebreak: string;
@@ -39,64 +40,33 @@ export async function parseDelimited(blob: Blob, options: DelimitedOptions = {})
   }
 }
 
-/** Rows sampled before deciding which columns repeat enough to share strings. */
-const SAMPLE_ROWS = 10_000;
-/** A column whose sample has fewer distinct values than this shares them. */
-const MAX_SHARED_VALUES = 2_000;
-
 /**
- * Columns such as country, status or first name repeat a few values a million
- * times; keeping one string per distinct value instead of one per cell takes
- * a large share of the parsed file's memory away. Which columns qualify is
- * decided on the first rows, so the cost is one map lookup per cell of those
- * columns only.
+ * Characters handed to the parser at a time: its arrays for so few rows are
+ * packed and dropped before the engine's next young-generation collection,
+ * so they never fill the old generation with garbage.
  */
-class StringSharing {
-  private tables: (Map<string, string> | null)[] | null = null;
-
-  constructor(private readonly sample: string[][]) {}
-
-  share(row: string[]): void {
-    if (this.tables === null) {
-      if (this.sample.length < SAMPLE_ROWS) return;
-      this.decide();
-    }
-    const tables = this.tables!;
-    for (let c = 0; c < row.length && c < tables.length; c++) {
-      const table = tables[c];
-      if (!table) continue;
-      const v = row[c]!;
-      const shared = table.get(v);
-      if (shared !== undefined) row[c] = shared;
-      else if (table.size < MAX_SHARED_VALUES * 4) table.set(v, v);
-    }
-  }
-
-  private decide(): void {
-    const width = Math.max(0, ...this.sample.slice(0, 100).map((r) => r.length));
-    this.tables = [];
-    for (let c = 0; c < width; c++) {
-      const distinct = new Map<string, string>();
-      for (const row of this.sample) {
-        const v = row[c];
-        if (v === undefined) continue;
-        const shared = distinct.get(v);
-        if (shared !== undefined) row[c] = shared;
-        else distinct.set(v, v);
-        if (distinct.size >= MAX_SHARED_VALUES) break;
-      }
-      this.tables.push(distinct.size < MAX_SHARED_VALUES ? distinct : null);
-    }
-  }
-}
+const PIECE_CHARS = 1 << 16;
 
 async function parseWith(blob: Blob, encoding: string, strict: boolean, options: DelimitedOptions): Promise<DelimitedResult> {
-  const rows: string[][] = [];
-  const sharing = new StringSharing(rows);
+  const rows = new PackedRows();
   let parser: Papa.Parser | null = null;
   let delimiter = options.delimiter ?? "";
   let linebreak = "\n";
   let partial = "";
+
+  const parse = (piece: string, last: boolean): void => {
+    const input = partial + piece;
+    const result = parser!.parse(input, 0, !last);
+    const data = result.data as string[][];
+    const noNUL = !input.includes("\u0000");
+    for (let i = 0; i < data.length; i++) {
+      const row = data[i]!;
+      // A blank line (including the one after a final newline) is not a row.
+      if (row.length === 1 && row[0] === "") continue;
+      rows.push(row, noNUL);
+    }
+    partial = last ? "" : input.slice(result.meta.cursor);
+  };
 
   const feed = (text: string, last: boolean): void => {
     if (!parser) {
@@ -106,17 +76,15 @@ async function parseWith(blob: Blob, encoding: string, strict: boolean, options:
       linebreak = guess.meta.linebreak || "\n";
       parser = new Papa.Parser({ delimiter, newline: linebreak as "\n" | "\r" | "\r\n" });
     }
-    const input = partial + text;
-    const result = parser.parse(input, 0, !last);
-    const data = result.data as string[][];
-    for (let i = 0; i < data.length; i++) {
-      const row = data[i]!;
-      // A blank line (including the one after a final newline) is not a row.
-      if (row.length === 1 && row[0] === "") continue;
-      sharing.share(row);
-      rows.push(row);
-    }
-    partial = last ? "" : input.slice(result.meta.cursor);
+    // The row cut by a piece's end is parsed again with the next piece; a
+    // piece at least as long as that row keeps a long row from being parsed
+    // again and again.
+    let at = 0;
+    do {
+      const end = Math.min(text.length, at + Math.max(PIECE_CHARS, partial.length));
+      parse(text.slice(at, end), last && end === text.length);
+      at = end;
+    } while (at < text.length);
   };
 
   let pending: string | null = null;

@@ -1,6 +1,7 @@
 // Streaming XLSX reader: workbook parts are read whole (they are small), the
 // chosen sheet is inflated and scanned as a stream, so memory holds the rows
 // and never the sheet's XML.
+import { PackedRows } from "../rows/store.ts";
 import { isDateFormat, isoCellToISO, serialToISO } from "./dates.ts";
 import { XmlScanner, attr, type XmlHandler } from "./xml.ts";
 import { entryStream, entryText, readEntries, ZipError, type ZipEntry } from "./zip.ts";
@@ -23,8 +24,8 @@ export interface Workbook {
 
 /**
  * Returns s as a string of its own. A substring of a long string may be kept
- * by the engine as a slice of it; a cell value must not keep a whole chunk of
- * sheet XML (several times the cell data) alive.
+ * by the engine as a slice of it; a shared string must not keep a whole
+ * chunk of XML (several times the text) alive.
  */
 function detach(s: string): string {
   return s.length < 13 ? s : (s + " ").slice(0, -1);
@@ -195,12 +196,14 @@ export function columnIndex(ref: string): number {
  * as ISO 8601 (see dates.ts), booleans as TRUE/FALSE, errors as Excel shows
  * them. onProgress receives the number of XML bytes read so far.
  */
-export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes: number) => void): Promise<string[][]> {
+export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes: number) => void): Promise<PackedRows> {
   const sheet = wb.sheets[index];
   if (!sheet) throw new RangeError(`no sheet ${index}`);
   const entry = wb.entries.get(sheet.path);
   if (!entry) throw new ZipError("not_zip", "sheet part missing");
-  const rows: string[][] = [];
+  // Each row is packed when it ends: its cells, slices of the sheet's XML,
+  // never keep that XML alive.
+  const rows = new PackedRows();
   let row: string[] = [];
   let col = 0;
   let type = "";
@@ -256,7 +259,7 @@ export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes
             else if (type === "b") out = value === "1" ? "TRUE" : value === "0" ? "FALSE" : value;
             else if (type === "d") out = isoCellToISO(value);
             else if (type === "n" && value !== "" && dateStyles[style]) out = serialToISO(Number(value), date1904);
-            else out = detach(value);
+            else out = value;
             while (row.length < col) row.push("");
             row[col] = out;
             if (out !== "") filled = true;

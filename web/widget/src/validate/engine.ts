@@ -125,13 +125,25 @@ export class Validator {
    */
   forget(cells: readonly (string | null | undefined)[], row: number): void {
     for (let i = 0; i < this.columns.length; i++) {
-      const c = this.columns[i]!;
-      if (!c.spec.unique) continue;
-      const t = cells[i]?.trim() ?? "";
-      if (t === "") continue;
-      const r = c.check(t);
-      if (typeof r === "string") this.uniqueness.release(i, c.spec.uniqueIgnoreCase ? fold(r) : r, row);
+      const key = this.uniqueKey(i, cells[i]);
+      if (key !== null) this.uniqueness.release(i, key, row);
     }
+  }
+
+  /**
+   * uniqueKey is the key a cell holding cell claims in column i, exactly as
+   * validateRow claims it (its default when empty, case folded when the
+   * column ignores case), or null when it claims none (not a unique column,
+   * empty without default, invalid).
+   */
+  uniqueKey(i: number, cell: string | null | undefined): string | null {
+    const c = this.columns[i];
+    if (!c?.spec.unique) return null;
+    const t = cell == null ? "" : cell.trim();
+    let r: string | Failure = t === "" ? EMPTY : c.check(t);
+    if (r === EMPTY) r = c.def ?? EMPTY;
+    if (typeof r !== "string") return null;
+    return c.spec.uniqueIgnoreCase ? fold(r) : r;
   }
 }
 

@@ -4,7 +4,7 @@
 export { Validator, validate, errorMessage } from "./engine.ts";
 export type { ValidationError, ValidationResult } from "./engine.ts";
 export { MemoryUniqueness } from "./unique.ts";
-export type { Uniqueness } from "./unique.ts";
+export type { KeyOf, Uniqueness } from "./unique.ts";
 export { checkTemplate, TemplateError } from "./template.ts";
 export type { TemplateSpec, ColumnSpec, ColumnType, RuleSpec, TemplateCode } from "./template.ts";
 export { message, pickLocale, LOCALES } from "./messages.ts";

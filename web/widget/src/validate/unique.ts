@@ -1,8 +1,10 @@
 // Uniqueness state of one import: which row first claimed each value of a
 // unique column. A million-row column means a million fresh strings, where a
 // JavaScript Map spends most of its time rehashing and chasing pointers; an
-// open-addressing table over a typed array of (hash, row) pairs with the keys
-// alongside does the same job about three times faster.
+// open-addressing table over a typed array of (hash, row) pairs does the same
+// job about three times faster. The keys are kept alongside for exact
+// comparison, unless the caller can tell a row's key again (the widget, which
+// holds the rows anyway): then only hashes and rows are kept.
 
 /**
  * Uniqueness remembers which row first claimed a value of a unique column
@@ -20,14 +22,30 @@ export interface Uniqueness {
   release(column: number, key: string, row: number): void;
 }
 
+/**
+ * KeyOf tells the key row claims in column now, or null when it claims none
+ * there (a deleted row). For a row that holds a claim it must be the key it
+ * claimed: a row gives its claims up before its cells change.
+ */
+export type KeyOf = (column: number, row: number) => string | null;
+
 /** MemoryUniqueness keeps every column's claims in memory (the widget's case). */
 export class MemoryUniqueness implements Uniqueness {
   private readonly tables: ClaimTable[] = [];
 
+  /**
+   * Without keyOf every key is kept. With it only a hash and a row per
+   * claim are: on equal hashes keyOf tells the claiming row's key, so a
+   * collision is still never a false duplicate. A million emails kept as
+   * strings would cost more than the grid's rows.
+   */
+  constructor(private readonly keyOf?: KeyOf) {}
+
   claim(column: number, key: string, row: number): number {
     let t = this.tables[column];
     if (t === undefined) {
-      t = new ClaimTable();
+      const keyOf = this.keyOf;
+      t = new ClaimTable(keyOf ? (r) => keyOf(column, r) : null);
       this.tables[column] = t;
     }
     return t.claim(key, row);
@@ -43,41 +61,53 @@ const INITIAL = 1024;
 /**
  * ClaimTable is an open-addressing hash table from key to first row, linear
  * probing, load ≤ 1/2. Hash and row sit side by side in one Int32Array
- * (slot i at 2i, 2i+1), so a probe touches one cache line; keys are kept
- * for exact comparison, so a hash collision is never a false duplicate.
+ * (slot i at 2i, 2i+1), so a probe touches one cache line; equal hashes are
+ * confirmed by comparing keys (kept, or told again by rowKey), so a hash
+ * collision is never a false duplicate.
  */
 class ClaimTable {
+  private cap = INITIAL;
   private slots = new Int32Array(2 * INITIAL); // hash (0 = free), row
-  private keys: (string | undefined)[] = new Array<string | undefined>(INITIAL).fill(undefined);
+  /** Key of each slot; null when rowKey tells them. */
+  private keys: (string | undefined)[] | null;
   private size = 0;
 
+  constructor(private readonly rowKey: ((row: number) => string | null) | null) {
+    this.keys = rowKey ? null : new Array<string | undefined>(INITIAL).fill(undefined);
+  }
+
   claim(key: string, row: number): number {
-    if (this.size * 2 >= this.keys.length) this.grow();
+    if (this.size * 2 >= this.cap) this.grow();
     const h = hash(key);
-    const mask = this.keys.length - 1;
+    const mask = this.cap - 1;
     const slots = this.slots;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const s = slots[2 * i];
       if (s === 0) {
         slots[2 * i] = h;
         slots[2 * i + 1] = row;
-        this.keys[i] = key;
+        if (this.keys) this.keys[i] = key;
         this.size++;
         return row;
       }
-      if (s === h && this.keys[i] === key) return slots[2 * i + 1] ?? row;
+      if (s === h) {
+        const holder = slots[2 * i + 1]!;
+        if (this.keys ? this.keys[i] === key : this.rowKey!(holder) === key) return holder;
+      }
     }
   }
 
   release(key: string, row: number): void {
     const h = hash(key);
-    const mask = this.keys.length - 1;
+    const mask = this.cap - 1;
     const slots = this.slots;
     let i = h & mask;
+    // A row claims one key per column, so its slot is the one with its hash
+    // and row; with keys kept, the key's slot is the only candidate.
     for (; ; i = (i + 1) & mask) {
       const s = slots[2 * i];
       if (s === 0) return;
-      if (s === h && this.keys[i] === key) break;
+      if (s === h && (this.keys ? this.keys[i] === key : slots[2 * i + 1] === row)) break;
     }
     if (slots[2 * i + 1] !== row) return;
     // Backward-shift deletion: pull later entries of the probe run into the
@@ -88,30 +118,32 @@ class ClaimTable {
       if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
         slots[2 * i] = slots[2 * j] ?? 0;
         slots[2 * i + 1] = slots[2 * j + 1] ?? 0;
-        this.keys[i] = this.keys[j];
+        if (this.keys) this.keys[i] = this.keys[j];
         i = j;
       }
     }
     slots[2 * i] = 0;
     slots[2 * i + 1] = 0;
-    this.keys[i] = undefined;
+    if (this.keys) this.keys[i] = undefined;
     this.size--;
   }
 
   private grow(): void {
     const { slots, keys } = this;
-    const cap = keys.length * 2;
+    const old = this.cap;
+    const cap = old * 2;
+    this.cap = cap;
     this.slots = new Int32Array(2 * cap);
-    this.keys = new Array<string | undefined>(cap).fill(undefined);
+    this.keys = keys ? new Array<string | undefined>(cap).fill(undefined) : null;
     const mask = cap - 1;
-    for (let j = 0; j < keys.length; j++) {
+    for (let j = 0; j < old; j++) {
       const h = slots[2 * j] ?? 0;
       if (h === 0) continue;
       let i = h & mask;
       while (this.slots[2 * i] !== 0) i = (i + 1) & mask;
       this.slots[2 * i] = h;
       this.slots[2 * i + 1] = slots[2 * j + 1] ?? 0;
-      this.keys[i] = keys[j];
+      if (this.keys) this.keys[i] = keys![j];
     }
   }
 }

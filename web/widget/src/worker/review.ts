@@ -6,6 +6,25 @@
 // it must be checked again: the first of them in grid order now claims the
 // value and the others become duplicates of that row.
 
+import { MemoryUniqueness, Validator } from "../validate/index.ts";
+import type { RowTable } from "../rows/store.ts";
+
+/**
+ * tableValidator is the rule engine for the rows of table: its uniqueness
+ * keeps a hash and a row number per claim, no key, and reads a claiming
+ * row's key back from the table when hashes match.
+ */
+export function tableValidator(template: unknown, table: RowTable): Validator {
+  const validator: Validator = new Validator(
+    template,
+    new MemoryUniqueness((column, n) => {
+      const i = table.indexOf(n);
+      return i < 0 ? null : validator.uniqueKey(column, table.row(i)[column]);
+    }),
+  );
+  return validator;
+}
+
 /** The part of the rule engine (Validator) the edit paths use. */
 export interface Forgetter {
   forget(cells: readonly (string | null | undefined)[], row: number): void;
@@ -13,8 +32,10 @@ export interface Forgetter {
 
 /** The review grid as the edit paths see it. */
 export interface ReviewGrid {
-  /** Data rows in grid order, cells in template column order. */
-  readonly rows: readonly (string | null)[][];
+  /** Cells of the row at index i (grid order) in template column order. */
+  row(i: number): readonly (string | null)[];
+  /** Sets one cell of the row at index i. */
+  set(i: number, column: number, value: string): void;
   /** Rows [0, checked) have been validated; later rows hold no claims yet. */
   readonly checked: number;
   /** Data row number (what "duplicate of row N" names) of the row at index i. */
@@ -32,14 +53,13 @@ export interface ReviewGrid {
  * such row validated once). Returns how many other rows were checked again.
  */
 export function editCell(v: Forgetter, grid: ReviewGrid, i: number, column: number, value: string): number {
-  const row = grid.rows[i]!;
   // Rows past the validation front are checked when the front gets there.
   if (i >= grid.checked) {
-    row[column] = value;
+    grid.set(i, column, value);
     return 0;
   }
-  v.forget(row, grid.number(i));
-  row[column] = value;
+  v.forget(grid.row(i), grid.number(i));
+  grid.set(i, column, value);
   grid.check(i);
   return recheckDuplicatesOf(grid, new Set([grid.number(i)]));
 }
@@ -53,7 +73,7 @@ export function forgetRows(v: Forgetter, grid: ReviewGrid, indexes: Iterable<num
   const freed = new Set<number>();
   for (const i of indexes) {
     if (i >= grid.checked) continue;
-    v.forget(grid.rows[i]!, grid.number(i));
+    v.forget(grid.row(i), grid.number(i));
     freed.add(grid.number(i));
   }
   return freed;

@@ -8,7 +8,9 @@ import { XmlError } from "../parse/xml.ts";
 import type { LegacyBook } from "../xls/entry.ts";
 import { Validator, TemplateError, message, pickLocale, type Locale } from "../validate/index.ts";
 import { upload, createImport, type RowSource } from "../upload/upload.ts";
-import { editCell, forgetRows, recheckDuplicatesOf, type ReviewGrid } from "./review.ts";
+import { PackedRows, RowTable, packRows } from "../rows/store.ts";
+import { RowErrors, type Stored } from "./errors.ts";
+import { editCell, forgetRows, recheckDuplicatesOf, tableValidator, type ReviewGrid } from "./review.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
 
 /** A failure the app shows with a translated message for code. */
@@ -29,27 +31,17 @@ interface State {
   /** URL of that build (xls.js), from the importer page. */
   xlsURL: string;
   info: FileInfo | null;
-  raw: string[][];
+  /** The parsed rows of the file or sheet, header rows included. */
+  raw: PackedRows;
   template: unknown;
   validator: Validator | null;
   locale: Locale;
   /** Column index of each template key. */
   keyIndex: Map<string, number>;
-  /** Data row number (1-based, at mapping time) of each row, kept aligned with rows across deletions. */
-  numbers: Int32Array;
-  /** Template column count: rows may be longer or shorter (raw rows reused as they are). */
-  width: number;
-  headerRow: number;
-  /** Source column of each template column; null when unmapped. */
-  mapping: (number | null)[];
-  /** The parsed rows the current mapping was made from (a new file or sheet starts over). */
-  mappedRaw: string[][] | null;
-  /** Data rows (after the header row), edited in place; deleted rows are removed. */
-  rows: (string | null)[][];
-  /** Error code per template column, for rows that have any. */
-  /** Errors of rows that have any, as flat [column, message, column, message…] pairs (compact: most rows of a bad file share one error). */
-  errors: Map<(string | null)[], Stored>;
-  columnErrors: number[];
+  /** The review grid's rows: raw through the current mapping, with edits and deletions. */
+  table: RowTable;
+  /** Errors of the table's rows, by row number. */
+  errors: RowErrors;
   errorIndex: number[] | null;
   abort: AbortController | null;
   /** Rows [0, checked) are validated; the rest are being validated in the background. */
@@ -65,19 +57,13 @@ const state: State = {
   legacy: null,
   xlsURL: "",
   info: null,
-  raw: [],
+  raw: new PackedRows(),
   template: null,
   validator: null,
   locale: "en",
   keyIndex: new Map(),
-  numbers: new Int32Array(0),
-  width: 0,
-  headerRow: 0,
-  mapping: [],
-  mappedRaw: null,
-  rows: [],
-  errors: new Map(),
-  columnErrors: [],
+  table: new RowTable(new PackedRows(), 0, []),
+  errors: new RowErrors(0, 0),
   errorIndex: null,
   abort: null,
   checked: 0,
@@ -99,7 +85,7 @@ function formatOf(name: string, head: Uint8Array): FileInfo["format"] {
   return ext === "tsv" || ext === "tab" ? "tsv" : "csv";
 }
 
-function looksBinary(rows: string[][]): boolean {
+function looksBinary(rows: PackedRows): boolean {
   let control = 0;
   let total = 0;
   for (const row of rows.slice(0, 50)) {
@@ -111,12 +97,6 @@ function looksBinary(rows: string[][]): boolean {
     }
   }
   return total > 0 && control / total > 0.1;
-}
-
-function widthOf(rows: string[][]): number {
-  let width = 0;
-  for (const r of rows) if (r.length > width) width = r.length;
-  return width;
 }
 
 async function open(file: Blob, name: string, encoding?: string): Promise<FileInfo> {
@@ -139,7 +119,7 @@ async function open(file: Blob, name: string, encoding?: string): Promise<FileIn
   const result = await parseDelimited(file, { encoding, delimiter: state.format === "tsv" ? "\t" : undefined });
   if (looksBinary(result.rows)) throw new UserError("binary_file");
   state.raw = result.rows;
-  state.info = { format: state.format, encoding: result.encoding, delimiter: result.delimiter, sheets: [], sheet: 0, rows: result.rows.length, width: widthOf(result.rows) };
+  state.info = { format: state.format, encoding: result.encoding, delimiter: result.delimiter, sheets: [], sheet: 0, rows: result.rows.length, width: result.rows.width };
   if (result.rows.length === 0) throw new UserError("empty_file");
   return state.info;
 }
@@ -156,14 +136,14 @@ async function firstSheetWithCells(count: number): Promise<FileInfo> {
 
 async function selectSheet(index: number): Promise<FileInfo> {
   if (state.legacy) {
-    state.raw = state.legacy.rows(index);
-    state.info = { format: state.format, sheets: state.legacy.sheets, sheet: index, rows: state.raw.length, width: widthOf(state.raw) };
+    state.raw = packRows(state.legacy.rows(index));
+    state.info = { format: state.format, sheets: state.legacy.sheets, sheet: index, rows: state.raw.length, width: state.raw.width };
     return state.info;
   }
   const wb = state.workbook;
   if (!wb) throw new UserError("not_a_workbook");
   state.raw = await readSheet(wb, index);
-  state.info = { format: "xlsx", sheets: wb.sheets.map((s) => s.name), sheet: index, rows: state.raw.length, width: widthOf(state.raw) };
+  state.info = { format: "xlsx", sheets: wb.sheets.map((s) => s.name), sheet: index, rows: state.raw.length, width: state.raw.width };
   return state.info;
 }
 
@@ -185,9 +165,6 @@ function readLegacy(data: ArrayBuffer): LegacyBook {
 /** Scratch output of the validator: the widget sends raw cells, the server normalises. */
 const normalised: (string | null)[] = [];
 
-/** A row's errors: [column, message, column, message…], first error per column. */
-type Stored = (number | string)[];
-
 /** One string per distinct message, however many cells share it. */
 const messages = new Map<string, string>();
 
@@ -201,11 +178,11 @@ function translated(code: Parameters<typeof message>[0], params: Parameters<type
   return text;
 }
 
-/** The errors of row (at index i), or null when the row is valid. */
-function rowErrors(row: (string | null)[], i: number): Stored | null {
-  const found = state.validator!.validateRow(row, state.numbers[i] ?? i + 1, normalised);
+/** The errors of the row at index i, or null when the row is valid. */
+function rowErrors(i: number): Stored | null {
+  const found = state.validator!.validateRow(state.table.row(i), state.table.number(i), normalised);
   if (found.length === 0) return null;
-  const stored: Stored = [];
+  const stored: (number | string)[] = [];
   for (const e of found) {
     const c = state.keyIndex.get(e.column);
     if (c !== undefined && !hasColumn(stored, c)) stored.push(c, translated(e.code, e.params));
@@ -220,32 +197,19 @@ function hasColumn(stored: Stored, c: number): boolean {
 
 /** Per-column messages (null where valid) of a row, for the grid. */
 function expand(stored: Stored | undefined): (string | null)[] {
-  const out = new Array<string | null>(state.width).fill(null);
+  const out = new Array<string | null>(state.table.width).fill(null);
   if (stored) for (let k = 0; k < stored.length; k += 2) out[stored[k] as number] = stored[k + 1] as string;
   return out;
 }
 
-/** Row i in template column order, exactly as wide as the template. */
-function fullRow(i: number): (string | null)[] {
-  const row = state.rows[i]!;
-  if (row.length === state.width && !row.includes(undefined as unknown as null)) return row;
-  const out = new Array<string | null>(state.width);
-  for (let c = 0; c < state.width; c++) out[c] = row[c] ?? null;
-  return out;
-}
-
-function setErrors(row: (string | null)[], errors: Stored | null): void {
-  const previous = state.errors.get(row);
-  if (previous) for (let k = 0; k < previous.length; k += 2) state.columnErrors[previous[k] as number]!--;
-  if (errors) {
-    state.errors.set(row, errors);
-    for (let k = 0; k < errors.length; k += 2) state.columnErrors[errors[k] as number]!++;
-  } else state.errors.delete(row);
+/** Validates the row at index i (again) and stores its errors. */
+function check(i: number): void {
+  state.errors.set(state.table.number(i), rowErrors(i));
   state.errorIndex = null;
 }
 
 function summary(): Summary {
-  return { rows: state.rows.length, checked: state.checked, rowsWithErrors: state.errors.size, columnErrors: state.columnErrors.slice() };
+  return { rows: state.table.length, checked: state.checked, rowsWithErrors: state.errors.rows, columnErrors: state.errors.columns.slice() };
 }
 
 /** Rows validated per slice: about 50 ms of work, so window requests wait little. */
@@ -269,10 +233,10 @@ async function validateInBackground(pass: number): Promise<void> {
   // A small first slice: the first screen of rows shows its errors at once.
   let slice = 200;
   await yieldToMessages();
-  while (state.pass === pass && state.checked < state.rows.length) {
-    const end = Math.min(state.rows.length, state.checked + slice);
+  while (state.pass === pass && state.checked < state.table.length) {
+    const end = Math.min(state.table.length, state.checked + slice);
     slice = VALIDATION_SLICE;
-    for (let i = state.checked; i < end; i++) setErrors(state.rows[i]!, rowErrors(state.rows[i]!, i));
+    for (let i = state.checked; i < end; i++) check(i);
     state.checked = end;
     post({ id: 0, validation: summary() });
     await yieldToMessages();
@@ -283,39 +247,15 @@ function map(headerRow: number, mapping: (number | null)[]): Summary {
   if (state.template === null) throw new UserError("no_template");
   // The same header row and mapping as the pass already running (started
   // ahead by the app): keep its work.
-  if (state.validator && state.mappedRaw === state.raw && headerRow === state.headerRow && mapping.length === state.mapping.length && mapping.every((m, c) => m === state.mapping[c])) {
+  const current = state.table;
+  if (state.validator && current.source === state.raw && headerRow === current.headerRow && mapping.length === current.mapping.length && mapping.every((m, c) => m === current.mapping[c])) {
     return summary();
   }
+  const table = new RowTable(state.raw, headerRow, mapping);
   // A fresh validator per mapping: uniqueness state belongs to one pass.
-  state.validator = new Validator(state.template);
-  state.headerRow = headerRow;
-  state.mapping = mapping;
-  state.mappedRaw = state.raw;
-  const n = Math.max(0, state.raw.length - headerRow - 1);
-  const width = mapping.length;
-  let rows: (string | null)[][];
-  if (mapping.every((s, c) => s === c)) {
-    // The file's columns are the template's, in order (the common case):
-    // the parsed rows are used as they are, no copy of a million arrays.
-    rows = state.raw.slice(headerRow + 1);
-  } else {
-    rows = new Array<(string | null)[]>(n);
-    for (let i = 0; i < n; i++) {
-      const src = state.raw[headerRow + 1 + i]!;
-      const row = new Array<string | null>(width);
-      for (let c = 0; c < width; c++) {
-        const s = mapping[c];
-        row[c] = s === null || s === undefined ? null : (src[s] ?? null);
-      }
-      rows[i] = row;
-    }
-  }
-  state.rows = rows;
-  state.width = width;
-  state.numbers = new Int32Array(n);
-  for (let i = 0; i < n; i++) state.numbers[i] = i + 1;
-  state.errors = new Map();
-  state.columnErrors = new Array<number>(width).fill(0);
+  state.validator = tableValidator(state.template, table);
+  state.table = table;
+  state.errors = new RowErrors(table.length, table.width);
   state.errorIndex = null;
   state.checked = 0;
   const pass = ++state.pass;
@@ -326,43 +266,44 @@ function map(headerRow: number, mapping: (number | null)[]): Summary {
 function errorIndex(): number[] {
   if (!state.errorIndex) {
     const index: number[] = [];
-    for (let i = 0; i < state.rows.length; i++) if (state.errors.has(state.rows[i]!)) index.push(i);
+    for (let i = 0; i < state.table.length; i++) if (state.errors.get(state.table.number(i))) index.push(i);
     state.errorIndex = index;
   }
   return state.errorIndex;
 }
 
 function windowRow(i: number): WindowRow {
-  const row = state.rows[i]!;
-  return { index: i, values: fullRow(i).slice(), errors: expand(state.errors.get(row)) };
+  return { index: i, values: state.table.row(i), errors: expand(state.errors.get(state.table.number(i))) };
 }
 
 function window(start: number, count: number, errorsOnly: boolean): Replies["window"] {
   const index = errorsOnly ? errorIndex() : null;
-  const total = index ? index.length : state.rows.length;
+  const total = index ? index.length : state.table.length;
   const rows: WindowRow[] = [];
   for (let k = start; k < Math.min(total, start + count); k++) rows.push(windowRow(index ? index[k]! : k));
   return { total, rows };
 }
 
 function edit(i: number, column: number, value: string): Replies["edit"] {
-  if (!state.rows[i] || column < 0 || column >= state.width) throw new UserError("no_such_cell");
+  if (!(i >= 0 && i < state.table.length) || !(column >= 0 && column < state.table.width)) throw new UserError("no_such_cell");
   const rechecked = editCell(state.validator!, grid(), i, column, value);
   return { summary: summary(), row: windowRow(i), rechecked };
 }
 
-/** The worker's rows, numbers and stored errors as the edit paths of review.ts see them. */
+/** The worker's rows and stored errors as the edit paths of review.ts see them. */
 function grid(): ReviewGrid {
   // Interned duplicate messages of the last number set asked about.
   let asked: ReadonlySet<number> | null = null;
   let wanted = new Set<string>();
+  const table = state.table;
   return {
-    rows: state.rows,
+    row: (i) => table.row(i),
+    set: (i, column, value) => table.set(i, column, value),
     checked: state.checked,
-    number: (i) => state.numbers[i] ?? i + 1,
-    check: (i) => setErrors(state.rows[i]!, rowErrors(state.rows[i]!, i)),
+    number: (i) => table.number(i),
+    check,
     duplicateOf(i, numbers) {
-      const stored = state.errors.get(state.rows[i]!);
+      const stored = state.errors.get(table.number(i));
       if (!stored) return false;
       if (asked !== numbers) {
         asked = numbers;
@@ -378,44 +319,38 @@ function grid(): ReviewGrid {
 function replace(find: string, replacement: string, column: number | null): Replies["replace"] {
   let replaced = 0;
   if (find === "") return { summary: summary(), replaced };
-  if (state.checked < state.rows.length) throw new UserError("still_checking");
+  const table = state.table;
+  if (state.checked < table.length) throw new UserError("still_checking");
   const g = grid();
   const freed = new Set<number>();
-  for (let i = 0; i < state.rows.length; i++) {
-    const row = state.rows[i]!;
+  for (let i = 0; i < table.length; i++) {
+    if (!table.mayInclude(i, find)) continue;
+    const row = table.row(i);
     let changed = false;
-    for (let c = 0; c < state.width; c++) {
+    for (let c = 0; c < table.width; c++) {
       if (column !== null && c !== column) continue;
       const v = row[c];
       if (v !== null && v !== undefined && v.includes(find)) {
         if (!changed) for (const n of forgetRows(state.validator!, g, [i])) freed.add(n);
-        row[c] = v.split(find).join(replacement);
+        table.set(i, c, v.split(find).join(replacement));
         changed = true;
         replaced++;
       }
     }
-    if (changed) g.check(i);
+    if (changed) check(i);
   }
   recheckDuplicatesOf(g, freed);
   return { summary: summary(), replaced };
 }
 
 function remove(indexes: number[]): Summary {
-  if (state.checked < state.rows.length) throw new UserError("still_checking");
-  const drop = new Set(indexes.filter((i) => i >= 0 && i < state.rows.length));
+  const table = state.table;
+  if (state.checked < table.length) throw new UserError("still_checking");
+  const drop = new Set(indexes.filter((i) => i >= 0 && i < table.length));
   const freed = forgetRows(state.validator!, grid(), drop);
-  const kept: (string | null)[][] = [];
-  const numbers = new Int32Array(state.rows.length - drop.size);
-  state.rows.forEach((row, i) => {
-    if (drop.has(i)) setErrors(row, null);
-    else {
-      numbers[kept.length] = state.numbers[i]!;
-      kept.push(row);
-    }
-  });
-  state.rows = kept;
-  state.numbers = numbers;
-  state.checked = kept.length;
+  for (const i of drop) state.errors.set(table.number(i), null);
+  table.remove(drop);
+  state.checked = table.length;
   state.errorIndex = null;
   recheckDuplicatesOf(grid(), freed);
   return summary();
@@ -439,15 +374,16 @@ function configure(template: unknown, locale: string): ColumnInfo[] {
 /** Puts the errors the server found into the grid; rows are 0-based upload order. */
 function applyIssues(issues: { row: number; column: string; code: string }[], columns: string[]): void {
   for (const issue of issues) {
-    const row = state.rows[issue.row];
     const c = columns.indexOf(issue.column);
-    if (!row || c < 0) continue;
-    const errors: Stored = [];
-    const previous = state.errors.get(row) ?? [];
+    if (!(issue.row >= 0 && issue.row < state.table.length) || c < 0) continue;
+    const n = state.table.number(issue.row);
+    const errors: (number | string)[] = [];
+    const previous = state.errors.get(n) ?? [];
     for (let k = 0; k < previous.length; k += 2) if (previous[k] !== c) errors.push(previous[k]!, previous[k + 1]!);
     errors.push(c, translated(issue.code as Parameters<typeof message>[0], undefined));
-    setErrors(row, errors);
+    state.errors.set(n, errors);
   }
+  state.errorIndex = null;
 }
 
 async function handle(req: Request): Promise<unknown> {
@@ -477,10 +413,11 @@ async function handle(req: Request): Promise<unknown> {
       state.abort?.abort();
       return null;
     case "upload": {
-      if (state.checked < state.rows.length) throw new UserError("still_checking");
+      const table = state.table;
+      if (state.checked < table.length) throw new UserError("still_checking");
       state.abort = new AbortController();
       const r = req.request;
-      const rows: RowSource = { count: state.rows.length, row: fullRow };
+      const rows: RowSource = { count: table.length, row: (i) => table.row(i) };
       const params = {
         base: scope.location.origin,
         importer: r.importer,
@@ -494,7 +431,7 @@ async function handle(req: Request): Promise<unknown> {
       };
       if (r.clientMode) {
         const created = await createImport(params, rows.count);
-        return { status: "completed", importId: created.import_id, rows: rows.count, rowsWithErrors: state.errors.size, clientRows: state.rows.map((_, i) => fullRow(i)) };
+        return { status: "completed", importId: created.import_id, rows: rows.count, rowsWithErrors: state.errors.rows, clientRows: Array.from({ length: rows.count }, (_, i) => rows.row(i)) };
       }
       const result = await upload(params, rows);
       if (result.status === "refused") applyIssues(result.issues, r.columns);
