@@ -47,6 +47,9 @@ export async function parseDelimited(blob: Blob, options: DelimitedOptions = {})
  */
 const PIECE_CHARS = 1 << 16;
 
+/** Text the delimiter and line break are detected on. */
+const GUESS_CHARS = 1 << 20;
+
 async function parseWith(blob: Blob, encoding: string, strict: boolean, options: DelimitedOptions): Promise<DelimitedResult> {
   const rows = new PackedRows();
   let parser: Papa.Parser | null = null;
@@ -68,30 +71,38 @@ async function parseWith(blob: Blob, encoding: string, strict: boolean, options:
     partial = last ? "" : input.slice(result.meta.cursor);
   };
 
-  const feed = (text: string, last: boolean): void => {
-    if (!parser) {
-      // Detect on the first decoded chunk, as Papa.parse itself does.
-      const guess = Papa.parse<string[]>(text.slice(0, 1 << 20), { preview: 100, delimitersToGuess: DELIMITERS, delimiter: options.delimiter });
-      delimiter = guess.meta.delimiter || ",";
-      linebreak = guess.meta.linebreak || "\n";
-      parser = new Papa.Parser({ delimiter, newline: linebreak as "\n" | "\r" | "\r\n" });
+  // Hands the text to parse in pieces. The row cut by a piece's end is
+  // parsed again with the next piece, so a piece is at least as long as that
+  // row: a long row (or an unterminated quote) is not parsed again and again.
+  let text = "";
+  const feed = (more: string): void => {
+    text += more;
+    for (let n = Math.max(PIECE_CHARS, partial.length); text.length >= n; n = Math.max(PIECE_CHARS, partial.length)) {
+      const piece = text.slice(0, n);
+      text = text.slice(n);
+      parse(piece, false);
     }
-    // The row cut by a piece's end is parsed again with the next piece; a
-    // piece at least as long as that row keeps a long row from being parsed
-    // again and again.
-    let at = 0;
-    do {
-      const end = Math.min(text.length, at + Math.max(PIECE_CHARS, partial.length));
-      parse(text.slice(at, end), last && end === text.length);
-      at = end;
-    } while (at < text.length);
   };
 
-  let pending: string | null = null;
+  // The delimiter is detected on the first megabyte, as Papa.parse detects
+  // it on its first chunk.
+  let head = "";
+  const detect = (): void => {
+    const guess = Papa.parse<string[]>(head.slice(0, GUESS_CHARS), { preview: 100, delimitersToGuess: DELIMITERS, delimiter: options.delimiter });
+    delimiter = guess.meta.delimiter || ",";
+    linebreak = guess.meta.linebreak || "\n";
+    parser = new Papa.Parser({ delimiter, newline: linebreak as "\n" | "\r" | "\r\n" });
+    feed(head);
+    head = "";
+  };
   for await (const text of decodeChunks(blob, encoding, strict, options.onProgress)) {
-    if (pending !== null) feed(pending, false);
-    pending = text;
+    if (parser) feed(text);
+    else {
+      head += text;
+      if (head.length >= GUESS_CHARS) detect();
+    }
   }
-  feed(pending ?? "", true);
+  if (!parser) detect();
+  parse(text, true);
   return { rows, encoding, delimiter, linebreak };
 }

@@ -22,27 +22,36 @@ export class InvalidEncodingError extends Error {
   }
 }
 
-/** Size of the slices read from a file: large enough to amortise calls, small enough to bound memory. */
-export const READ_CHUNK_BYTES = 4 << 20;
-
 /**
- * decodeChunks yields the text of blob, decoded as encoding. With strict set, an
- * invalid byte sequence throws InvalidEncodingError so the caller can retry
- * with a fallback (UTF-8 first, then Windows-1252). A byte order mark is
- * consumed and never appears in the text.
+ * decodeChunks yields the text of blob, decoded as encoding, as the blob's
+ * stream delivers it (pieces of some tens of kilobytes): every piece of bytes
+ * and of text is dropped long before the next, so the file never sits in
+ * memory whole, not even as garbage. With strict set, an invalid byte
+ * sequence throws InvalidEncodingError so the caller can retry with a
+ * fallback (UTF-8 first, then Windows-1252). A byte order mark is consumed
+ * and never appears in the text.
  */
 export async function* decodeChunks(blob: Blob, encoding: string, strict: boolean, onBytes?: (read: number) => void): AsyncGenerator<string> {
   const decoder = new TextDecoder(encoding, { fatal: strict });
-  for (let offset = 0; offset < blob.size; offset += READ_CHUNK_BYTES) {
-    const bytes = new Uint8Array(await blob.slice(offset, offset + READ_CHUNK_BYTES).arrayBuffer());
-    let text: string;
-    try {
-      text = decoder.decode(bytes, { stream: true });
-    } catch {
-      throw new InvalidEncodingError(encoding);
+  const reader = blob.stream().getReader();
+  let read = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      let text: string;
+      try {
+        text = decoder.decode(value, { stream: true });
+      } catch {
+        throw new InvalidEncodingError(encoding);
+      }
+      read += value.byteLength;
+      onBytes?.(read);
+      if (text) yield text;
     }
-    onBytes?.(Math.min(blob.size, offset + READ_CHUNK_BYTES));
-    if (text) yield text;
+  } finally {
+    // Stops reading when the caller gives up early (an invalid byte).
+    await reader.cancel();
   }
   let tail: string;
   try {
