@@ -116,6 +116,33 @@ describe("streaming uniqueness", () => {
 });
 
 describe("uniqueness table", () => {
+  test("keeping hashes only, claims and releases agree with a Map, through growth and deletions", () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    // Each row has one value at a time, as a grid row has one cell per column.
+    const values = new Map<number, string>();
+    const u = new MemoryUniqueness((_, row) => values.get(row) ?? null);
+    const model = new Map<string, number>();
+    for (let k = 0; k < 200000; k++) {
+      const row = 1 + rand(3000);
+      const held = values.get(row);
+      if (held !== undefined) {
+        u.release(0, held, row);
+        if (model.get(held) === row) model.delete(held);
+        values.delete(row);
+      } else {
+        const key = `k${rand(2000)}`;
+        values.set(row, key);
+        const want = model.get(key) ?? row;
+        if (!model.has(key)) model.set(key, row);
+        assert.equal(u.claim(0, key, row), want, `claim ${key} by ${row}`);
+      }
+    }
+  });
+
   test("claims and releases agree with a Map, through growth and deletions", () => {
     let seed = 99;
     const rand = (n: number): number => {

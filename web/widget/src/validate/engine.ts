@@ -131,17 +131,17 @@ export class Validator {
   }
 
   /**
-   * uniqueKey is the key a cell holding cell claims in column i, exactly as
-   * validateRow claims it (its default when empty, case folded when the
-   * column ignores case), or null when it claims none (not a unique column,
-   * empty without default, invalid).
+   * uniqueKey is the key cell claims in column i, exactly as validateRow
+   * claims it (case folded when the column ignores case), or null when it
+   * claims none (not a unique column, empty, invalid; a unique column has
+   * no default).
    */
   uniqueKey(i: number, cell: string | null | undefined): string | null {
     const c = this.columns[i];
     if (!c?.spec.unique) return null;
     const t = cell == null ? "" : cell.trim();
-    let r: string | Failure = t === "" ? EMPTY : c.check(t);
-    if (r === EMPTY) r = c.def ?? EMPTY;
+    if (t === "") return null;
+    const r = c.check(t);
     if (typeof r !== "string") return null;
     return c.spec.uniqueIgnoreCase ? fold(r) : r;
   }
