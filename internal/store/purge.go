@@ -218,16 +218,25 @@ func (s *Store) shredOrg(ctx context.Context, tx *sql.Tx, ims []Shredded, at tim
 	return nil
 }
 
-// shredRows destroys the keys of ims and appends their receipts in chain
-// order, with two statements prepared once for the whole batch: parsing is
-// what a statement costs most on SQLite, whose one writer uploads wait for.
+// shredRows destroys the keys of ims in one statement and appends their
+// receipts in chain order, with one statement prepared for the whole batch:
+// parsing and running statements is what a purge costs most on SQLite,
+// whose one writer uploads wait for.
 func (s *Store) shredRows(ctx context.Context, tx *sql.Tx, orgID string, ims []Shredded, events []importlog.Event, at time.Time) error {
-	upd, err := tx.PrepareContext(ctx, `UPDATE imports SET status = 'purged', purged_at = $1, wrapped_key = NULL,
-		sealed_context = NULL WHERE id = $2 AND status <> 'purged'`)
+	ids := make([]any, len(ims))
+	for i, im := range ims {
+		ids[i] = im.ID
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'purged', purged_at = $1, wrapped_key = NULL,
+		sealed_context = NULL WHERE status <> 'purged' AND id IN (`+placeholders(2, len(ids))+`)`, append([]any{at.UnixMicro()}, ids...)...)
 	if err != nil {
 		return fmt.Errorf("shred imports: %w", err)
 	}
-	defer upd.Close()
+	// The rows are locked (PostgreSQL) or the writer is ours (SQLite), so
+	// they are still unpurged; anything else is a bug and must not commit.
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(ims)) {
+		return fmt.Errorf("shred imports: %d of %d updated (%v)", n, len(ims), err)
+	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO import_events (org_id, import_id, kind, at, data) VALUES ($1, $2, $3, $4, $5)`)
 	if err != nil {
 		return fmt.Errorf("append receipts: %w", err)
@@ -235,12 +244,6 @@ func (s *Store) shredRows(ctx context.Context, tx *sql.Tx, orgID string, ims []S
 	defer ins.Close()
 	now := s.nowMicro()
 	for i, im := range ims {
-		// The row is locked (PostgreSQL) or the writer is ours (SQLite), so
-		// it is still unpurged; anything else is a bug and must not commit.
-		res, err := upd.ExecContext(ctx, at.UnixMicro(), im.ID)
-		if err := affectedOne(res, err, "shred import "+im.ID); err != nil {
-			return err
-		}
 		data, err := importlog.Encode(events[i])
 		if err != nil {
 			return err
@@ -250,6 +253,18 @@ func (s *Store) shredRows(ctx context.Context, tx *sql.Tx, orgID string, ims []S
 		}
 	}
 	return nil
+}
+
+// placeholders returns n numbered parameters from $first: "$2, $3, $4".
+func placeholders(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+	}
+	return b.String()
 }
 
 // PendingPurge is an import whose key is shredded but whose blobs or chunk
@@ -288,41 +303,32 @@ func (s *Store) DeletePurgedData(ctx context.Context, importIDs []string) error 
 }
 
 func (s *Store) deletePurgedData(ctx context.Context, tx *sql.Tx, importIDs []string) error {
-	if len(importIDs) == 0 {
-		return nil
-	}
-	purged := `(SELECT id FROM imports WHERE id = $1 AND status = 'purged')`
-	var stmts []*sql.Stmt
-	defer func() {
-		for _, st := range stmts {
-			st.Close()
+	for batch := range slices.Chunk(importIDs, maxIDsPerStatement) {
+		args := make([]any, len(batch), len(batch)+1)
+		for i, id := range batch {
+			args[i] = id
 		}
-	}()
-	for _, q := range []string{
-		`DELETE FROM chunks WHERE import_id = ` + purged,
-		`DELETE FROM unique_claims WHERE import_id = ` + purged,
-		`UPDATE imports SET data_deleted_at = $2 WHERE id = $1 AND status = 'purged'`,
-	} {
-		st, err := tx.PrepareContext(ctx, q)
-		if err != nil {
+		in := placeholders(1, len(batch))
+		purged := `(SELECT id FROM imports WHERE status = 'purged' AND id IN (` + in + `))`
+		for _, q := range []string{
+			`DELETE FROM chunks WHERE import_id IN ` + purged,
+			`DELETE FROM unique_claims WHERE import_id IN ` + purged,
+		} {
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("delete purged data: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE imports SET data_deleted_at = $%d WHERE status = 'purged' AND id IN (%s)`, len(batch)+1, in),
+			append(args, s.nowMicro())...); err != nil {
 			return fmt.Errorf("delete purged data: %w", err)
-		}
-		stmts = append(stmts, st)
-	}
-	now := s.nowMicro()
-	for _, id := range importIDs {
-		for i, st := range stmts {
-			args := []any{id}
-			if i == len(stmts)-1 {
-				args = append(args, now)
-			}
-			if _, err := st.ExecContext(ctx, args...); err != nil {
-				return fmt.Errorf("delete purged data of %s: %w", id, err)
-			}
 		}
 	}
 	return nil
 }
+
+// maxIDsPerStatement bounds the ids one statement lists, well under
+// SQLite's and PostgreSQL's parameter limits (32,766 and 65,535).
+const maxIDsPerStatement = 1000
 
 // Receipt is a stored deletion receipt: the import-log event as written.
 type Receipt struct {
@@ -414,8 +420,9 @@ const sqliteAutoCheckpoint = 1000
 // checkpoints run inside whichever commit crosses 1,000 WAL pages (an
 // upload's as often as the purge's) and write back the same index pages
 // again and again during a purge; instead, the purge calls checkpoint every
-// few batches. It checkpoints PASSIVE on a reader connection, so neither the
-// single writer nor the uploads waiting for it wait for the checkpoint.
+// few batches, which copies the WAL on a reader connection and holds the
+// single writer (and the uploads waiting for it) only for the last frames
+// (see checkpointBeside).
 // restore turns automatic checkpoints back on. Both are no-ops on
 // PostgreSQL.
 func (s *Store) PurgeCheckpoints(ctx context.Context) (checkpoint func(context.Context) error, restore func(), err error) {
@@ -425,12 +432,7 @@ func (s *Store) PurgeCheckpoints(ctx context.Context) (checkpoint func(context.C
 	if _, err := s.write.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
 		return nil, nil, fmt.Errorf("defer checkpoints: %w", err)
 	}
-	checkpoint = func(ctx context.Context) error {
-		if _, err := s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
-		}
-		return nil
-	}
+	checkpoint = func(ctx context.Context) error { return s.checkpointBeside(ctx, "PASSIVE") }
 	restore = func() {
 		s.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", sqliteAutoCheckpoint))
 	}

@@ -180,8 +180,27 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	if s.postgres {
 		return nil
 	}
-	_, err := s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	return err
+	return s.checkpointBeside(ctx, "TRUNCATE")
+}
+
+// checkpointBeside checkpoints the WAL in two steps that keep the single
+// writer, which uploads wait for, mostly free. A PASSIVE checkpoint on a
+// reader connection copies what is committed into the database file, beside
+// the writes going on. Then a checkpoint in mode (PASSIVE or TRUNCATE) on the
+// writer copies the few frames committed meanwhile, holding the writer only
+// that long. Ending on the writer matters: with the WAL fully copied and no
+// write in between, the next write starts the WAL over from its beginning; a
+// reader's checkpoint alone, racing the writes, never gets there, and the
+// WAL grows for as long as writes go on (hundreds of MB during a long purge,
+// which the final TRUNCATE then held the writer to free).
+func (s *Store) checkpointBeside(ctx context.Context, mode string) error {
+	if _, err := s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if _, err := s.write.ExecContext(ctx, "PRAGMA wal_checkpoint("+mode+")"); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
 }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
