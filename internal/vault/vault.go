@@ -29,6 +29,9 @@ import (
 	"gocloud.dev/secrets"
 	_ "gocloud.dev/secrets/awskms" // awskms:// master keys
 	_ "gocloud.dev/secrets/gcpkms" // gcpkms:// master keys
+	// hashivault:// master keys: Vault's (or OpenBao's) transit engine at
+	// VAULT_ADDR with VAULT_TOKEN.
+	_ "gocloud.dev/secrets/hashivault"
 	"gocloud.dev/secrets/localsecrets"
 )
 
@@ -50,7 +53,7 @@ type Vault struct {
 const maxCached = 1024
 
 // Open returns a vault whose master key is at keyURL: a gocloud.dev/secrets
-// URL (base64key://, awskms://, gcpkms://), or file:///path to a key file
+// URL (base64key://, awskms://, gcpkms://, hashivault://), or file:///path to a key file
 // holding 32 raw bytes or their base64. An empty keyURL means
 // dataDir/master.key, created with mode 0600 on first use.
 func Open(ctx context.Context, keyURL, dataDir string) (*Vault, error) {
