@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -94,7 +96,21 @@ func Parse(data []byte) (*Template, error) {
 	return t, nil
 }
 
+// decodeStrict decodes one JSON object into the struct v, refusing unknown
+// fields and trailing data. Field names must match v's json tags exactly:
+// encoding/json would take "Columns" or "VALUE" for them, and the widget's
+// engine (JSON.parse, then exact names) refuses them, so a template would
+// pass one engine and fail the other.
 func decodeStrict(data []byte, v any) error {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) == nil { // not an object: Decode says why
+		known := jsonNames(reflect.TypeOf(v).Elem())
+		for _, name := range slices.Sorted(maps.Keys(fields)) {
+			if !known[name] {
+				return fmt.Errorf("json: unknown field %q", name)
+			}
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -104,6 +120,17 @@ func decodeStrict(data []byte, v any) error {
 		return errors.New("data after the JSON value")
 	}
 	return nil
+}
+
+// jsonNames returns the JSON names of struct type t's fields.
+func jsonNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	return names
 }
 
 // unknownField extracts the field name of encoding/json's unknown-field error.

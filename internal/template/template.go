@@ -11,7 +11,6 @@
 package template
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,9 +138,7 @@ func (o *Option) UnmarshalJSON(b []byte) error {
 	}
 	type plain Option
 	var p plain
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	if err := decodeStrict(b, &p); err != nil {
 		return err
 	}
 	*o = Option(p)
