@@ -11,7 +11,8 @@ import (
 
 // runPurge: intake purge --import ID | --importer ID | --all --org NAME |
 // --expired. It opens the same store, vault and blob store as `intake serve`
-// (same flags and variables) and prints what was shredded as JSON.
+// (same flags and variables), and nothing else, and prints what was
+// shredded as JSON.
 func runPurge(ctx context.Context, args []string, s Streams) int {
 	var importID, importerID, org string
 	var all, expired bool
@@ -35,7 +36,7 @@ func runPurge(ctx context.Context, args []string, s Streams) int {
 		errorf(s, "purge: give exactly one of --import ID, --importer ID, --all --org NAME, --expired")
 		return exitInvalid
 	}
-	srv, err := server.Open(ctx, cfg, newLogger(s, cfg.LogLevel))
+	srv, err := server.OpenRetention(ctx, cfg, newLogger(s, cfg.LogLevel))
 	if err != nil {
 		errorf(s, "purge: %v", err)
 		return exitFailure

@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/intakehq/intake/internal/server/servertest"
+	"github.com/intakehq/intake/internal/store"
+	"github.com/intakehq/intake/internal/widget"
 )
 
 // seedImport stores a completed import of one chunk through the API of env
@@ -105,5 +110,24 @@ func TestPurgeUsage(t *testing.T) {
 		if code, _, _ := runIn(t, "", args...); code != exitInvalid {
 			t.Errorf("%v: exit %d, want %d", args, code, exitInvalid)
 		}
+	}
+}
+
+// TestPurgeOpensNoServer runs `intake purge --expired` on an empty data
+// folder: it purges nothing and leaves the store as it found it (no demo
+// importer, which only `intake serve` creates).
+func TestPurgeOpensNoServer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if code, out, errOut := runIn(t, "", "purge", "--expired", "--data-dir", dir); code != exitOK || strings.TrimSpace(out) != `{"imports":0,"chunks":0,"bytes":0}` {
+		t.Fatalf("purge --expired: %d %s %s", code, out, errOut)
+	}
+	st, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(dir, "intake.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.ImporterByKey(context.Background(), widget.DemoImporterKey); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("demo importer after a purge command: %v", err)
 	}
 }

@@ -59,24 +59,8 @@ type Server struct {
 
 // Open builds a Server from cfg. Close releases it.
 func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, error) {
-	s := &Server{Config: cfg, log: logger}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data folder: %w", err)
-	}
-	var err error
-	opts := store.Options{SQLitePath: cfg.SQLitePath()}
-	if cfg.IsPostgres() {
-		opts = store.Options{PostgresURL: cfg.DatabaseURL}
-	}
-	if s.Store, err = store.Open(ctx, opts); err != nil {
-		return nil, err
-	}
-	if s.Vault, err = vault.Open(ctx, cfg.MasterKeyURL, cfg.DataDir); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if s.Bucket, err = OpenBucket(ctx, cfg.BlobURL, cfg.DataDir); err != nil {
-		s.Close()
+	s, err := OpenRetention(ctx, cfg, logger)
+	if err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
@@ -88,7 +72,6 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		MaxChunkBytes: cfg.MaxChunkBytes, MaxInflatedBytes: cfg.MaxInflatedChunkBytes, TokenTTL: cfg.UploadTokenTTL,
 		Relay: s.Delivery.Relay, OnComplete: s.Delivery.Enqueue,
 	})
-	s.Retention = retention.New(retention.Options{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger})
 	// A run yields after a slice (at most a minute) so that other deliveries
 	// get their turn; slice and request must fit in the job's timeout.
 	deliverer, err := job.NewWorker(job.Config{Store: s.Delivery, Policy: policy, Logger: logger, JobTimeout: cfg.DeliveryTimeout,
@@ -125,6 +108,35 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.Handler = securityHeaders(mux, cfg.TLSCert != "")
+	return s, nil
+}
+
+// OpenRetention opens only what purging needs, from the same configuration
+// as Open: the store, the master key, the blob store and the retention
+// service, with no job queue, handler or demo importer. `intake purge` runs
+// on it beside a serving replica. Close releases it.
+func OpenRetention(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, error) {
+	s := &Server{Config: cfg, log: logger}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	var err error
+	opts := store.Options{SQLitePath: cfg.SQLitePath()}
+	if cfg.IsPostgres() {
+		opts = store.Options{PostgresURL: cfg.DatabaseURL}
+	}
+	if s.Store, err = store.Open(ctx, opts); err != nil {
+		return nil, err
+	}
+	if s.Vault, err = vault.Open(ctx, cfg.MasterKeyURL, cfg.DataDir); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.Bucket, err = OpenBucket(ctx, cfg.BlobURL, cfg.DataDir); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Retention = retention.New(retention.Options{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger})
 	return s, nil
 }
 
