@@ -7,15 +7,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gocloud.dev/blob"
 
+	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/server/servertest"
 	"github.com/intakehq/intake/internal/store"
 )
@@ -28,7 +32,11 @@ type env struct {
 
 func start(t testing.TB, pg bool) *env {
 	t.Helper()
-	e := &env{Env: servertest.Start(t, servertest.Options{Postgres: pg, S3: pg})}
+	e := &env{Env: servertest.Start(t, servertest.Options{Postgres: pg, S3: pg, Configure: func(c *config.Config) {
+		// Webhook receivers of these tests listen on loopback, which the
+		// outbound guard refuses by default.
+		c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	}})}
 	if pg {
 		e.pgDir = os.Getenv("INTAKE_PG_DIR")
 		if e.pgDir == "" {
@@ -43,6 +51,34 @@ func start(t testing.TB, pg bool) *env {
 		}
 	}
 	return e
+}
+
+// webhook gives the importer a webhook destination on loopback, starts the
+// job queue that delivers to it, and returns the bodies it receives.
+func (e *env) webhook(t testing.TB, importerID string) <-chan string {
+	t.Helper()
+	bodies := make(chan string, 16)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		select {
+		case bodies <- string(b):
+		default:
+		}
+	}))
+	t.Cleanup(rcv.Close)
+	if code := e.Do(t, "POST", "/api/v1/importers/"+importerID+"/destinations", e.APIKey,
+		map[string]any{"type": "webhook", "url": rcv.URL}, nil); code != http.StatusCreated {
+		t.Fatalf("create webhook destination: %d", code)
+	}
+	if err := e.Server.Jobs.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		e.Server.Jobs.Stop(ctx)
+	})
+	return bodies
 }
 
 type upload struct {
@@ -161,7 +197,8 @@ func TestCanary(t *testing.T) {
 			e := start(t, be.pg)
 			canary := "canary-" + store.RandomToken(10)
 			control := "importer-" + store.RandomToken(10) // stored in clear, as an importer's name
-			_, key := e.importer(t, control)
+			importerID, key := e.importer(t, control)
+			delivered := e.webhook(t, importerID)
 			up := e.create(t, key, 4, map[string]any{"id": canary + "-user", "note": canary})
 			escaped := ""
 			for _, r := range canary {
@@ -182,6 +219,16 @@ func TestCanary(t *testing.T) {
 			e.Do(t, "GET", "/api/v1/imports/"+up.ImportID+"/rows", e.APIKey, nil, &page)
 			if len(page.Rows) != 4 || *page.Rows[1][0] != canary+"é" || !strings.Contains(*page.Rows[2][0], `"`+canary+`"`) {
 				t.Fatal("the canary rows did not round-trip, so the scan would prove nothing")
+			}
+			// Delivery ran (job rows, delivery records, attempts) and carried
+			// the canary to the team's receiver, its only destination.
+			select {
+			case body := <-delivered:
+				if !strings.Contains(body, canary) {
+					t.Fatal("control: the delivered rows do not hold the canary")
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("the import was not delivered")
 			}
 			e.flush(t)
 			if hits := e.find(t, canary); len(hits) > 0 {
