@@ -6,6 +6,7 @@ import path from "node:path";
 import { parseDelimited } from "../src/parse/delimited.ts";
 import { openWorkbook, readSheet } from "../src/parse/xlsx.ts";
 import { serialToISO, isDateFormat } from "../src/parse/dates.ts";
+import { lineRuns } from "../src/parse/encoding.ts";
 import { XmlScanner, XmlError } from "../src/parse/xml.ts";
 
 const corpus = path.resolve(process.cwd(), "../../../shared/corpus");
@@ -109,4 +110,23 @@ test("an encoding picked by the user wins over detection", async () => {
   const forced = await parseDelimited(new Blob([latin1]), { encoding: "utf-8" });
   assert.equal(forced.encoding, "utf-8");
   assert.equal(forced.rows.row(1)[0], "\uFFFD");
+});
+
+test("lineRuns puts lines with characters above U+00FF in runs of their own, and decoding by runs loses nothing", () => {
+  const text = "id,name\n1,Zoë\n2,Łukasz\n3,東京\n4,Ann\n5,Bob\n6,🚀";
+  const bytes = new TextEncoder().encode(text);
+  const ends = lineRuns(bytes);
+  const decoder = new TextDecoder();
+  let from = 0;
+  const runs = ends.map((end) => {
+    const run = decoder.decode(bytes.subarray(from, end), { stream: true });
+    from = end;
+    return run;
+  });
+  assert.deepEqual(runs, ["id,name\n1,Zoë\n", "2,Łukasz\n3,東京\n", "4,Ann\n5,Bob\n", "6,🚀"]);
+  assert.deepEqual(lineRuns(new TextEncoder().encode("a,b\nc,é\n")), [9]);
+  assert.deepEqual(lineRuns(new Uint8Array(0)), []);
+  // Bytes that end a character begun in the chunk before: that line is wide.
+  const cut = new TextEncoder().encode("x東\ny\nz");
+  assert.deepEqual(lineRuns(cut.subarray(2)), [3, 6]);
 });

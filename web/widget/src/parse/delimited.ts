@@ -71,35 +71,42 @@ async function parseWith(blob: Blob, encoding: string, strict: boolean, options:
     partial = last ? "" : input.slice(result.meta.cursor);
   };
 
-  // Hands the text to parse in pieces. The row cut by a piece's end is
-  // parsed again with the next piece, so a piece is at least as long as that
-  // row: a long row (or an unterminated quote) is not parsed again and again.
+  // Hands each decoded text to parse as it comes, in pieces of at most
+  // PIECE_CHARS, never joined to the next (that would make a one-byte text
+  // two-byte; see lineRuns). The row cut by a piece's end is parsed again
+  // with the next piece, so a piece is at least as long as that row, and
+  // text waits for more while shorter: a long row (or an unterminated quote)
+  // is not parsed again and again.
   let text = "";
   const feed = (more: string): void => {
-    text += more;
-    for (let n = Math.max(PIECE_CHARS, partial.length); text.length >= n; n = Math.max(PIECE_CHARS, partial.length)) {
-      const piece = text.slice(0, n);
-      text = text.slice(n);
-      parse(piece, false);
+    text = text === "" ? more : text + more;
+    let at = 0;
+    while (at < text.length && text.length - at >= partial.length) {
+      const end = Math.min(text.length, at + Math.max(PIECE_CHARS, partial.length));
+      parse(text.slice(at, end), false);
+      at = end;
     }
+    text = text.slice(at);
   };
 
   // The delimiter is detected on the first megabyte, as Papa.parse detects
   // it on its first chunk.
-  let head = "";
+  const head: string[] = [];
+  let headLength = 0;
   const detect = (): void => {
-    const guess = Papa.parse<string[]>(head.slice(0, GUESS_CHARS), { preview: 100, delimitersToGuess: DELIMITERS, delimiter: options.delimiter });
+    const guess = Papa.parse<string[]>(head.join("").slice(0, GUESS_CHARS), { preview: 100, delimitersToGuess: DELIMITERS, delimiter: options.delimiter });
     delimiter = guess.meta.delimiter || ",";
     linebreak = guess.meta.linebreak || "\n";
     parser = new Papa.Parser({ delimiter, newline: linebreak as "\n" | "\r" | "\r\n" });
-    feed(head);
-    head = "";
+    for (const t of head) feed(t);
+    head.length = 0;
   };
-  for await (const text of decodeChunks(blob, encoding, strict, options.onProgress)) {
-    if (parser) feed(text);
+  for await (const more of decodeChunks(blob, encoding, strict, options.onProgress)) {
+    if (parser) feed(more);
     else {
-      head += text;
-      if (head.length >= GUESS_CHARS) detect();
+      head.push(more);
+      headLength += more.length;
+      if (headLength >= GUESS_CHARS) detect();
     }
   }
   if (!parser) detect();

@@ -23,41 +23,77 @@ export class InvalidEncodingError extends Error {
 }
 
 /**
+ * lineRuns cuts UTF-8 bytes into runs of whole lines such that the lines
+ * holding a character above U+00FF (lead byte 0xC4 or more) are runs apart
+ * from the lines around them, and returns the end of each run. The engine
+ * keeps text without such a character at one byte per character; a single
+ * one makes a whole decoded chunk, and every row parsed from it, two bytes
+ * per character. Bytes that continue a character begun in the chunk before
+ * count as such a character.
+ */
+export function lineRuns(bytes: Uint8Array): number[] {
+  const ends: number[] = [];
+  const n = bytes.length;
+  let start = 0;
+  let i = 0;
+  let wide = n > 0 && bytes[0]! >= 0x80 && bytes[0]! < 0xc0 ? 0 : -1;
+  for (;;) {
+    if (wide < 0) {
+      while (i < n && bytes[i]! < 0xc4) i++;
+      if (i === n) break;
+      wide = i;
+    }
+    const lineStart = Math.max(start, bytes.lastIndexOf(0x0a, wide) + 1);
+    const newline = bytes.indexOf(0x0a, wide);
+    const lineEnd = newline < 0 ? n : newline + 1;
+    // A wide line right after a wide run joins it.
+    if (lineStart > start) ends.push(lineStart);
+    else if (ends.length > 0) ends.pop();
+    ends.push(lineEnd);
+    start = i = lineEnd;
+    wide = -1;
+  }
+  if (start < n) ends.push(n);
+  return ends;
+}
+
+/**
  * decodeChunks yields the text of blob, decoded as encoding, as the blob's
- * stream delivers it (pieces of some tens of kilobytes): every piece of bytes
- * and of text is dropped long before the next, so the file never sits in
- * memory whole, not even as garbage. With strict set, an invalid byte
- * sequence throws InvalidEncodingError so the caller can retry with a
- * fallback (UTF-8 first, then Windows-1252). A byte order mark is consumed
- * and never appears in the text.
+ * stream delivers it (pieces of some tens of kilobytes), UTF-8 in the runs
+ * of lineRuns: every piece of bytes and of text is dropped long before the
+ * next, so the file never sits in memory whole, not even as garbage. With
+ * strict set, an invalid byte sequence throws InvalidEncodingError so the
+ * caller can retry with a fallback (UTF-8 first, then Windows-1252). A byte
+ * order mark is consumed and never appears in the text.
  */
 export async function* decodeChunks(blob: Blob, encoding: string, strict: boolean, onBytes?: (read: number) => void): AsyncGenerator<string> {
   const decoder = new TextDecoder(encoding, { fatal: strict });
   const reader = blob.stream().getReader();
   let read = 0;
+  const decode = (bytes?: Uint8Array): string => {
+    try {
+      return bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode();
+    } catch {
+      throw new InvalidEncodingError(encoding);
+    }
+  };
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      let text: string;
-      try {
-        text = decoder.decode(value, { stream: true });
-      } catch {
-        throw new InvalidEncodingError(encoding);
-      }
       read += value.byteLength;
       onBytes?.(read);
-      if (text) yield text;
+      let from = 0;
+      for (const end of decoder.encoding === "utf-8" ? lineRuns(value) : [value.byteLength]) {
+        const text = decode(value.subarray(from, end));
+        from = end;
+        if (text) yield text;
+      }
     }
   } finally {
     // Stops reading when the caller gives up early (an invalid byte).
     await reader.cancel();
   }
-  let tail: string;
-  try {
-    tail = decoder.decode();
-  } catch {
-    throw new InvalidEncodingError(encoding);
-  }
+  const tail = decode();
   if (tail) yield tail;
 }
