@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ValidationError } from "../src/validate/index.ts";
 import { packRows, RowTable } from "../src/rows/store.ts";
-import { editCell, forgetRows, recheckDuplicatesOf, tableValidator, type ReviewGrid } from "../src/worker/review.ts";
+import { editCell, forgetRows, recheckDuplicatesOf, replaceText, tableValidator, type ReviewGrid } from "../src/worker/review.ts";
 
 const TEMPLATE = { columns: [{ key: "name", type: "text" }, { key: "email", type: "email", unique: true, unique_ignore_case: true }] };
 
@@ -38,6 +38,10 @@ class Grid implements ReviewGrid {
 
   number(i: number): number {
     return this.table.number(i);
+  }
+
+  mayInclude(i: number, text: string): boolean {
+    return this.table.mayInclude(i, text);
   }
 
   check(i: number): void {
@@ -110,5 +114,21 @@ describe("review grid uniqueness", () => {
     editCell(g.v, g, 1, 1, "b@example.com");
     assert.equal(g.row(1)[1], "b@example.com");
     assert.deepEqual(g.duplicates(), { 1: null, 2: 1 });
+  });
+
+  test("find & replace frees the values it changes and claims the new ones", () => {
+    const g = new Grid([["Ann", "a@old.org"], ["Bob", "a@new.org"], ["Cy", "a@OLD.org"], ["Di", "d@old.org"]]);
+    assert.deepEqual(g.duplicates(), { 1: null, 2: null, 3: 1, 4: null });
+    // Rows 1 and 4 change: row 1 now has row 2's value (its duplicate), row 3 takes row 1's old one.
+    assert.equal(replaceText(g.v, g, "old", "new", 1), 2);
+    assert.deepEqual([0, 1, 2, 3].map((i) => g.row(i)[1]), ["a@new.org", "a@new.org", "a@OLD.org", "d@new.org"]);
+    assert.deepEqual(g.duplicates(), { 1: 2, 2: null, 3: null, 4: null });
+    // In every column: the name "Ann" too (cells, not rows, are counted).
+    assert.equal(replaceText(g.v, g, "n", "N", null), 4);
+    assert.deepEqual([0, 1, 2, 3].map((i) => g.row(i)), [["ANN", "a@New.org"], ["Bob", "a@New.org"], ["Cy", "a@OLD.org"], ["Di", "d@New.org"]]);
+    // Row 2 gave the folded value up and took it again, ahead of row 1.
+    assert.deepEqual(g.duplicates(), { 1: 2, 2: null, 3: null, 4: null });
+    assert.equal(replaceText(g.v, g, "zzz", "y", null), 0);
+    assert.equal(replaceText(g.v, g, "", "y", null), 0);
   });
 });

@@ -36,6 +36,8 @@ export interface ReviewGrid {
   row(i: number): readonly (string | null)[];
   /** Sets one cell of the row at index i. */
   set(i: number, column: number, value: string): void;
+  /** Whether some cell of the row at index i may contain text; false is certain. */
+  mayInclude(i: number, text: string): boolean;
   /** Rows [0, checked) have been validated; later rows hold no claims yet. */
   readonly checked: number;
   /** Data row number (what "duplicate of row N" names) of the row at index i. */
@@ -95,4 +97,35 @@ export function recheckDuplicatesOf(grid: ReviewGrid, freed: ReadonlySet<number>
     rechecked++;
   }
   return rechecked;
+}
+
+/**
+ * replaceText replaces find by replacement in every cell of column (of
+ * every column when null) of the validated rows. A row that changes gives
+ * its unique values up first and is checked again; then the rows that were
+ * duplicates of a changed row are. Returns how many cells changed.
+ */
+export function replaceText(v: Forgetter, grid: ReviewGrid, find: string, replacement: string, column: number | null): number {
+  let replaced = 0;
+  if (find === "") return replaced;
+  const freed = new Set<number>();
+  for (let i = 0; i < grid.checked; i++) {
+    if (!grid.mayInclude(i, find)) continue;
+    const row = grid.row(i);
+    let changed = false;
+    for (let c = 0; c < row.length; c++) {
+      const value = row[c];
+      if ((column !== null && c !== column) || value == null || !value.includes(find)) continue;
+      if (!changed) {
+        v.forget(row, grid.number(i));
+        freed.add(grid.number(i));
+        changed = true;
+      }
+      grid.set(i, c, value.split(find).join(replacement));
+      replaced++;
+    }
+    if (changed) grid.check(i);
+  }
+  recheckDuplicatesOf(grid, freed);
+  return replaced;
 }

@@ -10,7 +10,7 @@ import { Validator, TemplateError, message, pickLocale, type Locale } from "../v
 import { upload, createImport, type RowSource } from "../upload/upload.ts";
 import { PackedRows, RowTable, packRows } from "../rows/store.ts";
 import { RowErrors, type Stored } from "./errors.ts";
-import { editCell, forgetRows, recheckDuplicatesOf, tableValidator, type ReviewGrid } from "./review.ts";
+import { editCell, forgetRows, recheckDuplicatesOf, replaceText, tableValidator, type ReviewGrid } from "./review.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
 
 /** A failure the app shows with a translated message for code. */
@@ -299,6 +299,7 @@ function grid(): ReviewGrid {
   return {
     row: (i) => table.row(i),
     set: (i, column, value) => table.set(i, column, value),
+    mayInclude: (i, text) => table.mayInclude(i, text),
     checked: state.checked,
     number: (i) => table.number(i),
     check,
@@ -317,29 +318,9 @@ function grid(): ReviewGrid {
 }
 
 function replace(find: string, replacement: string, column: number | null): Replies["replace"] {
-  let replaced = 0;
-  if (find === "") return { summary: summary(), replaced };
-  const table = state.table;
-  if (state.checked < table.length) throw new UserError("still_checking");
-  const g = grid();
-  const freed = new Set<number>();
-  for (let i = 0; i < table.length; i++) {
-    if (!table.mayInclude(i, find)) continue;
-    const row = table.row(i);
-    let changed = false;
-    for (let c = 0; c < table.width; c++) {
-      if (column !== null && c !== column) continue;
-      const v = row[c];
-      if (v !== null && v !== undefined && v.includes(find)) {
-        if (!changed) for (const n of forgetRows(state.validator!, g, [i])) freed.add(n);
-        table.set(i, c, v.split(find).join(replacement));
-        changed = true;
-        replaced++;
-      }
-    }
-    if (changed) check(i);
-  }
-  recheckDuplicatesOf(g, freed);
+  if (find === "") return { summary: summary(), replaced: 0 };
+  if (state.checked < state.table.length) throw new UserError("still_checking");
+  const replaced = replaceText(state.validator!, grid(), find, replacement, column);
   return { summary: summary(), replaced };
 }
 
