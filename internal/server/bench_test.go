@@ -112,7 +112,9 @@ func BenchmarkIngest(b *testing.B) {
 			ctx := context.Background()
 			// Live heap after a forced GC, sampled while ingesting, minus the
 			// live heap before: what the server holds, apart from the
-			// benchmark's own copy of the request bodies.
+			// benchmark's own copy of the request bodies. It includes the
+			// working memory of one chunk that ingest keeps for the next
+			// (~4 MB for 5,000 rows), the same whatever the import's size.
 			var ms runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&ms)
