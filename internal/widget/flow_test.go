@@ -226,3 +226,76 @@ func TestBrowserReplaceAndDelete(t *testing.T) {
 		t.Errorf("stored %q", got)
 	}
 }
+
+// TestBrowserBackKeepsEdits reviews with a matching the user changed (name
+// left unmatched), fixes a cell, goes back to the matching step and returns:
+// the matching shown is the user's, not the proposal, and the fix is still
+// there. Changing the matching warns that the edits would be lost, and
+// changing it back withdraws the warning.
+func TestBrowserBackKeepsEdits(t *testing.T) {
+	ctx := browsertest.New(t)
+	s := newTestServer(t, 0)
+	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
+	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.com\nBob,bob@@example\n")
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	eval := func(js string) string {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	warning := func() string { return eval(`document.querySelector(".warning")?.textContent ?? ""`) }
+	choose := func(column, source string) {
+		eval(fmt.Sprintf(`(() => { const s = document.querySelector("#map-%s"); s.value = %q; s.dispatchEvent(new Event("change")); return s.value; })()`, column, source))
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/i/"+key),
+		chromedp.WaitReady(chromedp.CSS(`input[type=file]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}),
+		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#map-0`)),
+	)
+	if err != nil {
+		t.Fatalf("%v; page shows %q", err, pageText(ctx))
+	}
+	choose("0", "")
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
+		chromedp.DoubleClick(chromedp.CSS(`.grid-cell.invalid`)),
+		chromedp.SendKeys(chromedp.CSS(`.grid-editor`), "bob@example.com"+kb.Enter),
+		chromedp.WaitNotPresent(chromedp.CSS(`.grid-cell.invalid`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=review-back]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=map-next]`)),
+	)
+	if err != nil {
+		t.Fatalf("%v; page shows %q", err, pageText(ctx))
+	}
+	if got := eval(`document.querySelector("#map-0").value + "," + document.querySelector("#map-1").value`); got != ",1" {
+		t.Errorf("matching shown after coming back: %q, want the reviewed one \",1\"", got)
+	}
+	if w := warning(); w != "" {
+		t.Errorf("warning with the reviewed matching: %q", w)
+	}
+	choose("0", "0")
+	if w := warning(); !strings.Contains(w, "will be lost") {
+		t.Errorf("no warning after changing the matching: %q", w)
+	}
+	choose("0", "")
+	if w := warning(); w != "" {
+		t.Errorf("warning after restoring the matching: %q", w)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const t = document.querySelector(".grid-body").textContent; return t.includes("example.com") && t; })()`))
+	if err != nil || !strings.Contains(grid, "bob@example.com") || strings.Contains(grid, "bob@@example") || strings.Contains(grid, "Bob") {
+		t.Fatalf("grid after coming back: %q (%v)", grid, err)
+	}
+}

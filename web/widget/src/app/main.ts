@@ -128,6 +128,7 @@ let currentFile: { blob: Blob; name: string } | null = null;
 async function openFile(blob: Blob, name: string, encoding?: string): Promise<void> {
   if (config.importer.maxFileBytes && blob.size > config.importer.maxFileBytes) return fail("too_large", { size: formatBytes(config.importer.maxFileBytes) });
   currentFile = { blob, name };
+  forgetReview();
   // Marks for the benchmark (scripts/bench-widget.sh): file chosen → grid ready.
   performance.mark("intake:file");
   busy(0, t("reading"));
@@ -160,6 +161,7 @@ function showSheets(): void {
       busy(1, t("reading"));
       try {
         fileInfo = await worker.call({ op: "sheet", index: picked });
+        forgetReview();
       } catch (err) {
         return fail(err instanceof WorkerError ? err.code : "parse_failed");
       }
@@ -178,7 +180,7 @@ async function showHeader(): Promise<void> {
   const info = fileInfo!;
   if (info.rows === 0) return fail(info.sheets.length ? "no_sheets" : "empty_file");
   preview = await worker.call({ op: "preview", count: 20 });
-  headerRow = detectHeaderRow(preview);
+  headerRow = reviewed ? reviewed.headerRow : detectHeaderRow(preview);
   if (info.rows - 1 <= headerRow && info.rows <= 1) return fail("header_only");
   const maxRows = config.importer.maxRows;
   if (maxRows && info.rows - 1 > maxRows) return fail("too_many_rows", { rows: info.rows - 1, max: maxRows });
@@ -190,7 +192,9 @@ async function showHeader(): Promise<void> {
     render();
   });
   const table = h("table", { class: "preview", role: "grid", "aria-label": t("header_title") });
+  const warning = h("p", { class: "warning", role: "status", "aria-live": "polite" });
   const render = (): void => {
+    warning.textContent = discardsReview(headerRow, reviewed?.mapping ?? []) ? t("discards_edits") : "";
     table.replaceChildren(
       ...preview.map((row, i) => {
         const tr = h("tr", { class: i === headerRow ? "header-pick" : i < headerRow ? "skipped" : "", tabindex: i === Math.max(0, headerRow) ? 0 : -1, "aria-selected": String(i === headerRow), "data-row": i });
@@ -224,7 +228,7 @@ async function showHeader(): Promise<void> {
   }
   frame(
     2,
-    h("div", {}, h("h2", {}, t("header_title")), h("p", { class: "hint" }, t("header_hint")), h("p", {}, h("label", { class: "inline" }, noHeader, t("no_header"))), encodingPicker, h("div", { class: "scroll" }, table)),
+    h("div", {}, h("h2", {}, t("header_title")), h("p", { class: "hint" }, t("header_hint")), warning, h("p", {}, h("label", { class: "inline" }, noHeader, t("no_header"))), encodingPicker, h("div", { class: "scroll" }, table)),
     h("div", {}, h("button", { type: "button", onclick: () => showUpload() }, t("back")), h("button", { type: "button", class: "primary", "data-testid": "header-next", onclick: () => {
       performance.mark("intake:header-done");
       showMapping();
@@ -265,20 +269,45 @@ function propose(headers: string[]): { mapping: (number | null)[]; confidence: n
 }
 
 /**
- * Starts validating with the proposed header row and matching while the user
+ * The header row and matching the review was made with, while the user may
+ * come back to it; null before the first review of a file or sheet.
+ */
+let reviewed: { headerRow: number; mapping: (number | null)[] } | null = null;
+
+function forgetReview(): void {
+  reviewed = null;
+  summary = { rows: 0, checked: 0, rowsWithErrors: 0, columnErrors: [], modified: false };
+}
+
+/** The matching to show for the current header row: the reviewed one, or the proposal. */
+function initialMapping(): (number | null)[] {
+  return reviewed && reviewed.headerRow === headerRow ? [...reviewed.mapping] : propose(headerNames()).mapping;
+}
+
+/**
+ * Whether going on with this header row and matching throws away the edits
+ * and deletions made in review (the worker starts again from the file).
+ */
+function discardsReview(row: number, matching: (number | null)[]): boolean {
+  return summary.modified && reviewed !== null && (row !== reviewed.headerRow || matching.some((m, c) => m !== reviewed!.mapping[c]));
+}
+
+/**
+ * Starts validating with the header row and matching shown while the user
  * looks at those steps: most people accept them, and then the review finds
- * the work done. Anything the user changes starts validation over.
+ * the work done. Anything the user changes starts validation over. Never
+ * while the review holds edits: they would be thrown away unasked.
  */
 function validateAhead(): void {
-  void worker.call({ op: "map", headerRow, mapping: propose(headerNames()).mapping }).catch(() => undefined);
+  if (summary.modified) return;
+  void worker.call({ op: "map", headerRow, mapping: initialMapping() }).catch(() => undefined);
 }
 
 function showMapping(): void {
   const headers = headerNames();
   const sample = preview[headerRow + 1] ?? [];
   const proposal = propose(headers);
-  const confidence = proposal.confidence;
-  mapping = proposal.mapping;
+  mapping = initialMapping();
   validateAhead();
   const warning = h("p", { class: "warning", role: "status", "aria-live": "polite" });
   const next = h("button", { type: "button", class: "primary", "data-testid": "map-next", onclick: () => {
@@ -291,6 +320,7 @@ function showMapping(): void {
     const messages: string[] = [];
     if (missing.length) messages.push(t("map_required_missing", { fields: missing.join(", ") }));
     if (new Set(used).size !== used.length) messages.push(t("map_duplicate"));
+    if (discardsReview(headerRow, mapping)) messages.push(t("discards_edits"));
     warning.textContent = messages.join(" ");
   };
   const rows = columns.map((c, i) => {
@@ -306,7 +336,7 @@ function showMapping(): void {
       "tr",
       {},
       h("th", { scope: "row" }, h("label", { for: `map-${i}` }, c.label), c.required ? h("span", { class: "req" }, ` (${t("required")})`) : null),
-      h("td", {}, select, mapping[i] !== null && confidence[i]! < 1 ? h("span", { class: "hint" }, ` ${t("map_confidence", { pct: Math.round(confidence[i]! * 100) })}`) : null),
+      h("td", {}, select, mapping[i] !== null && mapping[i] === proposal.mapping[i] && proposal.confidence[i]! < 1 ? h("span", { class: "hint" }, ` ${t("map_confidence", { pct: Math.round(proposal.confidence[i]! * 100) })}`) : null),
       example,
     );
   });
@@ -321,12 +351,13 @@ function showMapping(): void {
 
 // ---- step 5: review -----------------------------------------------------------
 
-let summary: Summary = { rows: 0, checked: 0, rowsWithErrors: 0, columnErrors: [] };
+let summary: Summary = { rows: 0, checked: 0, rowsWithErrors: 0, columnErrors: [], modified: false };
 
 async function validate(): Promise<void> {
   busy(4, t("checking", { rows: Math.max(0, (fileInfo?.rows ?? 0) - headerRow - 1) }));
   try {
     summary = await worker.call({ op: "map", headerRow, mapping });
+    reviewed = { headerRow, mapping: [...mapping] };
     performance.mark("intake:mapped");
   } catch (err) {
     return fail(err instanceof WorkerError ? err.code : "parse_failed");
@@ -409,7 +440,7 @@ function showReview(notice?: string): void {
   frame(
     4,
     h("div", { class: "review" }, notice ? h("p", { class: "warning", role: "alert" }, notice) : null, counts, tools, grid.element),
-    h("div", {}, h("button", { type: "button", onclick: () => showMapping() }, t("back")), submit),
+    h("div", {}, h("button", { type: "button", "data-testid": "review-back", onclick: () => showMapping() }, t("back")), submit),
   );
   grid.reset();
 }

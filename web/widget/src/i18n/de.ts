@@ -31,6 +31,7 @@ export const de: Messages = {
   map_confidence: "{pct} % Übereinstimmung",
   map_required_missing: "Pflichtfeld nicht zugeordnet: {fields}",
   map_duplicate: "Eine Spalte Ihrer Datei ist mehreren Feldern zugeordnet.",
+  discards_edits: "Wenn Sie dies ändern, gehen Ihre Änderungen und gelöschten Zeilen aus der Prüfung verloren.",
   required: "Pflichtfeld",
   review_rows: "{rows} Zeilen",
   review_errors: "{rows} Zeilen mit Fehlern",

@@ -29,6 +29,7 @@ export const en = {
   map_confidence: "{pct}% match",
   map_required_missing: "Required field not matched: {fields}",
   map_duplicate: "A column of your file is matched to several fields.",
+  discards_edits: "Your edits and deleted rows from the review will be lost if you change this.",
   required: "required",
   review_rows: "{rows} rows",
   review_errors: "{rows} rows with errors",

@@ -31,6 +31,7 @@ export const es: Messages = {
   map_confidence: "coincidencia del {pct} %",
   map_required_missing: "Campo obligatorio sin asignar: {fields}",
   map_duplicate: "Una columna de tu archivo está asignada a varios campos.",
+  discards_edits: "Si cambias esto, se perderán tus ediciones y las filas eliminadas en la revisión.",
   required: "obligatorio",
   review_rows: "{rows} filas",
   review_errors: "{rows} filas con errores",

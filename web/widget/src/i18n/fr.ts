@@ -31,6 +31,7 @@ export const fr: Messages = {
   map_confidence: "correspondance à {pct} %",
   map_required_missing: "Champ obligatoire non associé : {fields}",
   map_duplicate: "Une colonne de votre fichier est associée à plusieurs champs.",
+  discards_edits: "Si vous modifiez ceci, vos corrections et les lignes supprimées lors de la vérification seront perdues.",
   required: "obligatoire",
   review_rows: "{rows} lignes",
   review_errors: "{rows} lignes avec des erreurs",

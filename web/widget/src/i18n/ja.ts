@@ -31,6 +31,7 @@ export const ja: Messages = {
   map_confidence: "一致度 {pct}%",
   map_required_missing: "必須項目が対応付けられていません: {fields}",
   map_duplicate: "ファイルの 1 つの列が複数の項目に対応付けられています。",
+  discards_edits: "これを変更すると、確認ステップでの編集と削除した行は失われます。",
   required: "必須",
   review_rows: "{rows} 行",
   review_errors: "エラーのある行: {rows}",

@@ -31,6 +31,7 @@ export const nl: Messages = {
   map_confidence: "{pct}% overeenkomst",
   map_required_missing: "Verplicht veld niet gekoppeld: {fields}",
   map_duplicate: "Een kolom van uw bestand is aan meerdere velden gekoppeld.",
+  discards_edits: "Als u dit wijzigt, gaan uw bewerkingen en verwijderde rijen uit de controle verloren.",
   required: "verplicht",
   review_rows: "{rows} rijen",
   review_errors: "{rows} rijen met fouten",

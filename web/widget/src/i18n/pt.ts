@@ -31,6 +31,7 @@ export const pt: Messages = {
   map_confidence: "{pct}% de correspondência",
   map_required_missing: "Campo obrigatório não associado: {fields}",
   map_duplicate: "Uma coluna do seu arquivo está associada a vários campos.",
+  discards_edits: "Se você alterar isto, suas edições e as linhas excluídas na revisão serão perdidas.",
   required: "obrigatório",
   review_rows: "{rows} linhas",
   review_errors: "{rows} linhas com erros",

@@ -112,6 +112,11 @@ export class RowTable {
     return this.ids.length;
   }
 
+  /** Whether the user edited or deleted rows: another mapping would start from the file again. */
+  get modified(): boolean {
+    return this.edited.size > 0 || this.ids.length < Math.max(0, this.source.length - this.headerRow - 1);
+  }
+
   /** Number of template columns: every row has exactly this many cells. */
   get width(): number {
     return this.mapping.length;

@@ -23,6 +23,8 @@ export interface Summary {
   checked: number;
   rowsWithErrors: number;
   columnErrors: number[];
+  /** Rows were edited or deleted in review; another header row or mapping starts from the file again. */
+  modified: boolean;
 }
 
 /** One row of the grid window, in template column order; errors are translated messages. */

@@ -209,7 +209,7 @@ function check(i: number): void {
 }
 
 function summary(): Summary {
-  return { rows: state.table.length, checked: state.checked, rowsWithErrors: state.errors.rows, columnErrors: state.errors.columns.slice() };
+  return { rows: state.table.length, checked: state.checked, rowsWithErrors: state.errors.rows, columnErrors: state.errors.columns.slice(), modified: state.table.modified };
 }
 
 /** Rows validated per slice: about 50 ms of work, so window requests wait little. */
