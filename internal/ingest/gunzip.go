@@ -126,23 +126,15 @@ const (
 // src it loads zero bytes instead, and reports false once any of them was
 // consumed: the stream is truncated.
 func (f *inflater) refill() bool {
-	if f.pos+8 > len(f.src) {
-		return f.refillEnd()
+	if f.pos+8 <= len(f.src) {
+		// The bytes loaded above n are those the next refill loads at
+		// the same place: or-ing them in again changes nothing.
+		f.bits |= binary.LittleEndian.Uint64(f.src[f.pos:]) << f.n
+		k := (63 - f.n) >> 3
+		f.pos += int(k)
+		f.n += k * 8
+		return true
 	}
-	// The bytes loaded above n are those the next refill loads at the same
-	// place: or-ing them in again changes nothing. n|56 is n plus the
-	// whole bytes that fit below bit 64.
-	f.bits |= binary.LittleEndian.Uint64(f.src[f.pos:]) << f.n
-	f.pos += int(63-f.n) >> 3
-	f.n |= 56
-	return true
-}
-
-// refillEnd is refill within 8 bytes of the end of src, kept out of line so
-// that refill inlines into the decoding loops.
-//
-//go:noinline
-func (f *inflater) refillEnd() bool {
 	for f.n <= 56 {
 		if f.pos < len(f.src) {
 			f.bits |= uint64(f.src[f.pos]) << f.n
@@ -295,87 +287,60 @@ func (f *inflater) readTables() error {
 
 // huffman decodes a compressed block's symbols.
 func (f *inflater) huffman(lit, dist *huffTable) error {
-	// The loop keeps the bit reader and the output in locals, which the
-	// compiler holds in registers, and refills inline; the fields are
-	// synced for the rare refill near the end of src and on the way out.
-	src, pos, bits, n := f.src, f.pos, f.bits, f.n
+	// The hot loop works on locals; the fields are synced around refills.
 	out, base, limit := f.out, f.base, f.limit
-	var err error
+	defer func() { f.out = out }()
 	for {
-		if n < symbolBits {
-			if pos+8 <= len(src) {
-				bits |= binary.LittleEndian.Uint64(src[pos:]) << n
-				pos += int(63-n) >> 3
-				n |= 56
-			} else {
-				f.pos, f.bits, f.n = pos, bits, n
-				ok := f.refillEnd()
-				pos, bits, n = f.pos, f.bits, f.n
-				if !ok {
-					err = errBadGzip
-					break
-				}
-			}
+		if f.n < symbolBits && !f.refill() {
+			return errBadGzip
 		}
-		e := lit.entries[bits&lit.mask]
+		e := lit.entries[f.bits&lit.mask]
 		if e&entryLink != 0 {
-			e = lit.entries[e>>16+uint32(bits>>lit.primary)&lit.subMask]
+			e = lit.entries[e>>16+uint32(f.bits>>lit.primary)&lit.subMask]
 		}
-		kind := e & entryKind
-		bits >>= e & entryLen
-		n -= uint(e & entryLen)
-		if kind == kindLiteral {
+		switch e & entryKind {
+		case kindLiteral:
+			f.bits >>= e & entryLen
+			f.n -= uint(e & entryLen)
 			if len(out) >= limit {
-				err = errInflatedTooLarge
-				break
+				return errInflatedTooLarge
 			}
 			out = append(out, byte(e>>16))
 			continue
+		case kindEnd:
+			f.bits >>= e & entryLen
+			f.n -= uint(e & entryLen)
+			return nil
+		case kindBase:
+		default:
+			return errBadGzip
 		}
-		if kind != kindBase {
-			if kind != kindEnd {
-				err = errBadGzip
-			}
-			break
-		}
+		f.bits >>= e & entryLen
+		f.n -= uint(e & entryLen)
 		extra := uint(e>>entryExtraShift) & 15
-		length := int(e>>16) + int(bits&(1<<extra-1))
-		bits >>= extra
-		n -= extra
-		d := dist.entries[bits&dist.mask]
+		length := int(e>>16) + int(f.bits&(1<<extra-1))
+		f.bits >>= extra
+		f.n -= extra
+		d := dist.entries[f.bits&dist.mask]
 		if d&entryLink != 0 {
-			d = dist.entries[d>>16+uint32(bits>>dist.primary)&dist.subMask]
+			d = dist.entries[d>>16+uint32(f.bits>>dist.primary)&dist.subMask]
 		}
 		if d&entryKind != kindBase {
-			err = errBadGzip
-			break
+			return errBadGzip
 		}
-		bits >>= d & entryLen
-		n -= uint(d & entryLen)
+		f.bits >>= d & entryLen
+		f.n -= uint(d & entryLen)
 		extra = uint(d>>entryExtraShift) & 15
-		distance := int(d>>16) + int(bits&(1<<extra-1))
-		bits >>= extra
-		n -= extra
+		distance := int(d>>16) + int(f.bits&(1<<extra-1))
+		f.bits >>= extra
+		f.n -= extra
 		if distance > len(out)-base {
-			err = errBadGzip
-			break
+			return errBadGzip
 		}
 		if len(out)+length > limit {
-			err = errInflatedTooLarge
-			break
+			return errInflatedTooLarge
 		}
 		at := len(out)
-		if distance >= 8 && cap(out)-at >= length+8 {
-			// Eight bytes at a time, each word read whole before it is
-			// written: up to seven bytes past the match are written too,
-			// within the capacity, and overwritten by what follows.
-			w := out[:at+length+8]
-			for i := at; i < at+length; i += 8 {
-				binary.LittleEndian.PutUint64(w[i:], binary.LittleEndian.Uint64(w[i-distance:]))
-			}
-			out = w[:at+length]
-			continue
-		}
 		if cap(out)-at < length {
 			out = append(out, make([]byte, length)...)
 		} else {
@@ -389,8 +354,6 @@ func (f *inflater) huffman(lit, dist *huffTable) error {
 			}
 		}
 	}
-	f.pos, f.bits, f.n, f.out = pos, bits, n, out
-	return err
 }
 
 // A huffTable maps the next bits of the input to a symbol's entry: a primary
