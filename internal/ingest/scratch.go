@@ -1,9 +1,12 @@
 package ingest
 
 import (
+	"bytes"
 	"io"
 	"slices"
 	"sync"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // scratch holds the working memory of one chunk in flight: the body as
@@ -18,6 +21,8 @@ import (
 // idle ones at each garbage collection.
 type scratch struct {
 	body, inflated, sealed []byte
+	gz                     *gzip.Reader
+	src                    bytes.Reader
 	dec                    cellTable // the cells as decoded, upload column order
 	val                    cellTable // the cells as validated, template order
 }
@@ -43,6 +48,7 @@ func (sc *scratch) release() {
 	if max(cap(sc.body), cap(sc.inflated), cap(sc.sealed)) > maxPooledBytes {
 		return
 	}
+	sc.src.Reset(nil)
 	scratchPool.Put(sc)
 }
 
