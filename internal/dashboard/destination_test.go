@@ -1,19 +1,16 @@
 package dashboard_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/server/servertest"
 )
 
@@ -44,17 +41,8 @@ func (h *hookLog) all() string {
 // import page, delivers again on request, rotates its secret and goes.
 func TestDestinations(t *testing.T) {
 	t.Parallel()
-	env := servertest.Start(t, servertest.Options{Configure: func(c *config.Config) {
-		c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-	}})
-	if err := env.Server.Jobs.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		env.Server.Jobs.Stop(ctx)
-	})
+	env := servertest.Start(t, servertest.Options{Configure: servertest.AllowLoopback})
+	env.StartJobs(t)
 	hooks := &hookLog{}
 	recv := httptest.NewServer(hooks)
 	t.Cleanup(recv.Close)
@@ -135,9 +123,7 @@ func TestDestinations(t *testing.T) {
 // and never shown again; saving the form with them blank keeps them.
 func TestDestinationCredentials(t *testing.T) {
 	t.Parallel()
-	env := servertest.Start(t, servertest.Options{Configure: func(c *config.Config) {
-		c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-	}})
+	env := servertest.Start(t, servertest.Options{Configure: servertest.AllowLoopback})
 	owner := &browser{t: t, base: env.URL}
 	owner.signIn(ownerEmail(t, env), "test-password-1")
 	var im struct{ ID string }

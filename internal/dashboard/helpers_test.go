@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -35,8 +34,7 @@ func startFresh(t testing.TB) *fresh {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Webhook destinations on loopback (test receivers) are allowed.
-	cfg.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	servertest.AllowLoopback(&cfg) // webhook destinations on loopback (test receivers)
 	logs := &servertest.SyncBuffer{}
 	srv, err := server.Open(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {

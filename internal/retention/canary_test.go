@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,7 +18,6 @@ import (
 
 	"gocloud.dev/blob"
 
-	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/server/servertest"
 	"github.com/intakehq/intake/internal/store"
 )
@@ -32,11 +30,7 @@ type env struct {
 
 func start(t testing.TB, pg bool) *env {
 	t.Helper()
-	e := &env{Env: servertest.Start(t, servertest.Options{Postgres: pg, S3: pg, Configure: func(c *config.Config) {
-		// Webhook receivers of these tests listen on loopback, which the
-		// outbound guard refuses by default.
-		c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-	}})}
+	e := &env{Env: servertest.Start(t, servertest.Options{Postgres: pg, S3: pg, Configure: servertest.AllowLoopback})}
 	if pg {
 		e.pgDir = os.Getenv("INTAKE_PG_DIR")
 		if e.pgDir == "" {
@@ -70,14 +64,7 @@ func (e *env) webhook(t testing.TB, importerID string) <-chan string {
 		map[string]any{"type": "webhook", "url": rcv.URL}, nil); code != http.StatusCreated {
 		t.Fatalf("create webhook destination: %d", code)
 	}
-	if err := e.Server.Jobs.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		e.Server.Jobs.Stop(ctx)
-	})
+	e.StartJobs(t)
 	return bodies
 }
 

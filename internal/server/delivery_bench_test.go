@@ -25,7 +25,7 @@ func BenchmarkDeliveryEndToEnd(b *testing.B) {
 	for _, size := range []string{"100k", "1m"} {
 		b.Run(size, func(b *testing.B) {
 			header, bodies, rows := gzipChunks(b, benchData(b, "rows-"+size+".csv"), 5000)
-			env := servertest.Start(b, servertest.Options{Configure: loopbackAllowed})
+			env := servertest.Start(b, servertest.Options{Configure: servertest.AllowLoopback})
 			var im struct{ ID, Key string }
 			env.Do(b, "POST", "/api/v1/importers", env.APIKey, map[string]any{"name": "bench", "allow_invalid": true,
 				"template": json.RawMessage(typedTemplate)}, &im)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,28 +18,8 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/server/servertest"
 )
-
-// loopbackAllowed lets deliveries reach receivers on 127.0.0.1, which the
-// outbound guard refuses by default.
-func loopbackAllowed(c *config.Config) {
-	c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-}
-
-// startDeliveries starts the env's job queue, as Serve does.
-func startDeliveries(t *testing.T, env *servertest.Env) {
-	t.Helper()
-	if err := env.Server.Jobs.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		env.Server.Jobs.Stop(ctx)
-	})
-}
 
 // receiver is a webhook receiver on loopback that verifies every message
 // with the Standard Webhooks library and keeps each message id once.
@@ -225,9 +204,9 @@ func TestWebhookDelivery(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			b.opts.Configure = loopbackAllowed
+			b.opts.Configure = servertest.AllowLoopback
 			env := servertest.Start(t, b.opts)
-			startDeliveries(t, env)
+			env.StartJobs(t)
 			rcv := newReceiver(t)
 			const failures = 3
 			rcv.respond = func(w http.ResponseWriter, n int) bool {
@@ -290,8 +269,8 @@ func TestWebhookDelivery(t *testing.T) {
 // disabled, and re-enabling plus a replay delivers every row.
 func TestWebhookGoneDisables(t *testing.T) {
 	t.Parallel()
-	env := servertest.Start(t, servertest.Options{Configure: loopbackAllowed})
-	startDeliveries(t, env)
+	env := servertest.Start(t, servertest.Options{Configure: servertest.AllowLoopback})
+	env.StartJobs(t)
 	rcv := newReceiver(t)
 	gone := true
 	rcv.respond = func(w http.ResponseWriter, n int) bool {
@@ -344,7 +323,7 @@ func TestWebhookGoneDisables(t *testing.T) {
 // test event, and that settings are sealed at rest.
 func TestDestinationSettings(t *testing.T) {
 	t.Parallel()
-	env := servertest.Start(t, servertest.Options{Configure: loopbackAllowed})
+	env := servertest.Start(t, servertest.Options{Configure: servertest.AllowLoopback})
 	rcv := newReceiver(t)
 	imp := createImporter(t, env, env.APIKey, nil)
 	base := "/api/v1/importers/" + imp.ID + "/destinations"
@@ -427,7 +406,7 @@ func TestDestinationSettings(t *testing.T) {
 // none of the destinations, deliveries or replays of this one.
 func TestDeliveryRoutesIsolated(t *testing.T) {
 	t.Parallel()
-	env := servertest.Start(t, servertest.Options{Configure: loopbackAllowed})
+	env := servertest.Start(t, servertest.Options{Configure: servertest.AllowLoopback})
 	_, keyB := env.NewOrg(t, "org-b-"+filepath.Base(t.TempDir()))
 	imp := createImporter(t, env, env.APIKey, nil)
 	dest := createDestination(t, env, imp.ID, map[string]any{"type": "webhook", "url": "https://example.com/hook"})
@@ -472,14 +451,14 @@ func TestBypassRelay(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			b.opts.Configure = loopbackAllowed
+			b.opts.Configure = servertest.AllowLoopback
 			testBypassRelay(t, servertest.Start(t, b.opts))
 		})
 	}
 }
 
 func testBypassRelay(t *testing.T, env *servertest.Env) {
-	startDeliveries(t, env)
+	env.StartJobs(t)
 	rcv := newReceiver(t)
 	refuse := false
 	rcv.respond = func(w http.ResponseWriter, n int) bool {

@@ -23,8 +23,8 @@ import (
 // PostgreSQL is configured, into a PostgreSQL table by upsert.
 func TestSinkDestinations(t *testing.T) {
 	t.Parallel()
-	env := servertest.Start(t, servertest.Options{S3: true, Configure: loopbackAllowed})
-	startDeliveries(t, env)
+	env := servertest.Start(t, servertest.Options{S3: true, Configure: servertest.AllowLoopback})
+	env.StartJobs(t)
 	blobURL, err := url.Parse(env.Server.Config.BlobURL)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestSinkDestinations(t *testing.T) {
 // the delivery stops at once, failed, with the reason in its log.
 func TestDeliveryOfPurgedImport(t *testing.T) {
 	t.Parallel()
-	env := servertest.Start(t, servertest.Options{Configure: loopbackAllowed})
+	env := servertest.Start(t, servertest.Options{Configure: servertest.AllowLoopback})
 	rcv := newReceiver(t)
 	imp := createImporter(t, env, env.APIKey, nil)
 	dest := createDestination(t, env, imp.ID, map[string]any{"type": "webhook", "url": rcv.srv.URL})
@@ -123,7 +123,7 @@ func TestDeliveryOfPurgedImport(t *testing.T) {
 	if code := env.Do(t, "DELETE", "/api/v1/imports/"+up.ImportID, env.APIKey, nil, nil); code != http.StatusOK {
 		t.Fatalf("purge: %d", code)
 	}
-	startDeliveries(t, env)
+	env.StartJobs(t)
 	log := waitDelivered(t, env, up.ImportID)
 	d := log.Deliveries[0]
 	if d.State != "failed" || len(d.Attempts) != 1 || !strings.Contains(d.Attempts[0].Error, "purged") {
@@ -173,8 +173,8 @@ func TestBatchesAcrossChunks(t *testing.T) {
 // pending delivery with the reason in the log.
 func TestRetryAfterAndDeletedDestination(t *testing.T) {
 	t.Parallel()
-	env := servertest.Start(t, servertest.Options{Configure: loopbackAllowed})
-	startDeliveries(t, env)
+	env := servertest.Start(t, servertest.Options{Configure: servertest.AllowLoopback})
+	env.StartJobs(t)
 	rcv := newReceiver(t)
 	rcv.respond = func(w http.ResponseWriter, n int) bool {
 		if n == 1 {

@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -170,4 +172,25 @@ func (e *Env) Do(t testing.TB, method, path, token string, body any, out any) in
 		}
 	}
 	return resp.StatusCode
+}
+
+// AllowLoopback lets outbound connections reach 127.0.0.0/8, which the
+// outbound guard refuses by default: tests' webhook receivers listen there.
+// Use it as Options.Configure (or call it from one).
+func AllowLoopback(c *config.Config) {
+	c.OutboundAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+}
+
+// StartJobs starts the server's job queue (deliveries, retention), as Serve
+// does, and stops it when the test ends.
+func (e *Env) StartJobs(t testing.TB) {
+	t.Helper()
+	if err := e.Server.Jobs.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		e.Server.Jobs.Stop(ctx)
+	})
 }
