@@ -81,3 +81,27 @@ func Frame(ctx context.Context, ready string) (*chromedp.Node, error) {
 		}
 	}
 }
+
+// ImportInFrame drives Intake's widget in the page's only iframe through a
+// whole import of the file at path, accepting the proposed header row and
+// matching, up to the done step. It returns the query option that reaches
+// into the iframe, for the test's own checks.
+func ImportInFrame(ctx context.Context, path string) (chromedp.QueryOption, error) {
+	frame, err := Frame(ctx, `input[type=file]`)
+	if err != nil {
+		return nil, err
+	}
+	in := chromedp.FromNode(frame)
+	err = chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in),
+		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
+		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
+		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`), in),
+		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), in),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), in),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("import in the iframe: %w", err)
+	}
+	return in, nil
+}

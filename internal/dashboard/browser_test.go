@@ -221,18 +221,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("host page", chromedp.Navigate(host.URL), chromedp.WaitReady(chromedp.CSS("iframe")))
-	frame, err := browsertest.Frame(ctx, `input[type=file]`)
-	if err != nil {
-		t.Fatal(err)
+	if _, err := browsertest.ImportInFrame(ctx, csvPath); err != nil {
+		t.Fatalf("widget import: %v", err)
 	}
-	in := chromedp.FromNode(frame)
-	step("widget import",
-		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{csvPath}, in),
-		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
-		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), in),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), in))
 	shot(t, ctx, "05-host-app-widget")
 
 	step("imports list",

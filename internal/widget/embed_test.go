@@ -49,19 +49,7 @@ func TestBrowserEmbedOnAnotherOrigin(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL+"/?key="+key), chromedp.WaitReady(chromedp.CSS("iframe"))); err != nil {
 		t.Fatal(err)
 	}
-	frame, err := browsertest.Frame(ctx, `input[type=file]`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := chromedp.FromNode(frame)
-	err = chromedp.Do(ctx,
-		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in),
-		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
-		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), in),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), in),
-	)
+	in, err := browsertest.ImportInFrame(ctx, path)
 	if err != nil {
 		t.Fatalf("flow in the iframe: %v", err)
 	}
@@ -122,19 +110,7 @@ func TestBrowserEmbedClientMode(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL+"/?key="+key), chromedp.WaitReady(chromedp.CSS("iframe"))); err != nil {
 		t.Fatal(err)
 	}
-	frame, err := browsertest.Frame(ctx, `input[type=file]`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := chromedp.FromNode(frame)
-	err = chromedp.Do(ctx,
-		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in),
-		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), in),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), in),
-	)
-	if err != nil {
+	if _, err := browsertest.ImportInFrame(ctx, path); err != nil {
 		t.Fatalf("flow in the iframe: %v", err)
 	}
 	raw, err := chromedp.Run(ctx, chromedp.Poll[string](`results.length >= 2 && JSON.stringify(results.map((r) => r.event === "data" ? r.data : r.event))`))
@@ -181,19 +157,7 @@ func TestBrowserDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame, err := browsertest.Frame(ctx, `input[type=file]`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := chromedp.FromNode(frame)
-	err = chromedp.Do(ctx,
-		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in),
-		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), in),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), in),
-	)
-	if err != nil {
+	if _, err := browsertest.ImportInFrame(ctx, path); err != nil {
 		t.Fatalf("demo flow: %v", err)
 	}
 	// The demo page shows what onComplete received.
