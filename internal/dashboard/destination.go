@@ -198,12 +198,19 @@ func (h *Handler) destinationCreate(w http.ResponseWriter, r *http.Request, s *s
 	return h.renderDestination(w, r, s, http.StatusUnprocessableEntity, im, f, "")
 }
 
-func (h *Handler) destinationEdit(w http.ResponseWriter, r *http.Request, s *session) error {
+// pathDestination loads the importer {id} of the session's organization and
+// its destination {dest}.
+func (h *Handler) pathDestination(r *http.Request, s *session) (store.Importer, delivery.Destination, error) {
 	im, err := h.o.Store.Importer(r.Context(), s.Org.ID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return im, delivery.Destination{}, err
 	}
 	d, err := h.o.Delivery.Destination(r.Context(), s.Org.ID, im.ID, r.PathValue("dest"))
+	return im, d, err
+}
+
+func (h *Handler) destinationEdit(w http.ResponseWriter, r *http.Request, s *session) error {
+	im, d, err := h.pathDestination(r, s)
 	if err != nil {
 		return err
 	}
@@ -215,11 +222,7 @@ func (h *Handler) destinationEdit(w http.ResponseWriter, r *http.Request, s *ses
 }
 
 func (h *Handler) destinationUpdate(w http.ResponseWriter, r *http.Request, s *session) error {
-	im, err := h.o.Store.Importer(r.Context(), s.Org.ID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	old, err := h.o.Delivery.Destination(r.Context(), s.Org.ID, im.ID, r.PathValue("dest"))
+	im, old, err := h.pathDestination(r, s)
 	if err != nil {
 		return err
 	}
@@ -254,11 +257,7 @@ func (h *Handler) destinationDelete(w http.ResponseWriter, r *http.Request, s *s
 // destinationTest sends a webhook destination a test event and shows the
 // attempt: status, latency and the error, if any.
 func (h *Handler) destinationTest(w http.ResponseWriter, r *http.Request, s *session) error {
-	im, err := h.o.Store.Importer(r.Context(), s.Org.ID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	d, err := h.o.Delivery.Destination(r.Context(), s.Org.ID, im.ID, r.PathValue("dest"))
+	im, d, err := h.pathDestination(r, s)
 	if err != nil {
 		return err
 	}
