@@ -170,7 +170,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (CreateResponse
 	}
 	now := s.o.Now()
 	rec := store.Import{
-		ID: store.NewID("imt_"), OrgID: im.OrgID, ImporterID: im.ID, Status: store.StatusUploading,
+		ID: store.NewSortableID("imt_"), OrgID: im.OrgID, ImporterID: im.ID, Status: store.StatusUploading,
 		Columns: req.Columns, RowColumns: c.keys, SourceFormat: req.Source.Format, SourceBytes: req.Source.SizeBytes,
 		ExpectedRows: req.Rows, CreatedAt: now,
 	}

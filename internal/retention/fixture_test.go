@@ -34,7 +34,7 @@ func seedExpired(t testing.TB, st *store.Store, v *vault.Vault, bk *blob.Bucket,
 	for w := range 8 {
 		wg.Go(func() {
 			for i := w; i < n; i += 8 {
-				id := store.NewID("imt_")
+				id := store.NewSortableID("imt_")
 				k, wrapped, err := v.NewDataKey(ctx, id)
 				if err != nil {
 					errs <- err
