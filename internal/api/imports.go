@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -91,9 +92,21 @@ func (a *API) importLog(w http.ResponseWriter, r *http.Request, org store.Organi
 	if _, err := a.store.Import(r.Context(), org.ID, r.PathValue("id")); err != nil {
 		return err
 	}
-	events, err := a.store.ImportLog(r.Context(), org.ID, r.PathValue("id"))
+	limit, err := intParam(r, "limit", maxPage, 1, maxPage)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"events": events})
+	after, err := intParam(r, "after", 0, 0, math.MaxInt64)
+	if err != nil {
+		return err
+	}
+	events, err := a.store.ImportLog(r.Context(), org.ID, r.PathValue("id"), after, int(limit))
+	if err != nil {
+		return err
+	}
+	resp := map[string]any{"events": events}
+	if len(events) == int(limit) {
+		resp["next_after"] = events[len(events)-1].Seq
+	}
+	return writeJSON(w, http.StatusOK, resp)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +238,19 @@ func importFlowAndRoles(t *testing.T, env *servertest.Env) {
 		if !strings.Contains(detail.Body, want) {
 			t.Errorf("import page lacks %q", want)
 		}
+	}
+	if strings.Contains(detail.Body, `data-testid="log-more"`) {
+		t.Error("a 4-event log says it has more")
+	}
+	// An import of 205 one-row chunks has 207 events: the page shows the
+	// first 200 and says where the rest is.
+	many := make([][]*string, 205)
+	for i := range many {
+		many[i] = []*string{str("row " + strconv.Itoa(i)), nil, str("1")}
+	}
+	long := owner.get("/imports/" + upload(t, env.URL, key, []string{"name", "formula", "amount"}, many, 1))
+	if n := strings.Count(long.Body, `<code class="wrap">`); n != 200 || !strings.Contains(long.Body, `data-testid="log-more"`) {
+		t.Errorf("long import log: %d events shown, more noted: %v", n, strings.Contains(long.Body, `data-testid="log-more"`))
 	}
 	dl := owner.get("/imports/" + id + "/download?format=csv")
 	if dl.Status != 200 || !strings.Contains(dl.Body, `"'=1+2"";=1+2"`) {

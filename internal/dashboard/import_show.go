@@ -30,6 +30,7 @@ type importView struct {
 	FirstRow     int64
 	LastRow      int64
 	Log          []store.LogEntry
+	LogMore      bool // the log has more events than the page shows
 	CanDelete    bool
 	// Deliveries are the import's deliveries, one per destination, with
 	// their attempts; Delivering is false without the delivery engine.
@@ -48,6 +49,9 @@ type columnErrors struct {
 	Column string
 	Count  int
 }
+
+// logPageEvents is how many import-log events the import page shows.
+const logPageEvents = 200
 
 func (h *Handler) importShow(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx := r.Context()
@@ -80,8 +84,13 @@ func (h *Handler) importShow(w http.ResponseWriter, r *http.Request, s *session)
 	if d.ColumnErrors, err = h.columnErrors(r, im.ID); err != nil {
 		return err
 	}
-	if d.Log, err = h.o.Store.ImportLog(ctx, s.Org.ID, im.ID); err != nil {
+	// The page stays as fast for an import of 10,000 small chunks as for one
+	// of ten: it shows the log's first events; the API pages through all.
+	if d.Log, err = h.o.Store.ImportLog(ctx, s.Org.ID, im.ID, 0, logPageEvents+1); err != nil {
 		return err
+	}
+	if len(d.Log) > logPageEvents {
+		d.Log, d.LogMore = d.Log[:logPageEvents], true
 	}
 	if h.o.Delivery != nil {
 		d.Delivering = true

@@ -55,7 +55,7 @@ func TestPurgeImport(t *testing.T) {
 			if _, err := b.Ingest.Rows(ctx, b.OrgID, id, 0, 10); err == nil {
 				t.Fatal("rows of a purged import were readable")
 			}
-			log, err := b.Store.ImportLog(ctx, b.OrgID, id)
+			log, err := b.Store.ImportLog(ctx, b.OrgID, id, 0, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +114,7 @@ func TestRetentionBoundary(t *testing.T) {
 			b.assertGone(t, done, 2)
 			b.assertGone(t, abandoned, 1)
 			var p importlog.Purged
-			log, _ := b.Store.ImportLog(ctx, b.OrgID, done)
+			log, _ := b.Store.ImportLog(ctx, b.OrgID, done, 0, 0)
 			if err := json.Unmarshal(log[len(log)-1].Data, &p); err != nil || p.Reason != importlog.ReasonExpired || !p.At.Equal(expiry) {
 				t.Fatalf("receipt %+v, %v", p, err)
 			}

@@ -71,6 +71,8 @@ func TestBadInput(t *testing.T) {
 		{"bad retention", "POST", "/api/v1/importers", env.APIKey, []byte(`{"name":"x","retention_days":0,"template":` + testTemplate + `}`), nil, 400, "bad_importer"},
 		{"bad limit", "GET", "/api/v1/imports?limit=0", env.APIKey, nil, nil, 400, "bad_parameter"},
 		{"bad cursor", "GET", "/api/v1/imports?cursor=bm9wZQ", env.APIKey, nil, nil, 400, "bad_parameter"},
+		{"bad log limit", "GET", "/api/v1/imports/" + up.ImportID + "/log?limit=1001", env.APIKey, nil, nil, 400, "bad_parameter"},
+		{"bad log after", "GET", "/api/v1/imports/" + up.ImportID + "/log?after=-1", env.APIKey, nil, nil, 400, "bad_parameter"},
 		{"unknown route", "GET", "/api/v1/nothing", "", nil, nil, 404, "not_found"},
 	}
 	for _, c := range cases {

@@ -204,6 +204,30 @@ func TestUploadFlow(t *testing.T) {
 			if len(log.Events) != 7 || log.Events[0].Kind != "import.created" || log.Events[6].Kind != "import.completed" {
 				t.Fatalf("import log %+v", log.Events)
 			}
+			// The same log in pages of 3: 3, 3, 1 events, then no next page.
+			var paged []string
+			after := ""
+			for page := 0; ; page++ {
+				var p struct {
+					Events []struct {
+						Kind string `json:"kind"`
+					} `json:"events"`
+					NextAfter *int64 `json:"next_after"`
+				}
+				if code := env.Do(t, "GET", "/api/v1/imports/"+up.ImportID+"/log?limit=3"+after, env.APIKey, nil, &p); code != 200 || page > 3 {
+					t.Fatalf("log page %d: HTTP %d", page, code)
+				}
+				for _, e := range p.Events {
+					paged = append(paged, e.Kind)
+				}
+				if p.NextAfter == nil {
+					break
+				}
+				after = fmt.Sprintf("&after=%d", *p.NextAfter)
+			}
+			if len(paged) != 7 || paged[0] != "import.created" || paged[6] != "import.completed" {
+				t.Fatalf("paged import log %v", paged)
+			}
 		})
 	}
 }

@@ -38,10 +38,17 @@ func (s *Store) AppendEvent(ctx context.Context, orgID, importID string, e Event
 	return s.InTx(ctx, func(tx *sql.Tx) error { return s.appendEvent(ctx, tx, orgID, importID, e) })
 }
 
-// ImportLog returns the events of one import of orgID, oldest first.
-func (s *Store) ImportLog(ctx context.Context, orgID, importID string) ([]LogEntry, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT seq, kind, at, data FROM import_events
-		WHERE org_id = $1 AND import_id = $2 ORDER BY seq`, orgID, importID)
+// ImportLog returns the events of one import of orgID after sequence number
+// after (0: from the first), oldest first, at most limit of them (0: all).
+func (s *Store) ImportLog(ctx context.Context, orgID, importID string, after int64, limit int) ([]LogEntry, error) {
+	query := `SELECT seq, kind, at, data FROM import_events
+		WHERE org_id = $1 AND import_id = $2 AND seq > $3 ORDER BY seq`
+	args := []any{orgID, importID, after}
+	if limit > 0 {
+		query += ` LIMIT $4`
+		args = append(args, limit)
+	}
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("import log: %w", err)
 	}

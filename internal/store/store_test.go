@@ -137,7 +137,7 @@ func TestChunkLifecycle(t *testing.T) {
 			if fmt.Sprint(ns) != "[0 1]" {
 				t.Fatalf("chunk numbers %v", ns)
 			}
-			log, _ := s.ImportLog(ctx, org.ID, im.ID)
+			log, _ := s.ImportLog(ctx, org.ID, im.ID, 0, 0)
 			var kinds []string
 			for _, e := range log {
 				kinds = append(kinds, string(e.Kind))
@@ -145,7 +145,7 @@ func TestChunkLifecycle(t *testing.T) {
 			if fmt.Sprint(kinds) != "[import.created chunk.stored chunk.stored import.completed]" {
 				t.Fatalf("import log kinds %v", kinds)
 			}
-			if other, _ := s.ImportLog(ctx, "org_other", im.ID); len(other) != 0 {
+			if other, _ := s.ImportLog(ctx, "org_other", im.ID, 0, 0); len(other) != 0 {
 				t.Fatal("import log readable by another organization")
 			}
 		})
