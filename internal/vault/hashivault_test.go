@@ -47,13 +47,18 @@ func TestHashiVaultMasterKey(t *testing.T) {
 	if got, err := k2.Open(nil, PurposeChunk, 0, sealed); err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("open after unwrapping through Vault = %q, %v", got, err)
 	}
-	if e, d := transit.count("encrypt/intake-master"), transit.count("decrypt/intake-master"); e != 1 || d != 1 {
-		t.Fatalf("transit calls: %d encrypt, %d decrypt; want 1 and 1", e, d)
+	// Open wrapped and unwrapped a probe; then one data key each way.
+	if e, d := transit.count("encrypt/intake-master"), transit.count("decrypt/intake-master"); e != 2 || d != 2 {
+		t.Fatalf("transit calls: %d encrypt, %d decrypt; want 2 and 2", e, d)
 	}
 
 	other, err := Open(ctx, "hashivault://other-key", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A key the token may not use stops Open, not the first upload.
+	if _, err := Open(ctx, "hashivault://"+forbiddenKey, t.TempDir()); err == nil || !strings.Contains(err.Error(), "probe") {
+		t.Fatalf("open with a key Vault refuses: %v", err)
 	}
 	_, foreign, err := other.NewDataKey(ctx, "imt_h")
 	if err != nil {
@@ -64,6 +69,9 @@ func TestHashiVaultMasterKey(t *testing.T) {
 		t.Fatal("a data key wrapped under another transit key unwrapped")
 	}
 }
+
+// forbiddenKey is a transit key the test token may not use.
+const forbiddenKey = "not-for-intake"
 
 // transitServer is the part of Vault's transit secrets engine the keeper
 // uses: POST /v1/transit/encrypt/{key} and /v1/transit/decrypt/{key}, with
@@ -88,7 +96,7 @@ func newTransitServer(t *testing.T, token string) *transitServer {
 	}
 	s := &transitServer{aead: aead, calls: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Vault-Token") != token {
+		if r.Header.Get("X-Vault-Token") != token || strings.HasSuffix(r.URL.Path, "/"+forbiddenKey) {
 			vaultError(w, http.StatusForbidden, "permission denied")
 			return
 		}

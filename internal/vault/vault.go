@@ -10,6 +10,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -80,9 +81,33 @@ func Open(ctx context.Context, keyURL, dataDir string) (*Vault, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open master key: %w", err)
 		}
+		// Opening a KMS keeper contacts nothing: wrap and unwrap a probe
+		// now, so that a wrong address, key or credential stops the start
+		// rather than the first upload.
+		if err := probe(ctx, k); err != nil {
+			k.Close()
+			return nil, fmt.Errorf("master key %s: %w", keyURL, err)
+		}
 		keeper = k
 	}
 	return &Vault{keeper: keeper, cache: map[string]*DataKey{}}, nil
+}
+
+func probe(ctx context.Context, k *secrets.Keeper) error {
+	plain := make([]byte, KeySize)
+	rand.Read(plain)
+	wrapped, err := k.Encrypt(ctx, plain)
+	if err != nil {
+		return fmt.Errorf("wrap a probe key: %w", err)
+	}
+	got, err := k.Decrypt(ctx, wrapped)
+	if err != nil {
+		return fmt.Errorf("unwrap a probe key: %w", err)
+	}
+	if !bytes.Equal(got, plain) {
+		return errors.New("unwrapping a probe key gave other bytes")
+	}
+	return nil
 }
 
 // Close releases the master key.
