@@ -228,10 +228,11 @@ func TestBrowserReplaceAndDelete(t *testing.T) {
 }
 
 // TestBrowserBackKeepsEdits reviews with a matching the user changed (name
-// left unmatched), fixes a cell, goes back to the matching step and returns:
-// the matching shown is the user's, not the proposal, and the fix is still
-// there. Changing the matching warns that the edits would be lost, and
-// changing it back withdraws the warning.
+// left unmatched), fixes a cell, goes back to the matching step: the
+// matching shown is the user's, not the proposal. Matching name after all
+// keeps the fix (and now shows the names). One step further back, another
+// header row would start over: that warns, and picking the old one again
+// withdraws the warning.
 func TestBrowserBackKeepsEdits(t *testing.T) {
 	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
@@ -250,52 +251,48 @@ func TestBrowserBackKeepsEdits(t *testing.T) {
 	choose := func(column, source string) {
 		eval(fmt.Sprintf(`(() => { const s = document.querySelector("#map-%s"); s.value = %q; s.dispatchEvent(new Event("change")); return s.value; })()`, column, source))
 	}
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(s.URL+"/i/"+key),
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v; page shows %q", what, err, pageText(ctx))
+		}
+	}
+	step("open", chromedp.Navigate(s.URL+"/i/"+key),
 		chromedp.WaitReady(chromedp.CSS(`input[type=file]`)),
 		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}),
 		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#map-0`)),
-	)
-	if err != nil {
-		t.Fatalf("%v; page shows %q", err, pageText(ctx))
-	}
+		chromedp.WaitVisible(chromedp.CSS(`#map-0`)))
 	choose("0", "")
-	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
+	step("review and fix", chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
 		chromedp.DoubleClick(chromedp.CSS(`.grid-cell.invalid`)),
 		chromedp.SendKeys(chromedp.CSS(`.grid-editor`), "bob@example.com"+kb.Enter),
 		chromedp.WaitNotPresent(chromedp.CSS(`.grid-cell.invalid`)),
 		chromedp.Click(chromedp.CSS(`[data-testid=review-back]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=map-next]`)),
-	)
-	if err != nil {
-		t.Fatalf("%v; page shows %q", err, pageText(ctx))
-	}
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=map-next]`)))
 	if got := eval(`document.querySelector("#map-0").value + "," + document.querySelector("#map-1").value`); got != ",1" {
 		t.Errorf("matching shown after coming back: %q, want the reviewed one \",1\"", got)
 	}
-	if w := warning(); w != "" {
-		t.Errorf("warning with the reviewed matching: %q", w)
-	}
 	choose("0", "0")
-	if w := warning(); !strings.Contains(w, "will be lost") {
-		t.Errorf("no warning after changing the matching: %q", w)
-	}
-	choose("0", "")
 	if w := warning(); w != "" {
-		t.Errorf("warning after restoring the matching: %q", w)
+		t.Errorf("warning for another matching of the same rows: %q", w)
 	}
-	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
-	)
-	if err != nil {
-		t.Fatal(err)
+	step("another header row", chromedp.Click(chromedp.CSS(`[data-testid=map-back]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=header-next]`)),
+		chromedp.Click(chromedp.CSS(`tr[data-row="1"]`)))
+	if w := warning(); !strings.Contains(w, "will be lost") {
+		t.Errorf("no warning for another header row: %q", w)
 	}
-	grid, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const t = document.querySelector(".grid-body").textContent; return t.includes("example.com") && t; })()`))
-	if err != nil || !strings.Contains(grid, "bob@example.com") || strings.Contains(grid, "bob@@example") || strings.Contains(grid, "Bob") {
-		t.Fatalf("grid after coming back: %q (%v)", grid, err)
+	step("the old header row", chromedp.Click(chromedp.CSS(`tr[data-row="0"]`)))
+	if w := warning(); w != "" {
+		t.Errorf("warning after picking the reviewed header row again: %q", w)
+	}
+	step("matching", chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#map-0`)))
+	choose("0", "0")
+	step("review again", chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)))
+	grid, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const t = document.querySelector(".grid-body").textContent; return t.includes("Bob") && t; })()`))
+	if err != nil || !strings.Contains(grid, "bob@example.com") || strings.Contains(grid, "bob@@example") {
+		t.Fatalf("grid after a new matching: %q (%v)", grid, err)
 	}
 }

@@ -124,6 +124,27 @@ describe("RowTable", () => {
     // A deleted row's edit is gone with it.
     assert.equal(t.mayInclude(1, "edited"), false);
   });
+
+  test("another matching of the same rows carries deletions and the cells the user changed, nothing else", () => {
+    const old = new RowTable(source, 0, [0, 1, null]);
+    old.set(0, 1, "ann@x.org"); // changed
+    old.set(0, 0, "1"); // set to what it was: not a change
+    old.set(3, 2, "Dee"); // a cell of an unmapped column
+    old.remove(new Set([1]));
+    assert.equal(old.modified, true);
+    const next = new RowTable(source, 0, [0, 1, 2]);
+    next.carryFrom(old);
+    assert.equal(next.length, 3);
+    assert.deepEqual([next.number(0), next.number(1), next.number(2)], [1, 3, 4]);
+    assert.deepEqual(next.row(0), ["1", "ann@x.org", "Ann"], "the edit kept, the newly mapped name from the file");
+    assert.deepEqual(next.row(1), ["3", "c@x.org", "Cy"]);
+    assert.deepEqual(next.row(2), ["4", "", "Dee"], "an edit of an unmapped column is kept in its template column");
+    assert.equal(next.modified, true);
+    const unchanged = new RowTable(source, 0, [0, 1, 2]);
+    unchanged.carryFrom(new RowTable(source, 0, [0, 1, null]));
+    assert.equal(unchanged.modified, false, "nothing to carry from an untouched table");
+    assert.throws(() => new RowTable(source, 1, [0, 1, 2]).carryFrom(old), /not the same rows/);
+  });
 });
 
 describe("uniqueness keeping hashes only", () => {

@@ -194,7 +194,7 @@ async function showHeader(): Promise<void> {
   const table = h("table", { class: "preview", role: "grid", "aria-label": t("header_title") });
   const warning = h("p", { class: "warning", role: "status", "aria-live": "polite" });
   const render = (): void => {
-    warning.textContent = discardsReview(headerRow, reviewed?.mapping ?? []) ? t("discards_edits") : "";
+    warning.textContent = discardsReview(headerRow) ? t("discards_edits") : "";
     table.replaceChildren(
       ...preview.map((row, i) => {
         const tr = h("tr", { class: i === headerRow ? "header-pick" : i < headerRow ? "skipped" : "", tabindex: i === Math.max(0, headerRow) ? 0 : -1, "aria-selected": String(i === headerRow), "data-row": i });
@@ -285,18 +285,20 @@ function initialMapping(): (number | null)[] {
 }
 
 /**
- * Whether going on with this header row and matching throws away the edits
- * and deletions made in review (the worker starts again from the file).
+ * Whether going on with this header row throws away the edits and deletions
+ * made in review: the data rows would be others. (Another matching of the
+ * same rows keeps them; the worker carries them over.)
  */
-function discardsReview(row: number, matching: (number | null)[]): boolean {
-  return summary.modified && reviewed !== null && (row !== reviewed.headerRow || matching.some((m, c) => m !== reviewed!.mapping[c]));
+function discardsReview(row: number): boolean {
+  return summary.modified && reviewed !== null && row !== reviewed.headerRow;
 }
 
 /**
  * Starts validating with the header row and matching shown while the user
  * looks at those steps: most people accept them, and then the review finds
- * the work done. Anything the user changes starts validation over. Never
- * while the review holds edits: they would be thrown away unasked.
+ * the work done. Anything the user changes starts validation over. Not
+ * while the review holds edits: coming back to these steps is no decision
+ * to drop them.
  */
 function validateAhead(): void {
   if (summary.modified) return;
@@ -320,7 +322,6 @@ function showMapping(): void {
     const messages: string[] = [];
     if (missing.length) messages.push(t("map_required_missing", { fields: missing.join(", ") }));
     if (new Set(used).size !== used.length) messages.push(t("map_duplicate"));
-    if (discardsReview(headerRow, mapping)) messages.push(t("discards_edits"));
     warning.textContent = messages.join(" ");
   };
   const rows = columns.map((c, i) => {
@@ -345,7 +346,7 @@ function showMapping(): void {
   frame(
     3,
     h("div", {}, h("h2", {}, t("map_title")), warning, h("table", { class: "mapping" }, h("thead", {}, h("tr", {}, h("th", {}, t("map_field")), h("th", {}, t("map_source")), h("th", {}, t("map_sample")))), h("tbody", {}, ...rows))),
-    h("div", {}, h("button", { type: "button", onclick: () => void showHeader() }, t("back")), next),
+    h("div", {}, h("button", { type: "button", "data-testid": "map-back", onclick: () => void showHeader() }, t("back")), next),
   );
 }
 

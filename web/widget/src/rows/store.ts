@@ -112,7 +112,7 @@ export class RowTable {
     return this.ids.length;
   }
 
-  /** Whether the user edited or deleted rows: another mapping would start from the file again. */
+  /** Whether the user edited or deleted rows: another header row would start from the file again. */
   get modified(): boolean {
     return this.edited.size > 0 || this.ids.length < Math.max(0, this.source.length - this.headerRow - 1);
   }
@@ -154,6 +154,11 @@ export class RowTable {
       const edited = this.edited.get(id);
       if (edited) return edited.slice();
     }
+    return this.fileRow(id);
+  }
+
+  /** The row of data row number id + 1 as the file has it, through the mapping, without edits. */
+  private fileRow(id: number): (string | null)[] {
     const cells = this.source.row(this.headerRow + 1 + id);
     const width = this.mapping.length;
     if (this.inOrder) {
@@ -188,6 +193,32 @@ export class RowTable {
       this.edited.set(id, edited);
     }
     edited[column] = value;
+  }
+
+  /**
+   * carryFrom takes over the review of old, a table of the same rows (same
+   * file, header row and template) through another mapping: rows deleted
+   * there are deleted here, and every cell the user changed there keeps the
+   * user's value in its template column here. Cells the user did not change
+   * follow the new mapping.
+   */
+  carryFrom(old: RowTable): void {
+    if (old.source !== this.source || old.headerRow !== this.headerRow || old.width !== this.width) {
+      throw new Error("carryFrom: not the same rows");
+    }
+    this.ids = old.ids.slice();
+    for (const [id, edited] of old.edited) {
+      const before = old.fileRow(id);
+      const next = this.fileRow(id);
+      let changed = false;
+      edited.forEach((value, c) => {
+        if (value !== before[c]) {
+          next[c] = value;
+          changed = true;
+        }
+      });
+      if (changed) this.edited.set(id, next);
+    }
   }
 
   /** remove deletes the rows at these indexes; later rows move up, numbers stay. */

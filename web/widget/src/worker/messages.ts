@@ -23,7 +23,7 @@ export interface Summary {
   checked: number;
   rowsWithErrors: number;
   columnErrors: number[];
-  /** Rows were edited or deleted in review; another header row or mapping starts from the file again. */
+  /** Rows were edited or deleted in review; another header row starts from the file again. */
   modified: boolean;
 }
 

@@ -252,6 +252,8 @@ function map(headerRow: number, mapping: (number | null)[]): Summary {
     return summary();
   }
   const table = new RowTable(state.raw, headerRow, mapping);
+  // Another matching of the same rows keeps the review's edits and deletions.
+  if (current.source === state.raw && current.headerRow === headerRow && current.width === table.width && current.modified) table.carryFrom(current);
   // A fresh validator per mapping: uniqueness state belongs to one pass.
   state.validator = tableValidator(state.template, table);
   state.table = table;
