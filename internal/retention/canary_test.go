@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"gocloud.dev/blob"
-
 	"github.com/intakehq/intake/internal/server/servertest"
 	"github.com/intakehq/intake/internal/store"
 )
@@ -147,24 +145,6 @@ func (e *env) countChunks(t testing.TB, importID string) int {
 	return n
 }
 
-func (e *env) countBlobs(t testing.TB, importID string) int {
-	t.Helper()
-	n := 0
-	it := e.Server.Bucket.List(&blob.ListOptions{Prefix: "imports/" + importID + "/"})
-	for {
-		obj, err := it.Next(context.Background())
-		if err == io.EOF {
-			return n
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !obj.IsDir {
-			n++
-		}
-	}
-}
-
 // TestCanary is the proof behind docs/privacy.md: rows holding a unique
 // canary (plain, written with JSON escapes in the request body, next to a
 // quote and non-ASCII letters, in an invalid cell, and in the host's user
@@ -247,7 +227,7 @@ func TestCanary(t *testing.T) {
 			if hits := servertest.FindInDir(t, e.DataDir, stored.WrappedKey); !be.pg && len(hits) > 0 {
 				t.Fatalf("the destroyed wrapped key is still on disk: %v", hits)
 			}
-			if n := e.countBlobs(t, up.ImportID); n != 0 {
+			if n := countBlobs(t, e.Server.Bucket, up.ImportID); n != 0 {
 				t.Fatalf("%d blobs left after the purge", n)
 			}
 			if n := e.countChunks(t, up.ImportID); n != 0 {
@@ -318,7 +298,7 @@ func TestPurgeDuringUpload(t *testing.T) {
 			if code, _ := e.put(t, up, chunks-1, chunk(chunks-1)); code != http.StatusConflict {
 				t.Fatalf("chunk after the purge: %d, want 409", code)
 			}
-			if n := e.countBlobs(t, up.ImportID); n != 0 {
+			if n := countBlobs(t, e.Server.Bucket, up.ImportID); n != 0 {
 				t.Fatalf("%d blobs resurrected", n)
 			}
 			if n := e.countChunks(t, up.ImportID); n != 0 {

@@ -39,7 +39,7 @@ func TestPeriodicJobPurges(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, id := range ids {
-		if n := e.countBlobs(t, id); n != 0 {
+		if n := countBlobs(t, e.Server.Bucket, id); n != 0 {
 			t.Fatalf("import %s: %d blobs left", id, n)
 		}
 	}

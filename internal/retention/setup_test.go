@@ -164,8 +164,14 @@ func (b *bundle) upload(t testing.TB, importer store.Importer, chunks, rowsPer i
 // blobs counts the blobs of an import.
 func (b *bundle) blobs(t testing.TB, importID string) int {
 	t.Helper()
+	return countBlobs(t, b.Bucket, importID)
+}
+
+// countBlobs counts the blobs of an import in bk.
+func countBlobs(t testing.TB, bk *blob.Bucket, importID string) int {
+	t.Helper()
 	n := 0
-	it := b.Bucket.List(&blob.ListOptions{Prefix: "imports/" + importID + "/"})
+	it := bk.List(&blob.ListOptions{Prefix: "imports/" + importID + "/"})
 	for {
 		obj, err := it.Next(context.Background())
 		if err == io.EOF {
