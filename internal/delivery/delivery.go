@@ -168,14 +168,8 @@ func (s *Service) CreateDestination(ctx context.Context, orgID, importerID strin
 	d := store.Destination{ID: store.NewID("dst_"), OrgID: orgID, ImporterID: importer.ID, Kind: kind,
 		BatchSize: deliver.DefaultBatchSize, Parallel: 1}
 	var st settings
-	secret, err := in.apply(&d, &st, s.now())
-	if err == nil {
-		err = s.check(d, st)
-	}
+	secret, err := s.applyInput(ctx, in, &d, &st)
 	if err != nil {
-		return Destination{}, err
-	}
-	if err := s.seal(ctx, &d, st); err != nil {
 		return Destination{}, err
 	}
 	if d, err = s.st.CreateDestination(ctx, d); err != nil {
@@ -185,6 +179,19 @@ func (s *Service) CreateDestination(ctx context.Context, orgID, importerID strin
 	v := view(d, st)
 	v.Secret = secret
 	return v, nil
+}
+
+// applyInput applies in to d and its settings st, checks the result and
+// seals the settings into d; it returns a new webhook secret, if any.
+func (s *Service) applyInput(ctx context.Context, in Input, d *store.Destination, st *settings) (string, error) {
+	secret, err := in.apply(d, st, s.now())
+	if err == nil {
+		err = s.check(*d, *st)
+	}
+	if err == nil {
+		err = s.seal(ctx, d, *st)
+	}
+	return secret, err
 }
 
 // UpdateDestination changes the settings in given, keeping the others.
@@ -200,14 +207,8 @@ func (s *Service) UpdateDestination(ctx context.Context, orgID, importerID, id s
 	if err != nil {
 		return Destination{}, err
 	}
-	secret, err := in.apply(&d, &st, s.now())
-	if err == nil {
-		err = s.check(d, st)
-	}
+	secret, err := s.applyInput(ctx, in, &d, &st)
 	if err != nil {
-		return Destination{}, err
-	}
-	if err := s.seal(ctx, &d, st); err != nil {
 		return Destination{}, err
 	}
 	if d, err = s.st.UpdateDestination(ctx, d); err != nil {
