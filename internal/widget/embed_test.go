@@ -40,7 +40,7 @@ func TestBrowserEmbedOnAnotherOrigin(t *testing.T) {
 		fmt.Fprintf(w, hostPage, s.URL, key)
 	}))
 	t.Cleanup(host.Close)
-	key := s.addImporterWith(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}},
+	key := s.addImporterWith(t, peopleColumns,
 		map[string]any{"allowed_origins": []string{host.URL}})
 	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.com\nBob,bob@example.com\n")
 

@@ -24,6 +24,10 @@ func writeFile(t *testing.T, name, content string) string {
 	return path
 }
 
+// peopleColumns is the template of most flow tests: a name, and an email
+// that is required.
+var peopleColumns = []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}}
+
 // openToReview runs the flow up to the review grid.
 func openToReview(ctx context.Context, base, key, path string) error {
 	return chromedp.Do(ctx,
@@ -39,7 +43,7 @@ func openToReview(ctx context.Context, base, key, path string) error {
 func TestBrowserFixInvalidEmail(t *testing.T) {
 	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
-	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
+	key := s.addImporter(t, peopleColumns)
 	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.com\nBob,bob@@example\nCy,cy@example.com\n")
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -148,7 +152,7 @@ func TestBrowserResumeAfterServerStopAndReload(t *testing.T) {
 func TestBrowserPasteAndKeyboard(t *testing.T) {
 	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
-	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
+	key := s.addImporter(t, peopleColumns)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	// Cells copied from a spreadsheet arrive as tab-separated text.
@@ -195,7 +199,7 @@ func TestBrowserPasteAndKeyboard(t *testing.T) {
 func TestBrowserReplaceAndDelete(t *testing.T) {
 	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
-	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
+	key := s.addImporter(t, peopleColumns)
 	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.invalid-\nBob,bob@example.invalid-\nCy,cy@example.com\n")
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -236,7 +240,7 @@ func TestBrowserReplaceAndDelete(t *testing.T) {
 func TestBrowserBackKeepsEdits(t *testing.T) {
 	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
-	key := s.addImporter(t, []templateColumn{{Key: "name", Label: "Name", Type: "text"}, {Key: "email", Label: "Email", Type: "email", Required: true}})
+	key := s.addImporter(t, peopleColumns)
 	path := writeFile(t, "people.csv", "Name,Email\nAnn,ann@example.com\nBob,bob@@example\n")
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
