@@ -135,16 +135,16 @@ func (s *testServer) storedRows(t *testing.T, key string) ([]map[string]*string,
 	return out, page.Total
 }
 
-// corpusDir is ../shared/corpus next to the repository; tests that need it
-// skip when it is absent.
+// corpusDir is the repository's testdata/corpus (external files copied with
+// their licences); a missing file is a failure, never a skip.
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus"))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "corpus"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared corpus not found at %s", dir)
+		t.Fatalf("corpus not found at %s: %v", dir, err)
 	}
 	return dir
 }
