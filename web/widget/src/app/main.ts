@@ -5,8 +5,7 @@ import type { OpenOptions, ToFrame, ToHost } from "../protocol.ts";
 import { WorkerClient, WorkerError } from "./rpc.ts";
 import { h, mount } from "./dom.ts";
 import { Grid } from "../grid/grid.ts";
-import { pickLocale, translator, type MessageKey, type T } from "../i18n/i18n.ts";
-import { en } from "../i18n/en.ts";
+import { formatBytes, isMessageKey, pickLocale, translator, type MessageKey, type T } from "../i18n/i18n.ts";
 import { matchColumns, detectHeaderRow } from "../mapping/index.ts";
 import { ENCODINGS } from "../parse/encoding.ts";
 import type { ColumnInfo, FileInfo, Session, Summary, UploadResult } from "../worker/messages.ts";
@@ -32,7 +31,8 @@ const config = JSON.parse(document.body.dataset.config ?? "{}") as Config;
 const root = document.getElementById("app")!;
 const worker = new WorkerClient(config.assets.worker);
 let options: OpenOptions = {};
-let t: T = translator(pickLocale(undefined, navigator.languages));
+let locale = pickLocale(undefined, navigator.languages);
+let t: T = translator(locale);
 let columns: ColumnInfo[] = [];
 
 function toHost(message: ToHost): void {
@@ -40,20 +40,10 @@ function toHost(message: ToHost): void {
 }
 
 function fail(code: string, vars: Record<string, string | number> = {}): void {
-  const key = `err_${code}` as MessageKey;
-  const text = t(key in en ? key : "err_parse_failed", vars);
+  const key = `err_${code}`;
+  const text = t(isMessageKey(key) ? key : "err_parse_failed", vars);
   showUpload(text);
   toHost({ type: "intake:error", channel: config.channel ?? "", code, message: text });
-}
-
-function formatBytes(n: number): string {
-  const units = ["B", "KB", "MB", "GB"];
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) {
-    n /= 1024;
-    u++;
-  }
-  return `${new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }).format(n)} ${units[u]}`;
 }
 
 // ---- chrome: title, step list, close button ---------------------------------
@@ -93,7 +83,7 @@ function showUpload(error?: string): void {
     h("p", { class: "drop-title" }, t("drop_title")),
     h("p", {}, t("drop_or")),
     h("span", { class: "button primary" }, t("choose_file")),
-    h("p", { class: "hint", id: "drop-hint" }, t("formats_hint"), " ", config.importer.maxFileBytes ? t("max_size", { size: formatBytes(config.importer.maxFileBytes) }) : "", " ", t("paste_hint")),
+    h("p", { class: "hint", id: "drop-hint" }, t("formats_hint"), " ", config.importer.maxFileBytes ? t("max_size", { size: formatBytes(config.importer.maxFileBytes, locale) }) : "", " ", t("paste_hint")),
   );
   zone.addEventListener("keydown", (e) => {
     if (e.key === "Enter" || e.key === " ") {
@@ -126,7 +116,7 @@ let fileInfo: FileInfo | null = null;
 let currentFile: { blob: Blob; name: string } | null = null;
 
 async function openFile(blob: Blob, name: string, encoding?: string): Promise<void> {
-  if (config.importer.maxFileBytes && blob.size > config.importer.maxFileBytes) return fail("too_large", { size: formatBytes(config.importer.maxFileBytes) });
+  if (config.importer.maxFileBytes && blob.size > config.importer.maxFileBytes) return fail("too_large", { size: formatBytes(config.importer.maxFileBytes, locale) });
   currentFile = { blob, name };
   forgetReview();
   // Marks for the benchmark (scripts/bench-widget.sh): file chosen → grid ready.
@@ -543,8 +533,9 @@ function showDone(rows: number, withErrors: number): void {
 
 async function start(): Promise<void> {
   applyTheme(document.documentElement, { ...(config.importer.theme ?? {}), ...(options.theme ?? {}) });
-  t = translator(pickLocale(options.locale, navigator.languages));
-  document.documentElement.lang = pickLocale(options.locale, navigator.languages);
+  locale = pickLocale(options.locale, navigator.languages);
+  t = translator(locale);
+  document.documentElement.lang = locale;
   try {
     columns = await worker.call({ op: "configure", template: config.importer.template, locale: document.documentElement.lang, xlsURL: config.assets.xls });
   } catch {

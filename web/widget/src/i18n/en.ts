@@ -14,7 +14,6 @@ export const en = {
   formats_hint: "CSV, TSV, XLSX, XLS or ODS.",
   max_size: "Up to {size}.",
   reading: "Reading the file…",
-  checking: "Checking {rows} rows…",
   sheet_title: "Which sheet do you want to import?",
   header_title: "Which row holds the column names?",
   header_hint: "Select the row; rows above it are skipped.",
@@ -31,8 +30,6 @@ export const en = {
   map_duplicate: "A column of your file is matched to several fields.",
   discards_edits: "Your edits and deleted rows from the review will be lost if you change this.",
   required: "required",
-  review_rows: "{rows} rows",
-  review_errors: "{rows} rows with errors",
   review_no_errors: "No errors",
   checked_pct: "Checking: {pct}%",
   errors_only: "Only rows with errors",
@@ -41,8 +38,6 @@ export const en = {
   in_column: "In column",
   all_columns: "All columns",
   replace_all: "Replace all",
-  replaced: "{count} cells replaced",
-  delete_rows: "Delete selected rows ({count})",
   submit: "Submit",
   submit_anyway: "Submit anyway",
   fix_first: "Fix the errors to submit.",
@@ -51,13 +46,10 @@ export const en = {
   cancel: "Cancel",
   close: "Close",
   retry: "Try again",
-  sending: "Sending {sent} of {total} rows…",
   retrying: "Connection trouble, retrying…",
   paused: "The upload was interrupted. Your rows are still here: try again to continue where it stopped.",
   refused: "The server found errors in some rows. They are highlighted below.",
   done_title: "Import complete",
-  done_rows: "{rows} rows imported.",
-  done_errors: "{rows} of them have errors.",
   row: "Row",
   select_row: "Select row",
   edit_cell: "Edit",
@@ -68,7 +60,6 @@ export const en = {
   err_unsupported_format: "This file type is not supported. Save it as CSV or XLSX.",
   err_zip_bomb: "The file expands to far more data than it holds, so it was refused.",
   err_no_sheets: "The workbook has no sheet with cells.",
-  err_too_many_rows: "The file has {rows} rows; this importer accepts at most {max}.",
   err_too_large: "The file is larger than {size}.",
   err_header_only: "The file has column names but no rows.",
   err_parse_failed: "The file could not be read.",
@@ -77,9 +68,65 @@ export const en = {
   err_network: "The server cannot be reached.",
   err_server: "The server refused the upload ({code}).",
   err_still_checking: "Wait until every row is checked.",
+  steps: "Steps",
+  delimiter: "Separator",
+  delim_comma: "Comma (,)",
+  delim_semicolon: "Semicolon (;)",
+  delim_tab: "Tab",
+  delim_pipe: "Vertical bar (|)",
+  guard_empty: "Every cell of the matched columns is empty. The file may use another separator.",
+  guard_unmatched: "No column of your file is matched to a field. The file may use another separator.",
+  select_all: "Select all",
+  select_errors: "Select the rows with errors",
+  cell_error: "Row {row}, {column}: {message}",
+  size_b: "{n} B",
+  size_kb: "{n} KB",
+  size_mb: "{n} MB",
+  size_gb: "{n} GB",
+  err_nothing_to_import: "Every cell of the matched columns is empty: there is nothing to import.",
 };
 
+/**
+ * Messages with a count: one text per plural category of the language
+ * (Intl.PluralRules), "other" always. English has one and other.
+ */
+export const enPlurals = {
+  checking: { one: "Checking {rows} row…", other: "Checking {rows} rows…" },
+  review_rows: { one: "{rows} row", other: "{rows} rows" },
+  review_errors: { one: "{rows} row with errors", other: "{rows} rows with errors" },
+  replaced: { one: "{count} cell replaced", other: "{count} cells replaced" },
+  delete_rows: { one: "Delete {count} selected row", other: "Delete {count} selected rows" },
+  sending: { one: "Sending {sent} of {total} row…", other: "Sending {sent} of {total} rows…" },
+  done_rows: { one: "{rows} row imported.", other: "{rows} rows imported." },
+  done_errors: { one: "{rows} of them has errors.", other: "{rows} of them have errors." },
+  err_too_many_rows: { one: "The file has {rows} row; this importer accepts at most {max}.", other: "The file has {rows} rows; this importer accepts at most {max}." },
+  blank_rows: { one: "{count} blank row was skipped.", other: "{count} blank rows were skipped." },
+} satisfies Record<string, PluralForms>;
+
+/**
+ * The variable of each counted message whose number picks the form (the
+ * same in every language).
+ */
+export const pluralCount: Record<PluralKey, string> = {
+  checking: "rows",
+  review_rows: "rows",
+  review_errors: "rows",
+  replaced: "count",
+  delete_rows: "count",
+  sending: "total",
+  done_rows: "rows",
+  done_errors: "rows",
+  err_too_many_rows: "rows",
+  blank_rows: "count",
+};
+
+/** The texts of a counted message by plural category; other is the fallback. */
+export type PluralForms = { other: string } & Partial<Record<Intl.LDMLPluralRule, string>>;
 /** A message key. */
 export type MessageKey = keyof typeof en;
+/** A counted message's key. */
+export type PluralKey = keyof typeof enPlurals;
 /** A full translation. */
 export type Messages = Record<MessageKey, string>;
+/** A full translation of the counted messages, with the categories the language has. */
+export type Plurals = Record<PluralKey, PluralForms>;
