@@ -27,6 +27,16 @@ function randomChannel(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// setStyle styles an element through the CSSOM, never a style attribute: a
+// host page whose CSP says style-src 'self' (no 'unsafe-inline') blocks
+// setAttribute("style", …) and inline <style>, but not element.style, so
+// the importer keeps its size on the strictest host.
+function setStyle(el: HTMLElement, style: Partial<Pick<CSSStyleDeclaration, "position" | "inset" | "zIndex" | "background" |
+  "display" | "alignItems" | "justifyContent" | "width" | "height" | "border" | "borderRadius" | "boxShadow" | "top" |
+  "right" | "font" | "cursor">>): void {
+  Object.assign(el.style, style);
+}
+
 function open(options: IntakeOpenOptions): IntakeHandle {
   if (!options || typeof options.importer !== "string" || !/^imp_[A-Za-z0-9_-]+$/.test(options.importer)) {
     throw new TypeError("Intake.open: importer must be an importer key like imp_…");
@@ -36,10 +46,10 @@ function open(options: IntakeOpenOptions): IntakeHandle {
   overlay.setAttribute("role", "dialog");
   overlay.setAttribute("aria-modal", "true");
   overlay.setAttribute("aria-label", "Import");
-  overlay.setAttribute(
-    "style",
-    "position:fixed;inset:0;z-index:2147483647;background:rgba(15,23,42,.55);display:flex;align-items:center;justify-content:center",
-  );
+  setStyle(overlay, {
+    position: "fixed", inset: "0", zIndex: "2147483647", background: "rgba(15,23,42,.55)",
+    display: "flex", alignItems: "center", justifyContent: "center",
+  });
   const frame = document.createElement("iframe");
   const src = new URL("/embed/" + encodeURIComponent(options.importer), intakeOrigin);
   src.searchParams.set("origin", location.origin);
@@ -47,10 +57,10 @@ function open(options: IntakeOpenOptions): IntakeHandle {
   frame.src = src.href;
   frame.title = "Intake importer";
   frame.setAttribute("allow", "clipboard-read; clipboard-write");
-  frame.setAttribute(
-    "style",
-    "width:min(1100px,96vw);height:min(760px,94vh);border:0;border-radius:12px;background:#fff;box-shadow:0 20px 60px rgba(0,0,0,.35)",
-  );
+  setStyle(frame, {
+    width: "min(1100px,96vw)", height: "min(760px,94vh)", border: "0", borderRadius: "12px",
+    background: "#fff", boxShadow: "0 20px 60px rgba(0,0,0,.35)",
+  });
   overlay.appendChild(frame);
   const previousFocus = document.activeElement as HTMLElement | null;
   let closed = false;
@@ -65,7 +75,10 @@ function open(options: IntakeOpenOptions): IntakeHandle {
       const button = document.createElement("button");
       button.textContent = "×";
       button.setAttribute("aria-label", "Close");
-      button.setAttribute("style", "position:absolute;top:12px;right:16px;font:28px/1 system-ui;background:#fff;border:0;border-radius:50%;width:40px;height:40px;cursor:pointer");
+      setStyle(button, {
+        position: "absolute", top: "12px", right: "16px", font: "28px/1 system-ui", background: "#fff",
+        border: "0", borderRadius: "50%", width: "40px", height: "40px", cursor: "pointer",
+      });
       button.addEventListener("click", close);
       overlay.appendChild(button);
       button.focus();
