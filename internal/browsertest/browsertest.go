@@ -13,8 +13,19 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// ChromiumPath is where Debian installs Chromium.
+// ChromiumPath is where Debian installs Chromium; INTAKE_CHROMIUM points the
+// tests at another binary (Chrome, a newer Chromium, another distribution's
+// path).
 const ChromiumPath = "/usr/bin/chromium"
+
+// chromiumPath is the browser the tests start: INTAKE_CHROMIUM, or
+// ChromiumPath.
+func chromiumPath() string {
+	if p := os.Getenv("INTAKE_CHROMIUM"); p != "" {
+		return p
+	}
+	return ChromiumPath
+}
 
 // New starts Chromium and returns a tab context, closed when the test ends.
 // Without Chromium the test is skipped, or fails in CI (CI is set), where a
@@ -24,14 +35,15 @@ func New(t testing.TB) context.Context {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	if _, err := os.Stat(ChromiumPath); err != nil {
+	browser := chromiumPath()
+	if _, err := os.Stat(browser); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("CI needs %s (apt-get install chromium): %v", ChromiumPath, err)
+			t.Fatalf("CI needs %s (apt-get install chromium, or set INTAKE_CHROMIUM): %v", browser, err)
 		}
-		t.Skipf("browser test needs %s (apt-get install chromium): %v", ChromiumPath, err)
+		t.Skipf("browser test needs %s (apt-get install chromium, or set INTAKE_CHROMIUM): %v", browser, err)
 	}
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(ChromiumPath),
+		chromedp.ExecPath(browser),
 		chromedp.Flag("headless", true),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
