@@ -29,6 +29,9 @@ type importerForm struct {
 	Modes          []string
 	// Embed and Hosted are the snippet and hosted link of a saved importer.
 	Embed, Hosted string
+	// NoOrigins is true while the saved importer allows no origin: the
+	// snippet then works on no site, which the page says above it.
+	NoOrigins bool
 	// Destinations are where its rows go; Deliveries is false when the
 	// server runs without the delivery engine.
 	Destinations []delivery.Destination
@@ -130,6 +133,7 @@ func (h *Handler) withSnippets(r *http.Request, f importerForm) importerForm {
 		base := h.baseURL(r)
 		f.Embed = `<script src="` + base + `/embed.js"></script>` + "\n" + `<script>Intake.open({importer: "` + f.Key + `"});</script>`
 		f.Hosted = base + "/i/" + f.Key
+		f.NoOrigins = strings.TrimSpace(f.AllowedOrigins) == ""
 	}
 	return f
 }

@@ -3,6 +3,7 @@ package widget
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -29,6 +30,21 @@ func normalizeOrigin(raw string) (string, error) {
 		return "", fmt.Errorf("origin must be scheme://host[:port]")
 	}
 	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// cspOrigin is the shape of an origin that may be written into a CSP
+// header: lower-case scheme, a host name or bracketed IPv6 address, an
+// optional port; no character that could end a directive or a source.
+var cspOrigin = regexp.MustCompile(`^https?://([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$`)
+
+// strictOrigin normalises an origin taken from a request and reports
+// whether it is safe to write into a CSP header.
+func strictOrigin(raw string) (string, bool) {
+	o, err := normalizeOrigin(raw)
+	if err != nil || !cspOrigin.MatchString(o) {
+		return "", false
+	}
+	return o, true
 }
 
 // frameAncestors builds the frame-ancestors directive for an importer's

@@ -144,3 +144,34 @@ func TestBrowserDemoFillsTheViewport(t *testing.T) {
 		t.Errorf("the demo's importer is %.0f×%.0f in a %.0f×%.0f viewport", w, h, vw, vh)
 	}
 }
+
+// TestBrowserEmbedRefusedOriginIsReadable: an importer with no allowed
+// origins, opened on a team's site, shows in its iframe which origin to
+// add (before, a 403 that the browser refused to frame: a blank box).
+func TestBrowserEmbedRefusedOriginIsReadable(t *testing.T) {
+	ctx := browsertest.New(t)
+	s := newTestServer(t, 0)
+	key := s.addImporter(t, peopleColumns)
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, hostPage, s.URL, key)
+	}))
+	t.Cleanup(host.Close)
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(host.URL), chromedp.WaitReady(chromedp.CSS("iframe"))); err != nil {
+		t.Fatal(err)
+	}
+	frame, err := browsertest.Frame(ctx, `[role=alert]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[role=alert]`), chromedp.FromNode(frame)))
+	if want := "Add " + host.URL + " to this importer's allowed origins in the Intake dashboard."; err != nil || text != want {
+		t.Errorf("the iframe says %q (%v), want %q", text, err, want)
+	}
+	// The host still hears that the importer did not open.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`results.some((r) => r.event === "error")`)); err != nil {
+		t.Errorf("no onError: %v", err)
+	}
+}

@@ -94,9 +94,14 @@ func (h *handler) serveEmbed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	origin, channel := r.URL.Query().Get("origin"), r.URL.Query().Get("channel")
-	if !channelPattern.MatchString(channel) || !originAllowed(origin, imp.AllowedOrigins, r.Host) {
-		h.logger.InfoContext(r.Context(), "widget: embed refused", slog.String("importer", imp.Key))
-		h.errorPage(w, http.StatusForbidden, "This site is not allowed to open this importer.", frameAncestors(imp.AllowedOrigins))
+	if !channelPattern.MatchString(channel) {
+		h.logger.InfoContext(r.Context(), "widget: embed refused", slog.String("importer", imp.Key), slog.String("reason", "channel"))
+		h.errorPage(w, http.StatusForbidden, "This importer opens through Intake's embed.js only.", frameAncestors(imp.AllowedOrigins))
+		return
+	}
+	if !originAllowed(origin, imp.AllowedOrigins, r.Host) {
+		h.logger.InfoContext(r.Context(), "widget: embed refused", slog.String("importer", imp.Key), slog.String("reason", "origin"))
+		h.refusedOrigin(w, origin, len(imp.AllowedOrigins) == 0)
 		return
 	}
 	h.renderImporter(w, r, imp, origin, channel, frameAncestors(imp.AllowedOrigins))
@@ -188,6 +193,43 @@ var errorTemplate = template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Intake</title></head>
 <body style="font:16px system-ui,sans-serif;padding:2rem"><p role="alert">{{.}}</p></body></html>
 `))
+
+var refusedTemplate = template.Must(template.New("refused").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Intake</title></head>
+<body style="font:16px/1.5 system-ui,sans-serif;padding:2rem;max-width:40rem">
+<h1 style="font-size:1.25rem">This site may not open this importer</h1>
+{{if .Origin}}<p role="alert">Add <strong>{{.Origin}}</strong> to this importer's allowed origins in the Intake dashboard.</p>
+{{else}}<p role="alert">Add this site's origin (such as https://app.example.com) to this importer's allowed origins in the Intake dashboard.</p>
+{{end}}<p>{{if .None}}The importer has no allowed origins yet, so only Intake's own pages may open it.{{else}}Only the sites in its allowed origins may open it.{{end}}</p>
+</body></html>
+`))
+
+// refusedOrigin answers an embed from a site the importer does not allow
+// with a page the team can read in the iframe, saying which origin to add.
+//
+// The origin is what embed.js claims (the query), so it is only a hint:
+// it authorizes nothing. The page holds no importer data, no script and
+// nothing to click, which is why it may be framed by that claimed origin
+// alone (frame-ancestors), and only after strictOrigin proved it is a bare
+// scheme://host[:port] that cannot break out of the header. Any other
+// framer, or an origin that is not one, gets frame-ancestors 'none', and
+// embed.js's own timeout (a close button, onError) is what the user sees.
+func (h *handler) refusedOrigin(w http.ResponseWriter, claimed string, none bool) {
+	origin, ok := strictOrigin(claimed)
+	ancestors := "frame-ancestors 'none'"
+	if ok {
+		ancestors = "frame-ancestors " + origin
+	}
+	setCommonHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "+ancestors)
+	w.WriteHeader(http.StatusForbidden)
+	_ = refusedTemplate.Execute(w, struct {
+		Origin string
+		None   bool
+	}{origin, none})
+}
 
 func (h *handler) errorPage(w http.ResponseWriter, status int, message, ancestors string) {
 	setCommonHeaders(w)

@@ -61,8 +61,10 @@ func TestEmbedPage(t *testing.T) {
 	}{
 		{"allowed origin", "/embed/imp_contacts?origin=https://app.example.com&channel=0123456789abcdef", 200, "frame-ancestors 'self' https://app.example.com"},
 		{"own origin", "/embed/imp_contacts?origin=http://intake.test&channel=0123456789abcdef", 200, "frame-ancestors 'self' https://app.example.com"},
-		{"suffix is not enough", "/embed/imp_contacts?origin=https://app.example.com.evil.com&channel=0123456789abcdef", 403, "frame-ancestors 'self' https://app.example.com"},
-		{"wildcard entry ignored", "/embed/imp_contacts?origin=https://x.evil.com&channel=0123456789abcdef", 403, ""},
+		// A refused origin gets the explanation page, framable by that
+		// origin only (origins_test.go); the importer is not in it.
+		{"suffix is not enough", "/embed/imp_contacts?origin=https://app.example.com.evil.com&channel=0123456789abcdef", 403, "frame-ancestors https://app.example.com.evil.com"},
+		{"wildcard entry ignored", "/embed/imp_contacts?origin=https://x.evil.com&channel=0123456789abcdef", 403, "frame-ancestors https://x.evil.com"},
 		{"bad channel", "/embed/imp_contacts?origin=https://app.example.com&channel=<x>", 403, ""},
 		{"unknown importer", "/embed/imp_nope?origin=https://app.example.com&channel=0123456789abcdef", 404, "frame-ancestors *"},
 		{"malformed key", "/embed/contacts", 404, ""},
@@ -79,8 +81,11 @@ func TestEmbedPage(t *testing.T) {
 			if !strings.Contains(csp, tt.wantCSP) {
 				t.Errorf("CSP %q lacks %q", csp, tt.wantCSP)
 			}
-			if strings.Contains(csp, "evil") {
+			if strings.Contains(csp, "*.evil") {
 				t.Errorf("CSP %q names an invalid origin", csp)
+			}
+			if rec.Code == 403 && (strings.Contains(csp, "app.example.com ") || strings.Contains(rec.Body.String(), "data-config")) {
+				t.Errorf("a refused embed carries the importer: CSP %q", csp)
 			}
 			if rec.Header().Get("Set-Cookie") != "" {
 				t.Error("widget page sets a cookie")
