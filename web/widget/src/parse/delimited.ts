@@ -1,8 +1,11 @@
 // Streaming CSV/TSV parsing with Papa Parse's own parser, fed with text we
-// decoded ourselves (see encoding.ts). Quoted fields keep their bytes exactly:
-// a CRLF inside quotes stays CRLF.
+// decoded ourselves (see encoding.ts), in the dialect dialect.ts detects on
+// the first megabyte. Quoted fields keep their bytes exactly: a CRLF inside
+// quotes stays CRLF. docs/parsing.md has the rules.
 import Papa from "papaparse";
 import { PackedRows } from "../rows/store.ts";
+import { trim } from "../validate/text.ts";
+import { SAMPLE_LENGTH, sniffDialect } from "./dialect.ts";
 import { decodeChunks, InvalidEncodingError, sniffBOM } from "./encoding.ts";
 
 /** Result of parsing a delimited file: every row, header rows included. */
@@ -11,6 +14,12 @@ export interface DelimitedResult {
   encoding: string;
   delimiter: string;
   linebreak: string;
+  /**
+   * Blank rows dropped: records whose every cell is empty after trimming
+   * (a blank line, a line of delimiters only). The empty text after a final
+   * line break is no record and is not counted; nor is a sep= line.
+   */
+  skipped: number;
 }
 
 /** Options a user can force from the UI; anything left out is detected. */
@@ -19,8 +28,6 @@ export interface DelimitedOptions {
   delimiter?: string;
   onProgress?: (bytesRead: number) => void;
 }
-
-const DELIMITERS = [",", "\t", ";", "|"];
 
 /**
  * parseDelimited reads blob as CSV or TSV. The encoding is taken from the
@@ -47,25 +54,37 @@ export async function parseDelimited(blob: Blob, options: DelimitedOptions = {})
  */
 const PIECE_CHARS = 1 << 16;
 
-/** Text the delimiter and line break are detected on. */
-const GUESS_CHARS = 1 << 20;
+/** blank reports a row whose every cell is empty after trimming. */
+function blank(row: readonly string[]): boolean {
+  for (let i = 0; i < row.length; i++) {
+    const cell = row[i]!;
+    if (cell !== "" && trim(cell) !== "") return false;
+  }
+  return true;
+}
 
 async function parseWith(blob: Blob, encoding: string, strict: boolean, options: DelimitedOptions): Promise<DelimitedResult> {
   const rows = new PackedRows();
   let parser: Papa.Parser | null = null;
   let delimiter = options.delimiter ?? "";
-  let linebreak = "\n";
+  let linebreak: "\r\n" | "\n" | "\r" = "\n";
   let partial = "";
+  let skipped = 0;
 
   const parse = (piece: string, last: boolean): void => {
     const input = partial + piece;
     const result = parser!.parse(input, 0, !last);
     const data = result.data as string[][];
     const noNUL = !input.includes("\u0000");
+    // The last call's last row is the empty text after a final line break
+    // when the input ends with one: no row at all, not a blank one.
+    const end = last && input.endsWith(linebreak) ? data.length - 1 : -1;
     for (let i = 0; i < data.length; i++) {
       const row = data[i]!;
-      // A blank line (including the one after a final newline) is not a row.
-      if (row.length === 1 && row[0] === "") continue;
+      if (blank(row)) {
+        if (i !== end || row.length !== 1 || row[0] !== "") skipped++;
+        continue;
+      }
       rows.push(row, noNUL);
     }
     partial = last ? "" : input.slice(result.meta.cursor);
@@ -89,16 +108,23 @@ async function parseWith(blob: Blob, encoding: string, strict: boolean, options:
     text = text.slice(at);
   };
 
-  // The delimiter is detected on the first megabyte, as Papa.parse detects
-  // it on its first chunk.
+  // The dialect is detected on the first SAMPLE_LENGTH code units; the
+  // text is parsed once it is known. A sep= line is dropped from the text.
   const head: string[] = [];
   let headLength = 0;
-  const detect = (): void => {
-    const guess = Papa.parse<string[]>(head.join("").slice(0, GUESS_CHARS), { preview: 100, delimitersToGuess: DELIMITERS, delimiter: options.delimiter });
-    delimiter = guess.meta.delimiter || ",";
-    linebreak = guess.meta.linebreak || "\n";
-    parser = new Papa.Parser({ delimiter, newline: linebreak as "\n" | "\r" | "\r\n" });
-    for (const t of head) feed(t);
+  const detect = (cut: boolean): void => {
+    const dialect = sniffDialect(head.join("").slice(0, SAMPLE_LENGTH), cut);
+    delimiter = options.delimiter || dialect.delimiter;
+    linebreak = dialect.linebreak;
+    parser = new Papa.Parser({ delimiter, newline: linebreak });
+    let skip = dialect.skip;
+    for (const t of head) {
+      if (skip >= t.length) skip -= t.length;
+      else {
+        feed(skip ? t.slice(skip) : t);
+        skip = 0;
+      }
+    }
     head.length = 0;
   };
   for await (const more of decodeChunks(blob, encoding, strict, options.onProgress)) {
@@ -106,10 +132,10 @@ async function parseWith(blob: Blob, encoding: string, strict: boolean, options:
     else {
       head.push(more);
       headLength += more.length;
-      if (headLength >= GUESS_CHARS) detect();
+      if (headLength >= SAMPLE_LENGTH) detect(true);
     }
   }
-  if (!parser) detect();
+  if (!parser) detect(false);
   parse(text, true);
-  return { rows, encoding, delimiter, linebreak };
+  return { rows, encoding, delimiter, linebreak, skipped };
 }

@@ -1,0 +1,83 @@
+// The delimited-file vectors of testdata/conformance/parsing (docs/parsing.md)
+// run against parseDelimited and detectDelimiter, and the reader's own cases:
+// streaming, a forced delimiter, the sample cut.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parseDelimited } from "../src/parse/delimited.ts";
+import { detectDelimiter } from "../src/parse/dialect.ts";
+
+// The runner starts tests in web/widget; the vectors live at the repo root.
+const VECTORS = path.resolve(process.cwd(), "../../testdata/conformance/parsing/delimiter.json");
+
+interface DelimiterCase {
+  name: string;
+  input?: string;
+  input_hex?: string;
+  cut?: boolean;
+  delimiter: string;
+  linebreak?: string;
+  encoding?: string;
+  rows?: string[][];
+  skipped?: number;
+}
+
+function bytesOf(c: DelimiterCase): Uint8Array<ArrayBuffer> {
+  if (c.input_hex !== undefined) return new Uint8Array(c.input_hex.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
+  return new TextEncoder().encode(c.input ?? "");
+}
+
+const suite = JSON.parse(readFileSync(VECTORS, "utf8")) as { cases: DelimiterCase[] };
+
+describe("parsing vectors: delimiter.json", () => {
+  for (const c of suite.cases) {
+    test(c.name, async () => {
+      if (c.input !== undefined) assert.equal(detectDelimiter(c.input, c.cut ?? false), c.delimiter, "detectDelimiter");
+      if (c.cut) return;
+      const bytes = bytesOf(c);
+      const got = await parseDelimited(new Blob([bytes]));
+      const want: Record<string, unknown> = { delimiter: c.delimiter, rows: c.rows, skipped: c.skipped };
+      const have: Record<string, unknown> = { delimiter: got.delimiter, rows: got.rows.slice(), skipped: got.skipped };
+      if (c.linebreak !== undefined) [want["linebreak"], have["linebreak"]] = [c.linebreak, got.linebreak];
+      if (c.encoding !== undefined) [want["encoding"], have["encoding"]] = [c.encoding, got.encoding];
+      assert.deepEqual(have, want);
+      // One byte per stream chunk: detection and blank rows do not depend on where the text is cut.
+      const split = await parseDelimited(new Blob(Array.from(bytes, (b) => new Uint8Array([b]))));
+      assert.deepEqual({ delimiter: split.delimiter, rows: split.rows.slice(), skipped: split.skipped }, { delimiter: c.delimiter, rows: c.rows, skipped: c.skipped }, "one byte at a time");
+    });
+  }
+});
+
+describe("parseDelimited", () => {
+  test("a forced delimiter wins over detection and over a sep= line, which is still no row", async () => {
+    const got = await parseDelimited(new Blob(["a;b,c\n1;2,3\n"]), { delimiter: "," });
+    assert.deepEqual([got.delimiter, got.rows.slice()], [",", [["a;b", "c"], ["1;2", "3"]]]);
+    const sep = await parseDelimited(new Blob(["sep=;\na;b,c\n1;2,3\n"]), { delimiter: "," });
+    assert.deepEqual([sep.delimiter, sep.rows.slice()], [",", [["a;b", "c"], ["1;2", "3"]]]);
+  });
+
+  test("the delimiter is detected on the first megabyte: a ; file with a long , tail stays ;", async () => {
+    // 20 000 consistent ; lines (well over 100 records), then lines whose
+    // commas would win if the whole file were looked at.
+    const text = "a;b\n" + "1;2\n".repeat(20_000) + "x,y,z,w\n".repeat(300_000);
+    const got = await parseDelimited(new Blob([text]));
+    assert.equal(got.delimiter, ";");
+    assert.equal(got.rows.length, 320_001);
+  });
+
+  test("a sample cut inside a long quoted field still finds the delimiter", async () => {
+    const text = 'id|note\n1|"' + "x".repeat(3 << 20) + '"\n2|y\n';
+    const got = await parseDelimited(new Blob([text]));
+    assert.equal(got.delimiter, "|");
+    assert.deepEqual(got.rows.row(2), ["2", "y"]);
+  });
+});
+
+describe("detectDelimiter", () => {
+  test("looks at 100 non-blank records at most", () => {
+    const head = "a;b\n".repeat(100);
+    assert.equal(detectDelimiter(head + "1,2,3\n".repeat(1000)), ";");
+    assert.equal(detectDelimiter("a;b\n".repeat(40) + "1,2,3\n".repeat(60)), ",");
+  });
+});
