@@ -17,6 +17,8 @@ export interface UploadParams {
   importer: string;
   columns: string[];
   source: { format: string; size_bytes: number };
+  /** Blank rows the parser dropped from the file; the server records them in the import log. */
+  rowsSkipped?: number;
   user?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   resume?: Session;
@@ -118,6 +120,16 @@ function* chunks(rows: RowSource, maxBytes: number): Generator<{ n: number; firs
     size += json.length + 1;
   }
   if (parts.length > 0) yield { n: n++, first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` };
+}
+
+/**
+ * The body of POST /uploads/{id}/complete. rows_skipped is sent only when
+ * the parser dropped blank rows: the server reads a missing one as 0, and
+ * a server from before the field (it refuses unknown fields) still takes
+ * every file without blank rows.
+ */
+export function completeBody(chunks: number, rows: number, rowsSkipped: number): string {
+  return JSON.stringify(rowsSkipped > 0 ? { chunks, rows, rows_skipped: rowsSkipped } : { chunks, rows });
 }
 
 interface Created {
@@ -228,7 +240,7 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
         call<{ status: string; rows: number; rows_with_errors: number }>(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/complete`, {
           method: "POST",
           headers: { ...auth, "Content-Type": "application/json" },
-          body: JSON.stringify({ chunks: total, rows: rows.count }),
+          body: completeBody(total, rows.count, params.rowsSkipped ?? 0),
           signal: params.signal,
         }),
       params,

@@ -2,15 +2,21 @@
 // rows. Rows never cross to the main thread in bulk: the grid asks for the
 // window it shows, so the page stays responsive at a million rows.
 
-/** How the file was read, shown in the header step (encoding picker etc.). */
+/** How the file was read, shown in the header step (encoding and delimiter pickers etc.). */
 export interface FileInfo {
   format: "csv" | "tsv" | "xlsx" | "xls" | "ods" | "json";
+  /** Text encoding of a delimited file; absent for pasted text, which has none to choose. */
   encoding?: string;
+  /** Separator of a delimited file (detected or forced). */
   delimiter?: string;
+  /** The rows were pasted (tab-separated cells from a spreadsheet), not read from a file. */
+  pasted: boolean;
   sheets: string[];
   sheet: number;
   rows: number;
   width: number;
+  /** Blank rows the parser dropped (not counted in rows); reported with the upload. */
+  blankRows: number;
 }
 
 /**
@@ -22,6 +28,12 @@ export interface Summary {
   rows: number;
   checked: number;
   rowsWithErrors: number;
+  /**
+   * Checked rows with at least one non-empty mapped cell. 0 once every row
+   * is checked means there is nothing to import (wrong separator, nothing
+   * matched): the app must not submit.
+   */
+  rowsWithValues: number;
   columnErrors: number[];
   /** Rows were edited or deleted in review; another header row starts from the file again. */
   modified: boolean;
@@ -88,7 +100,8 @@ export type UploadResult =
 
 /** Requests from the app; each has an id echoed by its reply. */
 export type Request =
-  | { op: "open"; file: Blob; name: string; encoding?: string }
+  /** delimiter and encoding force what is otherwise detected; pasted: text from the clipboard. */
+  | { op: "open"; file: Blob; name: string; encoding?: string; delimiter?: string; pasted?: boolean }
   | { op: "sheet"; index: number }
   | { op: "preview"; count: number }
   | { op: "configure"; template: unknown; locale: string; xlsURL?: string }
@@ -97,6 +110,8 @@ export type Request =
   | { op: "edit"; row: number; column: number; value: string }
   | { op: "replace"; find: string; replace: string; column: number | null }
   | { op: "delete"; rows: number[] }
+  /** The grid indexes of the rows with errors, to select them. */
+  | { op: "errorRows" }
   | { op: "summary" }
   | { op: "upload"; request: UploadRequest }
   | { op: "cancel" };
@@ -113,6 +128,7 @@ export interface Replies {
   edit: { summary: Summary; row: WindowRow; rechecked: number };
   replace: { summary: Summary; replaced: number };
   delete: Summary;
+  errorRows: number[];
   summary: Summary;
   upload: UploadResult;
   cancel: null;

@@ -10,6 +10,7 @@ import { Validator, TemplateError, message, pickLocale, type Locale } from "../v
 import { upload, createImport, type RowSource } from "../upload/upload.ts";
 import { PackedRows, RowTable, packRows } from "../rows/store.ts";
 import { RowErrors, type Stored } from "./errors.ts";
+import { FilledRows, hasValue } from "./filled.ts";
 import { editCell, forgetRows, recheckDuplicatesOf, replaceText, tableValidator, type ReviewGrid } from "./review.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
 
@@ -42,6 +43,10 @@ interface State {
   table: RowTable;
   /** Errors of the table's rows, by row number. */
   errors: RowErrors;
+  /** Which of the table's rows have a non-empty mapped cell, by row number. */
+  filled: FilledRows;
+  /** Blank rows the parser dropped from the file or sheet. */
+  blankRows: number;
   errorIndex: number[] | null;
   abort: AbortController | null;
   /** Rows [0, checked) are validated; the rest are being validated in the background. */
@@ -64,6 +69,8 @@ const state: State = {
   keyIndex: new Map(),
   table: new RowTable(new PackedRows(), 0, []),
   errors: new RowErrors(0, 0),
+  filled: new FilledRows(0),
+  blankRows: 0,
   errorIndex: null,
   abort: null,
   checked: 0,
@@ -99,13 +106,27 @@ function looksBinary(rows: PackedRows): boolean {
   return total > 0 && control / total > 0.1;
 }
 
-async function open(file: Blob, name: string, encoding?: string): Promise<FileInfo> {
+/** Blank rows a parse result dropped; 0 from a parser that does not say. */
+function blankRowsOf(result: unknown): number {
+  // The parsers gain a skipped count (parse/); until then none is reported.
+  const skipped = (result as { skipped?: unknown }).skipped;
+  return typeof skipped === "number" && skipped > 0 ? skipped : 0;
+}
+
+interface OpenOptions {
+  encoding?: string;
+  delimiter?: string;
+  pasted?: boolean;
+}
+
+async function open(file: Blob, name: string, options: OpenOptions): Promise<FileInfo> {
   if (file.size === 0) throw new UserError("empty_file");
   const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
   state.file = file;
   state.format = formatOf(name, head);
   state.workbook = null;
   state.legacy = null;
+  state.blankRows = 0;
   if (state.format === "xls" || state.format === "ods") {
     state.legacy = readLegacy(await file.arrayBuffer());
     if (state.legacy.sheets.length === 0) throw new UserError("no_sheets");
@@ -116,10 +137,25 @@ async function open(file: Blob, name: string, encoding?: string): Promise<FileIn
     if (state.workbook.sheets.length === 0) throw new UserError("no_sheets");
     return firstSheetWithCells(state.workbook.sheets.length);
   }
-  const result = await parseDelimited(file, { encoding, delimiter: state.format === "tsv" ? "\t" : undefined });
+  // Pasted text is a JS string the app wrote as UTF-8: there is no encoding to pick.
+  const encoding = options.pasted ? "utf-8" : options.encoding;
+  const delimiter = options.delimiter ?? (state.format === "tsv" ? "\t" : undefined);
+  const result = await parseDelimited(file, { encoding, delimiter });
   if (looksBinary(result.rows)) throw new UserError("binary_file");
   state.raw = result.rows;
-  state.info = { format: state.format, encoding: result.encoding, delimiter: result.delimiter, sheets: [], sheet: 0, rows: result.rows.length, width: result.rows.width };
+  state.blankRows = blankRowsOf(result);
+  const pasted = options.pasted === true;
+  state.info = {
+    format: state.format,
+    encoding: pasted ? undefined : result.encoding,
+    delimiter: result.delimiter,
+    pasted,
+    sheets: [],
+    sheet: 0,
+    rows: result.rows.length,
+    width: result.rows.width,
+    blankRows: state.blankRows,
+  };
   if (result.rows.length === 0) throw new UserError("empty_file");
   return state.info;
 }
@@ -137,13 +173,17 @@ async function firstSheetWithCells(count: number): Promise<FileInfo> {
 async function selectSheet(index: number): Promise<FileInfo> {
   if (state.legacy) {
     state.raw = packRows(state.legacy.rows(index));
-    state.info = { format: state.format, sheets: state.legacy.sheets, sheet: index, rows: state.raw.length, width: state.raw.width };
+    state.blankRows = 0;
+    state.info = { format: state.format, pasted: false, sheets: state.legacy.sheets, sheet: index, rows: state.raw.length, width: state.raw.width, blankRows: 0 };
     return state.info;
   }
   const wb = state.workbook;
   if (!wb) throw new UserError("not_a_workbook");
-  state.raw = await readSheet(wb, index);
-  state.info = { format: "xlsx", sheets: wb.sheets.map((s) => s.name), sheet: index, rows: state.raw.length, width: state.raw.width };
+  const sheet: unknown = await readSheet(wb, index);
+  // readSheet returns the rows, or (with parse/'s blank-row count) {rows, skipped}.
+  state.raw = sheet instanceof PackedRows ? sheet : (sheet as { rows: PackedRows }).rows;
+  state.blankRows = blankRowsOf(sheet);
+  state.info = { format: "xlsx", pasted: false, sheets: wb.sheets.map((s) => s.name), sheet: index, rows: state.raw.length, width: state.raw.width, blankRows: state.blankRows };
   return state.info;
 }
 
@@ -202,14 +242,16 @@ function expand(stored: Stored | undefined): (string | null)[] {
   return out;
 }
 
-/** Validates the row at index i (again) and stores its errors. */
+/** Validates the row at index i (again) and stores its errors and whether it has a value. */
 function check(i: number): void {
-  state.errors.set(state.table.number(i), rowErrors(i));
+  const n = state.table.number(i);
+  state.errors.set(n, rowErrors(i));
+  state.filled.set(n, hasValue(state.table.row(i)));
   state.errorIndex = null;
 }
 
 function summary(): Summary {
-  return { rows: state.table.length, checked: state.checked, rowsWithErrors: state.errors.rows, columnErrors: state.errors.columns.slice(), modified: state.table.modified };
+  return { rows: state.table.length, checked: state.checked, rowsWithErrors: state.errors.rows, rowsWithValues: state.filled.count, columnErrors: state.errors.columns.slice(), modified: state.table.modified };
 }
 
 /** Rows validated per slice: about 50 ms of work, so window requests wait little. */
@@ -258,6 +300,7 @@ function map(headerRow: number, mapping: (number | null)[]): Summary {
   state.validator = tableValidator(state.template, table);
   state.table = table;
   state.errors = new RowErrors(table.length, table.width);
+  state.filled = new FilledRows(table.length);
   state.errorIndex = null;
   state.checked = 0;
   const pass = ++state.pass;
@@ -331,7 +374,10 @@ function remove(indexes: number[]): Summary {
   if (state.checked < table.length) throw new UserError("still_checking");
   const drop = new Set(indexes.filter((i) => i >= 0 && i < table.length));
   const freed = forgetRows(state.validator!, grid(), drop);
-  for (const i of drop) state.errors.set(table.number(i), null);
+  for (const i of drop) {
+    state.errors.set(table.number(i), null);
+    state.filled.set(table.number(i), false);
+  }
   table.remove(drop);
   state.checked = table.length;
   state.errorIndex = null;
@@ -372,7 +418,7 @@ function applyIssues(issues: { row: number; column: string; code: string }[], co
 async function handle(req: Request): Promise<unknown> {
   switch (req.op) {
     case "open":
-      return open(req.file, req.name, req.encoding);
+      return open(req.file, req.name, { encoding: req.encoding, delimiter: req.delimiter, pasted: req.pasted });
     case "sheet":
       return selectSheet(req.index);
     case "preview":
@@ -390,6 +436,9 @@ async function handle(req: Request): Promise<unknown> {
       return replace(req.find, req.replace, req.column);
     case "delete":
       return remove(req.rows);
+    case "errorRows":
+      if (state.checked < state.table.length) throw new UserError("still_checking");
+      return errorIndex().slice();
     case "summary":
       return summary();
     case "cancel":
@@ -398,6 +447,8 @@ async function handle(req: Request): Promise<unknown> {
     case "upload": {
       const table = state.table;
       if (state.checked < table.length) throw new UserError("still_checking");
+      // The app does not offer to submit then; this holds if it did.
+      if (state.filled.count === 0) throw new UserError("nothing_to_import");
       state.abort = new AbortController();
       const r = req.request;
       const rows: RowSource = { count: table.length, row: (i) => table.row(i) };
@@ -406,6 +457,7 @@ async function handle(req: Request): Promise<unknown> {
         importer: r.importer,
         columns: r.columns,
         source: { format: state.format, size_bytes: state.file?.size ?? 0 },
+        rowsSkipped: state.blankRows,
         user: r.user,
         metadata: r.metadata,
         resume: r.resume,

@@ -1,0 +1,61 @@
+// The upload reports the blank rows the parser dropped, and returns the row
+// count the server says it stored (what the done step shows).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { completeBody, upload, type UploadParams } from "../src/upload/upload.ts";
+
+interface Seen {
+  method: string;
+  path: string;
+  body: string;
+}
+
+/** A fake server on fetch: records each request and answers like the upload API. */
+function fakeServer(stored: number): { seen: Seen[]; restore(): void } {
+  const seen: Seen[] = [];
+  const original = globalThis.fetch;
+  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(String(input));
+    const body = typeof init?.body === "string" ? init.body : "";
+    seen.push({ method: init?.method ?? "GET", path: url.pathname, body });
+    const json = (v: unknown): Response => new Response(JSON.stringify(v), { status: 200, headers: { "Content-Type": "application/json" } });
+    if (url.pathname === "/api/v1/uploads") return json({ import_id: "imp1", upload_token: "tok", max_chunk_bytes: 1 << 20 });
+    if (url.pathname.includes("/chunks/")) return json({ rows: 2 });
+    if (url.pathname.endsWith("/complete")) return json({ status: "completed", rows: stored, rows_with_errors: 0 });
+    return new Response("{}", { status: 404 });
+  }) as typeof fetch;
+  return { seen, restore: () => (globalThis.fetch = original) };
+}
+
+function params(rowsSkipped: number): UploadParams {
+  return { base: "http://intake.test", importer: "imp_x", columns: ["a"], source: { format: "csv", size_bytes: 10 }, rowsSkipped, onProgress: () => {}, signal: new AbortController().signal, backoff: [] };
+}
+
+const rows = { count: 2, row: (i: number) => [`v${i}`] };
+
+test("complete sends rows_skipped when the parser dropped blank rows", async () => {
+  const server = fakeServer(2);
+  try {
+    const result = await upload(params(3), rows);
+    assert.equal(result.status, "completed");
+    const complete = server.seen.find((r) => r.path.endsWith("/complete"))!;
+    assert.deepEqual(JSON.parse(complete.body), { chunks: 1, rows: 2, rows_skipped: 3 });
+  } finally {
+    server.restore();
+  }
+});
+
+test("without blank rows the complete body has no rows_skipped (a server before the field accepts it)", () => {
+  assert.deepEqual(JSON.parse(completeBody(1, 2, 0)), { chunks: 1, rows: 2 });
+  assert.deepEqual(JSON.parse(completeBody(4, 10, 1)), { chunks: 4, rows: 10, rows_skipped: 1 });
+});
+
+test("the completed result carries the rows the server stored, not the rows sent", async () => {
+  const server = fakeServer(1);
+  try {
+    const result = await upload(params(0), rows);
+    assert.deepEqual(result, { status: "completed", importId: "imp1", rows: 1, rowsWithErrors: 0 });
+  } finally {
+    server.restore();
+  }
+});
