@@ -10,6 +10,8 @@ export interface GridSource {
   fetch(start: number, count: number): Promise<{ total: number; rows: WindowRow[] }>;
   edit(row: number, column: number, value: string): Promise<WindowRow>;
   labels: { row: string; select: string; edit: string };
+  /** The status line text of a cell with an error: its row number, column label and message (never its value). */
+  describe(row: number, column: string, message: string): string;
 }
 
 const ROW_HEIGHT = 32;
@@ -55,6 +57,11 @@ export class Grid {
   readonly selected = new Set<number>();
   onSelect: () => void = () => {};
   onEdited: () => void = () => {};
+  /** Receives the status line: the error of the hovered cell, else of the focused one ("" for none). */
+  onStatus: (text: string) => void = () => {};
+  private hovered: HTMLElement | null = null;
+  private focused: HTMLElement | null = null;
+  private status = "";
 
   constructor(private readonly source: GridSource) {
     // Fixed column widths: no intrinsic sizing while rows are refilled.
@@ -73,6 +80,26 @@ export class Grid {
       if (cell) this.startEdit(cell);
     });
     new ResizeObserver(() => this.schedule()).observe(this.viewport);
+    // The error of the cell under the pointer or with keyboard focus goes to
+    // the status line: a title tooltip needs a mouse and a steady hand.
+    this.body.addEventListener("focusin", (e) => {
+      this.focused = (e.target as HTMLElement).closest<HTMLElement>("[data-col]");
+      this.announce();
+    });
+    this.body.addEventListener("focusout", (e) => {
+      if (!this.body.contains(e.relatedTarget as Node | null)) {
+        this.focused = null;
+        this.announce();
+      }
+    });
+    this.body.addEventListener("mouseover", (e) => {
+      this.hovered = (e.target as HTMLElement).closest<HTMLElement>("[data-col]");
+      this.announce();
+    });
+    this.body.addEventListener("mouseleave", () => {
+      this.hovered = null;
+      this.announce();
+    });
     this.body.addEventListener("change", (e) => {
       const check = e.target as HTMLInputElement;
       const index = Number(check.closest<HTMLElement>(".grid-row")?.dataset.index);
@@ -81,6 +108,29 @@ export class Grid {
       else this.selected.delete(index);
       this.onSelect();
     });
+  }
+
+  /** Selects exactly the rows at these indexes (select all, the rows with errors). */
+  select(indexes: Iterable<number>): void {
+    this.selected.clear();
+    for (const i of indexes) this.selected.add(i);
+    this.version++; // refill the checkboxes on screen
+    this.render();
+    this.onSelect();
+  }
+
+  /** Tells onStatus the message of the hovered or focused cell, when it changed. */
+  private announce(): void {
+    const cell = this.hovered?.isConnected ? this.hovered : this.focused?.isConnected ? this.focused : null;
+    const row = cell?.closest<HTMLElement>(".grid-row");
+    let text = "";
+    if (cell && row && !row.hidden && cell.getAttribute("aria-invalid") === "true") {
+      const column = this.source.columns[Number(cell.dataset.col)]?.label ?? "";
+      text = this.source.describe(Number(row.dataset.index) + 1, column, cell.title);
+    }
+    if (text === this.status) return;
+    this.status = text;
+    this.onStatus(text);
   }
 
   /** Sets the column header texts (with error counts). */
@@ -213,6 +263,8 @@ export class Grid {
     // Keep keyboard focus on the same cell when rows are re-rendered.
     const editing = active?.tagName === "INPUT" && active.classList.contains("grid-editor");
     if (this.focus && !editing && this.viewport.contains(active)) this.focusCell(this.focus.pos, this.focus.col, false);
+    // The cells shown may have been refilled (an edit fixed the focused one).
+    this.announce();
   }
 
   private hide(slot: Slot): void {
