@@ -29,6 +29,8 @@ type API struct {
 	log    *slog.Logger
 	// delivery serves destinations and the delivery log (WithDelivery).
 	delivery *delivery.Service
+	// publicOrigin is Intake's own origin when configured (WithPublicURL).
+	publicOrigin string
 }
 
 // New returns the API.

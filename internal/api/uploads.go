@@ -30,8 +30,18 @@ func (a *API) uploadCreate(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, resp)
 }
 
-// sameOrigin reports whether origin is Intake's own (the widget's iframe).
+// WithPublicURL names Intake's public base URL (config.PublicURL, already
+// scheme://host[:port]): its origin is Intake's own, the widget's iframe.
+// Behind a TLS-terminating proxy the request arrives over plain HTTP, so
+// only this says the browser's origin is https://…
+func WithPublicURL(u string) Option { return func(a *API) { a.publicOrigin = u } }
+
+// sameOrigin reports whether origin is Intake's own (the widget's iframe):
+// the public URL's when there is one, else the request's scheme and Host.
 func (a *API) sameOrigin(r *http.Request, origin string) bool {
+	if a.publicOrigin != "" {
+		return strings.EqualFold(origin, a.publicOrigin)
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -41,9 +42,17 @@ type Config struct {
 	TLSCert, TLSKey string
 	// InsecureHTTP allows plain HTTP on a non-loopback address.
 	InsecureHTTP bool
-	// PublicURL is the external base URL (for embed snippets and links).
-	// Empty means derived from Addr.
+	// PublicURL is the external base URL, scheme://host[:port] (embed
+	// snippets, links, and Intake's own origin when a browser uploads from
+	// the widget). Set it behind a TLS-terminating proxy, where the request
+	// alone does not tell the scheme the browser used. Empty means derived
+	// from Addr or the request.
 	PublicURL string
+	// Demo turns on the /demo page and its public importer imp_demo, which
+	// anyone may upload to. Nil (the default) means on only for a
+	// loopback-only Intake without PublicURL (a developer's machine);
+	// see DemoEnabled.
+	Demo *bool
 	// MaxChunkBytes bounds one chunk's request body as sent (compressed).
 	MaxChunkBytes int64
 	// MaxInflatedChunkBytes bounds a chunk after gzip decoding (gzip bombs).
@@ -96,6 +105,7 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	str(&c.LogLevel, "log-level", "INTAKE_LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&allow, "outbound-allow", "INTAKE_OUTBOUND_ALLOW", "", "comma-separated CIDRs outbound deliveries may reach despite the SSRF guard")
 	fs.BoolVar(&c.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address (INTAKE_INSECURE_HTTP)")
+	fs.Var(optionalBool{&c.Demo}, "demo", "serve /demo and its public importer imp_demo; default: only on loopback without --public-url (INTAKE_DEMO)")
 	fs.Int64Var(&c.MaxChunkBytes, "max-chunk-bytes", DefaultMaxChunkBytes, "largest chunk body accepted, as sent (INTAKE_MAX_CHUNK_BYTES)")
 	fs.Int64Var(&c.MaxInflatedChunkBytes, "max-inflated-chunk-bytes", 0, "largest chunk after gzip decoding; 0 means 8×max-chunk-bytes (INTAKE_MAX_INFLATED_CHUNK_BYTES)")
 	fs.DurationVar(&c.UploadTokenTTL, "upload-token-ttl", 24*time.Hour, "validity of an upload token (INTAKE_UPLOAD_TOKEN_TTL)")
@@ -141,7 +151,11 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	}
 	c.OutboundAllow = prefixes
 	c.MaxInflatedChunkBytes = cmp.Or(c.MaxInflatedChunkBytes, 8*c.MaxChunkBytes)
-	return c, c.check()
+	// check normalises some fields (PublicURL): it runs before c is copied out.
+	if err := c.check(); err != nil {
+		return c, err
+	}
+	return c, nil
 }
 
 // ParseCIDRs reads a comma-separated list of CIDR prefixes (a bare address
@@ -183,6 +197,13 @@ func (c *Config) check() error {
 	} else if c.TLSCert == "" && !c.InsecureHTTP && !IsLoopbackHost(host) {
 		errs = append(errs, fmt.Errorf("--addr %q is not a loopback address: give --tls-cert/--tls-key, or --insecure-http behind a TLS proxy", c.Addr))
 	}
+	if c.PublicURL != "" {
+		if u, err := normalizePublicURL(c.PublicURL); err != nil {
+			errs = append(errs, fmt.Errorf("--public-url %q: %w", c.PublicURL, err))
+		} else {
+			c.PublicURL = u
+		}
+	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir must not be empty"))
 	}
@@ -205,6 +226,55 @@ func (c *Config) check() error {
 	}
 	return errors.Join(errs...)
 }
+
+// normalizePublicURL checks a public URL is scheme://host[:port] (a
+// trailing slash is dropped) and returns it in lower case: Intake serves
+// every route at the root, so a path would break its links.
+func normalizePublicURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", errors.New("not a URL")
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", errors.New("want scheme://host[:port], such as https://intake.example.com, without a path")
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// DemoEnabled reports whether /demo and its importer are served: as Demo
+// says, else only when Intake listens on loopback alone and has no public
+// URL, so that no deployment reachable by others carries a public importer
+// that takes 50 MB uploads from anyone unless it asked for one.
+func (c Config) DemoEnabled() bool {
+	if c.Demo != nil {
+		return *c.Demo
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	return err == nil && IsLoopbackHost(host) && c.PublicURL == ""
+}
+
+// optionalBool is a boolean flag that remembers whether it was given: nil
+// until set, so that a default can depend on other settings.
+type optionalBool struct{ p **bool }
+
+func (o optionalBool) String() string {
+	if o.p == nil || *o.p == nil {
+		return "auto"
+	}
+	return strconv.FormatBool(**o.p)
+}
+
+func (o optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	*o.p = &v
+	return nil
+}
+
+func (o optionalBool) IsBoolFlag() bool { return true }
 
 // IsLoopbackHost reports whether host (from an address, without port) can only
 // be reached from this machine.

@@ -36,6 +36,15 @@ func TestLoadPrecedenceAndDefaults(t *testing.T) {
 			return c.DatabaseURL == "postgres://u@127.0.0.1/db" && c.IsPostgres()
 		}},
 		{"insecure public", []string{"--addr", "0.0.0.0:8080", "--insecure-http"}, nil, func(c Config) bool { return c.InsecureHTTP }},
+		{"public url normalised", []string{"--public-url", "HTTPS://Intake.Example.com/"}, nil, func(c Config) bool {
+			return c.PublicURL == "https://intake.example.com"
+		}},
+		{"demo on loopback", nil, nil, func(c Config) bool { return c.DemoEnabled() }},
+		{"no demo with a public url", []string{"--public-url", "https://intake.example.com"}, nil, func(c Config) bool { return !c.DemoEnabled() }},
+		{"no demo off loopback", []string{"--addr", "0.0.0.0:8080", "--insecure-http"}, nil, func(c Config) bool { return !c.DemoEnabled() }},
+		{"--demo asks for it", []string{"--addr", "0.0.0.0:8080", "--insecure-http", "--demo"}, nil, func(c Config) bool { return c.DemoEnabled() }},
+		{"INTAKE_DEMO asks for it", []string{"--public-url", "https://intake.example.com"}, map[string]string{"INTAKE_DEMO": "true"}, func(c Config) bool { return c.DemoEnabled() }},
+		{"--demo=false on loopback", []string{"--demo=false"}, nil, func(c Config) bool { return !c.DemoEnabled() }},
 		{"allow list", []string{"--outbound-allow", "10.0.0.0/8, 192.168.1.5"}, nil, func(c Config) bool {
 			return len(c.OutboundAllow) == 2 && c.OutboundAllow[1].Bits() == 32
 		}},
@@ -68,6 +77,9 @@ func TestLoadRefuses(t *testing.T) {
 		{"bad cidr", []string{"--outbound-allow", "10.0.0.0/99"}, nil, "outbound-allow"},
 		{"bad level", []string{"--log-level", "loud"}, nil, "log-level"},
 		{"tiny chunks", []string{"--max-chunk-bytes", "10"}, nil, "max-chunk-bytes"},
+		{"public url with a path", []string{"--public-url", "https://intake.example.com/intake"}, nil, "without a path"},
+		{"public url without scheme", []string{"--public-url", "intake.example.com"}, nil, "--public-url"},
+		{"bad demo", nil, map[string]string{"INTAKE_DEMO": "perhaps"}, "INTAKE_DEMO"},
 		{"unknown flag", []string{"--nope"}, nil, "not defined"},
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
 		{"missing _FILE", nil, map[string]string{"INTAKE_TLS_KEY_FILE": "/nonexistent/k"}, "INTAKE_TLS_KEY_FILE"},

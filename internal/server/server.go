@@ -95,7 +95,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	api.New(s.Store, s.Ingest, s.Retention, logger, api.WithDelivery(s.Delivery)).Register(mux)
+	api.New(s.Store, s.Ingest, s.Retention, logger, api.WithDelivery(s.Delivery), api.WithPublicURL(cfg.PublicURL)).Register(mux)
 	widget.Register(mux, s.widgetLookup, logger)
 	dash, err := dashboard.New(dashboard.Options{Store: s.Store, Ingest: s.Ingest, Retention: s.Retention, Delivery: s.Delivery,
 		Logger: logger, PublicURL: cfg.PublicURL})
