@@ -87,12 +87,13 @@ func TestConformanceHeaderRow(t *testing.T) {
 		Cases []struct {
 			Name      string     `json:"name"`
 			Rows      [][]string `json:"rows"`
+			Names     []string   `json:"names"`
 			HeaderRow int        `json:"header_row"`
 		} `json:"cases"`
 	}
 	readJSON(t, filepath.Join(vectors, "header_row.json"), &suite)
 	for _, c := range suite.Cases {
-		if got := mapping.DetectHeaderRow(c.Rows); got != c.HeaderRow {
+		if got := mapping.DetectHeaderRow(c.Rows, c.Names); got != c.HeaderRow {
 			t.Errorf("%s: got row %d, want %d", c.Name, got, c.HeaderRow)
 		}
 	}

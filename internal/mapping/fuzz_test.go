@@ -34,7 +34,8 @@ func FuzzMatch(f *testing.F) {
 			seen[p.Key] = true
 		}
 		rows := [][]string{headers, strings.Fields(s)}
-		if i := DetectHeaderRow(rows); i < 0 || i >= max(1, len(rows)) {
+		// -1 is "no header row".
+		if i := DetectHeaderRow(rows, headers); i < -1 || i >= max(1, len(rows)) {
 			t.Fatalf("header row %d out of range", i)
 		}
 	})

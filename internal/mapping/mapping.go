@@ -225,10 +225,14 @@ func osa(a, b []rune) int {
 const headerScanRows = 25
 
 // DetectHeaderRow guesses which of a sheet's first rows holds the headers
-// (0-based): the first row that is at least half as wide as the widest,
-// has no repeated values and no data-like (numeric or date) cell. It returns
-// 0 when no row qualifies.
-func DetectHeaderRow(rows [][]string) int {
+// (0-based), or returns -1 when the sheet has none. A row is wide enough when
+// it has at least half as many non-empty cells as the widest. When the first
+// wide-enough row is mostly data (numbers, dates) and none of its cells is
+// one of names (the template's column labels and keys, compared normalised
+// as Match does), the sheet has no header row: -1. Otherwise the header is
+// the first wide-enough row with no repeated values and no data-like cell,
+// and 0 when none is (docs/parsing.md).
+func DetectHeaderRow(rows [][]string, names []string) int {
 	if len(rows) > headerScanRows {
 		rows = rows[:headerScanRows]
 	}
@@ -237,12 +241,57 @@ func DetectHeaderRow(rows [][]string) int {
 		widest = max(widest, filled(r))
 	}
 	need := max(1, (widest+1)/2)
+	for _, r := range rows {
+		if filled(r) >= need {
+			if dataRow(r) && !namesMatch(r, names) {
+				return -1
+			}
+			break
+		}
+	}
 	for i, r := range rows {
 		if filled(r) >= need && distinct(r) && !anyDataLike(r) {
 			return i
 		}
 	}
 	return 0
+}
+
+// dataRow reports a row whose non-empty cells are more than half data-like.
+func dataRow(r []string) bool {
+	cells, data := 0, 0
+	for _, c := range r {
+		c = template.Trim(c)
+		if c == "" {
+			continue
+		}
+		cells++
+		if dataLike(c) {
+			data++
+		}
+	}
+	return 2*data > cells
+}
+
+// namesMatch reports a cell of r whose normalised or compact form is that
+// of one of names.
+func namesMatch(r []string, names []string) bool {
+	if len(names) == 0 {
+		return false
+	}
+	known := make(map[string]bool, 2*len(names))
+	for _, name := range names {
+		if n := normalise(name); n != "" {
+			known[n] = true
+			known[strings.ReplaceAll(n, " ", "")] = true
+		}
+	}
+	for _, c := range r {
+		if n := normalise(c); n != "" && (known[n] || known[strings.ReplaceAll(n, " ", "")]) {
+			return true
+		}
+	}
+	return false
 }
 
 func filled(r []string) int {

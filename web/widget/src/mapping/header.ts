@@ -1,7 +1,9 @@
 // Header-row detection: exports often start with a title, a blank line or a
-// block of metadata. A port of the Go mapping.DetectHeaderRow.
+// block of metadata, and some sheets have no header row at all. A port of
+// the Go mapping.DetectHeaderRow; docs/parsing.md has the rule.
 
 import { trim } from "../validate/text.ts";
+import { normalise } from "./normalise.ts";
 
 /** HEADER_SCAN_ROWS is how many leading rows detection looks at. */
 export const HEADER_SCAN_ROWS = 25;
@@ -36,16 +38,51 @@ function dataLike(s: string): boolean {
   return digit;
 }
 
+/** dataRow reports a row whose non-empty cells are more than half data-like. */
+function dataRow(r: Row): boolean {
+  let cells = 0;
+  let data = 0;
+  for (const raw of r) {
+    const c = trim(raw ?? "");
+    if (c === "") continue;
+    cells++;
+    if (dataLike(c)) data++;
+  }
+  return 2 * data > cells;
+}
+
+/** namesMatch reports a cell of r whose normalised or compact form is a name's. */
+function namesMatch(r: Row, names: readonly string[]): boolean {
+  if (names.length === 0) return false;
+  const known = new Set<string>();
+  for (const name of names) {
+    const n = normalise(name);
+    if (n !== "") known.add(n).add(n.replaceAll(" ", ""));
+  }
+  for (const raw of r) {
+    const n = normalise(raw ?? "");
+    if (n !== "" && (known.has(n) || known.has(n.replaceAll(" ", "")))) return true;
+  }
+  return false;
+}
+
 /**
- * detectHeaderRow returns the 0-based index of the likely header row: the
- * first of the leading rows that is at least half as wide as the widest, has
- * no repeated values and no numeric or date-like cell; 0 when none does.
+ * detectHeaderRow returns the 0-based index of the likely header row among
+ * the first HEADER_SCAN_ROWS rows, or -1 for none. A row is wide enough when
+ * it has at least half as many non-empty cells as the widest. When the first
+ * wide-enough row is mostly data (numbers, dates) and none of its cells is
+ * one of names (the template's column labels and keys, compared normalised
+ * as the matcher does), the sheet has no header row: -1. Otherwise the
+ * header is the first wide-enough row with no repeated values and no
+ * numeric or date-like cell, and 0 when none is.
  */
-export function detectHeaderRow(rows: readonly Row[]): number {
+export function detectHeaderRow(rows: readonly Row[], names: readonly string[] = []): number {
   const scan = rows.slice(0, HEADER_SCAN_ROWS);
   let widest = 0;
   for (const r of scan) widest = Math.max(widest, filled(r));
   const need = Math.max(1, Math.floor((widest + 1) / 2));
+  const first = scan.find((r) => filled(r) >= need);
+  if (first && dataRow(first) && !namesMatch(first, names)) return -1;
   for (let i = 0; i < scan.length; i++) {
     const r = scan[i] ?? [];
     if (filled(r) >= need && distinct(r) && !r.some((c) => dataLike(trim(c ?? "")))) return i;
