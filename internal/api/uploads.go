@@ -19,7 +19,7 @@ func (a *API) uploadCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && !a.sameOrigin(r, origin) {
 		im, err := a.store.ImporterByKey(r.Context(), req.Importer)
-		if err == nil && !slices.Contains(im.AllowedOrigins, origin) {
+		if err == nil && !a.ingest.Disabled(req.Importer) && !slices.Contains(im.AllowedOrigins, origin) {
 			return &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Message: "this importer does not accept uploads from this origin"}
 		}
 	}

@@ -58,6 +58,10 @@ type Options struct {
 	OnComplete store.CompleteHook
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// DisabledKeys are importer keys answered as unknown, whatever the
+	// store holds: the demo importer of an earlier run while the demo is
+	// off (its 1-day retention purges what it held).
+	DisabledKeys []string
 }
 
 // Relay delivers a chunk of a bypass-mode import while the upload is in
@@ -87,6 +91,9 @@ func New(o Options) *Service {
 	o.TokenTTL = cmp.Or(o.TokenTTL, 24*time.Hour)
 	return &Service{o: o, engines: map[string]*compiled{}}
 }
+
+// Disabled reports whether an importer key is switched off (DisabledKeys).
+func (s *Service) Disabled(key string) bool { return slices.Contains(s.o.DisabledKeys, key) }
 
 // MaxChunkBytes is the bound told to clients.
 func (s *Service) MaxChunkBytes() int64 { return s.o.MaxChunkBytes }
@@ -152,7 +159,7 @@ type CreateResponse struct {
 // Create opens an import for the importer with public key req.Importer.
 func (s *Service) Create(ctx context.Context, req CreateRequest) (CreateResponse, error) {
 	im, err := s.o.Store.ImporterByKey(ctx, req.Importer)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || s.Disabled(req.Importer) {
 		return CreateResponse{}, errorf(KindNotFound, "unknown_importer", "no importer has this key")
 	}
 	if err != nil {
@@ -291,7 +298,7 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 		return retried(old, sum[:])
 	}
 	importer, err := s.o.Store.Importer(ctx, im.OrgID, im.ImporterID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && s.Disabled(importer.Key)) {
 		return res, errorf(KindNotFound, "unknown_importer", "the importer of this import was deleted")
 	}
 	if err != nil {

@@ -54,7 +54,7 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 		return CompleteResponse{}, errorf(KindInvalid, "bad_request", "chunks must be from 0 to %d and rows at least 0", MaxChunks)
 	}
 	importer, err := s.o.Store.Importer(ctx, im.OrgID, im.ImporterID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && s.Disabled(importer.Key)) {
 		return CompleteResponse{}, errorf(KindNotFound, "unknown_importer", "the importer of this import was deleted")
 	}
 	if err != nil {

@@ -67,10 +67,20 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	policy := outbound.NewPolicy(cfg.OutboundAllow)
 	s.Delivery = delivery.New(delivery.Options{Store: s.Store, Vault: s.Vault, Policy: policy, Logger: logger})
+	// The demo importer takes uploads from anyone: it exists only where the
+	// demo is on. Switched off, one made by an earlier run is answered as
+	// unknown everywhere (widget pages, uploads, chunks of open sessions)
+	// rather than deleted: a deleted importer keeps its key, so the demo
+	// could never be switched on again, and its 1-day retention already
+	// purges what it held.
+	var disabled []string
+	if !cfg.DemoEnabled() {
+		disabled = []string{widget.DemoImporterKey}
+	}
 	s.Ingest = ingest.New(ingest.Options{
 		Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger, Metrics: ingest.NewMetrics(reg),
 		MaxChunkBytes: cfg.MaxChunkBytes, MaxInflatedBytes: cfg.MaxInflatedChunkBytes, TokenTTL: cfg.UploadTokenTTL,
-		Relay: s.Delivery.Relay, OnComplete: s.Delivery.Enqueue,
+		Relay: s.Delivery.Relay, OnComplete: s.Delivery.Enqueue, DisabledKeys: disabled,
 	})
 	// A run yields after a slice (at most a minute) so that other deliveries
 	// get their turn; slice and request must fit in the job's timeout.
@@ -90,13 +100,17 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		return nil, err
 	}
 	s.Delivery.Bind(s.Ingest, s.Jobs)
-	if err := s.Store.EnsureDemoImporter(ctx, widget.DemoImporterKey, DemoTemplate); err != nil {
-		s.Close()
-		return nil, err
+	var widgetOpts []widget.Option
+	if cfg.DemoEnabled() {
+		if err := s.Store.EnsureDemoImporter(ctx, widget.DemoImporterKey, DemoTemplate); err != nil {
+			s.Close()
+			return nil, err
+		}
+		widgetOpts = append(widgetOpts, widget.WithDemo())
 	}
 	mux := http.NewServeMux()
 	api.New(s.Store, s.Ingest, s.Retention, logger, api.WithDelivery(s.Delivery), api.WithPublicURL(cfg.PublicURL)).Register(mux)
-	widget.Register(mux, s.widgetLookup, logger)
+	widget.Register(mux, s.widgetLookup, logger, widgetOpts...)
 	dash, err := dashboard.New(dashboard.Options{Store: s.Store, Ingest: s.Ingest, Retention: s.Retention, Delivery: s.Delivery,
 		Logger: logger, PublicURL: cfg.PublicURL})
 	if err != nil {
@@ -185,7 +199,7 @@ func OpenBucket(ctx context.Context, blobURL, dataDir string) (*blob.Bucket, err
 
 func (s *Server) widgetLookup(ctx context.Context, key string) (widget.Importer, error) {
 	im, err := s.Store.ImporterByKey(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && s.Ingest.Disabled(key)) {
 		return widget.Importer{}, fmt.Errorf("importer: %w", widget.ErrNotFound)
 	}
 	if err != nil {

@@ -174,7 +174,12 @@ func TestLookupFailure(t *testing.T) {
 
 func TestDemoPage(t *testing.T) {
 	t.Parallel()
-	rec := get(t, newTestMux(t), "/demo", nil)
+	if rec := get(t, newTestMux(t), "/demo", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("/demo without WithDemo: %d, want 404", rec.Code)
+	}
+	mux := http.NewServeMux()
+	Register(mux, testLookup(), slog.New(slog.DiscardHandler), WithDemo())
+	rec := get(t, mux, "/demo", nil)
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), DemoImporterKey) {
 		t.Fatalf("demo: %d", rec.Code)
 	}

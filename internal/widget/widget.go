@@ -62,19 +62,33 @@ type Lookup func(ctx context.Context, key string) (Importer, error)
 //	GET /embed.js               the loader (stable URL, short cache)
 //	GET /embed/{importer}       the importer page for the iframe
 //	GET /i/{importer}           the same importer as a standalone page
-//	GET /demo                   a host page that opens DemoImporterKey
+//	GET /demo                   a host page that opens DemoImporterKey (WithDemo)
 //	GET /widget/assets/{file}   built assets, named by content hash
-func Register(mux *http.ServeMux, lookup Lookup, logger *slog.Logger) {
+func Register(mux *http.ServeMux, lookup Lookup, logger *slog.Logger, opts ...Option) {
 	h := &handler{lookup: lookup, logger: logger, assets: mustLoadAssets()}
+	for _, o := range opts {
+		o(h)
+	}
 	mux.HandleFunc("GET /embed.js", h.serveLoader)
 	mux.HandleFunc("GET /embed/{importer}", h.serveEmbed)
 	mux.HandleFunc("GET /i/{importer}", h.serveHosted)
-	mux.HandleFunc("GET /demo", h.serveDemo)
+	if h.demo {
+		mux.HandleFunc("GET /demo", h.serveDemo)
+	}
 	mux.HandleFunc("GET "+assetPrefix+"{file}", h.serveAsset)
 }
+
+// Option adjusts the widget's routes.
+type Option func(*handler)
+
+// WithDemo serves /demo. Without it /demo is not a route (404): the demo
+// importer takes uploads from anyone, so it is served only where the
+// server decided it should be (config.DemoEnabled).
+func WithDemo() Option { return func(h *handler) { h.demo = true } }
 
 type handler struct {
 	lookup Lookup
 	logger *slog.Logger
 	assets *assets
+	demo   bool
 }
