@@ -22,8 +22,7 @@ func (h *Handler) loginShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !has {
-		return h.render(w, r, http.StatusOK, "error", view{Title: "Set up Intake",
-			D: "No one has set up this Intake yet. Open the setup link that `intake serve` printed when it started."})
+		return h.render(w, r, http.StatusOK, "setup_link", view{Title: "Set up Intake", D: setupLinkView{}})
 	}
 	if _, err := h.currentSession(r); err == nil {
 		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)

@@ -29,6 +29,24 @@ func IssueSetupToken(ctx context.Context, st *store.Store) (token string, ok boo
 	return token, true, nil
 }
 
+// setupLinkView is the page that sends whoever opens the dashboard to the
+// setup link `intake serve` printed, or, once someone set Intake up, to
+// sign-in. It links to no page that would bring the reader back to it.
+type setupLinkView struct {
+	// BadLink: a setup link was opened that does not work (any more).
+	BadLink bool
+	// HasUsers: setup is done; sign-in is the way in.
+	HasUsers bool
+}
+
+func (h *Handler) renderSetupLink(w http.ResponseWriter, r *http.Request, status int, badLink bool) error {
+	has, err := h.o.Store.HasUsers(r.Context())
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, status, "setup_link", view{Title: "Set up Intake", D: setupLinkView{BadLink: badLink, HasUsers: has}})
+}
+
 // accountForm is the form of setup and invite acceptance.
 type accountForm struct {
 	Token, OrgName, Email string
@@ -42,7 +60,7 @@ func (h *Handler) setupShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		return h.render(w, r, http.StatusNotFound, "error", view{Title: "Setup", D: "Setup is finished, or this setup link is not the one `intake serve` printed last. Sign in instead."})
+		return h.renderSetupLink(w, r, http.StatusNotFound, true)
 	}
 	return h.render(w, r, http.StatusOK, "setup", view{Title: "Set up Intake", D: accountForm{Token: token}})
 }
@@ -59,7 +77,7 @@ func (h *Handler) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, err := h.o.Store.CompleteSetup(r.Context(), store.HashSecret(f.Token), f.OrgName, f.Email, hash)
 	if errors.Is(err, store.ErrSetupClosed) {
-		return h.render(w, r, http.StatusNotFound, "error", view{Title: "Setup", D: "Setup is finished, or this setup link has expired. Sign in instead."})
+		return h.renderSetupLink(w, r, http.StatusNotFound, true)
 	}
 	if err != nil {
 		return err
