@@ -2,7 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"syscall"
 
 	"github.com/intakehq/intake/internal/server"
 )
@@ -19,11 +23,19 @@ func runServe(ctx context.Context, args []string, s Streams) int {
 		return exitFailure
 	}
 	defer srv.Close()
-	if err := printSetupLink(ctx, cfg, srv.Store, s); err != nil {
-		logger.Error("first-run setup", "err", err)
+	// The setup link is printed once the port is bound: a link printed
+	// before would point at nothing, or at whatever else holds the port.
+	err = srv.Serve(ctx, func(addr net.Addr) error {
+		if err := printSetupLink(ctx, cfg, addr, srv.Store, s); err != nil {
+			return fmt.Errorf("first-run setup: %w", err)
+		}
+		return nil
+	})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		fmt.Fprintf(s.Err, "intake serve: %s is already in use (another intake serve?): stop what listens there, or choose another address with --addr\n", cfg.Addr)
 		return exitFailure
 	}
-	if err := srv.Serve(ctx, nil); err != nil {
+	if err != nil {
 		logger.Error("server stopped", "err", err)
 		return exitFailure
 	}

@@ -14,14 +14,18 @@ import (
 // printSetupLink prints the one-time first-run setup link while no user
 // exists, so whoever started the server (and only they) can create the
 // first organization. A restart prints a new link; the old one stops working.
-func printSetupLink(ctx context.Context, cfg config.Config, st *store.Store, s Streams) error {
+//
+// bound is the address serve listens on: with --addr :0 only it knows the
+// port. Without a public URL the link is made from it.
+func printSetupLink(ctx context.Context, cfg config.Config, bound net.Addr, st *store.Store, s Streams) error {
 	token, ok, err := dashboard.IssueSetupToken(ctx, st)
 	if err != nil || !ok {
 		return err
 	}
 	base := cfg.PublicURL
 	if base == "" {
-		host, port, _ := net.SplitHostPort(cfg.Addr)
+		host, _, _ := net.SplitHostPort(cfg.Addr)
+		_, port, _ := net.SplitHostPort(bound.String())
 		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "localhost"
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -27,7 +28,7 @@ func TestPrintSetupLink(t *testing.T) {
 	link := regexp.MustCompile(`http://localhost:8080/setup\?token=(setup_[a-z2-7]+)\n`)
 	printLink := func() string {
 		var out bytes.Buffer
-		if err := printSetupLink(ctx, cfg, st, Streams{Out: &out, Err: io.Discard}); err != nil {
+		if err := printSetupLink(ctx, cfg, &net.TCPAddr{IP: net.IPv4zero, Port: 8080}, st, Streams{Out: &out, Err: io.Discard}); err != nil {
 			t.Fatal(err)
 		}
 		return out.String()

@@ -266,11 +266,13 @@ func TLSConfig() *tls.Config {
 
 // Serve listens on the configured address until ctx ends, then shuts down
 // gracefully: new connections stop, in-flight requests (chunks) finish
-// within ShutdownTimeout. ready, if not nil, gets the bound address.
-func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
+// within ShutdownTimeout. ready, if not nil, gets the bound address once
+// Intake listens (so that a link printed there works), before any request
+// is served; an error from it stops Serve.
+func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr) error) error {
 	ln, err := net.Listen("tcp", s.Config.Addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return fmt.Errorf("listen on %s: %w", s.Config.Addr, err)
 	}
 	srv := &http.Server{
 		Handler:           s.Handler,
@@ -302,7 +304,10 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		}
 	}()
 	if ready != nil {
-		ready(ln.Addr())
+		if err := ready(ln.Addr()); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	s.log.Info("intake listening", "addr", ln.Addr().String(), "tls", tlsOn, "database", dbKind(s.Store))
 	errc := make(chan error, 1)

@@ -67,7 +67,7 @@ func serve(t *testing.T, args ...string) (string, context.CancelFunc, chan error
 	done := make(chan error, 1)
 	stopped := make(chan struct{})
 	go func() {
-		err := srv.Serve(ctx, func(a net.Addr) { addr <- a.String() })
+		err := srv.Serve(ctx, func(a net.Addr) error { addr <- a.String(); return nil })
 		done <- err
 		close(stopped)
 	}()
