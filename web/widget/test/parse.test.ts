@@ -9,6 +9,7 @@ import { openWorkbook, readSheet } from "../src/parse/xlsx.ts";
 import { serialToISO, isDateFormat } from "../src/parse/dates.ts";
 import { lineRuns } from "../src/parse/encoding.ts";
 import { XmlScanner, XmlError } from "../src/parse/xml.ts";
+import { detectHeaderRow, HEADER_SCAN_ROWS } from "../src/mapping/header.ts";
 
 const corpus = path.resolve(process.cwd(), "../../testdata/corpus");
 
@@ -86,6 +87,36 @@ test('sheets.xlsx "data" sheet matches its CSV export', async () => {
   assert.equal(rows.length, csv.rows.length);
   assert.deepEqual(rows.row(0).slice(0, 5), csv.rows.row(0).slice(0, 5));
   assert.equal(rows.row(3)[3], "FALSE");
+});
+
+test("sheetjs 2011: every sheet gives the rows of Excel's own Save as CSV", async () => {
+  // Excel for Mac 2011 wrote a line break inside a cell as CR; trailing
+  // empty cells are the CSV's, not cells of the sheet.
+  const same = (rows: string[][]): string[][] =>
+    rows.map((r) => {
+      const cells = r.map((c) => c.replace(/\r\n?/g, "\n"));
+      while (cells.length > 0 && cells[cells.length - 1] === "") cells.pop();
+      return cells;
+    });
+  let compared = 0;
+  for (const name of readdirSync(path.join(corpus, "sheetjs/2011"))) {
+    const m = /^(.+\.xlsx)\.(\d+)\.csv$/.exec(name);
+    if (!m) continue;
+    const wb = await openWorkbook(blobOf(path.join(corpus, "sheetjs", m[1]!)));
+    const csv = await parseDelimited(blobOf(path.join(corpus, "sheetjs/2011", name)));
+    const sheet = await readSheet(wb, Number(m[2]));
+    assert.deepEqual(same(sheet.slice()), same(csv.rows.slice()), name);
+    compared++;
+  }
+  assert.equal(compared, 4);
+});
+
+test("sheetjs 1904: no header row is proposed on sheets of serials and dates", async () => {
+  for (const name of ["1900.xlsx", "1904.xlsx"]) {
+    const rows = await readSheet(await openWorkbook(blobOf(path.join(corpus, "sheetjs/1904", name))), 0);
+    assert.equal(detectHeaderRow(rows.slice(0, HEADER_SCAN_ROWS)), -1, name);
+    assert.equal(rows.skipped, 0, name);
+  }
 });
 
 test("serials", () => {

@@ -2,7 +2,9 @@
 // chosen sheet is inflated and scanned as a stream, so memory holds the rows
 // and never the sheet's XML.
 import { PackedRows } from "../rows/store.ts";
-import { isDateFormat, isoCellToISO, serialToISO } from "./dates.ts";
+import { trim } from "../validate/text.ts";
+import { dateKind, isoCellToISO, serialToISO, type DateKind } from "./dates.ts";
+import { generalNumber } from "./numbers.ts";
 import { XmlScanner, attr, type XmlHandler } from "./xml.ts";
 import { entryStream, entryText, readEntries, ZipError, type ZipEntry } from "./zip.ts";
 
@@ -19,7 +21,19 @@ export interface Workbook {
   sheets: SheetRef[];
   date1904: boolean;
   sharedStrings: string[];
-  dateStyles: boolean[];
+  /** What each cell style's number format shows of a number (null: the number), by style index. */
+  dateKinds: (DateKind | null)[];
+}
+
+/**
+ * The rows of a sheet, and how many blank rows were dropped from them: rows
+ * whose every cell is empty after trimming, above the last row that is not
+ * blank, whether the sheet's XML lists them or skips their numbers. Blank
+ * rows below the last one are no rows at all, like the empty text after a
+ * CSV's final line break.
+ */
+export class SheetRows extends PackedRows {
+  skipped = 0;
 }
 
 /**
@@ -111,8 +125,8 @@ export async function openWorkbook(blob: Blob): Promise<Workbook> {
     if (rel.type.endsWith("/sharedStrings")) sharedPath = rel.target;
     else if (rel.type.endsWith("/styles")) stylesPath = rel.target;
   }
-  const [sharedStrings, dateStyles] = await Promise.all([readSharedStrings(base, sharedPath), readDateStyles(base, stylesPath)]);
-  return { blob, entries, sheets, date1904, sharedStrings, dateStyles };
+  const [sharedStrings, dateKinds] = await Promise.all([readSharedStrings(base, sharedPath), readDateKinds(base, stylesPath)]);
+  return { blob, entries, sheets, date1904, sharedStrings, dateKinds };
 }
 
 async function readSharedStrings(wb: { blob: Blob; entries: Map<string, ZipEntry> }, path: string): Promise<string[]> {
@@ -141,11 +155,11 @@ async function readSharedStrings(wb: { blob: Blob; entries: Map<string, ZipEntry
   return strings;
 }
 
-async function readDateStyles(wb: { blob: Blob; entries: Map<string, ZipEntry> }, path: string): Promise<boolean[]> {
+async function readDateKinds(wb: { blob: Blob; entries: Map<string, ZipEntry> }, path: string): Promise<(DateKind | null)[]> {
   const text = path ? await partText(wb, path) : null;
   if (text === null) return [];
   const custom = new Map<number, string>();
-  const styles: boolean[] = [];
+  const styles: (DateKind | null)[] = [];
   let inCellXfs = false;
   scan(text, {
     open(name, attrs, selfClosing) {
@@ -153,7 +167,7 @@ async function readDateStyles(wb: { blob: Blob; entries: Map<string, ZipEntry> }
       else if (name === "cellXfs" && !selfClosing) inCellXfs = true;
       else if (name === "xf" && inCellXfs) {
         const id = Number(attr(attrs, "numFmtId") ?? "0");
-        styles.push(isDateFormat(id, custom.get(id)));
+        styles.push(dateKind(id, custom.get(id)));
       }
     },
     close(name) {
@@ -191,19 +205,27 @@ export function columnIndex(ref: string): number {
   return n - 1;
 }
 
+/** blankRow reports a row whose every cell is empty after trimming. */
+function blankRow(row: readonly string[]): boolean {
+  for (const cell of row) if (cell !== "" && trim(cell) !== "") return false;
+  return true;
+}
+
 /**
- * readSheet streams one sheet and returns its non-blank rows as strings, dates
- * as ISO 8601 (see dates.ts), booleans as TRUE/FALSE, errors as Excel shows
+ * readSheet streams one sheet and returns its rows as strings, blank rows
+ * dropped and counted (see SheetRows): numbers as Excel's General format
+ * shows them (numbers.ts), dates and times as ISO 8601 as their number
+ * format asks (dates.ts), booleans as TRUE/FALSE, errors as Excel shows
  * them. onProgress receives the number of XML bytes read so far.
  */
-export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes: number) => void): Promise<PackedRows> {
+export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes: number) => void): Promise<SheetRows> {
   const sheet = wb.sheets[index];
   if (!sheet) throw new RangeError(`no sheet ${index}`);
   const entry = wb.entries.get(sheet.path);
   if (!entry) throw new ZipError("not_zip", "sheet part missing");
   // Each row is packed when it ends: its cells, slices of the sheet's XML,
   // never keep that XML alive.
-  const rows = new PackedRows();
+  const rows = new SheetRows();
   let row: string[] = [];
   let col = 0;
   let type = "";
@@ -211,19 +233,24 @@ export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes
   let value = "";
   let inValue = false;
   let inInline = false;
-  let filled = false;
-  const { sharedStrings, dateStyles, date1904 } = wb;
+  // Row numbers (1-based): of the row being read, and of the last row kept.
+  let rowNumber = 0;
+  let lastKept = 0;
+  const { sharedStrings, dateKinds, date1904 } = wb;
   await streamPart(
     wb.blob,
     entry,
     {
       open(name, attrs, selfClosing) {
         switch (name) {
-          case "row":
+          case "row": {
             row = [];
             col = 0;
-            filled = false;
+            // A row without its number follows the one before.
+            const r = Number(attr(attrs, "r") ?? "");
+            rowNumber = Number.isInteger(r) && r > rowNumber ? r : rowNumber + 1;
             break;
+          }
           case "c": {
             const ref = attr(attrs, "r");
             if (ref) col = columnIndex(ref);
@@ -257,17 +284,20 @@ export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes
             let out = value;
             if (type === "s") out = sharedStrings[Number(value)] ?? "";
             else if (type === "b") out = value === "1" ? "TRUE" : value === "0" ? "FALSE" : value;
-            else if (type === "d") out = isoCellToISO(value);
-            else if (type === "n" && value !== "" && dateStyles[style]) out = serialToISO(Number(value), date1904);
-            else out = value;
+            else if (type === "d") out = isoCellToISO(value, dateKinds[style] ?? undefined);
+            else if (type === "n") out = numberCell(value, dateKinds[style] ?? null, date1904);
             while (row.length < col) row.push("");
             row[col] = out;
-            if (out !== "") filled = true;
             col++;
             break;
           }
           case "row":
-            if (filled) rows.push(row);
+            if (!blankRow(row)) {
+              // Every row between the last one kept and this one is blank.
+              rows.skipped += rowNumber - lastKept - 1;
+              lastKept = rowNumber;
+              rows.push(row);
+            }
             break;
         }
       },
@@ -278,4 +308,15 @@ export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes
     onProgress,
   );
   return rows;
+}
+
+/** The last serial of 9999-12-31, Excel's last day, per date system; past it (and below 0) Excel shows ####. */
+const LAST_SERIAL = { 1900: 2_958_465, 1904: 2_957_003 } as const;
+
+/** numberCell writes a number cell's value as its number format shows it. */
+function numberCell(value: string, kind: DateKind | null, date1904: boolean): string {
+  if (kind === null || value === "") return generalNumber(value);
+  const serial = Number(value);
+  if (!Number.isFinite(serial) || serial < 0 || serial >= LAST_SERIAL[date1904 ? 1904 : 1900] + 1) return generalNumber(value);
+  return serialToISO(serial, date1904, kind);
 }

@@ -33,6 +33,15 @@ export function unescapeXml(s: string): string {
   });
 }
 
+/**
+ * Line ends as an XML processor must pass them on (XML 1.0, 2.11): CR LF and
+ * a lone CR written in the document are LF; a CR written as &#13; stays.
+ * Excel reads them so, and so does the server's encoding/xml.
+ */
+function eol(s: string): string {
+  return s.indexOf("\r") < 0 ? s : s.replace(/\r\n?/g, "\n");
+}
+
 /** Returns the unescaped value of attribute name in a raw attribute string, or null. */
 export function attr(attrs: string, name: string): string | null {
   let from = 0;
@@ -75,7 +84,7 @@ export class XmlScanner {
     while (i < n) {
       const lt = s.indexOf("<", i);
       if (lt < 0) break;
-      if (lt > i) h.text(unescapeXml(s.slice(i, lt)));
+      if (lt > i) h.text(unescapeXml(eol(s.slice(i, lt))));
       i = lt;
       const next = s.charCodeAt(lt + 1);
       if (next === 33 /* ! */) {
@@ -88,7 +97,7 @@ export class XmlScanner {
         if (s.startsWith("<![CDATA[", lt)) {
           const end = s.indexOf("]]>", lt + 9);
           if (end < 0) break;
-          h.text(s.slice(lt + 9, end));
+          h.text(eol(s.slice(lt + 9, end)));
           i = end + 3;
           continue;
         }
