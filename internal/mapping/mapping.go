@@ -273,21 +273,21 @@ func dataRow(r []string) bool {
 	return 2*data > cells
 }
 
-// namesMatch reports a cell of r whose normalised or compact form is that
-// of one of names.
+// namesMatch reports a cell of r whose compact form (normalise without
+// spaces: Match's normalised match holds exactly when these are equal) is
+// that of one of names.
 func namesMatch(r []string, names []string) bool {
 	if len(names) == 0 {
 		return false
 	}
-	known := make(map[string]bool, 2*len(names))
+	known := make(map[string]bool, len(names))
 	for _, name := range names {
-		if n := normalise(name); n != "" {
-			known[n] = true
-			known[strings.ReplaceAll(n, " ", "")] = true
+		if c := strings.ReplaceAll(normalise(name), " ", ""); c != "" {
+			known[c] = true
 		}
 	}
 	for _, c := range r {
-		if n := normalise(c); n != "" && (known[n] || known[strings.ReplaceAll(n, " ", "")]) {
+		if known[strings.ReplaceAll(normalise(c), " ", "")] {
 			return true
 		}
 	}

@@ -51,19 +51,17 @@ function dataRow(r: Row): boolean {
   return 2 * data > cells;
 }
 
-/** namesMatch reports a cell of r whose normalised or compact form is a name's. */
+/** compact is normalise without spaces: the matcher's normalised match holds exactly when these are equal. */
+function compact(s: string): string {
+  return normalise(s).replaceAll(" ", "");
+}
+
+/** namesMatch reports a cell of r whose compact form is that of one of names. */
 function namesMatch(r: Row, names: readonly string[]): boolean {
   if (names.length === 0) return false;
-  const known = new Set<string>();
-  for (const name of names) {
-    const n = normalise(name);
-    if (n !== "") known.add(n).add(n.replaceAll(" ", ""));
-  }
-  for (const raw of r) {
-    const n = normalise(raw ?? "");
-    if (n !== "" && (known.has(n) || known.has(n.replaceAll(" ", "")))) return true;
-  }
-  return false;
+  const known = new Set(names.map(compact));
+  known.delete("");
+  return r.some((c) => known.has(compact(c ?? "")));
 }
 
 /**
