@@ -32,15 +32,27 @@ func (s *Service) Status(ctx context.Context, importID, token string) (Status, e
 type CompleteRequest struct {
 	Chunks int   `json:"chunks"`
 	Rows   int64 `json:"rows"`
+	// RowsSkipped counts the blank rows the client dropped from the file
+	// before sending (every cell empty after trimming); 0 when absent. A
+	// count only: what was in them is never sent.
+	RowsSkipped int64 `json:"rows_skipped"`
 }
+
+// MaxRowsSkipped bounds CompleteRequest.RowsSkipped: far more blank rows
+// than any file the widget reads can hold, small enough that no counter
+// overflows.
+const MaxRowsSkipped = 1_000_000_000
 
 // CompleteResponse is the server's count of what it holds.
 type CompleteResponse struct {
-	ImportID       string `json:"import_id"`
-	Status         string `json:"status"`
-	Chunks         int    `json:"chunks"`
-	Rows           int64  `json:"rows"`
-	RowsWithErrors int64  `json:"rows_with_errors"`
+	ImportID string `json:"import_id"`
+	Status   string `json:"status"`
+	Chunks   int    `json:"chunks"`
+	// Rows is the number of rows stored (or relayed).
+	Rows           int64 `json:"rows"`
+	RowsWithErrors int64 `json:"rows_with_errors"`
+	// RowsSkipped is the number of blank rows left out of the import.
+	RowsSkipped int64 `json:"rows_skipped"`
 }
 
 // Complete finalises an import once every chunk is stored and the row count
@@ -52,6 +64,9 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 	}
 	if req.Chunks < 0 || req.Chunks > MaxChunks || req.Rows < 0 {
 		return CompleteResponse{}, errorf(KindInvalid, "bad_request", "chunks must be from 0 to %d and rows at least 0", MaxChunks)
+	}
+	if req.RowsSkipped < 0 || req.RowsSkipped > MaxRowsSkipped {
+		return CompleteResponse{}, errorf(KindInvalid, "bad_rows_skipped", "rows_skipped must be an integer from 0 to %d", MaxRowsSkipped)
 	}
 	importer, err := s.o.Store.Importer(ctx, im.OrgID, im.ImporterID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && s.Disabled(importer.Key)) {
@@ -75,8 +90,10 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 	case err != nil:
 		return CompleteResponse{}, err
 	}
-	s.o.Logger.InfoContext(ctx, "import completed", "import_id", importID, "chunks", c.Chunks, "rows", c.Rows, "rows_with_errors", c.RowsWithErrors)
-	return CompleteResponse{ImportID: importID, Status: store.StatusCompleted, Chunks: c.Chunks, Rows: c.Rows, RowsWithErrors: c.RowsWithErrors}, nil
+	s.o.Logger.InfoContext(ctx, "import completed", "import_id", importID, "chunks", c.Chunks, "rows", c.Rows,
+		"rows_with_errors", c.RowsWithErrors, "rows_skipped", req.RowsSkipped)
+	return CompleteResponse{ImportID: importID, Status: store.StatusCompleted, Chunks: c.Chunks, Rows: c.Rows,
+		RowsWithErrors: c.RowsWithErrors, RowsSkipped: req.RowsSkipped}, nil
 }
 
 // relayChunk hands a bypass-mode chunk to the destinations and records only
