@@ -75,8 +75,11 @@ function breakAt(text: string, i: number): "\r\n" | "\n" | "\r" {
   return text.charCodeAt(i + 1) === 10 ? "\r\n" : "\r";
 }
 
-function isSpace(c: string): boolean {
-  return trim(c) === "";
+/** isSpace reports a code unit of the trim set; ASCII without a call. */
+function isSpace(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return trim(text[i]!) === "";
 }
 
 /**
@@ -117,7 +120,7 @@ export function fieldCounts(text: string, d: string, lb: string, cut: boolean): 
             continue;
           }
           let k = q + 1;
-          while (k < n && text[k] !== d && !text.startsWith(lb, k) && isSpace(text[k]!)) k++;
+          while (k < n && text[k] !== d && !text.startsWith(lb, k) && isSpace(text, k)) k++;
           if (k === n || text[k] === d || text.startsWith(lb, k)) {
             i = k;
             break;
