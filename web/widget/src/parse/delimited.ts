@@ -30,9 +30,11 @@ export interface DelimitedOptions {
 }
 
 /**
- * parseDelimited reads blob as CSV or TSV. The encoding is taken from the
- * options, else from a byte order mark, else UTF-8 when every byte is valid
- * UTF-8, else Windows-1252 (which any byte sequence decodes as).
+ * parseDelimited reads blob as CSV or TSV, streaming. The encoding is taken
+ * from the options, else from a byte order mark, else UTF-8 when every byte
+ * is valid UTF-8, else Windows-1252 (which any byte sequence decodes as).
+ * The delimiter is options.delimiter, else detected with the line break
+ * (dialect.ts); blank rows are dropped and counted in skipped.
  */
 export async function parseDelimited(blob: Blob, options: DelimitedOptions = {}): Promise<DelimitedResult> {
   if (options.encoding) return parseWith(blob, options.encoding, false, options);
