@@ -34,3 +34,18 @@ test("pickers: encoding and separator for a file, neither for pasted cells or a 
   assert.ok(!offersEncoding(workbook) && !offersDelimiter(workbook));
   assert.ok(!offersEncoding(null) && !offersDelimiter(null));
 });
+
+test("the header row proposed: none for a sheet of data, a row naming the template's columns otherwise", async () => {
+  const { proposedHeaderRow } = await import("../src/app/steps.ts");
+  const columns = [
+    { key: "day", label: "Date", description: "", required: false },
+    { key: "total", label: "2024", description: "", required: false },
+  ];
+  // Headerless numbers and dates (as the 1904 workbooks): no header row.
+  assert.equal(proposedHeaderRow([["2006-01-02", "12.5"], ["2006-01-03", "7"]], columns), -1);
+  assert.equal(proposedHeaderRow([["Date", "Total"], ["2006-01-02", "12.5"]], columns), 0);
+  // A numeric first row that names a template column (its label "2024") is a header.
+  assert.equal(proposedHeaderRow([["day", "2024"], ["2006-01-02", "12.5"]], columns), 0);
+  assert.equal(proposedHeaderRow([["1999", "2024"], ["2006-01-02", "12.5"]], columns), 0);
+  assert.equal(proposedHeaderRow([["1999", "2023"], ["2006-01-02", "12.5"]], columns), -1);
+});

@@ -45,8 +45,6 @@ export function offersEncoding(info: FileInfo | null): boolean {
   return info !== null && info.encoding !== undefined && !info.pasted;
 }
 
-type DetectWithNames = (rows: readonly (readonly string[])[], names?: readonly string[]) => number;
-
 /**
  * proposedHeaderRow is the header row to propose for the first rows of a
  * sheet: -1 (no header row) when the first row looks like data and names no
@@ -54,9 +52,7 @@ type DetectWithNames = (rows: readonly (readonly string[])[], names?: readonly s
  */
 export function proposedHeaderRow(preview: readonly (readonly string[])[], columns: readonly ColumnInfo[]): number {
   const names = columns.flatMap((c) => (c.label === c.key ? [c.label] : [c.label, c.key]));
-  // mapping/header.ts gains the names parameter (another change under way);
-  // until then the extra argument is ignored.
-  return (detectHeaderRow as DetectWithNames)(preview, names);
+  return detectHeaderRow(preview, names);
 }
 
 /**
