@@ -233,3 +233,48 @@ func TestBrowserPastedTextHasNoPickers(t *testing.T) {
 		t.Errorf("step bar of pasted text: %q, want %q", got, want)
 	}
 }
+
+func TestBrowserHeaderlessSheetAndBlankRows(t *testing.T) {
+	b := newBrowserSession(t, 45*time.Second)
+	s := newTestServer(t, 0)
+	key := s.addImporter(t, []templateColumn{{Key: "day", Label: "Date", Type: "text"}, {Key: "amount", Label: "Amount", Type: "text"}})
+	// Numbers and dates from the first row, two blank rows among them.
+	path := writeFile(t, "amounts.csv", "2006-01-02,12.5\n\n2006-01-03,7\n , \n2006-01-04,3\n")
+	b.do("open", chromedp.Navigate(s.URL+"/i/"+key),
+		chromedp.WaitReady(chromedp.CSS(`input[type=file]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=header-next]`)))
+	// The first row is data and names no field: "no header row" is proposed.
+	if got := b.eval(`String(document.querySelector("[data-testid=no-header]").checked)`); got != "true" {
+		t.Errorf("no header row proposed: %s, want true", got)
+	}
+	if got := b.eval(`document.querySelector("[data-testid=blank-rows]")?.textContent ?? ""`); got != "2 blank rows were skipped." {
+		t.Errorf("blank rows note %q", got)
+	}
+	b.do("matching", chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)), chromedp.WaitVisible(chromedp.CSS(`#map-0`)))
+	b.pick("#map-0", "0")
+	b.pick("#map-1", "1")
+	b.do("review", chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)), chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)))
+	if counts := b.checked(); !strings.HasPrefix(counts, "3 rows · No errors") {
+		t.Errorf("counts %q", counts)
+	}
+	// Select all, then the same button clears the selection.
+	deleteText := func() string { return b.eval(`document.querySelector("[data-testid=delete]").textContent`) }
+	b.do("select all", chromedp.Click(chromedp.CSS(`[data-testid=select-all]:not([disabled])`)))
+	if got := b.poll("all selected", `document.querySelector("[data-testid=select-all]").textContent === "Clear selection" && document.querySelector("[data-testid=delete]").textContent`); got != "Delete 3 selected rows" {
+		t.Errorf("after select all: %q", got)
+	}
+	b.do("clear", chromedp.Click(chromedp.CSS(`[data-testid=select-all]`)))
+	if got := deleteText(); got != "Delete 0 selected rows" {
+		t.Errorf("after clearing: %q", got)
+	}
+	b.do("submit", chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)))
+	if done := b.eval(`document.querySelector("[data-testid=done]").textContent`); !strings.Contains(done, "3 rows imported.") {
+		t.Errorf("done says %q", done)
+	}
+	rows, _ := s.storedRows(t, key)
+	if len(rows) != 3 || deref(rows[0]["day"]) != "2006-01-02" || deref(rows[2]["amount"]) != "3" {
+		t.Errorf("stored %d rows", len(rows))
+	}
+}

@@ -61,6 +61,9 @@ test("nothingToImport and submitState: no submission of a review without a value
   const empty = summary({ rowsWithValues: 0 });
   assert.equal(nothingToImport(empty, [null, null]), "guard_unmatched");
   assert.equal(nothingToImport(empty, [0, null]), "guard_empty");
+  // A workbook has no separator to suggest.
+  assert.equal(nothingToImport(empty, [null, null], false), "guard_unmatched_sheet");
+  assert.equal(submitState(empty, [0, null], true, false).reason, "guard_empty_sheet");
   assert.deepEqual(submitState(empty, [0, null], true), { disabled: true, reason: "guard_empty", anyway: false });
   // Undecided while rows are being checked: that reason comes first.
   assert.equal(nothingToImport(summary({ rowsWithValues: 0, checked: 1 }), [0]), null);

@@ -5,12 +5,14 @@ import { Grid } from "../grid/grid.ts";
 import { frame, type App } from "./chrome.ts";
 import { h } from "./dom.ts";
 import { delimiterPicker } from "./pickers.ts";
-import { nothingToImport, submitState } from "./steps.ts";
+import { nothingToImport, offersDelimiter, submitState } from "./steps.ts";
 
 export function showReview(app: App, notice?: string): void {
   const { config, state, t, worker } = app;
   const columns = state.columns;
   const mapping = state.mapping;
+  // The separator hint only where there is a separator to pick.
+  const delimited = offersDelimiter(state.info);
   let errorsOnly = false;
   const grid = new Grid({
     columns,
@@ -37,9 +39,13 @@ export function showReview(app: App, notice?: string): void {
   };
   const submit = h("button", { type: "button", class: "primary", "data-testid": "submit", "aria-describedby": "submit-hint", onclick: () => void app.go.send() });
   const submitHint = h("span", { class: "hint", id: "submit-hint", "data-testid": "submit-hint" });
+  // Selects every row shown (all, or those with errors under the filter); once all are, clears.
+  const shownRows = (): number => (errorsOnly ? state.summary.rowsWithErrors : state.summary.rows);
+  const allSelected = (): boolean => grid.selected.size > 0 && grid.selected.size >= shownRows();
   const selectAll = h("button", { type: "button", "data-testid": "select-all", onclick: async () => {
-    grid.select(errorsOnly ? await worker.call({ op: "errorRows" }) : Array.from({ length: state.summary.rows }, (_, i) => i));
-  } }, t("select_all"));
+    if (allSelected()) grid.select([]);
+    else grid.select(errorsOnly ? await worker.call({ op: "errorRows" }) : Array.from({ length: state.summary.rows }, (_, i) => i));
+  } });
   const selectErrors = h("button", { type: "button", "data-testid": "select-errors", onclick: async () => {
     grid.select(await worker.call({ op: "errorRows" }));
   } }, t("select_errors"));
@@ -58,11 +64,12 @@ export function showReview(app: App, notice?: string): void {
     filter.disabled = checking;
     replaceAll.disabled = checking;
     selectAll.disabled = checking || summary.rows === 0;
+    selectAll.textContent = allSelected() ? t("select_none") : t("select_all");
     selectErrors.disabled = checking || summary.rowsWithErrors === 0;
-    const empty = nothingToImport(summary, mapping);
+    const empty = nothingToImport(summary, mapping, delimited);
     guard.hidden = empty === null;
     guardText.textContent = empty ? t(empty) : "";
-    const submittable = submitState(summary, mapping, config.importer.allowInvalid);
+    const submittable = submitState(summary, mapping, config.importer.allowInvalid, delimited);
     submit.textContent = submittable.anyway ? t("submit_anyway") : t("submit");
     submit.disabled = submittable.disabled;
     // Shown as text beside the button: a title needs a mouse to be read.

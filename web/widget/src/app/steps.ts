@@ -55,22 +55,29 @@ export function proposedHeaderRow(preview: readonly (readonly string[])[], colum
   return detectHeaderRow(preview, names);
 }
 
+/** The guard's messages: with the separator hint for a delimited file, without for a workbook. */
+export type GuardKey = "guard_unmatched" | "guard_empty" | "guard_unmatched_sheet" | "guard_empty_sheet";
+
 /**
  * nothingToImport says why a checked review holds nothing to import: no
  * column matched ("guard_unmatched"), or every matched cell is empty
- * ("guard_empty"), as when a ';' file is read with ','. null while rows
- * are being checked or when some row has a value.
+ * ("guard_empty"), as when a ';' file is read with ','; the _sheet
+ * variants, without the separator hint, for a file that has none
+ * (delimited false). null while rows are being checked or when some row
+ * has a value.
  */
-export function nothingToImport(summary: Summary, mapping: readonly (number | null)[]): "guard_unmatched" | "guard_empty" | null {
+export function nothingToImport(summary: Summary, mapping: readonly (number | null)[], delimited = true): GuardKey | null {
   if (summary.rows === 0 || summary.checked < summary.rows || summary.rowsWithValues > 0) return null;
-  return mapping.every((m) => m === null) ? "guard_unmatched" : "guard_empty";
+  const unmatched = mapping.every((m) => m === null);
+  if (delimited) return unmatched ? "guard_unmatched" : "guard_empty";
+  return unmatched ? "guard_unmatched_sheet" : "guard_empty_sheet";
 }
 
 /** Whether the review may be submitted, and if not, the reason shown beside the button. */
-export function submitState(summary: Summary, mapping: readonly (number | null)[], allowInvalid: boolean): { disabled: boolean; reason: MessageKey | null; anyway: boolean } {
+export function submitState(summary: Summary, mapping: readonly (number | null)[], allowInvalid: boolean, delimited = true): { disabled: boolean; reason: MessageKey | null; anyway: boolean } {
   const anyway = summary.rowsWithErrors > 0 && allowInvalid;
   if (summary.checked < summary.rows) return { disabled: true, reason: "err_still_checking", anyway };
-  const guard = nothingToImport(summary, mapping);
+  const guard = nothingToImport(summary, mapping, delimited);
   if (guard) return { disabled: true, reason: guard, anyway: false };
   if (summary.rowsWithErrors > 0 && !allowInvalid) return { disabled: true, reason: "fix_first", anyway };
   return { disabled: summary.rows === 0, reason: null, anyway };
