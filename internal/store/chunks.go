@@ -128,20 +128,8 @@ func (w *ChunkWriter) ClaimUnique(claims []Claim) (duplicates []int, err error) 
 			args = append(args, w.im.ID, c.Col, c.Key, c.Row)
 		}
 		sb.WriteString(` ON CONFLICT (import_id, col, key_hash) DO NOTHING RETURNING col, row_index`)
-		rows, err := w.tx.QueryContext(w.ctx, sb.String(), args...)
+		inserted, err := w.insertClaims(sb.String(), args, len(batch))
 		if err != nil {
-			return nil, fmt.Errorf("claim unique values: %w", err)
-		}
-		inserted := make(map[[2]int64]bool, len(batch))
-		for rows.Next() {
-			var col, row int64
-			if err := rows.Scan(&col, &row); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("claim unique values: %w", err)
-			}
-			inserted[[2]int64{col, row}] = true
-		}
-		if err := rows.Close(); err != nil {
 			return nil, fmt.Errorf("claim unique values: %w", err)
 		}
 		for i, c := range batch {
@@ -307,4 +295,25 @@ func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int,
 		return nil
 	})
 	return c, err
+}
+
+// insertClaims runs one batch's INSERT … RETURNING and collects the claims
+// it inserted as (column, row); a value claimed before comes back as none.
+func (w *ChunkWriter) insertClaims(query string, args []any, n int) (map[[2]int64]bool, error) {
+	rows, err := w.tx.QueryContext(w.ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := make(map[[2]int64]bool, n)
+	for rows.Next() {
+		var col, row int64
+		if err := rows.Scan(&col, &row); err != nil {
+			return nil, err
+		}
+		inserted[[2]int64{col, row}] = true
+	}
+	// A failed iteration would leave claims out of inserted and report
+	// them as duplicates.
+	return inserted, rows.Err()
 }

@@ -152,6 +152,7 @@ func (s *Store) Attempts(ctx context.Context, deliveryIDs []string) (map[string]
 	for i, id := range deliveryIDs {
 		marks[i], args[i] = fmt.Sprintf("$%d", i+1), id
 	}
+	//nolint:gosec // placeholders only: the ids are bound
 	rows, err := s.read.QueryContext(ctx, `SELECT delivery_id, message, batch, number, started_at, latency_us, status,
 		outcome, error, retry_after_ms, next_retry FROM delivery_attempts
 		WHERE delivery_id IN (`+strings.Join(marks, ",")+`) ORDER BY seq`, args...)

@@ -148,6 +148,7 @@ func (s *Store) Imports(ctx context.Context, orgID string, f ImportFilter) ([]Im
 		where = append(where, fmt.Sprintf("(created_at < $%d OR (created_at = $%d AND id < $%d))", len(args)-1, len(args)-1, len(args)))
 	}
 	args = append(args, f.Limit)
+	//nolint:gosec // fixed clauses and placeholders: the values are bound
 	rows, err := s.read.QueryContext(ctx, `SELECT `+importColumns+` FROM imports WHERE `+strings.Join(where, " AND ")+
 		fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT $%d`, len(args)), args...)
 	if err != nil {

@@ -227,6 +227,7 @@ func (s *Store) shredRows(ctx context.Context, tx *sql.Tx, orgID string, ims []S
 	for i, im := range ims {
 		ids[i] = im.ID
 	}
+	//nolint:gosec // placeholders only: the ids are bound
 	res, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'purged', purged_at = $1, wrapped_key = NULL,
 		sealed_context = NULL WHERE status <> 'purged' AND id IN (`+placeholders(2, len(ids))+`)`, append([]any{at.UnixMicro()}, ids...)...)
 	if err != nil {
@@ -234,8 +235,12 @@ func (s *Store) shredRows(ctx context.Context, tx *sql.Tx, orgID string, ims []S
 	}
 	// The rows are locked (PostgreSQL) or the writer is ours (SQLite), so
 	// they are still unpurged; anything else is a bug and must not commit.
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(ims)) {
-		return fmt.Errorf("shred imports: %d of %d updated (%v)", n, len(ims), err)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("shred imports: %w", err)
+	}
+	if n != int64(len(ims)) {
+		return fmt.Errorf("shred imports: %d of %d updated", n, len(ims))
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO import_events (org_id, import_id, kind, at, data) VALUES ($1, $2, $3, $4, $5)`)
 	if err != nil {
@@ -434,7 +439,9 @@ func (s *Store) PurgeCheckpoints(ctx context.Context) (checkpoint func(context.C
 	}
 	checkpoint = func(ctx context.Context) error { return s.checkpointBeside(ctx, "PASSIVE") }
 	restore = func() {
-		s.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", sqliteAutoCheckpoint))
+		// Best effort: a failure leaves checkpoints to the purge's next run
+		// and to SQLite's own at close; nothing is lost.
+		_, _ = s.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", sqliteAutoCheckpoint))
 	}
 	return checkpoint, restore, nil
 }

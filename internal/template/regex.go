@@ -52,7 +52,7 @@ func CompileRegex(pattern string) (*regexp.Regexp, error) {
 	}
 	re, err := regexp.Compile(`^(?:` + p.out.String() + `)$`)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errRegexInvalid, err)
+		return nil, fmt.Errorf("%w: %w", errRegexInvalid, err)
 	}
 	return re, nil
 }
