@@ -18,6 +18,7 @@ import (
 	"github.com/intakehq/intake/internal/delivery"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/retention"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 )
 
@@ -25,6 +26,7 @@ import (
 type API struct {
 	store  *store.Store
 	ingest *ingest.Service
+	rows   *rows.Reader
 	purge  *retention.Service
 	log    *slog.Logger
 	// delivery serves destinations and the delivery log (WithDelivery).
@@ -34,8 +36,8 @@ type API struct {
 }
 
 // New returns the API.
-func New(st *store.Store, in *ingest.Service, purge *retention.Service, logger *slog.Logger, opts ...Option) *API {
-	a := &API{store: st, ingest: in, purge: purge, log: logger}
+func New(st *store.Store, in *ingest.Service, rd *rows.Reader, purge *retention.Service, logger *slog.Logger, opts ...Option) *API {
+	a := &API{store: st, ingest: in, rows: rd, purge: purge, log: logger}
 	for _, o := range opts {
 		o(a)
 	}
@@ -117,7 +119,7 @@ func translate(err error) *Error {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("request bodies are limited to %d bytes", mbe.Limit)}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such resource"}
-	case errors.Is(err, ingest.ErrUnreadable):
+	case errors.Is(err, rows.ErrUnreadable):
 		return &Error{Status: http.StatusGone, Code: "data_gone", Message: "the rows of this import are not stored (purged, bypassed or client-only)"}
 	case errors.Is(err, context.Canceled):
 		return &Error{Status: 499, Code: "canceled", Message: "the request was canceled"}

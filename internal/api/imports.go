@@ -81,7 +81,7 @@ func (a *API) importRows(w http.ResponseWriter, r *http.Request, org store.Organ
 	if err != nil {
 		return err
 	}
-	page, err := a.ingest.Rows(r.Context(), org.ID, r.PathValue("id"), offset, int(limit))
+	page, err := a.rows.Page(r.Context(), org.ID, r.PathValue("id"), offset, int(limit))
 	if err != nil {
 		return err
 	}

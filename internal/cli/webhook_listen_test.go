@@ -12,6 +12,7 @@ import (
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/deliver/webhook"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 func TestWebhookListenNeedsASecret(t *testing.T) {
@@ -47,7 +48,7 @@ func TestWebhookListenPrintsVerifiedEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc := webhook.NewEncoder(deliver.Import{ID: "imp_1", Importer: "pub_1", Columns: []string{"a"}})
-	go target.SendBatch(context.Background(), enc, "d", deliver.Batch{Rows: [][]*string{{nil}}})
+	go target.SendBatch(context.Background(), enc, "d", rows.Batch{Rows: [][]*string{{nil}}})
 	lines.Scan()
 	if want := "import.batch id=msg_d_0 import=imp_1 importer=pub_1 batch=0 rows=1 first_row=0"; lines.Text() != want {
 		t.Fatalf("line %q, want %q", lines.Text(), want)

@@ -20,15 +20,16 @@ import (
 
 	"github.com/intakehq/intake/internal/auth"
 	"github.com/intakehq/intake/internal/delivery"
-	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/retention"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 )
 
-// Options configure the dashboard. Store, Ingest and Logger are required.
+// Options configure the dashboard. Store, Rows and Logger are required.
 type Options struct {
-	Store  *store.Store
-	Ingest *ingest.Service
+	Store *store.Store
+	// Rows reads imports' rows for the grid and downloads.
+	Rows   *rows.Reader
 	Logger *slog.Logger
 	// Retention purges imports with receipts; nil hides the delete buttons.
 	Retention *retention.Service
@@ -179,7 +180,7 @@ func (h *Handler) handle(fn handlerFunc) http.Handler {
 		case err == nil:
 		case errors.Is(err, store.ErrNotFound):
 			h.renderError(w, r, http.StatusNotFound, "There is nothing here, or it belongs to another organization.")
-		case errors.Is(err, ingest.ErrUnreadable):
+		case errors.Is(err, rows.ErrUnreadable):
 			h.renderError(w, r, http.StatusGone, "The rows of this import are no longer stored (deleted, bypassed or client-only).")
 		case errors.Is(err, errForbidden):
 			h.renderError(w, r, http.StatusForbidden, "Your role does not allow this. Ask an admin of your organization.")

@@ -4,23 +4,23 @@ import (
 	"cmp"
 	"net/http"
 
-	"github.com/intakehq/intake/internal/export"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // importDownload streams an import's rows as CSV, XLSX or JSON Lines. The
 // route requires the member role: viewers may look but not take data away.
 func (h *Handler) importDownload(w http.ResponseWriter, r *http.Request, s *session) error {
-	f, err := export.ParseFormat(cmp.Or(r.URL.Query().Get("format"), string(export.CSV)))
+	f, err := rows.ParseFormat(cmp.Or(r.URL.Query().Get("format"), string(rows.CSV)))
 	if err != nil {
 		h.renderError(w, r, http.StatusBadRequest, "Choose CSV, XLSX or JSON Lines.")
 		return nil
 	}
-	ex, err := h.o.Ingest.OpenExport(r.Context(), s.Org.ID, r.PathValue("id"))
+	ex, err := h.o.Rows.OpenExport(r.Context(), s.Org.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	h.o.Logger.InfoContext(r.Context(), "import downloaded", "org_id", s.Org.ID, "import_id", r.PathValue("id"),
 		"user_id", s.User.ID, "format", string(f), "rows", ex.Rows)
-	export.Serve(w, r, h.o.Logger, f, r.PathValue("id"), ex.Columns, ex)
+	rows.Serve(w, r, h.o.Logger, f, r.PathValue("id"), ex.Columns, ex)
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"strconv"
 
 	"github.com/intakehq/intake/internal/delivery"
-	"github.com/intakehq/intake/internal/ingest"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 )
 
@@ -22,7 +22,7 @@ type importView struct {
 	ImporterName string
 	// Readable is false once the rows are purged or were never stored.
 	Readable     bool
-	Page         ingest.Page
+	Page         rows.Page
 	Cells        [][]gridCell
 	ColumnErrors []columnErrors
 	PrevURL      string
@@ -65,9 +65,9 @@ func (h *Handler) importShow(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	offset, _ := strconv.ParseInt(r.URL.Query().Get("offset"), 10, 64)
 	offset = max(offset, 0)
-	d.Page, err = h.o.Ingest.Rows(ctx, s.Org.ID, im.ID, offset, gridPageRows)
+	d.Page, err = h.o.Rows.Page(ctx, s.Org.ID, im.ID, offset, gridPageRows)
 	switch {
-	case errors.Is(err, ingest.ErrUnreadable):
+	case errors.Is(err, rows.ErrUnreadable):
 	case err != nil:
 		return err
 	default:
@@ -113,7 +113,7 @@ func pageURL(id string, offset int64) string {
 }
 
 // gridCells pairs each cell with its error code.
-func gridCells(p ingest.Page) [][]gridCell {
+func gridCells(p rows.Page) [][]gridCell {
 	col := map[string]int{}
 	for i, c := range p.Columns {
 		col[c] = i

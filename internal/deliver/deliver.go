@@ -14,19 +14,9 @@ import (
 	"iter"
 	"strings"
 	"time"
-)
 
-// Batch is a numbered slice of an import's rows, the unit a webhook sends
-// and acknowledges. Rows hold one cell per column of Import.Columns; a nil
-// cell is an empty or absent value.
-type Batch struct {
-	// Index is the batch's position in the delivery, from 0.
-	Index int
-	// FirstRow is the position of Rows[0] in the import, from 0.
-	FirstRow int
-	// Rows are the batch's rows, in import order.
-	Rows [][]*string
-}
+	"github.com/intakehq/intake/internal/rows"
+)
 
 // Import describes the import being delivered. It carries metadata only;
 // rows come from a RowSource.
@@ -44,14 +34,14 @@ type Import struct {
 	Metadata json.RawMessage
 }
 
-// RowSource yields an import's rows. The lead's store implements it by
+// RowSource yields an import's rows. rows.Reader implements it by
 // decrypting the import's chunks; tests implement it over a slice.
 type RowSource interface {
 	// Batches yields the import's rows in batches of size rows, starting with
 	// batch index from (so a resumed delivery skips acknowledged batches).
 	// Batch i must hold rows [i*size, (i+1)*size) so ids stay stable across
 	// resumptions. An error ends the sequence.
-	Batches(ctx context.Context, importID string, size, from int) iter.Seq2[Batch, error]
+	Batches(ctx context.Context, importID string, size, from int) iter.Seq2[rows.Batch, error]
 }
 
 // Outcome classifies one attempt.

@@ -21,17 +21,20 @@ import (
 
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/deliver/webhook"
-	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/jobs"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/vault"
 )
 
 // Options configure a Service. Every field is required.
 type Options struct {
-	Store  *store.Store
-	Vault  *vault.Vault
+	Store *store.Store
+	// Vault seals and opens destinations' settings.
+	Vault *vault.Vault
+	// Rows reads the rows (and metadata) of the imports delivered.
+	Rows   *rows.Reader
 	Policy *outbound.Policy
 	Logger *slog.Logger
 	// RequestTimeout bounds a relayed chunk and a test event (default 15 s).
@@ -44,23 +47,21 @@ type Service struct {
 	vault  *vault.Vault
 	sender *webhook.Sender
 	log    *slog.Logger
-	rows   *ingest.Service
+	rows   *rows.Reader
 	queue  *jobs.Queue
 	now    func() time.Time
 }
 
-// New returns a Service; Bind must give it the row source and the queue
-// before it delivers anything.
+// New returns a Service; Bind must give it the queue before it delivers
+// anything.
 func New(o Options) *Service {
-	return &Service{st: o.Store, vault: o.Vault, sender: webhook.NewSender(o.Policy, o.RequestTimeout), log: o.Logger, now: time.Now}
+	return &Service{st: o.Store, vault: o.Vault, rows: o.Rows, sender: webhook.NewSender(o.Policy, o.RequestTimeout), log: o.Logger, now: time.Now}
 }
 
-// Bind gives the service the rows it delivers and the queue it enqueues
-// on. They are bound after construction because each needs the service
-// first: ingest relays and completes through it, and the queue's workers
-// are built on it.
-func (s *Service) Bind(rows *ingest.Service, queue *jobs.Queue) {
-	s.rows, s.queue = rows, queue
+// Bind gives the service the queue it enqueues on. It is bound after
+// construction because the queue's workers are built on the service.
+func (s *Service) Bind(queue *jobs.Queue) {
+	s.queue = queue
 }
 
 // Destination is a destination as the API shows it: its settings without

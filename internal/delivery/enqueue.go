@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/internal/deliver/job"
-	"github.com/intakehq/intake/internal/ingest"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 )
 
@@ -71,7 +71,7 @@ func (s *Service) Replay(ctx context.Context, orgID, importID, destinationID str
 		return Delivery{}, err
 	}
 	if im.Status == store.StatusPurged || len(im.WrappedKey) == 0 {
-		return Delivery{}, fmt.Errorf("import %s: %w", importID, ingest.ErrUnreadable)
+		return Delivery{}, fmt.Errorf("import %s: %w", importID, rows.ErrUnreadable)
 	}
 	if im.Status != store.StatusCompleted {
 		return Delivery{}, fmt.Errorf("import %s is %s: %w", importID, im.Status, ErrNotCompleted)
@@ -81,7 +81,7 @@ func (s *Service) Replay(ctx context.Context, orgID, importID, destinationID str
 		return Delivery{}, err
 	}
 	if importer.Mode != store.ModeStored {
-		return Delivery{}, fmt.Errorf("import %s (%s mode): %w", importID, importer.Mode, ingest.ErrUnreadable)
+		return Delivery{}, fmt.Errorf("import %s (%s mode): %w", importID, importer.Mode, rows.ErrUnreadable)
 	}
 	dest, err := s.st.Destination(ctx, orgID, im.ImporterID, destinationID)
 	if err != nil {

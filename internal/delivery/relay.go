@@ -8,6 +8,7 @@ import (
 
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/deliver/webhook"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 )
 
@@ -20,7 +21,7 @@ var ErrNoDestination = errors.New("no enabled destination")
 // error unless every one accepted it (ingest's Relay hook): the widget is
 // told the chunk failed and sends it again, under the same webhook-ids.
 // Nothing of the rows is stored.
-func (s *Service) Relay(ctx context.Context, importer store.Importer, importID string, n int, firstRow int64, columns []string, rows [][]*string) error {
+func (s *Service) Relay(ctx context.Context, importer store.Importer, importID string, n int, firstRow int64, columns []string, cells [][]*string) error {
 	dests, err := s.st.Destinations(ctx, importer.OrgID, importer.ID)
 	if err != nil {
 		return err
@@ -29,12 +30,12 @@ func (s *Service) Relay(ctx context.Context, importer store.Importer, importID s
 	if err != nil {
 		return err
 	}
-	meta, err := s.metadata(ctx, im)
+	meta, err := s.rows.Metadata(ctx, im)
 	if err != nil {
 		return err
 	}
 	enc := webhook.NewEncoder(deliver.Import{ID: importID, Importer: importer.Key, Columns: columns, Metadata: meta})
-	batch := deliver.Batch{Index: n, FirstRow: int(firstRow), Rows: rows}
+	batch := rows.Batch{Index: n, FirstRow: int(firstRow), Rows: cells}
 	sent := 0
 	for _, dest := range dests {
 		if dest.DisabledAt != nil {

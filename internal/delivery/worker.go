@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -10,8 +9,8 @@ import (
 
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/deliver/job"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
-	"github.com/intakehq/intake/internal/vault"
 )
 
 // The service is what the delivery worker reads and records through.
@@ -19,7 +18,7 @@ var _ job.Store = (*Service)(nil)
 
 // Batches yields the import's stored rows, decrypted chunk by chunk,
 // holding no database connection between batches.
-func (s *Service) Batches(ctx context.Context, importID string, size, from int) iter.Seq2[deliver.Batch, error] {
+func (s *Service) Batches(ctx context.Context, importID string, size, from int) iter.Seq2[rows.Batch, error] {
 	return s.rows.Batches(ctx, importID, size, from)
 }
 
@@ -75,7 +74,7 @@ func (s *Service) Delivery(ctx context.Context, id string) (job.Delivery, error)
 	if jd.Destination, err = jobDestination(dest, st); err != nil {
 		return job.Delivery{}, err
 	}
-	meta, err := s.metadata(ctx, im)
+	meta, err := s.rows.Metadata(ctx, im)
 	if err != nil {
 		return job.Delivery{}, fmt.Errorf("delivery %s: %w", id, err)
 	}
@@ -92,29 +91,6 @@ func (s *Service) stop(ctx context.Context, jd job.Delivery, reason string) (job
 	}
 	s.log.WarnContext(ctx, "delivery stopped", "delivery_id", jd.ID, "reason", reason)
 	return jd, nil
-}
-
-// metadata opens the import's sealed context and returns the metadata the
-// host page attached, or nil.
-func (s *Service) metadata(ctx context.Context, im store.Import) (json.RawMessage, error) {
-	if len(im.SealedContext) == 0 {
-		return nil, nil
-	}
-	key, err := s.vault.DataKey(ctx, im.ID, im.WrappedKey)
-	if err != nil {
-		return nil, err
-	}
-	plain, err := key.Open(nil, vault.PurposeContext, 0, im.SealedContext)
-	if err != nil {
-		return nil, fmt.Errorf("import %s context: %w", im.ID, err)
-	}
-	var c struct {
-		Metadata json.RawMessage `json:"metadata"`
-	}
-	if err := json.Unmarshal(plain, &c); err != nil {
-		return nil, fmt.Errorf("import %s context: %w", im.ID, err)
-	}
-	return c.Metadata, nil
 }
 
 var stateOf = map[job.State]string{

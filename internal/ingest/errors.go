@@ -1,6 +1,10 @@
 package ingest
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/intakehq/intake/internal/rows"
+)
 
 // Kind classifies an Error for the API's status mapping.
 type Kind int
@@ -24,7 +28,7 @@ type Error struct {
 	Code    string
 	Message string
 	// Details lists refused cells (invalid_rows).
-	Details []CellError
+	Details []rows.CellError
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -31,6 +31,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/intakehq/intake/internal/importlog"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/template"
 	"github.com/intakehq/intake/internal/validate"
@@ -399,7 +400,7 @@ func (s *Service) readBody(sc *scratch, encoding string, body io.Reader) ([]byte
 // template column order, their errors, and the unique values to claim.
 type validated struct {
 	rows   [][]*string
-	errs   []storedError
+	errs   []rows.StoredError
 	claims []claim
 }
 
@@ -457,7 +458,7 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 		// Decoded JSON strings are valid UTF-8 (DecodeChunk's contract).
 		errs = stream.RowValidUTF8(int(chunk.FirstRow)+r, in, v.rows[r], errs[:0])
 		for _, e := range errs {
-			v.errs = append(v.errs, storedError{row: r, col: slices.Index(c.keys, e.Column), code: e.Code, params: e.Params})
+			v.errs = append(v.errs, rows.StoredError{Row: r, Col: slices.Index(c.keys, e.Column), Code: e.Code, Params: e.Params})
 		}
 	}
 	v.claims = u.claims
@@ -545,7 +546,7 @@ func (s *Service) claim(w *store.ChunkWriter, key *vault.DataKey, chunk ChunkBod
 		return v, err
 	}
 	for _, i := range dups {
-		v.errs = append(v.errs, storedError{row: v.claims[i].row, col: v.claims[i].col, code: validate.CodeDuplicate})
+		v.errs = append(v.errs, rows.StoredError{Row: v.claims[i].row, Col: v.claims[i].col, Code: validate.CodeDuplicate})
 	}
 	return v, nil
 }
@@ -592,7 +593,7 @@ func (s *Service) sealChunk(ctx context.Context, im store.Import, n int, c *comp
 	v validated, key *vault.DataKey, sum []byte, sc *scratch) (sealedChunk, error) {
 	bad, errCols := summarize(v.errs, c.keys)
 	// The rows are encoded after room for the nonce and sealed in place.
-	buf := encodeRows(append(sc.sealed[:0], make([]byte, vault.NonceSize)...), len(c.keys), v.rows, v.errs)
+	buf := rows.Encode(append(sc.sealed[:0], make([]byte, vault.NonceSize)...), len(c.keys), v.rows, v.errs)
 	sealed := key.Seal(slices.Grow(buf, vault.TagSize)[:0], vault.PurposeChunk, int64(n), buf[vault.NonceSize:])
 	sc.sealed = sealed
 	blobKey := fmt.Sprintf("imports/%s/%07d-%s", im.ID, n, hex.EncodeToString(sum[:8]))
@@ -602,21 +603,21 @@ func (s *Service) sealChunk(ctx context.Context, im store.Import, n int, c *comp
 	return sealedChunk{blobKey: blobKey, bytes: int64(len(sealed)), rowsWithErrors: bad, errorColumns: errCols}, nil
 }
 
-func summarize(errs []storedError, keys []string) (rowsWithErrors int, byColumn map[string]int) {
+func summarize(errs []rows.StoredError, keys []string) (rowsWithErrors int, byColumn map[string]int) {
 	byColumn = map[string]int{}
-	rows := map[int]bool{}
+	bad := map[int]bool{}
 	for _, e := range errs {
-		rows[e.row] = true
-		byColumn[keys[e.col]]++
+		bad[e.Row] = true
+		byColumn[keys[e.Col]]++
 	}
-	return len(rows), byColumn
+	return len(bad), byColumn
 }
 
-func invalidRows(n int, firstRow int64, errs []storedError, keys []string) *Error {
+func invalidRows(n int, firstRow int64, errs []rows.StoredError, keys []string) *Error {
 	e := errorf(KindInvalidRows, "invalid_rows", "chunk %d has rows that do not pass the template", n)
-	slices.SortFunc(errs, func(a, b storedError) int { return cmp.Or(cmp.Compare(a.row, b.row), cmp.Compare(a.col, b.col)) })
+	slices.SortFunc(errs, func(a, b rows.StoredError) int { return cmp.Or(cmp.Compare(a.Row, b.Row), cmp.Compare(a.Col, b.Col)) })
 	for _, se := range errs[:min(len(errs), maxDetails)] {
-		e.Details = append(e.Details, CellError{Row: firstRow + int64(se.row), Column: keys[se.col], Code: se.code, Params: se.params})
+		e.Details = append(e.Details, rows.CellError{Row: firstRow + int64(se.Row), Column: keys[se.Col], Code: se.Code, Params: se.Params})
 	}
 	return e
 }

@@ -52,7 +52,7 @@ func TestPurgeImport(t *testing.T) {
 			if _, err := b.Svc.PurgeImport(ctx, "org_other", id); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("purge through another organization: %v, want ErrNotFound", err)
 			}
-			if _, err := b.Ingest.Rows(ctx, b.OrgID, id, 0, 10); err == nil {
+			if _, err := b.Rows.Page(ctx, b.OrgID, id, 0, 10); err == nil {
 				t.Fatal("rows of a purged import were readable")
 			}
 			log, err := b.Store.ImportLog(ctx, b.OrgID, id, 0, 0)

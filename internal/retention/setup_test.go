@@ -16,6 +16,7 @@ import (
 
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/retention"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/server"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/store/storetest"
@@ -40,13 +41,14 @@ func (c *clock) Set(t time.Time) {
 	c.mu.Unlock()
 }
 
-// bundle is a store, vault, bucket, upload pipeline and purge service on one
+// bundle is a store, vault, bucket, upload pipeline, row reader and purge service on one
 // fake clock, with an organization and an importer.
 type bundle struct {
 	Store     *store.Store
 	Vault     *vault.Vault
 	Bucket    *blob.Bucket
 	Ingest    *ingest.Service
+	Rows      *rows.Reader
 	Svc       *retention.Service
 	Clock     *clock
 	DataDir   string
@@ -95,6 +97,7 @@ func setup(t testing.TB, pg bool, opts retention.Options) *bundle {
 	b.Bucket = b.newBucket()
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: b.Logs}, nil))
 	b.Ingest = ingest.New(ingest.Options{Store: b.Store, Vault: b.Vault, Bucket: b.Bucket, Logger: logger, Now: b.Clock.Now, TokenTTL: 24 * time.Hour})
+	b.Rows = rows.New(rows.Options{Store: b.Store, Vault: b.Vault, Bucket: b.Bucket})
 	opts.Store, opts.Vault, opts.Logger, opts.Now = b.Store, b.Vault, logger, b.Clock.Now
 	if opts.Bucket == nil {
 		opts.Bucket = b.Bucket

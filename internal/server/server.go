@@ -35,6 +35,7 @@ import (
 	"github.com/intakehq/intake/internal/jobs"
 	"github.com/intakehq/intake/internal/outbound"
 	"github.com/intakehq/intake/internal/retention"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/vault"
 	"github.com/intakehq/intake/internal/widget"
@@ -47,6 +48,8 @@ type Server struct {
 	Vault  *vault.Vault
 	Bucket *blob.Bucket
 	Ingest *ingest.Service
+	// Rows decrypts stored rows: pages, downloads, delivery batches.
+	Rows *rows.Reader
 	// Retention purges imports: the periodic job and deletion on demand.
 	Retention *retention.Service
 	// Delivery manages destinations and delivers completed imports.
@@ -66,7 +69,8 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	policy := outbound.NewPolicy(cfg.OutboundAllow)
-	s.Delivery = delivery.New(delivery.Options{Store: s.Store, Vault: s.Vault, Policy: policy, Logger: logger})
+	s.Rows = rows.New(rows.Options{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket})
+	s.Delivery = delivery.New(delivery.Options{Store: s.Store, Vault: s.Vault, Rows: s.Rows, Policy: policy, Logger: logger})
 	// The demo importer takes uploads from anyone: it exists only where the
 	// demo is on. Switched off, one made by an earlier run is answered as
 	// unknown everywhere (widget pages, uploads, chunks of open sessions)
@@ -99,7 +103,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		s.Close()
 		return nil, err
 	}
-	s.Delivery.Bind(s.Ingest, s.Jobs)
+	s.Delivery.Bind(s.Jobs)
 	var widgetOpts []widget.Option
 	if cfg.DemoEnabled() {
 		if err := s.Store.EnsureDemoImporter(ctx, widget.DemoImporterKey, DemoTemplate); err != nil {
@@ -109,9 +113,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		widgetOpts = append(widgetOpts, widget.WithDemo())
 	}
 	mux := http.NewServeMux()
-	api.New(s.Store, s.Ingest, s.Retention, logger, api.WithDelivery(s.Delivery), api.WithPublicURL(cfg.PublicURL)).Register(mux)
+	api.New(s.Store, s.Ingest, s.Rows, s.Retention, logger, api.WithDelivery(s.Delivery), api.WithPublicURL(cfg.PublicURL)).Register(mux)
 	widget.Register(mux, s.widgetLookup, logger, widgetOpts...)
-	dash, err := dashboard.New(dashboard.Options{Store: s.Store, Ingest: s.Ingest, Retention: s.Retention, Delivery: s.Delivery,
+	dash, err := dashboard.New(dashboard.Options{Store: s.Store, Rows: s.Rows, Retention: s.Retention, Delivery: s.Delivery,
 		Logger: logger, PublicURL: cfg.PublicURL})
 	if err != nil {
 		s.Close()

@@ -148,7 +148,7 @@ func TestBatchesAcrossChunks(t *testing.T) {
 		for _, from := range []int{0, 1, 3} {
 			next := from
 			var got []string
-			for b, err := range env.Server.Ingest.Batches(context.Background(), up.ImportID, size, from) {
+			for b, err := range env.Server.Rows.Batches(context.Background(), up.ImportID, size, from) {
 				if err != nil {
 					t.Fatalf("size %d from %d: %v", size, from, err)
 				}

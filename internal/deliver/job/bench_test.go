@@ -18,6 +18,7 @@ import (
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/deliver/webhook"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // benchRows loads the reference data set (node ../shared/bench/gen-data.mjs
@@ -35,7 +36,7 @@ func benchRows(b *testing.B) ([]string, [][]*string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var rows [][]*string
+	var data [][]*string
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -50,9 +51,9 @@ func benchRows(b *testing.B) ([]string, [][]*string) {
 				row[i] = &rec[i]
 			}
 		}
-		rows = append(rows, row)
+		data = append(data, row)
 	}
-	return header, rows
+	return header, data
 }
 
 // BenchmarkDelivery1M delivers 1M rows in 1,000-row batches to a receiver
@@ -62,7 +63,7 @@ func benchRows(b *testing.B) ([]string, [][]*string) {
 // encodes them with encoding/json (the baseline of the 50% target) and, as
 // a transport ceiling, posts the bytes already encoded. Run: go test -run '^$' -bench Delivery1M -benchtime 1x -count 3
 func BenchmarkDelivery1M(b *testing.B) {
-	header, rows := benchRows(b)
+	header, data := benchRows(b)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -74,8 +75,8 @@ func BenchmarkDelivery1M(b *testing.B) {
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/hook"
 
-	imp := deliver.Import{ID: "imp_bench", Importer: "pub_bench", Columns: header, Rows: len(rows)}
-	st := &memStore{failRecordAt: -1, rows: rows}
+	imp := deliver.Import{ID: "imp_bench", Importer: "pub_bench", Columns: header, Rows: len(data)}
+	st := &memStore{failRecordAt: -1, rows: data}
 	secret := webhook.NewSecret()
 	w, err := NewWorker(Config{
 		Store:      st,
@@ -91,8 +92,8 @@ func BenchmarkDelivery1M(b *testing.B) {
 	// The bare client's bodies: the same batches, encoded once up front.
 	enc := webhook.NewEncoder(imp)
 	var bodies [][]byte
-	for i := 0; i < len(rows); i += deliver.DefaultBatchSize {
-		bodies = append(bodies, enc.AppendBatch(nil, deliver.Batch{Index: i / deliver.DefaultBatchSize, FirstRow: i, Rows: rows[i:min(len(rows), i+deliver.DefaultBatchSize)]}))
+	for i := 0; i < len(data); i += deliver.DefaultBatchSize {
+		bodies = append(bodies, enc.AppendBatch(nil, rows.Batch{Index: i / deliver.DefaultBatchSize, FirstRow: i, Rows: data[i:min(len(data), i+deliver.DefaultBatchSize)]}))
 	}
 	bare := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 
@@ -129,10 +130,10 @@ func BenchmarkDelivery1M(b *testing.B) {
 		raw += time.Since(start)
 
 		start = time.Now()
-		for i := 0; i < len(rows); i += deliver.DefaultBatchSize {
+		for i := 0; i < len(data); i += deliver.DefaultBatchSize {
 			p := payload{ImportID: imp.ID, Importer: imp.Importer}
 			p.Batch.Index, p.Batch.FirstRow = i/deliver.DefaultBatchSize, i
-			for _, row := range rows[i:min(len(rows), i+deliver.DefaultBatchSize)] {
+			for _, row := range data[i:min(len(data), i+deliver.DefaultBatchSize)] {
 				obj := make(map[string]*string, len(header))
 				for j, c := range header {
 					obj[c] = row[j]
@@ -160,7 +161,7 @@ func BenchmarkDelivery1M(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	perSec := func(d time.Duration) float64 { return float64(len(rows)*b.N) / d.Seconds() }
+	perSec := func(d time.Duration) float64 { return float64(len(data)*b.N) / d.Seconds() }
 	b.ReportMetric(perSec(ours), "rows/s")
 	b.ReportMetric(perSec(baseline), "bare-rows/s")
 	b.ReportMetric(perSec(ours)/perSec(baseline), "ratio")

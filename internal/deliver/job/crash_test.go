@@ -23,6 +23,7 @@ import (
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/deliver/webhook"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // The crash test runs the delivery in a child process (this test binary,
@@ -78,10 +79,10 @@ func (s *sqlStore) Record(ctx context.Context, id string, a deliver.Attempt, p P
 
 func (s *sqlStore) DisableDestination(context.Context, string) error { return nil }
 
-func (s *sqlStore) Batches(ctx context.Context, _ string, size, from int) iter.Seq2[deliver.Batch, error] {
-	return func(yield func(deliver.Batch, error) bool) {
+func (s *sqlStore) Batches(ctx context.Context, _ string, size, from int) iter.Seq2[rows.Batch, error] {
+	return func(yield func(rows.Batch, error) bool) {
 		for i := from * size; i < crashRows; i += size {
-			b := deliver.Batch{Index: i / size, FirstRow: i}
+			b := rows.Batch{Index: i / size, FirstRow: i}
 			for r := i; r < min(crashRows, i+size); r++ {
 				b.Rows = append(b.Rows, []*string{str(strconv.Itoa(r))})
 			}

@@ -24,6 +24,7 @@ import (
 	"github.com/intakehq/intake/internal/deliver/s3dest"
 	"github.com/intakehq/intake/internal/deliver/webhook"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // ErrNotFound is what Store.Delivery wraps when the delivery, its import or
@@ -252,12 +253,12 @@ func (w *Worker) Run(ctx context.Context, deliveryID string) (Step, error) {
 	case Webhook:
 		return w.runWebhook(ctx, d)
 	case S3:
-		return w.runSink(ctx, d, func(ctx context.Context, rows iter.Seq2[deliver.Batch, error]) error {
+		return w.runSink(ctx, d, func(ctx context.Context, rows iter.Seq2[rows.Batch, error]) error {
 			_, err := w.s3.Write(ctx, d.Destination.S3, d.Import, rows)
 			return err
 		})
 	case Postgres:
-		return w.runSink(ctx, d, func(ctx context.Context, rows iter.Seq2[deliver.Batch, error]) error {
+		return w.runSink(ctx, d, func(ctx context.Context, rows iter.Seq2[rows.Batch, error]) error {
 			_, err := w.pg.Write(ctx, d.Destination.Postgres, d.Import, rows)
 			return err
 		})
@@ -473,9 +474,9 @@ func schedule(d Destination) deliver.Schedule {
 
 // runSink delivers a whole import in one go (S3 object, PostgreSQL
 // transaction): all or nothing, so a retry starts over.
-func (w *Worker) runSink(ctx context.Context, d Delivery, write func(context.Context, iter.Seq2[deliver.Batch, error]) error) (Step, error) {
+func (w *Worker) runSink(ctx context.Context, d Delivery, write func(context.Context, iter.Seq2[rows.Batch, error]) error) (Step, error) {
 	var srcErr error
-	rows := func(yield func(deliver.Batch, error) bool) {
+	rows := func(yield func(rows.Batch, error) bool) {
 		for b, err := range w.store.Batches(ctx, d.Import.ID, deliver.DefaultBatchSize, 0) {
 			if err != nil {
 				srcErr = err

@@ -20,6 +20,7 @@ import (
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/deliver/webhook"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // memStore is an in-memory Store: one delivery, its rows, its log.
@@ -63,10 +64,10 @@ func (m *memStore) DisableDestination(_ context.Context, id string) error {
 	return nil
 }
 
-func (m *memStore) Batches(ctx context.Context, _ string, size, from int) iter.Seq2[deliver.Batch, error] {
-	return func(yield func(deliver.Batch, error) bool) {
+func (m *memStore) Batches(ctx context.Context, _ string, size, from int) iter.Seq2[rows.Batch, error] {
+	return func(yield func(rows.Batch, error) bool) {
 		for i := from * size; i < len(m.rows); i += size {
-			if !yield(deliver.Batch{Index: i / size, FirstRow: i, Rows: m.rows[i:min(len(m.rows), i+size)]}, nil) {
+			if !yield(rows.Batch{Index: i / size, FirstRow: i, Rows: m.rows[i:min(len(m.rows), i+size)]}, nil) {
 				return
 			}
 		}

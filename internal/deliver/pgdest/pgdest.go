@@ -22,6 +22,7 @@ import (
 
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // Errors callers branch on.
@@ -69,7 +70,7 @@ type target struct {
 
 // Write inserts the import's rows in one transaction and returns how many
 // table rows it inserted or updated. Nothing is committed on any error.
-func (w *Writer) Write(ctx context.Context, cfg Config, imp deliver.Import, rows iter.Seq2[deliver.Batch, error]) (int64, error) {
+func (w *Writer) Write(ctx context.Context, cfg Config, imp deliver.Import, rows iter.Seq2[rows.Batch, error]) (int64, error) {
 	if cfg.Table == "" {
 		return 0, fmt.Errorf("%w: no table", ErrInvalid)
 	}
@@ -236,9 +237,9 @@ func insertSQL(table pgx.Identifier, targets []target, key []string) string {
 // copySource feeds COPY from the row iterator, one batch at a time.
 type copySource struct {
 	targets []target
-	next    func() (deliver.Batch, error, bool)
+	next    func() (rows.Batch, error, bool)
 	stop    func()
-	batch   deliver.Batch
+	batch   rows.Batch
 	i       int
 	ord     int64
 	vals    []any

@@ -16,6 +16,7 @@ import (
 
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // bundle is what setup gives a test: a writer allowed to reach loopback, a
@@ -55,10 +56,10 @@ func setup(t *testing.T, ddl string) bundle {
 
 func str(s string) *string { return &s }
 
-func batches(size int, rows ...[]*string) iter.Seq2[deliver.Batch, error] {
-	return func(yield func(deliver.Batch, error) bool) {
-		for i := 0; i < len(rows); i += size {
-			if !yield(deliver.Batch{Index: i / size, FirstRow: i, Rows: rows[i:min(len(rows), i+size)]}, nil) {
+func batches(size int, data ...[]*string) iter.Seq2[rows.Batch, error] {
+	return func(yield func(rows.Batch, error) bool) {
+		for i := 0; i < len(data); i += size {
+			if !yield(rows.Batch{Index: i / size, FirstRow: i, Rows: data[i:min(len(data), i+size)]}, nil) {
 				return
 			}
 		}
@@ -71,14 +72,14 @@ const peopleDDL = `CREATE TABLE people (id serial PRIMARY KEY, email text UNIQUE
 
 func (b bundle) dump(t *testing.T) string {
 	t.Helper()
-	rows, err := b.conn.Query(context.Background(), "SELECT email, coalesce(years::text,'-'), coalesce(joined::text,'-'), coalesce(nick,'-') FROM "+b.cfg.Schema+".people ORDER BY id")
+	result, err := b.conn.Query(context.Background(), "SELECT email, coalesce(years::text,'-'), coalesce(joined::text,'-'), coalesce(nick,'-') FROM "+b.cfg.Schema+".people ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for rows.Next() {
+	for result.Next() {
 		var a, c, d, e string
-		if err := rows.Scan(&a, &c, &d, &e); err != nil {
+		if err := result.Scan(&a, &c, &d, &e); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, a+"|"+c+"|"+d+"|"+e)
@@ -90,12 +91,12 @@ func TestCopyWithMapping(t *testing.T) {
 	t.Parallel()
 	b := setup(t, peopleDDL)
 	b.cfg.Columns = map[string]string{"email": "email", "age": "years", "joined": "joined", "nick": "nick"}
-	var rows [][]*string
+	var data [][]*string
 	for i := range 2500 {
-		rows = append(rows, []*string{str("u" + strconv.Itoa(i) + "@x.org"), str(strconv.Itoa(i % 90)), str("2026-01-02"), nil})
+		data = append(data, []*string{str("u" + strconv.Itoa(i) + "@x.org"), str(strconv.Itoa(i % 90)), str("2026-01-02"), nil})
 	}
-	rows[1][1] = nil // null into int
-	n, err := b.w.Write(context.Background(), b.cfg, imp, batches(1000, rows...))
+	data[1][1] = nil // null into int
+	n, err := b.w.Write(context.Background(), b.cfg, imp, batches(1000, data...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,9 +209,9 @@ func TestSourceErrorRollsBack(t *testing.T) {
 	t.Parallel()
 	b := setup(t, peopleDDL)
 	b.cfg.Columns = map[string]string{"email": "email"}
-	src := func(yield func(deliver.Batch, error) bool) {
-		if yield(deliver.Batch{Rows: [][]*string{{str("a@x.org")}}}, nil) {
-			yield(deliver.Batch{}, errors.New("chunk 2 unreadable"))
+	src := func(yield func(rows.Batch, error) bool) {
+		if yield(rows.Batch{Rows: [][]*string{{str("a@x.org")}}}, nil) {
+			yield(rows.Batch{}, errors.New("chunk 2 unreadable"))
 		}
 	}
 	if _, err := b.w.Write(context.Background(), b.cfg, imp, src); err == nil || !strings.Contains(err.Error(), "chunk 2") {

@@ -1,7 +1,9 @@
 // Package s3dest writes an import to an S3-compatible bucket as one object
 // (CSV, JSON Lines or Parquet) under a key template. The object is streamed
 // batch by batch through a multipart upload, never assembled in memory, and
-// every connection goes through the outbound guard.
+// every connection goes through the outbound guard. The bytes are written
+// by the rows package's writers, the same that write downloads: an object
+// reads exactly as a download of the import in that format.
 //
 // Errors name the bucket, key and S3 error code; never a cell value.
 package s3dest
@@ -27,10 +29,21 @@ import (
 
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // ErrInvalid is wrapped when the destination's settings cannot work.
 var ErrInvalid = errors.New("invalid S3 destination")
+
+// Format is the file format an object is written in.
+type Format = rows.Format
+
+// The formats an S3 destination writes (XLSX is for people, who download).
+const (
+	CSV     = rows.CSV
+	JSONL   = rows.JSONL
+	Parquet = rows.Parquet
+)
 
 // DefaultKeyTemplate files each import under its importer.
 const DefaultKeyTemplate = "{importer}/{import_id}.{ext}"
@@ -82,7 +95,7 @@ func (c Config) Key(imp deliver.Import, now time.Time) (string, error) {
 	key := strings.NewReplacer(
 		"{importer}", imp.Importer,
 		"{import_id}", imp.ID,
-		"{ext}", cmpOr(c.Format, CSV).ext(),
+		"{ext}", cmpOr(c.Format, CSV).Ext(),
 		"{date}", now.UTC().Format(time.DateOnly),
 	).Replace(tmpl)
 	if strings.ContainsAny(key, "{}") {
@@ -104,7 +117,7 @@ func cmpOr[T comparable](v, def T) T {
 
 // Write streams the import's rows into one object and returns its key. On
 // any error the upload is aborted, so no partial object is left behind.
-func (w *Writer) Write(ctx context.Context, cfg Config, imp deliver.Import, rows iter.Seq2[deliver.Batch, error]) (string, error) {
+func (w *Writer) Write(ctx context.Context, cfg Config, imp deliver.Import, batches iter.Seq2[rows.Batch, error]) (string, error) {
 	key, err := cfg.Key(imp, w.now())
 	if err != nil {
 		return "", err
@@ -118,7 +131,7 @@ func (w *Writer) Write(ctx context.Context, cfg Config, imp deliver.Import, rows
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	obj, err := bucket.NewWriter(wctx, key, &blob.WriterOptions{ContentType: format.contentType()})
+	obj, err := bucket.NewWriter(wctx, key, &blob.WriterOptions{ContentType: format.ContentType()})
 	if err != nil {
 		return "", describe(cfg.Bucket, key, err)
 	}
@@ -127,19 +140,22 @@ func (w *Writer) Write(ctx context.Context, cfg Config, imp deliver.Import, rows
 		_ = obj.Close()
 		return "", err
 	}
-	rw, err := newRowWriter(format, obj, imp.Columns)
+	if format != CSV && format != JSONL && format != Parquet {
+		return abort(fmt.Errorf("%w: unknown format %q (want csv, jsonl or parquet)", ErrInvalid, format))
+	}
+	rw, err := rows.NewWriter(format, obj, imp.Columns)
 	if err != nil {
 		return abort(fmt.Errorf("%w: %w", ErrInvalid, err))
 	}
-	for b, err := range rows {
+	for b, err := range batches {
 		if err != nil {
 			return abort(fmt.Errorf("read rows: %w", err))
 		}
-		if err := rw.write(b.Rows); err != nil {
+		if err := rw.WriteRows(b.Rows); err != nil {
 			return abort(describe(cfg.Bucket, key, err))
 		}
 	}
-	if err := rw.close(); err != nil {
+	if err := rw.Close(); err != nil {
 		return abort(describe(cfg.Bucket, key, err))
 	}
 	if err := obj.Close(); err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // setup starts an in-memory S3 server on 127.0.0.1 with one bucket and
@@ -44,10 +45,10 @@ var testImport = deliver.Import{ID: "imp_42", Importer: "pub_7", Columns: []stri
 
 // rowsOf yields n generated rows in batches of size; row i has a nil note
 // when i is a multiple of 7, and odd characters otherwise.
-func rowsOf(n, size int) iter.Seq2[deliver.Batch, error] {
-	return func(yield func(deliver.Batch, error) bool) {
+func rowsOf(n, size int) iter.Seq2[rows.Batch, error] {
+	return func(yield func(rows.Batch, error) bool) {
 		for first := 0; first < n; first += size {
-			b := deliver.Batch{Index: first / size, FirstRow: first}
+			b := rows.Batch{Index: first / size, FirstRow: first}
 			for i := first; i < min(n, first+size); i++ {
 				note := str("say \"hi\", Zoë\nline " + strconv.Itoa(i))
 				if i%7 == 0 {
@@ -208,13 +209,13 @@ func TestWriteFailures(t *testing.T) {
 	}
 
 	// A failing row source aborts the upload: no partial object appears.
-	failing := func(yield func(deliver.Batch, error) bool) {
+	failing := func(yield func(rows.Batch, error) bool) {
 		for b := range rowsOf(3000, 1000) {
 			if !yield(b, nil) {
 				return
 			}
 		}
-		yield(deliver.Batch{}, errors.New("chunk 4 unreadable"))
+		yield(rows.Batch{}, errors.New("chunk 4 unreadable"))
 	}
 	if _, err := w.Write(ctx, cfg, testImport, failing); err == nil {
 		t.Fatal("Write with a failing source succeeded")

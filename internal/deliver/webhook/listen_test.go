@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/intakehq/intake/internal/deliver"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // lockedBuffer collects the listener's output across handler goroutines.
@@ -40,7 +41,7 @@ func TestListenerPrintsCountsNotRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc := NewEncoder(deliver.Import{ID: "imp_9", Importer: "pub_9", Columns: []string{"email"}})
-	b := deliver.Batch{Index: 0, FirstRow: 0, Rows: [][]*string{{ptr("canary@leak.test")}, {nil}}}
+	b := rows.Batch{Index: 0, FirstRow: 0, Rows: [][]*string{{ptr("canary@leak.test")}, {nil}}}
 	ctx := context.Background()
 	for range 2 { // the second is a redelivery
 		if a, err := target.SendBatch(ctx, enc, "d1", b); err != nil || a.Status != 204 {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/intakehq/intake/internal/deliver"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // Event types, sent in each payload's "type" field.
@@ -20,7 +21,7 @@ const (
 // once, then appends each batch straight into a reusable buffer: a 1,000-row
 // batch is encoded without a map, a reflect call or a per-cell allocation.
 type Encoder struct {
-	rows *deliver.RowEncoder
+	rows *rows.RowEncoder
 	head []byte // `"import_id":…,"importer":…`
 	meta []byte // the metadata value
 }
@@ -28,11 +29,11 @@ type Encoder struct {
 // NewEncoder prepares payloads for imp. Metadata that is not valid JSON is
 // sent as null rather than corrupting every payload.
 func NewEncoder(imp deliver.Import) *Encoder {
-	e := &Encoder{rows: deliver.NewRowEncoder(imp.Columns)}
+	e := &Encoder{rows: rows.NewRowEncoder(imp.Columns)}
 	e.head = append(e.head, `"import_id":`...)
-	e.head = deliver.AppendJSONString(e.head, imp.ID)
+	e.head = rows.AppendJSONString(e.head, imp.ID)
 	e.head = append(e.head, `,"importer":`...)
-	e.head = deliver.AppendJSONString(e.head, imp.Importer)
+	e.head = rows.AppendJSONString(e.head, imp.Importer)
 	e.meta = []byte("null")
 	if len(imp.Metadata) > 0 && json.Valid(imp.Metadata) {
 		e.meta = imp.Metadata
@@ -48,7 +49,7 @@ func NewEncoder(imp deliver.Import) *Encoder {
 //
 // Rows are objects keyed by the template's column keys; a nil cell is null,
 // a cell beyond the columns is dropped, a missing one is null.
-func (e *Encoder) AppendBatch(dst []byte, b deliver.Batch) []byte {
+func (e *Encoder) AppendBatch(dst []byte, b rows.Batch) []byte {
 	dst = append(dst, `{"type":"`+TypeBatch+`",`...)
 	dst = append(dst, e.head...)
 	dst = append(dst, `,"batch":{"index":`...)
@@ -88,9 +89,9 @@ func (e *Encoder) AppendCompleted(dst []byte, rows, batches int) []byte {
 // the importer and destination and carries no row.
 func TestPayload(importer, destinationID string) []byte {
 	dst := []byte(`{"type":"` + TypeTest + `","importer":`)
-	dst = deliver.AppendJSONString(dst, importer)
+	dst = rows.AppendJSONString(dst, importer)
 	dst = append(dst, `,"destination_id":`...)
-	dst = deliver.AppendJSONString(dst, destinationID)
+	dst = rows.AppendJSONString(dst, destinationID)
 	return append(dst, '}')
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/intakehq/intake/internal/deliver"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 func ptr(s string) *string { return &s }
@@ -13,7 +14,7 @@ func ptr(s string) *string { return &s }
 func TestAppendBatchIsTheDocumentedJSON(t *testing.T) {
 	t.Parallel()
 	imp := deliver.Import{ID: "imp_1", Importer: "imp_pub", Columns: []string{"email", "name", `we"ird`}, Metadata: json.RawMessage(`{"user":42}`)}
-	b := deliver.Batch{Index: 2, FirstRow: 2000, Rows: [][]*string{
+	b := rows.Batch{Index: 2, FirstRow: 2000, Rows: [][]*string{
 		{ptr("a@example.com"), ptr("Zoë \"Z\" O'Neil\n\t\\"), nil},
 		{ptr("x"), nil}, // short row: missing cells are null
 		{ptr("y"), ptr("z"), ptr("w"), ptr("extra")}, // long row: extra cell dropped

@@ -23,6 +23,7 @@ import (
 
 	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/rows"
 )
 
 // Errors the delivery job branches on.
@@ -245,7 +246,7 @@ var bufs = sync.Pool{New: func() any { return new([]byte) }}
 // BatchMessage encodes and signs one batch of a delivery into a pooled
 // buffer; call Release once it is sent. The webhook-id is
 // BatchID(deliveryID, b.Index), so a retried batch keeps it.
-func (t *Target) BatchMessage(enc *Encoder, deliveryID string, b deliver.Batch) (Message, error) {
+func (t *Target) BatchMessage(enc *Encoder, deliveryID string, b rows.Batch) (Message, error) {
 	bp := bufs.Get().(*[]byte)
 	*bp = enc.AppendBatch((*bp)[:0], b)
 	m := Message{ID: BatchID(deliveryID, b.Index), Batch: b.Index, Body: *bp, buf: bp}
@@ -268,7 +269,7 @@ func (m *Message) Release() {
 // SendBatch encodes, signs and sends one batch of a delivery: the call the
 // ingest path makes while relaying a bypass-storage chunk (the delivery job
 // pipelines BatchMessage and Send instead).
-func (t *Target) SendBatch(ctx context.Context, enc *Encoder, deliveryID string, b deliver.Batch) (deliver.Attempt, error) {
+func (t *Target) SendBatch(ctx context.Context, enc *Encoder, deliveryID string, b rows.Batch) (deliver.Attempt, error) {
 	m, err := t.BatchMessage(enc, deliveryID, b)
 	if err != nil {
 		return deliver.Attempt{Message: BatchID(deliveryID, b.Index), Batch: b.Index, Started: t.s.now(), Outcome: deliver.Invalid, Error: err.Error()}, err

@@ -1,8 +1,7 @@
-package ingest
+package rows
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/intakehq/intake/internal/store"
@@ -20,20 +19,17 @@ type Page struct {
 	Errors     []CellError `json:"errors"`
 }
 
-// ErrUnreadable means the import's rows are gone (purged) or never stored.
-var ErrUnreadable = errors.New("the import's rows are not stored")
-
-// Rows returns rows [offset, offset+limit) of an import of orgID, opening
+// Page returns rows [offset, offset+limit) of an import of orgID, opening
 // only the chunks that hold them.
-func (s *Service) Rows(ctx context.Context, orgID, importID string, offset int64, limit int) (Page, error) {
-	im, err := s.o.Store.Import(ctx, orgID, importID)
+func (r *Reader) Page(ctx context.Context, orgID, importID string, offset int64, limit int) (Page, error) {
+	im, err := r.store.Import(ctx, orgID, importID)
 	if err != nil {
 		return Page{}, err
 	}
 	if im.Status == store.StatusPurged || len(im.WrappedKey) == 0 {
 		return Page{}, fmt.Errorf("import %s: %w", importID, ErrUnreadable)
 	}
-	chunks, err := s.o.Store.Chunks(ctx, importID)
+	chunks, err := r.store.Chunks(ctx, importID)
 	if err != nil {
 		return Page{}, err
 	}
@@ -49,11 +45,11 @@ func (s *Service) Rows(ctx context.Context, orgID, importID string, offset int64
 			continue
 		}
 		if key == nil {
-			if key, err = s.o.Vault.DataKey(ctx, im.ID, im.WrappedKey); err != nil {
+			if key, err = r.vault.DataKey(ctx, im.ID, im.WrappedKey); err != nil {
 				return Page{}, err
 			}
 		}
-		_, rows, errs, err := s.openChunk(ctx, key, c)
+		_, rows, errs, err := r.openChunk(ctx, key, c)
 		if err != nil {
 			return Page{}, err
 		}
@@ -63,8 +59,8 @@ func (s *Service) Rows(ctx context.Context, orgID, importID string, offset int64
 			page.RowNumbers = append(page.RowNumbers, c.FirstRow+i)
 		}
 		for _, e := range errs {
-			if int64(e.row) >= from && int64(e.row) < to && e.col < len(page.Columns) {
-				page.Errors = append(page.Errors, CellError{Row: c.FirstRow + int64(e.row), Column: page.Columns[e.col], Code: e.code, Params: e.params})
+			if int64(e.Row) >= from && int64(e.Row) < to && e.Col < len(page.Columns) {
+				page.Errors = append(page.Errors, CellError{Row: c.FirstRow + int64(e.Row), Column: page.Columns[e.Col], Code: e.Code, Params: e.Params})
 			}
 		}
 		pos = end
@@ -73,8 +69,8 @@ func (s *Service) Rows(ctx context.Context, orgID, importID string, offset int64
 }
 
 // openChunk reads and decrypts one stored chunk.
-func (s *Service) openChunk(ctx context.Context, key *vault.DataKey, c store.Chunk) (int, [][]*string, []storedError, error) {
-	sealed, err := s.o.Bucket.ReadAll(ctx, c.BlobKey)
+func (r *Reader) openChunk(ctx context.Context, key *vault.DataKey, c store.Chunk) (int, [][]*string, []StoredError, error) {
+	sealed, err := r.bucket.ReadAll(ctx, c.BlobKey)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("read chunk %d: %w", c.N, err)
 	}
@@ -82,7 +78,7 @@ func (s *Service) openChunk(ctx context.Context, key *vault.DataKey, c store.Chu
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("open chunk %d: %w", c.N, err)
 	}
-	w, rows, errs, err := decodeRows(plain)
+	w, rows, errs, err := decode(plain)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("decode chunk %d: %w", c.N, err)
 	}

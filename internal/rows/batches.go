@@ -1,13 +1,24 @@
-package ingest
+package rows
 
 import (
 	"context"
 	"fmt"
 	"iter"
 
-	"github.com/intakehq/intake/internal/deliver"
 	"github.com/intakehq/intake/internal/store"
 )
+
+// Batch is a numbered slice of an import's rows, the unit a delivery reads
+// and a webhook sends and acknowledges. Rows hold one cell per column of the
+// import's row columns; a nil cell is an empty or absent value.
+type Batch struct {
+	// Index is the batch's position in the delivery, from 0.
+	Index int
+	// FirstRow is the position of Rows[0] in the import, from 0.
+	FirstRow int
+	// Rows are the batch's rows, in import order.
+	Rows [][]*string
+}
 
 // Batches yields the stored rows of an import in batches of size rows,
 // from batch index from on: batch i holds rows [i*size, (i+1)*size) of the
@@ -18,33 +29,33 @@ import (
 // blob store is read, so no database connection is held while the consumer
 // works on a batch (the delivery worker records attempts meanwhile, and
 // SQLite has one writer). It yields ErrUnreadable when the rows are gone.
-func (s *Service) Batches(ctx context.Context, importID string, size, from int) iter.Seq2[deliver.Batch, error] {
-	return func(yield func(deliver.Batch, error) bool) {
+func (r *Reader) Batches(ctx context.Context, importID string, size, from int) iter.Seq2[Batch, error] {
+	return func(yield func(Batch, error) bool) {
 		if size < 1 || from < 0 {
-			yield(deliver.Batch{}, fmt.Errorf("import %s: batch size %d from %d: invalid", importID, size, from))
+			yield(Batch{}, fmt.Errorf("import %s: batch size %d from %d: invalid", importID, size, from))
 			return
 		}
-		im, err := s.o.Store.ImportByID(ctx, importID)
+		im, err := r.store.ImportByID(ctx, importID)
 		if err != nil {
-			yield(deliver.Batch{}, err)
+			yield(Batch{}, err)
 			return
 		}
 		if im.Status == store.StatusPurged || len(im.WrappedKey) == 0 {
-			yield(deliver.Batch{}, fmt.Errorf("import %s: %w", importID, ErrUnreadable))
+			yield(Batch{}, fmt.Errorf("import %s: %w", importID, ErrUnreadable))
 			return
 		}
-		chunks, err := s.o.Store.Chunks(ctx, importID)
+		chunks, err := r.store.Chunks(ctx, importID)
 		if err != nil {
-			yield(deliver.Batch{}, err)
+			yield(Batch{}, err)
 			return
 		}
-		key, err := s.o.Vault.DataKey(ctx, im.ID, im.WrappedKey)
+		key, err := r.vault.DataKey(ctx, im.ID, im.WrappedKey)
 		if err != nil {
-			yield(deliver.Batch{}, fmt.Errorf("import %s: %w: %w", importID, ErrUnreadable, err))
+			yield(Batch{}, fmt.Errorf("import %s: %w: %w", importID, ErrUnreadable, err))
 			return
 		}
 		start := int64(from) * int64(size)
-		b := deliver.Batch{Index: from, FirstRow: int(start), Rows: make([][]*string, 0, size)}
+		b := Batch{Index: from, FirstRow: int(start), Rows: make([][]*string, 0, size)}
 		var bufs chunkBuffers
 		var pos int64
 		for _, c := range chunks {
@@ -53,9 +64,9 @@ func (s *Service) Batches(ctx context.Context, importID string, size, from int) 
 				pos = end
 				continue
 			}
-			rows, err := s.openChunkRows(ctx, key, c, &bufs)
+			rows, err := r.openChunkRows(ctx, key, c, &bufs)
 			if err != nil {
-				yield(deliver.Batch{}, err)
+				yield(Batch{}, err)
 				return
 			}
 			if pos < start {
@@ -72,7 +83,7 @@ func (s *Service) Batches(ctx context.Context, importID string, size, from int) 
 				if !yield(b, nil) {
 					return
 				}
-				b = deliver.Batch{Index: b.Index + 1, FirstRow: b.FirstRow + size, Rows: make([][]*string, 0, size)}
+				b = Batch{Index: b.Index + 1, FirstRow: b.FirstRow + size, Rows: make([][]*string, 0, size)}
 			}
 		}
 		if len(b.Rows) > 0 {

@@ -1,10 +1,12 @@
-// Package export writes an import's rows as CSV, XLSX or JSON Lines for a
-// download, streaming: a chunk of rows in, bytes out, nothing buffered beyond
-// one chunk and nothing written to disk (an XLSX writer that spills rows to a
+package rows
+
+// The file formats rows leave Intake in, for a download or an S3 delivery:
+// streaming, a chunk of rows in, bytes out, nothing buffered beyond one
+// chunk and nothing written to disk (an XLSX writer that spills rows to a
 // temporary file would leave plaintext behind). CSV and XLSX cells that a
-// spreadsheet would run as a formula are escaped (see Neutralize). It never
-// logs, and its errors never carry a cell value.
-package export
+// spreadsheet would run as a formula are escaped (see NeedsNeutralizing);
+// JSON Lines and Parquet, read by programs, keep every value as it is. A
+// null cell and an empty string stay apart in every format.
 
 import (
 	"context"
@@ -15,17 +17,22 @@ import (
 	"net/url"
 )
 
-// Format is a download format.
+// Format is a file format rows are written in.
 type Format string
 
-// The formats a download can take.
+// The formats rows are written in. Downloads offer CSV, XLSX and JSON
+// Lines (ParseFormat); S3 destinations CSV, JSON Lines and Parquet.
 const (
-	CSV   Format = "csv"
-	XLSX  Format = "xlsx"
-	JSONL Format = "jsonl"
+	CSV     Format = "csv"
+	XLSX    Format = "xlsx"
+	JSONL   Format = "jsonl"
+	Parquet Format = "parquet"
 )
 
-// ParseFormat checks a format name from a request.
+// Ext is the file name extension of f.
+func (f Format) Ext() string { return string(f) }
+
+// ParseFormat checks a download's format name from a request.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(s); f {
 	case CSV, XLSX, JSONL:
@@ -41,6 +48,8 @@ func (f Format) ContentType() string {
 		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	case JSONL:
 		return "application/jsonl; charset=utf-8"
+	case Parquet:
+		return "application/vnd.apache.parquet"
 	}
 	return "text/csv; charset=utf-8"
 }
@@ -53,7 +62,8 @@ type RowWriter interface {
 }
 
 // NewWriter returns the writer of format f onto w; it writes the header
-// (CSV, XLSX) at once.
+// (CSV, XLSX) at once. Every download and every S3 object is written by
+// one of these, so a format has one writer.
 func NewWriter(f Format, w io.Writer, columns []string) (RowWriter, error) {
 	switch f {
 	case CSV:
@@ -62,12 +72,14 @@ func NewWriter(f Format, w io.Writer, columns []string) (RowWriter, error) {
 		return newXLSX(w, columns)
 	case JSONL:
 		return newJSONL(w, columns), nil
+	case Parquet:
+		return newParquet(w, columns), nil
 	}
-	return nil, fmt.Errorf("export: unknown format %q", f)
+	return nil, fmt.Errorf("unknown format %q", f)
 }
 
 // Source is what Serve reads: rows, chunk by chunk, in order.
-// *ingest.Export is one.
+// *Export is one.
 type Source interface {
 	Each(ctx context.Context, fn func(rows [][]*string) error) error
 }

@@ -1,4 +1,4 @@
-package ingest
+package rows
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // chunk list are known before the first byte is written, so a handler can
 // still answer 404 or 410 with a proper status.
 type Export struct {
-	s       *Service
+	r       *Reader
 	im      store.Import
 	chunks  []store.Chunk
 	Columns []string
@@ -25,19 +25,19 @@ type Export struct {
 
 // OpenExport prepares a read of every row of an import of orgID. It fails
 // with ErrUnreadable when the rows are gone or were never stored.
-func (s *Service) OpenExport(ctx context.Context, orgID, importID string) (*Export, error) {
-	im, err := s.o.Store.Import(ctx, orgID, importID)
+func (r *Reader) OpenExport(ctx context.Context, orgID, importID string) (*Export, error) {
+	im, err := r.store.Import(ctx, orgID, importID)
 	if err != nil {
 		return nil, err
 	}
 	if im.Status == store.StatusPurged || len(im.WrappedKey) == 0 {
 		return nil, fmt.Errorf("import %s: %w", importID, ErrUnreadable)
 	}
-	chunks, err := s.o.Store.Chunks(ctx, importID)
+	chunks, err := r.store.Chunks(ctx, importID)
 	if err != nil {
 		return nil, err
 	}
-	e := &Export{s: s, im: im, chunks: chunks, Columns: im.RowColumns}
+	e := &Export{r: r, im: im, chunks: chunks, Columns: im.RowColumns}
 	for _, c := range chunks {
 		e.Rows += int64(c.Rows)
 	}
@@ -52,7 +52,7 @@ func (e *Export) Each(ctx context.Context, fn func(rows [][]*string) error) erro
 	if len(e.chunks) == 0 {
 		return nil
 	}
-	key, err := e.s.o.Vault.DataKey(ctx, e.im.ID, e.im.WrappedKey)
+	key, err := e.r.vault.DataKey(ctx, e.im.ID, e.im.WrappedKey)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (e *Export) Each(ctx context.Context, fn func(rows [][]*string) error) erro
 			if c.BlobKey == "" {
 				continue
 			}
-			rows, err := e.s.openChunkInto(ctx, key, c, &bufs, &sets[i%len(sets)])
+			rows, err := e.r.openChunkInto(ctx, key, c, &bufs, &sets[i%len(sets)])
 			select {
 			case next <- opened{rows, err}:
 			case <-ctx.Done():
@@ -100,24 +100,24 @@ func (e *Export) Each(ctx context.Context, fn func(rows [][]*string) error) erro
 // into rows of its own (the caller may keep them). It makes one allocation
 // per chunk for the cells instead of two per cell: every cell is a substring
 // of one copy of the plaintext, pointed to from one slab.
-func (s *Service) openChunkRows(ctx context.Context, key *vault.DataKey, c store.Chunk, bufs *chunkBuffers) ([][]*string, error) {
-	return s.openChunkInto(ctx, key, c, bufs, &rowBuffers{})
+func (r *Reader) openChunkRows(ctx context.Context, key *vault.DataKey, c store.Chunk, bufs *chunkBuffers) ([][]*string, error) {
+	return r.openChunkInto(ctx, key, c, bufs, &rowBuffers{})
 }
 
 // openChunkInto is openChunkRows decoding into rb, whose slab and pointers
 // are reused from chunk to chunk by an export: a download of a million rows
 // then spends its time writing, not collecting garbage.
-func (s *Service) openChunkInto(ctx context.Context, key *vault.DataKey, c store.Chunk, bufs *chunkBuffers, rb *rowBuffers) ([][]*string, error) {
-	r, err := s.o.Bucket.NewReader(ctx, c.BlobKey, nil)
+func (r *Reader) openChunkInto(ctx context.Context, key *vault.DataKey, c store.Chunk, bufs *chunkBuffers, rb *rowBuffers) ([][]*string, error) {
+	br, err := r.bucket.NewReader(ctx, c.BlobKey, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read chunk %d: %w", c.N, err)
 	}
-	defer r.Close()
-	if r.Size() < 0 || r.Size() > 1<<31 {
-		return nil, fmt.Errorf("read chunk %d: size %d: %w", c.N, r.Size(), errCorrupt)
+	defer br.Close()
+	if br.Size() < 0 || br.Size() > 1<<31 {
+		return nil, fmt.Errorf("read chunk %d: size %d: %w", c.N, br.Size(), errCorrupt)
 	}
-	bufs.sealed = slices.Grow(bufs.sealed[:0], int(r.Size()))[:r.Size()]
-	if _, err := io.ReadFull(r, bufs.sealed); err != nil {
+	bufs.sealed = slices.Grow(bufs.sealed[:0], int(br.Size()))[:br.Size()]
+	if _, err := io.ReadFull(br, bufs.sealed); err != nil {
 		return nil, fmt.Errorf("read chunk %d: %w", c.N, err)
 	}
 	plain, err := key.Open(bufs.plain[:0], vault.PurposeChunk, int64(c.N), bufs.sealed)
@@ -146,7 +146,7 @@ type rowBuffers struct {
 	rows  [][]*string
 }
 
-// decodeCells reads the rows of what encodeRows wrote into rb, ignoring the
+// decodeCells reads the rows of what Encode wrote into rb, ignoring the
 // errors that follow them.
 func decodeCells(b []byte, rb *rowBuffers) ([][]*string, error) {
 	if len(b) < len(rowsMagic) || string(b[:len(rowsMagic)]) != rowsMagic {

@@ -1,4 +1,4 @@
-package deliver
+package rows
 
 import "unicode/utf8"
 

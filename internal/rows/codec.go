@@ -1,4 +1,4 @@
-package ingest
+package rows
 
 import (
 	"encoding/binary"
@@ -17,20 +17,12 @@ import (
 //	  uvarint(params) and per param str(name) str(value)
 const rowsMagic = "IKR1"
 
-// CellError is a validation error of one cell, without the value.
-type CellError struct {
-	Row    int64             `json:"row"`
-	Column string            `json:"column"`
-	Code   string            `json:"code"`
-	Params map[string]string `json:"params,omitempty"`
-}
-
-// storedError is CellError inside a chunk: row relative to the chunk, column
-// by index.
-type storedError struct {
-	row, col int
-	code     string
-	params   map[string]string
+// StoredError is a CellError inside a chunk: row relative to the chunk,
+// column by index in the template's row order.
+type StoredError struct {
+	Row, Col int
+	Code     string
+	Params   map[string]string
 }
 
 func appendStr(b []byte, s string) []byte {
@@ -38,8 +30,9 @@ func appendStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// encodeRows writes rows (each of width cells) and their errors.
-func encodeRows(dst []byte, width int, rows [][]*string, errs []storedError) []byte {
+// Encode appends rows (each of width cells) and their errors to dst in the
+// at-rest format, ready to be sealed. It is the only writer of that format.
+func Encode(dst []byte, width int, rows [][]*string, errs []StoredError) []byte {
 	size := len(rowsMagic) + 20 + 32*len(errs) + 16 // 16: room for a seal's tag
 	for _, r := range rows {
 		for _, v := range r {
@@ -65,11 +58,11 @@ func encodeRows(dst []byte, width int, rows [][]*string, errs []storedError) []b
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(errs)))
 	for _, e := range errs {
-		dst = binary.AppendUvarint(dst, uint64(e.row))
-		dst = binary.AppendUvarint(dst, uint64(e.col))
-		dst = appendStr(dst, e.code)
-		dst = binary.AppendUvarint(dst, uint64(len(e.params)))
-		for k, v := range e.params {
+		dst = binary.AppendUvarint(dst, uint64(e.Row))
+		dst = binary.AppendUvarint(dst, uint64(e.Col))
+		dst = appendStr(dst, e.Code)
+		dst = binary.AppendUvarint(dst, uint64(len(e.Params)))
+		for k, v := range e.Params {
 			dst = appendStr(dst, k)
 			dst = appendStr(dst, v)
 		}
@@ -111,8 +104,8 @@ func (r *reader) str() (string, error) {
 	return string(b), err
 }
 
-// decodeRows reads what encodeRows wrote.
-func decodeRows(b []byte) (width int, rows [][]*string, errs []storedError, err error) {
+// decode reads what Encode wrote, errors included.
+func decode(b []byte) (width int, rows [][]*string, errs []StoredError, err error) {
 	if len(b) < len(rowsMagic) || string(b[:len(rowsMagic)]) != rowsMagic {
 		return 0, nil, nil, errCorrupt
 	}
@@ -150,9 +143,9 @@ func decodeRows(b []byte) (width int, rows [][]*string, errs []storedError, err 
 	if err != nil || ne > uint64(len(b)) {
 		return 0, nil, nil, errCorrupt
 	}
-	errs = make([]storedError, 0, ne)
+	errs = make([]StoredError, 0, ne)
 	for range ne {
-		var e storedError
+		var e StoredError
 		row, err1 := r.uvarint()
 		col, err2 := r.uvarint()
 		code, err3 := r.str()
@@ -160,9 +153,9 @@ func decodeRows(b []byte) (width int, rows [][]*string, errs []storedError, err 
 		if err := errors.Join(err1, err2, err3, err4); err != nil || row >= n || col >= w || np > uint64(len(b)) {
 			return 0, nil, nil, errCorrupt
 		}
-		e.row, e.col, e.code = int(row), int(col), code
+		e.Row, e.Col, e.Code = int(row), int(col), code
 		if np > 0 {
-			e.params = make(map[string]string, np)
+			e.Params = make(map[string]string, np)
 		}
 		for range np {
 			k, err1 := r.str()
@@ -170,7 +163,7 @@ func decodeRows(b []byte) (width int, rows [][]*string, errs []storedError, err 
 			if err := errors.Join(err1, err2); err != nil {
 				return 0, nil, nil, err
 			}
-			e.params[k] = v
+			e.Params[k] = v
 		}
 		errs = append(errs, e)
 	}

@@ -1,21 +1,19 @@
-package export
+package rows
 
 import (
 	"io"
-
-	"github.com/intakehq/intake/internal/deliver"
 )
 
 // jsonlWriter writes one JSON object per row, keyed by column, nulls kept.
 // Programs read it, so values are written as they are, not neutralized.
 type jsonlWriter struct {
 	w   io.Writer
-	enc *deliver.RowEncoder
+	enc *RowEncoder
 	buf []byte
 }
 
 func newJSONL(w io.Writer, columns []string) *jsonlWriter {
-	return &jsonlWriter{w: w, enc: deliver.NewRowEncoder(columns), buf: make([]byte, 0, flushAt+4096)}
+	return &jsonlWriter{w: w, enc: NewRowEncoder(columns), buf: make([]byte, 0, flushAt+4096)}
 }
 
 func (j *jsonlWriter) WriteRows(rows [][]*string) error {

@@ -1,4 +1,4 @@
-package export
+package rows
 
 // formulaStart marks the first bytes that make a spreadsheet treat a cell as
 // a formula (or, for tab, CR, LF and NUL, let one hide behind them), per
