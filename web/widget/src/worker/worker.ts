@@ -106,13 +106,6 @@ function looksBinary(rows: PackedRows): boolean {
   return total > 0 && control / total > 0.1;
 }
 
-/** Blank rows a parse result dropped; 0 from a parser that does not say. */
-function blankRowsOf(result: unknown): number {
-  // The parsers gain a skipped count (parse/); until then none is reported.
-  const skipped = (result as { skipped?: unknown }).skipped;
-  return typeof skipped === "number" && skipped > 0 ? skipped : 0;
-}
-
 interface OpenOptions {
   encoding?: string;
   delimiter?: string;
@@ -143,7 +136,7 @@ async function open(file: Blob, name: string, options: OpenOptions): Promise<Fil
   const result = await parseDelimited(file, { encoding, delimiter });
   if (looksBinary(result.rows)) throw new UserError("binary_file");
   state.raw = result.rows;
-  state.blankRows = blankRowsOf(result);
+  state.blankRows = result.skipped;
   const pasted = options.pasted === true;
   state.info = {
     format: state.format,
@@ -179,10 +172,9 @@ async function selectSheet(index: number): Promise<FileInfo> {
   }
   const wb = state.workbook;
   if (!wb) throw new UserError("not_a_workbook");
-  const sheet: unknown = await readSheet(wb, index);
-  // readSheet returns the rows, or (with parse/'s blank-row count) {rows, skipped}.
-  state.raw = sheet instanceof PackedRows ? sheet : (sheet as { rows: PackedRows }).rows;
-  state.blankRows = blankRowsOf(sheet);
+  const sheet = await readSheet(wb, index);
+  state.raw = sheet;
+  state.blankRows = sheet.skipped;
   state.info = { format: "xlsx", pasted: false, sheets: wb.sheets.map((s) => s.name), sheet: index, rows: state.raw.length, width: state.raw.width, blankRows: state.blankRows };
   return state.info;
 }
