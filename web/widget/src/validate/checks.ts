@@ -189,7 +189,8 @@ export const EMPTY: Failure = failure("required");
 // marks and . ' ‘ ’ dropped, runs of trim-set characters, other ASCII
 // punctuation and en/em dashes turned into one space, folded, trimmed.
 const COUNTRY_DROP = /[\u0300-\u036f.'\u2018\u2019]/g;
-const COUNTRY_SPACE = /[\u0009-\u000d\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff!-\/:-@[-`{-~\u2013\u2014]+/g;
+// eslint-disable-next-line no-control-regex -- tab to CR are the trim set's control characters
+const COUNTRY_SPACE = /[\u0009-\u000d\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff!-/:-@[-`{-~\u2013\u2014]+/g;
 
 /** countryKey is the lookup key of a country code or name. */
 export function countryKey(s: string): string {

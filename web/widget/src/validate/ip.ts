@@ -60,7 +60,6 @@ export function parseIPv6(s: string, from: number, to: number): number[] | null 
     if (i < to && s.charCodeAt(i) === 46) {
       // An IPv4 tail ends the address and stands for two groups.
       if (groups.length > 6 || !isIPv4(s, start, to)) return null;
-      let a = 0;
       let part = 0;
       const bytes: number[] = [];
       for (let j = start; j <= to; j++) {
@@ -69,9 +68,7 @@ export function parseIPv6(s: string, from: number, to: number): number[] | null 
           part = 0;
         } else part = part * 10 + (s.charCodeAt(j) - 48);
       }
-      a = ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
-      groups.push(a, ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0));
-      i = to;
+      groups.push(((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0), ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0));
       break;
     }
     const len = i - start;

@@ -134,10 +134,10 @@ class Parser {
         case "*":
         case "+":
         case "?":
-          this.invalid("nothing to repeat");
+          return this.invalid("nothing to repeat");
         case "{":
           if (this.braces() !== null) this.invalid("nothing to repeat");
-          this.unsupported("'{' must be escaped");
+          return this.unsupported("'{' must be escaped");
         case "^":
         case "$":
           this.pos++;
@@ -176,9 +176,9 @@ class Parser {
       }
       case "]":
       case "}":
-        this.unsupported(`'${r}' must be escaped`);
+        return this.unsupported(`'${r}' must be escaped`);
       case "/":
-        this.unsupported("'/' must be escaped");
+        return this.unsupported("'/' must be escaped");
     }
     this.pos += r.length;
     return { kind: "set", set: single(r.codePointAt(0) ?? 0) };
@@ -290,11 +290,11 @@ class Parser {
     const c = this.peek();
     switch (c) {
       case "":
-        this.invalid("missing ']'");
+        return this.invalid("missing ']'");
       case "[":
-        this.unsupported("'[' inside a class must be escaped");
+        return this.unsupported("'[' inside a class must be escaped");
       case "/":
-        this.unsupported("'/' must be escaped");
+        return this.unsupported("'/' must be escaped");
       case "\\":
         return this.escape(true);
     }

@@ -452,7 +452,10 @@ function checkRule(r: unknown, name: string, index: Map<string, number>): RuleSp
     if (kind === undefined) fail("invalid_rule", `unknown field ${JSON.stringify(k)}`);
     else if (v !== null && !decodes(v, kind)) fail("invalid_rule", `${k} has the wrong JSON type`);
   }
-  const str = (k: string): string => (typeof r[k] === "string" ? (r[k] as string) : "");
+  const str = (k: string): string => {
+    const v = r[k];
+    return typeof v === "string" ? v : "";
+  };
   const list = (k: string): string[] | null => stringList(r[k]);
   const exists = (key: string): number => {
     const i = index.get(key);
