@@ -210,9 +210,9 @@ function translated(code: Parameters<typeof message>[0], params: Parameters<type
   return text;
 }
 
-/** The errors of the row at index i, or null when the row is valid. */
-function rowErrors(i: number): Stored | null {
-  const found = state.validator!.validateRow(state.table.row(i), state.table.number(i), normalised);
+/** The errors of the row at index i (its cells given), or null when the row is valid. */
+function rowErrors(i: number, cells: readonly (string | null)[]): Stored | null {
+  const found = state.validator!.validateRow(cells, state.table.number(i), normalised);
   if (found.length === 0) return null;
   const stored: (number | string)[] = [];
   for (const e of found) {
@@ -237,8 +237,9 @@ function expand(stored: Stored | undefined): (string | null)[] {
 /** Validates the row at index i (again) and stores its errors and whether it has a value. */
 function check(i: number): void {
   const n = state.table.number(i);
-  state.errors.set(n, rowErrors(i));
-  state.filled.set(n, hasValue(state.table.row(i)));
+  const cells = state.table.row(i);
+  state.errors.set(n, rowErrors(i, cells));
+  state.filled.set(n, hasValue(cells));
   state.errorIndex = null;
 }
 
