@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/intakehq/intake/internal/deliver/webhook"
+	"github.com/intakehq/intake/internal/delivery/webhook"
 )
 
 // runWebhookListen: intake webhook-listen --addr 127.0.0.1:9000 --secret whsec_…

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/deliver/webhook"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/delivery/webhook"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -47,7 +47,7 @@ func TestWebhookListenPrintsVerifiedEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc := webhook.NewEncoder(deliver.Import{ID: "imp_1", Importer: "pub_1", Columns: []string{"a"}})
+	enc := webhook.NewEncoder(destination.Import{ID: "imp_1", Importer: "pub_1", Columns: []string{"a"}})
 	go target.SendBatch(context.Background(), enc, "d", rows.Batch{Rows: [][]*string{{nil}}})
 	lines.Scan()
 	if want := "import.batch id=msg_d_0 import=imp_1 importer=pub_1 batch=0 rows=1 first_row=0"; lines.Text() != want {

@@ -1,8 +1,11 @@
-// Package delivery connects the delivery engine (internal/deliver) to
-// Intake: destinations whose settings are sealed by the vault, deliveries
-// created in the transaction that completes an import, the worker's view of
-// a delivery (job.Store), the delivery log, replays, test events, and the
-// relay of bypass-storage chunks.
+// Package delivery sends completed imports to their destinations: the
+// destinations themselves (settings sealed by the vault), deliveries created
+// in the transaction that completes an import and worked as queue jobs
+// (Worker), the delivery log, replays, test events, and the relay of
+// bypass-storage chunks. Rows come from internal/rows; each destination kind
+// has a package of its own (webhook, s3, postgres), sharing the vocabulary
+// of package destination, and every outbound connection goes through the
+// guard of package outbound.
 //
 // It never puts a cell value or a destination secret (signing secret,
 // credential, connection string) in an error, a log line or the delivery
@@ -19,10 +22,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/deliver/webhook"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/delivery/webhook"
 	"github.com/intakehq/intake/internal/jobs"
-	"github.com/intakehq/intake/internal/outbound"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/vault"
@@ -167,7 +170,7 @@ func (s *Service) CreateDestination(ctx context.Context, orgID, importerID strin
 		return Destination{}, invalid("enabled, rotate_secret and drop_old_secret apply to an existing destination")
 	}
 	d := store.Destination{ID: store.NewID("dst_"), OrgID: orgID, ImporterID: importer.ID, Kind: kind,
-		BatchSize: deliver.DefaultBatchSize, Parallel: 1}
+		BatchSize: destination.DefaultBatchSize, Parallel: 1}
 	var st settings
 	secret, err := s.applyInput(ctx, in, &d, &st)
 	if err != nil {
@@ -297,10 +300,10 @@ func (s *Service) TestDestination(ctx context.Context, orgID, importerID, id str
 	if err != nil {
 		return Attempt{}, err
 	}
-	var a deliver.Attempt
+	var a destination.Attempt
 	m := webhook.TestMessage(importer.Key, d.ID)
 	if target, err := s.sender.Target(st.Webhook); err != nil {
-		a = deliver.Attempt{Message: m.ID, Batch: -1, Started: s.now(), Outcome: deliver.Invalid, Error: err.Error()}
+		a = destination.Attempt{Message: m.ID, Batch: -1, Started: s.now(), Outcome: destination.Invalid, Error: err.Error()}
 	} else {
 		a, _ = target.Send(ctx, m)
 	}

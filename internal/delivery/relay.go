@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/deliver/webhook"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/webhook"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 )
@@ -34,7 +34,7 @@ func (s *Service) Relay(ctx context.Context, importer store.Importer, importID s
 	if err != nil {
 		return err
 	}
-	enc := webhook.NewEncoder(deliver.Import{ID: importID, Importer: importer.Key, Columns: columns, Metadata: meta})
+	enc := webhook.NewEncoder(destination.Import{ID: importID, Importer: importer.Key, Columns: columns, Metadata: meta})
 	batch := rows.Batch{Index: n, FirstRow: int(firstRow), Rows: cells}
 	sent := 0
 	for _, dest := range dests {
@@ -65,11 +65,4 @@ func (s *Service) Relay(ctx context.Context, importer store.Importer, importID s
 		return fmt.Errorf("importer %s: %w", importer.ID, ErrNoDestination)
 	}
 	return nil
-}
-
-func levelOf(o deliver.Outcome) slog.Level {
-	if o == deliver.Delivered {
-		return slog.LevelDebug
-	}
-	return slog.LevelWarn
 }

@@ -9,12 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/deliver/job"
-	"github.com/intakehq/intake/internal/deliver/pgdest"
-	"github.com/intakehq/intake/internal/deliver/s3dest"
-	"github.com/intakehq/intake/internal/deliver/webhook"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/delivery/postgres"
+	"github.com/intakehq/intake/internal/delivery/s3"
+	"github.com/intakehq/intake/internal/delivery/webhook"
 	"github.com/intakehq/intake/internal/store"
 )
 
@@ -65,8 +64,8 @@ type Input struct {
 // settings is what the vault seals for a destination.
 type settings struct {
 	Webhook  webhook.Endpoint `json:"webhook"`
-	S3       s3dest.Config    `json:"s3"`
-	Postgres pgdest.Config    `json:"postgres"`
+	S3       s3.Config        `json:"s3"`
+	Postgres postgres.Config  `json:"postgres"`
 	Schedule string           `json:"schedule,omitempty"`
 }
 
@@ -158,7 +157,7 @@ func (in Input) applyWebhook(ep *webhook.Endpoint) (secret string) {
 	return secret
 }
 
-func (in Input) applyS3(c *s3dest.Config) {
+func (in Input) applyS3(c *s3.Config) {
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = strings.TrimSpace(*v)
@@ -171,11 +170,11 @@ func (in Input) applyS3(c *s3dest.Config) {
 	set(&c.SecretAccessKey, in.SecretAccessKey)
 	set(&c.KeyTemplate, in.KeyTemplate)
 	if in.Format != nil {
-		c.Format = s3dest.Format(*in.Format)
+		c.Format = s3.Format(*in.Format)
 	}
 }
 
-func (in Input) applyPostgres(c *pgdest.Config) {
+func (in Input) applyPostgres(c *postgres.Config) {
 	if in.URL != nil {
 		c.URL = strings.TrimSpace(*in.URL)
 	}
@@ -198,18 +197,18 @@ func (in Input) applyPostgres(c *pgdest.Config) {
 // refused at once); the outbound guard checks the resolved address again
 // at every connection.
 func (s *Service) check(d store.Destination, st settings) error {
-	if d.BatchSize < deliver.MinBatchSize || d.BatchSize > deliver.MaxBatchSize {
-		return invalid("batch_size must be from %d to %d", deliver.MinBatchSize, deliver.MaxBatchSize)
+	if d.BatchSize < destination.MinBatchSize || d.BatchSize > destination.MaxBatchSize {
+		return invalid("batch_size must be from %d to %d", destination.MinBatchSize, destination.MaxBatchSize)
 	}
-	if d.Parallel < 1 || d.Parallel > job.MaxParallel {
-		return invalid("parallel must be from 1 to %d", job.MaxParallel)
+	if d.Parallel < 1 || d.Parallel > MaxParallel {
+		return invalid("parallel must be from 1 to %d", MaxParallel)
 	}
-	sched, err := deliver.ParseSchedule(st.Schedule)
+	sched, err := destination.ParseSchedule(st.Schedule)
 	if err != nil {
 		return invalid("schedule must be Go durations separated by commas, such as \"5s,5m,30m\"")
 	}
-	if len(sched) > maxSchedule || slices.ContainsFunc(sched, func(d time.Duration) bool { return d > deliver.MaxRetryAfter }) {
-		return invalid("schedule may list at most %d waits of at most %s each", maxSchedule, deliver.MaxRetryAfter)
+	if len(sched) > maxSchedule || slices.ContainsFunc(sched, func(d time.Duration) bool { return d > destination.MaxRetryAfter }) {
+		return invalid("schedule may list at most %d waits of at most %s each", maxSchedule, destination.MaxRetryAfter)
 	}
 	switch d.Kind {
 	case store.KindWebhook:
@@ -268,7 +267,7 @@ func (s *Service) checkWebhook(ep webhook.Endpoint) error {
 	return nil
 }
 
-func checkS3(c s3dest.Config) error {
+func checkS3(c s3.Config) error {
 	if c.Bucket == "" || len(c.Bucket) > 255 {
 		return invalid("bucket is required (at most 255 characters)")
 	}
@@ -279,20 +278,20 @@ func checkS3(c s3dest.Config) error {
 		return invalid("access_key_id and secret_access_key go together")
 	}
 	switch c.Format {
-	case "", s3dest.CSV, s3dest.JSONL, s3dest.Parquet:
+	case "", s3.CSV, s3.JSONL, s3.Parquet:
 	default:
 		return invalid("format must be csv, jsonl or parquet")
 	}
 	if len(c.KeyTemplate) > 1024 {
 		return invalid("key_template must be at most 1024 characters")
 	}
-	if _, err := c.Key(deliver.Import{ID: "imt_x", Importer: "imp_x"}, time.Now()); err != nil {
+	if _, err := c.Key(destination.Import{ID: "imt_x", Importer: "imp_x"}, time.Now()); err != nil {
 		return invalid("key_template may use {importer}, {import_id}, {ext} and {date} and must give a relative key")
 	}
 	return nil
 }
 
-func checkPostgres(c pgdest.Config) error {
+func checkPostgres(c postgres.Config) error {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Hostname() == "" || len(c.URL) > maxURL {
 		return invalid("url must be a postgres:// connection URL with a host")
@@ -319,15 +318,15 @@ func checkPostgres(c pgdest.Config) error {
 }
 
 // jobDestination is a destination as the delivery worker sees it.
-func jobDestination(d store.Destination, st settings) (job.Destination, error) {
-	sched, err := deliver.ParseSchedule(st.Schedule)
+func jobDestination(d store.Destination, st settings) (Target, error) {
+	sched, err := destination.ParseSchedule(st.Schedule)
 	if err != nil {
-		return job.Destination{}, fmt.Errorf("destination %s schedule: %w", d.ID, err)
+		return Target{}, fmt.Errorf("destination %s schedule: %w", d.ID, err)
 	}
 	if st.Schedule == "" {
 		sched = nil // the Standard Webhooks schedule
 	}
-	return job.Destination{ID: d.ID, Kind: job.Kind(d.Kind), Disabled: d.DisabledAt != nil, Schedule: sched,
+	return Target{ID: d.ID, Kind: Kind(d.Kind), Disabled: d.DisabledAt != nil, Schedule: sched,
 		Webhook: st.Webhook, S3: st.S3, Postgres: st.Postgres}, nil
 }
 

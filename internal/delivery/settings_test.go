@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/store"
 )
 

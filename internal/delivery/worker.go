@@ -7,14 +7,13 @@ import (
 	"iter"
 	"time"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/deliver/job"
+	"github.com/intakehq/intake/internal/delivery/destination"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 )
 
 // The service is what the delivery worker reads and records through.
-var _ job.Store = (*Service)(nil)
+var _ Store = (*Service)(nil)
 
 // Batches yields the import's stored rows, decrypted chunk by chunk,
 // holding no database connection between batches.
@@ -34,21 +33,21 @@ const (
 // purged, or whose destination or importer was deleted, cannot go on: it
 // is marked failed with the reason in its log, and returned as failed, so
 // the worker ends the job without a retry.
-func (s *Service) Delivery(ctx context.Context, id string) (job.Delivery, error) {
+func (s *Service) Delivery(ctx context.Context, id string) (Job, error) {
 	d, err := s.st.DeliveryByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return job.Delivery{}, fmt.Errorf("%w: %w", job.ErrNotFound, err)
+		return Job{}, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	if err != nil {
-		return job.Delivery{}, err
+		return Job{}, err
 	}
-	jd := job.Delivery{ID: d.ID, BatchSize: d.BatchSize, Parallel: d.Parallel, Progress: progress(d)}
-	if jd.Progress.State != job.Pending {
+	jd := Job{ID: d.ID, BatchSize: d.BatchSize, Parallel: d.Parallel, Progress: progress(d)}
+	if jd.Progress.State != Pending {
 		return jd, nil
 	}
 	im, err := s.st.ImportByID(ctx, d.ImportID)
 	if err != nil {
-		return job.Delivery{}, fmt.Errorf("%w: %w", job.ErrNotFound, err)
+		return Job{}, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	if im.Status == store.StatusPurged || len(im.WrappedKey) == 0 {
 		return s.stop(ctx, jd, reasonPurged)
@@ -58,48 +57,48 @@ func (s *Service) Delivery(ctx context.Context, id string) (job.Delivery, error)
 		return s.stop(ctx, jd, reasonDestinationDeleted)
 	}
 	if err != nil {
-		return job.Delivery{}, err
+		return Job{}, err
 	}
 	importer, err := s.st.Importer(ctx, im.OrgID, im.ImporterID)
 	if errors.Is(err, store.ErrNotFound) {
 		return s.stop(ctx, jd, reasonImporterDeleted)
 	}
 	if err != nil {
-		return job.Delivery{}, err
+		return Job{}, err
 	}
 	st, err := s.open(ctx, dest)
 	if err != nil {
-		return job.Delivery{}, err
+		return Job{}, err
 	}
 	if jd.Destination, err = jobDestination(dest, st); err != nil {
-		return job.Delivery{}, err
+		return Job{}, err
 	}
 	meta, err := s.rows.Metadata(ctx, im)
 	if err != nil {
-		return job.Delivery{}, fmt.Errorf("delivery %s: %w", id, err)
+		return Job{}, fmt.Errorf("delivery %s: %w", id, err)
 	}
-	jd.Import = deliver.Import{ID: im.ID, Importer: importer.Key, Columns: im.RowColumns, Rows: int(im.RowsReceived), Metadata: meta}
+	jd.Import = destination.Import{ID: im.ID, Importer: importer.Key, Columns: im.RowColumns, Rows: int(im.RowsReceived), Metadata: meta}
 	return jd, nil
 }
 
 // stop marks a delivery failed for reason and returns it as failed.
-func (s *Service) stop(ctx context.Context, jd job.Delivery, reason string) (job.Delivery, error) {
-	jd.Progress.State = job.Failed
-	a := deliver.Attempt{Message: jd.ID, Batch: -1, Number: jd.Progress.Failures + 1, Started: s.now(), Outcome: deliver.Invalid, Error: reason}
+func (s *Service) stop(ctx context.Context, jd Job, reason string) (Job, error) {
+	jd.Progress.State = Failed
+	a := destination.Attempt{Message: jd.ID, Batch: -1, Number: jd.Progress.Failures + 1, Started: s.now(), Outcome: destination.Invalid, Error: reason}
 	if err := s.Record(ctx, jd.ID, a, jd.Progress); err != nil {
-		return job.Delivery{}, err
+		return Job{}, err
 	}
 	s.log.WarnContext(ctx, "delivery stopped", "delivery_id", jd.ID, "reason", reason)
 	return jd, nil
 }
 
-var stateOf = map[job.State]string{
-	job.Pending: store.DeliveryPending, job.Delivered: store.DeliveryDelivered,
-	job.Failed: store.DeliveryFailed, job.Disabled: store.DeliveryDisabled,
+var stateOf = map[State]string{
+	Pending: store.DeliveryPending, Delivered: store.DeliveryDelivered,
+	Failed: store.DeliveryFailed, Disabled: store.DeliveryDisabled,
 }
 
-func progress(d store.Delivery) job.Progress {
-	p := job.Progress{Acked: d.Acked, Failures: d.Failures}
+func progress(d store.Delivery) Progress {
+	p := Progress{Acked: d.Acked, Failures: d.Failures}
 	for js, ss := range stateOf {
 		if ss == d.State {
 			p.State = js
@@ -111,7 +110,7 @@ func progress(d store.Delivery) job.Progress {
 	return p
 }
 
-func storeAttempt(deliveryID string, a deliver.Attempt) store.Attempt {
+func storeAttempt(deliveryID string, a destination.Attempt) store.Attempt {
 	out := store.Attempt{DeliveryID: deliveryID, Message: a.Message, Batch: a.Batch, Number: a.Number, StartedAt: a.Started,
 		Latency: a.Latency, Status: a.Status, Outcome: string(a.Outcome), Error: a.Error, RetryAfter: a.RetryAfter}
 	if !a.NextRetry.IsZero() {
@@ -123,7 +122,7 @@ func storeAttempt(deliveryID string, a deliver.Attempt) store.Attempt {
 
 // Record appends the attempt to the delivery log and saves the progress,
 // in one transaction.
-func (s *Service) Record(ctx context.Context, deliveryID string, a deliver.Attempt, p job.Progress) error {
+func (s *Service) Record(ctx context.Context, deliveryID string, a destination.Attempt, p Progress) error {
 	var next *time.Time
 	if !p.NextRetry.IsZero() {
 		next = &p.NextRetry

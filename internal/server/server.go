@@ -29,11 +29,10 @@ import (
 	"github.com/intakehq/intake/internal/api"
 	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/dashboard"
-	"github.com/intakehq/intake/internal/deliver/job"
 	"github.com/intakehq/intake/internal/delivery"
+	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/jobs"
-	"github.com/intakehq/intake/internal/outbound"
 	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
@@ -88,7 +87,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	})
 	// A run yields after a slice (at most a minute) so that other deliveries
 	// get their turn; slice and request must fit in the job's timeout.
-	deliverer, err := job.NewWorker(job.Config{Store: s.Delivery, Policy: policy, Logger: logger, JobTimeout: cfg.DeliveryTimeout,
+	deliverer, err := delivery.NewWorker(delivery.WorkerConfig{Store: s.Delivery, Policy: policy, Logger: logger, JobTimeout: cfg.DeliveryTimeout,
 		Slice: min(time.Minute, cfg.DeliveryTimeout/2), RequestTimeout: min(15*time.Second, cfg.DeliveryTimeout/4)})
 	if err != nil {
 		s.Close()
@@ -99,7 +98,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	register = append(register, func(w *river.Workers) { river.AddWorker(w, deliverer) })
 	if s.Jobs, err = jobs.New(ctx, s.Store, jobs.Options{Register: register, Logger: logger,
 		PeriodicJobs: []*river.PeriodicJob{retention.PeriodicJob(retentionInterval)},
-		Queues:       []string{job.Queue}, RescueStuckJobsAfter: rescueAfter(cfg.DeliveryTimeout)}); err != nil {
+		Queues:       []string{delivery.Queue}, RescueStuckJobsAfter: rescueAfter(cfg.DeliveryTimeout)}); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package job
+package delivery
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/deliver/s3dest"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/s3"
 )
 
 // An S3 delivery is one attempt for the whole import; a missing bucket is
@@ -22,13 +22,13 @@ func TestS3DeliveryRetriesUntilTheBucketExists(t *testing.T) {
 	srv := httptest.NewServer(gofakes3.New(backend).Server())
 	defer srv.Close()
 	st.d.Destination.Kind = S3
-	st.d.Destination.S3 = s3dest.Config{Bucket: "late", Endpoint: srv.URL, AccessKeyID: "k", SecretAccessKey: "s", Format: s3dest.JSONL}
+	st.d.Destination.S3 = s3.Config{Bucket: "late", Endpoint: srv.URL, AccessKeyID: "k", SecretAccessKey: "s", Format: s3.JSONL}
 
 	step, err := w.Run(context.Background(), "dlv1")
 	if err != nil || step.Done || step.Wait != time.Second {
 		t.Fatalf("first run %+v %v; want a retry after the schedule's 1 s", step, err)
 	}
-	if a := st.attempts[0]; a.Outcome != deliver.Retry || a.Batch != -1 || a.Error == "" {
+	if a := st.attempts[0]; a.Outcome != destination.Retry || a.Batch != -1 || a.Error == "" {
 		t.Fatalf("attempt %+v", a)
 	}
 	if err := backend.CreateBucket("late"); err != nil {

@@ -1,4 +1,4 @@
-package job
+package delivery
 
 import (
 	"bytes"
@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/deliver/webhook"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/delivery/webhook"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -75,10 +75,10 @@ func BenchmarkDelivery1M(b *testing.B) {
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/hook"
 
-	imp := deliver.Import{ID: "imp_bench", Importer: "pub_bench", Columns: header, Rows: len(data)}
+	imp := destination.Import{ID: "imp_bench", Importer: "pub_bench", Columns: header, Rows: len(data)}
 	st := &memStore{failRecordAt: -1, rows: data}
 	secret := webhook.NewSecret()
-	w, err := NewWorker(Config{
+	w, err := NewWorker(WorkerConfig{
 		Store:      st,
 		Policy:     outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}),
 		Logger:     slog.New(slog.DiscardHandler),
@@ -92,8 +92,8 @@ func BenchmarkDelivery1M(b *testing.B) {
 	// The bare client's bodies: the same batches, encoded once up front.
 	enc := webhook.NewEncoder(imp)
 	var bodies [][]byte
-	for i := 0; i < len(data); i += deliver.DefaultBatchSize {
-		bodies = append(bodies, enc.AppendBatch(nil, rows.Batch{Index: i / deliver.DefaultBatchSize, FirstRow: i, Rows: data[i:min(len(data), i+deliver.DefaultBatchSize)]}))
+	for i := 0; i < len(data); i += destination.DefaultBatchSize {
+		bodies = append(bodies, enc.AppendBatch(nil, rows.Batch{Index: i / destination.DefaultBatchSize, FirstRow: i, Rows: data[i:min(len(data), i+destination.DefaultBatchSize)]}))
 	}
 	bare := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 
@@ -130,10 +130,10 @@ func BenchmarkDelivery1M(b *testing.B) {
 		raw += time.Since(start)
 
 		start = time.Now()
-		for i := 0; i < len(data); i += deliver.DefaultBatchSize {
+		for i := 0; i < len(data); i += destination.DefaultBatchSize {
 			p := payload{ImportID: imp.ID, Importer: imp.Importer}
-			p.Batch.Index, p.Batch.FirstRow = i/deliver.DefaultBatchSize, i
-			for _, row := range data[i:min(len(data), i+deliver.DefaultBatchSize)] {
+			p.Batch.Index, p.Batch.FirstRow = i/destination.DefaultBatchSize, i
+			for _, row := range data[i:min(len(data), i+destination.DefaultBatchSize)] {
 				obj := make(map[string]*string, len(header))
 				for j, c := range header {
 					obj[c] = row[j]
@@ -149,7 +149,7 @@ func BenchmarkDelivery1M(b *testing.B) {
 		}
 		baseline += time.Since(start)
 
-		st.d = Delivery{ID: "dlv" + strconv.Itoa(n), Import: imp, Destination: Destination{
+		st.d = Job{ID: "dlv" + strconv.Itoa(n), Import: imp, Destination: Target{
 			ID: "dst", Kind: Webhook, Webhook: webhook.Endpoint{URL: url, Secrets: []string{secret}},
 		}}
 		st.attempts = st.attempts[:0]

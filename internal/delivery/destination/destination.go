@@ -1,11 +1,13 @@
-// Package deliver holds what every destination shares: the batch a
-// destination receives, the import it belongs to, the record of one delivery
-// attempt and the retry schedule. Destinations live in subpackages (webhook,
-// s3dest, pgdest); the queue workers that drive them live in deliver/job.
+// Package destination is what the delivery worker and every destination
+// kind (delivery/webhook, delivery/s3, delivery/postgres) share: the import
+// a destination receives, the record of one delivery attempt and its
+// outcome, and the retry schedule. It sits below both so that the kinds
+// need not import the worker that drives them (package delivery). Batches
+// of rows are rows.Batch.
 //
 // Nothing in this package or below may put a cell value in an error, a log
 // line or an Attempt: attempts record status codes, latencies and causes.
-package deliver
+package destination
 
 import (
 	"context"

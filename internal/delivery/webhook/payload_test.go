@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/intakehq/intake/internal/deliver"
+	"github.com/intakehq/intake/internal/delivery/destination"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -13,7 +13,7 @@ func ptr(s string) *string { return &s }
 
 func TestAppendBatchIsTheDocumentedJSON(t *testing.T) {
 	t.Parallel()
-	imp := deliver.Import{ID: "imp_1", Importer: "imp_pub", Columns: []string{"email", "name", `we"ird`}, Metadata: json.RawMessage(`{"user":42}`)}
+	imp := destination.Import{ID: "imp_1", Importer: "imp_pub", Columns: []string{"email", "name", `we"ird`}, Metadata: json.RawMessage(`{"user":42}`)}
 	b := rows.Batch{Index: 2, FirstRow: 2000, Rows: [][]*string{
 		{ptr("a@example.com"), ptr("Zoë \"Z\" O'Neil\n\t\\"), nil},
 		{ptr("x"), nil}, // short row: missing cells are null
@@ -39,7 +39,7 @@ func TestAppendBatchIsTheDocumentedJSON(t *testing.T) {
 
 func TestAppendCompletedAndBadMetadata(t *testing.T) {
 	t.Parallel()
-	e := NewEncoder(deliver.Import{ID: "i", Importer: "p", Metadata: json.RawMessage(`{not json`)})
+	e := NewEncoder(destination.Import{ID: "i", Importer: "p", Metadata: json.RawMessage(`{not json`)})
 	var got map[string]any
 	if err := json.Unmarshal(e.AppendCompleted(nil, 1500, 2), &got); err != nil {
 		t.Fatal(err)

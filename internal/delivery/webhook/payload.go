@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/intakehq/intake/internal/deliver"
+	"github.com/intakehq/intake/internal/delivery/destination"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -28,7 +28,7 @@ type Encoder struct {
 
 // NewEncoder prepares payloads for imp. Metadata that is not valid JSON is
 // sent as null rather than corrupting every payload.
-func NewEncoder(imp deliver.Import) *Encoder {
+func NewEncoder(imp destination.Import) *Encoder {
 	e := &Encoder{rows: rows.NewRowEncoder(imp.Columns)}
 	e.head = append(e.head, `"import_id":`...)
 	e.head = rows.AppendJSONString(e.head, imp.ID)

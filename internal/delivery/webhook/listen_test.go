@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/intakehq/intake/internal/deliver"
+	"github.com/intakehq/intake/internal/delivery/destination"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -40,7 +40,7 @@ func TestListenerPrintsCountsNotRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc := NewEncoder(deliver.Import{ID: "imp_9", Importer: "pub_9", Columns: []string{"email"}})
+	enc := NewEncoder(destination.Import{ID: "imp_9", Importer: "pub_9", Columns: []string{"email"}})
 	b := rows.Batch{Index: 0, FirstRow: 0, Rows: [][]*string{{ptr("canary@leak.test")}, {nil}}}
 	ctx := context.Background()
 	for range 2 { // the second is a redelivery

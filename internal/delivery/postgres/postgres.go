@@ -1,4 +1,4 @@
-// Package pgdest writes an import into a PostgreSQL table: every row in one
+// Package postgres writes an import into a PostgreSQL table: every row in one
 // transaction, by COPY into a text staging table and one INSERT … SELECT
 // that casts each column to the table's type, or an upsert on configured key
 // columns. Connections go through the outbound guard.
@@ -6,7 +6,7 @@
 // PostgreSQL's own error messages can quote the offending value ("invalid
 // input syntax for type integer: …"), so errors from here carry only the
 // SQLSTATE, its name and the column or constraint involved.
-package pgdest
+package postgres
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -70,7 +70,7 @@ type target struct {
 
 // Write inserts the import's rows in one transaction and returns how many
 // table rows it inserted or updated. Nothing is committed on any error.
-func (w *Writer) Write(ctx context.Context, cfg Config, imp deliver.Import, rows iter.Seq2[rows.Batch, error]) (int64, error) {
+func (w *Writer) Write(ctx context.Context, cfg Config, imp destination.Import, rows iter.Seq2[rows.Batch, error]) (int64, error) {
 	if cfg.Table == "" {
 		return 0, fmt.Errorf("%w: no table", ErrInvalid)
 	}

@@ -1,4 +1,4 @@
-package s3dest
+package s3
 
 import (
 	"bytes"
@@ -19,8 +19,8 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -41,7 +41,7 @@ func setup(t *testing.T, format Format) (*Writer, Config) {
 
 func str(s string) *string { return &s }
 
-var testImport = deliver.Import{ID: "imp_42", Importer: "pub_7", Columns: []string{"id", "name", "note"}}
+var testImport = destination.Import{ID: "imp_42", Importer: "pub_7", Columns: []string{"id", "name", "note"}}
 
 // rowsOf yields n generated rows in batches of size; row i has a nil note
 // when i is a multiple of 7, and odd characters otherwise.

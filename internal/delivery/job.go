@@ -1,12 +1,12 @@
-// Package job runs deliveries from the River queue: one job per delivery
-// (an import sent to one destination), resumable, retried on the
-// destination's schedule. Progress lives in the store, not in the job, so a
-// crash or a SIGKILL redelivers at most the batch that was in flight, and
-// receivers deduplicate that one by its webhook-id.
-//
-// The package defines what it needs from the store (Store) and never sees
-// a database; it never logs a payload or a cell value.
-package job
+// The delivery worker: one queue job per delivery (an import sent to one
+// destination), resumable, retried on the destination's schedule. Progress
+// lives in the store, not in the job, so a crash or a SIGKILL redelivers at
+// most the batch that was in flight, and receivers deduplicate that one by
+// its webhook-id. The worker reaches the store only through Store (the
+// Service implements it; tests use a slice), and never logs a payload or a
+// cell value.
+
+package delivery
 
 import (
 	"context"
@@ -19,11 +19,11 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/deliver/pgdest"
-	"github.com/intakehq/intake/internal/deliver/s3dest"
-	"github.com/intakehq/intake/internal/deliver/webhook"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/delivery/postgres"
+	"github.com/intakehq/intake/internal/delivery/s3"
+	"github.com/intakehq/intake/internal/delivery/webhook"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -42,10 +42,10 @@ const (
 	Postgres Kind = "postgres"
 )
 
-// Destination is a destination's settings as the store keeps them,
-// secrets included; it is loaded for each run and never put in job args
-// (River stores those in clear).
-type Destination struct {
+// Target is a destination as a delivery run sees it: its kind and
+// settings as the store keeps them, secrets included. It is loaded for each
+// run and never put in job args (the queue stores those in clear).
+type Target struct {
 	ID   string
 	Kind Kind
 	// Disabled is set once a receiver answered 410 Gone; deliveries to a
@@ -53,10 +53,10 @@ type Destination struct {
 	Disabled bool
 	// Schedule is the wait between attempts; nil means the Standard
 	// Webhooks schedule.
-	Schedule deliver.Schedule
+	Schedule destination.Schedule
 	Webhook  webhook.Endpoint
-	S3       s3dest.Config
-	Postgres pgdest.Config
+	S3       s3.Config
+	Postgres postgres.Config
 }
 
 // State is where a delivery stands.
@@ -81,8 +81,9 @@ type Progress struct {
 	NextRetry time.Time
 }
 
-// Delivery is one import going to one destination.
-type Delivery struct {
+// Job is one delivery as the worker runs it: one import going to one
+// destination, with its progress.
+type Job struct {
 	// ID is stable for the delivery; webhook-ids derive from it. A replay
 	// is a new delivery with a new ID.
 	ID string
@@ -95,8 +96,8 @@ type Delivery struct {
 	// order, and those in flight behind a failed batch are sent again on
 	// its retry; receivers deduplicate them by webhook-id as always.
 	Parallel    int
-	Import      deliver.Import
-	Destination Destination
+	Import      destination.Import
+	Destination Target
 	Progress    Progress
 }
 
@@ -108,14 +109,14 @@ type Store interface {
 	// Record from another, so the iterator must not hold a database
 	// connection or transaction across a yield (read a chunk, release,
 	// decrypt, yield): with SQLite's single writer that would deadlock.
-	deliver.RowSource
+	destination.RowSource
 	// Delivery loads a delivery with its import, destination and progress.
 	// It wraps ErrNotFound when any of them no longer exists.
-	Delivery(ctx context.Context, deliveryID string) (Delivery, error)
+	Delivery(ctx context.Context, deliveryID string) (Job, error)
 	// Record appends the attempt to the delivery log and saves the new
 	// progress, in one transaction: a batch counts as acknowledged only
 	// once this returns.
-	Record(ctx context.Context, deliveryID string, a deliver.Attempt, p Progress) error
+	Record(ctx context.Context, deliveryID string, a destination.Attempt, p Progress) error
 	// DisableDestination marks a destination disabled after its receiver
 	// answered 410 Gone, so no new delivery is sent to it.
 	DisableDestination(ctx context.Context, destinationID string) error
@@ -139,8 +140,8 @@ func (Args) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: Queue, MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// Config is what a Worker needs.
-type Config struct {
+// WorkerConfig is what a Worker needs.
+type WorkerConfig struct {
 	// Store loads deliveries and records attempts. Required.
 	Store Store
 	// Policy guards every outbound connection. Required.
@@ -167,8 +168,8 @@ type Worker struct {
 	river.WorkerDefaults[Args]
 	store    Store
 	webhooks *webhook.Sender
-	s3       *s3dest.Writer
-	pg       *pgdest.Writer
+	s3       *s3.Writer
+	pg       *postgres.Writer
 	log      *slog.Logger
 	slice    time.Duration
 	timeout  time.Duration
@@ -176,7 +177,7 @@ type Worker struct {
 }
 
 // NewWorker checks cfg and returns a worker.
-func NewWorker(cfg Config) (*Worker, error) {
+func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Store == nil || cfg.Policy == nil || cfg.Logger == nil {
 		return nil, errors.New("delivery worker: Store, Policy and Logger are required")
 	}
@@ -187,8 +188,8 @@ func NewWorker(cfg Config) (*Worker, error) {
 	return &Worker{
 		store:    cfg.Store,
 		webhooks: webhook.NewSender(cfg.Policy, cfg.RequestTimeout),
-		s3:       s3dest.NewWriter(cfg.Policy),
-		pg:       pgdest.NewWriter(cfg.Policy),
+		s3:       s3.NewWriter(cfg.Policy),
+		pg:       postgres.NewWriter(cfg.Policy),
 		log:      cfg.Logger,
 		slice:    slice,
 		timeout:  timeout,
@@ -246,7 +247,7 @@ func (w *Worker) Run(ctx context.Context, deliveryID string) (Step, error) {
 	if d.Destination.Disabled {
 		p := d.Progress
 		p.State = Disabled
-		a := deliver.Attempt{Message: d.ID, Batch: -1, Started: w.now(), Outcome: deliver.Gone, Error: "destination is disabled"}
+		a := destination.Attempt{Message: d.ID, Batch: -1, Started: w.now(), Outcome: destination.Gone, Error: "destination is disabled"}
 		return Step{Done: true}, w.record(ctx, d, a, p)
 	}
 	switch d.Destination.Kind {
@@ -265,24 +266,24 @@ func (w *Worker) Run(ctx context.Context, deliveryID string) (Step, error) {
 	}
 	p := d.Progress
 	p.State = Failed
-	a := deliver.Attempt{Message: d.ID, Batch: -1, Started: w.now(), Outcome: deliver.Invalid, Error: fmt.Sprintf("unknown destination kind %q", d.Destination.Kind)}
+	a := destination.Attempt{Message: d.ID, Batch: -1, Started: w.now(), Outcome: destination.Invalid, Error: fmt.Sprintf("unknown destination kind %q", d.Destination.Kind)}
 	return Step{Done: true}, w.record(ctx, d, a, p)
 }
 
 // batchSize clamps a destination's batch size to the allowed range.
 func batchSize(n int) int {
 	if n == 0 {
-		return deliver.DefaultBatchSize
+		return destination.DefaultBatchSize
 	}
-	return min(max(n, deliver.MinBatchSize), deliver.MaxBatchSize)
+	return min(max(n, destination.MinBatchSize), destination.MaxBatchSize)
 }
 
-func (w *Worker) runWebhook(ctx context.Context, d Delivery) (Step, error) {
+func (w *Worker) runWebhook(ctx context.Context, d Job) (Step, error) {
 	p := d.Progress
 	target, err := w.webhooks.Target(d.Destination.Webhook)
 	if err != nil {
 		p.State = Failed
-		a := deliver.Attempt{Message: d.ID, Batch: p.Acked, Number: p.Failures + 1, Started: w.now(), Outcome: deliver.Invalid, Error: err.Error()}
+		a := destination.Attempt{Message: d.ID, Batch: p.Acked, Number: p.Failures + 1, Started: w.now(), Outcome: destination.Invalid, Error: err.Error()}
 		return Step{Done: true}, w.record(ctx, d, a, p)
 	}
 	enc := webhook.NewEncoder(d.Import)
@@ -320,7 +321,7 @@ type prepared struct {
 // sender: batch n+1 is built while batch n is on the wire. stop ends the
 // producer, frees what it prepared and waits for it, so nothing outlives
 // the run.
-func (w *Worker) prepare(ctx context.Context, d Delivery, target *webhook.Target, enc *webhook.Encoder, from int) (<-chan prepared, func()) {
+func (w *Worker) prepare(ctx context.Context, d Job, target *webhook.Target, enc *webhook.Encoder, from int) (<-chan prepared, func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	out := make(chan prepared, 1)
 	var wg sync.WaitGroup
@@ -358,7 +359,7 @@ func (w *Worker) prepare(ctx context.Context, d Delivery, target *webhook.Target
 	}
 }
 
-// MaxParallel caps Delivery.Parallel.
+// MaxParallel caps Job.Parallel.
 const MaxParallel = 16
 
 // parallelism clamps a delivery's parallelism to 1..MaxParallel.
@@ -367,7 +368,7 @@ func parallelism(n int) int { return min(max(n, 1), MaxParallel) }
 // inFlight is a batch handed to the sender, in batch order: its attempt
 // arrives on attempt. done frees its slot for the next batch.
 type inFlight struct {
-	attempt chan deliver.Attempt
+	attempt chan destination.Attempt
 	err     error // the row source failed; nothing was sent
 	slots   chan struct{}
 }
@@ -394,7 +395,7 @@ func dispatch(ctx context.Context, target *webhook.Target, msgs <-chan prepared,
 				m.Release()
 				return
 			}
-			f := inFlight{attempt: make(chan deliver.Attempt, 1), err: m.err, slots: slots}
+			f := inFlight{attempt: make(chan destination.Attempt, 1), err: m.err, slots: slots}
 			if m.err == nil {
 				wg.Go(func() {
 					a, _ := target.Send(ctx, m.Message)
@@ -418,7 +419,7 @@ func dispatch(ctx context.Context, target *webhook.Target, msgs <-chan prepared,
 
 // settle records an attempt and moves the progress. stop is false only
 // when a batch was acknowledged and the next one may go.
-func (w *Worker) settle(ctx context.Context, d Delivery, p *Progress, a deliver.Attempt) (step Step, stop bool, err error) {
+func (w *Worker) settle(ctx context.Context, d Job, p *Progress, a destination.Attempt) (step Step, stop bool, err error) {
 	if ctx.Err() != nil {
 		// Shutting down mid-attempt: not the receiver's failure. Resume
 		// at once on the next start; the batch keeps its webhook-id.
@@ -426,16 +427,16 @@ func (w *Worker) settle(ctx context.Context, d Delivery, p *Progress, a deliver.
 	}
 	a.Number = p.Failures + 1
 	switch a.Outcome {
-	case deliver.Delivered:
+	case destination.Delivered:
 		p.Failures, p.NextRetry = 0, time.Time{}
 		if a.Batch >= 0 {
 			p.Acked++
 		} else {
 			p.State = Delivered
 		}
-	case deliver.Gone:
+	case destination.Gone:
 		p.State = Disabled
-	case deliver.Invalid:
+	case destination.Invalid:
 		p.State = Failed
 	default:
 		p.Failures++
@@ -462,22 +463,22 @@ func (w *Worker) settle(ctx context.Context, d Delivery, p *Progress, a deliver.
 	if p.State != Pending {
 		return Step{Done: true}, true, nil
 	}
-	return Step{}, a.Outcome != deliver.Delivered, nil
+	return Step{}, a.Outcome != destination.Delivered, nil
 }
 
-func schedule(d Destination) deliver.Schedule {
+func schedule(d Target) destination.Schedule {
 	if d.Schedule == nil {
-		return deliver.DefaultSchedule
+		return destination.DefaultSchedule
 	}
 	return d.Schedule
 }
 
 // runSink delivers a whole import in one go (S3 object, PostgreSQL
 // transaction): all or nothing, so a retry starts over.
-func (w *Worker) runSink(ctx context.Context, d Delivery, write func(context.Context, iter.Seq2[rows.Batch, error]) error) (Step, error) {
+func (w *Worker) runSink(ctx context.Context, d Job, write func(context.Context, iter.Seq2[rows.Batch, error]) error) (Step, error) {
 	var srcErr error
 	rows := func(yield func(rows.Batch, error) bool) {
-		for b, err := range w.store.Batches(ctx, d.Import.ID, deliver.DefaultBatchSize, 0) {
+		for b, err := range w.store.Batches(ctx, d.Import.ID, destination.DefaultBatchSize, 0) {
 			if err != nil {
 				srcErr = err
 			}
@@ -487,24 +488,24 @@ func (w *Worker) runSink(ctx context.Context, d Delivery, write func(context.Con
 		}
 	}
 	p := d.Progress
-	a := deliver.Attempt{Message: d.ID, Batch: -1, Started: w.now(), Outcome: deliver.Delivered}
+	a := destination.Attempt{Message: d.ID, Batch: -1, Started: w.now(), Outcome: destination.Delivered}
 	err := write(ctx, rows)
 	a.Latency = w.now().Sub(a.Started)
 	switch {
 	case srcErr != nil:
 		return Step{}, fmt.Errorf("delivery %s: read rows: %w", d.ID, srcErr)
 	case err == nil:
-	case errors.Is(err, s3dest.ErrInvalid), errors.Is(err, pgdest.ErrInvalid):
-		a.Outcome, a.Error = deliver.Invalid, err.Error()
+	case errors.Is(err, s3.ErrInvalid), errors.Is(err, postgres.ErrInvalid):
+		a.Outcome, a.Error = destination.Invalid, err.Error()
 	default:
-		a.Outcome, a.Error = deliver.Retry, err.Error()
+		a.Outcome, a.Error = destination.Retry, err.Error()
 	}
 	step, _, err := w.settle(ctx, d, &p, a)
 	return step, err
 }
 
 // record saves an attempt and logs it with ids, counts and durations only.
-func (w *Worker) record(ctx context.Context, d Delivery, a deliver.Attempt, p Progress) error {
+func (w *Worker) record(ctx context.Context, d Job, a destination.Attempt, p Progress) error {
 	w.log.LogAttrs(ctx, levelOf(a.Outcome), "delivery attempt",
 		slog.String("delivery", d.ID), slog.String("destination", d.Destination.ID), slog.String("message", a.Message),
 		slog.Int("batch", a.Batch), slog.Int("attempt", a.Number), slog.String("outcome", string(a.Outcome)),
@@ -515,8 +516,8 @@ func (w *Worker) record(ctx context.Context, d Delivery, a deliver.Attempt, p Pr
 	return nil
 }
 
-func levelOf(o deliver.Outcome) slog.Level {
-	if o == deliver.Delivered {
+func levelOf(o destination.Outcome) slog.Level {
+	if o == destination.Delivered {
 		return slog.LevelDebug
 	}
 	return slog.LevelWarn

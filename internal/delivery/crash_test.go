@@ -1,4 +1,4 @@
-package job
+package delivery
 
 import (
 	"context"
@@ -20,9 +20,9 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/deliver/webhook"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/delivery/webhook"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -45,10 +45,10 @@ type sqlStore struct {
 	deliverd chan struct{}
 }
 
-func (s *sqlStore) Delivery(ctx context.Context, id string) (Delivery, error) {
-	d := Delivery{ID: id, BatchSize: crashBatchSize,
-		Import: deliver.Import{ID: "imp", Importer: "pub", Columns: []string{"id"}, Rows: crashRows},
-		Destination: Destination{ID: "dst", Kind: Webhook,
+func (s *sqlStore) Delivery(ctx context.Context, id string) (Job, error) {
+	d := Job{ID: id, BatchSize: crashBatchSize,
+		Import: destination.Import{ID: "imp", Importer: "pub", Columns: []string{"id"}, Rows: crashRows},
+		Destination: Target{ID: "dst", Kind: Webhook,
 			Webhook: webhook.Endpoint{URL: s.url, Secrets: []string{s.secret}}},
 	}
 	var state string
@@ -60,7 +60,7 @@ func (s *sqlStore) Delivery(ctx context.Context, id string) (Delivery, error) {
 	return d, err
 }
 
-func (s *sqlStore) Record(ctx context.Context, id string, a deliver.Attempt, p Progress) error {
+func (s *sqlStore) Record(ctx context.Context, id string, a destination.Attempt, p Progress) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -122,7 +122,7 @@ func TestDeliveryProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := &sqlStore{db: storeDB, url: os.Getenv("INTAKE_CRASH_URL"), secret: os.Getenv("INTAKE_CRASH_SECRET")}
-	w, err := NewWorker(Config{Store: st, Logger: slog.New(slog.DiscardHandler),
+	w, err := NewWorker(WorkerConfig{Store: st, Logger: slog.New(slog.DiscardHandler),
 		Policy:         outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}),
 		RequestTimeout: 500 * time.Millisecond, Slice: 500 * time.Millisecond, JobTimeout: 2 * time.Second})
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
 )
 
 func loopback() *outbound.Policy {
@@ -25,38 +25,38 @@ func TestSendClassifiesResponses(t *testing.T) {
 	tests := []struct {
 		name       string
 		handler    http.HandlerFunc
-		outcome    deliver.Outcome
+		outcome    destination.Outcome
 		status     int
 		wantErr    error
 		retryAfter time.Duration // lower bound
 		errHas     string
 	}{
-		{"200", func(w http.ResponseWriter, r *http.Request) {}, deliver.Delivered, 200, nil, 0, ""},
-		{"204", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }, deliver.Delivered, 204, nil, 0, ""},
-		{"410 disables", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(410) }, deliver.Gone, 410, ErrGone, 0, ""},
-		{"500 retries", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, deliver.Retry, 500, ErrStatus, 0, "500"},
+		{"200", func(w http.ResponseWriter, r *http.Request) {}, destination.Delivered, 200, nil, 0, ""},
+		{"204", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }, destination.Delivered, 204, nil, 0, ""},
+		{"410 disables", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(410) }, destination.Gone, 410, ErrGone, 0, ""},
+		{"500 retries", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, destination.Retry, 500, ErrStatus, 0, "500"},
 		{"429 with seconds", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "120")
 			w.WriteHeader(429)
-		}, deliver.Retry, 429, ErrStatus, 120 * time.Second, "429"},
+		}, destination.Retry, 429, ErrStatus, 120 * time.Second, "429"},
 		{"503 with a date", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", httpDate)
 			w.WriteHeader(503)
-		}, deliver.Retry, 503, ErrStatus, 80 * time.Second, "503"},
+		}, destination.Retry, 503, ErrStatus, 80 * time.Second, "503"},
 		{"302 is a failure", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/x", http.StatusFound)
-		}, deliver.Retry, 302, ErrStatus, 0, "redirects are not followed"},
+		}, destination.Retry, 302, ErrStatus, 0, "redirects are not followed"},
 		{"400 is a failure", func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(400)
 			io.WriteString(w, "the receiver's body is never recorded")
-		}, deliver.Retry, 400, ErrStatus, 0, "400"},
+		}, destination.Retry, 400, ErrStatus, 0, "400"},
 		{"slow receiver times out", func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body) // so the server notices the client leaving
 			select {
 			case <-r.Context().Done():
 			case <-time.After(5 * time.Second):
 			}
-		}, deliver.Retry, 0, nil, 0, "timeout"},
+		}, destination.Retry, 0, nil, 0, "timeout"},
 		{"connection closed mid-response", func(w http.ResponseWriter, r *http.Request) {
 			conn, buf, err := http.NewResponseController(w).Hijack()
 			if err != nil {
@@ -65,14 +65,14 @@ func TestSendClassifiesResponses(t *testing.T) {
 			buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
 			buf.Flush()
 			conn.Close()
-		}, deliver.Delivered, 200, nil, 0, ""},
+		}, destination.Delivered, 200, nil, 0, ""},
 		{"connection closed before a response", func(w http.ResponseWriter, r *http.Request) {
 			conn, _, err := http.NewResponseController(w).Hijack()
 			if err != nil {
 				panic(err)
 			}
 			conn.Close()
-		}, deliver.Retry, 0, nil, 0, "EOF"},
+		}, destination.Retry, 0, nil, 0, "EOF"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,7 +87,7 @@ func TestSendClassifiesResponses(t *testing.T) {
 			if a.Outcome != tt.outcome || a.Status != tt.status {
 				t.Fatalf("outcome %s status %d, want %s %d (err %v)", a.Outcome, a.Status, tt.outcome, tt.status, err)
 			}
-			if (err == nil) != (tt.outcome == deliver.Delivered) {
+			if (err == nil) != (tt.outcome == destination.Delivered) {
 				t.Fatalf("err = %v with outcome %s", err, a.Outcome)
 			}
 			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
@@ -170,7 +170,7 @@ func TestSendRefusedByGuard(t *testing.T) {
 	}
 	target.s = s // checked under a lenient policy, sent under the strict one
 	a, err := target.Send(context.Background(), Message{ID: "m", Body: []byte("{}")})
-	if !errors.Is(err, outbound.ErrForbidden) || a.Outcome != deliver.Retry || hit {
+	if !errors.Is(err, outbound.ErrForbidden) || a.Outcome != destination.Retry || hit {
 		t.Fatalf("Send = %+v, %v (hit %v); want a refusal", a, err, hit)
 	}
 }
@@ -179,7 +179,7 @@ func TestParseRetryAfter(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := map[string]time.Duration{
-		"": 0, "0": 0, "-5": 0, "abc": 0, "30": 30 * time.Second, "999999999": deliver.MaxRetryAfter,
+		"": 0, "0": 0, "-5": 0, "abc": 0, "30": 30 * time.Second, "999999999": destination.MaxRetryAfter,
 		now.Add(time.Hour).Format(http.TimeFormat):  time.Hour,
 		now.Add(-time.Hour).Format(http.TimeFormat): 0,
 	}
@@ -201,7 +201,7 @@ func TestSendRefusesAnInvalidCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, err := target.Send(context.Background(), Message{ID: "m", Body: []byte("{}")})
-	if err == nil || a.Outcome != deliver.Retry || a.Status != 0 || !strings.Contains(a.Error, "certificate") {
+	if err == nil || a.Outcome != destination.Retry || a.Status != 0 || !strings.Contains(a.Error, "certificate") {
 		t.Fatalf("Send = %+v, %v", a, err)
 	}
 }

@@ -1,4 +1,4 @@
-package job
+package delivery
 
 import (
 	"context"
@@ -17,37 +17,37 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/deliver/webhook"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/delivery/webhook"
 	"github.com/intakehq/intake/internal/rows"
 )
 
 // memStore is an in-memory Store: one delivery, its rows, its log.
 type memStore struct {
 	mu       sync.Mutex
-	d        Delivery
+	d        Job
 	rows     [][]*string
-	attempts []deliver.Attempt
+	attempts []destination.Attempt
 	disabled []string
 	// failRecordAt makes Record fail for this acknowledged batch index,
 	// as if the process died between the receiver's 2xx and the commit.
 	failRecordAt int
 }
 
-func (m *memStore) Delivery(_ context.Context, id string) (Delivery, error) {
+func (m *memStore) Delivery(_ context.Context, id string) (Job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if id != m.d.ID {
-		return Delivery{}, ErrNotFound
+		return Job{}, ErrNotFound
 	}
 	return m.d, nil
 }
 
-func (m *memStore) Record(_ context.Context, _ string, a deliver.Attempt, p Progress) error {
+func (m *memStore) Record(_ context.Context, _ string, a destination.Attempt, p Progress) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if a.Outcome == deliver.Delivered && a.Batch >= 0 && a.Batch == m.failRecordAt {
+	if a.Outcome == destination.Delivered && a.Batch >= 0 && a.Batch == m.failRecordAt {
 		m.failRecordAt = -1
 		return errors.New("simulated crash before commit")
 	}
@@ -156,17 +156,17 @@ func setup(t *testing.T, rows int) (*Worker, *memStore, *receiver) {
 	for i := range rows {
 		st.rows = append(st.rows, []*string{str(strconv.Itoa(i)), str("name " + strconv.Itoa(i))})
 	}
-	st.d = Delivery{
+	st.d = Job{
 		ID:        "dlv1",
 		BatchSize: 100,
-		Import:    deliver.Import{ID: "imp1", Importer: "pub1", Columns: []string{"id", "name"}, Rows: rows},
-		Destination: Destination{
+		Import:    destination.Import{ID: "imp1", Importer: "pub1", Columns: []string{"id", "name"}, Rows: rows},
+		Destination: Target{
 			ID: "dst1", Kind: Webhook,
-			Schedule: deliver.Schedule{time.Second, 2 * time.Second, 3 * time.Second},
+			Schedule: destination.Schedule{time.Second, 2 * time.Second, 3 * time.Second},
 			Webhook:  webhook.Endpoint{URL: rcv.srv.URL, Secrets: []string{rcv.secret}},
 		},
 	}
-	w, err := NewWorker(Config{
+	w, err := NewWorker(WorkerConfig{
 		Store:          st,
 		Policy:         outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}),
 		Logger:         slog.New(slog.DiscardHandler),
@@ -258,7 +258,7 @@ func TestRetriesOnScheduleThenDelivers(t *testing.T) {
 	if len(numbers) != 3 || numbers[2] != 3 {
 		t.Fatalf("batch 1 attempt numbers %v", numbers)
 	}
-	if st.attempts[1].Outcome != deliver.Retry || st.attempts[1].Status != 503 || st.attempts[1].NextRetry.IsZero() {
+	if st.attempts[1].Outcome != destination.Retry || st.attempts[1].Status != 503 || st.attempts[1].NextRetry.IsZero() {
 		t.Fatalf("failed attempt %+v", st.attempts[1])
 	}
 }
@@ -331,7 +331,7 @@ func TestExhaustedScheduleFails(t *testing.T) {
 			break
 		}
 	}
-	if a := st.attempts[3]; a.Status != http.StatusMovedPermanently || a.Outcome != deliver.Retry || !a.NextRetry.IsZero() {
+	if a := st.attempts[3]; a.Status != http.StatusMovedPermanently || a.Outcome != destination.Retry || !a.NextRetry.IsZero() {
 		t.Fatalf("last attempt %+v", a)
 	}
 	if runs != 4 || st.progress().State != Failed || rcv.hits != 4 {
@@ -344,7 +344,7 @@ func TestInvalidEndpointFailsWithoutSending(t *testing.T) {
 	w, st, rcv := setup(t, 10)
 	st.d.Destination.Webhook.URL = "ftp://example.com/"
 	step, err := w.Run(context.Background(), "dlv1")
-	if err != nil || !step.Done || st.progress().State != Failed || st.attempts[0].Outcome != deliver.Invalid || rcv.hits != 0 {
+	if err != nil || !step.Done || st.progress().State != Failed || st.attempts[0].Outcome != destination.Invalid || rcv.hits != 0 {
 		t.Fatalf("Run = %+v, %v; attempts %+v", step, err, st.attempts)
 	}
 	if _, err := w.Run(context.Background(), "nope"); !errors.Is(err, ErrNotFound) {

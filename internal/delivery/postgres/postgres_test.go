@@ -1,4 +1,4 @@
-package pgdest
+package postgres
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -66,7 +66,7 @@ func batches(size int, data ...[]*string) iter.Seq2[rows.Batch, error] {
 	}
 }
 
-var imp = deliver.Import{ID: "imp_1", Importer: "pub_1", Columns: []string{"email", "age", "joined", "nick"}}
+var imp = destination.Import{ID: "imp_1", Importer: "pub_1", Columns: []string{"email", "age", "joined", "nick"}}
 
 const peopleDDL = `CREATE TABLE people (id serial PRIMARY KEY, email text UNIQUE NOT NULL, years int, joined date, nick varchar(5), active bool DEFAULT true)`
 

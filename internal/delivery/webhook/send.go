@@ -21,8 +21,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -137,20 +137,20 @@ func CompletedID(deliveryID string) string { return "msg_" + deliveryID + "_comp
 // accepted the message (2xx). Errors wrap ErrGone, ErrStatus, a network
 // error (timeout, reset, refused, TLS) or outbound.ErrForbidden, and never
 // contain the payload or the receiver's body.
-func (t *Target) Send(ctx context.Context, m Message) (deliver.Attempt, error) {
+func (t *Target) Send(ctx context.Context, m Message) (destination.Attempt, error) {
 	start := t.s.now()
-	a := deliver.Attempt{Message: m.ID, Batch: m.Batch, Started: start}
+	a := destination.Attempt{Message: m.ID, Batch: m.Batch, Started: start}
 	err := t.send(ctx, m, &a)
 	a.Latency = t.s.now().Sub(start)
 	switch {
 	case err == nil:
-		a.Outcome = deliver.Delivered
+		a.Outcome = destination.Delivered
 	case errors.Is(err, ErrGone):
-		a.Outcome = deliver.Gone
+		a.Outcome = destination.Gone
 	case errors.Is(err, ErrInvalid):
-		a.Outcome = deliver.Invalid
+		a.Outcome = destination.Invalid
 	default:
-		a.Outcome = deliver.Retry
+		a.Outcome = destination.Retry
 	}
 	if err != nil {
 		a.Error = err.Error()
@@ -171,7 +171,7 @@ func (t *Target) Sign(m *Message) error {
 	return nil
 }
 
-func (t *Target) send(ctx context.Context, m Message, a *deliver.Attempt) error {
+func (t *Target) send(ctx context.Context, m Message, a *destination.Attempt) error {
 	if m.timestamp == 0 {
 		if err := t.Sign(&m); err != nil {
 			return err
@@ -231,10 +231,10 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		if n <= 0 {
 			return 0
 		}
-		return min(time.Duration(n)*time.Second, deliver.MaxRetryAfter)
+		return min(time.Duration(n)*time.Second, destination.MaxRetryAfter)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return min(t.Sub(now), deliver.MaxRetryAfter)
+		return min(t.Sub(now), destination.MaxRetryAfter)
 	}
 	return 0
 }
@@ -269,16 +269,16 @@ func (m *Message) Release() {
 // SendBatch encodes, signs and sends one batch of a delivery: the call the
 // ingest path makes while relaying a bypass-storage chunk (the delivery job
 // pipelines BatchMessage and Send instead).
-func (t *Target) SendBatch(ctx context.Context, enc *Encoder, deliveryID string, b rows.Batch) (deliver.Attempt, error) {
+func (t *Target) SendBatch(ctx context.Context, enc *Encoder, deliveryID string, b rows.Batch) (destination.Attempt, error) {
 	m, err := t.BatchMessage(enc, deliveryID, b)
 	if err != nil {
-		return deliver.Attempt{Message: BatchID(deliveryID, b.Index), Batch: b.Index, Started: t.s.now(), Outcome: deliver.Invalid, Error: err.Error()}, err
+		return destination.Attempt{Message: BatchID(deliveryID, b.Index), Batch: b.Index, Started: t.s.now(), Outcome: destination.Invalid, Error: err.Error()}, err
 	}
 	defer m.Release()
 	return t.Send(ctx, m)
 }
 
 // SendCompleted sends a delivery's final import.completed event.
-func (t *Target) SendCompleted(ctx context.Context, enc *Encoder, deliveryID string, rows, batches int) (deliver.Attempt, error) {
+func (t *Target) SendCompleted(ctx context.Context, enc *Encoder, deliveryID string, rows, batches int) (destination.Attempt, error) {
 	return t.Send(ctx, Message{ID: CompletedID(deliveryID), Batch: -1, Body: enc.AppendCompleted(nil, rows, batches)})
 }

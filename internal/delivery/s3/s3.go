@@ -1,4 +1,4 @@
-// Package s3dest writes an import to an S3-compatible bucket as one object
+// Package s3 writes an import to an S3-compatible bucket as one object
 // (CSV, JSON Lines or Parquet) under a key template. The object is streamed
 // batch by batch through a multipart upload, never assembled in memory, and
 // every connection goes through the outbound guard. The bytes are written
@@ -6,7 +6,7 @@
 // reads exactly as a download of the import in that format.
 //
 // Errors name the bucket, key and S3 error code; never a cell value.
-package s3dest
+package s3
 
 import (
 	"context"
@@ -21,14 +21,14 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
 
-	"github.com/intakehq/intake/internal/deliver"
-	"github.com/intakehq/intake/internal/outbound"
+	"github.com/intakehq/intake/internal/delivery/destination"
+	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -90,7 +90,7 @@ func NewWriter(policy *outbound.Policy) *Writer {
 }
 
 // Key expands cfg's key template for imp.
-func (c Config) Key(imp deliver.Import, now time.Time) (string, error) {
+func (c Config) Key(imp destination.Import, now time.Time) (string, error) {
 	tmpl := cmpOr(c.KeyTemplate, DefaultKeyTemplate)
 	key := strings.NewReplacer(
 		"{importer}", imp.Importer,
@@ -117,7 +117,7 @@ func cmpOr[T comparable](v, def T) T {
 
 // Write streams the import's rows into one object and returns its key. On
 // any error the upload is aborted, so no partial object is left behind.
-func (w *Writer) Write(ctx context.Context, cfg Config, imp deliver.Import, batches iter.Seq2[rows.Batch, error]) (string, error) {
+func (w *Writer) Write(ctx context.Context, cfg Config, imp destination.Import, batches iter.Seq2[rows.Batch, error]) (string, error) {
 	key, err := cfg.Key(imp, w.now())
 	if err != nil {
 		return "", err
@@ -180,7 +180,7 @@ func (w *Writer) open(ctx context.Context, cfg Config) (*blob.Bucket, error) {
 		return nil, fmt.Errorf("%w: aws config: %w", ErrInvalid, err)
 	}
 	awsCfg.Logger = logging.Nop{} // the SDK's debug chatter is not ours to print
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+	client := awss3.NewFromConfig(awsCfg, func(o *awss3.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 			o.UsePathStyle = true
