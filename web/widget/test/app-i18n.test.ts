@@ -17,8 +17,8 @@ test("every locale has exactly the plural categories its language uses, with the
       const forms = plurals[key];
       assert.deepEqual(Object.keys(forms).sort(), [...categories].sort(), `${locale}.${key} categories`);
       for (const [category, text] of Object.entries(forms)) {
-        assert.deepEqual(placeholders(text!), placeholders(enPlurals[key].other), `${locale}.${key}.${category}`);
-        assert.ok(text!.includes(`{${pluralCount[key]}}`), `${locale}.${key}.${category} shows its count`);
+        assert.deepEqual(placeholders(text), placeholders(enPlurals[key].other), `${locale}.${key}.${category}`);
+        assert.ok(text.includes(`{${pluralCount[key]}}`), `${locale}.${key}.${category} shows its count`);
       }
     }
   }

@@ -14,16 +14,16 @@ interface Seen {
 function fakeServer(stored: number): { seen: Seen[]; restore(): void } {
   const seen: Seen[] = [];
   const original = globalThis.fetch;
-  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(String(input));
+  globalThis.fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
     const body = typeof init?.body === "string" ? init.body : "";
     seen.push({ method: init?.method ?? "GET", path: url.pathname, body });
-    const json = (v: unknown): Response => new Response(JSON.stringify(v), { status: 200, headers: { "Content-Type": "application/json" } });
+    const json = (v: unknown): Promise<Response> => Promise.resolve(new Response(JSON.stringify(v), { status: 200, headers: { "Content-Type": "application/json" } }));
     if (url.pathname === "/api/v1/uploads") return json({ import_id: "imp1", upload_token: "tok", max_chunk_bytes: 1 << 20 });
     if (url.pathname.includes("/chunks/")) return json({ rows: 2 });
     if (url.pathname.endsWith("/complete")) return json({ status: "completed", rows: stored, rows_with_errors: 0 });
-    return new Response("{}", { status: 404 });
-  }) as typeof fetch;
+    return Promise.resolve(new Response("{}", { status: 404 }));
+  };
   return { seen, restore: () => (globalThis.fetch = original) };
 }
 

@@ -17,14 +17,15 @@ function reopen(app: App, change: ReadOptions): void {
 export function delimiterPicker(app: App, info: FileInfo): HTMLElement | null {
   if (!offersDelimiter(info)) return null;
   const { t } = app;
-  const known = DELIMITERS.some((d) => d.value === info.delimiter);
+  const current = info.delimiter ?? ",";
+  const known = DELIMITERS.some((d) => d.value === current);
   const select = h(
     "select",
     { id: "delimiter", "data-testid": "delimiter" },
     ...DELIMITERS.map((d) => h("option", { value: d.value }, t(d.label))),
-    known ? null : h("option", { value: info.delimiter! }, info.delimiter!),
+    known ? null : h("option", { value: current }, current),
   );
-  select.value = info.delimiter!;
+  select.value = current;
   select.addEventListener("change", () => reopen(app, { delimiter: select.value }));
   return h("span", { class: "inline" }, h("label", { for: "delimiter" }, t("delimiter"), " "), select);
 }

@@ -44,8 +44,9 @@ export class WorkerClient {
   call<K extends Request["op"]>(request: Extract<Request, { op: K }>): Promise<Replies[K]> {
     const id = this.next++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, ...request } as RequestEnvelope);
+      this.pending.set(id, { resolve, reject });
+      const envelope: RequestEnvelope = { id, ...request };
+      this.worker.postMessage(envelope);
     });
   }
 }

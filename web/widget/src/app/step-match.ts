@@ -42,10 +42,11 @@ export function showMapping(app: App): void {
   const rows = columns.map((c, i) => {
     const select = h("select", { id: `map-${i}`, "data-key": c.key }, h("option", { value: "" }, t("map_none")), ...headers.map((name, s) => h("option", { value: s }, name || `#${s + 1}`)));
     select.value = mapping[i] === null ? "" : String(mapping[i]);
-    const example = h("td", { class: "sample" }, mapping[i] === null ? "" : (sample[mapping[i]!] ?? ""));
+    const exampleOf = (source: number | null | undefined): string => (source == null ? "" : (sample[source] ?? ""));
+    const example = h("td", { class: "sample" }, exampleOf(mapping[i]));
     select.addEventListener("change", () => {
       mapping[i] = select.value === "" ? null : Number(select.value);
-      example.textContent = mapping[i] === null ? "" : (sample[mapping[i]!] ?? "");
+      example.textContent = exampleOf(mapping[i]);
       check();
     });
     return h(

@@ -42,19 +42,19 @@ export function showReview(app: App, notice?: string): void {
   // Selects every row shown (all, or those with errors under the filter); once all are, clears.
   const shownRows = (): number => (errorsOnly ? state.summary.rowsWithErrors : state.summary.rows);
   const allSelected = (): boolean => grid.selected.size > 0 && grid.selected.size >= shownRows();
-  const selectAll = h("button", { type: "button", "data-testid": "select-all", onclick: async () => {
+  const toggleAll = async (): Promise<void> => {
     if (allSelected()) grid.select([]);
     else grid.select(errorsOnly ? await worker.call({ op: "errorRows" }) : Array.from({ length: state.summary.rows }, (_, i) => i));
-  } });
-  const selectErrors = h("button", { type: "button", "data-testid": "select-errors", onclick: async () => {
-    grid.select(await worker.call({ op: "errorRows" }));
-  } }, t("select_errors"));
-  const del = h("button", { type: "button", "data-testid": "delete", onclick: async () => {
+  };
+  const selectAll = h("button", { type: "button", "data-testid": "select-all", onclick: () => void toggleAll() });
+  const selectErrors = h("button", { type: "button", "data-testid": "select-errors", onclick: () => void worker.call({ op: "errorRows" }).then((rows) => grid.select(rows)) }, t("select_errors"));
+  const deleteSelected = async (): Promise<void> => {
     state.summary = await worker.call({ op: "delete", rows: [...grid.selected] });
     grid.selected.clear();
     update();
     grid.refresh();
-  } });
+  };
+  const del = h("button", { type: "button", "data-testid": "delete", onclick: () => void deleteSelected() });
   const update = (): void => {
     const summary = state.summary;
     const checking = summary.checked < summary.rows;
@@ -96,13 +96,14 @@ export function showReview(app: App, notice?: string): void {
   const replacement = h("input", { id: "replace" });
   const column = h("select", { "aria-label": t("in_column") }, h("option", { value: "" }, t("all_columns")), ...columns.map((c, i) => h("option", { value: i }, c.label)));
   const replaced = h("span", { class: "hint", role: "status" });
-  const replaceAll = h("button", { type: "button", onclick: async () => {
+  const replaceEverywhere = async (): Promise<void> => {
     const r = await worker.call({ op: "replace", find: find.value, replace: replacement.value, column: column.value === "" ? null : Number(column.value) });
     state.summary = r.summary;
     replaced.textContent = t("replaced", { count: r.replaced });
     update();
     grid.refresh();
-  } }, t("replace_all"));
+  };
+  const replaceAll = h("button", { type: "button", onclick: () => void replaceEverywhere() }, t("replace_all"));
   const tools = h(
     "div",
     { class: "tools" },

@@ -55,7 +55,7 @@ function retryable(err: unknown): boolean {
 async function call<T>(url: string, init: RequestInit): Promise<T> {
   const response = await fetch(url, { ...init, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
   const text = await response.text();
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {
@@ -73,7 +73,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener("abort", () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      // An AbortSignal's reason is an Error (AbortError unless one was given).
+      reject(signal.reason as Error);
     }, { once: true });
   });
 }
@@ -119,7 +120,7 @@ function* chunks(rows: RowSource, maxBytes: number): Generator<{ n: number; firs
     parts.push(json);
     size += json.length + 1;
   }
-  if (parts.length > 0) yield { n: n++, first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` };
+  if (parts.length > 0) yield { n, first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` };
 }
 
 /**
@@ -234,7 +235,7 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
       if (inFlight.size >= PARALLEL) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
-    if (failure) throw failure;
+    if (failure) throw failure instanceof Error ? failure : new Error("chunk upload failed");
     const result = await withRetry(
       () =>
         call<{ status: string; rows: number; rows_with_errors: number }>(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/complete`, {

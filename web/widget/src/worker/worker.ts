@@ -475,7 +475,7 @@ function post(message: ResponseEnvelope): void {
 scope.onmessage = async (event: MessageEvent<RequestEnvelope>) => {
   const { id, ...req } = event.data;
   try {
-    post({ id, ok: true, value: await handle(req as Request) });
+    post({ id, ok: true, value: await handle(req) });
   } catch (err) {
     let code = "parse_failed";
     if (err instanceof UserError) code = err.code;
