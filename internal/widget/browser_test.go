@@ -167,7 +167,8 @@ func importFile(parent context.Context, base, key, path string, noHeader bool) e
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=header-next]`)),
 	}
 	if noHeader {
-		actions = append(actions, chromedp.Click(chromedp.CSS(`[data-testid=no-header]`)))
+		// Checked, not toggled: the widget may already propose "no header row".
+		actions = append(actions, chromedp.Evaluate[chromedp.Void](`(() => { const c = document.querySelector("[data-testid=no-header]"); if (!c.checked) c.click(); })()`))
 	}
 	actions = append(actions,
 		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)),

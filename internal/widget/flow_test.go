@@ -52,7 +52,7 @@ func TestBrowserFixInvalidEmail(t *testing.T) {
 	}
 	// Validation runs in the background: wait until every row is checked.
 	counts, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const t = document.querySelector("[data-testid=counts]").textContent; return !t.includes("%") && t; })()`))
-	if err != nil || !strings.Contains(counts, "3 rows") || !strings.Contains(counts, "1 rows with errors") {
+	if err != nil || !strings.Contains(counts, "3 rows") || !strings.Contains(counts, "1 row with errors") {
 		t.Fatalf("counts %q, %v", counts, err)
 	}
 	// Submitting is refused while an error remains (the importer does not

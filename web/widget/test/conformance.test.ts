@@ -76,6 +76,7 @@ interface MappingCase {
   want?: (string | null)[];
   rows?: string[][];
   header_row?: number;
+  names?: string[];
 }
 
 describe("mapping vectors", () => {
@@ -84,7 +85,7 @@ describe("mapping vectors", () => {
       for (const c of suite["cases"] as MappingCase[]) {
         test(c.name, () => {
           if (c.header_row !== undefined) {
-            assert.equal(detectHeaderRow(c.rows ?? []), c.header_row);
+            assert.equal(detectHeaderRow(c.rows ?? [], c.names), c.header_row);
             return;
           }
           const got = matchColumns(c.template ?? suite["template"], c.headers ?? []);
