@@ -16,13 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
-
 	"github.com/intakehq/intake/internal/delivery/destination"
 	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/delivery/webhook"
+	"github.com/intakehq/intake/internal/queue"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -113,12 +110,8 @@ func TestDeliveryProcess(t *testing.T) {
 		CREATE TABLE IF NOT EXISTS attempts (delivery TEXT, message TEXT, status INT, outcome TEXT)`); err != nil {
 		t.Fatal(err)
 	}
-	driver := riversqlite.New(riverDB)
-	migrator, err := rivermigrate.New(driver, nil)
+	q, err := queue.OpenSQLite(ctx, riverDB, queue.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		t.Fatal(err)
 	}
 	st := &sqlStore{db: storeDB, url: os.Getenv("INTAKE_CRASH_URL"), secret: os.Getenv("INTAKE_CRASH_SECRET")}
@@ -128,32 +121,30 @@ func TestDeliveryProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, w)
-	client, err := river.NewClient(driver, &river.Config{
-		Logger:  slog.New(slog.DiscardHandler),
-		Queues:  map[string]river.QueueConfig{Queue: {MaxWorkers: 1}},
-		Workers: workers,
-		// A job left running by a killed process is rescued once older
-		// than this and the worker's JobTimeout.
-		RescueStuckJobsAfter: 3 * time.Second,
-		JobTimeout:           2 * time.Second,
-	})
-	if err != nil {
+	workers := queue.NewWorkers()
+	w.Register(workers)
+	// A job left running by a killed process is rescued once older than
+	// this and the worker's JobTimeout.
+	if err := q.Work(workers, queue.WorkOptions{Queues: []string{Queue}, MaxWorkers: 1, RescueStuckJobsAfter: 3 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	events, cancel := client.Subscribe(river.EventKindJobCompleted)
-	defer cancel()
-	if err := client.Start(ctx); err != nil {
+	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if os.Getenv("INTAKE_CRASH_INSERT") != "" {
-		if _, err := client.Insert(ctx, Args{DeliveryID: "dlv"}, nil); err != nil {
+		if _, err := q.Insert(ctx, Args{DeliveryID: "dlv"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	<-events
-	client.Stop(ctx)
+	// Done once the delivery is: its progress is in the store.
+	for {
+		var state string
+		if err := storeDB.QueryRow(`SELECT coalesce(state, '') FROM progress WHERE id = 'dlv'`).Scan(&state); err == nil && state == string(Delivered) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	q.Stop(ctx)
 }
 
 func TestSIGKILLMidDelivery(t *testing.T) {

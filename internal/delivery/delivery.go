@@ -25,7 +25,7 @@ import (
 	"github.com/intakehq/intake/internal/delivery/destination"
 	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/delivery/webhook"
-	"github.com/intakehq/intake/internal/jobs"
+	"github.com/intakehq/intake/internal/queue"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/vault"
@@ -37,7 +37,11 @@ type Options struct {
 	// Vault seals and opens destinations' settings.
 	Vault *vault.Vault
 	// Rows reads the rows (and metadata) of the imports delivered.
-	Rows   *rows.Reader
+	Rows *rows.Reader
+	// Queue takes the delivery jobs, inserted in the transaction that
+	// creates the delivery; a Worker (built on the Service) works them.
+	Queue *queue.Queue
+	// Policy guards every outbound connection.
 	Policy *outbound.Policy
 	Logger *slog.Logger
 	// RequestTimeout bounds a relayed chunk and a test event (default 15 s).
@@ -51,20 +55,14 @@ type Service struct {
 	sender *webhook.Sender
 	log    *slog.Logger
 	rows   *rows.Reader
-	queue  *jobs.Queue
+	queue  *queue.Queue
 	now    func() time.Time
 }
 
-// New returns a Service; Bind must give it the queue before it delivers
-// anything.
+// New returns a Service.
 func New(o Options) *Service {
-	return &Service{st: o.Store, vault: o.Vault, rows: o.Rows, sender: webhook.NewSender(o.Policy, o.RequestTimeout), log: o.Logger, now: time.Now}
-}
-
-// Bind gives the service the queue it enqueues on. It is bound after
-// construction because the queue's workers are built on the service.
-func (s *Service) Bind(queue *jobs.Queue) {
-	s.queue = queue
+	return &Service{st: o.Store, vault: o.Vault, rows: o.Rows, queue: o.Queue,
+		sender: webhook.NewSender(o.Policy, o.RequestTimeout), log: o.Logger, now: time.Now}
 }
 
 // Destination is a destination as the API shows it: its settings without

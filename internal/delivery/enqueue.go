@@ -48,7 +48,7 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, d store.Delivery) erro
 	if _, err := s.st.InsertDeliveryTx(ctx, tx, d); err != nil {
 		return err
 	}
-	if _, err := s.queue.InsertTx(ctx, tx, Args{DeliveryID: d.ID}, nil); err != nil {
+	if _, err := s.queue.InsertTx(ctx, tx, Args{DeliveryID: d.ID}); err != nil {
 		return fmt.Errorf("enqueue delivery %s: %w", d.ID, err)
 	}
 	return nil

@@ -17,13 +17,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/intakehq/intake/internal/delivery/destination"
 	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/delivery/postgres"
 	"github.com/intakehq/intake/internal/delivery/s3"
 	"github.com/intakehq/intake/internal/delivery/webhook"
+	"github.com/intakehq/intake/internal/queue"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -127,17 +126,17 @@ type Args struct {
 	DeliveryID string `json:"delivery_id"`
 }
 
-// Kind names the job in River's table.
+// Kind names the job in the queue's table.
 func (Args) Kind() string { return "intake_deliver" }
 
-// Queue is the River queue delivery jobs run on.
+// Queue is the named queue delivery jobs run on.
 const Queue = "deliver"
 
-// InsertOpts puts deliveries on their own queue, once per delivery id.
+// InsertOptions put deliveries on their own queue, once per delivery id.
 // MaxAttempts covers store or queue failures only: a destination's failures
 // follow its own schedule by snoozing, which does not use up attempts.
-func (Args) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: Queue, MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+func (Args) InsertOptions() queue.InsertOptions {
+	return queue.InsertOptions{Queue: Queue, MaxAttempts: 20, UniqueByArgs: true}
 }
 
 // WorkerConfig is what a Worker needs.
@@ -163,9 +162,8 @@ type WorkerConfig struct {
 	JobTimeout time.Duration
 }
 
-// Worker runs delivery jobs. Register it with river.AddWorker.
+// Worker runs delivery jobs; Register adds it to a replica's job kinds.
 type Worker struct {
-	river.WorkerDefaults[Args]
 	store    Store
 	webhooks *webhook.Sender
 	s3       *s3.Writer
@@ -204,25 +202,26 @@ func cmpOr(v, def time.Duration) time.Duration {
 	return v
 }
 
-// Timeout bounds a run. It must be finite: River never rescues a job
-// whose worker has no timeout, so a delivery left running by a crashed
-// process would never resume.
-func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.timeout }
+// Register adds delivery jobs to a replica's job kinds. Each run is
+// bounded by JobTimeout: it must be finite, since the queue never rescues
+// a job whose worker has no timeout, so a delivery left running by a
+// crashed process would never resume.
+func (w *Worker) Register(ws *queue.Workers) { queue.Register(ws, w.timeout, w.Work) }
 
-// Work runs the delivery and translates the outcome for River: done
+// Work runs the delivery and translates the outcome for the queue: done
 // completes the job, a wait snoozes it (a destination's retry does not use
-// up a River attempt), a store error is retried by River.
-func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
-	step, err := w.Run(ctx, j.Args.DeliveryID)
+// up a queue attempt), a store error is retried by the queue.
+func (w *Worker) Work(ctx context.Context, a Args) error {
+	step, err := w.Run(ctx, a.DeliveryID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return river.JobCancel(err)
+		return queue.Cancel(err)
 	case err != nil:
 		return err
 	case step.Done:
 		return nil
 	}
-	return river.JobSnooze(step.Wait)
+	return queue.Snooze(step.Wait)
 }
 
 // Step is what one run of a delivery leads to.

@@ -9,13 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite"
+
+	"github.com/intakehq/intake/internal/queue"
 )
 
-// TestRiverRunsDeliveries wires the worker into a real River client on
+// TestRiverRunsDeliveries wires the worker into the job queue (River) on
 // SQLite, the embedded deployment: a receiver that fails twice makes the
 // job snooze on the destination's schedule, then complete.
 func TestRiverRunsDeliveries(t *testing.T) {
@@ -37,53 +36,33 @@ func TestRiverRunsDeliveries(t *testing.T) {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	driver := riversqlite.New(db)
-	migrator, err := rivermigrate.New(driver, nil)
+	q, err := queue.OpenSQLite(ctx, db, queue.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+	workers := queue.NewWorkers()
+	w.Register(workers)
+	if err := q.Work(workers, queue.WorkOptions{Queues: []string{Queue}, MaxWorkers: 2, PollInterval: 50 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(ctx)
 
-	workers := river.NewWorkers()
-	river.AddWorker(workers, w)
-	client, err := river.NewClient(driver, &river.Config{
-		Logger:            slog.New(slog.DiscardHandler),
-		Queues:            map[string]river.QueueConfig{Queue: {MaxWorkers: 2}},
-		Workers:           workers,
-		FetchCooldown:     20 * time.Millisecond,
-		FetchPollInterval: 50 * time.Millisecond,
-		TestOnly:          true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, cancelSub := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
-	defer cancelSub()
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(ctx)
-
-	if _, err := client.Insert(ctx, Args{DeliveryID: "dlv1"}, nil); err != nil {
-		t.Fatal(err)
+	if ok, err := q.Insert(ctx, Args{DeliveryID: "dlv1"}); err != nil || !ok {
+		t.Fatalf("insert: %v, %v", ok, err)
 	}
 	// Inserting the same delivery again is a no-op: one job per delivery.
-	res, err := client.Insert(ctx, Args{DeliveryID: "dlv1"}, nil)
-	if err != nil || !res.UniqueSkippedAsDuplicate {
-		t.Fatalf("second insert: %+v, %v", res, err)
+	if ok, err := q.Insert(ctx, Args{DeliveryID: "dlv1"}); err != nil || ok {
+		t.Fatalf("second insert: %v, %v", ok, err)
 	}
-	select {
-	case ev := <-events:
-		if ev.Kind != river.EventKindJobCompleted {
-			t.Fatalf("job ended %s", ev.Kind)
+	deadline := time.Now().Add(20 * time.Second)
+	for st.progress().State != Delivered {
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery did not complete; progress %+v", st.progress())
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("delivery did not complete; progress %+v", st.progress())
+		time.Sleep(20 * time.Millisecond)
 	}
 	exactRows(t, rcv, 450)
-	if p := st.progress(); p.State != Delivered {
-		t.Fatalf("progress %+v", p)
-	}
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/riverqueue/river"
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // file:// blob stores
 	_ "gocloud.dev/blob/s3blob"   // s3:// blob stores
@@ -32,7 +31,7 @@ import (
 	"github.com/intakehq/intake/internal/delivery"
 	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/ingest"
-	"github.com/intakehq/intake/internal/jobs"
+	"github.com/intakehq/intake/internal/queue"
 	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
@@ -54,7 +53,7 @@ type Server struct {
 	// Delivery manages destinations and delivers completed imports.
 	Delivery *delivery.Service
 	// Jobs is the durable job queue; Serve starts and stops it.
-	Jobs    *jobs.Queue
+	Jobs    *queue.Queue
 	Handler http.Handler
 	log     *slog.Logger
 }
@@ -67,9 +66,17 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Everything is built in the order data flows, each part from those
+	// before it: rows, the queue, delivery (which inserts into the queue),
+	// ingest (which hands completed imports and bypass chunks to delivery),
+	// and last the workers, which the queue then runs.
 	policy := outbound.NewPolicy(cfg.OutboundAllow)
 	s.Rows = rows.New(rows.Options{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket})
-	s.Delivery = delivery.New(delivery.Options{Store: s.Store, Vault: s.Vault, Rows: s.Rows, Policy: policy, Logger: logger})
+	if s.Jobs, err = queue.Open(ctx, s.Store, queue.Options{Logger: logger}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Delivery = delivery.New(delivery.Options{Store: s.Store, Vault: s.Vault, Rows: s.Rows, Queue: s.Jobs, Policy: policy, Logger: logger})
 	// The demo importer takes uploads from anyone: it exists only where the
 	// demo is on. Switched off, one made by an earlier run is answered as
 	// unknown everywhere (widget pages, uploads, chunks of open sessions)
@@ -93,16 +100,14 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		s.Close()
 		return nil, err
 	}
-	var register []func(*river.Workers) // the job kinds this replica works
-	register = append(register, retention.NewWorker(s.Retention).Register)
-	register = append(register, func(w *river.Workers) { river.AddWorker(w, deliverer) })
-	if s.Jobs, err = jobs.New(ctx, s.Store, jobs.Options{Register: register, Logger: logger,
-		PeriodicJobs: []*river.PeriodicJob{retention.PeriodicJob(retentionInterval)},
-		Queues:       []string{delivery.Queue}, RescueStuckJobsAfter: rescueAfter(cfg.DeliveryTimeout)}); err != nil {
+	workers := queue.NewWorkers() // the job kinds this replica works
+	retention.NewWorker(s.Retention).Register(workers, retentionInterval)
+	deliverer.Register(workers)
+	if err := s.Jobs.Work(workers, queue.WorkOptions{Queues: []string{delivery.Queue},
+		RescueStuckJobsAfter: rescueAfter(cfg.DeliveryTimeout)}); err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.Delivery.Bind(s.Jobs)
 	var widgetOpts []widget.Option
 	if cfg.DemoEnabled() {
 		if err := s.Store.EnsureDemoImporter(ctx, widget.DemoImporterKey, DemoTemplate); err != nil {
