@@ -1,0 +1,139 @@
+package queue_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/intakehq/intake/internal/queue"
+)
+
+type echo struct {
+	ID string `json:"id"`
+}
+
+func (echo) Kind() string { return "test_echo" }
+
+func (echo) InsertOptions() queue.InsertOptions {
+	return queue.InsertOptions{Queue: "echo", MaxAttempts: 3, UniqueByArgs: true}
+}
+
+type tick struct{}
+
+func (tick) Kind() string { return "test_tick" }
+
+func open(t *testing.T) *queue.Queue {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "queue.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	q, err := queue.OpenSQLite(context.Background(), db, queue.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// TestQueue runs jobs through the queue on SQLite: a job's arguments come
+// back as inserted, a unique job is inserted once, Snooze runs it again
+// without using up an attempt, Cancel ends it, and a periodic job runs at
+// start.
+func TestQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	q := open(t)
+	var mu sync.Mutex
+	runs := map[string]int{}
+	ticked := make(chan struct{}, 1)
+	ws := queue.NewWorkers()
+	queue.Register(ws, 5*time.Second, func(ctx context.Context, j echo) error {
+		mu.Lock()
+		defer mu.Unlock()
+		runs[j.ID]++
+		switch {
+		case j.ID == "snooze" && runs[j.ID] < 5: // more runs than MaxAttempts
+			return queue.Snooze(time.Millisecond)
+		case j.ID == "cancel":
+			return queue.Cancel(errors.New("cannot succeed"))
+		}
+		return nil
+	})
+	queue.Register(ws, time.Second, func(context.Context, tick) error {
+		select {
+		case ticked <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	queue.Every(ws, time.Hour, "test.tick", tick{}, queue.InsertOptions{})
+	if err := q.Work(ws, queue.WorkOptions{Queues: []string{"echo"}, PollInterval: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Work(ws, queue.WorkOptions{}); err == nil {
+		t.Fatal("Work twice accepted")
+	}
+	for _, id := range []string{"plain", "snooze", "cancel"} {
+		if ok, err := q.Insert(ctx, echo{ID: id}); err != nil || !ok {
+			t.Fatalf("insert %s: %v %v", id, ok, err)
+		}
+	}
+	if ok, err := q.Insert(ctx, echo{ID: "plain"}); err != nil || ok {
+		t.Fatalf("unique job inserted twice: %v %v", ok, err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(ctx)
+	select {
+	case <-ticked:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the periodic job did not run at start")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		done := runs["plain"] == 1 && runs["snooze"] == 5 && runs["cancel"] == 1
+		got := map[string]int{"plain": runs["plain"], "snooze": runs["snooze"], "cancel": runs["cancel"]}
+		mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("runs %v, want plain 1, snooze 5, cancel 1", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // a cancelled or finished job must not run again
+	mu.Lock()
+	defer mu.Unlock()
+	if runs["plain"] != 1 || runs["cancel"] != 1 || runs["snooze"] != 5 {
+		t.Fatalf("jobs ran again: %v", runs)
+	}
+}
+
+// TestInsertOnly: a queue without Work inserts, and Start and Stop do
+// nothing (the `intake purge` side of a deployment).
+func TestInsertOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	q := open(t)
+	if ok, err := q.Insert(ctx, echo{ID: "x"}); err != nil || !ok {
+		t.Fatalf("insert: %v %v", ok, err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
