@@ -2,7 +2,8 @@
 // (decode → re-validate with the template engine → seal with the import's data
 // key → blob store → chunk row), answers resumption queries and completes the
 // import. A chunk is acknowledged only once it is durable, and a retried chunk
-// is answered without being stored twice.
+// is answered without being stored twice. Rows are sealed in package rows'
+// at-rest format (rows.Encode); reading them back, for anyone, is rows' job.
 //
 // ingest never logs or returns a cell value: its errors name chunk, row,
 // column and rule, and its log lines carry ids, counts and durations.
