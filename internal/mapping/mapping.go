@@ -229,9 +229,11 @@ const headerScanRows = 25
 // it has at least half as many non-empty cells as the widest. When the first
 // wide-enough row is mostly data (numbers, dates) and none of its cells is
 // one of names (the template's column labels and keys, compared normalised
-// as Match does), the sheet has no header row: -1. Otherwise the header is
-// the first wide-enough row with no repeated values and no data-like cell,
-// and 0 when none is (docs/parsing.md).
+// as Match does), the sheet has no header row: -1. Before either rule, a row
+// naming two or more template columns (or the only one) is the header, the
+// one naming most when several do. Otherwise the header is the first
+// wide-enough row with no repeated values and no data-like cell, and 0 when
+// none is (docs/parsing.md).
 func DetectHeaderRow(rows [][]string, names []string) int {
 	if len(rows) > headerScanRows {
 		rows = rows[:headerScanRows]
@@ -241,6 +243,9 @@ func DetectHeaderRow(rows [][]string, names []string) int {
 		widest = max(widest, filled(r))
 	}
 	need := max(1, (widest+1)/2)
+	if i, ok := namedRow(rows, names, need); ok {
+		return i
+	}
 	for _, r := range rows {
 		if filled(r) >= need {
 			if dataRow(r) && !namesMatch(r, names) {
@@ -255,6 +260,50 @@ func DetectHeaderRow(rows [][]string, names []string) int {
 		}
 	}
 	return 0
+}
+
+// namedRow finds the row that names the most template columns (first on a
+// tie), when it names at least two, or the template's only name: such a
+// row is the header whatever stands above it (a title, a date, a blank
+// line), even when it is narrower than a title block's widest row.
+func namedRow(rows [][]string, names []string, need int) (int, bool) {
+	known := compactNames(names)
+	best, bestCount := -1, 0
+	for i, r := range rows {
+		seen := map[string]bool{}
+		for _, c := range r {
+			if k := compactName(c); known[k] {
+				seen[k] = true
+			}
+		}
+		if len(seen) > bestCount {
+			best, bestCount = i, len(seen)
+		}
+	}
+	if best < 0 || bestCount < min(2, len(known)) {
+		return 0, false
+	}
+	// One name alone (a one-column template) must also be on a wide-enough
+	// row: a title that happens to be that name is no header.
+	return best, bestCount >= 2 || filled(rows[best]) >= need
+}
+
+// compactName is a name in the form header detection compares: normalise
+// without spaces (Match's normalised match holds exactly when these are
+// equal).
+func compactName(s string) string {
+	return strings.ReplaceAll(normalise(s), " ", "")
+}
+
+// compactNames is the set of the compact forms of names, the empty one left out.
+func compactNames(names []string) map[string]bool {
+	known := make(map[string]bool, len(names))
+	for _, name := range names {
+		if c := compactName(name); c != "" {
+			known[c] = true
+		}
+	}
+	return known
 }
 
 // dataRow reports a row whose non-empty cells are more than half data-like.
@@ -277,17 +326,9 @@ func dataRow(r []string) bool {
 // spaces: Match's normalised match holds exactly when these are equal) is
 // that of one of names.
 func namesMatch(r []string, names []string) bool {
-	if len(names) == 0 {
-		return false
-	}
-	known := make(map[string]bool, len(names))
-	for _, name := range names {
-		if c := strings.ReplaceAll(normalise(name), " ", ""); c != "" {
-			known[c] = true
-		}
-	}
+	known := compactNames(names)
 	for _, c := range r {
-		if known[strings.ReplaceAll(normalise(c), " ", "")] {
+		if known[compactName(c)] {
 			return true
 		}
 	}

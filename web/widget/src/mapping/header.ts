@@ -56,12 +56,44 @@ function compact(s: string): string {
   return normalise(s).replaceAll(" ", "");
 }
 
-/** namesMatch reports a cell of r whose compact form is that of one of names. */
-function namesMatch(r: Row, names: readonly string[]): boolean {
-  if (names.length === 0) return false;
+/** compactNames is the set of the compact forms of names, the empty one left out. */
+function compactNames(names: readonly string[]): Set<string> {
   const known = new Set(names.map(compact));
   known.delete("");
+  return known;
+}
+
+/** namesMatch reports a cell of r whose compact form is that of one of names. */
+function namesMatch(r: Row, names: readonly string[]): boolean {
+  const known = compactNames(names);
   return r.some((c) => known.has(compact(c ?? "")));
+}
+
+/**
+ * namedRow finds the row that names the most template columns (first on a
+ * tie), when it names at least two, or the template's only name: such a row
+ * is the header whatever stands above it (a title, a date, a blank line),
+ * even when it is narrower than a title block's widest row. -1 for none.
+ */
+function namedRow(rows: readonly Row[], names: readonly string[], need: number): number {
+  const known = compactNames(names);
+  let best = -1;
+  let bestCount = 0;
+  rows.forEach((r, i) => {
+    const seen = new Set<string>();
+    for (const c of r) {
+      const k = compact(c ?? "");
+      if (known.has(k)) seen.add(k);
+    }
+    if (seen.size > bestCount) {
+      best = i;
+      bestCount = seen.size;
+    }
+  });
+  if (best < 0 || bestCount < Math.min(2, known.size)) return -1;
+  // One name alone (a one-column template) must also be on a wide-enough
+  // row: a title that happens to be that name is no header.
+  return bestCount >= 2 || filled(rows[best] ?? []) >= need ? best : -1;
 }
 
 /**
@@ -70,15 +102,19 @@ function namesMatch(r: Row, names: readonly string[]): boolean {
  * it has at least half as many non-empty cells as the widest. When the first
  * wide-enough row is mostly data (numbers, dates) and none of its cells is
  * one of names (the template's column labels and keys, compared normalised
- * as the matcher does), the sheet has no header row: -1. Otherwise the
- * header is the first wide-enough row with no repeated values and no
- * numeric or date-like cell, and 0 when none is.
+ * as the matcher does), the sheet has no header row: -1. Before either
+ * rule, a row naming two or more template columns (or the only one) is the
+ * header, the one naming most when several do. Otherwise the header is the
+ * first wide-enough row with no repeated values and no numeric or date-like
+ * cell, and 0 when none is.
  */
 export function detectHeaderRow(rows: readonly Row[], names: readonly string[] = []): number {
   const scan = rows.slice(0, HEADER_SCAN_ROWS);
   let widest = 0;
   for (const r of scan) widest = Math.max(widest, filled(r));
   const need = Math.max(1, Math.floor((widest + 1) / 2));
+  const named = namedRow(scan, names, need);
+  if (named >= 0) return named;
   const first = scan.find((r) => filled(r) >= need);
   if (first && dataRow(first) && !namesMatch(first, names)) return -1;
   for (let i = 0; i < scan.length; i++) {
