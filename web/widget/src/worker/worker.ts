@@ -165,9 +165,10 @@ async function firstSheetWithCells(count: number): Promise<FileInfo> {
 
 async function selectSheet(index: number): Promise<FileInfo> {
   if (state.legacy) {
-    state.raw = packRows(state.legacy.rows(index));
-    state.blankRows = 0;
-    state.info = { format: state.format, pasted: false, sheets: state.legacy.sheets, sheet: index, rows: state.raw.length, width: state.raw.width, blankRows: 0 };
+    const sheet = state.legacy.rows(index);
+    state.raw = packRows(sheet.rows);
+    state.blankRows = sheet.skipped;
+    state.info = { format: state.format, pasted: false, sheets: state.legacy.sheets, sheet: index, rows: state.raw.length, width: state.raw.width, blankRows: state.blankRows };
     return state.info;
   }
   const wb = state.workbook;
