@@ -84,6 +84,27 @@ func TestBrowserRealShapes(t *testing.T) {
 		// A title line and a blank line above the header, as report exports have.
 		{name: "title-above.csv", data: []byte("Customer export 2026-12-01\n\nName,Email\nAnn,a@x.test\n"), labels: []string{"Name", "Email"},
 			want: [][]*string{cells("Ann", "a@x.test")}},
+		// Excel "CSV UTF-8" in a European locale: BOM, semicolons, CRLF,
+		// decimal commas, a quoted field holding the delimiter.
+		{name: "excel-csv-utf8-eu.csv", data: []byte("\ufeffName;Amount;Note\r\nJosé;12,50;\"a;b\"\r\nZoë;3;\r\n"), labels: []string{"Name", "Amount", "Note"},
+			want: [][]*string{cells("José", "12,50", "a;b"), cells("Zoë", "3", "")}},
+		// Excel "Windows Comma Separated" (Windows-1252) with semicolons.
+		{name: "excel-windows-1252.csv", data: []byte("Pr\xe9nom;Nom\r\nJos\xe9;M\xfcller\r\n"), labels: []string{"Prénom", "Nom"},
+			want: [][]*string{cells("José", "Müller")}},
+		// Google Sheets: commas, CRLF, a quoted field with a line break, no final newline.
+		{name: "google-sheets.csv", data: []byte("Name,Notes\r\nAnn,\"line one\nline two\"\r\nBob,plain"), labels: []string{"Name", "Notes"},
+			want: [][]*string{cells("Ann", "line one\nline two"), cells("Bob", "plain")}},
+		// A CRM export: every field quoted, commas, one data row.
+		{name: "crm-all-quoted-one-row.csv", data: []byte("\"Email\",\"First Name\"\n\"a@x.test\",\"Ann\"\n"), labels: []string{"Email", "First Name"},
+			want: [][]*string{cells("a@x.test", "Ann")}},
+		// One column stays one column, even with commas nowhere.
+		{name: "one-column.csv", data: []byte("email\r\na@x.test\r\nb@x.test\r\n"), labels: []string{"email"},
+			want: [][]*string{cells("a@x.test"), cells("b@x.test")}},
+		// Tabs with quotes inside fields, and a BOM with a sep= line.
+		{name: "tab-quotes.tsv", data: []byte("Name\tQuote\nAnn\t\"she said \"\"hi\"\"\"\n"), labels: []string{"Name", "Quote"},
+			want: [][]*string{cells("Ann", "she said \"hi\"")}},
+		{name: "bom-sep-comma.csv", data: []byte("\ufeffsep=,\r\nName,Amount\r\nAnn,1.5\r\n"), labels: []string{"Name", "Amount"},
+			want: [][]*string{cells("Ann", "1.5")}},
 		// csvkit's own files.
 		{name: "dummy.tsv", file: "csvkit/dummy.tsv", labels: []string{"a", "b", "c"}, want: [][]*string{cells("1", "2", "3")}},
 		{name: "mac_newlines.csv", file: "csvkit/mac_newlines.csv", labels: []string{"a", "b", "c"},
