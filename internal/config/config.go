@@ -101,7 +101,7 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	str(&c.MasterKeyURL, "master-key-url", "INTAKE_MASTER_KEY_URL", "", "key that wraps data keys: base64key://, awskms://, gcpkms://, hashivault:// or file:///path; empty for DATA_DIR/master.key")
 	str(&c.TLSCert, "tls-cert", "INTAKE_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves HTTPS only")
 	str(&c.TLSKey, "tls-key", "INTAKE_TLS_KEY", "", "TLS private key file (PEM)")
-	str(&c.PublicURL, "public-url", "INTAKE_PUBLIC_URL", "", "external base URL used in embed snippets and links")
+	str(&c.PublicURL, "public-url", "INTAKE_PUBLIC_URL", "", "external base URL, scheme://host[:port]: embed snippets, links, and Intake's own origin behind a TLS proxy")
 	str(&c.LogLevel, "log-level", "INTAKE_LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&allow, "outbound-allow", "INTAKE_OUTBOUND_ALLOW", "", "comma-separated CIDRs outbound deliveries may reach despite the SSRF guard")
 	fs.BoolVar(&c.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address (INTAKE_INSECURE_HTTP)")
