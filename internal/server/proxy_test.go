@@ -30,18 +30,33 @@ import (
 // browser's Host, as nginx's proxy_set_header Host $host does.
 func behindTLSProxy(t *testing.T) (env *servertest.Env, proxy *httptest.Server) {
 	t.Helper()
+	return behindTLSProxyWith(t, true, nil)
+}
+
+// behindTLSProxyWith is behindTLSProxy with the choice to forward the
+// browser's Host (keepHost) or send Intake's own (as a bare proxy_pass
+// does), and more configuration.
+func behindTLSProxyWith(t *testing.T, keepHost bool, configure func(*config.Config)) (env *servertest.Env, proxy *httptest.Server) {
+	t.Helper()
 	var rp atomic.Pointer[httputil.ReverseProxy]
 	proxy = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { rp.Load().ServeHTTP(w, r) }))
 	proxy.StartTLS()
 	t.Cleanup(proxy.Close)
-	env = servertest.Start(t, servertest.Options{Configure: func(c *config.Config) { c.PublicURL = proxy.URL }})
+	env = servertest.Start(t, servertest.Options{Configure: func(c *config.Config) {
+		c.PublicURL = proxy.URL
+		if configure != nil {
+			configure(c)
+		}
+	}})
 	target, err := url.Parse(env.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rp.Store(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(target)
-		r.Out.Host = r.In.Host
+		if keepHost {
+			r.Out.Host = r.In.Host
+		}
 		r.SetXForwarded()
 	}})
 	return env, proxy
@@ -127,5 +142,33 @@ func TestBrowserImportBehindTLSProxy(t *testing.T) {
 	var page struct{ Rows [][]*string }
 	if code := env.Do(t, "GET", "/api/v1/imports/"+list.Imports[0].ID+"/rows", env.APIKey, nil, &page); code != http.StatusOK || len(page.Rows) != 2 {
 		t.Errorf("stored rows: HTTP %d, %d rows", code, len(page.Rows))
+	}
+}
+
+// TestBrowserDemoBehindHostRewritingProxy: /demo (switched on with --demo)
+// through a TLS proxy that sends Intake its own Host opens the importer:
+// the page's origin is the public URL's, which counts as Intake's own
+// (before, the embed compared it with the rewritten Host and refused).
+func TestBrowserDemoBehindHostRewritingProxy(t *testing.T) {
+	ctx := browsertest.New(t)
+	on := true
+	_, proxy := behindTLSProxyWith(t, false, func(c *config.Config) { c.Demo = &on })
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, security.SetIgnoreCertificateErrors, security.SetIgnoreCertificateErrorsParams{Ignore: true}); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(proxy.URL+"/demo"),
+		chromedp.Click(chromedp.CSS(`[data-testid=demo-open]:not([disabled])`)),
+		chromedp.WaitReady(chromedp.CSS("iframe")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait, stop := context.WithTimeout(ctx, 15*time.Second)
+	defer stop()
+	if _, err := browsertest.Frame(wait, `input[type=file]`); err != nil {
+		t.Fatalf("the demo's importer did not open through the proxy: %v", err)
 	}
 }

@@ -108,7 +108,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		s.Close()
 		return nil, err
 	}
-	var widgetOpts []widget.Option
+	widgetOpts := []widget.Option{widget.WithPublicURL(cfg.PublicURL)}
 	if cfg.DemoEnabled() {
 		if err := s.Store.EnsureDemoImporter(ctx, widget.DemoImporterKey, DemoTemplate); err != nil {
 			s.Close()

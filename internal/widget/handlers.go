@@ -99,12 +99,18 @@ func (h *handler) serveEmbed(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, http.StatusForbidden, "This importer opens through Intake's embed.js only.", frameAncestors(imp.AllowedOrigins))
 		return
 	}
-	if !originAllowed(origin, imp.AllowedOrigins, r.Host) {
+	if !originAllowed(origin, imp.AllowedOrigins, r.Host) && !h.isPublicOrigin(origin) {
 		h.logger.InfoContext(r.Context(), "widget: embed refused", slog.String("importer", imp.Key), slog.String("reason", "origin"))
 		h.refusedOrigin(w, origin, len(imp.AllowedOrigins) == 0)
 		return
 	}
 	h.renderImporter(w, r, imp, origin, channel, frameAncestors(imp.AllowedOrigins))
+}
+
+// isPublicOrigin reports whether origin is Intake's configured public one.
+func (h *handler) isPublicOrigin(origin string) bool {
+	o, err := normalizeOrigin(origin)
+	return err == nil && h.publicOrigin != "" && o == h.publicOrigin
 }
 
 // serveHosted serves the standalone importer page, which nothing may frame.

@@ -1,6 +1,7 @@
 package widget
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -66,5 +67,21 @@ func TestEmbedOwnOriginWithoutAllowedOrigins(t *testing.T) {
 	rec := get(t, mux, "/embed/imp_lonely?origin=http://intake.test&channel=0123456789abcdef", nil)
 	if rec.Code != http.StatusOK || !strings.HasSuffix(rec.Header().Get("Content-Security-Policy"), "frame-ancestors 'self'") {
 		t.Fatalf("status %d CSP %q", rec.Code, rec.Header().Get("Content-Security-Policy"))
+	}
+}
+
+// TestEmbedOwnPublicOrigin: behind a proxy that rewrites Host, a page on
+// Intake's public URL (such as /demo) still counts as Intake's own.
+func TestEmbedOwnPublicOrigin(t *testing.T) {
+	t.Parallel()
+	lonely := Importer{Key: "imp_lonely", Name: "Lonely", Template: contacts.Template, Mode: "stored"}
+	mux := http.NewServeMux()
+	Register(mux, testLookup(lonely), slog.New(slog.DiscardHandler), WithPublicURL("https://intake.example.com"))
+	const target = "/embed/imp_lonely?origin=https://intake.example.com&channel=0123456789abcdef"
+	if rec := get(t, mux, target, nil); rec.Code != http.StatusOK {
+		t.Errorf("public origin behind a Host-rewriting proxy: %d", rec.Code)
+	}
+	if rec := get(t, newTestMux(t, lonely), target, nil); rec.Code != http.StatusForbidden {
+		t.Errorf("without a public URL the same origin is foreign: %d", rec.Code)
 	}
 }

@@ -81,6 +81,12 @@ func Register(mux *http.ServeMux, lookup Lookup, logger *slog.Logger, opts ...Op
 // Option adjusts the widget's routes.
 type Option func(*handler)
 
+// WithPublicURL names Intake's public base URL (config.PublicURL, already
+// scheme://host[:port]): a page of that origin counts as Intake's own, as
+// one whose host is the request's does. Behind a proxy that rewrites Host,
+// only this recognises Intake's own pages (such as /demo).
+func WithPublicURL(u string) Option { return func(h *handler) { h.publicOrigin = u } }
+
 // WithDemo serves /demo. Without it /demo is not a route (404): the demo
 // importer takes uploads from anyone, so it is served only where the
 // server decided it should be (config.DemoEnabled).
@@ -91,4 +97,6 @@ type handler struct {
 	logger *slog.Logger
 	assets *assets
 	demo   bool
+	// publicOrigin is Intake's own origin when configured (WithPublicURL).
+	publicOrigin string
 }
