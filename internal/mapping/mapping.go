@@ -20,12 +20,38 @@ import (
 )
 
 // Proposal is what Match proposes for one header: the template key it maps
-// to ("" for none) and how sure the matcher is (0–1; 1 = exact key or label).
+// to ("" for none), how sure the matcher is (0–1; 1 = exact key or label)
+// and that certainty in words (Level).
 // (It cannot be called Match: Go has one namespace for funcs and types.)
 type Proposal struct {
 	Header     string  `json:"header"`
 	Key        string  `json:"key"`
 	Confidence float64 `json:"confidence"`
+	Level      Level   `json:"level,omitempty"`
+}
+
+// Level is a confidence in words, as the widget shows it.
+type Level string
+
+// The levels, from the most to the least certain; "" for no proposal.
+const (
+	Exact  Level = "exact"
+	Likely Level = "likely"
+	Guess  Level = "guess"
+)
+
+// LevelOf is the level of a confidence: exact from 0.95 (the key, the label
+// or their normalised forms), likely from 0.75, guess below.
+func LevelOf(confidence float64) Level {
+	switch {
+	case confidence <= 0:
+		return ""
+	case confidence >= 0.95:
+		return Exact
+	case confidence >= 0.75:
+		return Likely
+	}
+	return Guess
 }
 
 // Scores of the match kinds, from the most to the least certain.
@@ -35,6 +61,22 @@ const (
 	scoreSynonym    = 0.9
 	fuzzyWeight     = 0.8
 	fuzzyThreshold  = 0.75
+
+	// Concept scores are in points (hundredths), so that both engines add
+	// integers and agree to the last bit.
+	pointsConcept = 85
+	pointsParent  = 70
+	pointsUnknown = 5
+	pointsIndex   = 10
+	pointsOwner   = 1
+	maxUnknown    = 2
+
+	// Value hints (docs/templates.md): a share of valid sampled values.
+	hintGood    = 0.9
+	hintBad     = 0.1
+	hintBonus   = 0.05
+	hintCap     = 0.94
+	scoreValues = 0.5
 
 	// maxFuzzyBytes bounds fuzzy matching (quadratic in length) to headers
 	// and targets whose compact form has at most 64 bytes of UTF-8.
@@ -47,7 +89,16 @@ type target struct {
 	norm    string
 	compact string
 	tokens  []string
+	runes   int
 	synonym bool
+}
+
+// columnConcept is a concept a column is tied to by one of its names, with
+// the words and index of that name.
+type columnConcept struct {
+	concept string
+	unknown []string
+	index   int
 }
 
 type candidate struct {
@@ -59,11 +110,48 @@ type candidate struct {
 // two headers get the same column; ties go to the earlier header, then the
 // earlier column.
 func Match(t *template.Template, headers []string) []Proposal {
+	return MatchValues(t, headers, nil)
+}
+
+// MatchValues is Match with value hints: hints[i][j] is the share (0–1) of
+// the sampled values of header i that column j accepts, or -1 for no hint
+// (ValueHints computes them; nil: no hints at all).
+func MatchValues(t *template.Template, headers []string, hints [][]float64) []Proposal {
 	targets := make([][]target, len(t.Columns))
+	concepts := make([][]columnConcept, len(t.Columns))
 	for j, c := range t.Columns {
+		names := []string{c.Key, c.Label}
 		targets[j] = append(targets[j], newTarget(c.Key, false), newTarget(c.Label, false))
 		for _, s := range c.Synonyms {
 			targets[j] = append(targets[j], newTarget(s, true))
+			names = append(names, s)
+		}
+		for _, n := range names {
+			if a := analyse(n); a.concept != "" && !a.qualified {
+				concepts[j] = append(concepts[j], columnConcept{a.concept, a.unknown, a.index})
+			}
+		}
+	}
+	analyses := make([]analysis, len(headers))
+	given, family := false, false
+	for i, h := range headers {
+		analyses[i] = analyse(h)
+		given = given || analyses[i].concept == "given_name"
+		family = family || analyses[i].concept == "family_name"
+	}
+	// A bare "Name" beside a given name and no family name is the family
+	// name ("Vorname, Name"), and the converse ("Nombre, Apellidos").
+	// Such a header is not the full name, even one the template labels
+	// "Name": renamed[i] keeps its name scores off full-name columns.
+	renamed := make([]bool, len(headers))
+	for i := range analyses {
+		if a := &analyses[i]; a.bare && a.concept == "full_name" {
+			switch {
+			case given && !family:
+				a.concept, renamed[i] = "family_name", true
+			case family && !given:
+				a.concept, renamed[i] = "given_name", true
+			}
 		}
 	}
 	var cands []candidate
@@ -72,8 +160,20 @@ func Match(t *template.Template, headers []string) []Proposal {
 			continue
 		}
 		ht := newTarget(h, false)
+		if ht.norm == "" {
+			continue
+		}
 		for j := range t.Columns {
-			if s := score(ht, targets[j]); s > 0 {
+			fuzzy := !analyses[i].qualified && !unrelated(analyses[i], concepts[j])
+			name := 0.0
+			if !renamed[i] || !tiedTo(concepts[j], "full_name") {
+				name = score(ht, targets[j], fuzzy)
+			}
+			s := max(name, conceptScore(analyses[i], concepts[j]))
+			if hints != nil && i < len(hints) && j < len(hints[i]) {
+				s = hinted(s, hints[i][j], t.Columns[j].Type)
+			}
+			if s > 0 {
 				cands = append(cands, candidate{i, j, s})
 			}
 		}
@@ -99,17 +199,116 @@ func Match(t *template.Template, headers []string) []Proposal {
 		used[c.column] = true
 		out[c.header].Key = t.Columns[c.column].Key
 		out[c.header].Confidence = c.score
+		out[c.header].Level = LevelOf(c.score)
 	}
 	return out
 }
 
-func newTarget(s string, synonym bool) target {
-	n := normalise(s)
-	return target{raw: template.Trim(s), norm: n, compact: strings.ReplaceAll(n, " ", ""), tokens: strings.Fields(n), synonym: synonym}
+// hinted applies a value hint to a name score: a column whose values are
+// almost all invalid is not proposed (unless its name is the key or label),
+// one whose values are valid is preferred, and an email or URL column may be
+// proposed for its values alone.
+func hinted(s, hint float64, typ template.Type) float64 {
+	switch {
+	case hint < 0:
+		return s
+	case hint <= hintBad:
+		if s < scoreNormalised {
+			return 0
+		}
+	case hint >= hintGood:
+		if s > 0 && s < scoreNormalised {
+			return min(hintCap, s+hintBonus)
+		}
+		if s == 0 && (typ == template.Email || typ == template.URL) {
+			return scoreValues
+		}
+	}
+	return s
 }
 
-// score is the best score of header h against a column's targets, 0 if none.
-func score(h target, targets []target) float64 {
+// unrelated reports a header the dictionary reads whole (no unknown word)
+// as a concept the column is not tied to, when the column is tied to some:
+// then a look-alike ("County", "Country") is not matched letter by letter.
+func unrelated(a analysis, cs []columnConcept) bool {
+	c := a.concept
+	if c == "" || len(a.unknown) > 0 || len(cs) == 0 {
+		return false
+	}
+	for _, x := range cs {
+		if related(c, x.concept) {
+			return false
+		}
+	}
+	return true
+}
+
+func tiedTo(cs []columnConcept, c string) bool {
+	for _, x := range cs {
+		if x.concept == c {
+			return true
+		}
+	}
+	return false
+}
+
+func related(a, b string) bool { return a == b || dict.parent[a] == b || dict.parent[b] == a }
+
+// conceptScore is the score of a header's analysis for a column tied to
+// concepts cs, 0 if none applies.
+func conceptScore(a analysis, cs []columnConcept) float64 {
+	if a.qualified || a.concept == "" {
+		return 0
+	}
+	best := 0
+	for _, c := range cs {
+		base := 0
+		switch {
+		case a.concept == c.concept:
+			base = pointsConcept
+		case dict.parent[a.concept] == c.concept:
+			base = pointsParent
+		default:
+			continue
+		}
+		diff := symmetricDifference(a.unknown, c.unknown)
+		if diff > maxUnknown {
+			continue
+		}
+		p := base - pointsUnknown*diff - pointsOwner*a.owners
+		if a.index != c.index {
+			p -= pointsIndex
+		}
+		best = max(best, p)
+	}
+	return float64(best) / 100
+}
+
+// symmetricDifference counts the distinct words in one list and not the other.
+func symmetricDifference(a, b []string) int {
+	n := 0
+	for i, x := range a {
+		if !contains(b, x) && !contains(a[:i], x) {
+			n++
+		}
+	}
+	for i, x := range b {
+		if !contains(a, x) && !contains(b[:i], x) {
+			n++
+		}
+	}
+	return n
+}
+
+func newTarget(s string, synonym bool) target {
+	n := normalise(s)
+	c := strings.ReplaceAll(n, " ", "")
+	return target{raw: template.Trim(s), norm: n, compact: c, tokens: strings.Fields(n), runes: utf8.RuneCountInString(c), synonym: synonym}
+}
+
+// score is the best name score of header h against a column's targets, 0 if
+// none; fuzzy false leaves out letter-by-letter similarity.
+func score(h target, targets []target, fuzzy bool) float64 {
 	best := 0.0
 	for _, t := range targets {
 		s := 0.0
@@ -121,8 +320,8 @@ func score(h target, targets []target) float64 {
 			if t.synonym {
 				s = scoreSynonym
 			}
-		case len(h.compact) <= maxFuzzyBytes && len(t.compact) <= maxFuzzyBytes:
-			if r := max(dice(h.tokens, t.tokens), similarity(h.compact, t.compact)); r >= fuzzyThreshold {
+		case fuzzy && len(h.compact) <= maxFuzzyBytes && len(t.compact) <= maxFuzzyBytes:
+			if r := fuzzyRatio(h, t); r >= fuzzyThreshold {
 				s = fuzzyWeight * r
 			}
 		}
@@ -131,14 +330,39 @@ func score(h target, targets []target) float64 {
 	return best
 }
 
-// normalise is the comparable form of a header or target: camelCase split,
-// accents removed, folded, runs of anything but letters and numbers turned
-// into one space, trimmed.
+// fuzzyRatio is the larger of token Dice and character similarity. The
+// distance is skipped when its bound (the length difference) shows it cannot
+// reach the threshold or beat Dice: the result is the same, only faster.
+func fuzzyRatio(h, t target) float64 {
+	d := dice(h.tokens, t.tokens)
+	n := max(h.runes, t.runes)
+	if n == 0 {
+		return d
+	}
+	bound := 1 - float64(abs(h.runes-t.runes))/float64(n)
+	if bound < fuzzyThreshold || bound <= d {
+		return d
+	}
+	return max(d, similarity(h.compact, t.compact))
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// normalise is the comparable form of a header or target: camelCase split
+// (a lower-case letter then a capital, a capital then a capital and a
+// lower-case letter: "ZIPCode"), letters and digits apart ("Address1"), accents
+// removed, folded, runs of anything but letters and numbers turned into one
+// space, trimmed. All splitting is on ASCII.
 func normalise(s string) string {
 	s = template.Trim(s)
 	var split strings.Builder
 	for i := 0; i < len(s); i++ {
-		if i > 0 && 'A' <= s[i] && s[i] <= 'Z' && 'a' <= s[i-1] && s[i-1] <= 'z' {
+		if i > 0 && boundary(s, i) {
 			split.WriteByte(' ')
 		}
 		split.WriteByte(s[i])
@@ -160,6 +384,24 @@ func normalise(s string) string {
 		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
+}
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// boundary reports a word boundary before s[i] (i > 0).
+func boundary(s string, i int) bool {
+	p, c := s[i-1], s[i]
+	switch {
+	case isLower(p) && isUpper(c):
+		return true
+	case isUpper(p) && isUpper(c) && i+2 < len(s) && isLower(s[i+1]) && isLower(s[i+2]):
+		return true
+	case (isLower(p) || isUpper(p)) && isDigit(c), isDigit(p) && (isLower(c) || isUpper(c)):
+		return true
+	}
+	return false
 }
 
 // dice is the Sørensen–Dice coefficient of two token sets.

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { TemplateError, validate, type ValidationError } from "../src/validate/index.ts";
-import { detectHeaderRow, matchColumns } from "../src/mapping/index.ts";
+import { detectHeaderRow, matchColumns, sampleColumns, valueHints } from "../src/mapping/index.ts";
 
 // The runner starts tests in web/widget; the vectors live at the repo root.
 const ROOT = path.resolve(process.cwd(), "../../testdata/conformance");
@@ -73,13 +73,22 @@ interface MappingCase {
   name: string;
   template?: unknown;
   headers?: string[];
+  /** Data rows below the headers: the widget's value hints are computed from them. */
+  data?: string[][];
   want?: (string | null)[];
+  levels?: (string | null)[];
   rows?: string[][];
   header_row?: number;
   names?: string[];
 }
 
 describe("mapping vectors", () => {
+  test("at least 200 column-matching vectors", () => {
+    const n = suites("mapping")
+      .filter(([file]) => file !== "header_row.json")
+      .reduce((sum, [, suite]) => sum + (suite["cases"] as MappingCase[]).length, 0);
+    assert.ok(n >= 200, `${n} vectors`);
+  });
   for (const [file, suite] of suites("mapping")) {
     describe(file, () => {
       for (const c of suite["cases"] as MappingCase[]) {
@@ -88,11 +97,16 @@ describe("mapping vectors", () => {
             assert.equal(detectHeaderRow(c.rows ?? [], c.names), c.header_row);
             return;
           }
-          const got = matchColumns(c.template ?? suite["template"], c.headers ?? []);
+          const template = c.template ?? suite["template"];
+          const headers = c.headers ?? [];
+          const data = c.data;
+          const hints = data ? valueHints(template, sampleColumns({ length: data.length, row: (i) => data[i] ?? [] }, headers.length)) : undefined;
+          const got = matchColumns(template, headers, hints);
           assert.deepEqual(
             got.map((m) => m.key),
             c.want,
           );
+          if (c.levels) assert.deepEqual(got.map((m) => m.level), c.levels);
         });
       }
     });

@@ -4,16 +4,39 @@
 import { fold, trim } from "../validate/text.ts";
 
 const COMBINING = /[\u0300-\u036f]/g;
-const ASCII_CAMEL = /([a-z])(?=[A-Z])/g;
 const NOT_WORD = /[^\p{L}\p{N}]+/gu;
 
+const isLower = (c: number): boolean => c >= 97 && c <= 122;
+const isUpper = (c: number): boolean => c >= 65 && c <= 90;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** boundary reports a word boundary before s[i] (i > 0), on ASCII only (Go: boundary). */
+function boundary(s: string, i: number): boolean {
+  const p = s.charCodeAt(i - 1);
+  const c = s.charCodeAt(i);
+  if (isLower(p) && isUpper(c)) return true;
+  if (isUpper(p) && isUpper(c) && i + 2 < s.length && isLower(s.charCodeAt(i + 1)) && isLower(s.charCodeAt(i + 2))) return true;
+  return ((isLower(p) || isUpper(p)) && isDigit(c)) || (isDigit(p) && (isLower(c) || isUpper(c)));
+}
+
 /**
- * normalise is the comparable form of a header or column name: ASCII
- * camelCase split, accents removed, folded, runs of anything but letters and
- * numbers turned into one space, trimmed (Go: mapping.Normalise).
+ * normalise is the comparable form of a header or column name: camelCase
+ * split (a lower-case letter then a capital; a capital, then a capital and
+ * two lower-case letters: "ZIPCode"), letters and digits apart
+ * ("Address1"), all on ASCII; accents removed, folded, runs of anything but
+ * letters and numbers turned into one space, trimmed (Go: normalise).
  */
 export function normalise(s: string): string {
-  const split = trim(s).replace(ASCII_CAMEL, "$1 ");
+  const t = trim(s);
+  let split = "";
+  let from = 0;
+  for (let i = 1; i < t.length; i++) {
+    if (boundary(t, i)) {
+      split += t.slice(from, i) + " ";
+      from = i;
+    }
+  }
+  split += t.slice(from);
   return trim(fold(split.normalize("NFD").replace(COMBINING, "").replace(NOT_WORD, " ")));
 }
 
