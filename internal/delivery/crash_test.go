@@ -39,7 +39,6 @@ type sqlStore struct {
 	db       *sql.DB
 	url      string
 	secret   string
-	deliverd chan struct{}
 }
 
 func (s *sqlStore) Delivery(ctx context.Context, id string) (Job, error) {

@@ -422,7 +422,7 @@ func (w *Worker) settle(ctx context.Context, d Job, p *Progress, a destination.A
 	if ctx.Err() != nil {
 		// Shutting down mid-attempt: not the receiver's failure. Resume
 		// at once on the next start; the batch keeps its webhook-id.
-		return Step{Wait: 0}, true, nil
+		return Step{Wait: 0}, true, nil //nolint:nilerr // the attempt's error is the shutdown's, not the delivery's
 	}
 	a.Number = p.Failures + 1
 	switch a.Outcome {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -177,7 +178,7 @@ func countBlobs(t testing.TB, bk *blob.Bucket, importID string) int {
 	it := bk.List(&blob.ListOptions{Prefix: "imports/" + importID + "/"})
 	for {
 		obj, err := it.Next(context.Background())
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return n
 		}
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 // cell as a null: the template's types are checked upstream, and strings
 // keep the values exactly as the end user's file had them.
 type parquetWriter struct {
-	w     *parquet.Writer
+	w     *parquet.GenericWriter[any]
 	index []int // index[j] = the parquet leaf column of template column j
 	rows  []parquet.Row
 }
@@ -28,7 +28,7 @@ func newParquet(w io.Writer, columns []string) *parquetWriter {
 	for _, path := range schema.Columns() {
 		leaves = append(leaves, path[0])
 	}
-	p := &parquetWriter{w: parquet.NewWriter(w, schema)}
+	p := &parquetWriter{w: parquet.NewGenericWriter[any](w, schema)}
 	for _, c := range columns {
 		p.index = append(p.index, slices.Index(leaves, c))
 	}

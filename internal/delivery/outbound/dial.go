@@ -18,7 +18,7 @@ import (
 func (p *Policy) Control(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return fmt.Errorf("%w: cannot parse dialled address: %v", ErrForbidden, err)
+		return fmt.Errorf("%w: cannot parse dialled address: %w", ErrForbidden, err)
 	}
 	switch network {
 	case "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6":

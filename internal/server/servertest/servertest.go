@@ -191,6 +191,8 @@ func (e *Env) StartJobs(t testing.TB) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		e.Server.Jobs.Stop(ctx)
+		if err := e.Server.Jobs.Stop(ctx); err != nil {
+			t.Logf("stop the job queue: %v", err)
+		}
 	})
 }
