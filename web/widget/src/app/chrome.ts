@@ -65,12 +65,37 @@ export function fail(app: App, code: string, vars: Record<string, string | numbe
   toHost(app, { type: "intake:error", channel: app.config.channel ?? "", code, message: text });
 }
 
+/**
+ * The app's polite live region, outside the steps' markup (which each step
+ * replaces): step changes, progress and results are said here, once each.
+ */
+export function announce(text: string): void {
+  let region = document.getElementById("intake-live");
+  if (!region) {
+    region = h("div", { id: "intake-live", class: "visually-hidden", role: "status", "aria-live": "polite", "aria-atomic": "true", "data-testid": "live" });
+    document.body.append(region);
+  }
+  // The same text again must still be read: clear, then set a moment
+  // later; what is said meanwhile is said together.
+  if (pendingText === null) {
+    pendingText = text;
+    region.textContent = "";
+    const target = region;
+    setTimeout(() => {
+      target.textContent = pendingText;
+      pendingText = null;
+    }, 50);
+  } else pendingText += ` ${text}`;
+}
+
+let pendingText: string | null = null;
+
+let shownStep: StepId | null = null;
+
 /** Draws a step: title, step bar (only the steps that apply), body and footer. */
 export function frame(app: App, step: StepId, body: HTMLElement, footer?: HTMLElement): void {
   const { config, t } = app;
-  const close = config.hostOrigin
-    ? h("button", { class: "icon", type: "button", "aria-label": t("close"), onclick: () => toHost(app, { type: "intake:close", channel: config.channel ?? "" }) }, "×")
-    : null;
+  const close = config.hostOrigin ? h("button", { class: "icon", type: "button", "aria-label": t("close"), "data-testid": "close", onclick: () => requestClose(app) }, "×") : null;
   const bar = stepBar(step === "upload" ? null : app.state.info, step);
   mount(
     app.root,
@@ -80,8 +105,81 @@ export function frame(app: App, step: StepId, body: HTMLElement, footer?: HTMLEl
     h("section", { class: "body", "aria-labelledby": "title" }, body),
     footer ? h("footer", { class: "actions" }, footer) : null,
   );
-  const first = body.querySelector<HTMLElement>("[autofocus], button, input, select, [tabindex='0']");
-  first?.focus();
+  if (step !== shownStep) {
+    shownStep = step;
+    const at = bar.findIndex((s) => s.id === step);
+    announce(t("step_of", { n: at + 1, total: bar.length, name: t(`step_${step}` as MessageKey) }));
+  }
+  // Focus moves to the step: its first control, else its heading.
+  const first = body.querySelector<HTMLElement>("[autofocus], button:not([disabled]), input:not([disabled]):not([tabindex='-1']), select, summary, [tabindex='0']");
+  const heading = body.querySelector<HTMLElement>("h2");
+  if (first) first.focus();
+  else if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+}
+
+/**
+ * Why closing now would lose something (rows being sent, edits made in
+ * review), as the message to ask with; null when closing loses nothing.
+ */
+export function closeLoses(state: ImportState): MessageKey | null {
+  if (state.sending) return "confirm_close_sending";
+  if (state.summary.modified && !state.completed) return "confirm_close_edits";
+  return null;
+}
+
+/**
+ * Closes the importer (tells the host), first asking in a modal dialog
+ * when rows are being sent or edits would be lost.
+ */
+export function requestClose(app: App): void {
+  const { config, t } = app;
+  const closeNow = (): void => {
+    if (app.state.sending) void app.worker.call({ op: "cancel" });
+    toHost(app, { type: "intake:close", channel: config.channel ?? "" });
+  };
+  const loses = closeLoses(app.state);
+  if (!loses) return closeNow();
+  if (document.querySelector("dialog[open]")) return;
+  const opener = document.activeElement as HTMLElement | null;
+  const dialog = h("dialog", { class: "confirm", "aria-labelledby": "confirm-title", "aria-describedby": "confirm-text", "data-testid": "confirm-close" });
+  const keep = h("button", { type: "button", class: "primary", autofocus: true, "data-testid": "keep-importing", onclick: () => dialog.close() }, t("keep_importing"));
+  const leave = h("button", { type: "button", "data-testid": "close-anyway", onclick: () => {
+    dialog.close();
+    closeNow();
+  } }, t("close_anyway"));
+  dialog.append(h("h2", { id: "confirm-title" }, t("confirm_close")), h("p", { id: "confirm-text" }, t(loses)), h("div", { class: "confirm-actions" }, keep, leave));
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    if (opener?.isConnected) opener.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  keep.focus();
+}
+
+/**
+ * Keeps Tab inside the importer while it is a modal dialog on the host page
+ * (embedded): from the last control to the first and back, as the host's
+ * overlay keeps focus on the iframe. An open confirmation dialog is the
+ * whole of it while open.
+ */
+export function trapTab(e: KeyboardEvent): void {
+  if (e.key !== "Tab" || e.altKey || e.ctrlKey || e.metaKey) return;
+  const scope: ParentNode = document.querySelector("dialog[open]") ?? document;
+  const focusable = [...scope.querySelectorAll<HTMLElement>("button, input, select, textarea, summary, a[href], [tabindex]")].filter(
+    (el) => el.tabIndex >= 0 && !(el as HTMLButtonElement).disabled && el.getClientRects().length > 0 && !el.closest("[hidden], details:not([open]) > :not(summary)"),
+  );
+  if (focusable.length === 0) return;
+  const first = focusable[0]!;
+  const last = focusable[focusable.length - 1]!;
+  const active = document.activeElement;
+  if (e.shiftKey ? active === first || !scope.contains(active) : active === last) {
+    e.preventDefault();
+    (e.shiftKey ? last : first).focus();
+  }
 }
 
 /** A step's busy screen: a spinner and what is being done. */

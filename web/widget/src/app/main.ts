@@ -6,7 +6,7 @@
 // the template and wires the steps together.
 import type { ToFrame } from "../protocol.ts";
 import { pickLocale, translator } from "../i18n/i18n.ts";
-import { fail, toHost, type App, type Config } from "./chrome.ts";
+import { fail, requestClose, toHost, trapTab, type App, type Config } from "./chrome.ts";
 import { WorkerClient } from "./rpc.ts";
 import { newState } from "./state.ts";
 import { listenForPaste, openFile, showUpload } from "./step-upload.ts";
@@ -57,7 +57,10 @@ async function start(): Promise<void> {
 listenForPaste(app);
 
 document.addEventListener("keydown", (e) => {
-  if (e.key === "Escape" && config.hostOrigin && !(e.target as HTMLElement).closest("input")) toHost(app, { type: "intake:close", channel: config.channel ?? "" });
+  if (!config.hostOrigin) return;
+  // Embedded, the importer is a modal dialog: Tab stays in it, Escape closes it (asking first when that loses something).
+  trapTab(e);
+  if (e.key === "Escape" && !e.defaultPrevented && !document.querySelector("dialog[open]") && !(e.target as HTMLElement).closest("input")) requestClose(app);
 });
 
 if (config.hostOrigin && window.parent !== window) {

@@ -38,6 +38,10 @@ export interface ImportState {
   reviewed: { headerRow: number; mapping: (number | null)[] } | null;
   /** The worker's latest counts of the review. */
   summary: Summary;
+  /** Rows are being sent: closing now stops the upload (asked first). */
+  sending: boolean;
+  /** The import completed: closing loses nothing. */
+  completed: boolean;
 }
 
 export function emptySummary(): Summary {
@@ -45,7 +49,7 @@ export function emptySummary(): Summary {
 }
 
 export function newState(locale: string): ImportState {
-  return { options: {}, locale, columns: [], file: null, info: null, preview: [], headerRow: 0, mapping: [], reviewed: null, summary: emptySummary() };
+  return { options: {}, locale, columns: [], file: null, info: null, preview: [], headerRow: 0, mapping: [], reviewed: null, summary: emptySummary(), sending: false, completed: false };
 }
 
 /** Another file or sheet: the review of the last one is over. */

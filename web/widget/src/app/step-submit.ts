@@ -1,6 +1,6 @@
 // Step 6: the worker uploads the rows; progress, pause and resume (also
 // after a reload of the iframe), refusal by the server.
-import { fail, frame, toHost, type App } from "./chrome.ts";
+import { announce, fail, frame, toHost, type App } from "./chrome.ts";
 import { h } from "./dom.ts";
 import { WorkerError } from "./rpc.ts";
 import type { Session, UploadResult } from "../worker/messages.ts";
@@ -42,17 +42,26 @@ export async function send(app: App, resume = storedResume(app)): Promise<void> 
   const { config, state, t, worker } = app;
   const columns = state.columns;
   const bar = h("progress", { max: 1, value: 0, "aria-label": t("step_submit") });
-  const status = h("p", { role: "status", "aria-live": "polite", "data-testid": "progress" }, t("sending", { sent: 0, total: state.summary.rows }));
+  // Shown at every chunk, said (through the live region) every tenth of the way.
+  const status = h("p", { "data-testid": "progress" }, t("sending", { sent: 0, total: state.summary.rows }));
   const cancel = h("button", { type: "button", onclick: () => void worker.call({ op: "cancel" }) }, t("cancel"));
   frame(app, "submit", h("div", { class: "sending" }, bar, status), h("div", {}, cancel));
+  let said = -1;
   worker.onProgress = (p) => {
     if (p.session) saveResume(app, p.session);
     bar.max = Math.max(1, p.rowsTotal);
     bar.value = p.rowsSent;
     status.textContent = p.retrying ? t("retrying") : t("sending", { sent: p.rowsSent, total: p.rowsTotal });
+    const tenth = Math.floor((p.rowsSent / Math.max(1, p.rowsTotal)) * 10);
+    if (p.retrying) announce(t("retrying"));
+    else if (tenth !== said) {
+      said = tenth;
+      announce(status.textContent);
+    }
   };
   const clientMode = config.importer.mode === "client";
   let result: UploadResult;
+  state.sending = true;
   try {
     result = await worker.call({
       op: "upload",
@@ -60,6 +69,8 @@ export async function send(app: App, resume = storedResume(app)): Promise<void> 
     });
   } catch (err) {
     return fail(app, err instanceof WorkerError ? err.code : "network");
+  } finally {
+    state.sending = false;
   }
   const channel = config.channel ?? "";
   switch (result.status) {
@@ -74,7 +85,10 @@ export async function send(app: App, resume = storedResume(app)): Promise<void> 
       if (result.clientRows) toHost(app, { type: "intake:data", channel, data: { importId: result.importId, columns: columns.map((c) => c.key), rows: result.clientRows } });
       toHost(app, { type: "intake:complete", channel, summary: { importId: result.importId, rows: result.rows, rowsWithErrors: result.rowsWithErrors } });
       // The server's count of the rows it stored, not ours of those sent.
-      return app.go.done(result.rows, result.rowsWithErrors);
+      state.completed = true;
+      app.go.done(result.rows, result.rowsWithErrors);
+      announce(`${t("done_rows", { rows: result.rows })}${result.rowsWithErrors ? ` ${t("done_errors", { rows: result.rowsWithErrors })}` : ""}`);
+      return;
     case "paused": {
       saveResume(app, result.session);
       const again = h("button", { type: "button", class: "primary", "data-testid": "resume", onclick: () => void app.go.send(result.session) }, t("retry"));

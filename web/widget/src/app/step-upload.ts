@@ -7,7 +7,7 @@ import { forgetReview, type ReadOptions } from "./state.ts";
 
 export function showUpload(app: App, error?: string): void {
   const { config, t } = app;
-  const input = h("input", { type: "file", accept: ".csv,.tsv,.txt,.tab,.xlsx,.xlsm,.xls,.ods,text/csv", class: "visually-hidden", id: "file", "data-testid": "file" });
+  const input = h("input", { type: "file", accept: ".csv,.tsv,.txt,.tab,.xlsx,.xlsm,.xls,.ods,text/csv", tabindex: -1, "aria-hidden": "true", class: "visually-hidden", id: "file", "data-testid": "file" });
   input.addEventListener("change", () => {
     const f = input.files?.[0];
     if (f) void app.go.open(f, f.name);

@@ -87,6 +87,43 @@ export const en = {
   size_mb: "{n} MB",
   size_gb: "{n} GB",
   err_nothing_to_import: "Every cell of the matched columns is empty: there is nothing to import.",
+  resize_column: "Resize column",
+  grid_keys: "Arrow keys move, Enter edits, F8 goes to the next error, Alt+Shift+Arrow resizes the column.",
+  next_error: "Next error",
+  prev_error: "Previous error",
+  no_errors_to_go: "No errors to go to.",
+  undo: "Undo",
+  redo: "Redo",
+  undone: "Undone.",
+  redone: "Redone.",
+  errors_panel: "Errors by column",
+  group_go: "Go to",
+  group_select: "Select rows",
+  group_delete: "Delete rows",
+  group_fix: "Fix these rows",
+  quick_fix: "Fix a column",
+  fix_column: "Column",
+  fix_action: "Fix",
+  fix_trim: "Trim spaces",
+  fix_upper: "UPPER CASE",
+  fix_lower: "lower case",
+  fix_title: "Title Case",
+  fix_replace: "Find and replace",
+  fix_fill: "Fill empty cells",
+  fix_find: "Find",
+  fix_value: "New value",
+  fix_regex: "Pattern (regular expression) matching the whole cell",
+  fix_scope: "Rows",
+  scope_all: "All rows",
+  scope_selected: "Selected rows",
+  apply_fix: "Apply",
+  err_bad_pattern: "This pattern is not supported.",
+  step_of: "Step {n} of {total}: {name}",
+  confirm_close: "Close the importer?",
+  confirm_close_edits: "Your edits will be lost.",
+  confirm_close_sending: "Rows are still being sent: closing stops the upload.",
+  keep_importing: "Keep importing",
+  close_anyway: "Close",
 };
 
 /**
@@ -104,6 +141,8 @@ export const enPlurals = {
   done_errors: { one: "{rows} of them has errors.", other: "{rows} of them have errors." },
   err_too_many_rows: { one: "The file has {rows} row; this importer accepts at most {max}.", other: "The file has {rows} rows; this importer accepts at most {max}." },
   blank_rows: { one: "{count} blank row was skipped.", other: "{count} blank rows were skipped." },
+  fixed: { one: "{count} cell changed", other: "{count} cells changed" },
+  error_group: { one: "{column} · {message} · {rows} row", other: "{column} · {message} · {rows} rows" },
 } satisfies Record<string, PluralForms>;
 
 /**
@@ -121,6 +160,8 @@ export const pluralCount: Record<PluralKey, string> = {
   done_errors: "rows",
   err_too_many_rows: "rows",
   blank_rows: "count",
+  fixed: "count",
+  error_group: "rows",
 };
 
 /** The texts of a counted message by plural category; other is the fallback. */

@@ -221,15 +221,42 @@ export class RowTable {
     }
   }
 
-  /** remove deletes the rows at these indexes; later rows move up, numbers stay. */
-  remove(indexes: ReadonlySet<number>): void {
+  /**
+   * remove deletes the rows at these indexes; later rows move up, numbers
+   * stay. It returns the edited cells of the deleted rows, by row number,
+   * for restore (undo).
+   */
+  remove(indexes: ReadonlySet<number>): Map<number, (string | null)[]> {
     let kept = 0;
+    const removed = new Map<number, (string | null)[]>();
     const ids = new Int32Array(this.ids.length - [...indexes].filter((i) => i >= 0 && i < this.ids.length).length);
     for (let i = 0; i < this.ids.length; i++) {
       const id = this.ids[i]!;
-      if (indexes.has(i)) this.edited.delete(id);
-      else ids[kept++] = id;
+      if (indexes.has(i)) {
+        const edited = this.edited.get(id);
+        if (edited) removed.set(id + 1, edited);
+        this.edited.delete(id);
+      } else ids[kept++] = id;
     }
     this.ids = ids;
+    return removed;
+  }
+
+  /**
+   * restore puts back rows that remove deleted, by row number, in their
+   * place (rows stay in number order), with the edits remove returned.
+   */
+  restore(numbers: Iterable<number>, edits: ReadonlyMap<number, (string | null)[]> = new Map()): void {
+    const back = [...new Set(numbers)].map((n) => n - 1).filter((id) => id >= 0 && this.indexOf(id + 1) < 0).sort((a, b) => a - b);
+    const ids = new Int32Array(this.ids.length + back.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < this.ids.length || j < back.length) {
+      if (j >= back.length || (i < this.ids.length && this.ids[i]! < back[j]!)) ids[k++] = this.ids[i++]!;
+      else ids[k++] = back[j++]!;
+    }
+    this.ids = ids;
+    for (const [n, row] of edits) this.edited.set(n - 1, row);
   }
 }

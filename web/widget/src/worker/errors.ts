@@ -51,4 +51,25 @@ export class RowErrors {
     }
     this.of[n] = i;
   }
+
+  /** The errors grouped by column and message, with how many rows have each (most first). */
+  groups(): { column: number; message: string; rows: number }[] {
+    const perSet = new Int32Array(this.distinct.length);
+    for (let n = 0; n < this.of.length; n++) perSet[this.of[n]!]!++;
+    const groups = new Map<string, { column: number; message: string; rows: number }>();
+    for (let k = 1; k < this.distinct.length; k++) {
+      const count = perSet[k]!;
+      if (count === 0) continue;
+      const errors = this.distinct[k]!;
+      for (let e = 0; e < errors.length; e += 2) {
+        const column = errors[e] as number;
+        const message = errors[e + 1] as string;
+        const key = `${column}\u0000${message}`;
+        const group = groups.get(key);
+        if (group) group.rows += count;
+        else groups.set(key, { column, message, rows: count });
+      }
+    }
+    return [...groups.values()].sort((a, b) => a.column - b.column || b.rows - a.rows);
+  }
 }

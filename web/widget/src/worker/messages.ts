@@ -1,6 +1,7 @@
 // The protocol between the app (main thread) and the worker that owns the
 // rows. Rows never cross to the main thread in bulk: the grid asks for the
 // window it shows, so the page stays responsive at a million rows.
+import type { Fix } from "./review.ts";
 
 /** How the file was read, shown in the header step (encoding and delimiter pickers etc.). */
 export interface FileInfo {
@@ -37,6 +38,19 @@ export interface Summary {
   columnErrors: number[];
   /** Rows were edited or deleted in review; another header row starts from the file again. */
   modified: boolean;
+  /** Steps the review can undo and redo (edits, deletions, fixes). */
+  undo?: number;
+  redo?: number;
+}
+
+/** A quick fix of a column's cells (see worker/review.ts). */
+export type { Fix };
+
+/** The rows with one error (a column and a message) of the review. */
+export interface ErrorGroup {
+  column: number;
+  message: string;
+  rows: number;
 }
 
 /** One row of the grid window, in template column order; errors are translated messages. */
@@ -110,6 +124,15 @@ export type Request =
   | { op: "edit"; row: number; column: number; value: string }
   | { op: "replace"; find: string; replace: string; column: number | null }
   | { op: "delete"; rows: number[] }
+  /** A quick fix of column (null: every column) over every row, or the rows at these indexes. */
+  | { op: "fix"; column: number | null; fix: Fix; rows?: number[] }
+  | { op: "undo" }
+  | { op: "redo" }
+  /** The next (direction 1) or previous (-1) cell with an error from a grid position. */
+  | { op: "findError"; pos: number; col: number; direction: 1 | -1; errorsOnly: boolean }
+  | { op: "errorGroups" }
+  /** The grid indexes of the rows with this error. */
+  | { op: "groupRows"; column: number; message: string }
   /** The grid indexes of the rows with errors, to select them. */
   | { op: "errorRows" }
   | { op: "summary" }
@@ -128,6 +151,12 @@ export interface Replies {
   edit: { summary: Summary; row: WindowRow; rechecked: number };
   replace: { summary: Summary; replaced: number };
   delete: Summary;
+  fix: { summary: Summary; replaced: number };
+  undo: { summary: Summary; done: boolean };
+  redo: { summary: Summary; done: boolean };
+  findError: { pos: number; col: number } | null;
+  errorGroups: ErrorGroup[];
+  groupRows: number[];
   errorRows: number[];
   summary: Summary;
   upload: UploadResult;

@@ -129,3 +129,217 @@ export function replaceText(v: Forgetter, grid: ReviewGrid, find: string, replac
   recheckDuplicatesOf(grid, freed);
   return replaced;
 }
+
+/**
+ * The cells a step of the review changed, kept compactly so that undoing a
+ * bulk fix over a million rows stores only the cells it changed: row
+ * number, column, and the value to put back (the one before the change, or
+ * after it once undone).
+ */
+export class CellChanges {
+  private numbers: number[] = [];
+  private columns: number[] = [];
+  values: (string | null)[] = [];
+
+  /** Records that cell (n, column) held value before it changed. */
+  add(n: number, column: number, value: string | null): void {
+    this.numbers.push(n);
+    this.columns.push(column);
+    this.values.push(value);
+  }
+
+  get size(): number {
+    return this.numbers.length;
+  }
+
+  number(k: number): number {
+    return this.numbers[k]!;
+  }
+
+  column(k: number): number {
+    return this.columns[k]!;
+  }
+}
+
+/** One step of the review that can be undone and redone. */
+export type HistoryStep =
+  | { kind: "cells"; changes: CellChanges }
+  /** Rows deleted, by number, with the edits they had; undone by restoring them. */
+  | { kind: "delete"; numbers: number[]; edits: Map<number, (string | null)[]> }
+  /** Rows restored by an undo; redone by deleting them again. */
+  | { kind: "restore"; numbers: number[]; edits: Map<number, (string | null)[]> };
+
+/** What undo and redo need from the table besides the grid. */
+export interface HistoryTable {
+  indexOf(n: number): number;
+  /** Deletes the rows at these indexes and returns their edits by row number. */
+  remove(indexes: ReadonlySet<number>): Map<number, (string | null)[]>;
+  restore(numbers: readonly number[], edits: ReadonlyMap<number, (string | null)[]>): void;
+}
+
+/** How many steps back the review can go. */
+const HISTORY_STEPS = 100;
+
+/**
+ * History is the undo and redo stacks of the review. Applying a step swaps
+ * it for its inverse (cells hold the other value afterwards, a deletion
+ * becomes a restore), which goes on the other stack: each step is stored
+ * once, whichever way it was last applied.
+ */
+export class History {
+  private readonly undos: HistoryStep[] = [];
+  private readonly redos: HistoryStep[] = [];
+
+  get undoCount(): number {
+    return this.undos.length;
+  }
+
+  get redoCount(): number {
+    return this.redos.length;
+  }
+
+  /** Records a step just done by the user: redo is over. */
+  push(step: HistoryStep): void {
+    if (step.kind === "cells" && step.changes.size === 0) return;
+    this.undos.push(step);
+    if (this.undos.length > HISTORY_STEPS) this.undos.shift();
+    this.redos.length = 0;
+  }
+
+  /** Undoes the last step; returns it (now its inverse) or null when there is none. */
+  undo(apply: (step: HistoryStep) => HistoryStep): HistoryStep | null {
+    const step = this.undos.pop();
+    if (!step) return null;
+    const inverse = apply(step);
+    this.redos.push(inverse);
+    return inverse;
+  }
+
+  /** Redoes the last undone step. */
+  redo(apply: (step: HistoryStep) => HistoryStep): HistoryStep | null {
+    const step = this.redos.pop();
+    if (!step) return null;
+    const inverse = apply(step);
+    this.undos.push(inverse);
+    return inverse;
+  }
+}
+
+/**
+ * applyCells puts back the values of a cells step (rows in it are checked
+ * again, as an edit would, and the rows that were duplicates of them) and
+ * returns the step to put them back again.
+ */
+export function applyCells(v: Forgetter, grid: ReviewGrid, table: Pick<HistoryTable, "indexOf">, changes: CellChanges): HistoryStep {
+  const byIndex = new Map<number, number[]>();
+  for (let k = 0; k < changes.size; k++) {
+    const i = table.indexOf(changes.number(k));
+    if (i < 0) continue;
+    let list = byIndex.get(i);
+    if (!list) byIndex.set(i, (list = []));
+    list.push(k);
+  }
+  const freed = new Set<number>();
+  for (const [i, ks] of byIndex) {
+    const row = grid.row(i);
+    const validated = i < grid.checked;
+    if (validated) {
+      v.forget(row, grid.number(i));
+      freed.add(grid.number(i));
+    }
+    for (const k of ks) {
+      const c = changes.column(k);
+      const now = row[c] ?? null;
+      grid.set(i, c, changes.values[k] ?? "");
+      changes.values[k] = now;
+    }
+    if (validated) grid.check(i);
+  }
+  recheckDuplicatesOf(grid, freed);
+  return { kind: "cells", changes };
+}
+
+/** A quick fix of a column's cells, run in the worker over every row (or the rows given). */
+export type Fix =
+  | { kind: "trim" }
+  | { kind: "case"; to: "upper" | "lower" | "title" }
+  /** Plain text replaced wherever it occurs, or, with regex, every whole cell the pattern matches (the template's safe engine). */
+  | { kind: "replace"; find: string; replace: string; regex: boolean }
+  | { kind: "fill"; value: string };
+
+/** A whole-value matcher (validate/regex.ts's). */
+export interface ValueMatcher {
+  test(value: string): boolean;
+}
+
+/**
+ * fixFunction returns what a fix makes of a cell's value: the new value, or
+ * undefined when the cell stays as it is. matcher is the compiled pattern
+ * of a regex replace.
+ */
+export function fixFunction(fix: Fix, matcher?: ValueMatcher): (value: string | null) => string | undefined {
+  switch (fix.kind) {
+    case "trim":
+      return (v) => {
+        if (v === null || v === "") return undefined;
+        const t = v.trim();
+        return t === v ? undefined : t;
+      };
+    case "case":
+      return (v) => {
+        if (v === null || v === "") return undefined;
+        const t = fix.to === "upper" ? v.toUpperCase() : fix.to === "lower" ? v.toLowerCase() : v.toLowerCase().replace(/(^|[\s\-'’])(\p{L})/gu, (_, sep: string, ch: string) => sep + ch.toUpperCase());
+        return t === v ? undefined : t;
+      };
+    case "fill":
+      return (v) => (v === null || v.trim() === "" ? (v === fix.value ? undefined : fix.value) : undefined);
+    case "replace":
+      if (fix.regex) {
+        if (!matcher) throw new Error("fixFunction: a regex replace needs its matcher");
+        return (v) => (v !== null && matcher.test(v) && v !== fix.replace ? fix.replace : undefined);
+      }
+      if (fix.find === "") return () => undefined;
+      return (v) => {
+        if (v === null || !v.includes(fix.find)) return undefined;
+        return v.split(fix.find).join(fix.replace);
+      };
+  }
+}
+
+/**
+ * fixCells applies change to the cells of columns (null: every column) of
+ * the validated rows (only the indexes given, when given), recording each
+ * changed cell's old value in changes. A changed row gives its unique
+ * values up first and is checked again; then the rows that were duplicates
+ * of a changed row are. Returns how many cells changed.
+ */
+export function fixCells(v: Forgetter, grid: ReviewGrid, change: (value: string | null) => string | undefined, column: number | null, changes: CellChanges, indexes?: Iterable<number>, quick?: string): number {
+  let count = 0;
+  const freed = new Set<number>();
+  const visit = (i: number): void => {
+    if (quick !== undefined && !grid.mayInclude(i, quick)) return;
+    const row = grid.row(i);
+    let changed = false;
+    const from = column ?? 0;
+    const to = column === null ? row.length : column + 1;
+    for (let c = from; c < to; c++) {
+      const value = row[c] ?? null;
+      const next = change(value);
+      if (next === undefined) continue;
+      if (!changed) {
+        v.forget(row, grid.number(i));
+        freed.add(grid.number(i));
+        changed = true;
+      }
+      changes.add(grid.number(i), c, value);
+      grid.set(i, c, next);
+      count++;
+    }
+    if (changed) grid.check(i);
+  };
+  if (indexes) {
+    for (const i of indexes) if (i >= 0 && i < grid.checked) visit(i);
+  } else for (let i = 0; i < grid.checked; i++) visit(i);
+  recheckDuplicatesOf(grid, freed);
+  return count;
+}

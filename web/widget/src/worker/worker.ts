@@ -11,7 +11,8 @@ import { upload, createImport, type RowSource } from "../upload/upload.ts";
 import { PackedRows, RowTable, packRows } from "../rows/store.ts";
 import { RowErrors, type Stored } from "./errors.ts";
 import { FilledRows, hasValue } from "./filled.ts";
-import { editCell, forgetRows, recheckDuplicatesOf, replaceText, tableValidator, type ReviewGrid } from "./review.ts";
+import { compileRegex, isProblem } from "../validate/regex.ts";
+import { applyCells, CellChanges, editCell, fixCells, fixFunction, forgetRows, History, recheckDuplicatesOf, tableValidator, type Fix, type HistoryStep, type ReviewGrid } from "./review.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
 
 /** A failure the app shows with a translated message for code. */
@@ -53,6 +54,8 @@ interface State {
   checked: number;
   /** Bumped by every mapping, so a stale background pass stops. */
   pass: number;
+  /** Undo and redo of the review's edits, deletions and fixes; a new table starts a new one. */
+  history: History;
 }
 
 const state: State = {
@@ -75,6 +78,7 @@ const state: State = {
   abort: null,
   checked: 0,
   pass: 0,
+  history: new History(),
 };
 
 function formatOf(name: string, head: Uint8Array): FileInfo["format"] {
@@ -245,7 +249,16 @@ function check(i: number): void {
 }
 
 function summary(): Summary {
-  return { rows: state.table.length, checked: state.checked, rowsWithErrors: state.errors.rows, rowsWithValues: state.filled.count, columnErrors: state.errors.columns.slice(), modified: state.table.modified };
+  return {
+    rows: state.table.length,
+    checked: state.checked,
+    rowsWithErrors: state.errors.rows,
+    rowsWithValues: state.filled.count,
+    columnErrors: state.errors.columns.slice(),
+    modified: state.table.modified,
+    undo: state.history.undoCount,
+    redo: state.history.redoCount,
+  };
 }
 
 /** Rows validated per slice: about 50 ms of work, so window requests wait little. */
@@ -293,8 +306,10 @@ function map(headerRow: number, mapping: (number | null)[]): Summary {
   // A fresh validator per mapping: uniqueness state belongs to one pass.
   state.validator = tableValidator(state.template, table);
   state.table = table;
-  state.errors = new RowErrors(table.length, table.width);
-  state.filled = new FilledRows(table.length);
+  state.history = new History();
+  // Sized by row number: rows deleted in a carried-over review keep theirs.
+  state.errors = new RowErrors(dataRows(table), table.width);
+  state.filled = new FilledRows(dataRows(table));
   state.errorIndex = null;
   state.checked = 0;
   const pass = ++state.pass;
@@ -325,7 +340,10 @@ function window(start: number, count: number, errorsOnly: boolean): Replies["win
 
 function edit(i: number, column: number, value: string): Replies["edit"] {
   if (!(i >= 0 && i < state.table.length) || !(column >= 0 && column < state.table.width)) throw new UserError("no_such_cell");
+  const changes = new CellChanges();
+  changes.add(state.table.number(i), column, state.table.row(i)[column] ?? null);
   const rechecked = editCell(state.validator!, grid(), i, column, value);
+  state.history.push({ kind: "cells", changes });
   return { summary: summary(), row: windowRow(i), rechecked };
 }
 
@@ -358,8 +376,25 @@ function grid(): ReviewGrid {
 
 function replace(find: string, replacement: string, column: number | null): Replies["replace"] {
   if (find === "") return { summary: summary(), replaced: 0 };
+  return fix({ kind: "replace", find, replace: replacement, regex: false }, column);
+}
+
+/** Applies a quick fix to a column (every column: null) of every row, or of the rows at indexes. */
+function fix(f: Fix, column: number | null, indexes?: number[]): { summary: Summary; replaced: number } {
   if (state.checked < state.table.length) throw new UserError("still_checking");
-  const replaced = replaceText(state.validator!, grid(), find, replacement, column);
+  if (column !== null && !(column >= 0 && column < state.table.width)) throw new UserError("no_such_cell");
+  let matcher;
+  if (f.kind === "replace" && f.regex) {
+    const compiled = compileRegex(f.find);
+    if (isProblem(compiled)) throw new UserError("bad_pattern");
+    matcher = compiled;
+  }
+  const changes = new CellChanges();
+  // Plain text is first looked for in the packed row: most rows are skipped unsplit.
+  const quick = f.kind === "replace" && !f.regex ? f.find : undefined;
+  const replaced = fixCells(state.validator!, grid(), fixFunction(f, matcher), column, changes, indexes, quick);
+  state.history.push({ kind: "cells", changes });
+  state.errorIndex = null;
   return { summary: summary(), replaced };
 }
 
@@ -367,16 +402,119 @@ function remove(indexes: number[]): Summary {
   const table = state.table;
   if (state.checked < table.length) throw new UserError("still_checking");
   const drop = new Set(indexes.filter((i) => i >= 0 && i < table.length));
+  const numbers = [...drop].map((i) => table.number(i));
+  const edits = deleteRows(drop);
+  state.history.push({ kind: "delete", numbers, edits });
+  return summary();
+}
+
+/** Deletes the rows at these indexes (validated) and returns their edits. */
+function deleteRows(drop: ReadonlySet<number>): Map<number, (string | null)[]> {
+  const table = state.table;
   const freed = forgetRows(state.validator!, grid(), drop);
   for (const i of drop) {
     state.errors.set(table.number(i), null);
     state.filled.set(table.number(i), false);
   }
-  table.remove(drop);
+  const edits = table.remove(drop);
   state.checked = table.length;
   state.errorIndex = null;
   recheckDuplicatesOf(grid(), freed);
-  return summary();
+  return edits;
+}
+
+/**
+ * Applies a history step and returns its inverse. Restoring deleted rows
+ * validates the whole table again (in the background): a restored row may
+ * be the first to hold a unique value that a later row now claims.
+ */
+function applyStep(step: HistoryStep): HistoryStep {
+  if (state.checked < state.table.length) throw new UserError("still_checking");
+  switch (step.kind) {
+    case "cells": {
+      const inverse = applyCells(state.validator!, grid(), state.table, step.changes);
+      state.errorIndex = null;
+      return inverse;
+    }
+    case "delete": {
+      state.table.restore(step.numbers, step.edits);
+      revalidate();
+      return { kind: "restore", numbers: step.numbers, edits: new Map() };
+    }
+    case "restore": {
+      const drop = new Set(step.numbers.map((n) => state.table.indexOf(n)).filter((i) => i >= 0));
+      return { kind: "delete", numbers: step.numbers, edits: deleteRows(drop) };
+    }
+  }
+}
+
+/** Validates every row of the table again from the first, with a fresh validator. */
+function revalidate(): void {
+  const table = state.table;
+  state.validator = tableValidator(state.template, table);
+  state.errors = new RowErrors(dataRows(table), table.width);
+  state.filled = new FilledRows(dataRows(table));
+  state.errorIndex = null;
+  state.checked = 0;
+  const pass = ++state.pass;
+  void validateInBackground(pass);
+}
+
+/** The highest row number of a table: its data rows before any deletion. */
+function dataRows(table: RowTable): number {
+  return Math.max(0, table.source.length - table.headerRow - 1);
+}
+
+/** The next (direction 1) or previous (-1) cell with an error after (pos, col), wrapping around. */
+function findError(pos: number, col: number, direction: 1 | -1, errorsOnly: boolean): { pos: number; col: number } | null {
+  const index = errorIndex();
+  if (index.length === 0) return null;
+  const columnsOf = (i: number): number[] => {
+    const stored = state.errors.get(state.table.number(i)) ?? [];
+    const cols: number[] = [];
+    for (let k = 0; k < stored.length; k += 2) cols.push(stored[k] as number);
+    return cols.sort((a, b) => a - b);
+  };
+  // k: the current row's place in the index (or where it would be).
+  const current = errorsOnly ? (index[pos] ?? -1) : pos;
+  let lo = 0;
+  let hi = index.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (index[mid]! < current) lo = mid + 1;
+    else hi = mid;
+  }
+  if (index[lo] === current) {
+    const cols = columnsOf(current);
+    const same = direction > 0 ? cols.find((c) => c > col) : cols.reverse().find((c) => c < col);
+    if (same !== undefined) return { pos, col: same };
+  }
+  let k = direction > 0 ? (index[lo] === current ? lo + 1 : lo) : lo - 1;
+  k = (k + index.length) % index.length;
+  const i = index[k]!;
+  const cols = columnsOf(i);
+  return { pos: errorsOnly ? k : i, col: direction > 0 ? cols[0]! : cols[cols.length - 1]! };
+}
+
+/** The review's errors grouped by column and message, with their row counts. */
+function errorGroups(): Replies["errorGroups"] {
+  return state.errors.groups();
+}
+
+/** Grid indexes of the rows with this error (column and message). */
+function groupRows(column: number, text: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < state.table.length; i++) {
+    const stored = state.errors.get(state.table.number(i));
+    if (!stored) continue;
+    for (let k = 0; k < stored.length; k += 2) {
+      if (stored[k] === column && stored[k + 1] === text) {
+        out.push(i);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /** Checks the importer's template once and returns its columns for the app. */
@@ -430,6 +568,22 @@ async function handle(req: Request): Promise<unknown> {
       return replace(req.find, req.replace, req.column);
     case "delete":
       return remove(req.rows);
+    case "fix":
+      return fix(req.fix, req.column, req.rows);
+    case "undo": {
+      const step = state.history.undo(applyStep);
+      return { summary: summary(), done: step !== null };
+    }
+    case "redo": {
+      const step = state.history.redo(applyStep);
+      return { summary: summary(), done: step !== null };
+    }
+    case "findError":
+      return findError(req.pos, req.col, req.direction, req.errorsOnly);
+    case "errorGroups":
+      return errorGroups();
+    case "groupRows":
+      return groupRows(req.column, req.message);
     case "errorRows":
       if (state.checked < state.table.length) throw new UserError("still_checking");
       return errorIndex().slice();
