@@ -115,8 +115,9 @@ func compact(s string) string { return strings.ReplaceAll(normalise(s), " ", "")
 // analysis is what a header (or a column's key, label or synonym) says once
 // read against the dictionary.
 type analysis struct {
-	// concept is the one concept the name stands for, "" for none.
-	concept string
+	// concept is the one concept the name stands for, "" for none; parent
+	// is its parent concept (set by MatchValues, which reads it per column).
+	concept, parent string
 	// qualified: a word such as "consent" or "type" changes what the name
 	// holds, so it never takes the bare concept's column.
 	qualified bool

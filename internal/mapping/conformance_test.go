@@ -15,7 +15,7 @@ import (
 
 const vectors = "../../testdata/conformance/mapping"
 
-func readJSON(t *testing.T, path string, v any) {
+func readJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -9,7 +9,8 @@
 package mapping
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -88,8 +89,11 @@ type target struct {
 	raw     string
 	norm    string
 	compact string
-	tokens  []string
-	runes   int
+	// set is the distinct tokens (for Dice); letters the sorted code points
+	// of compact (for the bag-distance bound).
+	set     []string
+	letters []rune
+	runes   []rune
 	synonym bool
 }
 
@@ -97,6 +101,7 @@ type target struct {
 // the words and index of that name.
 type columnConcept struct {
 	concept string
+	parent  string
 	unknown []string
 	index   int
 }
@@ -128,7 +133,7 @@ func MatchValues(t *template.Template, headers []string, hints [][]float64) []Pr
 		}
 		for _, n := range names {
 			if a := analyse(n); a.concept != "" && !a.qualified {
-				concepts[j] = append(concepts[j], columnConcept{a.concept, a.unknown, a.index})
+				concepts[j] = append(concepts[j], columnConcept{a.concept, dict.parent[a.concept], a.unknown, a.index})
 			}
 		}
 	}
@@ -136,6 +141,7 @@ func MatchValues(t *template.Template, headers []string, hints [][]float64) []Pr
 	given, family := false, false
 	for i, h := range headers {
 		analyses[i] = analyse(h)
+		analyses[i].parent = dict.parent[analyses[i].concept]
 		given = given || analyses[i].concept == "given_name"
 		family = family || analyses[i].concept == "family_name"
 	}
@@ -148,13 +154,14 @@ func MatchValues(t *template.Template, headers []string, hints [][]float64) []Pr
 		if a := &analyses[i]; a.bare && a.concept == "full_name" {
 			switch {
 			case given && !family:
-				a.concept, renamed[i] = "family_name", true
+				a.concept, a.parent, renamed[i] = "family_name", "", true
 			case family && !given:
-				a.concept, renamed[i] = "given_name", true
+				a.concept, a.parent, renamed[i] = "given_name", "", true
 			}
 		}
 	}
 	var cands []candidate
+	var buf osaBuffers
 	for i, h := range headers {
 		if template.Trim(h) == "" {
 			continue
@@ -167,7 +174,7 @@ func MatchValues(t *template.Template, headers []string, hints [][]float64) []Pr
 			fuzzy := !analyses[i].qualified && !unrelated(analyses[i], concepts[j])
 			name := 0.0
 			if !renamed[i] || !tiedTo(concepts[j], "full_name") {
-				name = score(ht, targets[j], fuzzy)
+				name = score(ht, targets[j], fuzzy, &buf)
 			}
 			s := max(name, conceptScore(analyses[i], concepts[j]))
 			if hints != nil && i < len(hints) && j < len(hints[i]) {
@@ -178,14 +185,14 @@ func MatchValues(t *template.Template, headers []string, hints [][]float64) []Pr
 			}
 		}
 	}
-	sort.SliceStable(cands, func(a, b int) bool {
-		if cands[a].score != cands[b].score {
-			return cands[a].score > cands[b].score
+	slices.SortFunc(cands, func(a, b candidate) int {
+		switch {
+		case a.score != b.score:
+			return cmp.Compare(b.score, a.score)
+		case a.header != b.header:
+			return a.header - b.header
 		}
-		if cands[a].header != cands[b].header {
-			return cands[a].header < cands[b].header
-		}
-		return cands[a].column < cands[b].column
+		return a.column - b.column
 	})
 	out := make([]Proposal, len(headers))
 	for i, h := range headers {
@@ -236,7 +243,7 @@ func unrelated(a analysis, cs []columnConcept) bool {
 		return false
 	}
 	for _, x := range cs {
-		if related(c, x.concept) {
+		if c == x.concept || a.parent == x.concept || x.parent == c {
 			return false
 		}
 	}
@@ -252,8 +259,6 @@ func tiedTo(cs []columnConcept, c string) bool {
 	return false
 }
 
-func related(a, b string) bool { return a == b || dict.parent[a] == b || dict.parent[b] == a }
-
 // conceptScore is the score of a header's analysis for a column tied to
 // concepts cs, 0 if none applies.
 func conceptScore(a analysis, cs []columnConcept) float64 {
@@ -266,7 +271,7 @@ func conceptScore(a analysis, cs []columnConcept) float64 {
 		switch {
 		case a.concept == c.concept:
 			base = pointsConcept
-		case dict.parent[a.concept] == c.concept:
+		case a.parent == c.concept:
 			base = pointsParent
 		default:
 			continue
@@ -303,12 +308,21 @@ func symmetricDifference(a, b []string) int {
 func newTarget(s string, synonym bool) target {
 	n := normalise(s)
 	c := strings.ReplaceAll(n, " ", "")
-	return target{raw: template.Trim(s), norm: n, compact: c, tokens: strings.Fields(n), runes: utf8.RuneCountInString(c), synonym: synonym}
+	var set []string
+	for _, tok := range strings.Fields(n) {
+		if !contains(set, tok) {
+			set = append(set, tok)
+		}
+	}
+	runes := []rune(c)
+	letters := slices.Clone(runes)
+	slices.Sort(letters)
+	return target{raw: template.Trim(s), norm: n, compact: c, set: set, letters: letters, runes: runes, synonym: synonym}
 }
 
 // score is the best name score of header h against a column's targets, 0 if
 // none; fuzzy false leaves out letter-by-letter similarity.
-func score(h target, targets []target, fuzzy bool) float64 {
+func score(h target, targets []target, fuzzy bool, buf *osaBuffers) float64 {
 	best := 0.0
 	for _, t := range targets {
 		s := 0.0
@@ -321,7 +335,7 @@ func score(h target, targets []target, fuzzy bool) float64 {
 				s = scoreSynonym
 			}
 		case fuzzy && len(h.compact) <= maxFuzzyBytes && len(t.compact) <= maxFuzzyBytes:
-			if r := fuzzyRatio(h, t); r >= fuzzyThreshold {
+			if r := fuzzyRatio(h, t, buf); r >= fuzzyThreshold {
 				s = fuzzyWeight * r
 			}
 		}
@@ -331,26 +345,43 @@ func score(h target, targets []target, fuzzy bool) float64 {
 }
 
 // fuzzyRatio is the larger of token Dice and character similarity. The
-// distance is skipped when its bound (the length difference) shows it cannot
-// reach the threshold or beat Dice: the result is the same, only faster.
-func fuzzyRatio(h, t target) float64 {
-	d := dice(h.tokens, t.tokens)
-	n := max(h.runes, t.runes)
+// distance is skipped when a lower bound of it (the bag distance: the code
+// points of one string not matched in the other, which no edit or
+// transposition beats) shows it cannot reach the threshold or beat Dice: the
+// result is the same, only faster.
+func fuzzyRatio(h, t target, buf *osaBuffers) float64 {
+	d := dice(h.set, t.set)
+	n := max(len(h.runes), len(t.runes))
 	if n == 0 {
 		return d
 	}
-	bound := 1 - float64(abs(h.runes-t.runes))/float64(n)
+	if bound := 1 - float64(max(len(h.runes), len(t.runes))-min(len(h.runes), len(t.runes)))/float64(n); bound < fuzzyThreshold || bound <= d {
+		return d
+	}
+	bound := 1 - float64(bagDistance(h.letters, t.letters))/float64(n)
 	if bound < fuzzyThreshold || bound <= d {
 		return d
 	}
-	return max(d, similarity(h.compact, t.compact))
+	return max(d, buf.similarity(h.runes, t.runes))
 }
 
-func abs(x int) int {
-	if x < 0 {
-		return -x
+// bagDistance is the larger count of code points of a or b (sorted) left
+// over once equal ones are paired.
+func bagDistance(a, b []rune) int {
+	common := 0
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			common++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
 	}
-	return x
+	return max(len(a), len(b)) - common
 }
 
 // normalise is the comparable form of a header or target: camelCase split
@@ -404,47 +435,42 @@ func boundary(s string, i int) bool {
 	return false
 }
 
-// dice is the Sørensen–Dice coefficient of two token sets.
+// dice is the Sørensen–Dice coefficient of two sets of distinct tokens.
 func dice(a, b []string) float64 {
-	sa, sb := set(a), set(b)
-	if len(sa)+len(sb) == 0 {
+	if len(a)+len(b) == 0 {
 		return 0
 	}
 	common := 0
-	for k := range sa {
-		if sb[k] {
+	for _, x := range a {
+		if contains(b, x) {
 			common++
 		}
 	}
-	return 2 * float64(common) / float64(len(sa)+len(sb))
+	return 2 * float64(common) / float64(len(a)+len(b))
 }
 
-func set(tokens []string) map[string]bool {
-	m := make(map[string]bool, len(tokens))
-	for _, t := range tokens {
-		m[t] = true
-	}
-	return m
-}
+// osaBuffers are the rows of the distance, kept from one call to the next.
+type osaBuffers struct{ prev2, prev, cur []int }
 
 // similarity is 1 − OSA distance / longer length, on code points.
-func similarity(a, b string) float64 {
-	ra, rb := []rune(a), []rune(b)
-	n := max(len(ra), len(rb))
+func (buf *osaBuffers) similarity(a, b []rune) float64 {
+	n := max(len(a), len(b))
 	if n == 0 {
 		return 0
 	}
-	return 1 - float64(osa(ra, rb))/float64(n)
+	return 1 - float64(buf.osa(a, b))/float64(n)
 }
 
 // osa is the optimal-string-alignment distance: Levenshtein plus the
 // transposition of two adjacent characters.
-func osa(a, b []rune) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+func (buf *osaBuffers) osa(a, b []rune) int {
+	if cap(buf.prev) < len(b)+1 {
+		buf.prev2, buf.prev, buf.cur = make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	}
+	prev2, prev, cur := buf.prev2[:len(b)+1], buf.prev[:len(b)+1], buf.cur[:len(b)+1]
 	for j := range prev {
 		prev[j] = j
+		prev2[j] = 0
 	}
 	for i := 1; i <= len(a); i++ {
 		cur[0] = i

@@ -5,7 +5,7 @@
 
 import { trim, utf8Length } from "../validate/text.ts";
 import { analyse, parentOf, type Analysis } from "./concepts.ts";
-import { dice, normalise, similarity } from "./normalise.ts";
+import { bagDistance, dice, normalise, osa } from "./normalise.ts";
 
 /** A template column as matching sees it. */
 export interface MatchColumn {
@@ -61,14 +61,18 @@ interface Target {
   readonly raw: string;
   readonly norm: string;
   readonly compact: string;
-  readonly tokens: readonly string[];
-  readonly runes: number;
+  /** Distinct tokens, for Dice. */
+  readonly set: readonly string[];
+  /** Code points of compact, and the same sorted (for the bag-distance bound). */
+  readonly runes: readonly string[];
+  readonly letters: readonly number[];
   readonly compactBytes: number;
   readonly synonym: boolean;
 }
 
 interface ColumnConcept {
   readonly concept: string;
+  readonly parent: string;
   readonly unknown: readonly string[];
   readonly index: number;
 }
@@ -76,17 +80,25 @@ interface ColumnConcept {
 function target(s: string, synonym: boolean): Target {
   const norm = normalise(s);
   const compact = norm.replaceAll(" ", "");
-  return { raw: trim(s), norm, compact, tokens: norm === "" ? [] : norm.split(" "), runes: [...compact].length, compactBytes: utf8Length(compact), synonym };
+  const runes = [...compact];
+  const letters = runes.map((r) => r.codePointAt(0) ?? 0).sort((a, b) => a - b);
+  return { raw: trim(s), norm, compact, set: [...new Set(norm === "" ? [] : norm.split(" "))], runes, letters, compactBytes: utf8Length(compact), synonym };
 }
 
-/** fuzzyRatio is the larger of token Dice and character similarity, the distance skipped when its bound cannot matter (Go: fuzzyRatio). */
+/**
+ * fuzzyRatio is the larger of token Dice and character similarity; the
+ * distance is skipped when a lower bound of it (length difference, then bag
+ * distance) shows it cannot reach the threshold or beat Dice (Go: fuzzyRatio).
+ */
 function fuzzyRatio(h: Target, t: Target): number {
-  const d = dice(h.tokens, t.tokens);
-  const n = Math.max(h.runes, t.runes);
+  const d = dice(h.set, t.set);
+  const n = Math.max(h.runes.length, t.runes.length);
   if (n === 0) return d;
-  const bound = 1 - Math.abs(h.runes - t.runes) / n;
+  let bound = 1 - (n - Math.min(h.runes.length, t.runes.length)) / n;
   if (bound < FUZZY_THRESHOLD || bound <= d) return d;
-  return Math.max(d, similarity(h.compact, t.compact));
+  bound = 1 - bagDistance(h.letters, t.letters) / n;
+  if (bound < FUZZY_THRESHOLD || bound <= d) return d;
+  return Math.max(d, 1 - osa(h.runes, t.runes) / n);
 }
 
 /** score is the best name score of header h against a column's targets, 0 if none. */
@@ -105,14 +117,11 @@ function score(h: Target, targets: readonly Target[], fuzzy: boolean): number {
   return best;
 }
 
-function related(a: string, b: string): boolean {
-  return a === b || parentOf(a) === b || parentOf(b) === a;
-}
-
 /** unrelated: a header read whole as a concept the column, tied to some, is not tied to (Go: unrelated). */
-function unrelated(a: Analysis, cs: readonly ColumnConcept[]): boolean {
-  if (a.concept === "" || a.unknown.length > 0 || cs.length === 0) return false;
-  return !cs.some((x) => related(a.concept, x.concept));
+function unrelated(a: Analysis, parent: string, cs: readonly ColumnConcept[]): boolean {
+  const c = a.concept;
+  if (c === "" || a.unknown.length > 0 || cs.length === 0) return false;
+  return !cs.some((x) => c === x.concept || parent === x.concept || x.parent === c);
 }
 
 /** symmetricDifference counts the distinct words in one list and not the other. */
@@ -128,13 +137,13 @@ function symmetricDifference(a: readonly string[], b: readonly string[]): number
 }
 
 /** conceptScore is the score of a header's analysis for a column tied to concepts cs (Go: conceptScore). */
-function conceptScore(a: Analysis, cs: readonly ColumnConcept[]): number {
+function conceptScore(a: Analysis, parent: string, cs: readonly ColumnConcept[]): number {
   if (a.qualified || a.concept === "") return 0;
   let best = 0;
   for (const c of cs) {
     let base: number;
     if (a.concept === c.concept) base = POINTS_CONCEPT;
-    else if (parentOf(a.concept) === c.concept) base = POINTS_PARENT;
+    else if (parent === c.concept) base = POINTS_PARENT;
     else continue;
     const diff = symmetricDifference(a.unknown, c.unknown);
     if (diff > MAX_UNKNOWN) continue;
@@ -181,7 +190,7 @@ export function matchColumns(template: unknown, headers: readonly string[], hint
     const cc: ColumnConcept[] = [];
     for (const n of [c.key, label, ...synonyms]) {
       const a = analyse(n);
-      if (a.concept !== "" && !a.qualified) cc.push({ concept: a.concept, unknown: a.unknown, index: a.index });
+      if (a.concept !== "" && !a.qualified) cc.push({ concept: a.concept, parent: parentOf(a.concept), unknown: a.unknown, index: a.index });
     }
     concepts.push(cc);
   }
@@ -203,11 +212,12 @@ export function matchColumns(template: unknown, headers: readonly string[], hint
     const h = target(raw, false);
     if (h.norm === "") return;
     const a = analyses[i]!;
+    const parent = parentOf(a.concept);
     for (let j = 0; j < cols.length; j++) {
       const cc = concepts[j]!;
-      const fuzzy = !a.qualified && !unrelated(a, cc);
+      const fuzzy = !a.qualified && !unrelated(a, parent, cc);
       const name = !renamed[i] || !cc.some((x) => x.concept === "full_name") ? score(h, targets[j]!, fuzzy) : 0;
-      let s = Math.max(name, conceptScore(a, cc));
+      let s = Math.max(name, conceptScore(a, parent, cc));
       const hint = hints?.[i]?.[j];
       if (hint !== undefined) s = hinted(s, hint, cols[j]!.type);
       if (s > 0) cands.push({ header: i, column: j, score: s });

@@ -40,14 +40,26 @@ export function normalise(s: string): string {
   return trim(fold(split.normalize("NFD").replace(COMBINING, "").replace(NOT_WORD, " ")));
 }
 
-/** dice is the Sørensen–Dice coefficient of two token sets. */
+/** dice is the Sørensen–Dice coefficient of two sets of distinct tokens. */
 export function dice(a: readonly string[], b: readonly string[]): number {
-  const sa = new Set(a);
-  const sb = new Set(b);
-  if (sa.size + sb.size === 0) return 0;
+  if (a.length + b.length === 0) return 0;
   let common = 0;
-  for (const k of sa) if (sb.has(k)) common++;
-  return (2 * common) / (sa.size + sb.size);
+  for (const k of a) if (b.includes(k)) common++;
+  return (2 * common) / (a.length + b.length);
+}
+
+/** bagDistance is the larger count of code points of a or b (sorted) left over once equal ones are paired (Go: bagDistance). */
+export function bagDistance(a: readonly number[], b: readonly number[]): number {
+  let common = 0;
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i] === b[j]) {
+      common++;
+      i++;
+      j++;
+    } else if (a[i]! < b[j]!) i++;
+    else j++;
+  }
+  return Math.max(a.length, b.length) - common;
 }
 
 /** similarity is 1 − optimal-string-alignment distance / longer length, on code points. */
@@ -59,11 +71,16 @@ export function similarity(a: string, b: string): number {
   return 1 - osa(x, y) / n;
 }
 
-/** osa is Levenshtein distance plus the transposition of two adjacent characters. */
-function osa(a: readonly string[], b: readonly string[]): number {
-  let prev2 = new Array<number>(b.length + 1).fill(0);
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  let cur = new Array<number>(b.length + 1).fill(0);
+let rows: [Int32Array, Int32Array, Int32Array] = [new Int32Array(66), new Int32Array(66), new Int32Array(66)];
+
+/** osa is Levenshtein distance plus the transposition of two adjacent characters (code points). */
+export function osa(a: readonly string[], b: readonly string[]): number {
+  if (rows[0].length < b.length + 1) rows = [new Int32Array(b.length + 1), new Int32Array(b.length + 1), new Int32Array(b.length + 1)];
+  let [prev2, prev, cur] = rows;
+  for (let j = 0; j <= b.length; j++) {
+    prev[j] = j;
+    prev2[j] = 0;
+  }
   for (let i = 1; i <= a.length; i++) {
     cur[0] = i;
     for (let j = 1; j <= b.length; j++) {
