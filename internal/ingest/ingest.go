@@ -408,6 +408,7 @@ type validated struct {
 	errs    []rows.StoredError
 	claims  []claim
 	src     []int
+	blanks  []int // offsets of the blank rows in the chunk as sent
 	skipped int
 }
 
@@ -488,6 +489,7 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 				}
 			}
 			v.skipped++
+			v.blanks = append(v.blanks, sent)
 			continue
 		}
 		r := len(v.rows)
@@ -641,7 +643,7 @@ func (s *Service) sealChunk(ctx context.Context, im store.Import, n int, c *comp
 	v validated, key *vault.DataKey, sum []byte, sc *scratch) (sealedChunk, error) {
 	bad, errCols := summarize(v.errs, c.keys)
 	// The rows are encoded after room for the nonce and sealed in place.
-	buf := rows.Encode(append(sc.sealed[:0], make([]byte, vault.NonceSize)...), len(c.keys), v.rows, v.errs)
+	buf := rows.Encode(append(sc.sealed[:0], make([]byte, vault.NonceSize)...), len(c.keys), v.rows, v.errs, v.blanks)
 	sealed := key.Seal(slices.Grow(buf, vault.TagSize)[:0], vault.PurposeChunk, int64(n), buf[vault.NonceSize:])
 	sc.sealed = sealed
 	blobKey := fmt.Sprintf("imports/%s/%07d-%s", im.ID, n, hex.EncodeToString(sum[:8]))

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -103,9 +104,17 @@ func TestBlankRowsDropped(t *testing.T) {
 					t.Fatalf("complete: %d %s", code, body)
 				}
 			}
-			var page rowsPage
+			var page struct {
+				Total      int64       `json:"total"`
+				Rows       [][]*string `json:"rows"`
+				RowNumbers []int64     `json:"row_numbers"`
+			}
 			if code := env.Do(t, "GET", "/api/v1/imports/"+up.ImportID+"/rows", env.APIKey, nil, &page); code != 200 || page.Total != 3 || len(page.Rows) != 3 {
 				t.Fatalf("rows read back: %d, total %d", code, page.Total)
+			}
+			// The stored rows keep their numbers as sent.
+			if fmt.Sprint(page.RowNumbers) != "[0 3 4]" || *page.Rows[1][0] != *rows[1][0] {
+				t.Errorf("row numbers %v, want [0 3 4]", page.RowNumbers)
 			}
 			var log struct {
 				Events []struct {
