@@ -64,10 +64,12 @@ type Created struct {
 
 // ChunkStored: a chunk was sealed and stored (or relayed, in bypass mode).
 type ChunkStored struct {
-	Chunk          int   `json:"chunk"`
-	Rows           int   `json:"rows"`
-	RowsWithErrors int   `json:"rows_with_errors"`
-	SealedBytes    int64 `json:"sealed_bytes"`
+	Chunk          int `json:"chunk"`
+	Rows           int `json:"rows"`
+	RowsWithErrors int `json:"rows_with_errors"`
+	// RowsSkipped counts the blank rows dropped from the chunk as sent.
+	RowsSkipped int   `json:"rows_skipped,omitempty"`
+	SealedBytes int64 `json:"sealed_bytes"`
 }
 
 // ChunkRefused: a chunk was refused because rows failed validation.
@@ -79,9 +81,14 @@ type ChunkRefused struct {
 
 // Completed: every chunk arrived and the import was finalised.
 type Completed struct {
-	Chunks         int   `json:"chunks"`
+	Chunks int `json:"chunks"`
+	// Rows is the number of rows stored (or relayed).
 	Rows           int64 `json:"rows"`
 	RowsWithErrors int64 `json:"rows_with_errors"`
+	// RowsSkipped counts the blank rows (every cell empty after trimming)
+	// left out of the import: by the widget before sending plus by the
+	// server from the chunks. A count, never what they held.
+	RowsSkipped int64 `json:"rows_skipped"`
 }
 
 // Failed: the import was abandoned.

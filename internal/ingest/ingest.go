@@ -261,8 +261,10 @@ func (s *Service) authorize(ctx context.Context, importID, token string) (store.
 
 // ChunkResult answers a stored chunk.
 type ChunkResult struct {
-	Chunk          int  `json:"chunk"`
+	Chunk int `json:"chunk"`
+	// Rows is the number of rows stored; RowsSkipped the blank rows dropped.
 	Rows           int  `json:"rows"`
+	RowsSkipped    int  `json:"rows_skipped,omitempty"`
 	RowsWithErrors int  `json:"rows_with_errors"`
 	Duplicate      bool `json:"duplicate,omitempty"` // already stored: this was a retry
 }
@@ -351,7 +353,7 @@ func retried(old store.Chunk, sum []byte) (ChunkResult, error) {
 	if !bytes.Equal(old.BodyHash, sum) {
 		return ChunkResult{}, errorf(KindConflict, "chunk_conflict", "chunk %d is already stored with different content", old.N)
 	}
-	return ChunkResult{Chunk: old.N, Rows: old.Rows, RowsWithErrors: old.RowsWithErrors, Duplicate: true}, nil
+	return ChunkResult{Chunk: old.N, Rows: old.Rows, RowsSkipped: old.RowsSkipped, RowsWithErrors: old.RowsWithErrors, Duplicate: true}, nil
 }
 
 // readBody reads the chunk body into sc and inflates it when gzip'd. The
@@ -399,16 +401,43 @@ func (s *Service) readBody(sc *scratch, encoding string, body io.Reader) ([]byte
 
 // validated is a chunk after the template engine: normalised rows in
 // template column order, their errors, and the unique values to claim.
+// Blank rows are not in it: skipped counts them, and src maps each kept
+// row to its offset in the chunk as sent (nil when none was dropped).
 type validated struct {
-	rows   [][]*string
-	errs   []rows.StoredError
-	claims []claim
+	rows    [][]*string
+	errs    []rows.StoredError
+	claims  []claim
+	src     []int
+	blanks  []int // offsets of the blank rows in the chunk as sent
+	skipped int
+}
+
+// sent returns the offset in the chunk as sent of kept row r.
+func (v validated) sent(r int) int {
+	if v.src == nil {
+		return r
+	}
+	return v.src[r]
 }
 
 type claim struct {
 	col int
 	key string
-	row int // offset in the chunk
+	row int // index among the kept rows
+	src int // offset in the chunk as sent
+}
+
+// blank reports whether every cell of a row is empty after trimming (null,
+// "" or only trim-set characters): such rows are dropped, as the widget
+// drops them, so that a file's blank lines neither fail required columns
+// nor become empty records.
+func blank(row []*string) bool {
+	for _, cell := range row {
+		if cell != nil && template.Trim(*cell) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // chunkClaims answers the engine's uniqueness questions inside one chunk and
@@ -419,6 +448,7 @@ type chunkClaims struct {
 	seen     map[claimKey]int
 	claims   []claim
 	colNames []string
+	kept     int // index among the kept rows of the row being validated
 }
 
 type claimKey struct {
@@ -432,7 +462,7 @@ func (u *chunkClaims) Claim(column int, key string, row int) (int, bool) {
 		return first, true
 	}
 	u.seen[k] = row
-	u.claims = append(u.claims, claim{col: column, key: key, row: row - int(u.first)})
+	u.claims = append(u.claims, claim{col: column, key: key, row: u.kept, src: row - int(u.first)})
 	return row, false
 }
 
@@ -448,16 +478,34 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 	t.rows = grow(t.rows, len(chunk.Rows))
 	out := t.ptrs
 	in := make([]*string, width)
-	v := validated{rows: t.rows}
+	v := validated{rows: t.rows[:0]}
 	var errs []validate.Error
-	for r, row := range chunk.Rows {
+	for sent, row := range chunk.Rows {
+		if blank(row) {
+			if v.src == nil {
+				v.src = make([]int, len(v.rows), len(chunk.Rows))
+				for i := range v.src {
+					v.src[i] = i
+				}
+			}
+			v.skipped++
+			v.blanks = append(v.blanks, sent)
+			continue
+		}
+		r := len(v.rows)
+		if v.src != nil {
+			v.src = append(v.src, sent)
+		}
 		clear(in)
 		for i, cell := range row {
 			in[pos[i]] = cell
 		}
-		v.rows[r] = out[r*width : (r+1)*width : (r+1)*width]
+		v.rows = append(v.rows, out[r*width:(r+1)*width:(r+1)*width])
+		u.kept = r
 		// Decoded JSON strings are valid UTF-8 (DecodeChunk's contract).
-		errs = stream.RowValidUTF8(int(chunk.FirstRow)+r, in, v.rows[r], errs[:0])
+		// Rows are numbered as sent, so that errors and duplicates name
+		// the row the client knows.
+		errs = stream.RowValidUTF8(int(chunk.FirstRow)+sent, in, v.rows[r], errs[:0])
 		for _, e := range errs {
 			v.errs = append(v.errs, rows.StoredError{Row: r, Col: slices.Index(c.keys, e.Column), Code: e.Code, Params: e.Params})
 		}
@@ -515,7 +563,7 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 			return ChunkResult{}, err
 		}
 	}
-	err = w.Put(store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows), RowsWithErrors: sealed.rowsWithErrors,
+	err = w.Put(store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows), RowsSkipped: v.skipped, RowsWithErrors: sealed.rowsWithErrors,
 		ErrorColumns: sealed.errorColumns, BodyHash: sum, BlobKey: sealed.blobKey, SealedBytes: sealed.bytes})
 	if err == nil {
 		err = w.Commit()
@@ -527,8 +575,9 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 		}
 		return ChunkResult{}, err
 	}
-	s.o.Logger.DebugContext(ctx, "chunk stored", "import_id", im.ID, "chunk", n, "rows", len(v.rows), "rows_with_errors", sealed.rowsWithErrors)
-	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsWithErrors: sealed.rowsWithErrors}, nil
+	s.o.Logger.DebugContext(ctx, "chunk stored", "import_id", im.ID, "chunk", n, "rows", len(v.rows), "rows_skipped", v.skipped,
+		"rows_with_errors", sealed.rowsWithErrors)
+	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsSkipped: v.skipped, RowsWithErrors: sealed.rowsWithErrors}, nil
 }
 
 // claim records the chunk's unique values in the import and turns values
@@ -540,7 +589,7 @@ func (s *Service) claim(w *store.ChunkWriter, key *vault.DataKey, chunk ChunkBod
 	for i, cl := range v.claims {
 		mac.Reset()
 		mac.Write([]byte(cl.key))
-		claims[i] = store.Claim{Col: cl.col, Key: int64(binary.BigEndian.Uint64(mac.Sum(sum[:0]))), Row: chunk.FirstRow + int64(cl.row)}
+		claims[i] = store.Claim{Col: cl.col, Key: int64(binary.BigEndian.Uint64(mac.Sum(sum[:0]))), Row: chunk.FirstRow + int64(cl.src)}
 	}
 	dups, err := w.ClaimUnique(claims)
 	if err != nil {
@@ -574,7 +623,7 @@ func refuse(importer store.Importer, n int, c *compiled, chunk ChunkBody, v vali
 	if importer.AllowInvalid || len(v.errs) == 0 {
 		return nil
 	}
-	return invalidRows(n, chunk.FirstRow, v.errs, c.keys)
+	return invalidRows(n, chunk.FirstRow, v, c.keys)
 }
 
 // recordRefusal logs a refused chunk in the import log (counts only) and
@@ -594,7 +643,7 @@ func (s *Service) sealChunk(ctx context.Context, im store.Import, n int, c *comp
 	v validated, key *vault.DataKey, sum []byte, sc *scratch) (sealedChunk, error) {
 	bad, errCols := summarize(v.errs, c.keys)
 	// The rows are encoded after room for the nonce and sealed in place.
-	buf := rows.Encode(append(sc.sealed[:0], make([]byte, vault.NonceSize)...), len(c.keys), v.rows, v.errs)
+	buf := rows.Encode(append(sc.sealed[:0], make([]byte, vault.NonceSize)...), len(c.keys), v.rows, v.errs, v.blanks)
 	sealed := key.Seal(slices.Grow(buf, vault.TagSize)[:0], vault.PurposeChunk, int64(n), buf[vault.NonceSize:])
 	sc.sealed = sealed
 	blobKey := fmt.Sprintf("imports/%s/%07d-%s", im.ID, n, hex.EncodeToString(sum[:8]))
@@ -614,11 +663,13 @@ func summarize(errs []rows.StoredError, keys []string) (rowsWithErrors int, byCo
 	return len(bad), byColumn
 }
 
-func invalidRows(n int, firstRow int64, errs []rows.StoredError, keys []string) *Error {
+// invalidRows is the refusal of a chunk, its cells named by row as sent.
+func invalidRows(n int, firstRow int64, v validated, keys []string) *Error {
 	e := errorf(KindInvalidRows, "invalid_rows", "chunk %d has rows that do not pass the template", n)
+	errs := v.errs
 	slices.SortFunc(errs, func(a, b rows.StoredError) int { return cmp.Or(cmp.Compare(a.Row, b.Row), cmp.Compare(a.Col, b.Col)) })
 	for _, se := range errs[:min(len(errs), maxDetails)] {
-		e.Details = append(e.Details, rows.CellError{Row: firstRow + int64(se.Row), Column: keys[se.Col], Code: se.Code, Params: se.Params})
+		e.Details = append(e.Details, rows.CellError{Row: firstRow + int64(v.sent(se.Row)), Column: keys[se.Col], Code: se.Code, Params: se.Params})
 	}
 	return e
 }

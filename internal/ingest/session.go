@@ -79,21 +79,21 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 	if s.o.OnComplete != nil {
 		hooks = append(hooks, s.o.OnComplete)
 	}
-	c, err := s.o.Store.CompleteImport(ctx, importID, req.Chunks, req.Rows, importer.RetentionDays, hooks...)
+	c, err := s.o.Store.CompleteImport(ctx, importID, req.Chunks, req.Rows, req.RowsSkipped, importer.RetentionDays, hooks...)
 	switch {
 	case errors.Is(err, store.ErrChunksMissing):
 		return CompleteResponse{}, errorf(KindConflict, "chunks_missing", "%d chunks were announced but not all are stored", req.Chunks)
 	case errors.Is(err, store.ErrRowMismatch):
-		return CompleteResponse{}, errorf(KindConflict, "row_count_mismatch", "the stored chunks hold %d rows, not %d", im.RowsReceived, req.Rows)
+		return CompleteResponse{}, errorf(KindConflict, "row_count_mismatch", "the stored chunks, with the blank rows dropped from them, do not add up to the %d rows announced", req.Rows)
 	case errors.Is(err, store.ErrNotUploading):
 		return CompleteResponse{}, errorf(KindConflict, "import_not_uploading", "the import is %s", im.Status)
 	case err != nil:
 		return CompleteResponse{}, err
 	}
 	s.o.Logger.InfoContext(ctx, "import completed", "import_id", importID, "chunks", c.Chunks, "rows", c.Rows,
-		"rows_with_errors", c.RowsWithErrors, "rows_skipped", req.RowsSkipped)
+		"rows_with_errors", c.RowsWithErrors, "rows_skipped", c.RowsSkipped)
 	return CompleteResponse{ImportID: importID, Status: store.StatusCompleted, Chunks: c.Chunks, Rows: c.Rows,
-		RowsWithErrors: c.RowsWithErrors, RowsSkipped: req.RowsSkipped}, nil
+		RowsWithErrors: c.RowsWithErrors, RowsSkipped: c.RowsSkipped}, nil
 }
 
 // relayChunk hands a bypass-mode chunk to the destinations and records only
@@ -102,7 +102,7 @@ func (s *Service) relayChunk(ctx context.Context, importer store.Importer, im st
 	chunk ChunkBody, v validated, sum []byte) (ChunkResult, error) {
 	bad, errCols := summarize(v.errs, c.keys)
 	if bad > 0 && !importer.AllowInvalid {
-		return ChunkResult{}, invalidRows(n, chunk.FirstRow, v.errs, c.keys)
+		return ChunkResult{}, invalidRows(n, chunk.FirstRow, v, c.keys)
 	}
 	if s.o.Relay == nil {
 		return ChunkResult{}, errorf(KindUpstream, "no_destination", "this importer bypasses storage but has no destination to relay to")
@@ -116,7 +116,7 @@ func (s *Service) relayChunk(ctx context.Context, importer store.Importer, im st
 		return ChunkResult{}, err
 	}
 	defer w.Rollback()
-	err = w.Put(store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows), RowsWithErrors: bad,
+	err = w.Put(store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows), RowsSkipped: v.skipped, RowsWithErrors: bad,
 		ErrorColumns: errCols, BodyHash: sum, BlobKey: ""})
 	if err == nil {
 		err = w.Commit()
@@ -124,5 +124,5 @@ func (s *Service) relayChunk(ctx context.Context, importer store.Importer, im st
 	if err != nil {
 		return ChunkResult{}, err
 	}
-	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsWithErrors: bad}, nil
+	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsSkipped: v.skipped, RowsWithErrors: bad}, nil
 }

@@ -15,7 +15,50 @@ import (
 //	per cell: uvarint(0) for null, or uvarint(len+1) and the bytes
 //	uvarint(errors); per error: uvarint(row offset) uvarint(column) str(code)
 //	  uvarint(params) and per param str(name) str(value)
-const rowsMagic = "IKR1"
+//
+// A chunk from which ingest dropped blank rows starts "IKR2" instead and
+// ends with where they were in the chunk as sent, so that the stored rows
+// keep their row numbers: uvarint(blank rows), then the offset of the
+// first and, for each next one, its distance from the previous minus one.
+// A chunk without blank rows is written as IKR1, byte for byte as before,
+// so a replica of the previous release still reads it.
+const (
+	rowsMagic       = "IKR1"
+	rowsMagicBlanks = "IKR2"
+)
+
+// hasRowsMagic reports whether b starts like an encoded chunk, and whether
+// it ends with the blank rows' offsets.
+func hasRowsMagic(b []byte) (ok, blanks bool) {
+	if len(b) < len(rowsMagic) {
+		return false, false
+	}
+	switch string(b[:len(rowsMagic)]) {
+	case rowsMagic:
+		return true, false
+	case rowsMagicBlanks:
+		return true, true
+	}
+	return false, false
+}
+
+// sentOffsets maps each of n stored rows to its offset in the chunk as
+// sent, given the offsets of the blank rows dropped (ascending); nil when
+// none was dropped (the identity).
+func sentOffsets(n int, blanks []int) []int {
+	if len(blanks) == 0 {
+		return nil
+	}
+	src := make([]int, 0, n)
+	for off, b := 0, 0; len(src) < n; off++ {
+		if b < len(blanks) && blanks[b] == off {
+			b++
+			continue
+		}
+		src = append(src, off)
+	}
+	return src
+}
 
 // StoredError is a CellError inside a chunk: row relative to the chunk,
 // column by index in the template's row order.
@@ -30,10 +73,12 @@ func appendStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// Encode appends rows (each of width cells) and their errors to dst in the
-// at-rest format, ready to be sealed. It is the only writer of that format.
-func Encode(dst []byte, width int, rows [][]*string, errs []StoredError) []byte {
-	size := len(rowsMagic) + 20 + 32*len(errs) + 16 // 16: room for a seal's tag
+// Encode appends rows (each of width cells), their errors and the offsets
+// of the blank rows dropped from the chunk as sent (ascending; none for a
+// chunk without) to dst in the at-rest format, ready to be sealed. It is
+// the only writer of that format.
+func Encode(dst []byte, width int, rows [][]*string, errs []StoredError, blanks []int) []byte {
+	size := len(rowsMagic) + 20 + 32*len(errs) + 16 + 3*len(blanks) // 16: room for a seal's tag
 	for _, r := range rows {
 		for _, v := range r {
 			size += 3
@@ -43,7 +88,11 @@ func Encode(dst []byte, width int, rows [][]*string, errs []StoredError) []byte 
 		}
 	}
 	dst = slices.Grow(dst, size)
-	dst = append(dst, rowsMagic...)
+	if len(blanks) > 0 {
+		dst = append(dst, rowsMagicBlanks...)
+	} else {
+		dst = append(dst, rowsMagic...)
+	}
 	dst = binary.AppendUvarint(dst, uint64(width))
 	dst = binary.AppendUvarint(dst, uint64(len(rows)))
 	for _, r := range rows {
@@ -65,6 +114,14 @@ func Encode(dst []byte, width int, rows [][]*string, errs []StoredError) []byte 
 		for k, v := range e.Params {
 			dst = appendStr(dst, k)
 			dst = appendStr(dst, v)
+		}
+	}
+	if len(blanks) > 0 {
+		dst = binary.AppendUvarint(dst, uint64(len(blanks)))
+		prev := -1
+		for _, b := range blanks {
+			dst = binary.AppendUvarint(dst, uint64(b-prev-1))
+			prev = b
 		}
 	}
 	return dst
@@ -104,33 +161,34 @@ func (r *reader) str() (string, error) {
 	return string(b), err
 }
 
-// decode reads what Encode wrote, errors included.
-func decode(b []byte) (width int, rows [][]*string, errs []StoredError, err error) {
-	if len(b) < len(rowsMagic) || string(b[:len(rowsMagic)]) != rowsMagic {
-		return 0, nil, nil, errCorrupt
+// decode reads what Encode wrote, errors and blank rows included.
+func decode(b []byte) (width int, rows [][]*string, errs []StoredError, blanks []int, err error) {
+	ok, hasBlanks := hasRowsMagic(b)
+	if !ok {
+		return 0, nil, nil, nil, errCorrupt
 	}
 	r := &reader{b: b, i: len(rowsMagic)}
 	w, err := r.uvarint()
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, nil, err
 	}
 	n, err := r.uvarint()
 	if err != nil || w == 0 || w > 1<<16 || n*w > uint64(len(b)) {
-		return 0, nil, nil, errCorrupt
+		return 0, nil, nil, nil, errCorrupt
 	}
 	width = int(w)
 	cells := make([]*string, int(n)*width)
 	for i := range cells {
 		l, err := r.uvarint()
 		if err != nil {
-			return 0, nil, nil, err
+			return 0, nil, nil, nil, err
 		}
 		if l == 0 {
 			continue
 		}
 		v, err := r.bytes(l - 1)
 		if err != nil {
-			return 0, nil, nil, err
+			return 0, nil, nil, nil, err
 		}
 		s := string(v)
 		cells[i] = &s
@@ -141,7 +199,7 @@ func decode(b []byte) (width int, rows [][]*string, errs []StoredError, err erro
 	}
 	ne, err := r.uvarint()
 	if err != nil || ne > uint64(len(b)) {
-		return 0, nil, nil, errCorrupt
+		return 0, nil, nil, nil, errCorrupt
 	}
 	errs = make([]StoredError, 0, ne)
 	for range ne {
@@ -151,7 +209,7 @@ func decode(b []byte) (width int, rows [][]*string, errs []StoredError, err erro
 		code, err3 := r.str()
 		np, err4 := r.uvarint()
 		if err := errors.Join(err1, err2, err3, err4); err != nil || row >= n || col >= w || np > uint64(len(b)) {
-			return 0, nil, nil, errCorrupt
+			return 0, nil, nil, nil, errCorrupt
 		}
 		e.Row, e.Col, e.Code = int(row), int(col), code
 		if np > 0 {
@@ -161,14 +219,33 @@ func decode(b []byte) (width int, rows [][]*string, errs []StoredError, err erro
 			k, err1 := r.str()
 			v, err2 := r.str()
 			if err := errors.Join(err1, err2); err != nil {
-				return 0, nil, nil, err
+				return 0, nil, nil, nil, err
 			}
 			e.Params[k] = v
 		}
 		errs = append(errs, e)
 	}
-	if r.i != len(b) {
-		return 0, nil, nil, fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(b)-r.i)
+	if hasBlanks {
+		nb, err := r.uvarint()
+		if err != nil || nb == 0 || nb > uint64(len(b)) {
+			return 0, nil, nil, nil, errCorrupt
+		}
+		blanks = make([]int, 0, nb)
+		prev := int64(-1)
+		for range nb {
+			d, err := r.uvarint()
+			if err != nil || d > uint64(len(b)) {
+				return 0, nil, nil, nil, errCorrupt
+			}
+			prev += int64(d) + 1
+			if prev >= int64(n)+int64(nb) {
+				return 0, nil, nil, nil, errCorrupt
+			}
+			blanks = append(blanks, int(prev))
+		}
 	}
-	return width, rows, errs, nil
+	if r.i != len(b) {
+		return 0, nil, nil, nil, fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(b)-r.i)
+	}
+	return width, rows, errs, blanks, nil
 }

@@ -49,18 +49,26 @@ func (r *Reader) Page(ctx context.Context, orgID, importID string, offset int64,
 				return Page{}, err
 			}
 		}
-		_, rows, errs, err := r.openChunk(ctx, key, c)
+		_, rows, errs, blanks, err := r.openChunk(ctx, key, c)
 		if err != nil {
 			return Page{}, err
 		}
-		from, to := max(offset-pos, 0), min(offset+int64(limit)-pos, int64(c.Rows))
+		// Rows keep their numbers as sent, blank rows dropped or not.
+		src := sentOffsets(len(rows), blanks)
+		number := func(i int64) int64 {
+			if src == nil {
+				return c.FirstRow + i
+			}
+			return c.FirstRow + int64(src[i])
+		}
+		from, to := max(offset-pos, 0), min(offset+int64(limit)-pos, int64(c.Rows), int64(len(rows)))
 		for i := from; i < to; i++ {
 			page.Rows = append(page.Rows, rows[i])
-			page.RowNumbers = append(page.RowNumbers, c.FirstRow+i)
+			page.RowNumbers = append(page.RowNumbers, number(i))
 		}
 		for _, e := range errs {
 			if int64(e.Row) >= from && int64(e.Row) < to && e.Col < len(page.Columns) {
-				page.Errors = append(page.Errors, CellError{Row: c.FirstRow + int64(e.Row), Column: page.Columns[e.Col], Code: e.Code, Params: e.Params})
+				page.Errors = append(page.Errors, CellError{Row: number(int64(e.Row)), Column: page.Columns[e.Col], Code: e.Code, Params: e.Params})
 			}
 		}
 		pos = end
@@ -69,18 +77,18 @@ func (r *Reader) Page(ctx context.Context, orgID, importID string, offset int64,
 }
 
 // openChunk reads and decrypts one stored chunk.
-func (r *Reader) openChunk(ctx context.Context, key *vault.DataKey, c store.Chunk) (int, [][]*string, []StoredError, error) {
+func (r *Reader) openChunk(ctx context.Context, key *vault.DataKey, c store.Chunk) (int, [][]*string, []StoredError, []int, error) {
 	sealed, err := r.bucket.ReadAll(ctx, c.BlobKey)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("read chunk %d: %w", c.N, err)
+		return 0, nil, nil, nil, fmt.Errorf("read chunk %d: %w", c.N, err)
 	}
 	plain, err := key.Open(nil, vault.PurposeChunk, int64(c.N), sealed)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("open chunk %d: %w", c.N, err)
+		return 0, nil, nil, nil, fmt.Errorf("open chunk %d: %w", c.N, err)
 	}
-	w, rows, errs, err := decode(plain)
+	w, rows, errs, blanks, err := decode(plain)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("decode chunk %d: %w", c.N, err)
+		return 0, nil, nil, nil, fmt.Errorf("decode chunk %d: %w", c.N, err)
 	}
-	return w, rows, errs, nil
+	return w, rows, errs, blanks, nil
 }

@@ -149,7 +149,7 @@ type rowBuffers struct {
 // decodeCells reads the rows of what Encode wrote into rb, ignoring the
 // errors that follow them.
 func decodeCells(b []byte, rb *rowBuffers) ([][]*string, error) {
-	if len(b) < len(rowsMagic) || string(b[:len(rowsMagic)]) != rowsMagic {
+	if ok, _ := hasRowsMagic(b); !ok {
 		return nil, errCorrupt
 	}
 	all := string(b)

@@ -63,7 +63,7 @@ func TestDownloadAndS3WriteSameBytes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sealed := key.Seal(nil, vault.PurposeChunk, int64(c.N), rows.Encode(nil, len(im.RowColumns), data, nil))
+			sealed := key.Seal(nil, vault.PurposeChunk, int64(c.N), rows.Encode(nil, len(im.RowColumns), data, nil, nil))
 			if err := env.Server.Bucket.WriteAll(ctx, c.BlobKey, sealed, nil); err != nil {
 				t.Fatal(err)
 			}

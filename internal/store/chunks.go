@@ -19,7 +19,11 @@ type Chunk struct {
 	ImportID       string
 	N              int
 	FirstRow       int64
-	Rows           int
+	// Rows is the number of rows stored (or relayed).
+	Rows int
+	// RowsSkipped is the number of blank rows dropped from the chunk as
+	// sent: it held Rows+RowsSkipped rows.
+	RowsSkipped    int
 	RowsWithErrors int
 	// ErrorColumns counts errors by column key (no values).
 	ErrorColumns map[string]int
@@ -43,12 +47,12 @@ func (s *Store) StoredChunk(ctx context.Context, importID string, n int) (c Chun
 	return c, true, nil
 }
 
-const chunkColumns = `import_id, n, first_row, row_count, rows_with_errors, error_columns, body_hash, blob_key, sealed_bytes`
+const chunkColumns = `import_id, n, first_row, row_count, rows_with_errors, error_columns, body_hash, blob_key, sealed_bytes, rows_skipped`
 
 func scanChunk(row interface{ Scan(...any) error }) (Chunk, error) {
 	var c Chunk
 	var cols string
-	if err := row.Scan(&c.ImportID, &c.N, &c.FirstRow, &c.Rows, &c.RowsWithErrors, &cols, &c.BodyHash, &c.BlobKey, &c.SealedBytes); err != nil {
+	if err := row.Scan(&c.ImportID, &c.N, &c.FirstRow, &c.Rows, &c.RowsWithErrors, &cols, &c.BodyHash, &c.BlobKey, &c.SealedBytes, &c.RowsSkipped); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(cols), &c.ErrorColumns); err != nil {
@@ -168,8 +172,8 @@ func (w *ChunkWriter) Put(c Chunk) error {
 	}
 	cols, _ := json.Marshal(c.ErrorColumns)
 	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO chunks (`+chunkColumns+`, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, w.im.ID, c.N, c.FirstRow, c.Rows, c.RowsWithErrors,
-		string(cols), c.BodyHash, c.BlobKey, c.SealedBytes, w.s.nowMicro()); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, w.im.ID, c.N, c.FirstRow, c.Rows, c.RowsWithErrors,
+		string(cols), c.BodyHash, c.BlobKey, c.SealedBytes, c.RowsSkipped, w.s.nowMicro()); err != nil {
 		return fmt.Errorf("insert chunk %d: %w", c.N, err)
 	}
 	if _, err := w.tx.ExecContext(w.ctx, `UPDATE imports SET rows_received = rows_received + $1,
@@ -178,7 +182,7 @@ func (w *ChunkWriter) Put(c Chunk) error {
 		return fmt.Errorf("count chunk %d: %w", c.N, err)
 	}
 	return w.s.appendEvent(w.ctx, w.tx, w.im.OrgID, w.im.ID, importlog.ChunkStored{
-		Chunk: c.N, Rows: c.Rows, RowsWithErrors: c.RowsWithErrors, SealedBytes: c.SealedBytes})
+		Chunk: c.N, Rows: c.Rows, RowsWithErrors: c.RowsWithErrors, RowsSkipped: c.RowsSkipped, SealedBytes: c.SealedBytes})
 }
 
 // Commit makes the chunk durable.
@@ -231,9 +235,13 @@ func (s *Store) Chunks(ctx context.Context, importID string) ([]Chunk, error) {
 
 // Completion is what CompleteImport checked and recorded.
 type Completion struct {
+	// Rows is the number of rows stored (or relayed).
 	Rows           int64
 	RowsWithErrors int64
-	Chunks         int
+	// RowsSkipped counts the blank rows left out: those the client
+	// dropped before sending and those ingest dropped from the chunks.
+	RowsSkipped int64
+	Chunks      int
 }
 
 // Completion errors, with what the client claimed differing from what is stored.
@@ -248,33 +256,38 @@ var (
 type CompleteHook func(ctx context.Context, tx *sql.Tx, im Import) error
 
 // CompleteImport finalises an upload: every chunk 0..chunks-1 must be stored
-// and their rows must add up to rows. The import becomes completed, expiring
-// after retentionDays; hooks run in the same transaction, only when the
-// import changes state (not for a retried completion).
-func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int, rows int64, retentionDays int, hooks ...CompleteHook) (Completion, error) {
+// and the rows they held as sent (stored plus the blank rows ingest dropped)
+// must add up to sent. clientSkipped is the client's count of the blank rows
+// it dropped before sending; the completion event records it with ingest's.
+// The import becomes completed, expiring after retentionDays; hooks run in
+// the same transaction, only when the import changes state (not for a
+// retried completion).
+func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int, sent, clientSkipped int64, retentionDays int, hooks ...CompleteHook) (Completion, error) {
 	var c Completion
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
 		im, err := scanImport(tx.QueryRowContext(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1`, importID))
 		if err != nil {
 			return notFound(err, "import")
 		}
-		if im.Status == StatusCompleted && im.ChunksReceived == chunks && im.RowsReceived == rows {
-			c = Completion{Rows: im.RowsReceived, RowsWithErrors: im.RowsWithErrors, Chunks: im.ChunksReceived}
+		var count int
+		var maxN sql.NullInt64
+		var skipped int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MAX(n), COALESCE(SUM(rows_skipped), 0) FROM chunks WHERE import_id = $1`,
+			importID).Scan(&count, &maxN, &skipped); err != nil {
+			return fmt.Errorf("count chunks: %w", err)
+		}
+		if im.Status == StatusCompleted && im.ChunksReceived == chunks && im.RowsReceived+skipped == sent {
+			c = Completion{Rows: im.RowsReceived, RowsWithErrors: im.RowsWithErrors, RowsSkipped: clientSkipped + skipped, Chunks: im.ChunksReceived}
 			return nil // a retried completion is answered the same
 		}
 		if im.Status != StatusUploading {
 			return ErrNotUploading
 		}
-		var count int
-		var maxN sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MAX(n) FROM chunks WHERE import_id = $1`, importID).Scan(&count, &maxN); err != nil {
-			return fmt.Errorf("count chunks: %w", err)
-		}
 		if count != chunks || (chunks > 0 && maxN.Int64 != int64(chunks-1)) {
 			return fmt.Errorf("%d of %d chunks stored: %w", count, chunks, ErrChunksMissing)
 		}
-		if im.RowsReceived != rows {
-			return fmt.Errorf("%d rows stored, %d claimed: %w", im.RowsReceived, rows, ErrRowMismatch)
+		if im.RowsReceived+skipped != sent {
+			return fmt.Errorf("%d rows stored and %d blank rows dropped, %d claimed: %w", im.RowsReceived, skipped, sent, ErrRowMismatch)
 		}
 		now := s.now()
 		expires := now.Add(time.Duration(retentionDays) * 24 * time.Hour).UnixMicro()
@@ -282,8 +295,9 @@ func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int,
 			StatusCompleted, now.UnixMicro(), expires, importID); err != nil {
 			return fmt.Errorf("complete import: %w", err)
 		}
-		c = Completion{Rows: im.RowsReceived, RowsWithErrors: im.RowsWithErrors, Chunks: count}
-		if err := s.appendEvent(ctx, tx, im.OrgID, importID, importlog.Completed{Chunks: count, Rows: c.Rows, RowsWithErrors: c.RowsWithErrors}); err != nil {
+		c = Completion{Rows: im.RowsReceived, RowsWithErrors: im.RowsWithErrors, RowsSkipped: clientSkipped + skipped, Chunks: count}
+		if err := s.appendEvent(ctx, tx, im.OrgID, importID, importlog.Completed{Chunks: count, Rows: c.Rows,
+			RowsWithErrors: c.RowsWithErrors, RowsSkipped: c.RowsSkipped}); err != nil {
 			return err
 		}
 		im.Status, im.CompletedAt = StatusCompleted, &now
