@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/intakehq/intake/internal/store"
 )
@@ -99,11 +100,25 @@ func clearCookie(w http.ResponseWriter) {
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
-// localPath keeps a post-sign-in redirect on this site: an absolute path,
-// not a scheme-relative //host or a backslash trick.
+// localPath keeps a post-sign-in redirect on this site: a path of Intake's
+// own, checked after parsing, or /imports. Browsers drop tabs and line breaks
+// from a Location and read a backslash as a slash, so "/\t/host" or "/\\host"
+// would leave for //host: any control character, backslash or a second
+// leading slash refuses it, and so do a scheme, a host or user info.
 func localPath(next string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
-		return next
+	const fallback = "/imports"
+	if next == "" || next[0] != '/' || strings.ContainsAny(next, "\\") {
+		return fallback
 	}
-	return "/imports"
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fallback
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(next, "//") {
+		return fallback
+	}
+	return next
 }
