@@ -137,7 +137,8 @@ func (a *API) handle(h handlerFunc) http.Handler {
 				// Internal errors carry ids and causes from our code, never values.
 				a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "err", err)
 			}
-			writeJSON(w, e.Status, map[string]*Error{"error": e})
+			// The client may be gone; there is no one left to tell.
+			_ = writeJSON(w, e.Status, map[string]*Error{"error": e})
 		}
 	})
 }

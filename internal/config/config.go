@@ -78,11 +78,6 @@ const (
 	DefaultMaxChunkBytes = 8 << 20
 )
 
-type setting struct {
-	name, env, usage string
-	bind             func(fs *flag.FlagSet)
-}
-
 // Load parses args and the environment (lookupEnv is os.LookupEnv in
 // production) into a checked Config. Flags win over variables. extra, if not
 // nil, adds a command's own flags (they have no environment variable).

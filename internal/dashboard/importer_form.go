@@ -76,7 +76,9 @@ func parseImporterForm(r *http.Request, im *store.Importer) importerForm {
 		f.Errors["template"] = err.Error()
 	} else {
 		var compact bytes.Buffer
-		json.Compact(&compact, []byte(f.Template))
+		if err := json.Compact(&compact, []byte(f.Template)); err != nil {
+			f.Errors["template"] = err.Error()
+		}
 		im.Template = compact.Bytes()
 	}
 	im.Mode = f.Mode

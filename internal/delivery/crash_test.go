@@ -36,9 +36,9 @@ const (
 // sqlStore is a durable Store for the child process: progress and attempts
 // in SQLite, rows generated (row i has id i).
 type sqlStore struct {
-	db       *sql.DB
-	url      string
-	secret   string
+	db     *sql.DB
+	url    string
+	secret string
 }
 
 func (s *sqlStore) Delivery(ctx context.Context, id string) (Job, error) {

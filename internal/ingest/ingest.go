@@ -444,11 +444,10 @@ func blank(row []*string) bool {
 // remembers the claims, which are checked against the rest of the import in
 // the chunk's transaction.
 type chunkClaims struct {
-	first    int64
-	seen     map[claimKey]int
-	claims   []claim
-	colNames []string
-	kept     int // index among the kept rows of the row being validated
+	first  int64
+	seen   map[claimKey]int
+	claims []claim
+	kept   int // index among the kept rows of the row being validated
 }
 
 type claimKey struct {

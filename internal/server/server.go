@@ -305,7 +305,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr) error) err
 	defer func() {
 		// Jobs get the same grace as requests; unfinished ones are retried
 		// by River after a restart.
-		stopCtx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Config.ShutdownTimeout)
 		defer cancel()
 		if err := s.Jobs.Stop(stopCtx); err != nil {
 			s.log.Warn("job queue stop", "err", err)
@@ -332,7 +332,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr) error) err
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down", "timeout", s.Config.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Config.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

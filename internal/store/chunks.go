@@ -16,9 +16,9 @@ import (
 // Chunk is the metadata of one sealed chunk; its rows live in the blob store
 // under BlobKey, sealed with the import's data key.
 type Chunk struct {
-	ImportID       string
-	N              int
-	FirstRow       int64
+	ImportID string
+	N        int
+	FirstRow int64
 	// Rows is the number of rows stored (or relayed).
 	Rows int
 	// RowsSkipped is the number of blank rows dropped from the chunk as
