@@ -26,7 +26,7 @@ test("csv-spectrum parses to the expected JSON", async () => {
   const dir = path.join(corpus, "csv-spectrum");
   for (const name of readdirSync(path.join(dir, "csvs"))) {
     const result = await parseDelimited(blobOf(path.join(dir, "csvs", name)));
-    const expected = JSON.parse(readFileSync(path.join(dir, "json", name.replace(/\.csv$/, ".json")), "utf8"));
+    const expected = JSON.parse(readFileSync(path.join(dir, "json", name.replace(/\.csv$/, ".json")), "utf8")) as Record<string, string>[];
     assert.deepEqual(objects(result.rows.slice()), expected, name);
   }
 });

@@ -155,7 +155,7 @@ describe("XLSX dates and times follow the cell's number format", () => {
           const kind = dateKind(typeof f === "number" ? f : 164, typeof f === "number" ? undefined : f);
           assert.ok(kind === "date" || kind === "datetime" || kind === "time", String(f));
           const pattern = kind === "time" && v >= 1 ? iso.datetime : iso[kind];
-          const want = XLSX.SSF.format(pattern, v, { date1904 });
+          const want = (XLSX.SSF as { format(code: string, v: number, o: { date1904: boolean }): string }).format(pattern, v, { date1904 });
           assert.equal(rows.row(r)[c], want, `${v} as ${f}`);
         });
       });

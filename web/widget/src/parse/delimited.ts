@@ -67,6 +67,11 @@ function blank(row: readonly string[]): boolean {
 
 async function parseWith(blob: Blob, encoding: string, strict: boolean, options: DelimitedOptions): Promise<DelimitedResult> {
   const rows = new PackedRows();
+  /** What Papa's Parser.parse returns (its typings say any). */
+  interface ParsedPiece {
+    data: string[][];
+    meta: { cursor: number };
+  }
   let parser: Papa.Parser | null = null;
   let delimiter = options.delimiter ?? "";
   let linebreak: "\r\n" | "\n" | "\r" = "\n";
@@ -75,8 +80,8 @@ async function parseWith(blob: Blob, encoding: string, strict: boolean, options:
 
   const parse = (piece: string, last: boolean): void => {
     const input = partial + piece;
-    const result = parser!.parse(input, 0, !last);
-    const data = result.data as string[][];
+    const result = parser!.parse(input, 0, !last) as ParsedPiece;
+    const data = result.data;
     const noNUL = !input.includes("\u0000");
     // The last call's last row is the empty text after a final line break
     // when the input ends with one: no row at all, not a blank one.
