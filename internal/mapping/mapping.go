@@ -148,15 +148,21 @@ func MatchValues(t *template.Template, headers []string, hints [][]float64) []Pr
 	// A bare "Name" beside a given name and no family name is the family
 	// name ("Vorname, Name"), and the converse ("Nombre, Apellidos").
 	// Such a header is not the full name, even one the template labels
-	// "Name": renamed[i] keeps its name scores off full-name columns.
+	// "Name", when the template has a column for what it is: renamed[i]
+	// then keeps its name scores off full-name columns.
 	renamed := make([]bool, len(headers))
 	for i := range analyses {
 		if a := &analyses[i]; a.bare && a.concept == "full_name" {
 			switch {
 			case given && !family:
-				a.concept, a.parent, renamed[i] = "family_name", "", true
+				a.concept, a.parent = "family_name", ""
 			case family && !given:
-				a.concept, a.parent, renamed[i] = "given_name", "", true
+				a.concept, a.parent = "given_name", ""
+			default:
+				continue
+			}
+			for _, cs := range concepts {
+				renamed[i] = renamed[i] || tiedTo(cs, a.concept)
 			}
 		}
 	}
@@ -170,13 +176,19 @@ func MatchValues(t *template.Template, headers []string, hints [][]float64) []Pr
 		if ht.norm == "" {
 			continue
 		}
+		// A header holding a field separator is a row read with the wrong
+		// one ("Name;Email"): only its exact or normalised name counts.
+		split := strings.ContainsAny(h, ";|\t")
 		for j := range t.Columns {
-			fuzzy := !analyses[i].qualified && !unrelated(analyses[i], concepts[j])
+			fuzzy := !split && !analyses[i].qualified && !unrelated(analyses[i], concepts[j])
 			name := 0.0
 			if !renamed[i] || !tiedTo(concepts[j], "full_name") {
 				name = score(ht, targets[j], fuzzy, &buf)
 			}
-			s := max(name, conceptScore(analyses[i], concepts[j]))
+			s := name
+			if !split {
+				s = max(s, conceptScore(analyses[i], concepts[j]))
+			}
 			if hints != nil && i < len(hints) && j < len(hints[i]) {
 				s = hinted(s, hints[i][j], t.Columns[j].Type)
 			}

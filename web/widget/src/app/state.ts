@@ -1,7 +1,7 @@
 // The one state of an import in the app, and what the steps derive from it
 // without the DOM (Node tests drive these). Rows are not here: they stay in
 // the worker; this is what the screens need to be drawn again.
-import { matchColumns } from "../mapping/index.ts";
+import { matchColumns, type Level } from "../mapping/index.ts";
 import type { OpenOptions } from "../protocol.ts";
 import type { T } from "../i18n/i18n.ts";
 import type { ColumnInfo, FileInfo, Summary } from "../worker/messages.ts";
@@ -42,6 +42,11 @@ export interface ImportState {
   sending: boolean;
   /** The import completed: closing loses nothing. */
   completed: boolean;
+  /**
+   * Value hints of a file and header row for matching (shares of valid
+   * sampled values per file column and template column; no value).
+   */
+  hints: { info: FileInfo | null; headerRow: number; shares: number[][] } | null;
 }
 
 export function emptySummary(): Summary {
@@ -49,7 +54,7 @@ export function emptySummary(): Summary {
 }
 
 export function newState(locale: string): ImportState {
-  return { options: {}, locale, columns: [], file: null, info: null, preview: [], headerRow: 0, mapping: [], reviewed: null, summary: emptySummary(), sending: false, completed: false };
+  return { options: {}, locale, columns: [], file: null, info: null, preview: [], headerRow: 0, mapping: [], reviewed: null, summary: emptySummary(), sending: false, completed: false, hints: null };
 }
 
 /** Another file or sheet: the review of the last one is over. */
@@ -79,24 +84,32 @@ export function headerNames(state: ImportState, t: T): string[] {
   return state.headerRow >= 0 ? (state.preview[state.headerRow] ?? []) : Array.from({ length: state.info?.width ?? 0 }, (_, i) => t("column_name", { name: columnName(i) }));
 }
 
-/** The proposed source column of each template column, with its confidence. */
-export function propose(template: unknown, columns: readonly ColumnInfo[], headers: string[]): { mapping: (number | null)[]; confidence: number[] } {
+/** The value hints of the current file and header row, if the worker gave them. */
+export function currentHints(state: ImportState): number[][] | undefined {
+  const h = state.hints;
+  return h && h.info === state.info && h.headerRow === state.headerRow ? h.shares : undefined;
+}
+
+/** The proposed source column of each template column, with its confidence and its level in words. */
+export function propose(template: unknown, columns: readonly ColumnInfo[], headers: string[], hints?: number[][]): { mapping: (number | null)[]; confidence: number[]; level: (Level | null)[] } {
   // Matching proposes a column per header; the form shows a header per column.
-  const proposals = matchColumns(template, headers);
+  const proposals = matchColumns(template, headers, hints);
   const confidence = columns.map(() => 0);
+  const level: (Level | null)[] = columns.map(() => null);
   const proposed: (number | null)[] = columns.map(() => null);
   proposals.forEach((m, h) => {
     const c = m.key === null ? -1 : columns.findIndex((col) => col.key === m.key);
     if (c >= 0) {
       proposed[c] = h;
       confidence[c] = m.confidence;
+      level[c] = m.level;
     }
   });
-  return { mapping: proposed, confidence };
+  return { mapping: proposed, confidence, level };
 }
 
 /** The matching to show for the current header row: the reviewed one, or the proposal. */
 export function initialMapping(state: ImportState, template: unknown, t: T): (number | null)[] {
   const reviewed = state.reviewed;
-  return reviewed && reviewed.headerRow === state.headerRow ? [...reviewed.mapping] : propose(template, state.columns, headerNames(state, t)).mapping;
+  return reviewed && reviewed.headerRow === state.headerRow ? [...reviewed.mapping] : propose(template, state.columns, headerNames(state, t), currentHints(state)).mapping;
 }

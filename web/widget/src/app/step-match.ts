@@ -3,7 +3,28 @@
 import { busy, fail, frame, type App } from "./chrome.ts";
 import { h } from "./dom.ts";
 import { WorkerError } from "./rpc.ts";
-import { headerNames, initialMapping, propose } from "./state.ts";
+import { currentHints, headerNames, initialMapping, propose } from "./state.ts";
+import type { Level } from "../mapping/index.ts";
+import type { MessageKey } from "../i18n/i18n.ts";
+
+/**
+ * Asks the worker for the value hints of the current file and header row
+ * (once per file and row): the shares of sampled values each template
+ * column accepts. The values stay in the worker; a failure only means
+ * matching by names alone.
+ */
+async function loadHints(app: App): Promise<void> {
+  const { state } = app;
+  if (currentHints(state) || state.info === null) return;
+  const info = state.info;
+  const headerRow = state.headerRow;
+  try {
+    const shares = await app.worker.call({ op: "hints", headerRow });
+    state.hints = { info, headerRow, shares };
+  } catch {
+    // Names alone then.
+  }
+}
 
 /**
  * Starts validating with the header row and matching shown while the user
@@ -15,15 +36,24 @@ import { headerNames, initialMapping, propose } from "./state.ts";
 export function validateAhead(app: App): void {
   const { state } = app;
   if (state.summary.modified) return;
-  void app.worker.call({ op: "map", headerRow: state.headerRow, mapping: initialMapping(state, app.config.importer.template, app.t) }).catch(() => undefined);
+  void loadHints(app)
+    .then(() => app.worker.call({ op: "map", headerRow: state.headerRow, mapping: initialMapping(state, app.config.importer.template, app.t) }))
+    .catch(() => undefined);
 }
 
+const LEVEL_TEXT: Record<Level, MessageKey> = { exact: "map_level_exact", likely: "map_level_likely", guess: "map_level_guess" };
+
+/** The matching step, once the value hints are in. */
 export function showMapping(app: App): void {
+  void loadHints(app).then(() => drawMapping(app));
+}
+
+function drawMapping(app: App): void {
   const { config, state, t } = app;
   const columns = state.columns;
   const headers = headerNames(state, t);
   const sample = state.preview[state.headerRow + 1] ?? [];
-  const proposal = propose(config.importer.template, columns, headers);
+  const proposal = propose(config.importer.template, columns, headers, currentHints(state));
   const mapping = (state.mapping = initialMapping(state, config.importer.template, t));
   validateAhead(app);
   const warning = h("p", { class: "warning", role: "status", "aria-live": "polite" });
@@ -39,30 +69,59 @@ export function showMapping(app: App): void {
     if (new Set(used).size !== used.length) messages.push(t("map_duplicate"));
     warning.textContent = messages.join(" ");
   };
+  // How sure the proposal is, in words (not only colour); gone once the user picks another column.
+  const levelOf = (i: number): Level | null => (mapping[i] !== null && mapping[i] === proposal.mapping[i] ? (proposal.level[i] ?? null) : null);
   const rows = columns.map((c, i) => {
-    const select = h("select", { id: `map-${i}`, "data-key": c.key }, h("option", { value: "" }, t("map_none")), ...headers.map((name, s) => h("option", { value: s }, name || `#${s + 1}`)));
+    const select = h("select", { id: `map-${i}`, "data-key": c.key, "aria-describedby": `map-level-${i} map-none-key` }, h("option", { value: "" }, t("map_none")), ...headers.map((name, s) => h("option", { value: s }, name || `#${s + 1}`)));
     select.value = mapping[i] === null ? "" : String(mapping[i]);
     const exampleOf = (source: number | null | undefined): string => (source == null ? "" : (sample[source] ?? ""));
     const example = h("td", { class: "sample" }, exampleOf(mapping[i]));
+    const level = h("span", { id: `map-level-${i}`, class: "hint level", "data-testid": `map-level-${c.key}` });
+    const showLevel = (): void => {
+      const l = levelOf(i);
+      level.dataset["level"] = l ?? "";
+      level.textContent = l ? ` ${t(LEVEL_TEXT[l])}` : "";
+    };
+    showLevel();
     select.addEventListener("change", () => {
       mapping[i] = select.value === "" ? null : Number(select.value);
       example.textContent = exampleOf(mapping[i]);
+      showLevel();
       check();
+    });
+    // "Not in my file" is one key away: Delete (or Backspace) on the list.
+    select.addEventListener("keydown", (e) => {
+      if ((e.key !== "Delete" && e.key !== "Backspace") || select.value === "") return;
+      e.preventDefault();
+      select.value = "";
+      select.dispatchEvent(new Event("change"));
     });
     return h(
       "tr",
-      {},
+      { "data-column": c.key },
       h("th", { scope: "row" }, h("label", { for: `map-${i}` }, c.label), c.required ? h("span", { class: "req" }, ` (${t("required")})`) : null),
-      h("td", {}, select, mapping[i] !== null && mapping[i] === proposal.mapping[i] && proposal.confidence[i]! < 1 ? h("span", { class: "hint" }, ` ${t("map_confidence", { pct: Math.round(proposal.confidence[i]! * 100) })}`) : null),
+      h("td", {}, select, level),
       example,
     );
   });
+  // Required fields still unmatched come first, where they are seen; the
+  // order is set once, so a row does not move while the user works on it.
+  const order = columns.map((_, i) => i);
+  const first = (i: number): number => (columns[i]!.required && mapping[i] === null ? 0 : 1);
+  order.sort((a, b) => first(a) - first(b) || a - b);
   check();
   performance.mark("intake:map-shown");
   frame(
     app,
     "map",
-    h("div", {}, h("h2", {}, t("map_title")), warning, h("table", { class: "mapping" }, h("thead", {}, h("tr", {}, h("th", {}, t("map_field")), h("th", {}, t("map_source")), h("th", {}, t("map_sample")))), h("tbody", {}, ...rows))),
+    h(
+      "div",
+      {},
+      h("h2", {}, t("map_title")),
+      warning,
+      h("table", { class: "mapping" }, h("thead", {}, h("tr", {}, h("th", {}, t("map_field")), h("th", {}, t("map_source")), h("th", {}, t("map_sample")))), h("tbody", {}, ...order.map((i) => rows[i]!))),
+      h("p", { class: "hint", id: "map-none-key" }, t("map_none_key")),
+    ),
     h("div", {}, h("button", { type: "button", "data-testid": "map-back", onclick: () => void app.go.header() }, t("back")), next),
   );
 }

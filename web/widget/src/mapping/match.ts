@@ -198,13 +198,14 @@ export function matchColumns(template: unknown, headers: readonly string[], hint
   const given = analyses.some((a) => a.concept === "given_name");
   const family = analyses.some((a) => a.concept === "family_name");
   // A bare "Name" beside a given name and no family name is the family name
-  // ("Vorname, Name"), and the converse; its name scores stay off full-name columns.
+  // ("Vorname, Name"), and the converse; its name scores stay off full-name columns
+  // when the template has a column for what it is.
   const renamed = analyses.map((a) => {
     if (!a.bare || a.concept !== "full_name") return false;
     if (given && !family) a.concept = "family_name";
     else if (family && !given) a.concept = "given_name";
     else return false;
-    return true;
+    return concepts.some((cs) => cs.some((x) => x.concept === a.concept));
   });
   const cands: { header: number; column: number; score: number }[] = [];
   headers.forEach((raw, i) => {
@@ -213,11 +214,13 @@ export function matchColumns(template: unknown, headers: readonly string[], hint
     if (h.norm === "") return;
     const a = analyses[i]!;
     const parent = parentOf(a.concept);
+    // A header holding a field separator is a row read with the wrong one ("Name;Email").
+    const split = /[;|\t]/.test(raw);
     for (let j = 0; j < cols.length; j++) {
       const cc = concepts[j]!;
-      const fuzzy = !a.qualified && !unrelated(a, parent, cc);
+      const fuzzy = !split && !a.qualified && !unrelated(a, parent, cc);
       const name = !renamed[i] || !cc.some((x) => x.concept === "full_name") ? score(h, targets[j]!, fuzzy) : 0;
-      let s = Math.max(name, conceptScore(a, parent, cc));
+      let s = split ? name : Math.max(name, conceptScore(a, parent, cc));
       const hint = hints?.[i]?.[j];
       if (hint !== undefined) s = hinted(s, hint, cols[j]!.type);
       if (s > 0) cands.push({ header: i, column: j, score: s });

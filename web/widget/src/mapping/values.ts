@@ -42,9 +42,10 @@ export function valueHints(template: unknown, samples: readonly (readonly string
   const columns: unknown[] = Array.isArray(cols) ? cols : [];
   const validators = columns.map((c) => {
     if (typeof c !== "object" || c === null || !HINT_TYPES.has(String((c as { type?: unknown }).type))) return null;
-    const { required: _r, unique: _u, unique_ignore_case: _i, default: _d, ...rest } = c as Record<string, unknown>;
+    const column: Record<string, unknown> = { ...(c as Record<string, unknown>) };
+    for (const k of ["required", "unique", "unique_ignore_case", "default"]) delete column[k];
     try {
-      return new Validator({ columns: [rest] });
+      return new Validator({ columns: [column] });
     } catch {
       return null;
     }

@@ -120,6 +120,8 @@ export type Request =
   | { op: "preview"; count: number }
   | { op: "configure"; template: unknown; locale: string; xlsURL?: string }
   | { op: "map"; headerRow: number; mapping: (number | null)[] }
+  /** Value hints for matching: shares of valid sampled values, never the values (mapping/values.ts). */
+  | { op: "hints"; headerRow: number }
   | { op: "window"; start: number; count: number; errorsOnly: boolean }
   | { op: "edit"; row: number; column: number; value: string }
   | { op: "replace"; find: string; replace: string; column: number | null }
@@ -146,6 +148,8 @@ export interface Replies {
   preview: string[][];
   configure: ColumnInfo[];
   map: Summary;
+  /** Per file column, per template column: the share of sampled values the column accepts, -1 for no hint. */
+  hints: number[][];
   window: { total: number; rows: WindowRow[] };
   /** rechecked: other rows checked again (they were duplicates of the edited one), so the grid reloads the rows on screen. */
   edit: { summary: Summary; row: WindowRow; rechecked: number };

@@ -11,6 +11,7 @@ import { upload, createImport, type RowSource } from "../upload/upload.ts";
 import { PackedRows, RowTable, packRows } from "../rows/store.ts";
 import { RowErrors, type Stored } from "./errors.ts";
 import { FilledRows, hasValue } from "./filled.ts";
+import { sampleColumns, valueHints } from "../mapping/values.ts";
 import { compileRegex, isProblem } from "../validate/regex.ts";
 import { applyCells, CellChanges, editCell, fixCells, fixFunction, forgetRows, History, recheckDuplicatesOf, tableValidator, type Fix, type HistoryStep, type ReviewGrid } from "./review.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
@@ -558,6 +559,12 @@ async function handle(req: Request): Promise<unknown> {
     case "configure":
       state.xlsURL = req.xlsURL ?? "";
       return configure(req.template, req.locale);
+    case "hints": {
+      // The values stay here: only the shares go back to the matcher.
+      const raw = state.raw;
+      const start = Math.max(0, req.headerRow + 1);
+      return valueHints(state.template, sampleColumns({ length: Math.max(0, raw.length - start), row: (i) => raw.row(start + i) }, raw.width));
+    }
     case "map":
       return map(req.headerRow, req.mapping);
     case "window":
