@@ -60,7 +60,11 @@ document.addEventListener("keydown", (e) => {
   if (!config.hostOrigin) return;
   // Embedded, the importer is a modal dialog: Tab stays in it, Escape closes it (asking first when that loses something).
   trapTab(e);
-  if (e.key === "Escape" && !e.defaultPrevented && !document.querySelector("dialog[open]") && !(e.target as HTMLElement).closest("input")) requestClose(app);
+  if (e.key === "Escape" && !e.defaultPrevented && !document.querySelector("dialog[open]") && !(e.target as HTMLElement).closest("input")) {
+    // The same key press must not cancel the dialog that asks first.
+    e.preventDefault();
+    requestClose(app);
+  }
 });
 
 if (config.hostOrigin && window.parent !== window) {

@@ -67,7 +67,13 @@ export function showReview(app: App, notice?: string): void {
   };
   // Undo and redo: buttons, Ctrl+Z and Ctrl+Shift+Z (or Ctrl+Y).
   const history = async (op: "undo" | "redo"): Promise<void> => {
-    const r = await worker.call({ op });
+    let r;
+    try {
+      r = await worker.call({ op });
+    } catch {
+      // Rows are still being checked (after an undone deletion): the buttons say so.
+      return announce(t("err_still_checking"));
+    }
     state.summary = r.summary;
     if (r.done) changed(t(op === "undo" ? "undone" : "redone"));
     else update();
@@ -276,4 +282,6 @@ export function showReview(app: App, notice?: string): void {
     h("div", {}, h("button", { type: "button", "data-testid": "review-back", onclick: () => app.go.mapping() }, t("back")), submitHint, submit),
   );
   grid.reset();
+  // Validation may have finished before the review was shown.
+  void refreshGroups();
 }

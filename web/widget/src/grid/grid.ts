@@ -123,12 +123,12 @@ export class Grid {
     this.header = h("div", { class: "grid-row grid-head", role: "row", "aria-rowindex": 1 });
     this.spacer = h("div", { class: "grid-spacer" });
     this.body = h("div", { class: "grid-body", role: "rowgroup" });
-    this.viewport = h("div", { class: "grid-viewport", tabindex: -1 }, this.header, this.spacer, this.body);
+    this.viewport = h("div", { class: "grid-viewport" }, this.header, this.spacer, this.body);
     this.messages = h("div", { hidden: true });
-    this.element = h("div", { class: "grid", role: "grid", "aria-colcount": source.columns.length + 2, "aria-rowcount": 1 }, this.viewport, this.messages);
+    this.element = h("div", { class: "grid", role: "grid", tabindex: -1, "aria-colcount": source.columns.length + 2, "aria-rowcount": 1 }, this.viewport, this.messages);
     this.layout();
     this.viewport.addEventListener("scroll", () => this.schedule(), { passive: true });
-    this.viewport.addEventListener("keydown", (e) => this.onKey(e));
+    this.element.addEventListener("keydown", (e) => this.onKey(e));
     this.viewport.addEventListener("dblclick", (e) => {
       const cell = (e.target as HTMLElement).closest<HTMLElement>("[data-col]");
       if (cell) this.startEdit(cell);
@@ -212,14 +212,21 @@ export class Grid {
   }
 
   /** Moves focus to the next (1) or previous (-1) cell with an error; false when there is none. */
-  async nextError(direction: 1 | -1): Promise<boolean> {
-    if (!this.source.findError) return false;
-    const { pos, col } = this.focus;
-    const found = await this.source.findError(pos, col, direction);
-    if (!found) return false;
-    this.goTo(found.pos, found.col);
-    return true;
+  nextError(direction: 1 | -1): Promise<boolean> {
+    // One search at a time: F8 pressed twice goes two errors on, each from where the last one landed.
+    const next = this.seeking.then(async () => {
+      if (!this.source.findError) return false;
+      const { pos, col } = this.focus;
+      const found = await this.source.findError(pos, col, direction);
+      if (!found) return false;
+      this.goTo(found.pos, found.col);
+      return true;
+    });
+    this.seeking = next.catch(() => false);
+    return next;
   }
+
+  private seeking: Promise<unknown> = Promise.resolve();
 
   /** Tells onStatus the message of the hovered or focused cell, when it changed. */
   private announce(): void {
@@ -410,7 +417,7 @@ export class Grid {
     // The one Tab stop: the focused position's element, or, when it is
     // scrolled away and focus is elsewhere, the same column of the first row shown.
     const editing = active?.tagName === "INPUT" && active.classList.contains("grid-editor");
-    const inGrid = active !== null && this.viewport.contains(active);
+    const inGrid = active !== null && this.element.contains(active);
     let target = this.elementAt(this.focus.pos, this.focus.col);
     if (!target && !inGrid && !this.pendingFocus && this.total > 0) {
       const shown = Math.max(0, Math.min(this.total - 1, first));
@@ -424,10 +431,10 @@ export class Grid {
         target.focus({ preventScroll: true });
         this.pendingFocus = false;
       }
-    } else if (inGrid && !editing && active !== this.viewport) {
-      // The focused element now shows another row: hold focus on the
-      // viewport (its keys still move from this.focus) until it is back.
-      this.viewport.focus({ preventScroll: true });
+    } else if (inGrid && !editing && active !== this.element) {
+      // The focused element now shows another row: hold focus on the grid
+      // (its keys still move from this.focus) until the row is back.
+      this.element.focus({ preventScroll: true });
     }
     // The cells shown may have been refilled (an edit fixed the focused one).
     this.announce();
