@@ -129,6 +129,8 @@ type analysis struct {
 	unknown []string
 	// owners counts words that only say whose field it is ("Home", "Billing").
 	owners int
+	// weak: the concept was read from a weak word alone ("Address", "Número").
+	weak bool
 }
 
 // piece is one recognised part of a name.
@@ -208,7 +210,7 @@ func analyse(s string) analysis {
 		// something else: "IP Address", "Manager's Name", "Order Number".
 		// Of several weak words the last is the more specific one
 		// ("Default Address Address2").
-		a.concept = weak[len(weak)-1]
+		a.concept, a.weak = weak[len(weak)-1], true
 	}
 	return a
 }

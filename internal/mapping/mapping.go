@@ -70,6 +70,7 @@ const (
 	pointsUnknown = 5
 	pointsIndex   = 10
 	pointsOwner   = 1
+	pointsWeak    = 5
 	maxUnknown    = 2
 
 	// Value hints (docs/templates.md): a share of valid sampled values.
@@ -293,6 +294,9 @@ func conceptScore(a analysis, cs []columnConcept) float64 {
 			continue
 		}
 		p := base - pointsUnknown*diff - pointsOwner*a.owners
+		if a.weak {
+			p -= pointsWeak
+		}
 		if a.index != c.index {
 			p -= pointsIndex
 		}

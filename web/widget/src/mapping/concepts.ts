@@ -89,6 +89,8 @@ export interface Analysis {
   readonly unknown: readonly string[];
   /** Words that only say whose field it is ("Home", "Billing"). */
   readonly owners: number;
+  /** The concept was read from a weak word alone ("Address", "Número"). */
+  readonly weak: boolean;
 }
 
 type Piece = { entry: Entry } | { number: number } | { word: string };
@@ -202,7 +204,8 @@ export function analyse(s: string): Analysis {
     strong = kept;
   }
   let concept = "";
+  let weakOnly = false;
   if (strong.length === 1) concept = strong[0]!;
-  else if (strong.length === 0 && weak.length > 0 && unknown.length === 0) concept = weak[weak.length - 1]!;
-  return { concept, qualified, bare, index, unknown, owners };
+  else if (strong.length === 0 && weak.length > 0 && unknown.length === 0) [concept, weakOnly] = [weak[weak.length - 1]!, true];
+  return { concept, qualified, bare, index, unknown, owners, weak: weakOnly };
 }

@@ -41,6 +41,7 @@ const POINTS_PARENT = 70;
 const POINTS_UNKNOWN = 5;
 const POINTS_INDEX = 10;
 const POINTS_OWNER = 1;
+const POINTS_WEAK = 5;
 const MAX_UNKNOWN = 2;
 // Value hints: a share of valid sampled values.
 const HINT_GOOD = 0.9;
@@ -148,6 +149,7 @@ function conceptScore(a: Analysis, parent: string, cs: readonly ColumnConcept[])
     const diff = symmetricDifference(a.unknown, c.unknown);
     if (diff > MAX_UNKNOWN) continue;
     let p = base - POINTS_UNKNOWN * diff - POINTS_OWNER * a.owners;
+    if (a.weak) p -= POINTS_WEAK;
     if (a.index !== c.index) p -= POINTS_INDEX;
     best = Math.max(best, p);
   }
