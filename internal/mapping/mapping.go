@@ -1,11 +1,17 @@
 // Package mapping proposes which template column each header of an uploaded
 // file holds, and guesses which of a sheet's first rows is the header row.
-// The end user confirms the proposal in the widget; the widget's TypeScript
-// twin follows the same scores (docs/templates.md, "Column matching") and
-// both pass testdata/conformance/mapping.
+// Headers are read against a concept dictionary (concepts.json, which the
+// widget bundles too), so that "E-mail Address", "Courriel" and "dob" find
+// their columns on a template without synonyms and "Email consent" finds
+// none; value hints (ValueHints, from up to SampleSize sampled rows) prefer
+// a column whose values the template column accepts. The end user confirms
+// the proposal in the widget; the widget's TypeScript twin follows the same
+// scores (docs/templates.md, "Column matching") and both pass
+// testdata/conformance/mapping.
 //
 // Headers are file structure, not cell values, but this package still logs
-// nothing and returns no error text built from them.
+// nothing and returns no error text built from them; sampled values are
+// only counted, never kept, returned or logged.
 package mapping
 
 import (
