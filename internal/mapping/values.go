@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"encoding/json"
+
 	"github.com/intakehq/intake/internal/template"
 	"github.com/intakehq/intake/internal/validate"
 )
@@ -44,37 +46,61 @@ func SampleColumns(rows [][]string, width int) [][]string {
 // hint: another type, or fewer than minHintValues samples. MatchValues takes
 // the result. The samples are only counted, never kept or logged.
 func ValueHints(t *template.Template, samples [][]string) [][]float64 {
-	engines := make([]*validate.Engine, len(t.Columns))
+	// Columns that check alike (same type and options) share one engine and
+	// one count per file column.
+	var engines []*validate.Engine
+	engineOf := make([]int, len(t.Columns))
+	seen := map[string]int{}
 	for j, c := range t.Columns {
+		engineOf[j] = -1
 		if !hintTypes[c.Type] {
 			continue
 		}
+		c.Key, c.Label, c.Description, c.Synonyms = "k", "", "", nil
 		c.Required, c.Unique, c.UniqueIgnoreCase, c.Default = false, false, false, nil
-		e, err := validate.Compile(&template.Template{Columns: []template.Column{c}})
-		if err == nil {
-			engines[j] = e
+		spec, err := json.Marshal(c)
+		if err != nil {
+			continue
 		}
+		if k, ok := seen[string(spec)]; ok {
+			engineOf[j] = k
+			continue
+		}
+		e, err := validate.Compile(&template.Template{Columns: []template.Column{c}})
+		if err != nil {
+			continue
+		}
+		seen[string(spec)] = len(engines)
+		engineOf[j] = len(engines)
+		engines = append(engines, e)
 	}
 	out := make([][]float64, len(samples))
 	var errs []validate.Error
 	cell := make([]*string, 1)
 	res := make([]*string, 1)
+	shares := make([]float64, len(engines))
 	for i, values := range samples {
-		out[i] = make([]float64, len(t.Columns))
-		for j, e := range engines {
-			out[i][j] = -1
-			if e == nil || len(values) < minHintValues {
+		for k, e := range engines {
+			shares[k] = -1
+			if len(values) < minHintValues {
 				continue
 			}
 			s := e.NewStream(nil)
 			valid := 0
-			for k := range values {
-				cell[0] = &values[k]
-				if errs = s.Row(k+1, cell, res, errs[:0]); len(errs) == 0 {
+			for n := range values {
+				cell[0] = &values[n]
+				if errs = s.Row(n+1, cell, res, errs[:0]); len(errs) == 0 {
 					valid++
 				}
 			}
-			out[i][j] = float64(valid) / float64(len(values))
+			shares[k] = float64(valid) / float64(len(values))
+		}
+		out[i] = make([]float64, len(t.Columns))
+		for j, k := range engineOf {
+			out[i][j] = -1
+			if k >= 0 {
+				out[i][j] = shares[k]
+			}
 		}
 	}
 	return out

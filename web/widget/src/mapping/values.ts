@@ -40,25 +40,34 @@ export function sampleColumns(rows: { readonly length: number; row(i: number): r
 export function valueHints(template: unknown, samples: readonly (readonly string[])[]): number[][] {
   const cols = (template as { columns?: unknown } | null)?.columns;
   const columns: unknown[] = Array.isArray(cols) ? cols : [];
-  const validators = columns.map((c) => {
-    if (typeof c !== "object" || c === null || !HINT_TYPES.has(String((c as { type?: unknown }).type))) return null;
-    const column: Record<string, unknown> = { ...(c as Record<string, unknown>) };
-    for (const k of ["required", "unique", "unique_ignore_case", "default"]) delete column[k];
+  // Columns that check alike (same type and options) share one validator and one count per file column.
+  const validators: Validator[] = [];
+  const seen = new Map<string, number>();
+  const validatorOf = columns.map((c) => {
+    if (typeof c !== "object" || c === null || !HINT_TYPES.has(String((c as { type?: unknown }).type))) return -1;
+    const column: Record<string, unknown> = { ...(c as Record<string, unknown>), key: "k" };
+    for (const k of ["label", "description", "synonyms", "required", "unique", "unique_ignore_case", "default"]) delete column[k];
+    const spec = JSON.stringify(Object.entries(column).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const known = seen.get(spec);
+    if (known !== undefined) return known;
     try {
-      return new Validator({ columns: [column] });
+      validators.push(new Validator({ columns: [column] }));
     } catch {
-      return null;
+      return -1;
     }
+    seen.set(spec, validators.length - 1);
+    return validators.length - 1;
   });
   const out: (string | null)[] = [null];
-  return samples.map((values) =>
-    validators.map((v) => {
-      if (v === null || values.length < MIN_HINT_VALUES) return -1;
+  return samples.map((values) => {
+    const shares = validators.map((v) => {
+      if (values.length < MIN_HINT_VALUES) return -1;
       let valid = 0;
       values.forEach((value, k) => {
         if (v.validateRow([value], k + 1, out).length === 0) valid++;
       });
       return valid / values.length;
-    }),
-  );
+    });
+    return validatorOf.map((k) => (k >= 0 ? shares[k]! : -1));
+  });
 }
