@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/intakehq/intake/internal/mapping"
 	"github.com/intakehq/intake/internal/template"
