@@ -1,10 +1,12 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/intakehq/intake/internal/ingest"
 )
@@ -65,9 +67,21 @@ func (a *API) uploadChunk(w http.ResponseWriter, r *http.Request) error {
 	body := http.MaxBytesReader(w, r.Body, a.ingest.MaxChunkBytes()+1)
 	res, err := a.ingest.PutChunk(r.Context(), r.PathValue("id"), bearer(r), n, strings.ToLower(r.Header.Get("Content-Encoding")), body)
 	if err != nil {
-		return err
+		return busy(w, err)
 	}
 	return writeJSON(w, http.StatusOK, res)
+}
+
+// busy turns ingest's refusal of a chunk it has no memory for right now into
+// 429 with Retry-After (the widget retries 429 with backoff); other errors
+// pass through.
+func busy(w http.ResponseWriter, err error) error {
+	var ie *ingest.Error
+	if !errors.As(err, &ie) || ie.Kind != ingest.KindBusy {
+		return err
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(ie.RetryAfter.Round(time.Second)/time.Second))))
+	return &Error{Status: http.StatusTooManyRequests, Code: ie.Code, Message: ie.Message}
 }
 
 func (a *API) uploadComplete(w http.ResponseWriter, r *http.Request) error {

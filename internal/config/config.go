@@ -55,8 +55,22 @@ type Config struct {
 	Demo *bool
 	// MaxChunkBytes bounds one chunk's request body as sent (compressed).
 	MaxChunkBytes int64
-	// MaxInflatedChunkBytes bounds a chunk after gzip decoding (gzip bombs).
+	// MaxInflatedChunkBytes bounds a chunk after gzip decoding (gzip bombs):
+	// 4×MaxChunkBytes by default, room for the widget's chunks, which it
+	// cuts at MaxChunkBytes of JSON text (up to 3 bytes of UTF-8 a character).
 	MaxInflatedChunkBytes int64
+	// MaxImportRows bounds the rows one import may announce, whatever its
+	// importer's max_rows: anyone with an importer's public key may open an
+	// import, and every chunk is checked against the rows announced.
+	MaxImportRows int64
+	// MaxChunkRows bounds the rows of one chunk (the widget sends 5,000),
+	// MaxChunkCells its rows × columns: decoding costs memory by the cell.
+	MaxChunkRows, MaxChunkCells int
+	// DecodeMemoryBytes is the memory that the chunks being decoded at once
+	// may hold together. Each chunk reserves an upper bound of its own before
+	// it is inflated; one that cannot get it within half a second is answered
+	// 429 with Retry-After, so that no number of requests at once takes more.
+	DecodeMemoryBytes int64
 	// UploadTokenTTL is how long an upload token stays valid.
 	UploadTokenTTL time.Duration
 	// ShutdownTimeout bounds the graceful shutdown that lets in-flight chunks finish.
@@ -76,6 +90,10 @@ const (
 	DefaultAddr          = "127.0.0.1:8080"
 	DefaultDataDir       = "./intake-data"
 	DefaultMaxChunkBytes = 8 << 20
+	DefaultMaxImportRows = 10_000_000
+	DefaultMaxChunkRows  = 10_000
+	DefaultMaxChunkCells = 2_500_000
+	DefaultDecodeMemory  = 256 << 20
 )
 
 // Load parses args and the environment (lookupEnv is os.LookupEnv in
@@ -102,7 +120,11 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	fs.BoolVar(&c.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address (INTAKE_INSECURE_HTTP)")
 	fs.Var(optionalBool{&c.Demo}, "demo", "serve /demo and its public importer imp_demo; default: only on loopback without --public-url (INTAKE_DEMO)")
 	fs.Int64Var(&c.MaxChunkBytes, "max-chunk-bytes", DefaultMaxChunkBytes, "largest chunk body accepted, as sent (INTAKE_MAX_CHUNK_BYTES)")
-	fs.Int64Var(&c.MaxInflatedChunkBytes, "max-inflated-chunk-bytes", 0, "largest chunk after gzip decoding; 0 means 8×max-chunk-bytes (INTAKE_MAX_INFLATED_CHUNK_BYTES)")
+	fs.Int64Var(&c.MaxInflatedChunkBytes, "max-inflated-chunk-bytes", 0, "largest chunk after gzip decoding; 0 means 4×max-chunk-bytes (INTAKE_MAX_INFLATED_CHUNK_BYTES)")
+	fs.Int64Var(&c.MaxImportRows, "max-import-rows", DefaultMaxImportRows, "most rows one import may announce, whatever its importer's max_rows (INTAKE_MAX_IMPORT_ROWS)")
+	fs.IntVar(&c.MaxChunkRows, "max-chunk-rows", DefaultMaxChunkRows, "most rows in one chunk; the widget sends 5000 (INTAKE_MAX_CHUNK_ROWS)")
+	fs.IntVar(&c.MaxChunkCells, "max-chunk-cells", DefaultMaxChunkCells, "most cells (rows × columns) in one chunk (INTAKE_MAX_CHUNK_CELLS)")
+	fs.Int64Var(&c.DecodeMemoryBytes, "decode-memory-bytes", DefaultDecodeMemory, "memory the chunks being decoded at once may hold together; a chunk that cannot get its share within 0.5 s is answered 429 (INTAKE_DECODE_MEMORY_BYTES)")
 	fs.DurationVar(&c.UploadTokenTTL, "upload-token-ttl", 24*time.Hour, "validity of an upload token (INTAKE_UPLOAD_TOKEN_TTL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown (INTAKE_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", 10*time.Minute, "longest run of one delivery job; a crashed replica's deliveries resume a minute after it (INTAKE_DELIVERY_TIMEOUT)")
@@ -145,7 +167,7 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 		return Config{}, fmt.Errorf("--outbound-allow: %w", err)
 	}
 	c.OutboundAllow = prefixes
-	c.MaxInflatedChunkBytes = cmp.Or(c.MaxInflatedChunkBytes, 8*c.MaxChunkBytes)
+	c.MaxInflatedChunkBytes = cmp.Or(c.MaxInflatedChunkBytes, 4*c.MaxChunkBytes)
 	// check normalises some fields (PublicURL): it runs before c is copied out.
 	if err := c.check(); err != nil {
 		return c, err
@@ -207,6 +229,20 @@ func (c *Config) check() error {
 	}
 	if c.MaxInflatedChunkBytes < c.MaxChunkBytes || c.MaxInflatedChunkBytes > 4<<30 {
 		errs = append(errs, errors.New("--max-inflated-chunk-bytes must be at least --max-chunk-bytes and at most 4 GiB"))
+	}
+	if c.MaxImportRows < 1 || c.MaxImportRows > 1_000_000_000_000 {
+		errs = append(errs, errors.New("--max-import-rows must be from 1 to 10^12"))
+	}
+	// The widget sends chunks of up to 5,000 rows, and of up to 5,000 rows
+	// of a template's 500 columns.
+	if c.MaxChunkRows < 5000 || c.MaxChunkRows > 1_000_000 {
+		errs = append(errs, errors.New("--max-chunk-rows must be from 5000 to 1000000"))
+	}
+	if c.MaxChunkCells < 5000 || c.MaxChunkCells > 100_000_000 {
+		errs = append(errs, errors.New("--max-chunk-cells must be from 5000 to 100000000"))
+	}
+	if c.DecodeMemoryBytes < 16<<20 || c.DecodeMemoryBytes > 1<<40 {
+		errs = append(errs, errors.New("--decode-memory-bytes must be from 16 MiB to 1 TiB"))
 	}
 	if c.DeliveryTimeout < 2*time.Second || c.DeliveryTimeout > 24*time.Hour {
 		errs = append(errs, errors.New("--delivery-timeout must be from 2s to 24h"))

@@ -24,8 +24,17 @@ func TestLoadPrecedenceAndDefaults(t *testing.T) {
 	}{
 		{"defaults", nil, nil, func(c Config) bool {
 			return c.Addr == DefaultAddr && c.DataDir == DefaultDataDir && !c.IsPostgres() &&
-				c.MaxInflatedChunkBytes == 8*c.MaxChunkBytes && c.SQLitePath() == filepath.Join(DefaultDataDir, "intake.db")
+				c.MaxInflatedChunkBytes == 4*c.MaxChunkBytes && c.SQLitePath() == filepath.Join(DefaultDataDir, "intake.db")
 		}},
+		// Every anonymous upload has a bounded cost by default.
+		{"upload bounds by default", nil, nil, func(c Config) bool {
+			return c.MaxImportRows == DefaultMaxImportRows && c.MaxChunkRows == DefaultMaxChunkRows &&
+				c.MaxChunkCells == DefaultMaxChunkCells && c.DecodeMemoryBytes == DefaultDecodeMemory
+		}},
+		{"upload bounds from env and flags", []string{"--max-chunk-rows", "6000", "--decode-memory-bytes", "67108864"},
+			map[string]string{"INTAKE_MAX_IMPORT_ROWS": "1000", "INTAKE_MAX_CHUNK_CELLS": "90000"}, func(c Config) bool {
+				return c.MaxImportRows == 1000 && c.MaxChunkRows == 6000 && c.MaxChunkCells == 90000 && c.DecodeMemoryBytes == 64<<20
+			}},
 		{"env", nil, map[string]string{"INTAKE_ADDR": "127.0.0.1:9999", "INTAKE_DATA_DIR": "/tmp/x"}, func(c Config) bool {
 			return c.Addr == "127.0.0.1:9999" && c.DataDir == "/tmp/x"
 		}},
@@ -77,6 +86,10 @@ func TestLoadRefuses(t *testing.T) {
 		{"bad cidr", []string{"--outbound-allow", "10.0.0.0/99"}, nil, "outbound-allow"},
 		{"bad level", []string{"--log-level", "loud"}, nil, "log-level"},
 		{"tiny chunks", []string{"--max-chunk-bytes", "10"}, nil, "max-chunk-bytes"},
+		{"no import rows", []string{"--max-import-rows", "0"}, nil, "max-import-rows"},
+		{"chunk rows below the widget's", []string{"--max-chunk-rows", "4999"}, nil, "max-chunk-rows"},
+		{"too few chunk cells", []string{"--max-chunk-cells", "10"}, nil, "max-chunk-cells"},
+		{"tiny decode memory", []string{"--decode-memory-bytes", "1048576"}, nil, "decode-memory-bytes"},
 		{"public url with a path", []string{"--public-url", "https://intake.example.com/intake"}, nil, "without a path"},
 		{"public url without scheme", []string{"--public-url", "intake.example.com"}, nil, "--public-url"},
 		{"bad demo", nil, map[string]string{"INTAKE_DEMO": "perhaps"}, "INTAKE_DEMO"},

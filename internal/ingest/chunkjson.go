@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 	"unicode/utf16"
@@ -47,16 +48,23 @@ const maxFirstRow = 1_000_000_000_000
 // string returned is valid UTF-8 (ingest relies on it and does not check
 // again); the fuzz test holds the two decoders to the same answers.
 func DecodeChunk(body []byte, width int) (ChunkBody, error) {
-	return decodeChunk(body, width, &cellTable{})
+	return decodeChunk(body, width, &cellTable{}, math.MaxInt)
 }
 
+// errRowLimit means a chunk holds more than the maxRows given to
+// decodeChunk: it is refused as a whole, before the rows past the bound
+// cost anything.
+var errRowLimit = errors.New("chunk holds more rows than allowed")
+
 // decodeChunk is DecodeChunk reusing the arrays of t, which it leaves
-// holding the arrays of the result.
-func decodeChunk(body []byte, width int, t *cellTable) (ChunkBody, error) {
-	d := decoder{s: unsafe.String(unsafe.SliceData(body), len(body)), width: width, cells: t.cells[:0], ptrs: t.ptrs[:0]}
+// holding the arrays of the result, and refusing a chunk of more than
+// maxRows rows with errRowLimit.
+func decodeChunk(body []byte, width int, t *cellTable, maxRows int) (ChunkBody, error) {
+	d := decoder{s: unsafe.String(unsafe.SliceData(body), len(body)), width: width, cells: t.cells[:0], ptrs: t.ptrs[:0], maxRows: maxRows}
 	// Size the cell arrays once: rows are separated by "],[" (a string may
 	// hold that too, which only over-reserves), so append never copies.
-	if n := bytes.Count(body, rowSeparator) + 1; n*width > cap(d.cells) && n <= len(body)/(2*max(width, 1))+1 {
+	// Never beyond maxRows: a chunk of more is refused at row maxRows+1.
+	if n := min(bytes.Count(body, rowSeparator)+1, maxRows); n*width > cap(d.cells) && n <= len(body)/(2*max(width, 1))+1 {
 		d.cells = make([]string, 0, n*width)
 		d.ptrs = make([]*string, 0, n*width)
 	}
@@ -75,6 +83,8 @@ type decoder struct {
 	cells []string
 	ptrs  []*string
 	nrows int
+	// maxRows bounds nrows (errRowLimit).
+	maxRows int
 }
 
 func (d *decoder) fail(row, col int, format string, args ...any) error {
@@ -204,6 +214,9 @@ func (d *decoder) rows() error {
 		return nil
 	}
 	for {
+		if d.nrows >= d.maxRows {
+			return errRowLimit
+		}
 		if err := d.row(d.nrows); err != nil {
 			return err
 		}
@@ -223,6 +236,9 @@ func (d *decoder) rows() error {
 func (d *decoder) row(r int) error {
 	if err := d.expect('[', r, -1, "an array of values"); err != nil {
 		return err
+	}
+	if cap(d.cells)-len(d.cells) < d.width {
+		d.reserve()
 	}
 	base := len(d.ptrs)
 	if d.peek() == ']' {
@@ -270,6 +286,20 @@ func (d *decoder) row(r int) error {
 }
 
 var rowSeparator = []byte("],[")
+
+// reserve grows the cell arrays, when counting "],[" undersized them (rows
+// separated by whitespace), straight to the most cells the body can hold —
+// a row of width cells takes at least 3·width+1 bytes — rather than by
+// doubling, which holds the old and the new arrays at once. chunkCost
+// reserves memory by the same bound.
+func (d *decoder) reserve() {
+	n := min(d.maxRows, len(d.s)/(3*max(d.width, 1)+1)+1) * d.width
+	if n <= cap(d.cells) {
+		return // a bound the body is past: append grows the arrays
+	}
+	d.cells = append(make([]string, 0, n), d.cells...)
+	d.ptrs = append(make([]*string, 0, n), d.ptrs...)
+}
 
 // nullMark flags a null cell until fixPointers replaces it with nil.
 var nullMark = new(string)

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/intakehq/intake/internal/rows"
 )
@@ -19,6 +20,9 @@ const (
 	KindTooLarge
 	KindUnsupportedEncoding
 	KindUpstream // a bypass destination refused the rows
+	// KindBusy: the server has no memory to spare for the chunk right now;
+	// the same chunk may be sent again after RetryAfter.
+	KindBusy
 )
 
 // Error is a client error with a stable code and a message made from the
@@ -29,6 +33,9 @@ type Error struct {
 	Message string
 	// Details lists refused cells (invalid_rows).
 	Details []rows.CellError
+	// RetryAfter, when set, is how long the client should wait before
+	// sending the same request again (KindBusy).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

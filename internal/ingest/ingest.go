@@ -47,8 +47,24 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics may be nil.
 	Metrics *Metrics
-	// MaxChunkBytes bounds a chunk body as sent; MaxInflatedBytes after gzip.
+	// MaxChunkBytes bounds a chunk body as sent (8 MiB by default);
+	// MaxInflatedBytes after gzip (4×MaxChunkBytes by default: the widget
+	// cuts chunks at MaxChunkBytes of JSON text, up to 3 bytes of UTF-8 a
+	// character).
 	MaxChunkBytes, MaxInflatedBytes int64
+	// MaxImportRows bounds the rows an import may announce, whatever its
+	// importer's max_rows (DefaultMaxImportRows when 0).
+	MaxImportRows int64
+	// MaxChunkRows bounds the rows of one chunk (DefaultMaxChunkRows when
+	// 0) and MaxChunkCells its rows × columns (DefaultMaxChunkCells when 0):
+	// decoding costs memory by the cell, whatever the bytes.
+	MaxChunkRows, MaxChunkCells int
+	// DecodeMemory is the working memory that the chunks taken at once may
+	// hold together (DefaultDecodeMemory when 0): a chunk reserves an upper
+	// bound of its own before it is inflated, and one that cannot get it
+	// within DecodeWait (500 ms when 0) is refused with 429 and Retry-After.
+	DecodeMemory int64
+	DecodeWait   time.Duration
 	// TokenTTL is the lifetime of an upload token.
 	TokenTTL time.Duration
 	// Relay, when set, hands the rows of a bypass-mode chunk to the
@@ -70,9 +86,18 @@ type Options struct {
 // flight. It returns an error unless every destination accepted the rows.
 type Relay func(ctx context.Context, im store.Importer, importID string, n int, firstRow int64, columns []string, rows [][]*string) error
 
+// Defaults of the bounds in Options (config uses the same).
+const (
+	DefaultMaxImportRows = 10_000_000
+	DefaultMaxChunkRows  = 10_000    // twice the widget's 5,000
+	DefaultMaxChunkCells = 2_500_000 // 5,000 rows of a template's 500 columns at most
+	DefaultDecodeMemory  = 256 << 20
+)
+
 // Service is the upload pipeline.
 type Service struct {
 	o       Options
+	memory  *memoryBudget
 	mu      sync.Mutex
 	engines map[string]*compiled // by importer id and update time
 }
@@ -89,9 +114,14 @@ func New(o Options) *Service {
 		o.Now = time.Now
 	}
 	o.MaxChunkBytes = cmp.Or(o.MaxChunkBytes, 8<<20)
-	o.MaxInflatedBytes = cmp.Or(o.MaxInflatedBytes, 8*o.MaxChunkBytes)
+	o.MaxInflatedBytes = cmp.Or(o.MaxInflatedBytes, 4*o.MaxChunkBytes)
+	o.MaxImportRows = cmp.Or(o.MaxImportRows, DefaultMaxImportRows)
+	o.MaxChunkRows = cmp.Or(o.MaxChunkRows, DefaultMaxChunkRows)
+	o.MaxChunkCells = cmp.Or(o.MaxChunkCells, DefaultMaxChunkCells)
+	o.DecodeMemory = cmp.Or(o.DecodeMemory, DefaultDecodeMemory)
+	o.DecodeWait = cmp.Or(o.DecodeWait, 500*time.Millisecond)
 	o.TokenTTL = cmp.Or(o.TokenTTL, 24*time.Hour)
-	return &Service{o: o, engines: map[string]*compiled{}}
+	return &Service{o: o, memory: newMemoryBudget(o.DecodeMemory, o.DecodeWait), engines: map[string]*compiled{}}
 }
 
 // Disabled reports whether an importer key is switched off (DisabledKeys).
@@ -171,7 +201,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (CreateResponse
 	if err != nil {
 		return CreateResponse{}, err
 	}
-	if err := checkCreate(req, im, c.keys); err != nil {
+	if err := checkCreate(req, im, c.keys, s.o.MaxImportRows); err != nil {
 		return CreateResponse{}, err
 	}
 	if im.Mode == store.ModeE2E {
@@ -211,7 +241,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (CreateResponse
 	return CreateResponse{ImportID: rec.ID, UploadToken: token, MaxChunkBytes: s.o.MaxChunkBytes, Mode: im.Mode}, nil
 }
 
-func checkCreate(req CreateRequest, im store.Importer, keys []string) error {
+func checkCreate(req CreateRequest, im store.Importer, keys []string, maxImportRows int64) error {
 	if len(req.Columns) == 0 {
 		return errorf(KindInvalid, "bad_columns", "columns must list at least one template key")
 	}
@@ -231,8 +261,14 @@ func checkCreate(req CreateRequest, im store.Importer, keys []string) error {
 	if req.Source.SizeBytes < 0 || (im.MaxFileBytes > 0 && req.Source.SizeBytes > im.MaxFileBytes) {
 		return errorf(KindInvalid, "file_too_large", "source.size_bytes must be from 0 to %d", im.MaxFileBytes)
 	}
-	if req.Rows < 0 || (im.MaxRows > 0 && req.Rows > im.MaxRows) {
-		return errorf(KindInvalid, "too_many_rows", "rows must be from 0 to %d", im.MaxRows)
+	// Every chunk is checked against the rows announced: the bound on them
+	// is what bounds an import, the importer's own when it has one.
+	maxRows := maxImportRows
+	if im.MaxRows > 0 {
+		maxRows = min(maxRows, im.MaxRows)
+	}
+	if req.Rows < 0 || req.Rows > maxRows {
+		return errorf(KindInvalid, "too_many_rows", "rows must be from 0 to %d", maxRows)
 	}
 	if len(req.User)+len(req.Metadata) > maxUserBytes {
 		return errorf(KindInvalid, "context_too_large", "user and metadata together must stay under %d bytes", maxUserBytes)
@@ -291,8 +327,29 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 			sc.release()
 		}
 	}()
-	raw, err := s.readBody(sc, encoding, body)
+	raw, err := s.readBody(sc, body)
 	if err != nil {
+		return res, err
+	}
+	compressed, inflated, err := s.inflatedSize(encoding, raw)
+	if err != nil {
+		return res, err
+	}
+	// Nothing that grows with what the chunk claims to hold is allocated
+	// before its bound is reserved.
+	width := len(im.Columns)
+	maxRows := min(s.o.MaxChunkRows, s.o.MaxChunkCells/max(width, 1))
+	reserved, err := s.memory.reserve(ctx, chunkCost(int64(len(raw)), inflated, width, maxRows))
+	if errors.Is(err, errBusy) {
+		e := errorf(KindBusy, "server_busy", "the server is taking too many chunks at once; send chunk %d again in a moment", n)
+		e.RetryAfter = time.Second
+		return res, e
+	}
+	if err != nil {
+		return res, err
+	}
+	defer s.memory.release(reserved)
+	if raw, err = s.inflate(sc, raw, compressed, inflated); err != nil {
 		return res, err
 	}
 	sum := sha256.Sum256(raw)
@@ -312,7 +369,13 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 	if err != nil {
 		return res, err
 	}
-	chunk, err := decodeChunk(raw, len(im.Columns), &sc.dec)
+	chunk, err := decodeChunk(raw, width, &sc.dec, maxRows)
+	if errors.Is(err, errRowLimit) {
+		if maxRows < s.o.MaxChunkRows {
+			return res, errorf(KindTooLarge, "chunk_too_many_cells", "chunk %d holds more than %d cells (rows × columns); send fewer rows a chunk", n, s.o.MaxChunkCells)
+		}
+		return res, errorf(KindTooLarge, "chunk_too_many_rows", "chunk %d holds more than %d rows; send fewer rows a chunk", n, s.o.MaxChunkRows)
+	}
 	if err != nil {
 		var de *DecodeError
 		if errors.As(err, &de) {
@@ -356,9 +419,8 @@ func retried(old store.Chunk, sum []byte) (ChunkResult, error) {
 	return ChunkResult{Chunk: old.N, Rows: old.Rows, RowsSkipped: old.RowsSkipped, RowsWithErrors: old.RowsWithErrors, Duplicate: true}, nil
 }
 
-// readBody reads the chunk body into sc and inflates it when gzip'd. The
-// result lives in sc.
-func (s *Service) readBody(sc *scratch, encoding string, body io.Reader) ([]byte, error) {
+// readBody reads the chunk body as sent into sc. The result lives in sc.
+func (s *Service) readBody(sc *scratch, body io.Reader) ([]byte, error) {
 	raw, err := readAll(sc.body, body, s.o.MaxChunkBytes)
 	sc.body = raw
 	if err != nil {
@@ -367,36 +429,69 @@ func (s *Service) readBody(sc *scratch, encoding string, body io.Reader) ([]byte
 	if int64(len(raw)) > s.o.MaxChunkBytes {
 		return nil, errorf(KindTooLarge, "chunk_too_large", "a chunk may be at most %d bytes as sent", s.o.MaxChunkBytes)
 	}
+	return raw, nil
+}
+
+// gzipMinSize is a gzip stream's header and trailer, without data.
+const gzipMinSize = 18
+
+// inflatedSize tells whether a chunk body is compressed and the size it
+// inflates to: what its gzip trailer states. The trailer is the
+// client's word, but one that inflate holds it to: a body that inflates to
+// more is refused at the byte past the size stated (a single gzip member
+// states its size mod 2^32, and MaxInflatedBytes is below that), so a chunk
+// stating too much is refused before anything is inflated, and one stating
+// too little gets no more than it stated.
+func (s *Service) inflatedSize(encoding string, raw []byte) (compressed bool, size int64, err error) {
 	switch encoding {
 	case "", "identity":
-		return raw, nil
+		return false, 0, nil
 	case "gzip":
-		sc.src.Reset(raw)
-		if sc.gz == nil {
-			sc.gz, err = gzip.NewReader(&sc.src)
-		} else {
-			err = sc.gz.Reset(&sc.src)
+		if len(raw) < gzipMinSize {
+			return true, 0, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
 		}
-		if err != nil {
-			return nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
+		size := int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))
+		if size > s.o.MaxInflatedBytes {
+			return true, 0, errorf(KindTooLarge, "chunk_too_large", "a chunk may inflate to at most %d bytes", s.o.MaxInflatedBytes)
 		}
-		// gzip's trailer states the inflated size (mod 2^32): a hint to read
-		// into one allocation, never trusted beyond the bound.
-		if len(raw) >= 4 {
-			hint := min(int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))+1, s.o.MaxInflatedBytes+1)
-			sc.inflated = slices.Grow(sc.inflated[:0], int(hint))
-		}
-		out, err := readAll(sc.inflated, sc.gz, s.o.MaxInflatedBytes)
-		sc.inflated = out
-		if err != nil {
-			return nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
-		}
-		if int64(len(out)) > s.o.MaxInflatedBytes {
-			return nil, errorf(KindTooLarge, "chunk_too_large", "a chunk may inflate to at most %d bytes", s.o.MaxInflatedBytes)
-		}
-		return out, nil
+		return true, size, nil
 	}
-	return nil, errorf(KindUnsupportedEncoding, "bad_encoding", "Content-Encoding must be gzip or identity")
+	return false, 0, errorf(KindUnsupportedEncoding, "bad_encoding", "Content-Encoding must be gzip or identity")
+}
+
+// inflate returns the JSON of a chunk body: raw itself when it is not
+// compressed, else raw inflated into sc, which must come to exactly the
+// size its gzip trailer states.
+func (s *Service) inflate(sc *scratch, raw []byte, compressed bool, size int64) ([]byte, error) {
+	if !compressed {
+		return raw, nil
+	}
+	sc.src.Reset(raw)
+	var err error
+	if sc.gz == nil {
+		sc.gz, err = gzip.NewReader(&sc.src)
+	} else {
+		err = sc.gz.Reset(&sc.src)
+	}
+	if err != nil {
+		return nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
+	}
+	// One member only: the size stated is the last member's, so a body of
+	// several would inflate past it.
+	sc.gz.Multistream(false)
+	sc.inflated = slices.Grow(sc.inflated[:0], int(size)+1)
+	out, err := readAll(sc.inflated, sc.gz, size)
+	sc.inflated = out
+	if err != nil {
+		return nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
+	}
+	if int64(len(out)) > size {
+		return nil, errorf(KindTooLarge, "chunk_too_large", "the chunk inflates past the size its gzip trailer states")
+	}
+	if int64(len(out)) < size || sc.src.Len() > 0 {
+		return nil, errorf(KindInvalid, "bad_gzip", "the chunk body must be one gzip member with nothing after it")
+	}
+	return out, nil
 }
 
 // validated is a chunk after the template engine: normalised rows in

@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -17,8 +18,11 @@ import (
 // it back once nothing refers to the chunk's rows any more.
 //
 // Memory stays bounded by the chunks in flight, not by the rows of an
-// import: a pooled scratch holds at most one chunk, and the pool lets go of
-// idle ones at each garbage collection.
+// import: a pooled scratch holds at most one chunk of at most
+// maxPooledBytes, and the pool lets go of idle ones at each garbage
+// collection. The chunks in flight are bounded together by the decode
+// memory budget (memoryBudget), so the pool, which holds no more scratches
+// than were once in flight at the same time, is bounded by it too.
 type scratch struct {
 	body, inflated, sealed []byte
 	gz                     *gzip.Reader
@@ -35,9 +39,12 @@ type cellTable struct {
 	rows  [][]*string
 }
 
-// maxPooledBytes bounds the buffers kept for the next chunk: an exceptional
-// chunk inflating to more is left to the garbage collector.
-const maxPooledBytes = 32 << 20
+// maxPooledBytes bounds what a pooled scratch keeps for the next chunk, its
+// byte buffers and cell tables together: about three times what a widget
+// chunk of 5,000 ordinary rows needs. A scratch that grew past it for an
+// exceptional chunk is left to the garbage collector whole, since the
+// decoded cells point into its buffers.
+const maxPooledBytes = 16 << 20
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
@@ -45,11 +52,21 @@ func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 
 // release returns sc to the pool. The caller must hold no reference into it.
 func (sc *scratch) release() {
-	if max(cap(sc.body), cap(sc.inflated), cap(sc.sealed)) > maxPooledBytes {
+	if sc.size() > maxPooledBytes {
 		return
 	}
 	sc.src.Reset(nil)
 	scratchPool.Put(sc)
+}
+
+// size is the memory sc holds in its buffers and tables.
+func (sc *scratch) size() int {
+	return cap(sc.body) + cap(sc.inflated) + cap(sc.sealed) + sc.dec.size() + sc.val.size()
+}
+
+func (t *cellTable) size() int {
+	return cap(t.cells)*int(unsafe.Sizeof("")) + cap(t.ptrs)*int(unsafe.Sizeof((*string)(nil))) +
+		cap(t.rows)*int(unsafe.Sizeof([]*string(nil)))
 }
 
 // readAll reads r to its end into buf[:0], growing buf as needed, and stops

@@ -90,7 +90,8 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	s.Ingest = ingest.New(ingest.Options{
 		Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger, Metrics: ingest.NewMetrics(reg),
 		MaxChunkBytes: cfg.MaxChunkBytes, MaxInflatedBytes: cfg.MaxInflatedChunkBytes, TokenTTL: cfg.UploadTokenTTL,
-		Relay: s.Delivery.Relay, OnComplete: s.Delivery.Enqueue, DisabledKeys: disabled,
+		MaxImportRows: cfg.MaxImportRows, MaxChunkRows: cfg.MaxChunkRows, MaxChunkCells: cfg.MaxChunkCells,
+		DecodeMemory: cfg.DecodeMemoryBytes, Relay: s.Delivery.Relay, OnComplete: s.Delivery.Enqueue, DisabledKeys: disabled,
 	})
 	// A run yields after a slice (at most a minute) so that other deliveries
 	// get their turn; slice and request must fit in the job's timeout.
