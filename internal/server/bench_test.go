@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/intakehq/intake/internal/cputime"
 	"github.com/intakehq/intake/internal/server"
 	"github.com/intakehq/intake/internal/server/servertest"
 )
@@ -152,9 +152,9 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-// cpuTime is the user+system CPU time this process has used.
+// cpuTime is the CPU time the process has used so far (all threads), 0
+// where the system cannot tell (the per-CPU-second figures then read 0).
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := cputime.Process()
+	return d
 }
