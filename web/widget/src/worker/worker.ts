@@ -358,6 +358,7 @@ function grid(): ReviewGrid {
     row: (i) => table.row(i),
     set: (i, column, value) => table.set(i, column, value),
     mayInclude: (i, text) => table.mayInclude(i, text),
+    cell: (i, column) => table.cell(i, column),
     checked: state.checked,
     number: (i) => table.number(i),
     check,
@@ -497,19 +498,45 @@ function findError(pos: number, col: number, direction: 1 | -1, errorsOnly: bool
   return { pos: errorsOnly ? k : i, col: direction > 0 ? cols[0]! : cols[cols.length - 1]! };
 }
 
-/** The review's errors grouped by column and message, with their row counts. */
-function errorGroups(): Replies["errorGroups"] {
-  return state.errors.groups();
+/**
+ * The message errors are grouped under: a "duplicate of row N" is one rule
+ * whatever N, so every duplicate of a column is one group ("Duplicate of
+ * row …"), not one per first row.
+ */
+function groupMessage(message: string): string {
+  const [before, after] = translated("duplicate", { row: "\u0001" }).split("\u0001") as [string, string];
+  return message.length > before.length + after.length && message.startsWith(before) && message.endsWith(after) ? `${before}…${after}` : message;
 }
 
-/** Grid indexes of the rows with this error (column and message). */
+/** Groups shown at most: a column has few rules, so more means messages that vary. */
+const MAX_GROUPS = 50;
+
+/** The review's errors grouped by column and rule, with their row counts. */
+function errorGroups(): Replies["errorGroups"] {
+  const merged = new Map<string, { column: number; message: string; rows: number }>();
+  for (const g of state.errors.groups()) {
+    const message = groupMessage(g.message);
+    const key = `${g.column}\u0000${message}`;
+    const m = merged.get(key);
+    if (m) m.rows += g.rows;
+    else merged.set(key, { column: g.column, message, rows: g.rows });
+  }
+  return [...merged.values()].sort((a, b) => a.column - b.column || b.rows - a.rows).slice(0, MAX_GROUPS);
+}
+
+/** Grid indexes of the rows with this error (a column and a group's message). */
 function groupRows(column: number, text: string): number[] {
   const out: number[] = [];
+  const memo = new Map<string, boolean>();
   for (let i = 0; i < state.table.length; i++) {
     const stored = state.errors.get(state.table.number(i));
     if (!stored) continue;
     for (let k = 0; k < stored.length; k += 2) {
-      if (stored[k] === column && stored[k + 1] === text) {
+      if (stored[k] !== column) continue;
+      const message = stored[k + 1] as string;
+      let match = memo.get(message);
+      if (match === undefined) memo.set(message, (match = groupMessage(message) === text));
+      if (match) {
         out.push(i);
         break;
       }
