@@ -14,6 +14,10 @@ import (
 // maxCreateBody bounds the upload-creation request.
 const maxCreateBody = 64 << 10
 
+// chunkReadTimeout bounds the time to receive one chunk body: 8 MiB at
+// about 0.5 Mbit/s.
+const chunkReadTimeout = 2 * time.Minute
+
 func (a *API) uploadCreate(w http.ResponseWriter, r *http.Request) error {
 	var req ingest.CreateRequest
 	if err := decode(w, r, maxCreateBody, &req); err != nil {
@@ -64,6 +68,10 @@ func (a *API) uploadChunk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || n < 0 || n >= ingest.MaxChunks {
 		return badRequest("bad_chunk_number", "chunk number must be an integer from 0 to %d", ingest.MaxChunks-1)
 	}
+	// A chunk body that trickles in holds its connection and what it sent
+	// so far: it gets a while, not forever (the server's own timeouts stop
+	// at the header).
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(chunkReadTimeout))
 	body := http.MaxBytesReader(w, r.Body, a.ingest.MaxChunkBytes()+1)
 	res, err := a.ingest.PutChunk(r.Context(), r.PathValue("id"), bearer(r), n, strings.ToLower(r.Header.Get("Content-Encoding")), body)
 	if err != nil {

@@ -93,7 +93,7 @@ const (
 	DefaultMaxImportRows = 10_000_000
 	DefaultMaxChunkRows  = 10_000
 	DefaultMaxChunkCells = 2_500_000
-	DefaultDecodeMemory  = 256 << 20
+	DefaultDecodeMemory  = 128 << 20
 )
 
 // Load parses args and the environment (lookupEnv is os.LookupEnv in

@@ -256,9 +256,9 @@ func TestChunkBusy(t *testing.T) {
 	}
 }
 
-// TestMemoryBudget: reservations wait for each other, a reservation larger
-// than the budget takes all of it, and a cancelled caller gets its own
-// error rather than errBusy.
+// TestMemoryBudget: reservations wait for each other, one larger than the
+// budget takes all of it, a smaller one is not held up behind a larger one
+// that waits, and a cancelled caller gets its own error rather than errBusy.
 func TestMemoryBudget(t *testing.T) {
 	t.Parallel()
 	b := newMemoryBudget(100, 20*time.Millisecond)
@@ -277,7 +277,7 @@ func TestMemoryBudget(t *testing.T) {
 	}
 	done := make(chan int64)
 	go func() {
-		n, _ := (&memoryBudget{sem: b.sem, size: b.size, wait: 5 * time.Second}).reserve(ctx, 60)
+		n, _ := b.reserveWithin(ctx, 60, 5*time.Second)
 		done <- n
 	}()
 	time.Sleep(10 * time.Millisecond)
@@ -285,11 +285,22 @@ func TestMemoryBudget(t *testing.T) {
 	if got := <-done; got != 60 {
 		t.Fatalf("waiting reservation got %d", got)
 	}
-	if _, err := b.reserve(ctx, 50); !errors.Is(err, errBusy) {
-		t.Fatalf("50 of the 40 left: %v, want errBusy", err)
-	}
+	// 40 left: a large reservation waits, a small one that fits goes ahead.
+	large := make(chan error)
+	go func() {
+		_, err := b.reserveWithin(ctx, 50, 200*time.Millisecond)
+		large <- err
+	}()
+	time.Sleep(10 * time.Millisecond)
 	if n, err := b.reserve(ctx, 40); err != nil || n != 40 {
-		t.Fatalf("40 of the 40 left: %d %v", n, err)
+		t.Fatalf("40 of the 40 left, behind a waiting 50: %d %v", n, err)
+	}
+	if err := <-large; !errors.Is(err, errBusy) {
+		t.Fatalf("50 of the 0 left: %v, want errBusy", err)
+	}
+	b.release(100)
+	if n, err := b.reserve(ctx, 100); err != nil || n != 100 {
+		t.Fatalf("whole budget once all is given back: %d %v", n, err)
 	}
 }
 

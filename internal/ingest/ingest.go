@@ -91,7 +91,7 @@ const (
 	DefaultMaxImportRows = 10_000_000
 	DefaultMaxChunkRows  = 10_000    // twice the widget's 5,000
 	DefaultMaxChunkCells = 2_500_000 // 5,000 rows of a template's 500 columns at most
-	DefaultDecodeMemory  = 256 << 20
+	DefaultDecodeMemory  = 128 << 20
 )
 
 // Service is the upload pipeline.
@@ -327,28 +327,23 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 			sc.release()
 		}
 	}()
-	raw, err := s.readBody(sc, body)
+	// Nothing is held that the chunk did not reserve first: its body as it
+	// arrives, then, before it is inflated, the bound of what it grows to.
+	mem := s.memory.hold(ctx)
+	defer mem.release()
+	raw, err := s.readBody(sc, &budgetReader{r: body, res: mem})
 	if err != nil {
-		return res, err
+		return res, busy(n, err)
 	}
 	compressed, inflated, err := s.inflatedSize(encoding, raw)
 	if err != nil {
 		return res, err
 	}
-	// Nothing that grows with what the chunk claims to hold is allocated
-	// before its bound is reserved.
 	width := len(im.Columns)
 	maxRows := min(s.o.MaxChunkRows, s.o.MaxChunkCells/max(width, 1))
-	reserved, err := s.memory.reserve(ctx, chunkCost(int64(len(raw)), inflated, width, maxRows))
-	if errors.Is(err, errBusy) {
-		e := errorf(KindBusy, "server_busy", "the server is taking too many chunks at once; send chunk %d again in a moment", n)
-		e.RetryAfter = time.Second
-		return res, e
+	if err := mem.growTo(chunkCost(int64(len(raw)), inflated, width, maxRows)); err != nil {
+		return res, busy(n, err)
 	}
-	if err != nil {
-		return res, err
-	}
-	defer s.memory.release(reserved)
 	if raw, err = s.inflate(sc, raw, compressed, inflated); err != nil {
 		return res, err
 	}
@@ -419,10 +414,24 @@ func retried(old store.Chunk, sum []byte) (ChunkResult, error) {
 	return ChunkResult{Chunk: old.N, Rows: old.Rows, RowsSkipped: old.RowsSkipped, RowsWithErrors: old.RowsWithErrors, Duplicate: true}, nil
 }
 
+// busy turns a chunk's failure to get its share of the decode memory into
+// the refusal the client retries after a while; other errors pass through.
+func busy(n int, err error) error {
+	if !errors.Is(err, errBusy) {
+		return err
+	}
+	e := errorf(KindBusy, "server_busy", "the server is taking too many chunks at once; send chunk %d again in a moment", n)
+	e.RetryAfter = time.Second
+	return e
+}
+
 // readBody reads the chunk body as sent into sc. The result lives in sc.
 func (s *Service) readBody(sc *scratch, body io.Reader) ([]byte, error) {
 	raw, err := readAll(sc.body, body, s.o.MaxChunkBytes)
 	sc.body = raw
+	if errors.Is(err, errBusy) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, errorf(KindInvalid, "bad_body", "reading the chunk body failed")
 	}

@@ -3,9 +3,9 @@ package ingest
 import (
 	"context"
 	"errors"
+	"io"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/semaphore"
 )
 
 // memoryBudget is the working memory that all the chunks being taken at once
@@ -16,14 +16,22 @@ import (
 // with 429 rather than queued without bound. The body as sent is read before
 // the reservation: it costs what the client sent, byte for byte, and is
 // bounded by MaxChunkBytes.
+//
+// It is not first come, first served: a reservation that fits takes what is
+// free even while a larger one waits, so that chunks of ordinary size keep
+// flowing while outsized ones (the costly kind, and an attacker's) wait for
+// room and, failing that, are refused.
 type memoryBudget struct {
-	sem  *semaphore.Weighted
 	size int64
 	wait time.Duration
+
+	mu    sync.Mutex
+	used  int64
+	freed chan struct{} // closed, and replaced, whenever memory is given back
 }
 
 func newMemoryBudget(size int64, wait time.Duration) *memoryBudget {
-	return &memoryBudget{sem: semaphore.NewWeighted(size), size: size, wait: wait}
+	return &memoryBudget{size: size, wait: wait, freed: make(chan struct{})}
 }
 
 // errBusy means the budget stayed full for the whole wait.
@@ -33,25 +41,103 @@ var errBusy = errors.New("decode memory budget exhausted")
 // what it took (to give back with release). A chunk that would need more
 // than the whole budget takes all of it and so runs alone.
 func (b *memoryBudget) reserve(ctx context.Context, n int64) (int64, error) {
-	n = min(max(n, 1), b.size)
-	if b.sem.TryAcquire(n) {
-		return n, nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, b.wait)
-	defer cancel()
-	if err := b.sem.Acquire(wctx, n); err != nil {
-		if ctx.Err() != nil {
-			return 0, ctx.Err() // the client went away
-		}
-		return 0, errBusy
-	}
-	return n, nil
+	return b.reserveWithin(ctx, n, b.wait)
 }
 
-func (b *memoryBudget) release(n int64) {
-	if n > 0 {
-		b.sem.Release(n)
+func (b *memoryBudget) reserveWithin(ctx context.Context, n int64, wait time.Duration) (int64, error) {
+	n = min(max(n, 1), b.size)
+	var timeout <-chan time.Time
+	for {
+		b.mu.Lock()
+		if b.size-b.used >= n {
+			b.used += n
+			b.mu.Unlock()
+			return n, nil
+		}
+		freed := b.freed
+		b.mu.Unlock()
+		if timeout == nil {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-freed:
+		case <-timeout:
+			return 0, errBusy
+		case <-ctx.Done():
+			return 0, ctx.Err() // the client went away
+		}
 	}
+}
+
+// release gives back n bytes taken by reserve.
+func (b *memoryBudget) release(n int64) {
+	if n <= 0 {
+		return
+	}
+	b.mu.Lock()
+	b.used -= n
+	close(b.freed)
+	b.freed = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// reservation is what one chunk holds of the budget, grown as the chunk
+// turns out to need more: first as its body arrives, then by the bound of
+// its working memory once the body is read. However many times it grows,
+// it waits for memory no longer than the budget's wait in all.
+type reservation struct {
+	b      *memoryBudget
+	ctx    context.Context
+	held   int64
+	waited time.Duration
+}
+
+func (b *memoryBudget) hold(ctx context.Context) *reservation { return &reservation{b: b, ctx: ctx} }
+
+// growTo makes the reservation n bytes (at most the whole budget), waiting
+// at most the budget's wait for what it lacks.
+func (r *reservation) growTo(n int64) error {
+	n = min(n, r.b.size)
+	if n <= r.held {
+		return nil
+	}
+	start := time.Now()
+	got, err := r.b.reserveWithin(r.ctx, n-r.held, max(r.b.wait-r.waited, 0))
+	r.waited += time.Since(start)
+	r.held += got
+	return err
+}
+
+func (r *reservation) release() {
+	r.b.release(r.held)
+	r.held = 0
+}
+
+// readStep is how far ahead of the bytes received a body's reservation grows.
+const readStep = 256 << 10
+
+// budgetReader reads a chunk body as sent, reserving the bytes before they
+// arrive: bodies being received count against the budget too, so that many
+// chunks at once can hold no more than the budget even before they inflate.
+// A body trickling in holds only what it has sent. Each byte counts twice:
+// the buffer it is read into grows by doubling, and what it outgrew is
+// garbage that still takes memory until it is collected.
+type budgetReader struct {
+	r    io.Reader
+	res  *reservation
+	read int64
+}
+
+func (br *budgetReader) Read(p []byte) (int, error) {
+	p = p[:min(len(p), readStep)]
+	if err := br.res.growTo(2 * (br.read + int64(len(p)))); err != nil {
+		return 0, err
+	}
+	n, err := br.r.Read(p)
+	br.read += int64(n)
+	return n, err
 }
 
 // What decoding and validating a chunk holds per cell and per row, beyond

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"slices"
-	"sync"
 	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
@@ -17,12 +16,12 @@ import (
 // garbage collection, so PutChunk takes a scratch from scratchPool and hands
 // it back once nothing refers to the chunk's rows any more.
 //
-// Memory stays bounded by the chunks in flight, not by the rows of an
-// import: a pooled scratch holds at most one chunk of at most
-// maxPooledBytes, and the pool lets go of idle ones at each garbage
-// collection. The chunks in flight are bounded together by the decode
-// memory budget (memoryBudget), so the pool, which holds no more scratches
-// than were once in flight at the same time, is bounded by it too.
+// What the chunks in flight hold is bounded by the decode memory budget
+// (memoryBudget); what the pool keeps between chunks is bounded apart from
+// it: at most scratchPoolSize scratches of at most maxPooledBytes each. It
+// is a fixed list rather than a sync.Pool, which keeps as many scratches
+// as were ever taken at once — after a wave of large chunks, each of them
+// grown for one.
 type scratch struct {
 	body, inflated, sealed []byte
 	gz                     *gzip.Reader
@@ -40,15 +39,26 @@ type cellTable struct {
 }
 
 // maxPooledBytes bounds what a pooled scratch keeps for the next chunk, its
-// byte buffers and cell tables together: about three times what a widget
-// chunk of 5,000 ordinary rows needs. A scratch that grew past it for an
-// exceptional chunk is left to the garbage collector whole, since the
-// decoded cells point into its buffers.
-const maxPooledBytes = 16 << 20
+// byte buffers and cell tables together: about twice what a widget chunk of
+// 5,000 ordinary rows needs. A scratch that grew past it for an exceptional
+// chunk is left to the garbage collector whole, since the decoded cells
+// point into its buffers. scratchPoolSize scratches are kept at most: the
+// pool holds no more than 32 MiB while the server is idle.
+const (
+	maxPooledBytes  = 8 << 20
+	scratchPoolSize = 4
+)
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+var scratchPool = make(chan *scratch, scratchPoolSize)
 
-func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+func getScratch() *scratch {
+	select {
+	case sc := <-scratchPool:
+		return sc
+	default:
+		return new(scratch)
+	}
+}
 
 // release returns sc to the pool. The caller must hold no reference into it.
 func (sc *scratch) release() {
@@ -56,7 +66,10 @@ func (sc *scratch) release() {
 		return
 	}
 	sc.src.Reset(nil)
-	scratchPool.Put(sc)
+	select {
+	case scratchPool <- sc:
+	default: // the pool is full: sc is left to the garbage collector
+	}
 }
 
 // size is the memory sc holds in its buffers and tables.
