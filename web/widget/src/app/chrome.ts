@@ -69,26 +69,30 @@ export function fail(app: App, code: string, vars: Record<string, string | numbe
  * The app's polite live region, outside the steps' markup (which each step
  * replaces): step changes, progress and results are said here, once each.
  */
-export function announce(text: string): void {
+export function announce(text: string, step = false): void {
   let region = document.getElementById("intake-live");
   if (!region) {
     region = h("div", { id: "intake-live", class: "visually-hidden", role: "status", "aria-live": "polite", "aria-atomic": "true", "data-testid": "live" });
     document.body.append(region);
   }
   // The same text again must still be read: clear, then set a moment
-  // later; what is said meanwhile is said together.
-  if (pendingText === null) {
-    pendingText = text;
-    region.textContent = "";
-    const target = region;
-    setTimeout(() => {
-      target.textContent = pendingText;
-      pendingText = null;
-    }, 50);
-  } else pendingText += ` ${text}`;
+  // later; what is said meanwhile is said together, but of two steps
+  // shown meanwhile only the last (the user is there now).
+  if (step) pending = pending.filter((p) => !p.step);
+  pending.push({ text, step });
+  if (speaking) return;
+  speaking = true;
+  region.textContent = "";
+  const target = region;
+  setTimeout(() => {
+    target.textContent = pending.map((p) => p.text).join(" ");
+    pending = [];
+    speaking = false;
+  }, 50);
 }
 
-let pendingText: string | null = null;
+let pending: { text: string; step: boolean }[] = [];
+let speaking = false;
 
 let shownStep: StepId | null = null;
 
@@ -108,7 +112,7 @@ export function frame(app: App, step: StepId, body: HTMLElement, footer?: HTMLEl
   if (step !== shownStep) {
     shownStep = step;
     const at = bar.findIndex((s) => s.id === step);
-    announce(t("step_of", { n: at + 1, total: bar.length, name: t(`step_${step}` as MessageKey) }));
+    announce(t("step_of", { n: at + 1, total: bar.length, name: t(`step_${step}` as MessageKey) }), true);
   }
   // Focus moves to the step: its first control, else its heading.
   const first = body.querySelector<HTMLElement>("[autofocus], button:not([disabled]), input:not([disabled]):not([tabindex='-1']), select, summary, [tabindex='0']");
