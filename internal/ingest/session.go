@@ -80,11 +80,14 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 		hooks = append(hooks, s.o.OnComplete)
 	}
 	c, err := s.o.Store.CompleteImport(ctx, importID, req.Chunks, req.Rows, req.RowsSkipped, importer.RetentionDays, hooks...)
+	var ranges *store.RowRangeError
 	switch {
 	case errors.Is(err, store.ErrChunksMissing):
 		return CompleteResponse{}, errorf(KindConflict, "chunks_missing", "%d chunks were announced but not all are stored", req.Chunks)
 	case errors.Is(err, store.ErrRowMismatch):
 		return CompleteResponse{}, errorf(KindConflict, "row_count_mismatch", "the stored chunks, with the blank rows dropped from them, do not add up to the %d rows announced", req.Rows)
+	case errors.As(err, &ranges):
+		return CompleteResponse{}, rowRangeError(ranges)
 	case errors.Is(err, store.ErrNotUploading):
 		return CompleteResponse{}, errorf(KindConflict, "import_not_uploading", "the import is %s", im.Status)
 	case err != nil:
@@ -94,6 +97,20 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 		"rows_with_errors", c.RowsWithErrors, "rows_skipped", c.RowsSkipped)
 	return CompleteResponse{ImportID: importID, Status: store.StatusCompleted, Chunks: c.Chunks, Rows: c.Rows,
 		RowsWithErrors: c.RowsWithErrors, RowsSkipped: c.RowsSkipped}, nil
+}
+
+// rowRangeError is the refusal of a completion whose chunks do not cover
+// every row once: rows_overlap when a chunk starts inside the rows of the
+// chunks before it, rows_missing when rows fall between chunks or after
+// the last.
+func rowRangeError(e *store.RowRangeError) *Error {
+	switch {
+	case e.Chunk < 0:
+		return errorf(KindConflict, "rows_missing", "the chunks end at row %d: rows %d to %d of the %d announced are in no chunk", e.Want, e.Want, e.FirstRow-1, e.FirstRow)
+	case e.FirstRow < e.Want:
+		return errorf(KindConflict, "rows_overlap", "chunk %d starts at row %d, inside the rows of the chunks before it (up to row %d): a row may be sent in one chunk only", e.Chunk, e.FirstRow, e.Want-1)
+	}
+	return errorf(KindConflict, "rows_missing", "rows %d to %d are in no chunk: chunk %d starts at row %d", e.Want, e.FirstRow-1, e.Chunk, e.FirstRow)
 }
 
 // relayChunk hands a bypass-mode chunk to the destinations and records only

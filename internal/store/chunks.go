@@ -248,7 +248,63 @@ type Completion struct {
 var (
 	ErrChunksMissing = errors.New("chunks missing")
 	ErrRowMismatch   = errors.New("row count does not match")
+	// ErrRowRanges: the chunks' rows do not follow one another from row 0
+	// (a RowRangeError says where).
+	ErrRowRanges = errors.New("chunk row ranges do not cover every row once")
 )
+
+// RowRangeError is where the rows of an import's chunks, in order of
+// first_row, first fail to follow one another: chunk Chunk starts at
+// FirstRow where the rows before it end at Want (FirstRow < Want: rows
+// sent twice; FirstRow > Want: rows Want..FirstRow-1 in no chunk). Chunk is
+// -1 when the last chunk ends at Want, before the rows announced
+// (FirstRow). It holds numbers only.
+type RowRangeError struct {
+	Chunk          int
+	FirstRow, Want int64
+}
+
+func (e *RowRangeError) Error() string {
+	if e.Chunk < 0 {
+		return fmt.Sprintf("chunks end at row %d of %d", e.Want, e.FirstRow)
+	}
+	return fmt.Sprintf("chunk %d starts at row %d, the rows before it end at %d", e.Chunk, e.FirstRow, e.Want)
+}
+
+func (e *RowRangeError) Unwrap() error { return ErrRowRanges }
+
+// checkRowRanges checks that the chunks of an import, each the range of
+// rows it held as sent (stored plus blank rows dropped), cover rows 0 to
+// sent-1 exactly once: counts alone let two chunks both starting at row 0
+// make up the rows of a chunk never sent. Chunks of no rows cover nothing
+// and are left out.
+func checkRowRanges(ctx context.Context, tx *sql.Tx, importID string, sent int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT n, first_row, row_count + rows_skipped FROM chunks
+		WHERE import_id = $1 AND row_count + rows_skipped > 0 ORDER BY first_row, n`, importID)
+	if err != nil {
+		return fmt.Errorf("chunk row ranges: %w", err)
+	}
+	defer rows.Close()
+	var next int64
+	for rows.Next() {
+		var n int
+		var first, count int64
+		if err := rows.Scan(&n, &first, &count); err != nil {
+			return fmt.Errorf("chunk row ranges: %w", err)
+		}
+		if first != next {
+			return &RowRangeError{Chunk: n, FirstRow: first, Want: next}
+		}
+		next = first + count
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("chunk row ranges: %w", err)
+	}
+	if next != sent {
+		return &RowRangeError{Chunk: -1, FirstRow: sent, Want: next}
+	}
+	return nil
+}
 
 // CompleteHook runs inside the transaction that completes an import (the
 // import as it now stands), so that work caused by the completion, such as
@@ -257,7 +313,8 @@ type CompleteHook func(ctx context.Context, tx *sql.Tx, im Import) error
 
 // CompleteImport finalises an upload: every chunk 0..chunks-1 must be stored
 // and the rows they held as sent (stored plus the blank rows ingest dropped)
-// must add up to sent. clientSkipped is the client's count of the blank rows
+// must add up to sent and cover rows 0 to sent-1 exactly once, each chunk
+// starting where the one before it ends (ErrRowRanges). clientSkipped is the client's count of the blank rows
 // it dropped before sending; the completion event records it with ingest's.
 // The import becomes completed, expiring after retentionDays; hooks run in
 // the same transaction, only when the import changes state (not for a
@@ -288,6 +345,9 @@ func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int,
 		}
 		if im.RowsReceived+skipped != sent {
 			return fmt.Errorf("%d rows stored and %d blank rows dropped, %d claimed: %w", im.RowsReceived, skipped, sent, ErrRowMismatch)
+		}
+		if err := checkRowRanges(ctx, tx, importID, sent); err != nil {
+			return err
 		}
 		now := s.now()
 		expires := now.Add(time.Duration(retentionDays) * 24 * time.Hour).UnixMicro()
