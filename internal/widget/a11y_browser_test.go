@@ -176,10 +176,17 @@ func TestBrowserA11yAxe(t *testing.T) {
 					fail("submit", err)
 				}
 				inFrame(`document.querySelector("progress") && document.querySelector("progress").value > 0 && "sending"`)
+				if locale == "en" {
+					// Progress is said in the live region, not only drawn.
+					inFrame(`/^(Step 5 of 7: Submit )?Sending [\d,]+ of 300 rows…|Connection trouble/.test(document.querySelector("[data-testid=live]").textContent) && "said"`)
+				}
 				check("submit")
 				s.stopAfter.Store(0)
 				s.stopped.Store(false)
 				inFrame(`(() => { const r = document.querySelector("[data-testid=resume]"); if (r) r.click(); return !!document.querySelector("[data-testid=done]") && "done"; })()`)
+				if locale == "en" {
+					inFrame(`/300 rows imported\./.test(document.querySelector("[data-testid=live]").textContent) && "said"`)
+				}
 				check("done")
 			})
 		}
