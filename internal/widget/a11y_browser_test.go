@@ -339,6 +339,26 @@ func TestBrowserKeyboardOnlyImport(t *testing.T) {
 	k.press("previous error", kb.F8, chromedp.ModifierShift)
 	k.app("back to the email error", `document.activeElement.matches('.grid-row[data-pos="1"] [data-col="1"]') && "yes"`)
 
+	// A focused cell shows its whole text; Alt+Shift+Arrow widens its column.
+	if got := k.now(`getComputedStyle(document.activeElement).whiteSpace + " " + getComputedStyle(document.activeElement).overflowY`); got != "pre-wrap auto" {
+		t.Errorf("focused cell's white-space and overflow: %q, want its whole text shown", got)
+	}
+	width := func() string {
+		return k.now(`document.querySelector('[data-resize="1"]').getAttribute("aria-valuenow") + " " + document.activeElement.getBoundingClientRect().width`)
+	}
+	if got := width(); got != "160 160" {
+		t.Errorf("Email column before resizing: %q", got)
+	}
+	k.press("wider", kb.ArrowRight, chromedp.ModifierAlt, chromedp.ModifierShift)
+	k.press("wider", kb.ArrowRight, chromedp.ModifierAlt, chromedp.ModifierShift)
+	k.press("narrower", kb.ArrowLeft, chromedp.ModifierAlt, chromedp.ModifierShift)
+	if got := width(); got != "180 180" {
+		t.Errorf("Email column after two steps wider and one narrower: %q, want 180 180", got)
+	}
+	if got := k.now(`document.activeElement.matches('.grid-row[data-pos="1"] [data-col="1"]')`); got != "true" {
+		t.Errorf("resizing moved the focus")
+	}
+
 	// 1. Edit: Enter opens the editor, Escape cancels, F2 again, Enter saves.
 	k.press("edit", kb.Enter)
 	k.app("editor", `document.activeElement.classList.contains("grid-editor") && "yes"`)
