@@ -260,11 +260,11 @@ func (k *keys) axNode() (name, description string) {
 	k.t.Helper()
 	nodes, err := chromedp.Run(k.ctx, chromedp.Nodes(chromedp.CSS(`:focus`)))
 	if err != nil || len(nodes) != 1 {
-		k.fail("the focused node", fmt.Errorf("%d nodes: %v", len(nodes), err))
+		k.fail("the focused node", fmt.Errorf("%d nodes: %w", len(nodes), err))
 	}
 	tree, err := chromedp.Call(k.ctx, accessibility.GetPartialAXTree, accessibility.GetPartialAXTreeParams{BackendNodeID: nodes[0].BackendNodeID, FetchRelatives: new(bool)})
 	if err != nil || len(tree.Nodes) == 0 {
-		k.fail("the accessibility tree", fmt.Errorf("%d nodes: %v", len(tree.Nodes), err))
+		k.fail("the accessibility tree", fmt.Errorf("%d nodes: %w", len(tree.Nodes), err))
 	}
 	str := func(v *accessibility.Value) string {
 		if v == nil {
