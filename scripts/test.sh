@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: Go (SQLite, and PostgreSQL + S3 when a PostgreSQL server
-# can be started here) and the widget's TypeScript tests. `make test` calls it;
-# .ci/run installs the packages first, so in CI nothing is skipped.
+# Runs every test: the widget's (npm ci, type-check, unit tests, bundle
+# freshness), both linters, then Go (SQLite, and PostgreSQL + S3 when a
+# PostgreSQL server can be started here) with the browser tests. `make test`
+# calls it; .ci/run installs the packages first, so in CI nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,8 +14,9 @@ if [ -z "${INTAKE_TEST_DATABASE_URL:-}" ]; then
   fi
 fi
 
+# The widget first: its npm ci also brings what the Go browser tests read
+# from web/widget/node_modules.
+bash scripts/widget-check.sh
+bash scripts/lint.sh
 go vet ./...
 go test -count=1 -timeout 25m ./...
-# The widget: npm ci, type-check, its unit tests (both rule engines on the
-# conformance vectors), and a fresh build compared with the committed bundle.
-bash scripts/widget-check.sh
