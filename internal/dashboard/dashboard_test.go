@@ -174,7 +174,7 @@ func TestCrossOrigin(t *testing.T) {
 	}
 }
 
-const tmpl = `{"columns":[{"key":"name","type":"text","required":true},{"key":"formula","type":"text"},{"key":"amount","type":"number"}]}`
+const tmpl = `{"columns":[{"key":"name","label":"Full name","type":"text","required":true},{"key":"formula","type":"text"},{"key":"amount","type":"number"}]}`
 
 // TestImportFlowAndRoles: an importer made in the form, an import uploaded
 // through the API, its grid and downloads for a member; a viewer who joined
@@ -234,7 +234,9 @@ func importFlowAndRoles(t *testing.T, env *servertest.Env) {
 		t.Error("bad date not reported next to the field")
 	}
 	detail := owner.get("/imports/" + id)
-	for _, want := range []string{"Zoë", "@SUM(A1)", `class="bad"`, "import.completed", `id="dl-csv"`} {
+	// The grid's headers are the template's labels, the key where it has none.
+	for _, want := range []string{"Zoë", "@SUM(A1)", `class="bad"`, "import.completed", `id="dl-csv"`,
+		`<th scope="col" title="name">Full name</th>`, `<th scope="col" title="formula">formula</th>`} {
 		if !strings.Contains(detail.Body, want) {
 			t.Errorf("import page lacks %q", want)
 		}

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"github.com/intakehq/intake/internal/delivery"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
+	"github.com/intakehq/intake/internal/template"
 )
 
 // gridPageRows is how many rows the data grid shows at once; only the
@@ -21,8 +23,12 @@ type importView struct {
 	Import       store.Import
 	ImporterName string
 	// Readable is false once the rows are purged or were never stored.
-	Readable     bool
-	Page         rows.Page
+	Readable bool
+	Page     rows.Page
+	// Headers are the grid's column headers: each column's label in the
+	// importer's template, its key where the template has none (or the
+	// column is no longer in it).
+	Headers      []gridHeader
 	Cells        [][]gridCell
 	ColumnErrors []columnErrors
 	PrevURL      string
@@ -36,6 +42,28 @@ type importView struct {
 	// their attempts; Delivering is false without the delivery engine.
 	Deliveries []delivery.Delivery
 	Delivering bool
+}
+
+// gridHeader is a column of the grid: the label people read, the key the
+// API and downloads use.
+type gridHeader struct {
+	Key, Label string
+}
+
+// gridHeaders names the page's columns by the labels of the importer's
+// template (raw: its JSON, nil for a deleted importer).
+func gridHeaders(columns []string, raw []byte) []gridHeader {
+	labels := map[string]string{}
+	if tpl, err := template.Parse(raw); err == nil {
+		for _, c := range tpl.Columns {
+			labels[c.Key] = c.Label
+		}
+	}
+	out := make([]gridHeader, len(columns))
+	for i, key := range columns {
+		out[i] = gridHeader{Key: key, Label: cmp.Or(labels[key], key)}
+	}
+	return out
 }
 
 // gridCell is one cell of the grid: its value (nil shows as empty, marked
@@ -60,8 +88,10 @@ func (h *Handler) importShow(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	}
 	d := importView{Import: im, ImporterName: "(deleted importer)", CanDelete: h.o.Retention != nil && s.can(store.RoleAdmin)}
+	var tmpl []byte
 	if importer, err := h.o.Store.Importer(ctx, s.Org.ID, im.ImporterID); err == nil {
 		d.ImporterName = importer.Name
+		tmpl = importer.Template
 	}
 	offset, _ := strconv.ParseInt(r.URL.Query().Get("offset"), 10, 64)
 	offset = max(offset, 0)
@@ -72,6 +102,7 @@ func (h *Handler) importShow(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	default:
 		d.Readable = true
+		d.Headers = gridHeaders(d.Page.Columns, tmpl)
 		d.Cells = gridCells(d.Page)
 		d.FirstRow, d.LastRow = offset+1, offset+int64(len(d.Page.Rows))
 		if offset > 0 {
