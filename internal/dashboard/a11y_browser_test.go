@@ -14,7 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/intakehq/intake/internal/browsertest"
-	"github.com/intakehq/intake/internal/dashboard"
 )
 
 // TestBrowserA11yDashboard runs axe-core (WCAG 2.2 AA) on every page of
@@ -28,18 +27,7 @@ func TestBrowserA11yDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := startFresh(t)
-	ctx := newChromium(t)
-	token, ok, err := dashboard.IssueSetupToken(context.Background(), f.Srv.Store)
-	if err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v; page shows %q", name, err, bodyText(ctx))
-		}
-	}
+	f, ctx, token, step := freshInBrowser(t)
 	check := func(page string) {
 		t.Helper()
 		found, err := browsertest.Axe(ctx, axe, nil)

@@ -56,6 +56,26 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// freshInBrowser is a first-run Intake with a setup token, a Chromium tab
+// and step, which runs actions in the tab and fails the test with what the
+// page shows.
+func freshInBrowser(t *testing.T) (*fresh, context.Context, string, func(string, ...chromedp.Action[chromedp.Void])) {
+	t.Helper()
+	f := startFresh(t)
+	ctx := newChromium(t)
+	token, ok, err := dashboard.IssueSetupToken(context.Background(), f.Srv.Store)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v; page shows %q", name, err, bodyText(ctx))
+		}
+	}
+	return f, ctx, token, step
+}
+
 func bodyText(ctx context.Context) string {
 	text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
 	return text
@@ -94,18 +114,7 @@ func fetchBytes(t *testing.T, ctx context.Context, path string) []byte {
 // team page, sign-out and sign-in again. Every page is screenshotted.
 func TestBrowser(t *testing.T) {
 	t.Parallel()
-	f := startFresh(t)
-	ctx := newChromium(t)
-	token, ok, err := dashboard.IssueSetupToken(context.Background(), f.Srv.Store)
-	if err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v; page shows %q", name, err, bodyText(ctx))
-		}
-	}
+	f, ctx, token, step := freshInBrowser(t)
 
 	// The team's own app, on another origin, serving whatever embed snippet
 	// the dashboard gave them.
