@@ -4,52 +4,15 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { ValidationError } from "../src/validate/index.ts";
-import { packRows, RowTable } from "../src/rows/store.ts";
-import { editCell, forgetRows, recheckDuplicatesOf, replaceText, tableValidator, type ReviewGrid } from "../src/worker/review.ts";
+import { editCell, forgetRows, recheckDuplicatesOf, replaceText } from "../src/worker/review.ts";
+import { TestGrid } from "./support/review-grid.ts";
 
 const TEMPLATE = { columns: [{ key: "name", type: "text" }, { key: "email", type: "email", unique: true, unique_ignore_case: true }] };
 
-/**
- * A grid of validated rows numbered from 1 on the worker's own row table and
- * validator (uniqueness keeping hashes only), errors kept per row number as
- * the engine returns them.
- */
-class Grid implements ReviewGrid {
-  readonly table: RowTable;
-  readonly v;
-  errors = new Map<number, readonly ValidationError[]>();
-  checked: number;
-
+/** The shared test grid with deletion as the worker does it. */
+class Grid extends TestGrid {
   constructor(rows: string[][]) {
-    this.table = new RowTable(packRows([["name", "email"], ...rows]), 0, [0, 1]);
-    this.v = tableValidator(TEMPLATE, this.table);
-    this.checked = this.table.length;
-    for (let i = 0; i < this.table.length; i++) this.check(i);
-  }
-
-  row(i: number): (string | null)[] {
-    return this.table.row(i);
-  }
-
-  set(i: number, column: number, value: string): void {
-    this.table.set(i, column, value);
-  }
-
-  number(i: number): number {
-    return this.table.number(i);
-  }
-
-  mayInclude(i: number, text: string): boolean {
-    return this.table.mayInclude(i, text);
-  }
-
-  check(i: number): void {
-    this.errors.set(this.number(i), this.v.validateRow(this.row(i), this.number(i), new Array<string | null>(2).fill(null)));
-  }
-
-  duplicateOf(i: number, numbers: ReadonlySet<number>): boolean {
-    return this.errors.get(this.number(i))!.some((e) => e.code === "duplicate" && numbers.has(Number(e.params?.["row"])));
+    super(TEMPLATE, rows);
   }
 
   /** Deletes the rows at indexes the way the worker does. */

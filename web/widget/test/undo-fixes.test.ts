@@ -5,42 +5,16 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { ValidationError } from "../src/validate/index.ts";
 import { compileRegex, isProblem } from "../src/validate/regex.ts";
 import { packRows, RowTable } from "../src/rows/store.ts";
-import { applyCells, CellChanges, fixCells, fixFunction, History, tableValidator, type HistoryStep, type ReviewGrid } from "../src/worker/review.ts";
+import { applyCells, CellChanges, fixCells, fixFunction, History, type HistoryStep } from "../src/worker/review.ts";
+import { TestGrid } from "./support/review-grid.ts";
 
 const TEMPLATE = { columns: [{ key: "name", type: "text", required: true }, { key: "email", type: "email", unique: true }] };
 
-class Grid implements ReviewGrid {
-  readonly table: RowTable;
-  readonly v;
-  errors = new Map<number, readonly ValidationError[]>();
-  checked: number;
-
+class Grid extends TestGrid {
   constructor(rows: string[][]) {
-    this.table = new RowTable(packRows([["name", "email"], ...rows]), 0, [0, 1]);
-    this.v = tableValidator(TEMPLATE, this.table);
-    this.checked = this.table.length;
-    for (let i = 0; i < this.table.length; i++) this.check(i);
-  }
-  row(i: number) {
-    return this.table.row(i);
-  }
-  set(i: number, column: number, value: string) {
-    this.table.set(i, column, value);
-  }
-  number(i: number) {
-    return this.table.number(i);
-  }
-  mayInclude(i: number, text: string) {
-    return this.table.mayInclude(i, text);
-  }
-  check(i: number) {
-    this.errors.set(this.number(i), this.v.validateRow(this.row(i), this.number(i), [null, null]));
-  }
-  duplicateOf(i: number, numbers: ReadonlySet<number>) {
-    return this.errors.get(this.number(i))!.some((e) => e.code === "duplicate" && numbers.has(Number(e.params?.["row"])));
+    super(TEMPLATE, rows);
   }
   column(c: number): (string | null)[] {
     return Array.from({ length: this.table.length }, (_, i) => this.row(i)[c] ?? null);
