@@ -51,6 +51,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/importers/{id}", a.withOrg(a.importerGet))
 	mux.Handle("PATCH /api/v1/importers/{id}", a.withOrg(a.importerUpdate))
 	mux.Handle("DELETE /api/v1/importers/{id}", a.withOrg(a.importerDelete))
+	mux.Handle("GET /api/v1/importers/{id}/learned", a.withOrg(a.learnedList))
+	mux.Handle("DELETE /api/v1/importers/{id}/learned", a.withOrg(a.learnedForget))
 	mux.Handle("GET /api/v1/imports", a.withOrg(a.importList))
 	mux.Handle("GET /api/v1/imports/{id}", a.withOrg(a.importGet))
 	mux.Handle("GET /api/v1/imports/{id}/rows", a.withOrg(a.importRows))

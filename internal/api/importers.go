@@ -23,6 +23,7 @@ type importerInput struct {
 	AllowInvalid   *bool           `json:"allow_invalid"`
 	MaxRows        *int64          `json:"max_rows"`
 	MaxFileBytes   *int64          `json:"max_file_bytes"`
+	LearnMappings  *bool           `json:"learn_mappings"`
 }
 
 // DefaultRetentionDays is how long stored rows are kept unless the importer says otherwise.
@@ -53,6 +54,9 @@ func (in importerInput) apply(im *store.Importer) error {
 	}
 	if in.MaxFileBytes != nil {
 		im.MaxFileBytes = *in.MaxFileBytes
+	}
+	if in.LearnMappings != nil {
+		im.LearnMappings = *in.LearnMappings
 	}
 	return checkImporter(im)
 }
@@ -99,7 +103,7 @@ func (a *API) importerCreate(w http.ResponseWriter, r *http.Request, org store.O
 	if err := decode(w, r, maxManagementBody, &in); err != nil {
 		return err
 	}
-	im := store.Importer{Mode: store.ModeStored, RetentionDays: DefaultRetentionDays}
+	im := store.Importer{Mode: store.ModeStored, RetentionDays: DefaultRetentionDays, LearnMappings: true}
 	if err := in.apply(&im); err != nil {
 		return err
 	}
@@ -147,6 +151,22 @@ func (a *API) importerUpdate(w http.ResponseWriter, r *http.Request, org store.O
 
 func (a *API) importerDelete(w http.ResponseWriter, r *http.Request, org store.Organization) error {
 	if err := a.store.DeleteImporter(r.Context(), org.ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) learnedList(w http.ResponseWriter, r *http.Request, org store.Organization) error {
+	learned, err := a.store.Learned(r.Context(), org.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"learned": learned})
+}
+
+func (a *API) learnedForget(w http.ResponseWriter, r *http.Request, org store.Organization) error {
+	if _, err := a.store.ForgetLearned(r.Context(), org.ID, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

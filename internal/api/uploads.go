@@ -14,6 +14,10 @@ import (
 // maxCreateBody bounds the upload-creation request.
 const maxCreateBody = 64 << 10
 
+// maxCompleteBody bounds the completion request: its counts and up to
+// ingest.MaxLearnedPerImport learned headers of up to 200 characters.
+const maxCompleteBody = 128 << 10
+
 // chunkReadTimeout bounds the time to receive one chunk body: 8 MiB at
 // about 0.5 Mbit/s.
 const chunkReadTimeout = 2 * time.Minute
@@ -94,7 +98,7 @@ func busy(w http.ResponseWriter, err error) error {
 
 func (a *API) uploadComplete(w http.ResponseWriter, r *http.Request) error {
 	var req ingest.CompleteRequest
-	if err := decode(w, r, maxCreateBody, &req); err != nil {
+	if err := decode(w, r, maxCompleteBody, &req); err != nil {
 		return err
 	}
 	resp, err := a.ingest.Complete(r.Context(), r.PathValue("id"), bearer(r), req)

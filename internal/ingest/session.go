@@ -3,7 +3,9 @@ package ingest
 import (
 	"context"
 	"errors"
+	"slices"
 
+	"github.com/intakehq/intake/internal/mapping"
 	"github.com/intakehq/intake/internal/store"
 )
 
@@ -36,7 +38,23 @@ type CompleteRequest struct {
 	// before sending (every cell empty after trimming); 0 when absent. A
 	// count only: what was in them is never sent.
 	RowsSkipped int64 `json:"rows_skipped"`
+	// Learned is the header → key changes the end user made in the
+	// matching step (at most MaxLearnedPerImport). Kept, in the matcher's
+	// normalised form, only when the import completes, the importer learns
+	// mappings and the key is one of its template's; the headers' text is
+	// treated like a cell value: never logged, never in an error.
+	Learned []LearnedPair `json:"learned"`
 }
+
+// LearnedPair is one header → template key the end user chose.
+type LearnedPair struct {
+	Header string `json:"header"`
+	Key    string `json:"key"`
+}
+
+// MaxLearnedPerImport bounds CompleteRequest.Learned; the widget sends no
+// more.
+const MaxLearnedPerImport = 100
 
 // MaxRowsSkipped bounds CompleteRequest.RowsSkipped: far more blank rows
 // than any file the widget reads can hold, small enough that no counter
@@ -68,6 +86,9 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 	if req.RowsSkipped < 0 || req.RowsSkipped > MaxRowsSkipped {
 		return CompleteResponse{}, errorf(KindInvalid, "bad_rows_skipped", "rows_skipped must be an integer from 0 to %d", MaxRowsSkipped)
 	}
+	if len(req.Learned) > MaxLearnedPerImport {
+		return CompleteResponse{}, errorf(KindInvalid, "bad_learned", "learned must have at most %d entries", MaxLearnedPerImport)
+	}
 	importer, err := s.o.Store.Importer(ctx, im.OrgID, im.ImporterID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && s.Disabled(importer.Key)) {
 		return CompleteResponse{}, errorf(KindNotFound, "unknown_importer", "the importer of this import was deleted")
@@ -95,8 +116,37 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 	}
 	s.o.Logger.InfoContext(ctx, "import completed", "import_id", importID, "chunks", c.Chunks, "rows", c.Rows,
 		"rows_with_errors", c.RowsWithErrors, "rows_skipped", c.RowsSkipped)
+	s.learn(ctx, importer, importID, req.Learned)
 	return CompleteResponse{ImportID: importID, Status: store.StatusCompleted, Chunks: c.Chunks, Rows: c.Rows,
 		RowsWithErrors: c.RowsWithErrors, RowsSkipped: c.RowsSkipped}, nil
+}
+
+// learn keeps a completed import's learned pairs whose key is in the
+// importer's template. It runs after the completion has committed and a
+// failure only costs the proposal next time, so it is logged (counts and
+// ids only) rather than failing an import that is already complete.
+func (s *Service) learn(ctx context.Context, importer store.Importer, importID string, pairs []LearnedPair) {
+	if !importer.LearnMappings || len(pairs) == 0 {
+		return
+	}
+	c, err := s.engine(importer)
+	if err != nil {
+		s.o.Logger.ErrorContext(ctx, "learn mappings", "import_id", importID, "err", err)
+		return
+	}
+	var keep []store.LearnedMapping
+	for _, p := range pairs {
+		h := mapping.Normalise(p.Header)
+		if h != "" && slices.Contains(c.keys, p.Key) {
+			keep = append(keep, store.LearnedMapping{Header: h, Key: p.Key})
+		}
+	}
+	n, err := s.o.Store.Learn(ctx, importer.ID, keep)
+	if err != nil {
+		s.o.Logger.ErrorContext(ctx, "learn mappings", "import_id", importID, "err", err)
+		return
+	}
+	s.o.Logger.InfoContext(ctx, "mappings learned", "import_id", importID, "sent", len(pairs), "learned", n)
 }
 
 // rowRangeError is the refusal of a completion whose chunks do not cover

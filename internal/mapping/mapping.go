@@ -406,6 +406,11 @@ func bagDistance(a, b []rune) int {
 	return max(len(a), len(b)) - common
 }
 
+// Normalise is the comparable form of a header, as the matcher and learned
+// mappings (MatchLearned) compare it: see normalise. The widget's
+// normalise.ts follows the same rule.
+func Normalise(s string) string { return normalise(s) }
+
 // normalise is the comparable form of a header or target: camelCase split
 // (a lower-case letter then a capital, a capital then a capital and a
 // lower-case letter: "ZIPCode"), letters and digits apart ("Address1"), accents

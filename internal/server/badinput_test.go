@@ -134,6 +134,8 @@ func TestTenantIsolation(t *testing.T) {
 		{"GET", "/api/v1/importers/" + im.ID},
 		{"PATCH", "/api/v1/importers/" + im.ID},
 		{"DELETE", "/api/v1/importers/" + im.ID},
+		{"GET", "/api/v1/importers/" + im.ID + "/learned"},
+		{"DELETE", "/api/v1/importers/" + im.ID + "/learned"},
 		{"GET", "/api/v1/imports/" + up.ImportID},
 		{"GET", "/api/v1/imports/" + up.ImportID + "/rows"},
 		{"GET", "/api/v1/imports/" + up.ImportID + "/log"},
