@@ -44,6 +44,8 @@ type matchCase struct {
 	Want     []*string       `json:"want"`
 	Levels   []*string       `json:"levels"`
 	Right    []*string       `json:"right"`
+	// Learned is the importer's learned mappings (header → key) for the case.
+	Learned []mapping.LearnedPair `json:"learned"`
 }
 
 // matchFiles lists the column-matching vector files (all but header_row.json).
@@ -78,7 +80,7 @@ func (c matchCase) run(t *testing.T, suite json.RawMessage) (*template.Template,
 	if c.Data != nil {
 		hints = mapping.ValueHints(tpl, mapping.SampleColumns(c.Data, len(c.Headers)))
 	}
-	return tpl, mapping.MatchValues(tpl, c.Headers, hints)
+	return tpl, mapping.MatchLearned(tpl, c.Headers, hints, c.Learned)
 }
 
 // TestConformanceMatch runs the column-matching vectors.

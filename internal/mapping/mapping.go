@@ -45,6 +45,9 @@ const (
 	Exact  Level = "exact"
 	Likely Level = "likely"
 	Guess  Level = "guess"
+	// Learned is a proposal from the importer's learned mappings: an end
+	// user of this importer chose this key for this header before.
+	Learned Level = "learned"
 )
 
 // LevelOf is the level of a confidence: exact from 0.95 (the key, the label
@@ -125,10 +128,56 @@ func Match(t *template.Template, headers []string) []Proposal {
 	return MatchValues(t, headers, nil)
 }
 
+// LearnedPair is one learned mapping: a header (compared in its Normalise
+// form) and the template key an end user chose for it.
+type LearnedPair struct {
+	Header string `json:"header"`
+	Key    string `json:"key"`
+}
+
+// MatchLearned is MatchValues with the importer's learned mappings: a header
+// whose normalised form was learned gets its learned key first (confidence 1,
+// level Learned) when that key is a column of t and no earlier header took
+// it; the other headers are matched as MatchValues does, among the columns
+// left.
+func MatchLearned(t *template.Template, headers []string, hints [][]float64, learned []LearnedPair) []Proposal {
+	if len(learned) == 0 {
+		return MatchValues(t, headers, hints)
+	}
+	byHeader := make(map[string]string, len(learned))
+	for _, p := range learned {
+		if h := normalise(p.Header); h != "" {
+			if _, seen := byHeader[h]; !seen {
+				byHeader[h] = p.Key
+			}
+		}
+	}
+	column := make(map[string]int, len(t.Columns))
+	for j, c := range t.Columns {
+		column[c.Key] = j
+	}
+	taken := make([]int, len(headers))
+	used := make([]bool, len(t.Columns))
+	for i, h := range headers {
+		taken[i] = -1
+		j, ok := column[byHeader[normalise(h)]]
+		if ok && !used[j] && template.Trim(h) != "" {
+			taken[i], used[j] = j, true
+		}
+	}
+	return matchAmong(t, headers, hints, taken, used)
+}
+
 // MatchValues is Match with value hints: hints[i][j] is the share (0–1) of
 // the sampled values of header i that column j accepts, or -1 for no hint
 // (ValueHints computes them; nil: no hints at all).
 func MatchValues(t *template.Template, headers []string, hints [][]float64) []Proposal {
+	return matchAmong(t, headers, hints, nil, make([]bool, len(t.Columns)))
+}
+
+// matchAmong matches headers to columns; taken[i] (nil: none) is a column
+// header i already has (a learned one), used the columns so taken.
+func matchAmong(t *template.Template, headers []string, hints [][]float64, taken []int, used []bool) []Proposal {
 	targets := make([][]target, len(t.Columns))
 	concepts := make([][]columnConcept, len(t.Columns))
 	for j, c := range t.Columns {
@@ -176,7 +225,7 @@ func MatchValues(t *template.Template, headers []string, hints [][]float64) []Pr
 	var cands []candidate
 	var buf osaBuffers
 	for i, h := range headers {
-		if template.Trim(h) == "" {
+		if template.Trim(h) == "" || (taken != nil && taken[i] >= 0) {
 			continue
 		}
 		ht := newTarget(h, false)
@@ -216,8 +265,10 @@ func MatchValues(t *template.Template, headers []string, hints [][]float64) []Pr
 	out := make([]Proposal, len(headers))
 	for i, h := range headers {
 		out[i].Header = h
+		if taken != nil && taken[i] >= 0 {
+			out[i].Key, out[i].Confidence, out[i].Level = t.Columns[taken[i]].Key, 1, Learned
+		}
 	}
-	used := make([]bool, len(t.Columns))
 	for _, c := range cands {
 		if out[c.header].Key != "" || used[c.column] {
 			continue

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -54,6 +55,10 @@ func TestLearnedMappings(t *testing.T) {
 			if len(l.Learned) != 1 || l.Learned[0].Header != "kunden name zqx" || l.Learned[0].Key != "name" {
 				t.Fatalf("learned %+v, want only kunden name zqx → name", l.Learned)
 			}
+			// The importer page hands the learned list to the widget.
+			if page := importerPage(t, env, im.Key); !strings.Contains(page, "kunden name zqx") {
+				t.Fatal("the importer page's config lacks the learned mapping")
+			}
 			if strings.Contains(strings.ToLower(env.Logs.String()), "zqx") {
 				t.Fatal("a learned header reached the logs")
 			}
@@ -70,6 +75,9 @@ func TestLearnedMappings(t *testing.T) {
 			if l := learned(); len(l.Learned) != 1 {
 				t.Fatalf("learned while switched off: %+v", l.Learned)
 			}
+			if page := importerPage(t, env, im.Key); strings.Contains(page, "kunden name zqx") {
+				t.Fatal("switched off, the importer page still proposes learned mappings")
+			}
 			if code := env.Do(t, "DELETE", "/api/v1/importers/"+im.ID+"/learned", env.APIKey, nil, nil); code != http.StatusNoContent {
 				t.Fatalf("DELETE learned: %d", code)
 			}
@@ -78,4 +86,18 @@ func TestLearnedMappings(t *testing.T) {
 			}
 		})
 	}
+}
+
+func importerPage(t *testing.T, env *servertest.Env, key string) string {
+	t.Helper()
+	resp, err := http.Get(env.URL + "/i/" + key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("importer page: %d", resp.StatusCode)
+	}
+	return string(b)
 }

@@ -214,8 +214,19 @@ func (s *Server) widgetLookup(ctx context.Context, key string) (widget.Importer,
 	if err != nil {
 		return widget.Importer{}, err
 	}
-	return widget.Importer{Key: im.Key, Name: im.Name, Template: im.Template, Mode: im.Mode,
-		AllowedOrigins: im.AllowedOrigins, AllowInvalid: im.AllowInvalid, MaxRows: int(im.MaxRows), MaxFileBytes: im.MaxFileBytes}, nil
+	wi := widget.Importer{Key: im.Key, Name: im.Name, Template: im.Template, Mode: im.Mode,
+		AllowedOrigins: im.AllowedOrigins, AllowInvalid: im.AllowInvalid, MaxRows: int(im.MaxRows), MaxFileBytes: im.MaxFileBytes,
+		Learn: im.LearnMappings}
+	if im.LearnMappings {
+		learned, err := s.Store.ImporterLearned(ctx, im.ID)
+		if err != nil {
+			return widget.Importer{}, err
+		}
+		for _, l := range learned {
+			wi.Learned = append(wi.Learned, widget.LearnedPair{Header: l.Header, Key: l.Key})
+		}
+	}
+	return wi, nil
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {

@@ -38,6 +38,8 @@ type appConfig struct {
 		MaxRows      int             `json:"maxRows"`
 		MaxFileBytes int64           `json:"maxFileBytes"`
 		Theme        json.RawMessage `json:"theme,omitempty"`
+		Learn        bool            `json:"learn"`
+		Learned      []LearnedPair   `json:"learned"`
 	} `json:"importer"`
 	// HostOrigin and Channel are set when the page runs in embed.js's iframe.
 	HostOrigin string            `json:"hostOrigin,omitempty"`
@@ -165,6 +167,8 @@ func (h *handler) renderImporter(w http.ResponseWriter, r *http.Request, imp Imp
 	cfg.Importer.AllowInvalid = imp.AllowInvalid
 	cfg.Importer.MaxRows = imp.MaxRows
 	cfg.Importer.MaxFileBytes = imp.MaxFileBytes
+	cfg.Importer.Learn = imp.Learn
+	cfg.Importer.Learned = nonNil(imp.Learned)
 	if len(imp.Theme) > 0 {
 		cfg.Importer.Theme = imp.Theme
 	}
@@ -244,4 +248,11 @@ func (h *handler) errorPage(w http.ResponseWriter, status int, message, ancestor
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "+ancestors)
 	w.WriteHeader(status)
 	_ = errorTemplate.Execute(w, message)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -48,6 +48,8 @@ var contacts = Importer{
 	Template:       json.RawMessage(`{"columns":[{"key":"email","type":"email","required":true}]}`),
 	Mode:           "stored",
 	AllowedOrigins: []string{"https://app.example.com", "not an origin", "https://*.evil.com"},
+	Learn:          true,
+	Learned:        []LearnedPair{{Header: "e mail adresse", Key: "email"}},
 }
 
 func TestEmbedPage(t *testing.T) {
@@ -111,6 +113,9 @@ func TestEmbedPageConfig(t *testing.T) {
 	}
 	if cfg.HostOrigin != "https://app.example.com" || cfg.Channel != "0123456789abcdef" || cfg.Importer.Key != "imp_contacts" {
 		t.Errorf("config = %+v", cfg)
+	}
+	if !cfg.Importer.Learn || len(cfg.Importer.Learned) != 1 || cfg.Importer.Learned[0] != (LearnedPair{Header: "e mail adresse", Key: "email"}) {
+		t.Errorf("learned mappings in the config: %v %+v", cfg.Importer.Learn, cfg.Importer.Learned)
 	}
 	if !strings.HasPrefix(cfg.Assets["worker"], assetPrefix+"worker.") {
 		t.Errorf("worker asset = %q", cfg.Assets["worker"])

@@ -51,6 +51,19 @@ type Importer struct {
 	MaxFileBytes int64
 	// Theme is a JSON object of CSS variables (see docs), may be empty.
 	Theme json.RawMessage
+	// Learn: the importer learns mappings, so the widget sends the end
+	// user's changes to the proposals with the completion.
+	Learn bool
+	// Learned is the importer's learned mappings (header in the matcher's
+	// normalised form → template key), proposed before the dictionary
+	// matcher. Headers only, never a cell value.
+	Learned []LearnedPair
+}
+
+// LearnedPair is one learned mapping as the widget's matcher takes it.
+type LearnedPair struct {
+	Header string `json:"header"`
+	Key    string `json:"key"`
 }
 
 // Lookup finds an importer by its public key. It returns an error wrapping

@@ -48,6 +48,8 @@ test("complete sends rows_skipped when the parser dropped blank rows", async () 
 test("without blank rows the complete body has no rows_skipped (a server before the field accepts it)", () => {
   assert.deepEqual(JSON.parse(completeBody(1, 2, 0)), { chunks: 1, rows: 2 });
   assert.deepEqual(JSON.parse(completeBody(4, 10, 1)), { chunks: 4, rows: 10, rows_skipped: 1 });
+  assert.deepEqual(JSON.parse(completeBody(1, 2, 0, [])), { chunks: 1, rows: 2 });
+  assert.deepEqual(JSON.parse(completeBody(1, 2, 0, [{ header: "Kdnr", key: "id" }])), { chunks: 1, rows: 2, learned: [{ header: "Kdnr", key: "id" }] });
 });
 
 test("the completed result carries the rows the server stored, not the rows sent", async () => {

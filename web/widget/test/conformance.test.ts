@@ -77,6 +77,7 @@ interface MappingCase {
   data?: string[][];
   want?: (string | null)[];
   levels?: (string | null)[];
+  learned?: { header: string; key: string }[];
   rows?: string[][];
   header_row?: number;
   names?: string[];
@@ -101,7 +102,7 @@ describe("mapping vectors", () => {
           const headers = c.headers ?? [];
           const data = c.data;
           const hints = data ? valueHints(template, sampleColumns({ length: data.length, row: (i) => data[i] ?? [] }, headers.length)) : undefined;
-          const got = matchColumns(template, headers, hints);
+          const got = matchColumns(template, headers, hints, c.learned);
           assert.deepEqual(
             got.map((m) => m.key),
             c.want,

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { translator } from "../src/i18n/i18n.ts";
-import { currentHints, initialMapping, newState, propose } from "../src/app/state.ts";
+import { currentHints, initialMapping, learnedChanges, newState, propose } from "../src/app/state.ts";
 import { matchColumns, sampleColumns, valueHints, SAMPLE_SIZE } from "../src/mapping/index.ts";
 
 const template = {
@@ -63,4 +63,30 @@ test("propose gives the level of each field; hints count only for their file and
   s.headerRow = 0;
   s.info = { ...s.info };
   assert.equal(currentHints(s), undefined, "another file or sheet");
+});
+
+test("learned mappings: proposed first with level learned; only the user's changes are learned, as header names, never a cell value", () => {
+  const t = translator("en");
+  const s = newState("en");
+  s.columns = template.columns.map((c) => ({ key: c.key, label: c.label, description: "", required: c.required === true }));
+  s.info = { format: "csv", encoding: "utf-8", delimiter: ",", pasted: false, sheets: [], sheet: 0, rows: 31, width: 3, blankRows: 0 };
+  s.preview = [headers, ...rows.slice(0, 5)];
+  const plain = propose(template, s.columns, headers);
+  assert.deepEqual(plain.mapping, [0, null, null]);
+  // The user maps Secret to website: that one change is learned.
+  const chosen = [0, null, 2];
+  const learned = learnedChanges(s, headers, plain.mapping, chosen);
+  assert.deepEqual(learned, [{ header: "Secret", key: "website" }]);
+  const text = JSON.stringify(learned);
+  for (const row of rows) for (const v of row) assert.ok(!text.includes(v), `cell value ${v} in ${text}`);
+  // Next time, the learned pair is proposed first (compared normalised).
+  const next = propose(template, s.columns, ["Full name", "Contact", "SECRET"], undefined, [{ header: "secret", key: "website" }]);
+  assert.deepEqual(next.mapping, [0, null, 2]);
+  assert.deepEqual(next.level, ["likely", null, "learned"]);
+  assert.deepEqual(initialMapping(s, template, t, [{ header: "secret", key: "website" }]), [0, null, 2]);
+  // Unmapping a proposal, keeping it, or having no header row teaches nothing.
+  assert.deepEqual(learnedChanges(s, headers, plain.mapping, [null, null, null]), []);
+  assert.deepEqual(learnedChanges(s, headers, plain.mapping, plain.mapping), []);
+  s.headerRow = -1;
+  assert.deepEqual(learnedChanges(s, headers, plain.mapping, chosen), []);
 });

@@ -9,6 +9,7 @@ import type { WorkerClient } from "./rpc.ts";
 import type { ImportState, ReadOptions } from "./state.ts";
 import { stepBar, type StepId } from "./steps.ts";
 import type { Session } from "../worker/messages.ts";
+import type { LearnedPair } from "../mapping/index.ts";
 
 /** The importer page's configuration (data-config on the body). */
 export interface Config {
@@ -21,6 +22,10 @@ export interface Config {
     maxRows: number;
     maxFileBytes: number;
     theme?: Record<string, string>;
+    /** The importer learns mappings: the user's changes to the proposal go with the completion. */
+    learn?: boolean;
+    /** The importer's learned mappings (normalised header → key), proposed first. */
+    learned?: LearnedPair[];
   };
   hostOrigin?: string;
   channel?: string;

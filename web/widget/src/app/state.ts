@@ -1,7 +1,7 @@
 // The one state of an import in the app, and what the steps derive from it
 // without the DOM (Node tests drive these). Rows are not here: they stay in
 // the worker; this is what the screens need to be drawn again.
-import { matchColumns, type Level } from "../mapping/index.ts";
+import { matchColumns, type LearnedPair, type Level } from "../mapping/index.ts";
 import type { OpenOptions } from "../protocol.ts";
 import type { T } from "../i18n/i18n.ts";
 import type { ColumnInfo, FileInfo, Summary } from "../worker/messages.ts";
@@ -91,9 +91,15 @@ export function currentHints(state: ImportState): number[][] | undefined {
 }
 
 /** The proposed source column of each template column, with its confidence and its level in words. */
-export function propose(template: unknown, columns: readonly ColumnInfo[], headers: string[], hints?: number[][]): { mapping: (number | null)[]; confidence: number[]; level: (Level | null)[] } {
+export function propose(
+  template: unknown,
+  columns: readonly ColumnInfo[],
+  headers: string[],
+  hints?: number[][],
+  learned?: readonly LearnedPair[],
+): { mapping: (number | null)[]; confidence: number[]; level: (Level | null)[] } {
   // Matching proposes a column per header; the form shows a header per column.
-  const proposals = matchColumns(template, headers, hints);
+  const proposals = matchColumns(template, headers, hints, learned);
   const confidence = columns.map(() => 0);
   const level: (Level | null)[] = columns.map(() => null);
   const proposed: (number | null)[] = columns.map(() => null);
@@ -109,7 +115,29 @@ export function propose(template: unknown, columns: readonly ColumnInfo[], heade
 }
 
 /** The matching to show for the current header row: the reviewed one, or the proposal. */
-export function initialMapping(state: ImportState, template: unknown, t: T): (number | null)[] {
+export function initialMapping(state: ImportState, template: unknown, t: T, learned?: readonly LearnedPair[]): (number | null)[] {
   const reviewed = state.reviewed;
-  return reviewed && reviewed.headerRow === state.headerRow ? [...reviewed.mapping] : propose(template, state.columns, headerNames(state, t), currentHints(state)).mapping;
+  return reviewed && reviewed.headerRow === state.headerRow ? [...reviewed.mapping] : propose(template, state.columns, headerNames(state, t), currentHints(state), learned).mapping;
+}
+
+/** The most learned pairs one import sends, and the longest header learned (the server's bounds). */
+export const MAX_LEARNED = 100;
+export const MAX_LEARNED_HEADER = 200;
+
+/**
+ * The changes the user made to the proposal, as header → key pairs for the
+ * importer to learn: each template column now matched to another header
+ * than proposed. Header names only, never a cell value; none without a
+ * header row (the names are then "Column A", …, not the file's).
+ */
+export function learnedChanges(state: ImportState, headers: readonly string[], proposed: readonly (number | null)[], mapping: readonly (number | null)[]): LearnedPair[] {
+  if (state.headerRow < 0) return [];
+  const out: LearnedPair[] = [];
+  mapping.forEach((h, c) => {
+    const header = h === null ? "" : (headers[h] ?? "");
+    const key = state.columns[c]?.key;
+    if (h === null || h === proposed[c] || key === undefined || header.trim() === "" || [...header].length > MAX_LEARNED_HEADER) return;
+    if (out.length < MAX_LEARNED) out.push({ header, key });
+  });
+  return out;
 }

@@ -3,7 +3,7 @@
 import { busy, fail, frame, type App } from "./chrome.ts";
 import { h } from "./dom.ts";
 import { WorkerError } from "./rpc.ts";
-import { currentHints, headerNames, initialMapping, propose } from "./state.ts";
+import { currentHints, headerNames, initialMapping, learnedChanges, propose } from "./state.ts";
 import type { Level } from "../mapping/index.ts";
 import type { MessageKey } from "../i18n/i18n.ts";
 
@@ -37,11 +37,11 @@ export function validateAhead(app: App): void {
   const { state } = app;
   if (state.summary.modified) return;
   void loadHints(app)
-    .then(() => app.worker.call({ op: "map", headerRow: state.headerRow, mapping: initialMapping(state, app.config.importer.template, app.t) }))
+    .then(() => app.worker.call({ op: "map", headerRow: state.headerRow, mapping: initialMapping(state, app.config.importer.template, app.t, app.config.importer.learned) }))
     .catch(() => undefined);
 }
 
-const LEVEL_TEXT: Record<Level, MessageKey> = { exact: "map_level_exact", likely: "map_level_likely", guess: "map_level_guess" };
+const LEVEL_TEXT: Record<Level, MessageKey> = { exact: "map_level_exact", likely: "map_level_likely", guess: "map_level_guess", learned: "map_level_learned" };
 
 /** The matching step, once the value hints are in. */
 export function showMapping(app: App): void {
@@ -53,8 +53,8 @@ function drawMapping(app: App): void {
   const columns = state.columns;
   const headers = headerNames(state, t);
   const sample = state.preview[state.headerRow + 1] ?? [];
-  const proposal = propose(config.importer.template, columns, headers, currentHints(state));
-  const mapping = (state.mapping = initialMapping(state, config.importer.template, t));
+  const proposal = propose(config.importer.template, columns, headers, currentHints(state), config.importer.learned);
+  const mapping = (state.mapping = initialMapping(state, config.importer.template, t, config.importer.learned));
   validateAhead(app);
   const warning = h("p", { class: "warning", role: "status", "aria-live": "polite" });
   const next = h("button", { type: "button", class: "primary", "data-testid": "map-next", onclick: () => {
@@ -131,7 +131,14 @@ export async function validate(app: App): Promise<void> {
   const { state, t } = app;
   busy(app, "review", t("checking", { rows: Math.max(0, (state.info?.rows ?? 0) - state.headerRow - 1) }));
   try {
-    state.summary = await app.worker.call({ op: "map", headerRow: state.headerRow, mapping: state.mapping });
+    // What the user changed in the proposal goes with the completion, for
+    // the importer to propose next time (when it learns mappings).
+    const { config, t: tr } = app;
+    const headers = headerNames(state, tr);
+    const learned = config.importer.learn
+      ? learnedChanges(state, headers, propose(config.importer.template, state.columns, headers, currentHints(state), config.importer.learned).mapping, state.mapping)
+      : [];
+    state.summary = await app.worker.call({ op: "map", headerRow: state.headerRow, mapping: state.mapping, learned });
     state.reviewed = { headerRow: state.headerRow, mapping: [...state.mapping] };
     performance.mark("intake:mapped");
   } catch (err) {

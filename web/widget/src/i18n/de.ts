@@ -30,6 +30,7 @@ export const de: Messages = {
   map_level_exact: "genaue Übereinstimmung",
   map_level_likely: "wahrscheinlich",
   map_level_guess: "Vermutung – bitte prüfen",
+  map_level_learned: "wie zuletzt gewählt",
   map_none_key: "Entf setzt ein Feld auf „Nicht in meiner Datei“.",
   map_required_missing: "Pflichtfeld nicht zugeordnet: {fields}",
   map_duplicate: "Eine Spalte Ihrer Datei ist mehreren Feldern zugeordnet.",

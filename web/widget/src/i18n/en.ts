@@ -28,6 +28,7 @@ export const en = {
   map_level_exact: "exact match",
   map_level_likely: "likely match",
   map_level_guess: "guess — please check",
+  map_level_learned: "as chosen before",
   map_none_key: "Press Delete to set a field to “Not in my file”.",
   map_required_missing: "Required field not matched: {fields}",
   map_duplicate: "A column of your file is matched to several fields.",

@@ -30,6 +30,7 @@ export const es: Messages = {
   map_level_exact: "coincidencia exacta",
   map_level_likely: "probable",
   map_level_guess: "suposición: compruébalo",
+  map_level_learned: "como se eligió antes",
   map_none_key: "Pulsa Supr para marcar un campo como «No está en mi archivo».",
   map_required_missing: "Campo obligatorio sin asignar: {fields}",
   map_duplicate: "Una columna de tu archivo está asignada a varios campos.",

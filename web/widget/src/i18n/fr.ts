@@ -30,6 +30,7 @@ export const fr: Messages = {
   map_level_exact: "correspondance exacte",
   map_level_likely: "probable",
   map_level_guess: "supposition — à vérifier",
+  map_level_learned: "comme choisi précédemment",
   map_none_key: "Appuyez sur Suppr pour mettre un champ à « Absent de mon fichier ».",
   map_required_missing: "Champ obligatoire non associé : {fields}",
   map_duplicate: "Une colonne de votre fichier est associée à plusieurs champs.",

@@ -30,6 +30,7 @@ export const ja: Messages = {
   map_level_exact: "完全一致",
   map_level_likely: "ほぼ一致",
   map_level_guess: "推測 — 確認してください",
+  map_level_learned: "前回の選択",
   map_none_key: "Delete キーで項目を「ファイルにない」にできます。",
   map_required_missing: "必須項目が対応付けられていません: {fields}",
   map_duplicate: "ファイルの 1 つの列が複数の項目に対応付けられています。",

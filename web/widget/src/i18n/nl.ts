@@ -30,6 +30,7 @@ export const nl: Messages = {
   map_level_exact: "exacte overeenkomst",
   map_level_likely: "waarschijnlijk",
   map_level_guess: "gok – controleer dit",
+  map_level_learned: "zoals eerder gekozen",
   map_none_key: "Druk op Delete om een veld op ‘Niet in mijn bestand’ te zetten.",
   map_required_missing: "Verplicht veld niet gekoppeld: {fields}",
   map_duplicate: "Een kolom van uw bestand is aan meerdere velden gekoppeld.",

@@ -30,6 +30,7 @@ export const pt: Messages = {
   map_level_exact: "correspondência exata",
   map_level_likely: "provável",
   map_level_guess: "palpite — verifique",
+  map_level_learned: "como escolhido antes",
   map_none_key: "Pressione Delete para definir um campo como “Não está no meu arquivo”.",
   map_required_missing: "Campo obrigatório não associado: {fields}",
   map_duplicate: "Uma coluna do seu arquivo está associada a vários campos.",

@@ -16,7 +16,13 @@ export interface MatchColumn {
 }
 
 /** A confidence in words, as the matching step shows it. */
-export type Level = "exact" | "likely" | "guess";
+export type Level = "exact" | "likely" | "guess" | "learned";
+
+/** A learned mapping of the importer: a header (compared normalised) and the key an end user chose for it (Go: mapping.LearnedPair). */
+export interface LearnedPair {
+  readonly header: string;
+  readonly key: string;
+}
 
 /** The proposal for one header: a column key or null, with its confidence in [0, 1] (1 = exact key or label) and level. */
 export interface Match {
@@ -181,8 +187,33 @@ function columnsOf(template: unknown): MatchColumn[] {
  * Candidates are taken strongest first (ties: earlier header, then earlier
  * column), and a column already taken is never proposed again.
  */
-export function matchColumns(template: unknown, headers: readonly string[], hints?: readonly (readonly number[])[]): Match[] {
+export function matchColumns(
+  template: unknown,
+  headers: readonly string[],
+  hints?: readonly (readonly number[])[],
+  learned?: readonly LearnedPair[],
+): Match[] {
   const cols = columnsOf(template);
+  // Learned mappings first (Go: MatchLearned): a header whose normalised form
+  // was learned takes its learned key, if that is a column no earlier header took.
+  const taken: number[] = headers.map(() => -1);
+  const used = new Set<number>();
+  if (learned && learned.length > 0) {
+    const byHeader = new Map<string, string>();
+    for (const p of learned) {
+      const n = normalise(p.header);
+      if (n !== "" && !byHeader.has(n)) byHeader.set(n, p.key);
+    }
+    headers.forEach((raw, i) => {
+      if (trim(raw) === "") return;
+      const key = byHeader.get(normalise(raw));
+      const j = key === undefined ? -1 : cols.findIndex((c) => c.key === key);
+      if (j >= 0 && !used.has(j)) {
+        taken[i] = j;
+        used.add(j);
+      }
+    });
+  }
   const targets: Target[][] = [];
   const concepts: ColumnConcept[][] = [];
   for (const c of cols) {
@@ -211,7 +242,7 @@ export function matchColumns(template: unknown, headers: readonly string[], hint
   });
   const cands: { header: number; column: number; score: number }[] = [];
   headers.forEach((raw, i) => {
-    if (trim(raw) === "") return;
+    if (trim(raw) === "" || taken[i]! >= 0) return;
     const h = target(raw, false);
     if (h.norm === "") return;
     const a = analyses[i]!;
@@ -229,8 +260,10 @@ export function matchColumns(template: unknown, headers: readonly string[], hint
     }
   });
   cands.sort((a, b) => b.score - a.score || a.header - b.header || a.column - b.column);
-  const out: Match[] = headers.map((header) => ({ header, key: null, confidence: 0, level: null }));
-  const used = new Set<number>();
+  const out: Match[] = headers.map((header, i) => {
+    const j = taken[i]!;
+    return j >= 0 ? { header, key: cols[j]?.key ?? null, confidence: 1, level: "learned" } : { header, key: null, confidence: 0, level: null };
+  });
   for (const c of cands) {
     if (out[c.header]?.key !== null || used.has(c.column)) continue;
     used.add(c.column);

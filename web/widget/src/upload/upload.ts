@@ -3,6 +3,7 @@
 // rows and the server's max_chunk_bytes, so a resumed upload re-sends exactly
 // the same bodies (the server accepts a repeated chunk, refuses a changed one).
 import type { Progress, RowIssue, Session, UploadResult } from "../worker/messages.ts";
+import type { LearnedPair } from "../mapping/match.ts";
 
 /** What the upload needs from the owner of the rows. */
 export interface RowSource {
@@ -19,6 +20,8 @@ export interface UploadParams {
   source: { format: string; size_bytes: number };
   /** Blank rows the parser dropped from the file; the server records them in the import log. */
   rowsSkipped?: number;
+  /** The user's changes to the proposed matching, for the importer to learn (headers only). */
+  learned?: readonly LearnedPair[];
   user?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   resume?: Session;
@@ -127,10 +130,16 @@ function* chunks(rows: RowSource, maxBytes: number): Generator<{ n: number; firs
  * The body of POST /uploads/{id}/complete. rows_skipped is sent only when
  * the parser dropped blank rows: the server reads a missing one as 0, and
  * a server from before the field (it refuses unknown fields) still takes
- * every file without blank rows.
+ * every file without blank rows. learned likewise only when the user
+ * changed the proposed matching.
  */
-export function completeBody(chunks: number, rows: number, rowsSkipped: number): string {
-  return JSON.stringify(rowsSkipped > 0 ? { chunks, rows, rows_skipped: rowsSkipped } : { chunks, rows });
+export function completeBody(chunks: number, rows: number, rowsSkipped: number, learned: readonly LearnedPair[] = []): string {
+  return JSON.stringify({
+    chunks,
+    rows,
+    ...(rowsSkipped > 0 ? { rows_skipped: rowsSkipped } : {}),
+    ...(learned.length > 0 ? { learned: learned.map((p) => ({ header: p.header, key: p.key })) } : {}),
+  });
 }
 
 interface Created {
@@ -241,7 +250,7 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
         call<{ status: string; rows: number; rows_with_errors: number }>(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/complete`, {
           method: "POST",
           headers: { ...auth, "Content-Type": "application/json" },
-          body: completeBody(total, rows.count, params.rowsSkipped ?? 0),
+          body: completeBody(total, rows.count, params.rowsSkipped ?? 0, params.learned),
           signal: params.signal,
         }),
       params,

@@ -2,6 +2,7 @@
 // rows. Rows never cross to the main thread in bulk: the grid asks for the
 // window it shows, so the page stays responsive at a million rows.
 import type { Fix } from "./review.ts";
+import type { LearnedPair } from "../mapping/match.ts";
 
 /** How the file was read, shown in the header step (encoding and delimiter pickers etc.). */
 export interface FileInfo {
@@ -119,7 +120,7 @@ export type Request =
   | { op: "sheet"; index: number }
   | { op: "preview"; count: number }
   | { op: "configure"; template: unknown; locale: string; xlsURL?: string }
-  | { op: "map"; headerRow: number; mapping: (number | null)[] }
+  | { op: "map"; headerRow: number; mapping: (number | null)[]; learned?: LearnedPair[] }
   /** Value hints for matching: shares of valid sampled values, never the values (mapping/values.ts). */
   | { op: "hints"; headerRow: number }
   | { op: "window"; start: number; count: number; errorsOnly: boolean }

@@ -12,6 +12,7 @@ import { PackedRows, RowTable, packRows } from "../rows/store.ts";
 import { RowErrors, type Stored } from "./errors.ts";
 import { FilledRows, hasValue } from "./filled.ts";
 import { sampleColumns, valueHints } from "../mapping/values.ts";
+import type { LearnedPair } from "../mapping/match.ts";
 import { compileRegex, isProblem } from "../validate/regex.ts";
 import { applyCells, CellChanges, editCell, fixCells, fixFunction, forgetRows, History, recheckDuplicatesOf, tableValidator, type Fix, type HistoryStep, type ReviewGrid } from "./review.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
@@ -49,6 +50,8 @@ interface State {
   filled: FilledRows;
   /** Blank rows the parser dropped from the file or sheet. */
   blankRows: number;
+  /** The user's changes to the proposed matching (header → key), sent with the completion. */
+  learned: LearnedPair[];
   errorIndex: number[] | null;
   abort: AbortController | null;
   /** Rows [0, checked) are validated; the rest are being validated in the background. */
@@ -75,6 +78,7 @@ const state: State = {
   errors: new RowErrors(0, 0),
   filled: new FilledRows(0),
   blankRows: 0,
+  learned: [],
   errorIndex: null,
   abort: null,
   checked: 0,
@@ -593,6 +597,7 @@ async function handle(req: Request): Promise<unknown> {
       return valueHints(state.template, sampleColumns({ length: Math.max(0, raw.length - start), row: (i) => raw.row(start + i) }, raw.width));
     }
     case "map":
+      state.learned = req.learned ?? [];
       return map(req.headerRow, req.mapping);
     case "window":
       return window(req.start, req.count, req.errorsOnly);
@@ -640,6 +645,7 @@ async function handle(req: Request): Promise<unknown> {
         columns: r.columns,
         source: { format: state.format, size_bytes: state.file?.size ?? 0 },
         rowsSkipped: state.blankRows,
+        learned: state.learned,
         user: r.user,
         metadata: r.metadata,
         resume: r.resume,
