@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/intakehq/intake/internal/delivery"
@@ -180,13 +181,37 @@ func jsonError(err error) error {
 	case errors.As(err, &syn):
 		return badRequest("bad_json", "malformed JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
-		return badRequest("bad_json", "field %q must be %s", typ.Field, typ.Type.String())
+		// The path names the request's own fields (a map's keys are not in
+		// it); the type is said as JSON calls it, not as Go does.
+		return badRequest("bad_json", "field %q must be %s", typ.Field, jsonKind(typ.Type))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("bad_json", "the body is empty or cut short")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return badRequest("bad_json", "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		// Never echoed: a key the client sent may hold anything, a cell
+		// value included.
+		return badRequest("bad_json", "the body has a field this endpoint does not take (see docs/api.md)")
 	}
 	return badRequest("bad_json", "the body is not a valid JSON object")
+}
+
+// jsonKind names a Go type as the JSON value that decodes into it.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "an object"
 }
 
 // bearer extracts the token of an Authorization: Bearer header.

@@ -28,7 +28,7 @@ func TestCompleteRowsSkipped(t *testing.T) {
 		{"counted", `{"chunks":1,"rows":3,"rows_skipped":4}`, 200, `"rows_skipped":4`},
 		{"negative", `{"chunks":1,"rows":3,"rows_skipped":-1}`, 400, `"code":"bad_rows_skipped"`},
 		{"too many", `{"chunks":1,"rows":3,"rows_skipped":1000000001}`, 400, `rows_skipped must be an integer from 0 to 1000000000`},
-		{"string", `{"chunks":1,"rows":3,"rows_skipped":"4"}`, 400, `field \"rows_skipped\" must be int64`},
+		{"string", `{"chunks":1,"rows":3,"rows_skipped":"4"}`, 400, `field \"rows_skipped\" must be a whole number`},
 		{"fraction", `{"chunks":1,"rows":3,"rows_skipped":1.5}`, 400, `"code":"bad_json"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
