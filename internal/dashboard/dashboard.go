@@ -115,6 +115,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("GET /importers/{id}", h.signedIn(store.RoleViewer, h.importerEdit))
 	route("POST /importers/{id}", h.signedIn(store.RoleMember, h.importerUpdate))
 	route("POST /importers/{id}/delete", h.signedIn(store.RoleAdmin, h.importerDelete))
+	route("POST /importers/{id}/learned/forget", h.signedIn(store.RoleMember, h.learnedForget))
 
 	if h.o.Delivery != nil {
 		route("GET /importers/{id}/destinations/new", h.signedIn(store.RoleAdmin, h.destinationNew))

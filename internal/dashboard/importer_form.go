@@ -22,6 +22,7 @@ type importerForm struct {
 	RetentionDays  string
 	AllowedOrigins string
 	AllowInvalid   bool
+	LearnMappings  bool
 	MaxRows        string
 	MaxFileMB      string
 	Template       string
@@ -36,6 +37,9 @@ type importerForm struct {
 	// server runs without the delivery engine.
 	Destinations []delivery.Destination
 	Deliveries   bool
+	// Learned is the importer's learned mappings (header → key), newest
+	// first: headers of end users' files, shown to the team only.
+	Learned []store.LearnedMapping
 }
 
 // starterTemplate is what a new importer starts from.
@@ -55,7 +59,7 @@ func formFromImporter(im store.Importer) importerForm {
 		pretty.Write(im.Template)
 	}
 	return importerForm{ID: im.ID, Key: im.Key, Name: im.Name, Mode: im.Mode, RetentionDays: strconv.Itoa(im.RetentionDays),
-		AllowedOrigins: strings.Join(im.AllowedOrigins, "\n"), AllowInvalid: im.AllowInvalid,
+		AllowedOrigins: strings.Join(im.AllowedOrigins, "\n"), AllowInvalid: im.AllowInvalid, LearnMappings: im.LearnMappings,
 		MaxRows: strconv.FormatInt(im.MaxRows, 10), MaxFileMB: strconv.FormatInt(im.MaxFileBytes>>20, 10),
 		Template: pretty.String(), Modes: modes}
 }
@@ -65,7 +69,7 @@ func formFromImporter(im store.Importer) importerForm {
 func parseImporterForm(r *http.Request, im *store.Importer) importerForm {
 	f := importerForm{ID: im.ID, Key: im.Key, Name: strings.TrimSpace(r.PostFormValue("name")), Mode: r.PostFormValue("mode"),
 		RetentionDays: strings.TrimSpace(r.PostFormValue("retention_days")), AllowedOrigins: r.PostFormValue("allowed_origins"),
-		AllowInvalid: r.PostFormValue("allow_invalid") == "on", MaxRows: strings.TrimSpace(r.PostFormValue("max_rows")),
+		AllowInvalid: r.PostFormValue("allow_invalid") == "on", LearnMappings: r.PostFormValue("learn_mappings") == "on", MaxRows: strings.TrimSpace(r.PostFormValue("max_rows")),
 		MaxFileMB: strings.TrimSpace(r.PostFormValue("max_file_mb")), Template: r.PostFormValue("template"),
 		Errors: map[string]string{}, Modes: modes}
 	if f.Name == "" || len(f.Name) > 200 {
@@ -104,6 +108,7 @@ func parseImporterForm(r *http.Request, im *store.Importer) importerForm {
 		im.AllowedOrigins = append(im.AllowedOrigins, o)
 	}
 	im.AllowInvalid = f.AllowInvalid
+	im.LearnMappings = f.LearnMappings
 	if im.MaxRows, err = strconv.ParseInt(cmpZero(f.MaxRows), 10, 64); err != nil || im.MaxRows < 0 {
 		f.Errors["max_rows"] = "Enter 0 (no limit) or a positive number of rows."
 	}
@@ -141,7 +146,7 @@ func (h *Handler) withSnippets(r *http.Request, f importerForm) importerForm {
 }
 
 func (h *Handler) importerNew(w http.ResponseWriter, r *http.Request, s *session) error {
-	f := formFromImporter(store.Importer{Mode: store.ModeStored, RetentionDays: 30, Template: []byte(starterTemplate), MaxRows: 100000, MaxFileBytes: 50 << 20})
+	f := formFromImporter(store.Importer{Mode: store.ModeStored, RetentionDays: 30, Template: []byte(starterTemplate), MaxRows: 100000, MaxFileBytes: 50 << 20, LearnMappings: true})
 	return h.render(w, r, http.StatusOK, "importer", view{Title: "New importer", Nav: "importers", User: &s.User, Org: s.Org, D: f})
 }
 
@@ -165,6 +170,9 @@ func (h *Handler) importerEdit(w http.ResponseWriter, r *http.Request, s *sessio
 		return err
 	}
 	f := h.withSnippets(r, formFromImporter(im))
+	if f.Learned, err = h.o.Store.Learned(r.Context(), s.Org.ID, im.ID); err != nil {
+		return err
+	}
 	if h.o.Delivery != nil {
 		f.Deliveries = true
 		if f.Destinations, err = h.o.Delivery.Destinations(r.Context(), s.Org.ID, im.ID); err != nil {
@@ -177,6 +185,8 @@ func (h *Handler) importerEdit(w http.ResponseWriter, r *http.Request, s *sessio
 		v.Notice = "Saved."
 	case r.URL.Query().Get("destination_deleted") != "":
 		v.Notice = "The destination was removed."
+	case r.URL.Query().Get("forgotten") != "":
+		v.Notice = "The learned mappings were forgotten."
 	}
 	return h.render(w, r, http.StatusOK, "importer", v)
 }
@@ -194,5 +204,16 @@ func (h *Handler) importerUpdate(w http.ResponseWriter, r *http.Request, s *sess
 		return err
 	}
 	http.Redirect(w, r, "/importers/"+im.ID+"?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+// learnedForget deletes the importer's learned mappings ("Forget all").
+func (h *Handler) learnedForget(w http.ResponseWriter, r *http.Request, s *session) error {
+	n, err := h.o.Store.ForgetLearned(r.Context(), s.Org.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	h.o.Logger.InfoContext(r.Context(), "learned mappings forgotten", "org_id", s.Org.ID, "importer_id", r.PathValue("id"), "user_id", s.User.ID, "count", n)
+	http.Redirect(w, r, "/importers/"+r.PathValue("id")+"?forgotten=1", http.StatusSeeOther)
 	return nil
 }
