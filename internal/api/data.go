@@ -18,11 +18,19 @@ func (a *API) importDelete(w http.ResponseWriter, r *http.Request, org store.Org
 }
 
 // dataDelete purges every import of the organization ("the button"), or of
-// one importer with ?importer=ID.
+// one importer with ?importer=ID: an importer that is not the caller's
+// answers 404, as an unknown one does, not a 200 that shredded nothing.
 func (a *API) dataDelete(w http.ResponseWriter, r *http.Request, org store.Organization) error {
 	var res retention.Result
 	var err error
 	if importer := r.URL.Query().Get("importer"); importer != "" {
+		ours, lookupErr := a.store.ImporterExists(r.Context(), org.ID, importer)
+		if lookupErr != nil {
+			return lookupErr
+		}
+		if !ours {
+			return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such importer"}
+		}
 		res, err = a.purge.PurgeImporter(r.Context(), org.ID, importer)
 	} else {
 		res, err = a.purge.PurgeOrg(r.Context(), org.ID)
