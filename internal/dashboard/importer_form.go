@@ -209,11 +209,15 @@ func (h *Handler) importerUpdate(w http.ResponseWriter, r *http.Request, s *sess
 
 // learnedForget deletes the importer's learned mappings ("Forget all").
 func (h *Handler) learnedForget(w http.ResponseWriter, r *http.Request, s *session) error {
-	n, err := h.o.Store.ForgetLearned(r.Context(), s.Org.ID, r.PathValue("id"))
+	im, err := h.o.Store.Importer(r.Context(), s.Org.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	h.o.Logger.InfoContext(r.Context(), "learned mappings forgotten", "org_id", s.Org.ID, "importer_id", r.PathValue("id"), "user_id", s.User.ID, "count", n)
-	http.Redirect(w, r, "/importers/"+r.PathValue("id")+"?forgotten=1", http.StatusSeeOther)
+	n, err := h.o.Store.ForgetLearned(r.Context(), s.Org.ID, im.ID)
+	if err != nil {
+		return err
+	}
+	h.o.Logger.InfoContext(r.Context(), "learned mappings forgotten", "org_id", s.Org.ID, "importer_id", im.ID, "user_id", s.User.ID, "count", n)
+	http.Redirect(w, r, "/importers/"+im.ID+"?forgotten=1", http.StatusSeeOther)
 	return nil
 }
