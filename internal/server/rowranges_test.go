@@ -40,7 +40,9 @@ func TestCompleteRefusesOverlappingRows(t *testing.T) {
 						}
 						total += c.counts[n]
 					}
-					var e struct{ Error struct{ Code, Message string } }
+					var e struct {
+						Error struct{ Code, Message string }
+					}
 					code := env.Do(t, "POST", "/api/v1/uploads/"+up.ImportID+"/complete", up.UploadToken,
 						map[string]any{"chunks": len(c.firsts), "rows": total}, &e)
 					if code != http.StatusConflict || e.Error.Code != c.code || !strings.Contains(e.Error.Message, c.messages) {
