@@ -48,6 +48,11 @@ func TestLearnedMappings(t *testing.T) {
 				t.Fatalf("a refused completion taught %+v", l.Learned)
 			}
 			putChunk(t, env, up, 0, chunkBody(0, makeRows(1, "lm")), false)
+			// More than the widget ever sends: refused, and the import stays open.
+			many := `{"chunks":1,"rows":1,"learned":[` + strings.Repeat(`{"header":"h","key":"name"},`, 100) + `{"header":"h","key":"name"}]}`
+			if code, resp := complete(t, env, up, many); code != http.StatusBadRequest || !strings.Contains(resp, "bad_learned") {
+				t.Fatalf("101 learned pairs: %d %s", code, resp)
+			}
 			if code, resp := complete(t, env, up, body); code != http.StatusOK {
 				t.Fatalf("complete: %d %s", code, resp)
 			}
