@@ -3,7 +3,7 @@
 // bar, close button), and the way to the other steps: a step shows another
 // through app.go (filled by main.ts), never by importing it.
 import type { ToHost } from "../protocol.ts";
-import { isMessageKey, type MessageKey, type T } from "../i18n/i18n.ts";
+import { formatBytes, isMessageKey, type MessageKey, type T } from "../i18n/i18n.ts";
 import { h, mount } from "./dom.ts";
 import type { WorkerClient } from "./rpc.ts";
 import type { ImportState, ReadOptions } from "./state.ts";
@@ -64,6 +64,13 @@ export function toHost(app: App, message: ToHost): void {
 
 /** Shows the error of code on the upload step and tells the host (its message holds no cell value). */
 export function fail(app: App, code: string, vars: Record<string, string | number> = {}): void {
+  // "too_large" names the importer's size limit: fill it whoever reports it,
+  // and with no limit to name say that the data is too much instead.
+  if (code === "too_large" && vars.size === undefined) {
+    const max = app.config.importer.maxFileBytes;
+    if (max) vars = { ...vars, size: formatBytes(max, app.state.locale) };
+    else code = "too_much_data";
+  }
   const key = `err_${code}`;
   const text = app.t(isMessageKey(key) ? key : "err_parse_failed", vars);
   app.go.upload(text);

@@ -65,6 +65,8 @@ export const de: Messages = {
   err_password_protected: "Die Datei ist kennwortgeschützt. Entfernen Sie das Kennwort und versuchen Sie es erneut.",
   err_unsupported_format: "Dieser Dateityp wird nicht unterstützt. Speichern Sie die Datei als CSV oder XLSX.",
   err_zip_bomb: "Die Datei entpackt sich zu weit mehr Daten, als sie enthält, und wurde daher abgelehnt.",
+  err_too_many_columns: "Eine Zelle liegt hinter Spalte XFD, der letzten Spalte, die Excel erlaubt; die Datei wurde daher abgelehnt.",
+  err_too_much_data: "Das Blatt enthält mehr Daten, als im Browser gelesen werden können, und wurde daher abgelehnt.",
   err_no_sheets: "Die Arbeitsmappe hat kein Tabellenblatt mit Zellen.",
   err_too_large: "Die Datei ist größer als {size}.",
   err_header_only: "Die Datei hat Spaltennamen, aber keine Zeilen.",

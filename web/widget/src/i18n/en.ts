@@ -63,6 +63,8 @@ export const en = {
   err_password_protected: "The file is password-protected. Remove the password and try again.",
   err_unsupported_format: "This file type is not supported. Save it as CSV or XLSX.",
   err_zip_bomb: "The file expands to far more data than it holds, so it was refused.",
+  err_too_many_columns: "A cell lies past column XFD, the last column Excel allows, so the file was refused.",
+  err_too_much_data: "The sheet holds more data than can be read in the browser, so it was refused.",
   err_no_sheets: "The workbook has no sheet with cells.",
   err_too_large: "The file is larger than {size}.",
   err_header_only: "The file has column names but no rows.",

@@ -65,6 +65,8 @@ export const es: Messages = {
   err_password_protected: "El archivo está protegido con contraseña. Quítala y vuelve a intentarlo.",
   err_unsupported_format: "Este tipo de archivo no es compatible. Guárdalo como CSV o XLSX.",
   err_zip_bomb: "El archivo se descomprime en muchos más datos de los que contiene, así que se rechazó.",
+  err_too_many_columns: "Una celda está más allá de la columna XFD, la última que admite Excel, así que el archivo se rechazó.",
+  err_too_much_data: "La hoja contiene más datos de los que se pueden leer en el navegador, así que se rechazó.",
   err_no_sheets: "El libro no tiene ninguna hoja con celdas.",
   err_too_large: "El archivo supera {size}.",
   err_header_only: "El archivo tiene nombres de columna pero ninguna fila.",

@@ -65,6 +65,8 @@ export const fr: Messages = {
   err_password_protected: "Le fichier est protégé par un mot de passe. Retirez-le et réessayez.",
   err_unsupported_format: "Ce type de fichier n’est pas pris en charge. Enregistrez-le en CSV ou XLSX.",
   err_zip_bomb: "Le fichier se décompresse en bien plus de données qu’il n’en contient ; il a été refusé.",
+  err_too_many_columns: "Une cellule se trouve au-delà de la colonne XFD, la dernière qu’Excel autorise ; le fichier a été refusé.",
+  err_too_much_data: "La feuille contient plus de données que le navigateur ne peut en lire ; elle a été refusée.",
   err_no_sheets: "Le classeur n’a aucune feuille avec des cellules.",
   err_too_large: "Le fichier dépasse {size}.",
   err_header_only: "Le fichier a des noms de colonnes mais aucune ligne.",

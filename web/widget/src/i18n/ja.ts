@@ -65,6 +65,8 @@ export const ja: Messages = {
   err_password_protected: "ファイルはパスワードで保護されています。パスワードを外してからもう一度お試しください。",
   err_unsupported_format: "この種類のファイルには対応していません。CSV または XLSX で保存してください。",
   err_zip_bomb: "ファイルの展開後のデータ量が大きすぎるため、受け付けませんでした。",
+  err_too_many_columns: "Excel の最終列 XFD より右にセルがあるため、ファイルを受け付けませんでした。",
+  err_too_much_data: "シートのデータ量がブラウザーで読み込める量を超えているため、受け付けませんでした。",
   err_no_sheets: "ブックにセルのあるシートがありません。",
   err_too_large: "ファイルが {size} を超えています。",
   err_header_only: "ファイルに列名はありますが、行がありません。",

@@ -65,6 +65,8 @@ export const nl: Messages = {
   err_password_protected: "Het bestand is met een wachtwoord beveiligd. Verwijder het wachtwoord en probeer het opnieuw.",
   err_unsupported_format: "Dit bestandstype wordt niet ondersteund. Sla het op als CSV of XLSX.",
   err_zip_bomb: "Het bestand pakt uit tot veel meer gegevens dan het bevat en is daarom geweigerd.",
+  err_too_many_columns: "Een cel ligt voorbij kolom XFD, de laatste kolom die Excel toestaat; het bestand is daarom geweigerd.",
+  err_too_much_data: "Het blad bevat meer gegevens dan de browser kan lezen en is daarom geweigerd.",
   err_no_sheets: "De werkmap heeft geen werkblad met cellen.",
   err_too_large: "Het bestand is groter dan {size}.",
   err_header_only: "Het bestand heeft kolomnamen maar geen rijen.",

@@ -65,6 +65,8 @@ export const pt: Messages = {
   err_password_protected: "O arquivo está protegido por senha. Remova a senha e tente novamente.",
   err_unsupported_format: "Este tipo de arquivo não é suportado. Salve-o como CSV ou XLSX.",
   err_zip_bomb: "O arquivo se expande para muito mais dados do que contém e foi recusado.",
+  err_too_many_columns: "Uma célula está além da coluna XFD, a última que o Excel permite, e o arquivo foi recusado.",
+  err_too_much_data: "A planilha contém mais dados do que o navegador consegue ler e foi recusada.",
   err_no_sheets: "A pasta de trabalho não tem nenhuma planilha com células.",
   err_too_large: "O arquivo é maior que {size}.",
   err_header_only: "O arquivo tem nomes de colunas, mas nenhuma linha.",

@@ -6,7 +6,18 @@ import { trim } from "../validate/text.ts";
 import { dateKind, isoCellToISO, serialToISO, type DateKind } from "./dates.ts";
 import { generalNumber } from "./numbers.ts";
 import { XmlScanner, attr, type XmlHandler } from "./xml.ts";
-import { entryStream, entryText, readEntries, ZipError, type ZipEntry } from "./zip.ts";
+import { entryStream, entryText, InflateBudget, readEntries, ZipError, type ZipEntry } from "./zip.ts";
+
+/** Excel's last column is XFD: a cell past it refuses the file (ZipError "too_many_columns"). */
+export const MAX_COLUMNS = 16_384;
+/** Cells one sheet may hold, blank ones to the left of a cell included (ZipError "too_much_data"). */
+export const MAX_CELLS = 32_000_000;
+/** Code units of one cell or shared string (Excel's own limit is 32,767 characters). */
+export const MAX_CELL_CHARS = 1 << 20;
+
+function tooMuchData(what: string): ZipError {
+  return new ZipError("too_much_data", what);
+}
 
 /** A sheet of the workbook, as listed in workbook.xml. */
 export interface SheetRef {
@@ -66,12 +77,19 @@ function relsPath(part: string): string {
   return `${part.slice(0, slash + 1)}_rels/${part.slice(slash + 1)}.rels`;
 }
 
-async function partText(wb: { blob: Blob; entries: Map<string, ZipEntry> }, path: string): Promise<string | null> {
-  const entry = wb.entries.get(path);
-  return entry ? entryText(wb.blob, entry) : null;
+interface Parts {
+  blob: Blob;
+  entries: Map<string, ZipEntry>;
+  /** The inflated-bytes budget of opening the workbook, shared by its parts. */
+  budget?: InflateBudget;
 }
 
-async function relationships(wb: { blob: Blob; entries: Map<string, ZipEntry> }, part: string): Promise<Map<string, { type: string; target: string }>> {
+async function partText(wb: Parts, path: string): Promise<string | null> {
+  const entry = wb.entries.get(path);
+  return entry ? entryText(wb.blob, entry, wb.budget) : null;
+}
+
+async function relationships(wb: Parts, part: string): Promise<Map<string, { type: string; target: string }>> {
   const rels = new Map<string, { type: string; target: string }>();
   const text = await partText(wb, relsPath(part));
   if (text === null) return rels;
@@ -91,7 +109,7 @@ async function relationships(wb: { blob: Blob; entries: Map<string, ZipEntry> },
 /** Opens an XLSX workbook: lists its sheets and reads shared strings and styles. */
 export async function openWorkbook(blob: Blob): Promise<Workbook> {
   const entries = await readEntries(blob);
-  const base = { blob, entries };
+  const base: Parts = { blob, entries, budget: new InflateBudget() };
   const rootRels = await relationships(base, "");
   let workbookPath = "xl/workbook.xml";
   for (const rel of rootRels.values()) if (rel.type.endsWith("/officeDocument")) workbookPath = rel.target;
@@ -129,14 +147,14 @@ export async function openWorkbook(blob: Blob): Promise<Workbook> {
   return { blob, entries, sheets, date1904, sharedStrings, dateKinds };
 }
 
-async function readSharedStrings(wb: { blob: Blob; entries: Map<string, ZipEntry> }, path: string): Promise<string[]> {
+async function readSharedStrings(wb: Parts, path: string): Promise<string[]> {
   const strings: string[] = [];
   const entry = wb.entries.get(path);
   if (!entry) return strings;
   let current = "";
   let inText = false;
   let phonetic = 0;
-  await streamPart(wb.blob, entry, {
+  await streamPart(wb.blob, entry, wb.budget ?? new InflateBudget(), {
     open(name, _attrs, selfClosing) {
       if (name === "si") current = "";
       else if (name === "t" && !selfClosing && phonetic === 0) inText = true;
@@ -149,13 +167,15 @@ async function readSharedStrings(wb: { blob: Blob; entries: Map<string, ZipEntry
       else if (name === "si") strings.push(detach(current));
     },
     text(text) {
-      if (inText) current += text;
+      if (!inText) return;
+      current += text;
+      if (current.length > MAX_CELL_CHARS) throw tooMuchData("shared string too long");
     },
   });
   return strings;
 }
 
-async function readDateKinds(wb: { blob: Blob; entries: Map<string, ZipEntry> }, path: string): Promise<(DateKind | null)[]> {
+async function readDateKinds(wb: Parts, path: string): Promise<(DateKind | null)[]> {
   const text = path ? await partText(wb, path) : null;
   if (text === null) return [];
   const custom = new Map<number, string>();
@@ -178,9 +198,9 @@ async function readDateKinds(wb: { blob: Blob; entries: Map<string, ZipEntry> },
   return styles;
 }
 
-async function streamPart(blob: Blob, entry: ZipEntry, handler: XmlHandler, onBytes?: (n: number) => void): Promise<void> {
+async function streamPart(blob: Blob, entry: ZipEntry, budget: InflateBudget, handler: XmlHandler, onBytes?: (n: number) => void): Promise<void> {
   const scanner = new XmlScanner(handler);
-  const reader = (await entryStream(blob, entry)).getReader();
+  const reader = (await entryStream(blob, entry, budget)).getReader();
   const decoder = new TextDecoder();
   let read = 0;
   for (;;) {
@@ -188,19 +208,30 @@ async function streamPart(blob: Blob, entry: ZipEntry, handler: XmlHandler, onBy
     if (done) break;
     read += value.length;
     onBytes?.(read);
-    scanner.push(decoder.decode(value, { stream: true }));
+    try {
+      scanner.push(decoder.decode(value, { stream: true }));
+    } catch (err) {
+      // Stop inflating: the rest of the entry is not wanted.
+      void reader.cancel().catch(() => {});
+      throw err;
+    }
   }
   scanner.push(decoder.decode());
   scanner.end();
 }
 
-/** Column index (0-based) of a cell reference like "BC12". */
+/**
+ * Column index (0-based) of a cell reference like "BC12"; MAX_COLUMNS for any
+ * column past XFD (the letters are not read further: "AAAAAAAAAA7" is not a
+ * column to count to).
+ */
 export function columnIndex(ref: string): number {
   let n = 0;
   for (let i = 0; i < ref.length; i++) {
     const c = ref.charCodeAt(i);
     if (c < 65 || c > 90) break;
     n = n * 26 + (c - 64);
+    if (n > MAX_COLUMNS) return MAX_COLUMNS;
   }
   return n - 1;
 }
@@ -236,10 +267,13 @@ export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes
   // Row numbers (1-based): of the row being read, and of the last row kept.
   let rowNumber = 0;
   let lastKept = 0;
+  // Cells held, blank ones included, against MAX_CELLS.
+  let cells = 0;
   const { sharedStrings, dateKinds, date1904 } = wb;
   await streamPart(
     wb.blob,
     entry,
+    new InflateBudget(),
     {
       open(name, attrs, selfClosing) {
         switch (name) {
@@ -254,6 +288,7 @@ export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes
           case "c": {
             const ref = attr(attrs, "r");
             if (ref) col = columnIndex(ref);
+            if (col >= MAX_COLUMNS) throw new ZipError("too_many_columns", "a cell lies past column XFD");
             type = attr(attrs, "t") ?? "n";
             style = Number(attr(attrs, "s") ?? "0");
             value = "";
@@ -286,6 +321,11 @@ export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes
             else if (type === "b") out = value === "1" ? "TRUE" : value === "0" ? "FALSE" : value;
             else if (type === "d") out = isoCellToISO(value, dateKinds[style] ?? undefined);
             else if (type === "n") out = numberCell(value, dateKinds[style] ?? null, date1904);
+            if (col >= MAX_COLUMNS) throw new ZipError("too_many_columns", "a cell lies past column XFD");
+            if (col >= row.length) {
+              cells += col + 1 - row.length;
+              if (cells > MAX_CELLS) throw tooMuchData("too many cells");
+            }
             while (row.length < col) row.push("");
             row[col] = out;
             col++;
@@ -302,7 +342,9 @@ export async function readSheet(wb: Workbook, index: number, onProgress?: (bytes
         }
       },
       text(text) {
-        if (inValue) value += text;
+        if (!inValue) return;
+        value += text;
+        if (value.length > MAX_CELL_CHARS) throw tooMuchData("cell too long");
       },
     },
     onProgress,

@@ -70,33 +70,102 @@ function localName(qname: string): string {
   return colon < 0 ? qname : qname.slice(colon + 1);
 }
 
-/** Streaming scanner: push text in any slices, then call end(). */
+/** A tag or processing instruction longer than this is refused (OOXML's are short). */
+export const MAX_MARKUP = 1 << 20;
+/** Text held back at a slice's end in case it begins an entity or character reference. */
+const MAX_REF = 64;
+const REF_PREFIX = /&(#x?[0-9a-fA-F]*|[a-zA-Z]*)$/;
+
+const TEXT = 0;
+const COMMENT = 1;
+const CDATA = 2;
+
+/**
+ * Streaming scanner: push text in any slices, then call end(). The work is
+ * linear in the input: text and CDATA are passed on as they come (a text
+ * node may reach text() in several pieces), a comment is skipped as it
+ * comes, and only an unfinished tag is held, up to MAX_MARKUP.
+ */
 export class XmlScanner {
   private buffer = "";
+  private mode = TEXT;
+  /** Non-blank text met since the last markup (text after the root element: truncated). */
+  private loose = false;
+  /** Code units examined so far (each push examines what it holds plus its chunk): for tests of linearity. */
+  work = 0;
 
   constructor(private readonly handler: XmlHandler) {}
 
+  private emit(raw: string): void {
+    if (raw === "") return;
+    const text = unescapeXml(eol(raw));
+    if (!this.loose && /\S/.test(text)) this.loose = true;
+    this.handler.text(text);
+  }
+
   push(chunk: string): void {
     const s = this.buffer.length ? this.buffer + chunk : chunk;
+    this.buffer = "";
+    this.work += s.length;
     const h = this.handler;
     let i = 0;
     const n = s.length;
+    if (this.mode !== TEXT) {
+      const end = s.indexOf(this.mode === COMMENT ? "-->" : "]]>");
+      if (end < 0) {
+        // Hold the last two units (a terminator may be cut), and a CR before them.
+        let cut = Math.max(0, n - 2);
+        if (cut > 0 && s.charCodeAt(cut - 1) === 13) cut--;
+        if (this.mode === CDATA && cut > 0) {
+          this.loose = false;
+          h.text(eol(s.slice(0, cut)));
+        }
+        this.buffer = s.slice(cut);
+        return;
+      }
+      if (this.mode === CDATA) h.text(eol(s.slice(0, end)));
+      this.mode = TEXT;
+      this.loose = false;
+      i = end + 3;
+    }
     while (i < n) {
       const lt = s.indexOf("<", i);
-      if (lt < 0) break;
-      if (lt > i) h.text(unescapeXml(eol(s.slice(i, lt))));
+      if (lt < 0) {
+        // Text with no markup after it yet: pass it on but for a possible
+        // reference or CR cut at the slice's end.
+        let cut = n;
+        const amp = s.lastIndexOf("&", n - 1);
+        if (amp >= i && n - amp <= MAX_REF && REF_PREFIX.test(s.slice(amp))) cut = amp;
+        if (cut > i && s.charCodeAt(cut - 1) === 13) cut--;
+        this.emit(s.slice(i, cut));
+        this.buffer = s.slice(cut);
+        return;
+      }
+      if (lt > i) this.emit(s.slice(i, lt));
       i = lt;
+      this.loose = false;
       const next = s.charCodeAt(lt + 1);
       if (next === 33 /* ! */) {
         if (s.startsWith("<!--", lt)) {
           const end = s.indexOf("-->", lt + 4);
-          if (end < 0) break;
+          if (end < 0) {
+            this.mode = COMMENT;
+            this.buffer = s.slice(Math.max(lt + 4, n - 2));
+            return;
+          }
           i = end + 3;
           continue;
         }
         if (s.startsWith("<![CDATA[", lt)) {
           const end = s.indexOf("]]>", lt + 9);
-          if (end < 0) break;
+          if (end < 0) {
+            this.mode = CDATA;
+            let cut = Math.max(lt + 9, n - 2);
+            if (cut > lt + 9 && s.charCodeAt(cut - 1) === 13) cut--;
+            if (cut > lt + 9) h.text(eol(s.slice(lt + 9, cut)));
+            this.buffer = s.slice(cut);
+            return;
+          }
           h.text(eol(s.slice(lt + 9, end)));
           i = end + 3;
           continue;
@@ -134,11 +203,13 @@ export class XmlScanner {
       }
       h.open(localName(inner.slice(0, nameEnd)), inner.slice(nameEnd), selfClosing);
     }
+    // An unfinished tag from i (the loop only stops early at one).
+    if (n - i > MAX_MARKUP) throw new XmlError("markup too long");
     this.buffer = i < n ? s.slice(i) : "";
   }
 
   end(): void {
-    if (this.buffer.trim()) throw new XmlError("truncated XML");
+    if (this.mode !== TEXT || this.loose || this.buffer.trim()) throw new XmlError("truncated XML");
     this.buffer = "";
   }
 }

@@ -15,15 +15,29 @@ export interface ZipEntry {
 
 /** Thrown for archives Intake cannot or will not read; code is shown to the user. */
 export class ZipError extends Error {
-  constructor(readonly code: "not_zip" | "zip64" | "encrypted" | "zip_bomb" | "unsupported_compression", message: string) {
+  constructor(
+    readonly code: "not_zip" | "zip64" | "encrypted" | "zip_bomb" | "unsupported_compression" | "too_many_columns" | "too_much_data",
+    message: string,
+  ) {
     super(message);
     this.name = "ZipError";
   }
 }
 
 /** Entries inflating beyond this ratio (and past MIN_BOMB_BYTES) are refused as zip bombs. */
-const MAX_RATIO = 100;
-const MIN_BOMB_BYTES = 16 << 20;
+export const MAX_RATIO = 100;
+export const MIN_BOMB_BYTES = 16 << 20;
+/**
+ * The inflated bytes one read of the file may take, all its entries
+ * together: opening the workbook (its small parts and shared strings) is one
+ * read, each sheet read is another. 2 GiB: several times a million-row sheet.
+ */
+export const MAX_INFLATED_BYTES = 2 * 1024 ** 3;
+
+/** What is left of a read's inflated-bytes budget, shared by the entries it reads. */
+export class InflateBudget {
+  constructor(public left: number = MAX_INFLATED_BYTES) {}
+}
 
 function u16(b: Uint8Array, o: number): number {
   return b[o]! | (b[o + 1]! << 8);
@@ -76,10 +90,13 @@ export async function readEntries(blob: Blob): Promise<Map<string, ZipEntry>> {
 /**
  * entryStream returns the inflated bytes of entry as a stream. It errors with a
  * ZipError("zip_bomb") once the output passes MAX_RATIO times the compressed
- * size, whatever the directory claims.
+ * size (and MIN_BOMB_BYTES), whatever the directory claims, and with
+ * ZipError("too_much_data") once the read's budget is spent; inflating
+ * stops there (the source is cancelled).
  */
-export async function entryStream(blob: Blob, entry: ZipEntry): Promise<ReadableStream<Uint8Array>> {
+export async function entryStream(blob: Blob, entry: ZipEntry, budget: InflateBudget = new InflateBudget()): Promise<ReadableStream<Uint8Array>> {
   if (entry.encrypted) throw new ZipError("encrypted", "the file is encrypted");
+  if (entry.uncompressedSize > budget.left) throw new ZipError("too_much_data", "entry is larger than the inflated-bytes budget");
   const header = new Uint8Array(await blob.slice(entry.localHeaderOffset, entry.localHeaderOffset + 30).arrayBuffer());
   if (header.length < 30 || u32(header, 0) !== 0x04034b50) throw new ZipError("not_zip", "corrupt local header");
   const start = entry.localHeaderOffset + 30 + u16(header, 26) + u16(header, 28);
@@ -94,7 +111,9 @@ export async function entryStream(blob: Blob, entry: ZipEntry): Promise<Readable
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         total += chunk.length;
+        budget.left -= chunk.length;
         if (total > limit) throw new ZipError("zip_bomb", "entry inflates beyond the allowed ratio");
+        if (budget.left < 0) throw new ZipError("too_much_data", "the file inflates beyond the inflated-bytes budget");
         controller.enqueue(chunk);
       },
     }),
@@ -102,8 +121,8 @@ export async function entryStream(blob: Blob, entry: ZipEntry): Promise<Readable
 }
 
 /** Reads a whole (small) entry as text; for workbook parts, not for sheets. */
-export async function entryText(blob: Blob, entry: ZipEntry): Promise<string> {
-  const stream = (await entryStream(blob, entry)).pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>);
+export async function entryText(blob: Blob, entry: ZipEntry, budget?: InflateBudget): Promise<string> {
+  const stream = (await entryStream(blob, entry, budget)).pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>);
   let text = "";
   const reader = stream.getReader();
   for (;;) {

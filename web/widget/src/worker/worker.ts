@@ -674,9 +674,12 @@ scope.onmessage = async (event: MessageEvent<RequestEnvelope>) => {
   } catch (err) {
     let code = "parse_failed";
     if (err instanceof UserError) code = err.code;
-    else if (err instanceof ZipError) code = err.code === "encrypted" ? "password_protected" : err.code === "zip_bomb" ? "zip_bomb" : "not_a_workbook";
+    else if (err instanceof ZipError) code = err.code === "encrypted" ? "password_protected" : err.code === "zip_bomb" || err.code === "too_many_columns" || err.code === "too_much_data" ? err.code : "not_a_workbook";
     else if (err instanceof XmlError) code = "not_a_workbook";
-    else if (err instanceof RangeError) code = "too_large";
+    // The engine's own limits (an array or string too long): the file holds
+    // more than can be read here. Not "too_large", whose message names the
+    // importer's size limit, which the worker does not know.
+    else if (err instanceof RangeError) code = "too_much_data";
     // Only the code and the error's class cross: a message could quote data.
     post({ id, ok: false, code, message: err instanceof Error ? err.name : "Error" });
   }
