@@ -54,6 +54,14 @@ type Handler struct {
 	// checks bounds concurrent argon2id checks (64 MiB each), so a burst of
 	// sign-in attempts cannot exhaust memory.
 	checks chan struct{}
+	// cleanChecks is one more argon2id slot, kept for sign-in attempts of
+	// an account and client with (almost) no recent attempts, so that a
+	// flood of guesses from throttled clients does not queue real
+	// sign-ins behind it (see acquireCheck).
+	cleanChecks chan struct{}
+	// throttle counts sign-in attempts per account and per client, in
+	// memory on this node (see throttle.go).
+	throttle *throttle
 	// dummyHash is checked when a sign-in names an unknown email, so that a
 	// wrong email and a wrong password take the same time. Made at first
 	// use: an argon2id hash costs 64 MiB, which servers that never see a
@@ -66,7 +74,7 @@ func New(o Options) (*Handler, error) {
 	o.IdleTimeout = cmp.Or(o.IdleTimeout, 12*time.Hour)
 	o.AbsoluteTimeout = cmp.Or(o.AbsoluteTimeout, 7*24*time.Hour)
 	o.InviteTTL = cmp.Or(o.InviteTTL, 7*24*time.Hour)
-	h := &Handler{o: o, checks: make(chan struct{}, 2)}
+	h := &Handler{o: o, checks: make(chan struct{}, 1), cleanChecks: make(chan struct{}, 1), throttle: newThrottle(time.Now)}
 	h.dummyHash = sync.OnceValue(func() string {
 		hash, _ := auth.HashPassword(store.RandomToken(16)) // 26 characters: always a valid password
 		return hash
@@ -140,6 +148,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("POST /team/invites/{id}/delete", h.signedIn(store.RoleAdmin, h.inviteDelete))
 	route("POST /team/members/{id}", h.signedIn(store.RoleAdmin, h.memberUpdate))
 	route("POST /team/members/{id}/delete", h.signedIn(store.RoleAdmin, h.memberRemove))
+	route("POST /team/members/{id}/unlock", h.signedIn(store.RoleOwner, h.memberUnlock))
 	route("POST /team/keys", h.signedIn(store.RoleAdmin, h.apiKeyCreate))
 	route("POST /team/keys/{id}/revoke", h.signedIn(store.RoleAdmin, h.apiKeyRevoke))
 }

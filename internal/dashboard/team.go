@@ -3,6 +3,7 @@ package dashboard
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/intakehq/intake/internal/store"
 )
@@ -13,7 +14,10 @@ type teamView struct {
 	Members []store.User
 	Invites []store.Invite
 	Keys    []store.APIKey
-	Roles   []string
+	// Locked maps each member locked after failed sign-ins to the lock's
+	// end; only owners see it and may unlock.
+	Locked map[string]time.Time
+	Roles  []string
 	// NewInviteURL and NewAPIKey are shown once, on the page that made them.
 	NewInviteURL string
 	NewAPIKey    string
@@ -37,6 +41,11 @@ func (h *Handler) renderTeam(w http.ResponseWriter, r *http.Request, s *session,
 			return err
 		}
 	}
+	if s.can(store.RoleOwner) {
+		if d.Locked, err = h.o.Store.LockedUsers(r.Context(), s.Org.ID); err != nil {
+			return err
+		}
+	}
 	d.Roles = roles
 	if d.InviteRole == "" {
 		d.InviteRole = store.RoleMember
@@ -46,7 +55,8 @@ func (h *Handler) renderTeam(w http.ResponseWriter, r *http.Request, s *session,
 
 func (h *Handler) teamShow(w http.ResponseWriter, r *http.Request, s *session) error {
 	notice := map[string]string{"removed": "The member was removed and signed out.", "role": "The role was changed.",
-		"revoked": "The API key was revoked; requests with it now fail.", "withdrawn": "The invite was withdrawn."}[r.URL.Query().Get("done")]
+		"revoked": "The API key was revoked; requests with it now fail.", "withdrawn": "The invite was withdrawn.",
+		"unlocked": "The member was unlocked and may sign in again."}[r.URL.Query().Get("done")]
 	return h.renderTeam(w, r, s, http.StatusOK, teamView{}, notice)
 }
 
@@ -129,6 +139,22 @@ func (h *Handler) memberRemove(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	h.o.Logger.InfoContext(r.Context(), "member removed", "org_id", s.Org.ID, "user_id", u.ID, "by", s.User.ID)
 	http.Redirect(w, r, "/team?done=removed", http.StatusSeeOther)
+	return nil
+}
+
+// memberUnlock lifts the lockout of a member locked after failed sign-ins
+// (owners only), and forgets this node's count of their attempts.
+func (h *Handler) memberUnlock(w http.ResponseWriter, r *http.Request, s *session) error {
+	u, err := h.member(r, s)
+	if err != nil {
+		return err
+	}
+	if err := h.o.Store.UnlockUser(r.Context(), s.Org.ID, u.ID); err != nil {
+		return err
+	}
+	h.throttle.clear(accountKey(u.Email))
+	h.o.Logger.InfoContext(r.Context(), "member unlocked", "org_id", s.Org.ID, "user_id", u.ID, "by", s.User.ID)
+	http.Redirect(w, r, "/team?done=unlocked", http.StatusSeeOther)
 	return nil
 }
 

@@ -322,3 +322,52 @@ func (s *Store) RevokeAPIKey(ctx context.Context, orgID, id string) error {
 		s.nowMicro(), id, orgID)
 	return affectedOne(res, err, "api key")
 }
+
+// LockUser refuses sign-in to a user until until, after many failed
+// attempts; an earlier lock that ends later is kept.
+func (s *Store) LockUser(ctx context.Context, userID string, until time.Time) error {
+	if _, err := s.write.ExecContext(ctx, `UPDATE users SET locked_until = $1 WHERE id = $2 AND locked_until < $1`,
+		until.UnixMicro(), userID); err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	return nil
+}
+
+// UserLockedUntil is when a user's sign-in lock ends; the zero time when
+// the user is not locked (or the lock has passed).
+func (s *Store) UserLockedUntil(ctx context.Context, userID string) (time.Time, error) {
+	var until int64
+	if err := s.read.QueryRowContext(ctx, `SELECT locked_until FROM users WHERE id = $1`, userID).Scan(&until); err != nil {
+		return time.Time{}, notFound(err, "user")
+	}
+	if t := time.UnixMicro(until).UTC(); t.After(s.now()) {
+		return t, nil
+	}
+	return time.Time{}, nil
+}
+
+// LockedUsers maps each currently locked user of orgID to the end of the lock.
+func (s *Store) LockedUsers(ctx context.Context, orgID string) (map[string]time.Time, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, locked_until FROM users WHERE org_id = $1 AND locked_until > $2`,
+		orgID, s.now().UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("list locked users: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var until int64
+		if err := rows.Scan(&id, &until); err != nil {
+			return nil, fmt.Errorf("list locked users: %w", err)
+		}
+		out[id] = time.UnixMicro(until).UTC()
+	}
+	return out, rows.Err()
+}
+
+// UnlockUser lifts the sign-in lock of one user of orgID.
+func (s *Store) UnlockUser(ctx context.Context, orgID, userID string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET locked_until = 0 WHERE id = $1 AND org_id = $2`, userID, orgID)
+	return affectedOne(res, err, "user")
+}
