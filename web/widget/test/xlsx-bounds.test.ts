@@ -9,7 +9,7 @@ import { deflateRawSync, createDeflateRaw } from "node:zlib";
 import { XmlScanner, XmlError, MAX_MARKUP } from "../src/parse/xml.ts";
 import { openWorkbook, readSheet, columnIndex, MAX_COLUMNS } from "../src/parse/xlsx.ts";
 import { entryText, readEntries, InflateBudget, ZipError } from "../src/parse/zip.ts";
-import { LOCALES, translator } from "../src/i18n/i18n.ts";
+import { LOCALES, formatBytes, translator } from "../src/i18n/i18n.ts";
 
 interface Part {
   name: string;
@@ -280,5 +280,20 @@ test("every locale has a filled message for each refusal", () => {
       assert.ok(text && !/\{\w+\}/.test(text), `${locale} ${key}: ${text}`);
     }
     if (locale !== "en") assert.notEqual(t("err_too_much_data"), translator("en")("err_too_much_data"), locale);
+  }
+});
+
+test("the app fills too_large's size wherever the code comes from, and says too much data with no size limit", async () => {
+  const { fail } = await import("../src/app/chrome.ts");
+  for (const [maxFileBytes, locale, want] of [
+    [10 * 2 ** 20, "en", "The file is larger than 10 MB."],
+    [0, "en", translator("en")("err_too_much_data")],
+    [1536, "fr", translator("fr")("err_too_large", { size: formatBytes(1536, "fr") })],
+  ] as const) {
+    let shown = "";
+    const app = { config: { importer: { maxFileBytes }, hostOrigin: "" }, state: { locale }, t: translator(locale), go: { upload: (text: string) => void (shown = text) } };
+    fail(app as unknown as Parameters<typeof fail>[0], "too_large");
+    assert.equal(shown, want);
+    assert.ok(!/\{\w+\}/.test(shown), shown);
   }
 });
