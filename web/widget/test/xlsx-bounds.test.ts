@@ -258,6 +258,10 @@ test("a read's inflated-bytes budget is shared by its entries and stops inflatin
   const budget = new InflateBudget(150_000);
   assert.equal((await entryText(blob, entries.get("a.xml")!, budget)).length, text.length);
   await assert.rejects(entryText(blob, entries.get("b.xml")!, budget), (err) => codeOf(err) === "too_much_data");
+  // A part read whole is bounded on its own (64 Mi code units).
+  const raw = new TextEncoder().encode("<x>" + " ".repeat((64 << 20) + 1) + "</x>");
+  const big = new Blob([zip([{ name: "xl/styles.xml", data: raw, method: 0, size: raw.length }])]);
+  await assert.rejects(entryText(big, (await readEntries(big)).get("xl/styles.xml")!), (err) => codeOf(err) === "too_much_data");
   // A directory that admits the size is refused before inflating.
   await assert.rejects(entryText(blob, entries.get("a.xml")!, new InflateBudget(1000)), (err) => codeOf(err) === "too_much_data");
 });

@@ -120,6 +120,9 @@ export async function entryStream(blob: Blob, entry: ZipEntry, budget: InflateBu
   );
 }
 
+/** A part read whole (relationships, workbook, styles) longer than this, in code units, refuses the file. */
+export const MAX_PART_CHARS = 64 << 20;
+
 /** Reads a whole (small) entry as text; for workbook parts, not for sheets. */
 export async function entryText(blob: Blob, entry: ZipEntry, budget?: InflateBudget): Promise<string> {
   const stream = (await entryStream(blob, entry, budget)).pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>);
@@ -129,5 +132,9 @@ export async function entryText(blob: Blob, entry: ZipEntry, budget?: InflateBud
     const { done, value } = await reader.read();
     if (done) return text;
     text += value;
+    if (text.length > MAX_PART_CHARS) {
+      void reader.cancel().catch(() => {});
+      throw new ZipError("too_much_data", "workbook part too long");
+    }
   }
 }
