@@ -55,6 +55,7 @@ func TestBrowserBadInput(t *testing.T) {
 	binary := make([]byte, 4096)
 	rand.Read(binary)
 	bomb := append([]byte(`<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>`), bytes.Repeat([]byte(" "), 200<<20)...)
+	bombBetween := append([]byte(`<worksheet><sheetData>`), bytes.Repeat([]byte(" "), 200<<20)...)
 	oneSheet := `<sheet name="S" sheetId="1" r:id="rId1"/>`
 	cases := []struct {
 		name, file, importer string
@@ -66,7 +67,10 @@ func TestBrowserBadInput(t *testing.T) {
 		{"binary renamed .csv", "binary.csv", plain, binary, "This does not look like a spreadsheet or a text file."},
 		{"text renamed .xlsx", "text.xlsx", plain, []byte("a,b\n1,2\n"), "The workbook could not be read. Is it really an Excel file?"},
 		{"password-protected xlsx", "secret.xlsx", plain, append([]byte{0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1}, make([]byte, 1024)...), "The file is password-protected. Remove the password and try again."},
-		{"zip bomb renamed .xlsx", "bomb.xlsx", plain, xlsxWith(t, oneSheet, bomb), "The file expands to far more data than it holds, so it was refused."},
+		// One huge text node: refused by the cell-length budget long before
+		// it is inflated; the same bytes between elements by the ratio bound.
+		{"zip bomb renamed .xlsx", "bomb.xlsx", plain, xlsxWith(t, oneSheet, bomb), "The sheet holds more data than can be read in the browser, so it was refused."},
+		{"zip bomb between elements", "bomb2.xlsx", plain, xlsxWith(t, oneSheet, bombBetween), "The file expands to far more data than it holds, so it was refused."},
 		{"workbook without sheets", "nosheets.xlsx", plain, xlsxWith(t, "", []byte("<worksheet/>")), "The workbook has no sheet with cells."},
 		{"more rows than allowed", "rows.csv", limited, []byte("a,b\n1,2\n3,4\n5,6\n"), "The file has 3 rows; this importer accepts at most 2."},
 		{"larger than allowed", "big.csv", limited, []byte("a,b\n" + strings.Repeat("1,2\n", 300)), "The file is larger than 1,000 B."},
