@@ -175,9 +175,11 @@ func TestSIGKILLMidDelivery(t *testing.T) {
 		if n == 12 {
 			// Mid-delivery: the receiver stores batch 12, but the
 			// sender dies before it reads the 2xx, so the batch is
-			// unacknowledged and will come again.
-			child.Process.Kill()
+			// unacknowledged and will come again. killed is closed
+			// first: the child may be reaped before Kill returns, and
+			// its exit must never be read as one of its own.
 			close(killed)
+			child.Process.Kill()
 		}
 		return false
 	}
@@ -187,7 +189,7 @@ func TestSIGKILLMidDelivery(t *testing.T) {
 		<-exited
 	case err := <-exited:
 		select {
-		case <-killed: // the kill won the race to this select
+		case <-killed: // our kill, reaped before killed was read
 		default:
 			t.Fatalf("child exited before the kill: %v\n%s", err, output.String())
 		}
