@@ -223,7 +223,7 @@ func (s *Server) widgetLookup(ctx context.Context, key string) (widget.Importer,
 			return widget.Importer{}, err
 		}
 		for _, l := range learned {
-			wi.Learned = append(wi.Learned, widget.LearnedPair{Header: l.Header, Key: l.Key})
+			wi.Learned = append(wi.Learned, widget.LearnedPair{Hash: widget.LearnedHash(im.Key, l.Header), Key: l.Key})
 		}
 	}
 	return wi, nil

@@ -49,7 +49,7 @@ var contacts = Importer{
 	Mode:           "stored",
 	AllowedOrigins: []string{"https://app.example.com", "not an origin", "https://*.evil.com"},
 	Learn:          true,
-	Learned:        []LearnedPair{{Header: "e mail adresse", Key: "email"}},
+	Learned:        []LearnedPair{{Hash: LearnedHash("imp_x", "e mail adresse"), Key: "email"}},
 }
 
 func TestEmbedPage(t *testing.T) {
@@ -114,7 +114,7 @@ func TestEmbedPageConfig(t *testing.T) {
 	if cfg.HostOrigin != "https://app.example.com" || cfg.Channel != "0123456789abcdef" || cfg.Importer.Key != "imp_contacts" {
 		t.Errorf("config = %+v", cfg)
 	}
-	if !cfg.Importer.Learn || len(cfg.Importer.Learned) != 1 || cfg.Importer.Learned[0] != (LearnedPair{Header: "e mail adresse", Key: "email"}) {
+	if !cfg.Importer.Learn || len(cfg.Importer.Learned) != 1 || cfg.Importer.Learned[0] != (LearnedPair{Hash: LearnedHash("imp_x", "e mail adresse"), Key: "email"}) {
 		t.Errorf("learned mappings in the config: %v %+v", cfg.Importer.Learn, cfg.Importer.Learned)
 	}
 	if !strings.HasPrefix(cfg.Assets["worker"], assetPrefix+"worker.") {
@@ -190,5 +190,13 @@ func TestDemoPage(t *testing.T) {
 	}
 	if !strings.Contains(rec.Header().Get("Content-Security-Policy"), "frame-src 'self'") {
 		t.Errorf("demo CSP %q", rec.Header().Get("Content-Security-Policy"))
+	}
+}
+
+// TestLearnedHash: the hash a learned header goes as, the same vector as
+// the widget's (web/widget/test/learned.test.ts).
+func TestLearnedHash(t *testing.T) {
+	if got := LearnedHash("imp_demo", "kunden name"); got != "d18b296f66c145eed70512f62b10c486" {
+		t.Errorf("LearnedHash = %s", got)
 	}
 }

@@ -12,6 +12,8 @@ package widget
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -54,16 +56,25 @@ type Importer struct {
 	// Learn: the importer learns mappings, so the widget sends the end
 	// user's changes to the proposals with the completion.
 	Learn bool
-	// Learned is the importer's learned mappings (header in the matcher's
-	// normalised form → template key), proposed before the dictionary
-	// matcher. Headers only, never a cell value.
+	// Learned is the importer's learned mappings, proposed before the
+	// dictionary matcher. The page is public: each header goes as a keyed
+	// hash (LearnedHash), so one end user's header names are not readable
+	// by the next; the widget hashes its own file's headers to look them up.
 	Learned []LearnedPair
 }
 
-// LearnedPair is one learned mapping as the widget's matcher takes it.
+// LearnedPair is one learned mapping as the widget receives it.
 type LearnedPair struct {
-	Header string `json:"header"`
-	Key    string `json:"key"`
+	Hash string `json:"hash"`
+	Key  string `json:"key"`
+}
+
+// LearnedHash is the hash a learned header goes as: the first 128 bits of
+// SHA-256 over the importer's key, a NUL and the header in the matcher's
+// normalised form, in hex (web/widget/src/app/learned.ts computes the same).
+func LearnedHash(importerKey, normalisedHeader string) string {
+	sum := sha256.Sum256([]byte(importerKey + "\x00" + normalisedHeader))
+	return hex.EncodeToString(sum[:16])
 }
 
 // Lookup finds an importer by its public key. It returns an error wrapping

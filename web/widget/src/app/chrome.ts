@@ -9,7 +9,7 @@ import type { WorkerClient } from "./rpc.ts";
 import type { ImportState, ReadOptions } from "./state.ts";
 import { stepBar, type StepId } from "./steps.ts";
 import type { Session } from "../worker/messages.ts";
-import type { LearnedPair } from "../mapping/index.ts";
+import type { HashedPair } from "./learned.ts";
 
 /** The importer page's configuration (data-config on the body). */
 export interface Config {
@@ -24,8 +24,8 @@ export interface Config {
     theme?: Record<string, string>;
     /** The importer learns mappings: the user's changes to the proposal go with the completion. */
     learn?: boolean;
-    /** The importer's learned mappings (normalised header → key), proposed first. */
-    learned?: LearnedPair[];
+    /** The importer's learned mappings, headers as keyed hashes (learned.ts), proposed first. */
+    learned?: HashedPair[];
   };
   hostOrigin?: string;
   channel?: string;

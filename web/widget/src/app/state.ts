@@ -47,6 +47,8 @@ export interface ImportState {
    * sampled values per file column and template column; no value).
    */
   hints: { info: FileInfo | null; headerRow: number; shares: number[][] } | null;
+  /** The importer's learned pairs for the headers of this file and header row (learned.ts). */
+  learned: { info: FileInfo | null; headerRow: number; pairs: LearnedPair[] } | null;
 }
 
 export function emptySummary(): Summary {
@@ -54,7 +56,7 @@ export function emptySummary(): Summary {
 }
 
 export function newState(locale: string): ImportState {
-  return { options: {}, locale, columns: [], file: null, info: null, preview: [], headerRow: 0, mapping: [], reviewed: null, summary: emptySummary(), sending: false, completed: false, hints: null };
+  return { options: {}, locale, columns: [], file: null, info: null, preview: [], headerRow: 0, mapping: [], reviewed: null, summary: emptySummary(), sending: false, completed: false, hints: null, learned: null };
 }
 
 /** Another file or sheet: the review of the last one is over. */
@@ -88,6 +90,12 @@ export function headerNames(state: ImportState, t: T): string[] {
 export function currentHints(state: ImportState): number[][] | undefined {
   const h = state.hints;
   return h && h.info === state.info && h.headerRow === state.headerRow ? h.shares : undefined;
+}
+
+/** The learned pairs of the current file and header row, once resolved (learned.ts). */
+export function currentLearned(state: ImportState): LearnedPair[] | undefined {
+  const l = state.learned;
+  return l && l.info === state.info && l.headerRow === state.headerRow ? l.pairs : undefined;
 }
 
 /** The proposed source column of each template column, with its confidence and its level in words. */

@@ -3,7 +3,8 @@
 import { busy, fail, frame, type App } from "./chrome.ts";
 import { h } from "./dom.ts";
 import { WorkerError } from "./rpc.ts";
-import { currentHints, headerNames, initialMapping, learnedChanges, propose } from "./state.ts";
+import { currentHints, currentLearned, headerNames, initialMapping, learnedChanges, propose } from "./state.ts";
+import { resolveLearned } from "./learned.ts";
 import type { Level } from "../mapping/index.ts";
 import type { MessageKey } from "../i18n/i18n.ts";
 
@@ -13,6 +14,28 @@ import type { MessageKey } from "../i18n/i18n.ts";
  * column accepts. The values stay in the worker; a failure only means
  * matching by names alone.
  */
+/**
+ * Resolves the importer's hashed learned mappings against this file's
+ * headers, once per file and header row.
+ */
+async function loadLearned(app: App): Promise<void> {
+  const { state, config } = app;
+  if (currentLearned(state) || state.info === null) return;
+  const info = state.info;
+  const headerRow = state.headerRow;
+  try {
+    const pairs = await resolveLearned(config.importer.key, headerNames(state, app.t), config.importer.learned ?? []);
+    state.learned = { info, headerRow, pairs };
+  } catch {
+    // No Web Crypto (an insecure context): the dictionary alone then.
+  }
+}
+
+/** What the matching needs besides the headers: value hints and learned pairs. */
+function prepare(app: App): Promise<void> {
+  return Promise.all([loadHints(app), loadLearned(app)]).then(() => undefined);
+}
+
 async function loadHints(app: App): Promise<void> {
   const { state } = app;
   if (currentHints(state) || state.info === null) return;
@@ -36,8 +59,8 @@ async function loadHints(app: App): Promise<void> {
 export function validateAhead(app: App): void {
   const { state } = app;
   if (state.summary.modified) return;
-  void loadHints(app)
-    .then(() => app.worker.call({ op: "map", headerRow: state.headerRow, mapping: initialMapping(state, app.config.importer.template, app.t, app.config.importer.learned) }))
+  void prepare(app)
+    .then(() => app.worker.call({ op: "map", headerRow: state.headerRow, mapping: initialMapping(state, app.config.importer.template, app.t, currentLearned(state)) }))
     .catch(() => undefined);
 }
 
@@ -45,7 +68,7 @@ const LEVEL_TEXT: Record<Level, MessageKey> = { exact: "map_level_exact", likely
 
 /** The matching step, once the value hints are in. */
 export function showMapping(app: App): void {
-  void loadHints(app).then(() => drawMapping(app));
+  void prepare(app).then(() => drawMapping(app));
 }
 
 function drawMapping(app: App): void {
@@ -53,8 +76,8 @@ function drawMapping(app: App): void {
   const columns = state.columns;
   const headers = headerNames(state, t);
   const sample = state.preview[state.headerRow + 1] ?? [];
-  const proposal = propose(config.importer.template, columns, headers, currentHints(state), config.importer.learned);
-  const mapping = (state.mapping = initialMapping(state, config.importer.template, t, config.importer.learned));
+  const proposal = propose(config.importer.template, columns, headers, currentHints(state), currentLearned(state));
+  const mapping = (state.mapping = initialMapping(state, config.importer.template, t, currentLearned(state)));
   validateAhead(app);
   const warning = h("p", { class: "warning", role: "status", "aria-live": "polite" });
   const next = h("button", { type: "button", class: "primary", "data-testid": "map-next", onclick: () => {
@@ -136,7 +159,7 @@ export async function validate(app: App): Promise<void> {
     const { config, t: tr } = app;
     const headers = headerNames(state, tr);
     const learned = config.importer.learn
-      ? learnedChanges(state, headers, propose(config.importer.template, state.columns, headers, currentHints(state), config.importer.learned).mapping, state.mapping)
+      ? learnedChanges(state, headers, propose(config.importer.template, state.columns, headers, currentHints(state), currentLearned(state)).mapping, state.mapping)
       : [];
     state.summary = await app.worker.call({ op: "map", headerRow: state.headerRow, mapping: state.mapping, learned });
     state.reviewed = { headerRow: state.headerRow, mapping: [...state.mapping] };
