@@ -44,7 +44,9 @@ func sendChunk(t *testing.T, env *servertest.Env, up upload, n int, body io.Read
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	b, _ := io.ReadAll(resp.Body)
 	_ = json.Unmarshal(b, &e)
 	return answer{resp.StatusCode, resp.Header.Get("Retry-After"), e.Error.Code, e.Error.Message}
