@@ -104,16 +104,25 @@ func ImportInFrame(ctx context.Context, path string) (chromedp.QueryOption, erro
 		return nil, err
 	}
 	in := chromedp.FromNode(frame)
-	err = chromedp.Do(ctx,
+	actions := append([]chromedp.Action[chromedp.Void]{
 		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in),
 		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
-		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), in),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), in),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("import in the iframe: %w", err)
+	}, SubmitFromMatching(in)...)
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body"), in))
+		return nil, fmt.Errorf("import in the iframe: %w; the importer shows: %q", err, text)
 	}
 	return in, nil
+}
+
+// SubmitFromMatching is the rest of an import from the matching step: accept
+// the matching, wait for the review grid, submit, wait for the done step.
+// opts reach into the iframe when the widget is embedded.
+func SubmitFromMatching(opts ...chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), opts...),
+		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`), opts...),
+		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), opts...),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), opts...),
+	}
 }

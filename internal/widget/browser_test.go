@@ -170,14 +170,8 @@ func importFile(parent context.Context, base, key, path string, noHeader bool) e
 		// Checked, not toggled: the widget may already propose "no header row".
 		actions = append(actions, chromedp.Evaluate[chromedp.Void](`(() => { const c = document.querySelector("[data-testid=no-header]"); if (!c.checked) c.click(); })()`))
 	}
-	actions = append(actions,
-		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=map-next]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)),
-	)
+	actions = append(actions, chromedp.Click(chromedp.CSS(`[data-testid=header-next]`)))
+	actions = append(actions, browsertest.SubmitFromMatching()...)
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		return fmt.Errorf("import %s: %w; page shows: %q", filepath.Base(path), err, pageText(parent))
 	}

@@ -51,12 +51,7 @@ func TestBrowserLearnedMapping(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const s = document.querySelector("select[data-key=customer_id]"); s.value = "2"; s.dispatchEvent(new Event("change")); return s.value; })()`)); err != nil {
 		t.Fatal(err)
 	}
-	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)),
-	)
+	err = chromedp.Do(ctx, browsertest.SubmitFromMatching()...)
 	if err != nil {
 		t.Fatalf("%v; page shows %q", err, pageText(ctx))
 	}

@@ -121,12 +121,7 @@ func TestBrowserMatchStep(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const s = document.querySelector("#map-3"); s.value = "4"; s.dispatchEvent(new Event("change")); return s.value; })()`)); err != nil {
 		t.Fatal(err)
 	}
-	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`)),
-	)
+	err = chromedp.Do(ctx, browsertest.SubmitFromMatching()...)
 	if err != nil {
 		t.Fatalf("%v; page shows %q", err, pageText(ctx))
 	}

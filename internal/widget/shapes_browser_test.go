@@ -201,25 +201,8 @@ func importEmbedded(parent context.Context, hostURL, path string) error {
 	if err := chromedp.Do(ctx, chromedp.Navigate(hostURL), chromedp.WaitReady(chromedp.CSS("iframe"))); err != nil {
 		return err
 	}
-	frame, err := browsertest.Frame(ctx, `input[type=file]`)
-	if err != nil {
-		return err
-	}
-	in := chromedp.FromNode(frame)
-	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{path}, in)); err != nil {
-		return err
-	}
-	err = chromedp.Do(ctx,
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=header-next]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=header-next]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=map-next]`), in),
-		chromedp.WaitVisible(chromedp.CSS(`.grid[data-ready]`), in),
-		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`), in),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=done]`), in),
-	)
-	if err != nil {
-		text, _ := chromedp.Run(parent, chromedp.Text(chromedp.CSS("body"), in))
-		return fmt.Errorf("import %s: %w; the importer shows: %q", filepath.Base(path), err, text)
+	if _, err := browsertest.ImportInFrame(ctx, path); err != nil {
+		return fmt.Errorf("import %s: %w", filepath.Base(path), err)
 	}
 	return nil
 }
