@@ -16,14 +16,7 @@ func TestLearned(t *testing.T) {
 	for name, s := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			a, err := s.CreateOrgWithOwner(ctx, "org-a", "a@example.com", "hash", "ik_aaaaaaa", []byte("key-a"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := s.CreateOrgWithOwner(ctx, "org-b", "b@example.com", "hash", "ik_bbbbbbb", []byte("key-b"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a, b := twoOrgs(t, s)
 			im, err := s.CreateImporter(ctx, a.ID, Importer{Name: "n", Template: []byte(`{}`), Mode: ModeStored, RetentionDays: 30, LearnMappings: true})
 			if err != nil {
 				t.Fatal(err)

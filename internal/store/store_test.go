@@ -34,19 +34,28 @@ func backends(t *testing.T) map[string]*Store {
 	return out
 }
 
+// twoOrgs creates the organizations org-a and org-b, each with an owner and
+// an API key, for the tests of what one may see of the other.
+func twoOrgs(t *testing.T, s *Store) (a, b Organization) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := s.CreateOrgWithOwner(ctx, "org-a", "a@example.com", "hash", "ik_aaaaaaa", []byte("key-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err = s.CreateOrgWithOwner(ctx, "org-b", "b@example.com", "hash", "ik_bbbbbbb", []byte("key-b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
 func TestOrgScoping(t *testing.T) {
 	t.Parallel()
 	for name, s := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			a, err := s.CreateOrgWithOwner(ctx, "org-a", "a@example.com", "hash", "ik_aaaaaaa", []byte("key-a"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := s.CreateOrgWithOwner(ctx, "org-b", "b@example.com", "hash", "ik_bbbbbbb", []byte("key-b"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a, b := twoOrgs(t, s)
 			if _, err := s.CreateOrgWithOwner(ctx, "org-a", "c@example.com", "hash", "ik_c", []byte("key-c")); !errors.Is(err, ErrConflict) {
 				t.Fatalf("duplicate org name: %v, want ErrConflict", err)
 			}
