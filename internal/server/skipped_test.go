@@ -36,16 +36,8 @@ func TestCompleteRowsSkipped(t *testing.T) {
 			if code, body := putChunk(t, env, up, 0, chunkBody(0, rows), false); code != 200 {
 				t.Fatalf("chunk: %d %s", code, body)
 			}
-			req, _ := http.NewRequest("POST", env.URL+"/api/v1/uploads/"+up.ImportID+"/complete", strings.NewReader(tt.body))
-			req.Header.Set("Authorization", "Bearer "+up.UploadToken)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tt.status || !strings.Contains(string(b), tt.want) {
-				t.Errorf("HTTP %d %s, want %d with %s", resp.StatusCode, b, tt.status, tt.want)
+			if code, body := complete(t, env, up, tt.body); code != tt.status || !strings.Contains(body, tt.want) {
+				t.Errorf("HTTP %d %s, want %d with %s", code, body, tt.status, tt.want)
 			}
 		})
 	}
