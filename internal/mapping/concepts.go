@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // conceptsJSON is the concept dictionary; the widget bundles the same file
@@ -42,9 +43,11 @@ type lexicon struct {
 	longest int
 }
 
-// dict is parsed once: the file is part of the binary, so a bad one is a
-// build error caught by the tests, not a runtime condition.
-var dict = mustLexicon(conceptsJSON)
+// dict is the dictionary, parsed on first use (2 ms and 0.5 MB that no
+// command but matching needs at start) and once: the file is part of the
+// binary, so a bad one is a build error caught by the tests, not a runtime
+// condition.
+var dict = sync.OnceValue(func() *lexicon { return mustLexicon(conceptsJSON) })
 
 func mustLexicon(data []byte) *lexicon {
 	var file struct {
@@ -147,7 +150,7 @@ func analyse(s string) analysis {
 	for i := 0; i < len(tokens); {
 		found := false
 		for l := min(maxSpan, len(tokens)-i); l >= 1; l-- {
-			if e, ok := dict.terms[strings.Join(tokens[i:i+l], "")]; ok {
+			if e, ok := dict().terms[strings.Join(tokens[i:i+l], "")]; ok {
 				pieces = append(pieces, piece{e: e})
 				i += l
 				found = true
@@ -198,7 +201,7 @@ func analyse(s string) analysis {
 	// ("Company phone").
 	strong = dropWhere(strong, func(c string) bool { return hasChild(strong, c) })
 	if len(strong) > 1 {
-		kept := dropWhere(strong, func(c string) bool { return dict.owner[c] })
+		kept := dropWhere(strong, func(c string) bool { return dict().owner[c] })
 		a.owners += len(strong) - len(kept)
 		strong = kept
 	}
@@ -218,7 +221,7 @@ func analyse(s string) analysis {
 // hasChild reports whether cs holds a concept whose parent is c.
 func hasChild(cs []string, c string) bool {
 	for _, x := range cs {
-		if dict.parent[x] == c {
+		if dict().parent[x] == c {
 			return true
 		}
 	}
@@ -288,14 +291,14 @@ func segment(tok string) []entry {
 	best := make([]int, n+1)
 	for i := n - 1; i >= 0; i-- {
 		best[i] = none
-		for j := min(n, i+dict.longest); j > i; j-- {
+		for j := min(n, i+dict().longest); j > i; j-- {
 			if j-i == 1 && r[i] < 0x2E80 {
 				continue
 			}
 			if best[j] == none {
 				continue
 			}
-			if e, ok := dict.terms[string(r[i:j])]; ok && usable(e, r[i]) && best[j]+1 < best[i] {
+			if e, ok := dict().terms[string(r[i:j])]; ok && usable(e, r[i]) && best[j]+1 < best[i] {
 				best[i] = best[j] + 1
 			}
 		}
@@ -306,11 +309,11 @@ func segment(tok string) []entry {
 	var out []entry
 	meaningful := false
 	for i := 0; i < n; {
-		for j := min(n, i+dict.longest); j > i; j-- {
+		for j := min(n, i+dict().longest); j > i; j-- {
 			if j-i == 1 && r[i] < 0x2E80 {
 				continue
 			}
-			e, ok := dict.terms[string(r[i:j])]
+			e, ok := dict().terms[string(r[i:j])]
 			if ok && usable(e, r[i]) && best[j] == best[i]-1 {
 				out = append(out, e)
 				meaningful = meaningful || e.kind == kindConcept || e.kind == kindQualifier

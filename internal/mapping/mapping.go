@@ -189,7 +189,7 @@ func matchAmong(t *template.Template, headers []string, hints [][]float64, taken
 		}
 		for _, n := range names {
 			if a := analyse(n); a.concept != "" && !a.qualified {
-				concepts[j] = append(concepts[j], columnConcept{a.concept, dict.parent[a.concept], a.unknown, a.index})
+				concepts[j] = append(concepts[j], columnConcept{a.concept, dict().parent[a.concept], a.unknown, a.index})
 			}
 		}
 	}
@@ -197,7 +197,7 @@ func matchAmong(t *template.Template, headers []string, hints [][]float64, taken
 	given, family := false, false
 	for i, h := range headers {
 		analyses[i] = analyse(h)
-		analyses[i].parent = dict.parent[analyses[i].concept]
+		analyses[i].parent = dict().parent[analyses[i].concept]
 		given = given || analyses[i].concept == "given_name"
 		family = family || analyses[i].concept == "family_name"
 	}
