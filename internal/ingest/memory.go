@@ -20,7 +20,9 @@ import (
 // It is not first come, first served: a reservation that fits takes what is
 // free even while a larger one waits, so that chunks of ordinary size keep
 // flowing while outsized ones (the costly kind, and an attacker's) wait for
-// room and, failing that, are refused.
+// room and, failing that, are refused. That is why it is not
+// golang.org/x/sync/semaphore.Weighted, which serves waiters in order: one
+// outsized chunk waiting would hold every ordinary one behind it.
 type memoryBudget struct {
 	size int64
 	wait time.Duration
