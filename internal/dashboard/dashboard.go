@@ -23,11 +23,14 @@ import (
 	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
+	"github.com/intakehq/intake/internal/vault"
 )
 
-// Options configure the dashboard. Store, Rows and Logger are required.
+// Options configure the dashboard. Store, Vault, Rows and Logger are required.
 type Options struct {
 	Store *store.Store
+	// Vault seals and opens users' TOTP secrets.
+	Vault *vault.Vault
 	// Rows reads imports' rows for the grid and downloads.
 	Rows   *rows.Reader
 	Logger *slog.Logger
@@ -71,6 +74,9 @@ type Handler struct {
 
 // New parses the embedded templates and returns the dashboard.
 func New(o Options) (*Handler, error) {
+	if o.Store == nil || o.Vault == nil || o.Rows == nil || o.Logger == nil {
+		return nil, errors.New("dashboard: Store, Vault, Rows and Logger are required")
+	}
 	o.IdleTimeout = cmp.Or(o.IdleTimeout, 12*time.Hour)
 	o.AbsoluteTimeout = cmp.Or(o.AbsoluteTimeout, 7*24*time.Hour)
 	o.InviteTTL = cmp.Or(o.InviteTTL, 7*24*time.Hour)

@@ -392,10 +392,10 @@ func TestTwoStepSignIn(t *testing.T) {
 	b.signIn(email, "test-password-1")
 	r := b.post("/account/totp/start", nil)
 	secret := find(t, `id="totp-secret">([A-Z2-7]+)<`, r.Body)
-	if r := b.post("/account/totp/enable", url.Values{"secret": {secret}, "code": {"000000"}}); r.Status != http.StatusUnprocessableEntity {
+	if r := b.post("/account/totp/enable", url.Values{"secret": {secret}, "password": {"test-password-1"}, "code": {"000000"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("wrong enabling code: %d", r.Status)
 	}
-	if r := b.post("/account/totp/enable", url.Values{"secret": {secret}, "code": {dashboard.TOTPNow(secret, 0)}}); r.Status != http.StatusSeeOther {
+	if r := b.post("/account/totp/enable", url.Values{"secret": {secret}, "password": {"test-password-1"}, "code": {dashboard.TOTPNow(secret, 0)}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("enable: %d %s", r.Status, r.Body)
 	}
 	b.post("/logout", nil)

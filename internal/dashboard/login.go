@@ -79,7 +79,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		f.Error = "The email or password is wrong."
 		return h.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", D: f})
 	}
-	pending := u.TOTPSecret != ""
+	pending := len(u.TOTPSealed) > 0
 	if err := h.startSession(w, r, u.ID, pending); err != nil {
 		return err
 	}
@@ -190,11 +190,9 @@ func (h *Handler) loginCodeSubmit(w http.ResponseWriter, r *http.Request) error 
 		}
 		return h.refuseLocked(w, r, loginForm{Email: u.Email, Next: next})
 	}
-	step, ok := checkTOTP(u.TOTPSecret, r.PostFormValue("code"), time.Now())
-	if ok {
-		if ok, err = h.o.Store.UseTOTPStep(r.Context(), u.ID, step); err != nil {
-			return err
-		}
+	ok, err := h.userCode(r.Context(), u, r.PostFormValue("code"))
+	if err != nil {
+		return err
 	}
 	if !ok {
 		if err := h.failed(r, u, true, acct); err != nil {

@@ -38,7 +38,7 @@ const memberPassword = "member-password-1"
 func startThrottled(t *testing.T) *throttled {
 	t.Helper()
 	f := startFresh(t)
-	h, err := dashboard.New(dashboard.Options{Store: f.Srv.Store, Rows: f.Srv.Rows, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := dashboard.New(dashboard.Options{Store: f.Srv.Store, Vault: f.Srv.Vault, Rows: f.Srv.Rows, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestSignInLockout(t *testing.T) {
 // startSibling is a second dashboard over the same store, as a replica.
 func startSibling(t *testing.T, e *throttled) *throttled {
 	t.Helper()
-	h, err := dashboard.New(dashboard.Options{Store: e.f.Srv.Store, Rows: e.f.Srv.Rows, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := dashboard.New(dashboard.Options{Store: e.f.Srv.Store, Vault: e.f.Srv.Vault, Rows: e.f.Srv.Rows, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestSignInCodeThrottle(t *testing.T) {
 	e := startThrottled(t)
 	r := e.owner.post("/account/totp/start", nil)
 	secret := find(t, `id="totp-secret">([A-Z2-7]+)<`, r.Body)
-	if r := e.owner.post("/account/totp/enable", url.Values{"secret": {secret}, "code": {dashboard.TOTPNow(secret, 0)}}); r.Status != http.StatusSeeOther {
+	if r := e.owner.post("/account/totp/enable", url.Values{"secret": {secret}, "password": {password}, "code": {dashboard.TOTPNow(secret, 0)}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("enable: %d", r.Status)
 	}
 	signPassword := func(c *browser) {

@@ -120,7 +120,11 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	mux := http.NewServeMux()
 	api.New(s.Store, s.Ingest, s.Rows, s.Retention, logger, api.WithDelivery(s.Delivery), api.WithPublicURL(cfg.PublicURL)).Register(mux)
 	widget.Register(mux, s.widgetLookup, logger, widgetOpts...)
-	dash, err := dashboard.New(dashboard.Options{Store: s.Store, Rows: s.Rows, Retention: s.Retention, Delivery: s.Delivery,
+	if err := dashboard.SealClearTOTP(ctx, s.Store, s.Vault, logger); err != nil {
+		s.Close()
+		return nil, err
+	}
+	dash, err := dashboard.New(dashboard.Options{Store: s.Store, Vault: s.Vault, Rows: s.Rows, Retention: s.Retention, Delivery: s.Delivery,
 		Logger: logger, PublicURL: cfg.PublicURL})
 	if err != nil {
 		s.Close()

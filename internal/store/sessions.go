@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -31,15 +30,14 @@ func (s *Store) SessionUser(ctx context.Context, idHash []byte, idle, absolute t
 	var u User
 	var o Organization
 	var created, seen, userCreated int64
-	var totp sql.NullString
 	err := s.read.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, u.id, u.org_id, u.email, u.role, u.password_hash,
-		u.created_at, u.totp_secret, o.name FROM sessions s JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id
+		u.created_at, u.totp_sealed, o.name FROM sessions s JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id
 		WHERE s.id_hash = $1 AND s.mfa_pending = $2`, idHash, false).Scan(&created, &seen, &u.ID, &u.OrgID, &u.Email, &u.Role,
-		&u.PasswordHash, &userCreated, &totp, &o.Name)
+		&u.PasswordHash, &userCreated, &u.TOTPSealed, &o.Name)
 	if err != nil {
 		return u, o, notFound(err, "session")
 	}
-	u.CreatedAt, u.TOTPSecret, o.ID = time.UnixMicro(userCreated).UTC(), totp.String, u.OrgID
+	u.CreatedAt, o.ID = time.UnixMicro(userCreated).UTC(), u.OrgID
 	now := s.now()
 	if now.Sub(time.UnixMicro(seen)) > idle || now.Sub(time.UnixMicro(created)) > absolute {
 		if err := s.DeleteSession(ctx, idHash); err != nil {
@@ -58,7 +56,7 @@ func (s *Store) SessionUser(ctx context.Context, idHash []byte, idle, absolute t
 // PendingSessionUser resolves a session waiting for its second factor, if
 // it is younger than maxAge.
 func (s *Store) PendingSessionUser(ctx context.Context, idHash []byte, maxAge time.Duration) (User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT u.id, u.org_id, u.email, u.role, u.password_hash, u.created_at, u.totp_secret
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT u.id, u.org_id, u.email, u.role, u.password_hash, u.created_at, u.totp_sealed
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.mfa_pending = $2 AND s.created_at > $3`,
 		idHash, true, s.now().Add(-maxAge).UnixMicro()))
 	if err != nil {

@@ -17,9 +17,10 @@ type User struct {
 	Email        string
 	Role         string
 	PasswordHash string
-	// TOTPSecret is the base32 secret of the user's second factor; empty
-	// when it is off.
-	TOTPSecret string
+	// TOTPSealed is the base32 secret of the user's second factor as the
+	// vault sealed it (the dashboard seals and opens it); nil when it is
+	// off. The store never sees the secret in clear.
+	TOTPSealed []byte
 	CreatedAt  time.Time
 }
 
@@ -46,17 +47,16 @@ func RoleRank(role string) int {
 // userInsertColumns are set when a user is created; userColumns are read.
 const (
 	userInsertColumns = `id, org_id, email, role, password_hash, created_at`
-	userColumns       = userInsertColumns + `, totp_secret`
+	userColumns       = userInsertColumns + `, totp_sealed`
 )
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created int64
-	var totp sql.NullString
-	if err := row.Scan(&u.ID, &u.OrgID, &u.Email, &u.Role, &u.PasswordHash, &created, &totp); err != nil {
+	if err := row.Scan(&u.ID, &u.OrgID, &u.Email, &u.Role, &u.PasswordHash, &created, &u.TOTPSealed); err != nil {
 		return u, err
 	}
-	u.CreatedAt, u.TOTPSecret = time.UnixMicro(created).UTC(), totp.String
+	u.CreatedAt = time.UnixMicro(created).UTC()
 	return u, nil
 }
 
@@ -115,15 +115,62 @@ func (s *Store) DeleteUser(ctx context.Context, orgID, userID string) error {
 	})
 }
 
-// SetTOTPSecret turns a user's second factor on (a base32 secret) or off
-// (an empty one).
-func (s *Store) SetTOTPSecret(ctx context.Context, orgID, userID, secret string) error {
-	var v sql.NullString
-	if secret != "" {
-		v = sql.NullString{String: secret, Valid: true}
+// SetTOTPSealed turns a user's second factor on (a sealed secret) or off
+// (nil), and ends every other session of the user (all but keepSession,
+// the id hash of the session that made the change): a change of the
+// second factor is when a stolen session must stop working. The step
+// counter starts over with the new secret at step, the step of the code
+// that proved it (0 when turning off).
+func (s *Store) SetTOTPSealed(ctx context.Context, orgID, userID string, sealed []byte, step int64, keepSession []byte) error {
+	if len(sealed) == 0 {
+		sealed = nil
 	}
-	res, err := s.write.ExecContext(ctx, `UPDATE users SET totp_secret = $1 WHERE id = $2 AND org_id = $3`, v, userID, orgID)
-	return affectedOne(res, err, "user")
+	return s.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET totp_sealed = $1, totp_secret = NULL, totp_last_step = $2 WHERE id = $3 AND org_id = $4`,
+			sealed, step, userID, orgID)
+		if err := affectedOne(res, err, "user"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2`, userID, keepSession); err != nil {
+			return fmt.Errorf("end other sessions: %w", err)
+		}
+		return nil
+	})
+}
+
+// ClearTOTP is a user whose second factor is still stored in clear (by a
+// version before migration 00012), to be sealed by SealClearTOTP.
+type ClearTOTP struct {
+	UserID, OrgID, Secret string
+}
+
+// ClearTOTPSecrets lists the users whose TOTP secret is still in clear.
+func (s *Store) ClearTOTPSecrets(ctx context.Context) ([]ClearTOTP, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, org_id, totp_secret FROM users WHERE totp_secret IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("list clear totp secrets: %w", err)
+	}
+	defer rows.Close()
+	var out []ClearTOTP
+	for rows.Next() {
+		var c ClearTOTP
+		if err := rows.Scan(&c.UserID, &c.OrgID, &c.Secret); err != nil {
+			return nil, fmt.Errorf("list clear totp secrets: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SealClearTOTP replaces c's clear secret by sealed, unless the secret
+// changed meanwhile (another replica sealed it first, or the user turned
+// the factor off). Sessions stay: the factor itself did not change.
+func (s *Store) SealClearTOTP(ctx context.Context, c ClearTOTP, sealed []byte) error {
+	if _, err := s.write.ExecContext(ctx, `UPDATE users SET totp_sealed = $1, totp_secret = NULL WHERE id = $2 AND totp_secret = $3`,
+		sealed, c.UserID, c.Secret); err != nil {
+		return fmt.Errorf("seal clear totp secret: %w", err)
+	}
+	return nil
 }
 
 // UseTOTPStep records that a code of time step step was accepted for a

@@ -132,11 +132,18 @@ func TestSetupInviteSession(t *testing.T) {
 			if u, err := s.PendingSessionUser(ctx, []byte("pending-"+name), 5*time.Minute); err != nil || u.ID != viewer.ID {
 				t.Fatalf("pending session: %v %v", u, err)
 			}
-			if err := s.SetTOTPSecret(ctx, owner.OrgID, viewer.ID, "JBSWY3DPEHPK3PXP"); err != nil {
+			if err := s.SetTOTPSealed(ctx, owner.OrgID, viewer.ID, []byte("sealed"), 9, []byte("sess3-"+name)); err != nil {
 				t.Fatal(err)
 			}
-			if u, _ := s.UserByEmail(ctx, "v@example.com"); u.TOTPSecret != "JBSWY3DPEHPK3PXP" {
-				t.Fatalf("totp secret %q", u.TOTPSecret)
+			if u, _ := s.UserByEmail(ctx, "v@example.com"); string(u.TOTPSealed) != "sealed" {
+				t.Fatalf("totp sealed %q", u.TOTPSealed)
+			}
+			// The change ended the user's other sessions, not the one that made it.
+			if _, err := s.PendingSessionUser(ctx, []byte("pending-"+name), 5*time.Minute); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("another session outlived a second-factor change: %v", err)
+			}
+			if _, _, err := s.SessionUser(ctx, []byte("sess3-"+name), idle, absolute); err != nil {
+				t.Fatalf("the session that changed the second factor ended: %v", err)
 			}
 			for i, want := range []bool{true, false, false, true} { // step 10, 10 again, 9, 11
 				step := []int64{10, 10, 9, 11}[i]
