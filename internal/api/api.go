@@ -45,8 +45,9 @@ func New(st *store.Store, in *ingest.Service, rd *rows.Reader, purge *retention.
 	return a
 }
 
-// Register adds every API route to mux.
-func (a *API) Register(mux *http.ServeMux) {
+// Register adds every API route to mux (an *http.ServeMux, or the server's
+// router, which also records each pattern for the route-matrix test).
+func (a *API) Register(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("POST /api/v1/importers", a.withOrg(a.importerCreate))
 	mux.Handle("GET /api/v1/importers", a.withOrg(a.importerList))
 	mux.Handle("GET /api/v1/importers/{id}", a.withOrg(a.importerGet))

@@ -97,7 +97,7 @@ func New(o Options) (*Handler, error) {
 
 // Register adds the dashboard's routes to mux, each behind cross-origin
 // protection (a POST from another origin is refused before any handler runs).
-func (h *Handler) Register(mux *http.ServeMux) {
+func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, http.StatusForbidden, "This request came from another site and was refused.")

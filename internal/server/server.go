@@ -55,7 +55,25 @@ type Server struct {
 	// Jobs is the durable job queue; Serve starts and stops it.
 	Jobs    *queue.Queue
 	Handler http.Handler
-	log     *slog.Logger
+	// Routes lists every pattern registered on Handler, in the order
+	// registered: the route-matrix test (internal/server) enumerates it,
+	// so that a new route cannot go without its authorization cases.
+	Routes []string
+	log    *slog.Logger
+}
+
+// router is the server's ServeMux; it also records each pattern
+// registered, so that the routes can be listed from the registration
+// itself rather than from a second list that could drift from it.
+type router struct {
+	mux      *http.ServeMux
+	patterns []string
+}
+
+// Handle registers h for pattern and records the pattern.
+func (r *router) Handle(pattern string, h http.Handler) {
+	r.mux.Handle(pattern, h)
+	r.patterns = append(r.patterns, pattern)
 }
 
 // Open builds a Server from cfg. Close releases it.
@@ -117,7 +135,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		}
 		widgetOpts = append(widgetOpts, widget.WithDemo())
 	}
-	mux := http.NewServeMux()
+	mux := &router{mux: http.NewServeMux()}
 	api.New(s.Store, s.Ingest, s.Rows, s.Retention, logger, api.WithDelivery(s.Delivery), api.WithPublicURL(cfg.PublicURL)).Register(mux)
 	widget.Register(mux, s.widgetLookup, logger, widgetOpts...)
 	if err := dashboard.SealClearTOTP(ctx, s.Store, s.Vault, logger); err != nil {
@@ -131,10 +149,11 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		return nil, err
 	}
 	dash.Register(mux)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }))
+	mux.Handle("GET /readyz", http.HandlerFunc(s.ready))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	s.Handler = securityHeaders(mux, cfg.TLSCert != "")
+	s.Routes = mux.patterns
+	s.Handler = securityHeaders(mux.mux, cfg.TLSCert != "")
 	return s, nil
 }
 

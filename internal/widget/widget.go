@@ -88,18 +88,18 @@ type Lookup func(ctx context.Context, key string) (Importer, error)
 //	GET /i/{importer}           the same importer as a standalone page
 //	GET /demo                   a host page that opens DemoImporterKey (WithDemo)
 //	GET /widget/assets/{file}   built assets, named by content hash
-func Register(mux *http.ServeMux, lookup Lookup, logger *slog.Logger, opts ...Option) {
+func Register(mux interface{ Handle(string, http.Handler) }, lookup Lookup, logger *slog.Logger, opts ...Option) {
 	h := &handler{lookup: lookup, logger: logger, assets: mustLoadAssets()}
 	for _, o := range opts {
 		o(h)
 	}
-	mux.HandleFunc("GET /embed.js", h.serveLoader)
-	mux.HandleFunc("GET /embed/{importer}", h.serveEmbed)
-	mux.HandleFunc("GET /i/{importer}", h.serveHosted)
+	mux.Handle("GET /embed.js", http.HandlerFunc(h.serveLoader))
+	mux.Handle("GET /embed/{importer}", http.HandlerFunc(h.serveEmbed))
+	mux.Handle("GET /i/{importer}", http.HandlerFunc(h.serveHosted))
 	if h.demo {
-		mux.HandleFunc("GET /demo", h.serveDemo)
+		mux.Handle("GET /demo", http.HandlerFunc(h.serveDemo))
 	}
-	mux.HandleFunc("GET "+assetPrefix+"{file}", h.serveAsset)
+	mux.Handle("GET "+assetPrefix+"{file}", http.HandlerFunc(h.serveAsset))
 }
 
 // Option adjusts the widget's routes.
