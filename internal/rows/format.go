@@ -14,7 +14,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Format is a file format rows are written in.
@@ -93,7 +95,7 @@ func Serve(w http.ResponseWriter, r *http.Request, log *slog.Logger, f Format, n
 	h := w.Header()
 	h.Set("Content-Type", f.ContentType())
 	filename := name + "." + string(f)
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q; filename*=UTF-8''%s`, filename, url.PathEscape(filename)))
+	h.Set("Content-Disposition", ContentDisposition(filename))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if err := Write(r.Context(), w, f, columns, src); err != nil {
@@ -112,4 +114,43 @@ func Write(ctx context.Context, w io.Writer, f Format, columns []string, src Sou
 		return err
 	}
 	return rw.Close()
+}
+
+// ContentDisposition is the header value that makes a response a download
+// named filename (RFC 6266): an ASCII fallback as a quoted-string for old
+// clients, then filename* in UTF-8 (RFC 8187) for the rest. It is written
+// here rather than with mime.FormatMediaType, which emits one form or the
+// other, never both; the test reads it back with mime.ParseMediaType. Control
+// characters become "_" in both forms, and the fallback keeps only
+// printable ASCII without the quote and backslash (which a quoted-string
+// would need escaped, and which clients unescape inconsistently) or a
+// percent sign (which some decode).
+func ContentDisposition(filename string) string {
+	var ascii, ext strings.Builder
+	for _, r := range filename {
+		if r < 0x20 || r == 0x7f || unicode.IsControl(r) {
+			r = '_'
+		}
+		switch {
+		case r > 0x7e || r == '"' || r == '\\' || r == '%':
+			ascii.WriteByte('_')
+		default:
+			ascii.WriteRune(r)
+		}
+		var buf [utf8.UTFMax]byte
+		for _, b := range buf[:utf8.EncodeRune(buf[:], r)] {
+			if isAttrChar(b) {
+				ext.WriteByte(b)
+			} else {
+				fmt.Fprintf(&ext, "%%%02X", b)
+			}
+		}
+	}
+	return `attachment; filename="` + ascii.String() + `"; filename*=UTF-8''` + ext.String()
+}
+
+// isAttrChar reports whether b may stand unencoded in an RFC 8187 value
+// (attr-char: ALPHA, DIGIT and "!#$&+-.^_`|~").
+func isAttrChar(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("!#$&+-.^_`|~", b) >= 0
 }
