@@ -281,13 +281,27 @@ func (s *Server) Close() error {
 	return err
 }
 
+// permissionsPolicy turns off, for every page Intake serves (dashboard,
+// widget, API), the powerful browser features none of them uses, so that
+// an injected script could not ask for them either. The clipboard is not
+// listed: the widget's frame is allowed clipboard-read and clipboard-write
+// by its embed loader, for pasting a sheet.
+const permissionsPolicy = "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), hid=(), " +
+	"magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), " +
+	"usb=(), xr-spatial-tracking=(), browsing-topics=()"
+
 // securityHeaders sets what every response carries: no sniffing, no
-// referrer, and HSTS when serving TLS.
+// referrer, no powerful features, and HSTS when serving TLS. The
+// Cross-Origin-Opener-Policy is the dashboard's own (same-origin, see
+// dashboard.pageHeaders); the widget's pages have none, on purpose: framed,
+// a browser ignores it anyway, and the hosted page may be opened by the
+// team's app in a window it keeps a handle on, which same-origin would cut.
 func securityHeaders(next http.Handler, tlsOn bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Permissions-Policy", permissionsPolicy)
 		if tlsOn {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
