@@ -20,3 +20,7 @@ bash scripts/widget-check.sh
 bash scripts/lint.sh
 go vet ./...
 go test -count=1 -timeout 25m ./...
+# The deployment's checks (deploy/go.mod keeps BuildKit's Dockerfile parser
+# and k8s.io out of the intake module): the container layout test, the
+# Kubernetes manifests and the Prometheus alert rules.
+(cd deploy && go vet ./... && go test -count=1 -timeout 10m ./...)

@@ -38,6 +38,7 @@ var commands = map[string]command{
 	"webhook-listen": {"receive, verify and print webhook deliveries (for trying a destination)", runWebhookListen},
 	"purge":          {"purge imports now: one, an importer's, an organization's, or those due", runPurge},
 	"audit":          {"verify the chain of deletion receipts", runAudit},
+	"healthcheck":    {"ask a running server for /healthz or /readyz (the container's HEALTHCHECK)", runHealthcheck},
 }
 
 // Run executes the subcommand named by args[0] and returns its exit code.
