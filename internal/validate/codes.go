@@ -11,9 +11,9 @@ import (
 	"sync"
 	"unicode"
 
-	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/intakehq/intake/internal/phone"
 	"github.com/intakehq/intake/internal/template"
 )
 
@@ -36,23 +36,18 @@ func (c *ipCheck) check(v string) (string, *failure) {
 	return v, nil
 }
 
-type phoneCheck struct{ region string }
+// phoneCheck gives nyaruka/phonenumbers' answer (valid, and E.164) through
+// internal/phone's table-driven fast path.
+type phoneCheck struct{ p *phone.Parser }
 
 var failInvalidPhone = fail(CodeInvalidPhone)
 
-func (c phoneCheck) check(v string) (out string, f *failure) {
-	// The phone library is the only code here not written for hostile input;
-	// a panic in it must still end as an error code, never a crash.
-	defer func() {
-		if recover() != nil {
-			out, f = "", failInvalidPhone
-		}
-	}()
-	n, err := phonenumbers.Parse(v, c.region)
-	if err != nil || !phonenumbers.IsValidNumber(n) {
+func (c phoneCheck) check(v string) (string, *failure) {
+	out, ok := c.p.E164(v)
+	if !ok {
 		return "", failInvalidPhone
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
+	return out, nil
 }
 
 type regexCheck struct {

@@ -13,13 +13,13 @@
 package validate
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/intakehq/intake/internal/phone"
 	"github.com/intakehq/intake/internal/template"
 )
 
@@ -180,7 +180,11 @@ func newChecker(c *template.Column, countries map[string]string, currencies map[
 	case template.URL:
 		return urlCheck{}, nil
 	case template.Phone:
-		return phoneCheck{region: cmp.Or(c.DefaultRegion, "ZZ")}, nil
+		p, err := phone.NewParser(c.DefaultRegion)
+		if err != nil {
+			return nil, &template.Error{Column: c.Key, Code: template.CodeInvalidOption, Detail: err.Error()}
+		}
+		return phoneCheck{p}, nil
 	case template.Date, template.DateTime, template.Time:
 		d, err := newDateCheck(c)
 		if err != nil {
