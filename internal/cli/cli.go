@@ -38,6 +38,7 @@ var commands = map[string]command{
 	"webhook-listen": {"receive, verify and print webhook deliveries (for trying a destination)", runWebhookListen},
 	"purge":          {"purge imports now: one, an importer's, an organization's, or those due", runPurge},
 	"audit":          {"verify the chain of deletion receipts", runAudit},
+	"migrate":        {"apply the database migrations (before starting replicas with --skip-migrations)", runMigrate},
 	"healthcheck":    {"ask a running server for /healthz or /readyz (the container's HEALTHCHECK)", runHealthcheck},
 }
 

@@ -80,6 +80,10 @@ type Config struct {
 	// DeliveryTimeout bounds one run of a delivery job; a delivery left
 	// running by a crashed replica resumes about a minute after it.
 	DeliveryTimeout time.Duration
+	// SkipMigrations starts without applying migrations, for replicas
+	// whose database role may not change the schema: `intake migrate` runs
+	// them first, and a replica refuses to start on an older schema.
+	SkipMigrations bool
 	// OutboundAllow lists CIDRs that outbound deliveries may reach although
 	// the SSRF guard would refuse them (e.g. a destination on a private network).
 	OutboundAllow []netip.Prefix
@@ -118,6 +122,7 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	str(&c.LogLevel, "log-level", "INTAKE_LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&allow, "outbound-allow", "INTAKE_OUTBOUND_ALLOW", "", "comma-separated CIDRs outbound deliveries may reach despite the SSRF guard")
 	fs.BoolVar(&c.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address (INTAKE_INSECURE_HTTP)")
+	fs.BoolVar(&c.SkipMigrations, "skip-migrations", false, "apply no migration at start (run intake migrate first); refuse an older schema (INTAKE_SKIP_MIGRATIONS)")
 	fs.Var(optionalBool{&c.Demo}, "demo", "serve /demo and its public importer imp_demo; default: only on loopback without --public-url (INTAKE_DEMO)")
 	fs.Int64Var(&c.MaxChunkBytes, "max-chunk-bytes", DefaultMaxChunkBytes, "largest chunk body accepted, as sent (INTAKE_MAX_CHUNK_BYTES)")
 	fs.Int64Var(&c.MaxInflatedChunkBytes, "max-inflated-chunk-bytes", 0, "largest chunk after gzip decoding; 0 means 4×max-chunk-bytes (INTAKE_MAX_INFLATED_CHUNK_BYTES)")

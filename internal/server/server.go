@@ -171,6 +171,7 @@ func OpenRetention(ctx context.Context, cfg config.Config, logger *slog.Logger) 
 	if cfg.IsPostgres() {
 		opts = store.Options{PostgresURL: cfg.DatabaseURL}
 	}
+	opts.SkipMigrations = cfg.SkipMigrations
 	if s.Store, err = store.Open(ctx, opts); err != nil {
 		return nil, err
 	}

@@ -13,15 +13,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // the CGO-free SQLite driver
 )
 
@@ -53,11 +50,15 @@ type Options struct {
 	PostgresURL string
 	// Now is the clock (tests set a fake one); defaults to time.Now.
 	Now func() time.Time
+	// SkipMigrations opens a database that `intake migrate` brought up to
+	// date: Open applies nothing and fails with ErrSchemaBehind while a
+	// migration of this binary is missing (see migrate.go).
+	SkipMigrations bool
 }
 
 // Open connects, applies the embedded migrations in order (each in its own
 // transaction; on PostgreSQL under an advisory lock so replicas can start at
-// once) and returns the store.
+// once), unless SkipMigrations, and returns the store.
 func Open(ctx context.Context, o Options) (*Store, error) {
 	s := &Store{now: o.Now}
 	if s.now == nil {
@@ -72,7 +73,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
+	migrate := s.migrate
+	if o.SkipMigrations {
+		migrate = s.checkSchema
+	}
+	if err := migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -126,23 +131,9 @@ func (s *Store) openSQLite(path string) error {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
-	var opts []goose.ProviderOption
-	if s.postgres {
-		dialect, dir = goose.DialectPostgres, "migrations/postgres"
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	sub, err := fs.Sub(migrations, dir)
+	p, err := s.migrations(true)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	p, err := goose.NewProvider(dialect, s.write, sub, opts...)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return err
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
