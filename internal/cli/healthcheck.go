@@ -40,12 +40,14 @@ func runHealthcheck(ctx context.Context, args []string, s Streams) int {
 		return exitInvalid
 	}
 	scheme := "http"
-	if cfg.TLSCert != "" {
+	if cfg.TLS() {
 		scheme = "https"
 	}
 	u := scheme + "://" + net.JoinHostPort(probeHost(cfg.Addr), port) + path
 	client := &http.Client{Timeout: timeout, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // loopback self-probe, see above
+		// With --domain the name is sent (SNI): automatic certificates
+		// are chosen by it, and a hello without one gets none.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: cfg.Domain}, //nolint:gosec // loopback self-probe, see above
 		Proxy:           nil,
 	}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

@@ -30,7 +30,7 @@ func printSetupLink(ctx context.Context, cfg config.Config, bound net.Addr, st *
 			host = "localhost"
 		}
 		scheme := "http"
-		if cfg.TLSCert != "" {
+		if cfg.TLS() {
 			scheme = "https"
 		}
 		base = scheme + "://" + net.JoinHostPort(host, port)

@@ -40,6 +40,30 @@ type Config struct {
 	MasterKeyURL string
 	// TLSCert and TLSKey turn on HTTPS (TLS 1.2+, AEAD suites, HSTS).
 	TLSCert, TLSKey string
+	// Domain turns on HTTPS with certificates obtained and renewed
+	// automatically over ACME (Let's Encrypt by default) for this one DNS
+	// name, cached in DataDir/acme. It excludes TLSCert. With it, Addr
+	// defaults to :443, PublicURL to https://Domain, and HTTPAddr serves
+	// the ACME http-01 challenges and redirects everything else to HTTPS.
+	Domain string
+	// ACMEEmail is the contact address given to the certificate authority
+	// (expiry warnings); optional.
+	ACMEEmail string
+	// ACMEDirectory is the ACME directory URL; empty means Let's Encrypt's
+	// production directory. Point it at a staging directory to try a setup.
+	ACMEDirectory string
+	// HTTPAddr is the plain-HTTP listener that goes with Domain: ACME
+	// challenges and a redirect to HTTPS. Default :80; "off" for none
+	// (certificates are then obtained over tls-alpn-01 on Addr alone).
+	HTTPAddr string
+	// MetricsToken, when set, lets GET /metrics on Addr answer a request
+	// that carries it as a bearer token (compared in constant time).
+	MetricsToken string
+	// MetricsAddr, when set, serves /metrics on a listener of its own
+	// (plain HTTP, for a private network or loopback) and never on Addr.
+	// With neither this nor MetricsToken, /metrics is off (404): a
+	// reverse proxy on the same host makes loopback no proof of privacy.
+	MetricsAddr string
 	// InsecureHTTP allows plain HTTP on a non-loopback address.
 	InsecureHTTP bool
 	// PublicURL is the external base URL, scheme://host[:port] (embed
@@ -118,6 +142,12 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	str(&c.MasterKeyURL, "master-key-url", "INTAKE_MASTER_KEY_URL", "", "key that wraps data keys: base64key://, awskms://, gcpkms://, hashivault:// or file:///path; empty for DATA_DIR/master.key")
 	str(&c.TLSCert, "tls-cert", "INTAKE_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves HTTPS only")
 	str(&c.TLSKey, "tls-key", "INTAKE_TLS_KEY", "", "TLS private key file (PEM)")
+	str(&c.Domain, "domain", "INTAKE_DOMAIN", "", "serve HTTPS for this DNS name with automatic ACME certificates (cached in DATA_DIR/acme); --addr defaults to :443")
+	str(&c.ACMEEmail, "acme-email", "INTAKE_ACME_EMAIL", "", "contact email given to the ACME certificate authority (optional)")
+	str(&c.ACMEDirectory, "acme-directory", "INTAKE_ACME_DIRECTORY", "", "ACME directory URL; empty for Let's Encrypt production")
+	str(&c.HTTPAddr, "http-addr", "INTAKE_HTTP_ADDR", "", "with --domain: plain-HTTP listener for ACME challenges and the redirect to HTTPS; default :80, off for none")
+	str(&c.MetricsToken, "metrics-token", "INTAKE_METRICS_TOKEN", "", "bearer token that GET /metrics on --addr requires; without it or --metrics-addr, /metrics is off")
+	str(&c.MetricsAddr, "metrics-addr", "INTAKE_METRICS_ADDR", "", "serve /metrics on this address of its own (plain HTTP) instead of on --addr")
 	str(&c.PublicURL, "public-url", "INTAKE_PUBLIC_URL", "", "external base URL, scheme://host[:port]: embed snippets, links, and Intake's own origin behind a TLS proxy")
 	str(&c.LogLevel, "log-level", "INTAKE_LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&allow, "outbound-allow", "INTAKE_OUTBOUND_ALLOW", "", "comma-separated CIDRs outbound deliveries may reach despite the SSRF guard")
@@ -134,11 +164,19 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown (INTAKE_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", 10*time.Minute, "longest run of one delivery job; a crashed replica's deliveries resume a minute after it (INTAKE_DELIVERY_TIMEOUT)")
 
-	// Environment first, as the flag defaults; then the command line overrides.
+	// Environment first, as the flag defaults; then the command line
+	// overrides. Every variable may be given as NAME_FILE instead, the path
+	// of a file holding the value (secrets mounted by an orchestrator);
+	// both at once is refused rather than one silently winning.
 	var envErr error
+	given := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "INTAKE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		v, ok := lookupEnv(env)
+		if _, fok := lookupEnv(env + "_FILE"); ok && fok {
+			envErr = errors.Join(envErr, fmt.Errorf("%s and %s_FILE are both set: give one", env, env))
+			return
+		}
 		if !ok {
 			if path, fok := lookupEnv(env + "_FILE"); fok {
 				b, err := os.ReadFile(path)
@@ -150,6 +188,7 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 			}
 		}
 		if ok {
+			given[f.Name] = true
 			if err := f.Value.Set(v); err != nil {
 				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", env, err))
 			}
@@ -166,6 +205,20 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if c.Domain != "" {
+		c.Domain = strings.ToLower(c.Domain)
+		if !given["addr"] {
+			c.Addr = ":443"
+		}
+		c.HTTPAddr = cmp.Or(c.HTTPAddr, ":80")
+		if c.PublicURL == "" {
+			c.PublicURL = "https://" + c.Domain
+			if _, port, err := net.SplitHostPort(c.Addr); err == nil && port != "443" {
+				c.PublicURL += ":" + port
+			}
+		}
 	}
 	prefixes, err := ParseCIDRs(allow)
 	if err != nil {
@@ -211,12 +264,23 @@ func (c *Config) check() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
 	}
+	errs = append(errs, c.checkACME()...)
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, errors.New("--metrics-token must be at least 16 characters"))
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-addr %q: %w", c.MetricsAddr, err))
+		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-addr %q: bad port", c.MetricsAddr))
+		}
+	}
 	host, port, err := net.SplitHostPort(c.Addr)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("--addr %q: %w", c.Addr, err))
 	} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		errs = append(errs, fmt.Errorf("--addr %q: bad port", c.Addr))
-	} else if c.TLSCert == "" && !c.InsecureHTTP && !IsLoopbackHost(host) {
+	} else if !c.TLS() && !c.InsecureHTTP && !IsLoopbackHost(host) {
 		errs = append(errs, fmt.Errorf("--addr %q is not a loopback address: give --tls-cert/--tls-key, or --insecure-http behind a TLS proxy", c.Addr))
 	}
 	if c.PublicURL != "" {
@@ -261,6 +325,64 @@ func (c *Config) check() error {
 		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
 	}
 	return errors.Join(errs...)
+}
+
+// TLS reports whether Intake serves HTTPS itself (a certificate file or
+// ACME for Domain).
+func (c Config) TLS() bool { return c.TLSCert != "" || c.Domain != "" }
+
+// checkACME checks the settings of automatic certificates.
+func (c *Config) checkACME() []error {
+	if c.Domain == "" {
+		if c.ACMEEmail != "" || c.ACMEDirectory != "" || c.HTTPAddr != "" {
+			return []error{errors.New("--acme-email, --acme-directory and --http-addr go with --domain")}
+		}
+		return nil
+	}
+	var errs []error
+	if c.TLSCert != "" {
+		errs = append(errs, errors.New("--domain and --tls-cert exclude each other: certificates come from ACME or from files"))
+	}
+	if !isDNSName(c.Domain) {
+		errs = append(errs, fmt.Errorf("--domain %q: want a DNS name such as intake.example.com (no scheme, port or IP address; punycode for international names)", c.Domain))
+	}
+	if c.ACMEDirectory != "" {
+		if u, err := url.Parse(c.ACMEDirectory); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--acme-directory %q: want an https:// URL", c.ACMEDirectory))
+		}
+	}
+	if c.ACMEEmail != "" && (!strings.Contains(c.ACMEEmail, "@") || strings.ContainsAny(c.ACMEEmail, " \t\r\n,")) {
+		errs = append(errs, fmt.Errorf("--acme-email %q: not an email address", c.ACMEEmail))
+	}
+	if c.HTTPAddr != "off" {
+		if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--http-addr %q: %w", c.HTTPAddr, err))
+		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			errs = append(errs, fmt.Errorf("--http-addr %q: bad port", c.HTTPAddr))
+		}
+	}
+	return errs
+}
+
+// isDNSName reports whether name is a fully qualified DNS name a public CA
+// issues for: dot-separated labels of letters, digits and inner hyphens,
+// at least two of them, the last not all digits (so no IPv4 address).
+func isDNSName(name string) bool {
+	if len(name) > 253 || !strings.Contains(name, ".") {
+		return false
+	}
+	labels := strings.Split(name, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
 }
 
 // normalizePublicURL checks a public URL is scheme://host[:port] (a

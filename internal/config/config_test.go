@@ -54,6 +54,19 @@ func TestLoadPrecedenceAndDefaults(t *testing.T) {
 		{"--demo asks for it", []string{"--addr", "0.0.0.0:8080", "--insecure-http", "--demo"}, nil, func(c Config) bool { return c.DemoEnabled() }},
 		{"INTAKE_DEMO asks for it", []string{"--public-url", "https://intake.example.com"}, map[string]string{"INTAKE_DEMO": "true"}, func(c Config) bool { return c.DemoEnabled() }},
 		{"--demo=false on loopback", []string{"--demo=false"}, nil, func(c Config) bool { return !c.DemoEnabled() }},
+		{"domain: https on :443, redirect on :80, public url", []string{"--domain", "Intake.Example.com"}, nil, func(c Config) bool {
+			return c.Domain == "intake.example.com" && c.Addr == ":443" && c.HTTPAddr == ":80" && c.TLS() &&
+				c.PublicURL == "https://intake.example.com" && !c.DemoEnabled()
+		}},
+		{"domain from env, own ports", []string{"--addr", ":8443", "--http-addr", "off"}, map[string]string{"INTAKE_DOMAIN": "intake.example.com"}, func(c Config) bool {
+			return c.Addr == ":8443" && c.HTTPAddr == "off" && c.PublicURL == "https://intake.example.com:8443"
+		}},
+		{"domain keeps addr from env", nil, map[string]string{"INTAKE_DOMAIN": "intake.example.com", "INTAKE_ADDR": "10.0.0.1:443"}, func(c Config) bool {
+			return c.Addr == "10.0.0.1:443"
+		}},
+		{"metrics", []string{"--metrics-addr", "127.0.0.1:9090"}, map[string]string{"INTAKE_METRICS_TOKEN": "0123456789abcdef"}, func(c Config) bool {
+			return c.MetricsAddr == "127.0.0.1:9090" && c.MetricsToken == "0123456789abcdef"
+		}},
 		{"allow list", []string{"--outbound-allow", "10.0.0.0/8, 192.168.1.5"}, nil, func(c Config) bool {
 			return len(c.OutboundAllow) == 2 && c.OutboundAllow[1].Bits() == 32
 		}},
@@ -68,6 +81,41 @@ func TestLoadPrecedenceAndDefaults(t *testing.T) {
 				t.Fatalf("unexpected config %+v", got)
 			}
 		})
+	}
+}
+
+// TestEverySecretFromFile: each setting that can hold a secret (a
+// password in a database URL, credentials in a blob URL, a key in a
+// base64key:// master key URL, the metrics token) is read from NAME_FILE,
+// trimmed of its final newline.
+func TestEverySecretFromFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		env, value string
+		get        func(Config) string
+	}{
+		{"INTAKE_DATABASE_URL", "postgres://intake:pw@127.0.0.1:5432/intake", func(c Config) string { return c.DatabaseURL }},
+		{"INTAKE_BLOB_URL", "s3://bucket?region=eu-west-1", func(c Config) string { return c.BlobURL }},
+		{"INTAKE_MASTER_KEY_URL", "base64key://c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0cw==", func(c Config) string { return c.MasterKeyURL }},
+		{"INTAKE_METRICS_TOKEN", "0123456789abcdef0123", func(c Config) string { return c.MetricsToken }},
+		{"INTAKE_TLS_KEY", "/etc/intake/key.pem", func(c Config) string { return c.TLSKey }},
+	} {
+		path := filepath.Join(dir, tc.env)
+		if err := os.WriteFile(path, []byte(tc.value+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		e := map[string]string{tc.env + "_FILE": path}
+		if tc.env == "INTAKE_TLS_KEY" {
+			e["INTAKE_TLS_CERT"] = "/etc/intake/cert.pem"
+		}
+		c, err := Load("intake serve", nil, env(e), io.Discard, nil)
+		if err != nil {
+			t.Fatalf("%s_FILE: %v", tc.env, err)
+		}
+		if got := tc.get(c); got != tc.value {
+			t.Errorf("%s_FILE: %q", tc.env, got)
+		}
 	}
 }
 
@@ -96,6 +144,20 @@ func TestLoadRefuses(t *testing.T) {
 		{"unknown flag", []string{"--nope"}, nil, "not defined"},
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
 		{"missing _FILE", nil, map[string]string{"INTAKE_TLS_KEY_FILE": "/nonexistent/k"}, "INTAKE_TLS_KEY_FILE"},
+		{"variable and _FILE", nil, map[string]string{"INTAKE_METRICS_TOKEN": "0123456789abcdef", "INTAKE_METRICS_TOKEN_FILE": "/dev/null"}, "both set"},
+		{"domain and certificate", []string{"--domain", "intake.example.com", "--tls-cert", "c", "--tls-key", "k"}, nil, "exclude each other"},
+		{"domain with scheme", []string{"--domain", "https://intake.example.com"}, nil, "want a DNS name"},
+		{"domain with port", []string{"--domain", "intake.example.com:443"}, nil, "want a DNS name"},
+		{"domain as IPv4", []string{"--domain", "192.0.2.7"}, nil, "want a DNS name"},
+		{"domain as IPv6", []string{"--domain", "::1"}, nil, "want a DNS name"},
+		{"single-label domain", []string{"--domain", "localhost"}, nil, "want a DNS name"},
+		{"domain with underscore", []string{"--domain", "in_take.example.com"}, nil, "want a DNS name"},
+		{"acme directory over http", []string{"--domain", "intake.example.com", "--acme-directory", "http://ca.example.com/dir"}, nil, "https://"},
+		{"acme email", []string{"--domain", "intake.example.com", "--acme-email", "nobody"}, nil, "acme-email"},
+		{"acme settings without domain", []string{"--acme-email", "ops@example.com"}, nil, "go with --domain"},
+		{"bad http addr", []string{"--domain", "intake.example.com", "--http-addr", "80"}, nil, "--http-addr"},
+		{"short metrics token", []string{"--metrics-token", "short"}, nil, "at least 16"},
+		{"bad metrics addr", []string{"--metrics-addr", "9090"}, nil, "--metrics-addr"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

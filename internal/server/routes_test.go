@@ -76,7 +76,7 @@ var routeMatrix = map[string]routeCases{
 	"GET /widget/assets/{file}": public("built widget assets, named by content hash"),
 	"GET /healthz":              public("liveness: says only ok"),
 	"GET /readyz":               public("readiness: says only whether the database and blob store answer"),
-	"GET /metrics":              public("Prometheus metrics carry counts and durations, no id or value (see docs/security.md on restricting it)"),
+	"GET /metrics":              public("Prometheus metrics carry counts and durations, no id or value; on this listener only with --metrics-token (docs/security.md)").anon(404, "no --metrics-token is set (metrics are off on the public listener by default)"),
 	"GET /static/{file}":        public("the dashboard's stylesheet and scripts"),
 	"GET /setup":                public("first-run setup; answers only with a valid setup link and no user yet"),
 	"POST /setup":               public("first-run setup; answers only with a valid setup link and no user yet"),

@@ -60,7 +60,19 @@ type Server struct {
 	// so that a new route cannot go without its authorization cases.
 	Routes []string
 	log    *slog.Logger
+	// metrics is the handler of the MetricsAddr listener; nil without one.
+	metrics http.Handler
+	// addrs are the bound addresses, set by Serve before it calls ready.
+	addrs Addrs
 }
+
+// Addrs are the addresses Serve listens on; an unused listener's is nil.
+type Addrs struct {
+	Main, Metrics, HTTP net.Addr
+}
+
+// Addrs returns where Serve listens; valid from its ready callback on.
+func (s *Server) Addrs() Addrs { return s.addrs }
 
 // router is the server's ServeMux; it also records each pattern
 // registered, so that the routes can be listed from the registration
@@ -151,9 +163,13 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	dash.Register(mux)
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }))
 	mux.Handle("GET /readyz", http.HandlerFunc(s.ready))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	gate := newMetricsGate(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), cfg.MetricsToken)
+	mux.Handle("GET /metrics", gate.public(cfg.MetricsAddr != ""))
+	if cfg.MetricsAddr != "" {
+		s.metrics = gate.own()
+	}
 	s.Routes = mux.patterns
-	s.Handler = securityHeaders(mux.mux, cfg.TLSCert != "")
+	s.Handler = securityHeaders(mux.mux, cfg.TLS())
 	return s, nil
 }
 
@@ -324,70 +340,123 @@ func TLSConfig() *tls.Config {
 
 // Serve listens on the configured address until ctx ends, then shuts down
 // gracefully: new connections stop, in-flight requests (chunks) finish
-// within ShutdownTimeout. ready, if not nil, gets the bound address once
-// Intake listens (so that a link printed there works), before any request
-// is served; an error from it stops Serve.
+// within ShutdownTimeout. With a Domain it serves HTTPS with ACME
+// certificates and, on HTTPAddr, the challenges and a redirect to HTTPS;
+// with a MetricsAddr, /metrics there. ready, if not nil, gets the main
+// bound address once every listener is bound (so that a link printed
+// there works), before any request is served; an error from it stops Serve.
 func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr) error) error {
-	ln, err := net.Listen("tcp", s.Config.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.Config.Addr, err)
-	}
-	srv := &http.Server{
-		Handler:           s.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	tlsOn := s.Config.TLSCert != ""
-	if tlsOn {
-		srv.TLSConfig = TLSConfig()
-	}
-	if !tlsOn && s.Config.InsecureHTTP {
-		if host, _, _ := net.SplitHostPort(s.Config.Addr); !config.IsLoopbackHost(host) {
-			s.log.Warn("serving plain HTTP on a non-loopback address: put a TLS proxy in front", "addr", ln.Addr().String())
+	var servers []*http.Server
+	errc := make(chan error, 3)
+	closeAll := func() {
+		for _, srv := range servers {
+			srv.Close()
 		}
 	}
+	// listen binds addr for h; the server starts serving at start().
+	var starts []func()
+	listen := func(addr string, h http.Handler, tlsConf *tls.Config, serveTLS func(*http.Server, net.Listener) error) (net.Addr, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		srv := &http.Server{
+			Handler:           h,
+			TLSConfig:         tlsConf,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+			BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		}
+		servers = append(servers, srv)
+		starts = append(starts, func() {
+			go func() {
+				var err error
+				if serveTLS != nil {
+					err = serveTLS(srv, ln)
+				} else {
+					err = srv.Serve(ln)
+				}
+				if !errors.Is(err, http.ErrServerClosed) {
+					errc <- fmt.Errorf("serve %s: %w", addr, err)
+				}
+			}()
+		})
+		return ln.Addr(), nil
+	}
+	cfg := s.Config
+	var err error
+	switch {
+	case cfg.Domain != "":
+		m := ACME(cfg)
+		s.addrs.Main, err = listen(cfg.Addr, s.Handler, ACMETLSConfig(m), func(srv *http.Server, ln net.Listener) error { return srv.ServeTLS(ln, "", "") })
+		if err == nil && cfg.HTTPAddr != "off" {
+			s.addrs.HTTP, err = listen(cfg.HTTPAddr, RedirectHandler(m, cfg.Domain, portOf(cfg.Addr)), nil, nil)
+		}
+	case cfg.TLSCert != "":
+		s.addrs.Main, err = listen(cfg.Addr, s.Handler, TLSConfig(), func(srv *http.Server, ln net.Listener) error {
+			return srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		})
+	default:
+		s.addrs.Main, err = listen(cfg.Addr, s.Handler, nil, nil)
+		if host, _, _ := net.SplitHostPort(cfg.Addr); err == nil && cfg.InsecureHTTP && !config.IsLoopbackHost(host) {
+			s.log.Warn("serving plain HTTP on a non-loopback address: put a TLS proxy in front", "addr", s.addrs.Main.String())
+		}
+	}
+	if err == nil && s.metrics != nil {
+		s.addrs.Metrics, err = listen(cfg.MetricsAddr, s.metrics, nil, nil)
+	}
+	if err != nil {
+		closeAll()
+		return err
+	}
 	if err := s.Jobs.Start(ctx); err != nil {
-		ln.Close()
+		closeAll()
 		return fmt.Errorf("start job queue: %w", err)
 	}
 	defer func() {
 		// Jobs get the same grace as requests; unfinished ones are retried
 		// by River after a restart.
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Config.ShutdownTimeout)
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 		defer cancel()
 		if err := s.Jobs.Stop(stopCtx); err != nil {
 			s.log.Warn("job queue stop", "err", err)
 		}
 	}()
 	if ready != nil {
-		if err := ready(ln.Addr()); err != nil {
-			ln.Close()
+		if err := ready(s.addrs.Main); err != nil {
+			closeAll()
 			return err
 		}
 	}
-	s.log.Info("intake listening", "addr", ln.Addr().String(), "tls", tlsOn, "database", dbKind(s.Store))
-	errc := make(chan error, 1)
-	go func() {
-		if tlsOn {
-			errc <- srv.ServeTLS(ln, s.Config.TLSCert, s.Config.TLSKey)
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
+	s.log.Info("intake listening", "addr", s.addrs.Main.String(), "tls", cfg.TLS(), "acme", cfg.Domain != "",
+		"http_addr", addrString(s.addrs.HTTP), "metrics_addr", addrString(s.addrs.Metrics), "database", dbKind(s.Store))
+	for _, start := range starts {
+		start()
+	}
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		closeAll()
+		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down", "timeout", s.Config.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Config.ShutdownTimeout)
+	s.log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }
 
 func dbKind(st *store.Store) string {
