@@ -99,6 +99,11 @@ type Config struct {
 	UploadTokenTTL time.Duration
 	// ShutdownTimeout bounds the graceful shutdown that lets in-flight chunks finish.
 	ShutdownTimeout time.Duration
+	// DrainDelay is how long a stopping server goes on serving with
+	// /readyz at 503 before it stops accepting connections, so that a load
+	// balancer (or Kubernetes, whose endpoints lag a pod's termination)
+	// stops sending it requests first. Zero (the default) stops at once.
+	DrainDelay time.Duration
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// DeliveryTimeout bounds one run of a delivery job; a delivery left
@@ -162,6 +167,7 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	fs.Int64Var(&c.DecodeMemoryBytes, "decode-memory-bytes", DefaultDecodeMemory, "memory the chunks being decoded at once may hold together; a chunk that cannot get its share within 0.5 s is answered 429 (INTAKE_DECODE_MEMORY_BYTES)")
 	fs.DurationVar(&c.UploadTokenTTL, "upload-token-ttl", 24*time.Hour, "validity of an upload token (INTAKE_UPLOAD_TOKEN_TTL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown (INTAKE_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", 0, "on SIGTERM, serve this long with /readyz at 503 before closing the listener; 5s behind a load balancer (INTAKE_DRAIN_DELAY)")
 	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", 10*time.Minute, "longest run of one delivery job; a crashed replica's deliveries resume a minute after it (INTAKE_DELIVERY_TIMEOUT)")
 
 	// Environment first, as the flag defaults; then the command line
@@ -312,6 +318,9 @@ func (c *Config) check() error {
 	}
 	if c.DecodeMemoryBytes < 16<<20 || c.DecodeMemoryBytes > 1<<40 {
 		errs = append(errs, errors.New("--decode-memory-bytes must be from 16 MiB to 1 TiB"))
+	}
+	if c.DrainDelay < 0 || c.DrainDelay > 5*time.Minute {
+		errs = append(errs, errors.New("--drain-delay must be from 0 to 5m"))
 	}
 	if c.DeliveryTimeout < 2*time.Second || c.DeliveryTimeout > 24*time.Hour {
 		errs = append(errs, errors.New("--delivery-timeout must be from 2s to 24h"))

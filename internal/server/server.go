@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +65,8 @@ type Server struct {
 	metrics http.Handler
 	// addrs are the bound addresses, set by Serve before it calls ready.
 	addrs Addrs
+	// draining turns /readyz to 503 once shutdown began (drain.go).
+	draining atomic.Bool
 }
 
 // Addrs are the addresses Serve listens on; an unused listener's is nil.
@@ -272,6 +275,10 @@ func (s *Server) widgetLookup(ctx context.Context, key string) (widget.Importer,
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	if s.draining.Load() {
+		http.Error(w, "draining", http.StatusServiceUnavailable)
+		return
+	}
 	if err := s.Store.Ping(ctx); err != nil {
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
@@ -440,6 +447,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr) error) err
 		return err
 	case <-ctx.Done():
 	}
+	s.drain(servers)
 	s.log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
