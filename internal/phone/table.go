@@ -128,10 +128,14 @@ func (t *table) walk(s uint16, digits []byte) uint16 {
 }
 
 // prefix runs a prefix automaton over digits: the length of the first
-// prefix it accepts, or -1 when it accepts none.
+// prefix it accepts (0 when it accepts the empty string, which only an
+// inexact automaton can), or -1 when it accepts none.
 func (t *table) prefix(s uint16, digits []byte) int {
-	if s == 0 {
+	switch {
+	case s == 0:
 		return -1
+	case t.info[s]&phonetable.InfoPrefix != 0:
+		return 0
 	}
 	for i, c := range digits {
 		s = t.next[int(s)*10+int(c-'0')]

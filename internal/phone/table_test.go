@@ -75,3 +75,24 @@ func TestParser(t *testing.T) {
 		t.Error("region XX accepted")
 	}
 }
+
+// TestEmptyPrefixGoesToLibrary: Argentina's national prefix for parsing
+// matches the empty string (and has a transform rule), so the library
+// always "matches" it; the fast path must not read that as no match.
+func TestEmptyPrefixGoesToLibrary(t *testing.T) {
+	tab, err := loadTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar := tab.byID["AR"]
+	if ar.nationalExact || tab.prefix(ar.national, []byte("91112345678")) != 0 {
+		t.Fatalf("AR national prefix: exact %v, match %d; want inexact, empty match", ar.nationalExact, tab.prefix(ar.national, []byte("91112345678")))
+	}
+	p, err := NewParser("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, decided := p.fast("+54 9 11 1234 5678"); decided {
+		t.Error("+54 9 11 1234 5678 decided by the table")
+	}
+}
