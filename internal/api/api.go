@@ -21,6 +21,7 @@ import (
 	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
+	"github.com/intakehq/intake/internal/vault"
 )
 
 // API holds the handlers' dependencies.
@@ -34,7 +35,14 @@ type API struct {
 	delivery *delivery.Service
 	// publicOrigin is Intake's own origin when configured (WithPublicURL).
 	publicOrigin string
+	// vault seals and opens importers' identity secrets (WithVault);
+	// without it signed end users cannot be turned on.
+	vault *vault.Vault
 }
+
+// WithVault gives the API the vault that seals importers' identity secrets
+// (signed end users, internal/identity).
+func WithVault(v *vault.Vault) Option { return func(a *API) { a.vault = v } }
 
 // New returns the API.
 func New(st *store.Store, in *ingest.Service, rd *rows.Reader, purge *retention.Service, logger *slog.Logger, opts ...Option) *API {

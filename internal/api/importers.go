@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/intakehq/intake/internal/identity"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/validate"
 )
@@ -24,6 +25,19 @@ type importerInput struct {
 	MaxRows        *int64          `json:"max_rows"`
 	MaxFileBytes   *int64          `json:"max_file_bytes"`
 	LearnMappings  *bool           `json:"learn_mappings"`
+	// RequireIdentity turns signed end users on or off; turning them on the
+	// first time makes the importer's identity secret.
+	RequireIdentity *bool `json:"require_identity"`
+	// RotateIdentitySecret replaces the identity secret (the old one stops
+	// working at once).
+	RotateIdentitySecret bool `json:"rotate_identity_secret"`
+}
+
+// importerAnswer is an importer as the API returns it: IdentitySecret is
+// set only in the answer that made it, as a webhook's signing secret is.
+type importerAnswer struct {
+	store.Importer
+	IdentitySecret string `json:"identity_secret,omitempty"`
 }
 
 // DefaultRetentionDays is how long stored rows are kept unless the importer says otherwise.
@@ -58,7 +72,19 @@ func (in importerInput) apply(im *store.Importer) error {
 	if in.LearnMappings != nil {
 		im.LearnMappings = *in.LearnMappings
 	}
+	if in.RequireIdentity != nil {
+		im.RequireIdentity = *in.RequireIdentity
+	}
 	return checkImporter(im)
+}
+
+// provisionIdentity makes im's identity secret when in asks for one (see
+// identity.Provision) and returns it, or "".
+func (a *API) provisionIdentity(r *http.Request, im *store.Importer, in importerInput) (string, error) {
+	if (im.RequireIdentity || in.RotateIdentitySecret) && a.vault == nil {
+		return "", &Error{Status: http.StatusNotImplemented, Code: "identity_unavailable", Message: "this server cannot seal identity secrets"}
+	}
+	return identity.Provision(r.Context(), a.vault, im, in.RotateIdentitySecret)
 }
 
 func checkImporter(im *store.Importer) error {
@@ -111,7 +137,17 @@ func (a *API) importerCreate(w http.ResponseWriter, r *http.Request, org store.O
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, im)
+	// The secret is bound to the importer's id, known only now.
+	secret, err := a.provisionIdentity(r, &im, in)
+	if err != nil {
+		return err
+	}
+	if secret != "" {
+		if im, err = a.store.UpdateImporter(r.Context(), org.ID, im); err != nil {
+			return err
+		}
+	}
+	return writeJSON(w, http.StatusCreated, importerAnswer{Importer: im, IdentitySecret: secret})
 }
 
 func (a *API) importerList(w http.ResponseWriter, r *http.Request, org store.Organization) error {
@@ -142,11 +178,15 @@ func (a *API) importerUpdate(w http.ResponseWriter, r *http.Request, org store.O
 	if err := in.apply(&im); err != nil {
 		return err
 	}
+	secret, err := a.provisionIdentity(r, &im, in)
+	if err != nil {
+		return err
+	}
 	im, err = a.store.UpdateImporter(r.Context(), org.ID, im)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, im)
+	return writeJSON(w, http.StatusOK, importerAnswer{Importer: im, IdentitySecret: secret})
 }
 
 func (a *API) importerDelete(w http.ResponseWriter, r *http.Request, org store.Organization) error {

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/intakehq/intake/internal/identity"
 	"github.com/intakehq/intake/internal/ingest"
+	"github.com/intakehq/intake/internal/store"
 )
 
 // maxCreateBody bounds the upload-creation request.
@@ -22,15 +24,31 @@ const maxCompleteBody = 128 << 10
 // about 0.5 Mbit/s.
 const chunkReadTimeout = 2 * time.Minute
 
+// createBody is the upload-creation request: ingest's, and the end user
+// signed by the host app's backend (internal/identity).
+type createBody struct {
+	ingest.CreateRequest
+	Identity string `json:"identity,omitempty"`
+}
+
 func (a *API) uploadCreate(w http.ResponseWriter, r *http.Request) error {
-	var req ingest.CreateRequest
-	if err := decode(w, r, maxCreateBody, &req); err != nil {
+	var body createBody
+	if err := decode(w, r, maxCreateBody, &body); err != nil {
 		return err
 	}
-	if origin := r.Header.Get("Origin"); origin != "" && !a.sameOrigin(r, origin) {
-		im, err := a.store.ImporterByKey(r.Context(), req.Importer)
-		if err == nil && !a.ingest.Disabled(req.Importer) && !slices.Contains(im.AllowedOrigins, origin) {
+	req := body.CreateRequest
+	// An unknown or switched-off importer is left to ingest, which answers
+	// it as unknown whatever else the request says.
+	im, err := a.store.ImporterByKey(r.Context(), req.Importer)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err == nil && !a.ingest.Disabled(req.Importer) {
+		if origin := r.Header.Get("Origin"); origin != "" && !a.sameOrigin(r, origin) && !slices.Contains(im.AllowedOrigins, origin) {
 			return &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Message: "this importer does not accept uploads from this origin"}
+		}
+		if err := a.signedUser(r, im, body.Identity, &req); err != nil {
+			return err
 		}
 	}
 	resp, err := a.ingest.Create(r.Context(), req)
@@ -38,6 +56,36 @@ func (a *API) uploadCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, resp)
+}
+
+// signedUser checks the identity token of an upload for importer im and,
+// when it is valid, makes what it signs the import's user and metadata (the
+// request's unsigned ones are dropped). An importer that requires signed
+// end users takes no upload without a valid token.
+func (a *API) signedUser(r *http.Request, im store.Importer, token string, req *ingest.CreateRequest) error {
+	if a.vault == nil {
+		if im.RequireIdentity || token != "" {
+			return &Error{Status: http.StatusNotImplemented, Code: "identity_unavailable", Message: "this server cannot check identity tokens"}
+		}
+		return nil
+	}
+	c, err := identity.Check(r.Context(), a.vault, im, token, time.Now())
+	switch {
+	case errors.Is(err, identity.ErrMissing):
+		return &Error{Status: http.StatusUnauthorized, Code: "identity_required", Message: "this importer takes uploads only with an end user signed by the host app (identity)"}
+	case errors.Is(err, identity.ErrExpired):
+		return &Error{Status: http.StatusUnauthorized, Code: "identity_expired", Message: "the identity token has expired: the host app must sign a new one"}
+	case errors.Is(err, identity.ErrInvalid):
+		// The token's content and the failed check stay out of the answer.
+		return &Error{Status: http.StatusUnauthorized, Code: "identity_invalid", Message: "the identity token is not valid (HS256 signature with the importer's identity secret, exp within a day, a user claim)"}
+	case errors.Is(err, identity.ErrNotConfigured):
+		return badRequest("identity_not_configured", "this importer has no identity secret: turn signed end users on first")
+	case err != nil:
+		return err
+	case c != nil:
+		req.User, req.Metadata = c.User, c.Metadata
+	}
+	return nil
 }
 
 // WithPublicURL names Intake's public base URL (config.PublicURL, already

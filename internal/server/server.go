@@ -151,7 +151,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		widgetOpts = append(widgetOpts, widget.WithDemo())
 	}
 	mux := &router{mux: http.NewServeMux()}
-	api.New(s.Store, s.Ingest, s.Rows, s.Retention, logger, api.WithDelivery(s.Delivery), api.WithPublicURL(cfg.PublicURL)).Register(mux)
+	api.New(s.Store, s.Ingest, s.Rows, s.Retention, logger, api.WithDelivery(s.Delivery), api.WithPublicURL(cfg.PublicURL), api.WithVault(s.Vault)).Register(mux)
 	widget.Register(mux, s.widgetLookup, logger, widgetOpts...)
 	if err := dashboard.SealClearTOTP(ctx, s.Store, s.Vault, logger); err != nil {
 		s.Close()

@@ -31,20 +31,26 @@ type Importer struct {
 	MaxFileBytes   int64           `json:"max_file_bytes"`
 	// LearnMappings: the importer remembers the header → key changes end
 	// users make in the matching step (learned.go); on by default.
-	LearnMappings bool      `json:"learn_mappings"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	LearnMappings bool `json:"learn_mappings"`
+	// RequireIdentity: uploads must carry an end user signed by the host
+	// app with the importer's identity secret (internal/identity).
+	RequireIdentity bool `json:"require_identity"`
+	// IdentitySecretSealed is that secret, sealed by the vault; nil until
+	// identities are first turned on. Never sent to a client.
+	IdentitySecretSealed []byte    `json:"-"`
+	CreatedAt            time.Time `json:"created_at"`
+	UpdatedAt            time.Time `json:"updated_at"`
 }
 
 const importerColumns = `id, org_id, public_key, name, template, mode, retention_days, allowed_origins,
-	allow_invalid, max_rows, max_file_bytes, learn_mappings, created_at, updated_at`
+	allow_invalid, max_rows, max_file_bytes, learn_mappings, require_identity, identity_secret_sealed, created_at, updated_at`
 
 func scanImporter(row interface{ Scan(...any) error }) (Importer, error) {
 	var im Importer
 	var tmpl, origins string
 	var created, updated int64
 	err := row.Scan(&im.ID, &im.OrgID, &im.Key, &im.Name, &tmpl, &im.Mode, &im.RetentionDays, &origins,
-		&im.AllowInvalid, &im.MaxRows, &im.MaxFileBytes, &im.LearnMappings, &created, &updated)
+		&im.AllowInvalid, &im.MaxRows, &im.MaxFileBytes, &im.LearnMappings, &im.RequireIdentity, &im.IdentitySecretSealed, &created, &updated)
 	if err != nil {
 		return im, err
 	}
@@ -63,9 +69,9 @@ func (s *Store) CreateImporter(ctx context.Context, orgID string, im Importer) (
 	im.CreatedAt, im.UpdatedAt = now, now
 	origins, _ := json.Marshal(nonNil(im.AllowedOrigins))
 	_, err := s.write.ExecContext(ctx, `INSERT INTO importers (`+importerColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		im.ID, orgID, im.Key, im.Name, string(im.Template), im.Mode, im.RetentionDays, string(origins),
-		im.AllowInvalid, im.MaxRows, im.MaxFileBytes, im.LearnMappings, now.UnixMicro(), now.UnixMicro())
+		im.AllowInvalid, im.MaxRows, im.MaxFileBytes, im.LearnMappings, im.RequireIdentity, im.IdentitySecretSealed, now.UnixMicro(), now.UnixMicro())
 	if err != nil {
 		return im, fmt.Errorf("insert importer: %w", err)
 	}
@@ -78,10 +84,11 @@ func (s *Store) UpdateImporter(ctx context.Context, orgID string, im Importer) (
 	origins, _ := json.Marshal(nonNil(im.AllowedOrigins))
 	now := s.now().UTC().Truncate(time.Microsecond)
 	res, err := s.write.ExecContext(ctx, `UPDATE importers SET name = $1, template = $2, mode = $3, retention_days = $4,
-		allowed_origins = $5, allow_invalid = $6, max_rows = $7, max_file_bytes = $8, learn_mappings = $9, updated_at = $10
-		WHERE id = $11 AND org_id = $12 AND deleted_at IS NULL`,
+		allowed_origins = $5, allow_invalid = $6, max_rows = $7, max_file_bytes = $8, learn_mappings = $9,
+		require_identity = $10, identity_secret_sealed = $11, updated_at = $12
+		WHERE id = $13 AND org_id = $14 AND deleted_at IS NULL`,
 		im.Name, string(im.Template), im.Mode, im.RetentionDays, string(origins), im.AllowInvalid,
-		im.MaxRows, im.MaxFileBytes, im.LearnMappings, now.UnixMicro(), im.ID, orgID)
+		im.MaxRows, im.MaxFileBytes, im.LearnMappings, im.RequireIdentity, im.IdentitySecretSealed, now.UnixMicro(), im.ID, orgID)
 	if err := affectedOne(res, err, "importer"); err != nil {
 		return im, err
 	}
@@ -180,8 +187,8 @@ func (s *Store) EnsureDemoImporter(ctx context.Context, key string, template jso
 			return fmt.Errorf("demo organization: %w", err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO importers (`+importerColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (public_key) DO NOTHING`,
-			NewID("ipr_"), orgID, key, "Demo: customers", string(template), ModeStored, 1, "[]", false, 100000, 50<<20, false, now, now)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (public_key) DO NOTHING`,
+			NewID("ipr_"), orgID, key, "Demo: customers", string(template), ModeStored, 1, "[]", false, 100000, 50<<20, false, false, nil, now, now)
 		if err != nil {
 			return fmt.Errorf("demo importer: %w", err)
 		}
