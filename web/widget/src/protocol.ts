@@ -10,6 +10,13 @@ export const MESSAGE_PREFIX = "intake:";
 export interface OpenOptions {
   user?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
+  /**
+   * The end user signed by the host app's backend (an HS256 JWT of {user,
+   * metadata, exp} made with the importer's identity secret; docs/widget.md).
+   * When given, the server takes user and metadata from it, not from the
+   * unsigned fields above; an importer may require it.
+   */
+  identity?: string;
   locale?: string;
   theme?: Record<string, string>;
 }

@@ -61,3 +61,16 @@ test("the completed result carries the rows the server stored, not the rows sent
     server.restore();
   }
 });
+
+test("the signed end user (identity) goes with the upload's creation", async () => {
+  const server = fakeServer(2);
+  try {
+    await upload({ ...params(0), identity: "eyJhbGciOiJIUzI1NiJ9.e30.sig", user: { id: "u1" } }, rows);
+    const create = server.seen.find((r) => r.path === "/api/v1/uploads")!;
+    const body = JSON.parse(create.body) as Record<string, unknown>;
+    assert.equal(body.identity, "eyJhbGciOiJIUzI1NiJ9.e30.sig");
+    assert.deepEqual(body.user, { id: "u1" });
+  } finally {
+    server.restore();
+  }
+});

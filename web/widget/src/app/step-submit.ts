@@ -65,7 +65,7 @@ export async function send(app: App, resume = storedResume(app)): Promise<void> 
   try {
     result = await worker.call({
       op: "upload",
-      request: { importer: config.importer.key, columns: columns.map((c) => c.key), user: state.options.user, metadata: state.options.metadata, clientMode, resume },
+      request: { importer: config.importer.key, columns: columns.map((c) => c.key), user: state.options.user, metadata: state.options.metadata, identity: state.options.identity, clientMode, resume },
     });
   } catch (err) {
     return fail(app, err instanceof WorkerError ? err.code : "network");

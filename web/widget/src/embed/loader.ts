@@ -114,7 +114,7 @@ function open(options: IntakeOpenOptions): IntakeHandle {
         send({
           type: "intake:init",
           channel,
-          options: { user: options.user, metadata: options.metadata, locale: options.locale, theme: options.theme },
+          options: { user: options.user, metadata: options.metadata, identity: options.identity, locale: options.locale, theme: options.theme },
         });
         frame.focus();
         break;

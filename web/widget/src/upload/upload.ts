@@ -24,6 +24,8 @@ export interface UploadParams {
   learned?: readonly LearnedPair[];
   user?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
+  /** The signed end user (OpenOptions.identity), checked by the server. */
+  identity?: string;
   resume?: Session;
   /** Called with every change of progress. */
   onProgress(p: Progress): void;
@@ -158,7 +160,7 @@ export function createImport(params: UploadParams, rows: number): Promise<Create
       call<Created>(`${params.base}/api/v1/uploads`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ importer: params.importer, columns: params.columns, source: params.source, rows, user: params.user, metadata: params.metadata }),
+        body: JSON.stringify({ importer: params.importer, columns: params.columns, source: params.source, rows, user: params.user, metadata: params.metadata, identity: params.identity }),
         signal: params.signal,
       }),
     params,

@@ -101,6 +101,8 @@ export interface UploadRequest {
   columns: string[];
   user?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
+  /** The signed end user (OpenOptions.identity). */
+  identity?: string;
   clientMode: boolean;
   resume?: Session;
 }

@@ -648,6 +648,7 @@ async function handle(req: Request): Promise<unknown> {
         learned: state.learned,
         user: r.user,
         metadata: r.metadata,
+        identity: r.identity,
         resume: r.resume,
         signal: state.abort.signal,
         onProgress: (progress: Progress) => post({ id: 0, progress }),
