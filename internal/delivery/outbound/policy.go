@@ -142,13 +142,21 @@ func (p *Policy) Check(addr netip.Addr) error {
 	return nil
 }
 
-// allowed reports whether the operator's list covers addr or the IPv4
-// address it stands for.
+// allowed reports whether the operator's list covers addr, or the IPv4
+// address of an IPv4-mapped addr (the same destination: the kernel dials
+// it as IPv4). It does not follow 6to4, Teredo or NAT64: those reach the
+// embedded IPv4 address through a relay or gateway, and an operator who
+// opened 10.0.0.0/8 for a receiver on the private network did not open
+// 2002:a00::/24 to whatever relays it. Such an address passes only if its
+// own IPv6 range is listed.
 func (p *Policy) allowed(addr netip.Addr) bool {
 	if p == nil || len(p.allow) == 0 {
 		return false
 	}
-	cands := append([]netip.Addr{addr}, embedded(addr)...)
+	cands := []netip.Addr{addr}
+	if addr.Is4In6() {
+		cands = append(cands, addr.Unmap())
+	}
 	for _, a := range cands {
 		for _, pr := range p.allow {
 			if pr.Contains(a) {

@@ -65,12 +65,31 @@ func TestAllowListOpensOnlyListedRanges(t *testing.T) {
 		{"fd00::2", false},
 		{"169.254.169.254", false},
 		{"::1", false},
+		// An allowed IPv4 range does not open the IPv6 addresses that
+		// reach it through a relay or gateway: 10.1.2.3 in 6to4, as a
+		// Teredo server, as an obfuscated Teredo client, and in NAT64.
+		{"2002:a01:203::1", false},
+		{"2001:0:a01:203::1", false},
+		{"2001:0:4136:e378:8000:63bf:f5fe:fdfc", false},
+		{"64:ff9b::a01:203", false},
+		{"2002:7f00:1::", false}, // 6to4 of 127.0.0.1, allowed above as IPv4
 	}
 	for _, tt := range tests {
 		err := p.Check(netip.MustParseAddr(tt.addr))
 		if (err == nil) != tt.ok {
 			t.Errorf("Check(%s) = %v, want ok=%v", tt.addr, err, tt.ok)
 		}
+	}
+	// Listed as an IPv6 range of its own, a 6to4 range is open.
+	six, err := ParseAllowList("2002:a01:203::/48")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := NewPolicy(six).Check(netip.MustParseAddr("2002:a01:203::1")); err != nil {
+		t.Errorf("a listed 6to4 range: %v", err)
+	}
+	if err := NewPolicy(six).Check(netip.MustParseAddr("10.1.2.3")); err == nil {
+		t.Error("a listed 6to4 range opened its IPv4 address")
 	}
 }
 
