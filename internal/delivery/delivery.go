@@ -53,6 +53,9 @@ type Service struct {
 	st     *store.Store
 	vault  *vault.Vault
 	sender *webhook.Sender
+	// policy checks the hosts of S3 endpoints and PostgreSQL URLs as they
+	// are saved (webhook URLs through sender).
+	policy *outbound.Policy
 	log    *slog.Logger
 	rows   *rows.Reader
 	queue  *queue.Queue
@@ -62,7 +65,7 @@ type Service struct {
 // New returns a Service.
 func New(o Options) *Service {
 	return &Service{st: o.Store, vault: o.Vault, rows: o.Rows, queue: o.Queue,
-		sender: webhook.NewSender(o.Policy, o.RequestTimeout), log: o.Logger, now: time.Now}
+		sender: webhook.NewSender(o.Policy, o.RequestTimeout), policy: o.Policy, log: o.Logger, now: time.Now}
 }
 
 // Destination is a destination as the API shows it: its settings without

@@ -214,9 +214,9 @@ func (s *Service) check(d store.Destination, st settings) error {
 	case store.KindWebhook:
 		return s.checkWebhook(st.Webhook)
 	case store.KindS3:
-		return checkS3(st.S3)
+		return s.checkS3(st.S3)
 	case store.KindPostgres:
-		return checkPostgres(st.Postgres)
+		return s.checkPostgres(st.Postgres)
 	}
 	return invalid("type must be webhook, s3 or postgres")
 }
@@ -260,19 +260,43 @@ func (s *Service) checkWebhook(ep webhook.Endpoint) error {
 	// characters).
 	if _, err := s.sender.Target(ep); err != nil {
 		if errors.Is(err, outbound.ErrForbidden) {
-			return invalid("url names an address the outbound guard refuses (loopback, private, link-local, metadata…); an operator can allow ranges with --outbound-allow")
+			return invalid("url%s", guardMessage)
 		}
 		return invalid("url or headers refused: headers may not set webhook-*, Content-Type, Host or hop-by-hop headers, nor contain control characters")
 	}
 	return nil
 }
 
-func checkS3(c s3.Config) error {
+// guardMessage is the refusal of a host the outbound guard refuses.
+const guardMessage = " names an address the outbound guard refuses (loopback, private, link-local, metadata…); an operator can allow ranges with --outbound-allow"
+
+// checkHost refuses, as a destination is saved, a host whose spelling
+// already names an address the outbound guard refuses (any IP literal
+// spelling, or a loopback name such as localhost, judged by name without
+// resolving it). The dial-time check still runs on every connection: a
+// name can resolve elsewhere later.
+func (s *Service) checkHost(host, setting string) error {
+	if err := s.policy.CheckHost(host); err != nil {
+		if errors.Is(err, outbound.ErrForbidden) {
+			return invalid("%s%s", setting, guardMessage)
+		}
+		return invalid("%s has a malformed host", setting)
+	}
+	return nil
+}
+
+func (s *Service) checkS3(c s3.Config) error {
 	if c.Bucket == "" || len(c.Bucket) > 255 {
 		return invalid("bucket is required (at most 255 characters)")
 	}
 	if err := checkHTTPURL(c.Endpoint, "endpoint", true); err != nil {
 		return err
+	}
+	if c.Endpoint != "" {
+		u, _ := url.Parse(c.Endpoint) // checkHTTPURL parsed it
+		if err := s.checkHost(u.Hostname(), "endpoint"); err != nil {
+			return err
+		}
 	}
 	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
 		return invalid("access_key_id and secret_access_key go together")
@@ -291,10 +315,24 @@ func checkS3(c s3.Config) error {
 	return nil
 }
 
-func checkPostgres(c postgres.Config) error {
+func (s *Service) checkPostgres(c postgres.Config) error {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Hostname() == "" || len(c.URL) > maxURL {
 		return invalid("url must be a postgres:// connection URL with a host")
+	}
+	// The hosts the driver will connect to, as it reads them: several
+	// hosts and a host= parameter override what url.Parse sees.
+	hosts, err := postgres.Hosts(c.URL)
+	if err != nil {
+		return invalid("url must be a postgres:// connection URL with a host")
+	}
+	for _, h := range hosts {
+		if strings.HasPrefix(h, "/") {
+			return invalid("url names a Unix socket; destinations are reached over TCP only")
+		}
+		if err := s.checkHost(h, "url"); err != nil {
+			return err
+		}
 	}
 	for _, name := range []struct{ setting, v string }{{"schema", c.Schema}, {"table", c.Table}} {
 		if (name.v != "" || name.setting == "table") && (!identifier.MatchString(name.v) || len(name.v) > maxIdentifier) {

@@ -88,6 +88,69 @@ func TestSettings(t *testing.T) {
 	}
 }
 
+// TestSavedHostsGuarded: an S3 endpoint or PostgreSQL host spelled as a
+// loopback, private or metadata address, or as a loopback name, is refused
+// when the destination is saved, judged on the spelling alone (nothing is
+// resolved or dialled here); the allow-list the test suites use still lets
+// loopback through.
+func TestSavedHostsGuarded(t *testing.T) {
+	t.Parallel()
+	guarded := New(Options{Policy: outbound.NewPolicy(nil), Logger: slog.New(slog.DiscardHandler)})
+	loopbackOK := New(Options{Policy: outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}), Logger: slog.New(slog.DiscardHandler)})
+	hosts := []string{"127.0.0.1", "[::1]", "localhost", "LocalHost.", "db.localhost", "0x7f.1", "2130706433", "0177.0.0.1", "127.1",
+		"10.0.0.5", "192.168.1.1", "172.16.0.1", "169.254.169.254", "[::ffff:127.0.0.1]", "[fd00::1]", "[2002:7f00:1::]"}
+	try := func(s *Service, kind string, in Input) error {
+		d := store.Destination{ID: "dst_x", Kind: kind, BatchSize: 1000, Parallel: 1}
+		var st settings
+		if _, err := in.apply(&d, &st, time.Now()); err != nil {
+			return err
+		}
+		return s.check(d, st)
+	}
+	for _, h := range hosts {
+		for _, c := range []struct {
+			kind string
+			in   Input
+		}{
+			{store.KindS3, Input{Bucket: ptr("exports"), Endpoint: ptr("http://" + h + ":9000")}},
+			{store.KindPostgres, Input{URL: ptr("postgres://app:pw@" + h + ":5432/app"), Table: ptr("t")}},
+		} {
+			var ie *InvalidError
+			if err := try(guarded, c.kind, c.in); !errors.As(err, &ie) || !strings.Contains(ie.Message, "outbound guard") {
+				t.Errorf("%s host %s saved: %v", c.kind, h, err)
+			}
+		}
+	}
+	for _, c := range []struct{ name, url string }{
+		{"host parameter", "postgres://db.example.com/app?host=127.0.0.1"},
+		{"second host", "postgres://db.example.com:5432,10.0.0.7:5432/app"},
+		{"unix socket", "postgres://db.example.com/app?host=/var/run/postgresql"},
+	} {
+		if err := try(guarded, store.KindPostgres, Input{URL: ptr(c.url), Table: ptr("t")}); err == nil {
+			t.Errorf("postgres %s saved", c.name)
+		}
+	}
+	for _, c := range []struct {
+		kind string
+		in   Input
+	}{
+		{store.KindS3, Input{Bucket: ptr("exports"), Endpoint: ptr("https://s3.eu-west-1.amazonaws.com")}},
+		{store.KindPostgres, Input{URL: ptr("postgres://app:pw@db.example.com:5432/app?sslmode=require"), Table: ptr("t")}},
+	} {
+		if err := try(guarded, c.kind, c.in); err != nil {
+			t.Errorf("%s with public names refused: %v", c.kind, err)
+		}
+	}
+	for _, in := range []Input{
+		{Bucket: ptr("exports"), Endpoint: ptr("http://127.0.0.1:9000")},
+		{Bucket: ptr("exports"), Endpoint: ptr("http://localhost:9000")},
+	} {
+		if err := try(loopbackOK, store.KindS3, in); err != nil {
+			t.Errorf("loopback allowed by the list, refused: %v", err)
+		}
+	}
+}
+
 // TestRotation adds a second secret, signs with both, then drops the old
 // one; a third is refused while two are in use.
 func TestRotation(t *testing.T) {

@@ -68,6 +68,22 @@ type target struct {
 	typ    string
 }
 
+// Hosts lists the hosts a connection URL makes the driver connect to, in
+// order: the URL's host or hosts, or those of a host= parameter. It reads
+// the URL as pgx does (pgx.ParseConfig), resolving nothing, so that a
+// destination is judged by the hosts it will really reach.
+func Hosts(connURL string) ([]string, error) {
+	pc, err := pgx.ParseConfig(connURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: malformed connection URL", ErrInvalid) // the URL may hold a password
+	}
+	hosts := []string{pc.Host}
+	for _, f := range pc.Fallbacks {
+		hosts = append(hosts, f.Host)
+	}
+	return hosts, nil
+}
+
 // Write inserts the import's rows in one transaction and returns how many
 // table rows it inserted or updated. Nothing is committed on any error.
 func (w *Writer) Write(ctx context.Context, cfg Config, imp destination.Import, rows iter.Seq2[rows.Batch, error]) (int64, error) {
