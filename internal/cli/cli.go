@@ -39,6 +39,7 @@ var commands = map[string]command{
 	"purge":          {"purge imports now: one, an importer's, an organization's, or those due", runPurge},
 	"audit":          {"verify the chain of deletion receipts", runAudit},
 	"migrate":        {"apply the database migrations (before starting replicas with --skip-migrations)", runMigrate},
+	"keys":           {"rotate the master key: re-wrap every data key, touching no chunk", runKeys},
 	"healthcheck":    {"ask a running server for /healthz or /readyz (the container's HEALTHCHECK)", runHealthcheck},
 }
 

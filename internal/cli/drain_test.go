@@ -42,11 +42,12 @@ type child struct {
 	exited chan error
 }
 
-func startServe(t *testing.T, dir string) *child {
+// startServe runs serve on dir with the test's environment plus env.
+func startServe(t *testing.T, dir string, env ...string) *child {
 	t.Helper()
 	c := &child{logs: &syncBuffer{}, exited: make(chan error, 1)}
 	c.cmd = exec.Command(os.Args[0], "-test.run=^TestServeHelperProcess$", "-test.count=1")
-	c.cmd.Env = append(os.Environ(), serveHelperEnv+"="+dir)
+	c.cmd.Env = append(append(os.Environ(), env...), serveHelperEnv+"="+dir)
 	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
