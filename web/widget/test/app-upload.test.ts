@@ -2,7 +2,7 @@
 // count the server says it stored (what the done step shows).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { completeBody, upload, type UploadParams } from "../src/upload/upload.ts";
+import { completeBody, encodeSpan, MAX_ROWS_PER_CHUNK, spanBodies, upload, type UploadParams } from "../src/upload/upload.ts";
 
 interface Seen {
   method: string;
@@ -70,6 +70,51 @@ test("the signed end user (identity) goes with the upload's creation", async () 
     const body = JSON.parse(create.body) as Record<string, unknown>;
     assert.equal(body.identity, "eyJhbGciOiJIUzI1NiJ9.e30.sig");
     assert.deepEqual(body.user, { id: "u1" });
+  } finally {
+    server.restore();
+  }
+});
+
+test("chunks are cut from spans of MAX_ROWS_PER_CHUNK rows, and within a span by max_chunk_bytes", () => {
+  const row = (i: number): string[] => [`row ${i}`, "x".repeat(i % 50)];
+  const all: unknown[] = [];
+  for (let start = 0; start < 12_345; start += MAX_ROWS_PER_CHUNK) {
+    const end = Math.min(12_345, start + MAX_ROWS_PER_CHUNK);
+    const bodies = spanBodies(row, start, end, 64 << 10);
+    assert.ok(bodies.length > 1, "a span of long rows is cut by bytes");
+    let next = start;
+    for (const b of bodies) {
+      assert.ok(b.body.length <= 64 << 10, `${b.body.length} bytes`);
+      const parsed = JSON.parse(b.body) as { first_row: number; rows: unknown[] };
+      assert.equal(parsed.first_row, next);
+      assert.equal(b.first, next);
+      assert.equal(parsed.rows.length, b.count);
+      next += b.count;
+      all.push(...parsed.rows);
+    }
+    assert.equal(next, end);
+    // Without the byte limit a span is one chunk.
+    assert.equal(spanBodies(row, start, end, 1 << 30).length, 1);
+  }
+  assert.deepEqual(all, Array.from({ length: 12_345 }, (_, i) => row(i)));
+});
+
+test("an encoder elsewhere (the worker's helpers) is used for every span, in order", async () => {
+  const server = fakeServer(12_000);
+  const spans: [number, number][] = [];
+  try {
+    const many = {
+      count: 12_000,
+      row: (): string[] => assert.fail("rows are encoded elsewhere"),
+      encode: async (start: number, end: number, maxBytes: number) => {
+        spans.push([start, end]);
+        return encodeSpan((i) => [`v${i}`], start, end, maxBytes);
+      },
+    };
+    const result = await upload(params(0), many);
+    assert.equal(result.status, "completed");
+    assert.deepEqual(spans, [[0, 5000], [5000, 10_000], [10_000, 12_000]]);
+    assert.equal(server.seen.filter((r) => r.path.includes("/chunks/")).length, 3);
   } finally {
     server.restore();
   }

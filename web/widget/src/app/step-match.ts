@@ -164,6 +164,8 @@ export async function validate(app: App): Promise<void> {
     state.summary = await app.worker.call({ op: "map", headerRow: state.headerRow, mapping: state.mapping, learned });
     state.reviewed = { headerRow: state.headerRow, mapping: [...state.mapping] };
     performance.mark("intake:mapped");
+    // Checked ahead while the user was on the steps before: done on arrival.
+    if (state.summary.checked === state.summary.rows) performance.mark("intake:checked");
   } catch (err) {
     return fail(app, err instanceof WorkerError ? err.code : "parse_failed");
   }

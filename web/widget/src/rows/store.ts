@@ -51,6 +51,16 @@ export class PackedRows {
     return packed.split(SEPARATOR);
   }
 
+  /**
+   * Row r as one string of its cells joined (unpackRow splits it again),
+   * or undefined for a row that cannot be joined: what a helper worker is
+   * sent, with no array per row to copy.
+   */
+  packedRow(r: number): string | undefined {
+    if (this.loose.size !== 0 && this.loose.has(r)) return undefined;
+    return this.packed[r];
+  }
+
   /** Cell c of row r ("" past its last cell), without splitting the row: a bulk fix reads one column. */
   cell(r: number, c: number): string {
     if (this.loose.size !== 0) {
@@ -88,6 +98,37 @@ export class PackedRows {
   }
 }
 
+/** unpackRow splits a row that PackedRows.packedRow returned into its cells. */
+export function unpackRow(packed: string): string[] {
+  return packed.split(SEPARATOR);
+}
+
+/**
+ * throughMapping returns a file row's cells in template column order (null
+ * where the row has no such cell or the column is unmapped). inOrder says
+ * that mapping is the identity: cells itself is then cut or padded.
+ */
+export function throughMapping(cells: string[], mapping: readonly (number | null)[], inOrder: boolean): (string | null)[] {
+  const width = mapping.length;
+  if (inOrder) {
+    const out: (string | null)[] = cells;
+    if (out.length > width) out.length = width;
+    while (out.length < width) out.push(null);
+    return out;
+  }
+  const out = new Array<string | null>(width);
+  for (let c = 0; c < width; c++) {
+    const s = mapping[c];
+    out[c] = s === null || s === undefined ? null : (cells[s] ?? null);
+  }
+  return out;
+}
+
+/** Whether a mapping sends every file column to the template column of the same index. */
+export function identityMapping(mapping: readonly (number | null)[]): boolean {
+  return mapping.every((s, c) => s === c);
+}
+
 /** packRows packs rows already held as arrays (a workbook read whole). */
 export function packRows(rows: Iterable<readonly string[]>): PackedRows {
   const packed = new PackedRows();
@@ -122,7 +163,7 @@ export class RowTable {
     const n = Math.max(0, source.length - headerRow - 1);
     this.ids = new Int32Array(n);
     for (let i = 0; i < n; i++) this.ids[i] = i;
-    this.inOrder = mapping.every((s, c) => s === c);
+    this.inOrder = identityMapping(mapping);
   }
 
   /** Number of rows (deleted rows excluded). */
@@ -177,18 +218,22 @@ export class RowTable {
 
   /** The row of data row number id + 1 as the file has it, through the mapping, without edits. */
   private fileRow(id: number): (string | null)[] {
-    const cells = this.source.row(this.headerRow + 1 + id);
-    const width = this.mapping.length;
-    if (this.inOrder) {
-      const out: (string | null)[] = cells;
-      if (out.length > width) out.length = width;
-      while (out.length < width) out.push(null);
-      return out;
-    }
-    const out = new Array<string | null>(width);
-    for (let c = 0; c < width; c++) {
-      const s = this.mapping[c];
-      out[c] = s === null || s === undefined ? null : (cells[s] ?? null);
+    return throughMapping(this.source.row(this.headerRow + 1 + id), this.mapping, this.inOrder);
+  }
+
+  /**
+   * The rows at indexes [start, end) as a helper worker reads them: a row
+   * as the file has it is its packed string (the helper splits it and
+   * applies the mapping), an edited or unpackable row its cells in
+   * template column order.
+   */
+  shipped(start: number, end: number): (string | (string | null)[])[] {
+    const out: (string | (string | null)[])[] = [];
+    for (let i = start; i < end; i++) {
+      const id = this.ids[i]!;
+      const edited = this.edited.size !== 0 ? this.edited.get(id) : undefined;
+      const packed = edited ? undefined : this.source.packedRow(this.headerRow + 1 + id);
+      out.push(packed ?? this.row(i));
     }
     return out;
   }

@@ -2,6 +2,9 @@
 // parallel, each retried with backoff; chunk boundaries depend only on the
 // rows and the server's max_chunk_bytes, so a resumed upload re-sends exactly
 // the same bodies (the server accepts a repeated chunk, refuses a changed one).
+// Encoding and compressing a million rows costs seconds of CPU, so the row
+// source may do it elsewhere (the worker's helpers, on other cores), a few
+// spans ahead of the chunks in flight.
 import type { Progress, RowIssue, Session, UploadResult } from "../worker/messages.ts";
 import type { LearnedPair } from "../mapping/match.ts";
 
@@ -10,6 +13,18 @@ export interface RowSource {
   count: number;
   /** Row i of the import (0-based), in template column order. */
   row(i: number): (string | null)[];
+  /**
+   * encode, when given, does what encodeSpan does with these rows (the
+   * same bytes), elsewhere; otherwise the upload encodes in this thread.
+   */
+  encode?(start: number, end: number, maxBytes: number): Promise<EncodedChunk[]>;
+}
+
+/** One chunk, ready to send: its rows [first, first + count) as gzip'd JSON. */
+export interface EncodedChunk {
+  first: number;
+  count: number;
+  body: ArrayBuffer;
 }
 
 /** Parameters of one upload. */
@@ -34,8 +49,12 @@ export interface UploadParams {
   backoff?: number[];
 }
 
+/** Chunks in flight: the server checks each on a core of its own. */
 const PARALLEL = 3;
-const MAX_ROWS_PER_CHUNK = 5000;
+/** Rows per chunk at most; chunks are cut from spans of this many rows (a span is one chunk unless maxBytes cuts it). */
+export const MAX_ROWS_PER_CHUNK = 5000;
+/** Spans being encoded ahead of the chunks sent. */
+const ENCODE_AHEAD = 4;
 const DEFAULT_BACKOFF = [500, 1000, 2000, 4000, 8000, 15000];
 
 /** An API error: HTTP status and the error object of the body. */
@@ -108,16 +127,20 @@ async function gzip(text: string): Promise<ArrayBuffer> {
   return new Response(stream).arrayBuffer();
 }
 
-/** Cuts rows into chunks: at most MAX_ROWS_PER_CHUNK rows and maxBytes of JSON each. */
-function* chunks(rows: RowSource, maxBytes: number): Generator<{ n: number; first: number; count: number; body: string }> {
-  let n = 0;
-  let first = 0;
+/**
+ * spanBodies cuts the rows [start, end) of one span into chunk bodies of at
+ * most maxBytes of JSON each (one unless rows are long); row(i) is row i in
+ * template column order.
+ */
+export function spanBodies(row: (i: number) => readonly (string | null)[], start: number, end: number, maxBytes: number): { first: number; count: number; body: string }[] {
+  const out: { first: number; count: number; body: string }[] = [];
+  let first = start;
   let parts: string[] = [];
   let size = 32;
-  for (let i = 0; i < rows.count; i++) {
-    const json = JSON.stringify(rows.row(i));
-    if (parts.length > 0 && (parts.length >= MAX_ROWS_PER_CHUNK || size + json.length + 1 > maxBytes)) {
-      yield { n: n++, first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` };
+  for (let i = start; i < end; i++) {
+    const json = JSON.stringify(row(i));
+    if (parts.length > 0 && size + json.length + 1 > maxBytes) {
+      out.push({ first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` });
       first = i;
       parts = [];
       size = 32;
@@ -125,7 +148,36 @@ function* chunks(rows: RowSource, maxBytes: number): Generator<{ n: number; firs
     parts.push(json);
     size += json.length + 1;
   }
-  if (parts.length > 0) yield { n, first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` };
+  if (parts.length > 0) out.push({ first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` });
+  return out;
+}
+
+/** encodeSpan is spanBodies gzip'd: the chunks of one span, ready to send. */
+export async function encodeSpan(row: (i: number) => readonly (string | null)[], start: number, end: number, maxBytes: number): Promise<EncodedChunk[]> {
+  const bodies = spanBodies(row, start, end, maxBytes);
+  return Promise.all(bodies.map(async (b) => ({ first: b.first, count: b.count, body: await gzip(b.body) })));
+}
+
+/**
+ * Every chunk of rows in order, numbered from 0: spans of
+ * MAX_ROWS_PER_CHUNK rows encoded ENCODE_AHEAD at a time.
+ */
+async function* chunks(rows: RowSource, maxBytes: number): AsyncGenerator<EncodedChunk & { n: number }> {
+  const encode = rows.encode?.bind(rows) ?? ((start: number, end: number, max: number) => encodeSpan((i) => rows.row(i), start, end, max));
+  const ahead: Promise<EncodedChunk[]>[] = [];
+  let next = 0;
+  let n = 0;
+  while (next < rows.count || ahead.length > 0) {
+    while (ahead.length < ENCODE_AHEAD && next < rows.count) {
+      const start = next;
+      next = Math.min(rows.count, start + MAX_ROWS_PER_CHUNK);
+      const span = encode(start, next, maxBytes);
+      // Awaited in turn below; not an unhandled rejection meanwhile.
+      span.catch(() => {});
+      ahead.push(span);
+    }
+    for (const chunk of await ahead.shift()!) yield { ...chunk, n: n++ };
+  }
 }
 
 /**
@@ -215,7 +267,7 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
     const inFlight = new Set<Promise<void>>();
     let total = 0;
     let failure: unknown = null;
-    for (const chunk of chunks(rows, maxBytes)) {
+    for await (const chunk of chunks(rows, maxBytes)) {
       total++;
       if (failure) break;
       if (done.has(chunk.n)) {
@@ -223,8 +275,8 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
         report();
         continue;
       }
+      const body = chunk.body;
       const send = async (): Promise<void> => {
-        const body = await gzip(chunk.body);
         await withRetry(
           () =>
             call(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/chunks/${chunk.n}`, {

@@ -3,7 +3,7 @@
 
 export { Validator, validate, errorMessage } from "./engine.ts";
 export type { ValidationError, ValidationResult } from "./engine.ts";
-export { MemoryUniqueness } from "./unique.ts";
+export { MemoryUniqueness, hash } from "./unique.ts";
 export type { KeyOf, Uniqueness } from "./unique.ts";
 export { checkTemplate, TemplateError } from "./template.ts";
 export type { TemplateSpec, ColumnSpec, ColumnType, RuleSpec, TemplateCode } from "./template.ts";

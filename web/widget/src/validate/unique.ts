@@ -42,17 +42,32 @@ export class MemoryUniqueness implements Uniqueness {
   constructor(private readonly keyOf?: KeyOf) {}
 
   claim(column: number, key: string, row: number): number {
+    return this.table(column).claim(key, row);
+  }
+
+  /**
+   * claimHash is claim for a key known only by its hash (hash() of the key
+   * claim would be given), as a helper worker that checked the row computed
+   * it: on equal hashes keyOf tells both rows' keys, so it needs keyOf.
+   */
+  claimHash(column: number, h: number, row: number): number {
+    const keyOf = this.keyOf;
+    if (!keyOf) throw new Error("claimHash needs keyOf");
+    return this.table(column).insert(h, row, (holder) => keyOf(column, holder) === keyOf(column, row));
+  }
+
+  release(column: number, key: string, row: number): void {
+    this.tables[column]?.release(key, row);
+  }
+
+  private table(column: number): ClaimTable {
     let t = this.tables[column];
     if (t === undefined) {
       const keyOf = this.keyOf;
       t = new ClaimTable(keyOf ? (r) => keyOf(column, r) : null);
       this.tables[column] = t;
     }
-    return t.claim(key, row);
-  }
-
-  release(column: number, key: string, row: number): void {
-    this.tables[column]?.release(key, row);
+    return t;
   }
 }
 
@@ -77,8 +92,17 @@ class ClaimTable {
   }
 
   claim(key: string, row: number): number {
+    // this.keys, not a copy: insert may grow the table first.
+    return this.insert(hash(key), row, this.keys ? (_, i) => this.keys![i] === key : (holder) => this.rowKey!(holder) === key, key);
+  }
+
+  /**
+   * insert claims for row the key of hash h; same(holder, slot) tells
+   * whether the key held at an equal-hash slot is the same. key is kept
+   * when keys are.
+   */
+  insert(h: number, row: number, same: (holder: number, slot: number) => boolean, key?: string): number {
     if (this.size * 2 >= this.cap) this.grow();
-    const h = hash(key);
     const mask = this.cap - 1;
     const slots = this.slots;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -92,7 +116,7 @@ class ClaimTable {
       }
       if (s === h) {
         const holder = slots[2 * i + 1]!;
-        if (this.keys ? this.keys[i] === key : this.rowKey!(holder) === key) return holder;
+        if (same(holder, i)) return holder;
       }
     }
   }
@@ -149,7 +173,7 @@ class ClaimTable {
 }
 
 /** hash is 32-bit FNV-1a over UTF-16 code units, never 0 (0 marks a free slot). */
-function hash(s: string): number {
+export function hash(s: string): number {
   let h = 0x811c9dc5 | 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   // Mix the high bits down: the table indexes by the low bits.

@@ -12,6 +12,8 @@ export class RowErrors {
   private readonly of: Int32Array;
   private readonly distinct: Stored[] = [[]];
   private readonly index = new Map<string, number>();
+  /** Index in distinct of each shared array seen (setShared). */
+  private readonly byArray = new Map<Stored, number>();
   /** Errors per template column, over all rows. */
   readonly columns: number[];
   /** Rows that have any error. */
@@ -29,7 +31,7 @@ export class RowErrors {
   }
 
   /** set replaces the errors of row number n (null: none). */
-  set(n: number, errors: Stored | null): void {
+  set(n: number, errors: Stored | null, shared = false): void {
     const previous = this.get(n);
     if (previous) {
       for (let k = 0; k < previous.length; k += 2) this.columns[previous[k] as number]!--;
@@ -41,15 +43,28 @@ export class RowErrors {
     }
     for (let k = 0; k < errors.length; k += 2) this.columns[errors[k] as number]!++;
     this.rows++;
-    // Messages never hold NUL: they are the widget's own text.
-    const key = errors.join("\u0000");
-    let i = this.index.get(key);
+    let i = shared ? this.byArray.get(errors) : undefined;
     if (i === undefined) {
-      i = this.distinct.length;
-      this.distinct.push(errors);
-      this.index.set(key, i);
+      // Messages never hold NUL: they are the widget's own text.
+      const key = errors.join("\u0000");
+      i = this.index.get(key);
+      if (i === undefined) {
+        i = this.distinct.length;
+        this.distinct.push(errors);
+        this.index.set(key, i);
+      }
+      if (shared) this.byArray.set(errors, i);
     }
     this.of[n] = i;
+  }
+
+  /**
+   * setShared is set for an array of errors that many rows share (a helper
+   * worker's block sends each distinct set once): it is found again by
+   * identity, without joining its messages per row.
+   */
+  setShared(n: number, errors: Stored | null): void {
+    this.set(n, errors, true);
   }
 
   /** The errors grouped by column and message, with how many rows have each (most first). */

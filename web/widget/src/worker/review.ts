@@ -15,14 +15,17 @@ import type { RowTable } from "../rows/store.ts";
  * row's key back from the table when hashes match.
  */
 export function tableValidator(template: unknown, table: RowTable): Validator {
-  const validator: Validator = new Validator(
-    template,
-    new MemoryUniqueness((column, n) => {
-      const i = table.indexOf(n);
-      return i < 0 ? null : validator.uniqueKey(column, table.row(i)[column]);
-    }),
-  );
-  return validator;
+  return tableRules(template, table).validator;
+}
+
+/** tableRules is tableValidator with its uniqueness, for claims by hash (rows checked by helper workers). */
+export function tableRules(template: unknown, table: RowTable): { validator: Validator; uniqueness: MemoryUniqueness } {
+  const uniqueness = new MemoryUniqueness((column, n) => {
+    const i = table.indexOf(n);
+    return i < 0 ? null : validator.uniqueKey(column, table.row(i)[column]);
+  });
+  const validator: Validator = new Validator(template, uniqueness);
+  return { validator, uniqueness };
 }
 
 /** The part of the rule engine (Validator) the edit paths use. */

@@ -6,15 +6,16 @@ import { openWorkbook, readSheet, type Workbook } from "../parse/xlsx.ts";
 import { ZipError } from "../parse/zip.ts";
 import { XmlError } from "../parse/xml.ts";
 import type { LegacyBook } from "../xls/entry.ts";
-import { Validator, TemplateError, message, pickLocale, type Locale } from "../validate/index.ts";
-import { upload, createImport, type RowSource } from "../upload/upload.ts";
+import { Validator, TemplateError, message, pickLocale, type Locale, type MemoryUniqueness } from "../validate/index.ts";
+import { upload, createImport, encodeSpan, type RowSource } from "../upload/upload.ts";
 import { PackedRows, RowTable, packRows } from "../rows/store.ts";
 import { RowErrors, type Stored } from "./errors.ts";
 import { FilledRows, hasValue } from "./filled.ts";
 import { sampleColumns, valueHints } from "../mapping/values.ts";
 import type { LearnedPair } from "../mapping/match.ts";
 import { compileRegex, isProblem } from "../validate/regex.ts";
-import { applyCells, CellChanges, editCell, fixCells, fixFunction, forgetRows, History, recheckDuplicatesOf, tableValidator, type Fix, type HistoryStep, type ReviewGrid } from "./review.ts";
+import { applyCells, CellChanges, editCell, fixCells, fixFunction, forgetRows, History, recheckDuplicatesOf, tableRules, type Fix, type HistoryStep, type ReviewGrid } from "./review.ts";
+import { CHECKER_NAME, CheckPool, Merger, serveChecks, sharedErrors, storedErrors, Translator, type CheckedBlock } from "./check.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
 
 /** A failure the app shows with a translated message for code. */
@@ -39,6 +40,13 @@ interface State {
   raw: PackedRows;
   template: unknown;
   validator: Validator | null;
+  /** The validator's unique claims, for claims by hash (rows a helper checked). */
+  uniqueness: MemoryUniqueness | null;
+  /** Helper workers that check rows, started with the template; null where workers cannot start workers. */
+  pool: CheckPool | null;
+  /** Rows [checked, shipped) are with the helpers; one of those edited meanwhile is in stale, checked here. */
+  shipped: number;
+  stale: Set<number>;
   locale: Locale;
   /** Column index of each template key. */
   keyIndex: Map<string, number>;
@@ -72,6 +80,10 @@ const state: State = {
   raw: new PackedRows(),
   template: null,
   validator: null,
+  uniqueness: null,
+  pool: null,
+  shipped: 0,
+  stale: new Set(),
   locale: "en",
   keyIndex: new Map(),
   table: new RowTable(new PackedRows(), 0, []),
@@ -208,33 +220,15 @@ function readLegacy(data: ArrayBuffer): LegacyBook {
 const normalised: (string | null)[] = [];
 
 /** One string per distinct message, however many cells share it. */
-const messages = new Map<string, string>();
+let messages = new Translator("en");
 
 function translated(code: Parameters<typeof message>[0], params: Parameters<typeof message>[1]): string {
-  const key = params ? `${code}\u0000${JSON.stringify(params)}` : code;
-  let text = messages.get(key);
-  if (text === undefined) {
-    text = message(code, params, state.locale);
-    messages.set(key, text);
-  }
-  return text;
+  return messages.text(code, params);
 }
 
 /** The errors of the row at index i (its cells given), or null when the row is valid. */
 function rowErrors(i: number, cells: readonly (string | null)[]): Stored | null {
-  const found = state.validator!.validateRow(cells, state.table.number(i), normalised);
-  if (found.length === 0) return null;
-  const stored: (number | string)[] = [];
-  for (const e of found) {
-    const c = state.keyIndex.get(e.column);
-    if (c !== undefined && !hasColumn(stored, c)) stored.push(c, translated(e.code, e.params));
-  }
-  return stored;
-}
-
-function hasColumn(stored: Stored, c: number): boolean {
-  for (let k = 0; k < stored.length; k += 2) if (stored[k] === c) return true;
-  return false;
+  return storedErrors(state.validator!.validateRow(cells, state.table.number(i), normalised), state.keyIndex, messages);
 }
 
 /** Per-column messages (null where valid) of a row, for the grid. */
@@ -269,6 +263,10 @@ function summary(): Summary {
 /** Rows validated per slice: about 50 ms of work, so window requests wait little. */
 const VALIDATION_SLICE = 5000;
 
+/** Rows per block shipped to a helper, and blocks out per helper (one checked while the next waits). */
+const SHIPPED_BLOCK = 10000;
+const BLOCKS_AHEAD = 2;
+
 /** Lets queued messages (window requests) run between validation slices. */
 function yieldToMessages(): Promise<void> {
   return new Promise((resolve) => {
@@ -287,14 +285,80 @@ async function validateInBackground(pass: number): Promise<void> {
   // A small first slice: the first screen of rows shows its errors at once.
   let slice = 200;
   await yieldToMessages();
+  state.stale = new Set();
+  state.shipped = 0;
+  if (state.pass === pass && state.checked < state.table.length) {
+    const end = Math.min(state.table.length, state.checked + slice);
+    for (let i = state.checked; i < end; i++) check(i);
+    state.checked = end;
+    post({ id: 0, validation: summary() });
+  }
+  const pool = state.pool;
+  if (pool && !pool.broken && state.checked < state.table.length) {
+    try {
+      await validateWithHelpers(pool, pass);
+    } catch {
+      // A helper failed: the rows not merged yet are checked here.
+    }
+  }
+  slice = VALIDATION_SLICE;
   while (state.pass === pass && state.checked < state.table.length) {
     const end = Math.min(state.table.length, state.checked + slice);
-    slice = VALIDATION_SLICE;
     for (let i = state.checked; i < end; i++) check(i);
     state.checked = end;
     post({ id: 0, validation: summary() });
     await yieldToMessages();
   }
+}
+
+/**
+ * Ships the rows from the validation front on to the helpers, a few blocks
+ * ahead, and merges their findings in row order: the unique claims (by
+ * hash) and the duplicates they give, here. Messages are answered between
+ * blocks.
+ */
+async function validateWithHelpers(pool: CheckPool, pass: number): Promise<void> {
+  const table = state.table;
+  pool.setup(state.template, state.locale, table.mapping);
+  const out: { end: number; block: Promise<CheckedBlock> }[] = [];
+  state.shipped = state.checked;
+  while (state.pass === pass && state.checked < table.length) {
+    while (out.length < BLOCKS_AHEAD * pool.size && state.shipped < table.length) {
+      const start = state.shipped;
+      const end = Math.min(table.length, start + SHIPPED_BLOCK);
+      const block = pool.check(table.shipped(start, end));
+      // A rejection is seen when its turn comes (the await below), not as unhandled now.
+      block.catch(() => {});
+      out.push({ end, block });
+      state.shipped = end;
+    }
+    const next = out.shift()!;
+    const block = await next.block;
+    if (state.pass !== pass) return;
+    merge(block, state.checked);
+    state.checked = next.end;
+    post({ id: 0, validation: summary() });
+  }
+}
+
+/** Stores what a helper found in the rows from index start on, claiming their unique keys in order. */
+function merge(block: CheckedBlock, start: number): void {
+  const table = state.table;
+  const merger = new Merger(state.validator!, state.uniqueness!, (first) => translated("duplicate", { row: String(first) }));
+  for (let j = 0; j < block.count; j++) {
+    const i = start + j;
+    if (state.stale.size !== 0 && state.stale.delete(i)) {
+      // Edited after it was shipped: what the helper saw is old.
+      check(i);
+      continue;
+    }
+    const n = table.number(i);
+    const stored = merger.errors(block, j, n);
+    if (stored === sharedErrors(block, j)) state.errors.setShared(n, stored);
+    else state.errors.set(n, stored);
+    state.filled.set(n, block.filled[j] === 1);
+  }
+  state.errorIndex = null;
 }
 
 function map(headerRow: number, mapping: (number | null)[]): Summary {
@@ -309,7 +373,7 @@ function map(headerRow: number, mapping: (number | null)[]): Summary {
   // Another matching of the same rows keeps the review's edits and deletions.
   if (current.source === state.raw && current.headerRow === headerRow && current.width === table.width && current.modified) table.carryFrom(current);
   // A fresh validator per mapping: uniqueness state belongs to one pass.
-  state.validator = tableValidator(state.template, table);
+  ({ validator: state.validator, uniqueness: state.uniqueness } = tableRules(state.template, table));
   state.table = table;
   state.history = new History();
   // Sized by row number: rows deleted in a carried-over review keep theirs.
@@ -347,6 +411,8 @@ function edit(i: number, column: number, value: string): Replies["edit"] {
   if (!(i >= 0 && i < state.table.length) || !(column >= 0 && column < state.table.width)) throw new UserError("no_such_cell");
   const changes = new CellChanges();
   changes.add(state.table.number(i), column, state.table.row(i)[column] ?? null);
+  // A row with the helpers now is checked again here when its block is merged.
+  if (i >= state.checked && i < state.shipped) state.stale.add(i);
   const rechecked = editCell(state.validator!, grid(), i, column, value);
   state.history.push({ kind: "cells", changes });
   return { summary: summary(), row: windowRow(i), rechecked };
@@ -457,7 +523,7 @@ function applyStep(step: HistoryStep): HistoryStep {
 /** Validates every row of the table again from the first, with a fresh validator. */
 function revalidate(): void {
   const table = state.table;
-  state.validator = tableValidator(state.template, table);
+  ({ validator: state.validator, uniqueness: state.uniqueness } = tableRules(state.template, table));
   state.errors = new RowErrors(dataRows(table), table.width);
   state.filled = new FilledRows(dataRows(table));
   state.errorIndex = null;
@@ -560,8 +626,25 @@ function configure(template: unknown, locale: string): ColumnInfo[] {
   }
   state.template = template;
   state.locale = pickLocale(locale);
+  messages = new Translator(state.locale);
+  state.pool ??= startHelpers();
   state.keyIndex = new Map(validator.keys.map((k, i) => [k, i]));
   return validator.template.columns.map((c) => ({ key: c.key, label: c.label, description: c.description, required: c.required }));
+}
+
+/**
+ * Starts the helper workers that check rows: one per core, as many as four
+ * (the owner's own work while they check is small), none where a worker
+ * cannot start workers.
+ */
+function startHelpers(): CheckPool | null {
+  if (typeof Worker === "undefined") return null;
+  const cores = scope.navigator.hardwareConcurrency || 1;
+  try {
+    return new CheckPool(scope.location.href, Math.min(4, Math.max(1, cores)));
+  } catch {
+    return null;
+  }
 }
 
 /** Puts the errors the server found into the grid; rows are 0-based upload order. */
@@ -639,6 +722,15 @@ async function handle(req: Request): Promise<unknown> {
       state.abort = new AbortController();
       const r = req.request;
       const rows: RowSource = { count: table.length, row: (i) => table.row(i) };
+      const pool = state.pool;
+      if (pool && !pool.broken) {
+        pool.setup(state.template, state.locale, table.mapping);
+        // On the helpers, this thread encoding only what they could not (one failed).
+        rows.encode = (start, end, maxBytes) => {
+          const here = (): ReturnType<typeof encodeSpan> => encodeSpan((i) => table.row(i), start, end, maxBytes);
+          return pool.broken ? here() : pool.encode(table.shipped(start, end), start, maxBytes).catch(here);
+        };
+      }
       const params = {
         base: scope.location.origin,
         importer: r.importer,
@@ -668,7 +760,8 @@ function post(message: ResponseEnvelope): void {
   scope.postMessage(message);
 }
 
-scope.onmessage = async (event: MessageEvent<RequestEnvelope>) => {
+if (scope.name === CHECKER_NAME) scope.onmessage = serveChecks((reply, transfer) => scope.postMessage(reply, transfer));
+else scope.onmessage = async (event: MessageEvent<RequestEnvelope>) => {
   const { id, ...req } = event.data;
   try {
     post({ id, ok: true, value: await handle(req) });
