@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,13 +19,17 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/intakehq/intake/internal/browsertest"
+	"github.com/intakehq/intake/internal/cputime"
 	"github.com/intakehq/intake/internal/server"
 )
 
 // TestBenchWidget is the widget benchmark (scripts/bench-widget.sh sets its
 // variables): the demo importer on the real server, the benchmark data set,
 // a fresh browser per measurement, Papa Parse alone in the same run as the
-// floor. It logs one line per run and the medians.
+// floor. It logs one line per run and the medians, and each phase (parsed,
+// grid ready, every cell checked, and with INTAKE_WIDGET_BENCH_UPLOAD set,
+// stored on the server) beside Papa alone, with where the upload's seconds
+// went.
 func TestBenchWidget(t *testing.T) {
 	file, papaJS := os.Getenv("INTAKE_WIDGET_BENCH_FILE"), os.Getenv("INTAKE_WIDGET_BENCH_PAPA")
 	if file == "" || papaJS == "" {
@@ -64,23 +69,59 @@ func TestBenchWidget(t *testing.T) {
 		if !workbook {
 			p = benchPapa(t, floor.URL, file)
 		}
-		w := benchFlow(t, s.URL+"/i/"+key, file)
+		w := benchFlow(t, s, s.URL+"/i/"+key, file)
 		t.Logf("run %d: papa %.2fs heap %s (%s with array buffers and external strings) | widget ready %.2fs, all checked %.2fs, heap %s (page %s + worker %s; %s with array buffers and external strings), longest task loading %dms, scrolling %dms (%d long), slowest frame %dms, upload %.1fs",
 			run+1, p.ready, mb(p.heap), mb(p.heapAll), w.ready, w.checked, mb(w.heap), mb(w.pageHeap), mb(w.workerHeap), mb(w.heapAll), w.longestLoad, w.longestScroll, w.longScroll, w.slowestFrame, w.upload)
+		logPhases(t, fmt.Sprintf("run %d", run+1), p, w)
 		papaRuns, widgetRuns = append(papaRuns, p), append(widgetRuns, w)
 	}
 	p, w := median(papaRuns), median(widgetRuns)
+	logPhases(t, fmt.Sprintf("MEDIAN of %d", runs), p, w)
 	t.Logf("MEDIAN of %d on %s (%s): Papa alone %.2fs, peak heap %s; widget grid ready %.2fs (%.2f× Papa), every cell checked %.2fs (%.2f×), peak heap %s (%.1f× file; %s, %.1f× with array buffers and external strings), longest main-thread task while loading %dms, while scrolling %dms, slowest scroll frame %dms, upload to confirmation %.1fs",
 		runs, file, mb(float64(info.Size())), p.ready, mb(p.heap), w.ready, w.ready/p.ready, w.checked, w.checked/p.ready, mb(w.heap), w.heap/float64(info.Size()), mb(w.heapAll), w.heapAll/float64(info.Size()), w.longestLoad, w.longestScroll, w.slowestFrame, w.upload)
 }
 
+// logPhases logs the widget's phases from the file chosen, each beside
+// Papa Parse alone (parsing the same file, in the same run) and the ratio,
+// and where the upload's time went.
+func logPhases(t *testing.T, what string, p, w benchResult) {
+	t.Helper()
+	ratio := func(v float64) string {
+		if p.ready == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f×", v/p.ready)
+	}
+	t.Logf("%s phases from the file chosen: Papa Parse alone %.2fs | widget parsed %.2fs (%s), grid ready %.2fs (%s), every cell checked %.2fs (%s; checking after the parse %.2fs)",
+		what, p.ready, w.parsed, ratio(w.parsed), w.ready, ratio(w.ready), w.checked, ratio(w.checked), w.checked-w.parsed)
+	if w.upload == 0 {
+		return
+	}
+	by := ""
+	if w.browserCPUBy != "" {
+		by = " (" + w.browserCPUBy + ")"
+	}
+	t.Logf("%s stored on the server %.2fs after the file was chosen (%s): every cell checked %.2fs + submit to stored %.2fs = first chunk sent %.2fs after submit, chunks at the server for %.2fs (%d chunks, %.2fs of requests summed, at most %d at once), last chunk to stored %.2fs (completion %.2fs); CPU during the upload: server (this Go process) %.2fs, browser (Chromium) %.2fs%s",
+		what, w.checked+w.upload, ratio(w.checked+w.upload), w.checked, w.upload, w.firstChunk, w.chunkSpan, w.chunkCount, w.chunkSum, w.chunkPeak, w.upload-w.firstChunk-w.chunkSpan, w.complete, w.serverCPU, w.browserCPU, by)
+}
+
 type benchResult struct {
+	parsed                     float64 // seconds from the file chosen to the rows parsed
 	ready, checked             float64 // seconds
 	heap, pageHeap, workerHeap float64 // bytes, peaks
 	heapAll                    float64 // bytes, peak of heap plus array buffers and external strings (kept outside the JS heap)
 	longestLoad, longestScroll int     // ms
 	longScroll, slowestFrame   int
 	upload                     float64 // seconds from submit to the server's confirmation
+	// The upload, from the server's side: seconds from submit to the first
+	// chunk request, from it to the end of the last, the chunk requests'
+	// times summed, the completion's; the chunks and how many were at the
+	// server at once at most; CPU seconds of this process (the server) and of
+	// the browser's processes during the upload.
+	firstChunk, chunkSpan, chunkSum, complete float64
+	chunkCount, chunkPeak                     int
+	serverCPU, browserCPU                     float64
+	browserCPUBy                              string // browserCPU by process type
 }
 
 func mb(b float64) string { return fmt.Sprintf("%.0f MB", b/1e6) }
@@ -95,11 +136,16 @@ func median(rs []benchResult) benchResult {
 		return v[len(v)/2]
 	}
 	return benchResult{
-		ready: pick(func(r benchResult) float64 { return r.ready }), checked: pick(func(r benchResult) float64 { return r.checked }),
+		parsed: pick(func(r benchResult) float64 { return r.parsed }),
+		ready:  pick(func(r benchResult) float64 { return r.ready }), checked: pick(func(r benchResult) float64 { return r.checked }),
 		heap: pick(func(r benchResult) float64 { return r.heap }), pageHeap: pick(func(r benchResult) float64 { return r.pageHeap }),
-		workerHeap:  pick(func(r benchResult) float64 { return r.workerHeap }),
-		heapAll:     pick(func(r benchResult) float64 { return r.heapAll }),
-		upload:      pick(func(r benchResult) float64 { return r.upload }),
+		workerHeap: pick(func(r benchResult) float64 { return r.workerHeap }),
+		heapAll:    pick(func(r benchResult) float64 { return r.heapAll }),
+		upload:     pick(func(r benchResult) float64 { return r.upload }),
+		firstChunk: pick(func(r benchResult) float64 { return r.firstChunk }), chunkSpan: pick(func(r benchResult) float64 { return r.chunkSpan }),
+		chunkSum: pick(func(r benchResult) float64 { return r.chunkSum }), complete: pick(func(r benchResult) float64 { return r.complete }),
+		chunkCount: int(pick(func(r benchResult) float64 { return float64(r.chunkCount) })), chunkPeak: int(pick(func(r benchResult) float64 { return float64(r.chunkPeak) })),
+		serverCPU: pick(func(r benchResult) float64 { return r.serverCPU }), browserCPU: pick(func(r benchResult) float64 { return r.browserCPU }),
 		longestLoad: int(pick(func(r benchResult) float64 { return float64(r.longestLoad) })), longestScroll: int(pick(func(r benchResult) float64 { return float64(r.longestScroll) })),
 		slowestFrame: int(pick(func(r benchResult) float64 { return float64(r.slowestFrame) })),
 	}
@@ -117,6 +163,10 @@ type heapSampler struct {
 }
 
 func heapUsage(ctx context.Context) (used, backing float64, err error) {
+	// A target that does not answer (a worker started by a worker may not
+	// attach) must not stop the sampling.
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
 	r, err := chromedp.Run(ctx, func(ctx context.Context, t *chromedp.Target) (runtime.GetHeapUsageResult, error) {
 		return cdp.Call(ctx, t, runtime.GetHeapUsage, cdp.Empty{})
 	})
@@ -128,6 +178,8 @@ func startHeapSampler(ctx context.Context) *heapSampler {
 	go func() {
 		defer close(h.done)
 		workers := map[string]context.Context{}
+		// Workers that failed to answer once are not asked again.
+		mute := map[string]bool{}
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -139,7 +191,7 @@ func startHeapSampler(ctx context.Context) *heapSampler {
 			if infos, err := chromedp.Targets(ctx); err == nil {
 				for _, ti := range infos {
 					if ti.Type == "worker" {
-						if _, ok := workers[string(ti.TargetID)]; !ok {
+						if _, ok := workers[string(ti.TargetID)]; !ok && !mute[string(ti.TargetID)] {
 							wctx, _ := chromedp.NewContext(ctx, chromedp.WithTargetID(ti.TargetID))
 							workers[string(ti.TargetID)] = wctx
 						}
@@ -148,10 +200,13 @@ func startHeapSampler(ctx context.Context) *heapSampler {
 			}
 			page, backing, _ := heapUsage(ctx)
 			var worker float64
-			for _, wctx := range workers {
+			for id, wctx := range workers {
 				if v, b, err := heapUsage(wctx); err == nil {
 					worker += v
 					backing += b
+				} else {
+					delete(workers, id)
+					mute[id] = true
 				}
 			}
 			h.mu.Lock()
@@ -208,7 +263,7 @@ const scroll = `new Promise((resolve) => {
   requestAnimationFrame(step);
 })`
 
-func benchFlow(t *testing.T, url, file string) benchResult {
+func benchFlow(t *testing.T, s *testServer, url, file string) benchResult {
 	ctx := browsertest.New(t)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
@@ -254,6 +309,7 @@ func benchFlow(t *testing.T, url, file string) benchResult {
 	think := (marks["header-done"] - marks["header-shown"]) + (marks["map-done"] - marks["map-shown"])
 	t.Logf("steps: parsed %.0fms, header shown %.0fms, mapped %.0fms after mapping done, grid ready %.0fms after mapped", marks["parsed"]-marks["file"], marks["header-shown"]-marks["file"], marks["mapped"]-marks["map-done"], marks["ready"]-marks["mapped"])
 	r := benchResult{
+		parsed:  (marks["parsed"] - marks["file"]) / 1000,
 		ready:   (marks["ready"] - marks["file"] - think) / 1000,
 		checked: (marks["checked"] - marks["file"] - think) / 1000,
 		heap:    peak, pageHeap: page, workerHeap: worker, heapAll: peakAll,
@@ -281,6 +337,9 @@ func benchFlow(t *testing.T, url, file string) benchResult {
 		return r
 	}
 	// Submit: every row, gzip'd chunks, to the real server, until it confirms.
+	s.served.reset()
+	serverBefore, _ := cputime.Process()
+	browserBefore := childrenCPU()
 	start := time.Now()
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`[data-testid=submit]:not([disabled])`)),
@@ -290,5 +349,106 @@ func benchFlow(t *testing.T, url, file string) benchResult {
 		t.Fatalf("submit: %v; page: %q", err, pageText(ctx))
 	}
 	r.upload = time.Since(start).Seconds()
+	serverAfter, _ := cputime.Process()
+	r.serverCPU = (serverAfter - serverBefore).Seconds()
+	r.browserCPU, r.browserCPUBy = cpuSince(browserBefore)
+	s.served.mu.Lock()
+	defer s.served.mu.Unlock()
+	chunks := s.served.chunks
+	r.chunkCount, r.complete = len(chunks), s.served.complete.Seconds()
+	if len(chunks) > 0 {
+		first, last := chunks[0][0], chunks[0][1]
+		for _, c := range chunks {
+			first, last = minTime(first, c[0]), maxTime(last, c[1])
+			r.chunkSum += c[1].Sub(c[0]).Seconds()
+			at := 0
+			for _, d := range chunks {
+				if !d[0].After(c[0]) && d[1].After(c[0]) {
+					at++
+				}
+			}
+			r.chunkPeak = max(r.chunkPeak, at)
+		}
+		r.firstChunk, r.chunkSpan = first.Sub(start).Seconds(), last.Sub(first).Seconds()
+	}
 	return r
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// childrenCPU returns the CPU seconds (user + system) used so far by the
+// live processes descending from this one (the browsers the tests start),
+// by Chromium process type ("renderer", "utility" for the network service,
+// "browser" for the main process…), read from /proc; empty where there is none.
+func childrenCPU() map[string]float64 {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	ticks := map[int]float64{}
+	kind := map[int]string{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid … utime stime: fields after the command's closing parenthesis.
+		rest := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(rest) < 13 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(rest[1])
+		utime, _ := strconv.ParseFloat(rest[11], 64)
+		stime, _ := strconv.ParseFloat(rest[12], 64)
+		parent[pid], ticks[pid] = ppid, utime+stime
+		kind[pid] = "browser"
+		if cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); err == nil {
+			for _, arg := range strings.Split(string(cmd), "\x00") {
+				if v, ok := strings.CutPrefix(arg, "--type="); ok {
+					kind[pid] = v
+				}
+			}
+		}
+	}
+	self := os.Getpid()
+	total := map[string]float64{}
+	for pid, tk := range ticks {
+		for p := parent[pid]; p != 0; p = parent[p] {
+			if p == self {
+				// USER_HZ is 100 on Linux.
+				total[kind[pid]] += tk / 100
+				break
+			}
+		}
+	}
+	return total
+}
+
+// cpuSince is the CPU seconds per process type used since before (childrenCPU), and their sum.
+func cpuSince(before map[string]float64) (float64, string) {
+	var sum float64
+	var parts []string
+	for k, v := range childrenCPU() {
+		d := v - before[k]
+		sum += d
+		if d >= 0.05 {
+			parts = append(parts, fmt.Sprintf("%s %.2fs", k, d))
+		}
+	}
+	slices.Sort(parts)
+	return sum, strings.Join(parts, ", ")
 }

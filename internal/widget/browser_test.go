@@ -36,6 +36,35 @@ type testServer struct {
 	// stopAfter > 0 stops the server when that many chunks went through.
 	stopAfter atomic.Int64
 	chunks    atomic.Int64
+	// served times the upload requests, for the benchmark.
+	served serverTiming
+}
+
+// serverTiming records when the server was at work on each upload request
+// (chunk PUTs and the completion), as the proxy saw them: from the request's
+// headers to the last byte of the answer, so a chunk's time includes reading
+// its body over loopback.
+type serverTiming struct {
+	mu       sync.Mutex
+	chunks   [][2]time.Time
+	complete time.Duration
+}
+
+func (st *serverTiming) record(r *http.Request, start, end time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/chunks/"):
+		st.chunks = append(st.chunks, [2]time.Time{start, end})
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/complete"):
+		st.complete += end.Sub(start)
+	}
+}
+
+func (st *serverTiming) reset() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.chunks, st.complete = nil, 0
 }
 
 func newTestServer(t *testing.T, maxChunkBytes int64) *testServer {
@@ -59,7 +88,9 @@ func newTestServer(t *testing.T, maxChunkBytes int64) *testServer {
 				return
 			}
 		}
+		start := time.Now()
 		h.ServeHTTP(w, r)
+		s.served.record(r, start, time.Now())
 	}))
 	t.Cleanup(proxy.Close)
 	s.URL = proxy.URL
