@@ -158,8 +158,10 @@ func median(rs []benchResult) benchResult {
 type heapSampler struct {
 	mu                          sync.Mutex
 	peak, page, worker, peakAll float64
-	stop                        chan struct{}
-	done                        chan struct{}
+	// workers is the most workers sampled at once; silent, how many did not answer (not counted).
+	workers, silent int
+	stop            chan struct{}
+	done            chan struct{}
 }
 
 func heapUsage(ctx context.Context) (used, backing float64, err error) {
@@ -210,6 +212,7 @@ func startHeapSampler(ctx context.Context) *heapSampler {
 				}
 			}
 			h.mu.Lock()
+			h.workers, h.silent = max(h.workers, len(workers)), len(mute)
 			h.page, h.worker = max(h.page, page), max(h.worker, worker)
 			h.peak = max(h.peak, page+worker)
 			h.peakAll = max(h.peakAll, page+worker+backing)
@@ -301,6 +304,7 @@ func benchFlow(t *testing.T, s *testServer, url, file string) benchResult {
 		t.Fatal(err)
 	}
 	peak, page, worker, peakAll := heap.finish()
+	t.Logf("heap: page and %d workers sampled; %d workers did not answer the DevTools protocol and are not counted", heap.workers, heap.silent)
 	// Time the user spent on the header and mapping steps is not the widget's.
 	marks, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`Object.fromEntries(performance.getEntriesByType("mark").filter((m) => m.name.startsWith("intake:")).map((m) => [m.name.slice(7), m.startTime]))`))
 	if err != nil {
