@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/intakehq/intake/internal/delivery"
+	"github.com/intakehq/intake/internal/fileimport"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/rows"
@@ -38,6 +39,8 @@ type API struct {
 	// vault seals and opens importers' identity secrets (WithVault);
 	// without it signed end users cannot be turned on.
 	vault *vault.Vault
+	// files serves headless file imports (WithFileImports).
+	files *fileimport.Service
 }
 
 // WithVault gives the API the vault that seals importers' identity secrets
@@ -78,6 +81,8 @@ func (a *API) Register(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("POST /api/v1/importers/{id}/destinations/{dest}/test", a.withOrg(a.destinationTest))
 	mux.Handle("GET /api/v1/imports/{id}/deliveries", a.withOrg(a.deliveryList))
 	mux.Handle("POST /api/v1/imports/{id}/deliveries/{dest}/replay", a.withOrg(a.deliveryReplay))
+
+	a.registerFiles(mux)
 
 	mux.Handle("POST /api/v1/uploads", a.handle(a.uploadCreate))
 	mux.Handle("GET /api/v1/uploads/{id}", a.handle(a.uploadStatus))

@@ -69,7 +69,11 @@ func (a *API) importGet(w http.ResponseWriter, r *http.Request, org store.Organi
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, im)
+	out, err := a.withFile(r.Context(), org.ID, im)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) importRows(w http.ResponseWriter, r *http.Request, org store.Organization) error {

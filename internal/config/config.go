@@ -113,6 +113,12 @@ type Config struct {
 	// whose database role may not change the schema: `intake migrate` runs
 	// them first, and a replica refuses to start on an older schema.
 	SkipMigrations bool
+	// WatchInterval is how often watched S3 prefixes are listed for new
+	// objects (once across replicas).
+	WatchInterval time.Duration
+	// MaxFileBytes bounds a file sent to POST /api/v1/importers/{id}/files,
+	// whatever its importer allows.
+	MaxFileBytes int64
 	// OutboundAllow lists CIDRs that outbound deliveries may reach although
 	// the SSRF guard would refuse them (e.g. a destination on a private network).
 	OutboundAllow []netip.Prefix
@@ -168,6 +174,8 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	fs.DurationVar(&c.UploadTokenTTL, "upload-token-ttl", 24*time.Hour, "validity of an upload token (INTAKE_UPLOAD_TOKEN_TTL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown (INTAKE_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.DrainDelay, "drain-delay", 0, "on SIGTERM, serve this long with /readyz at 503 before closing the listener; 5s behind a load balancer (INTAKE_DRAIN_DELAY)")
+	fs.DurationVar(&c.WatchInterval, "watch-interval", time.Minute, "how often watched S3 prefixes are listed for new objects (INTAKE_WATCH_INTERVAL)")
+	fs.Int64Var(&c.MaxFileBytes, "max-file-bytes", 1<<30, "largest file the files API takes, whatever the importer allows (INTAKE_MAX_FILE_BYTES)")
 	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", 10*time.Minute, "longest run of one delivery job; a crashed replica's deliveries resume a minute after it (INTAKE_DELIVERY_TIMEOUT)")
 
 	// Environment first, as the flag defaults; then the command line
@@ -324,6 +332,12 @@ func (c *Config) check() error {
 	}
 	if c.DeliveryTimeout < 2*time.Second || c.DeliveryTimeout > 24*time.Hour {
 		errs = append(errs, errors.New("--delivery-timeout must be from 2s to 24h"))
+	}
+	if c.WatchInterval < time.Second {
+		errs = append(errs, errors.New("--watch-interval must be at least 1s"))
+	}
+	if c.MaxFileBytes < 1 {
+		errs = append(errs, errors.New("--max-file-bytes must be at least 1"))
 	}
 	if c.UploadTokenTTL < time.Minute {
 		errs = append(errs, errors.New("--upload-token-ttl must be at least 1m"))

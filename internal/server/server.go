@@ -31,6 +31,7 @@ import (
 	"github.com/intakehq/intake/internal/dashboard"
 	"github.com/intakehq/intake/internal/delivery"
 	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/fileimport"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/queue"
 	"github.com/intakehq/intake/internal/retention"
@@ -53,6 +54,8 @@ type Server struct {
 	Retention *retention.Service
 	// Delivery manages destinations and delivers completed imports.
 	Delivery *delivery.Service
+	// Files runs headless imports: files sent to the API, watched prefixes.
+	Files *fileimport.Service
 	// Jobs is the durable job queue; Serve starts and stops it.
 	Jobs    *queue.Queue
 	Handler http.Handler
@@ -134,10 +137,17 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		s.Close()
 		return nil, err
 	}
+	// File imports send their chunks through ingest; their runs are
+	// bounded as deliveries' are, so that the same rescue delay holds.
+	s.Files = fileimport.New(fileimport.Config{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Ingest: s.Ingest,
+		Retention: s.Retention, Queue: s.Jobs, Logger: logger, MaxFileBytes: cfg.MaxFileBytes, MaxImportRows: cfg.MaxImportRows,
+		Slice: cfg.DeliveryTimeout / 2, JobTimeout: cfg.DeliveryTimeout})
 	workers := queue.NewWorkers() // the job kinds this replica works
 	retention.NewWorker(s.Retention).Register(workers, retentionInterval)
 	deliverer.Register(workers)
-	if err := s.Jobs.Work(workers, queue.WorkOptions{Queues: []string{delivery.Queue},
+	s.Files.Register(workers)
+	fileimport.NewWatcher(s.Files, policy).Register(workers, cfg.WatchInterval)
+	if err := s.Jobs.Work(workers, queue.WorkOptions{Queues: []string{delivery.Queue, fileimport.Queue},
 		RescueStuckJobsAfter: rescueAfter(cfg.DeliveryTimeout)}); err != nil {
 		s.Close()
 		return nil, err
@@ -151,7 +161,8 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		widgetOpts = append(widgetOpts, widget.WithDemo())
 	}
 	mux := &router{mux: http.NewServeMux()}
-	api.New(s.Store, s.Ingest, s.Rows, s.Retention, logger, api.WithDelivery(s.Delivery), api.WithPublicURL(cfg.PublicURL), api.WithVault(s.Vault)).Register(mux)
+	api.New(s.Store, s.Ingest, s.Rows, s.Retention, logger, api.WithDelivery(s.Delivery), api.WithPublicURL(cfg.PublicURL),
+		api.WithVault(s.Vault), api.WithFileImports(s.Files)).Register(mux)
 	widget.Register(mux, s.widgetLookup, logger, widgetOpts...)
 	if err := dashboard.SealClearTOTP(ctx, s.Store, s.Vault, logger); err != nil {
 		s.Close()

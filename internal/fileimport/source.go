@@ -1,0 +1,144 @@
+package fileimport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"gocloud.dev/blob"
+
+	"github.com/intakehq/intake/internal/vault"
+)
+
+// A source file is kept, until its job is done, as sealed segments in the
+// blob store under its import's prefix, so that a purge of the import
+// deletes it and shredding its data key makes it unreadable at once. Its
+// plaintext is never written to disk: the upload is sealed a segment at a
+// time as it arrives, and the job reads it back a segment at a time.
+const (
+	segmentSize = 1 << 20
+	// purposeSource and purposeSpec bind sealed segments and the job's
+	// spec to what they are (vault's purposes are per data key, and these
+	// are a file import's own).
+	purposeSource = "source"
+	purposeSpec   = "file-spec"
+	// cachedSegments is how many opened segments a reader keeps: a zip's
+	// directory at the end and the entry being inflated, without reading
+	// either again for every small ReadAt.
+	cachedSegments = 4
+)
+
+func segmentKey(importID string, n int) string {
+	return fmt.Sprintf("imports/%s/source/%06d", importID, n)
+}
+
+// errTooLarge means the upload went past its bound.
+var errTooLarge = errors.New("file too large")
+
+// writeSource seals r into segments, at most limit bytes, and returns the
+// number of segments and the size. On error it deletes what it wrote.
+func writeSource(ctx context.Context, b *blob.Bucket, key *vault.DataKey, importID string, r io.Reader, limit int64) (int, int64, error) {
+	buf := make([]byte, segmentSize)
+	var sealed []byte
+	var size int64
+	n := 0
+	for {
+		got, err := io.ReadFull(r, buf)
+		if got > 0 {
+			size += int64(got)
+			if size > limit {
+				deleteSource(context.WithoutCancel(ctx), b, importID, n)
+				return 0, 0, errTooLarge
+			}
+			sealed = key.Seal(sealed[:0], purposeSource, int64(n), buf[:got])
+			if werr := b.WriteAll(ctx, segmentKey(importID, n), sealed, &blob.WriterOptions{ContentType: "application/octet-stream"}); werr != nil {
+				deleteSource(context.WithoutCancel(ctx), b, importID, n)
+				return 0, 0, fmt.Errorf("store file segment %d: %w", n, werr)
+			}
+			n++
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return n, size, nil
+		}
+		if err != nil {
+			deleteSource(context.WithoutCancel(ctx), b, importID, n)
+			return 0, 0, fmt.Errorf("read the file: %w", err)
+		}
+	}
+}
+
+// deleteSource removes the first n segments of an import's source; the
+// import's purge would too, later.
+func deleteSource(ctx context.Context, b *blob.Bucket, importID string, n int) {
+	for i := range n {
+		_ = b.Delete(ctx, segmentKey(importID, i))
+	}
+}
+
+// sourceReader reads a sealed source back as an io.ReaderAt, opening the
+// segments it needs and keeping the last few.
+type sourceReader struct {
+	ctx      context.Context
+	b        *blob.Bucket
+	key      *vault.DataKey
+	importID string
+	segments int
+	size     int64
+
+	mu    sync.Mutex
+	cache []openSegment
+}
+
+type openSegment struct {
+	n    int
+	data []byte
+}
+
+func (s *sourceReader) segment(n int) ([]byte, error) {
+	for i, c := range s.cache {
+		if c.n == n {
+			// Most recent last.
+			s.cache = append(append(s.cache[:i:i], s.cache[i+1:]...), c)
+			return c.data, nil
+		}
+	}
+	sealed, err := s.b.ReadAll(s.ctx, segmentKey(s.importID, n))
+	if err != nil {
+		return nil, fmt.Errorf("read file segment %d: %w", n, err)
+	}
+	var reuse []byte
+	if len(s.cache) >= cachedSegments {
+		reuse = s.cache[0].data[:0]
+		s.cache = s.cache[1:]
+	}
+	data, err := s.key.Open(reuse, purposeSource, int64(n), sealed)
+	if err != nil {
+		return nil, fmt.Errorf("open file segment %d: %w", n, err)
+	}
+	s.cache = append(s.cache, openSegment{n: n, data: data})
+	return data, nil
+}
+
+// ReadAt implements io.ReaderAt.
+func (s *sourceReader) ReadAt(p []byte, off int64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	read := 0
+	for read < len(p) {
+		at := off + int64(read)
+		if at >= s.size {
+			return read, io.EOF
+		}
+		data, err := s.segment(int(at / segmentSize))
+		if err != nil {
+			return read, err
+		}
+		read += copy(p[read:], data[at%segmentSize:])
+	}
+	return read, nil
+}

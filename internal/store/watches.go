@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Watch is an importer's watched S3 prefix: each new object under it is
+// imported once, then tagged or moved (After).
+type Watch struct {
+	ImporterID string `json:"importer_id"`
+	OrgID      string `json:"-"`
+	Bucket     string `json:"bucket"`
+	Prefix     string `json:"prefix"`
+	Region     string `json:"region"`
+	Endpoint   string `json:"endpoint,omitempty"`
+	// After is what is done to an object once imported: "tag" (tag it
+	// intake-import=<import id>) or "move" (copy it under DonePrefix and
+	// delete it).
+	After      string `json:"after"`
+	DonePrefix string `json:"done_prefix,omitempty"`
+	// SealedCredentials are the access key id and secret, sealed with the
+	// master key (vault.SealSecret); nil for the default AWS chain.
+	SealedCredentials []byte `json:"-"`
+}
+
+// What a watch does to an imported object.
+const (
+	AfterTag  = "tag"
+	AfterMove = "move"
+)
+
+// Watch claim states: claimed when first seen (its job enqueued),
+// importing once its file import exists, done once the object was tagged
+// or moved.
+const (
+	ClaimClaimed   = "claimed"
+	ClaimImporting = "importing"
+	ClaimDone      = "done"
+)
+
+// WatchClaim is one object version taken by a watch.
+type WatchClaim struct {
+	ID         string
+	ImporterID string
+	Key, ETag  string
+	State      string
+	ImportID   string
+}
+
+const watchColumns = `importer_id, org_id, bucket, prefix, region, endpoint, after, done_prefix, sealed_credentials`
+
+func scanWatch(row interface{ Scan(...any) error }) (Watch, error) {
+	var w Watch
+	err := row.Scan(&w.ImporterID, &w.OrgID, &w.Bucket, &w.Prefix, &w.Region, &w.Endpoint, &w.After, &w.DonePrefix, &w.SealedCredentials)
+	return w, err
+}
+
+// PutWatch sets the watch of one of orgID's importers, replacing any.
+func (s *Store) PutWatch(ctx context.Context, orgID string, w Watch) error {
+	if _, err := s.Importer(ctx, orgID, w.ImporterID); err != nil {
+		return err
+	}
+	now := s.nowMicro()
+	_, err := s.write.ExecContext(ctx, `INSERT INTO importer_watches (`+watchColumns+`, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+		ON CONFLICT (importer_id) DO UPDATE SET bucket = excluded.bucket, prefix = excluded.prefix, region = excluded.region,
+			endpoint = excluded.endpoint, after = excluded.after, done_prefix = excluded.done_prefix,
+			sealed_credentials = excluded.sealed_credentials, updated_at = excluded.updated_at`,
+		w.ImporterID, orgID, w.Bucket, w.Prefix, w.Region, w.Endpoint, w.After, w.DonePrefix, w.SealedCredentials, now)
+	if err != nil {
+		return fmt.Errorf("put watch: %w", err)
+	}
+	return nil
+}
+
+// Watch returns the watch of one of orgID's importers.
+func (s *Store) Watch(ctx context.Context, orgID, importerID string) (Watch, error) {
+	w, err := scanWatch(s.read.QueryRowContext(ctx, `SELECT `+watchColumns+` FROM importer_watches
+		WHERE importer_id = $1 AND org_id = $2`, importerID, orgID))
+	if err != nil {
+		return w, notFound(err, "watch")
+	}
+	return w, nil
+}
+
+// DeleteWatch stops watching for one of orgID's importers.
+func (s *Store) DeleteWatch(ctx context.Context, orgID, importerID string) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM importer_watches WHERE importer_id = $1 AND org_id = $2`, importerID, orgID)
+	return affectedOne(res, err, "watch")
+}
+
+// Watches lists every watch of an importer that is not deleted, across
+// organizations: the poller's work list.
+func (s *Store) Watches(ctx context.Context) ([]Watch, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT w.importer_id, w.org_id, w.bucket, w.prefix, w.region, w.endpoint, w.after,
+		w.done_prefix, w.sealed_credentials FROM importer_watches w JOIN importers i ON i.id = w.importer_id
+		WHERE i.deleted_at IS NULL ORDER BY w.importer_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list watches: %w", err)
+	}
+	defer rows.Close()
+	var out []Watch
+	for rows.Next() {
+		w, err := scanWatch(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list watches: %w", err)
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// ClaimObject takes an object version (key and ETag) for importerID unless
+// it was taken before, and runs enqueue with the new claim's id in the same
+// transaction: the claim exists with its job or not at all, so a crash
+// between the two loses nothing and a second poller (another replica, or
+// this one after a restart) finds it taken. It reports whether this call
+// took it.
+func (s *Store) ClaimObject(ctx context.Context, importerID, key, etag string, enqueue func(tx *sql.Tx, claimID string) error) (bool, error) {
+	took := false
+	err := s.InTx(ctx, func(tx *sql.Tx) error {
+		id := NewID("wcl_")
+		var got string
+		err := tx.QueryRowContext(ctx, `INSERT INTO watch_claims (id, importer_id, object_key, etag, state, claimed_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (importer_id, object_key, etag) DO NOTHING RETURNING id`,
+			id, importerID, key, etag, ClaimClaimed, s.nowMicro()).Scan(&got)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("claim object: %w", err)
+		}
+		took = true
+		return enqueue(tx, id)
+	})
+	return took, err
+}
+
+// WatchClaimByID returns a claim (for its jobs, which hold its id).
+func (s *Store) WatchClaimByID(ctx context.Context, id string) (WatchClaim, error) {
+	var c WatchClaim
+	err := s.read.QueryRowContext(ctx, `SELECT id, importer_id, object_key, etag, state, import_id FROM watch_claims WHERE id = $1`, id).
+		Scan(&c.ID, &c.ImporterID, &c.Key, &c.ETag, &c.State, &c.ImportID)
+	if err != nil {
+		return c, notFound(err, "watch claim")
+	}
+	return c, nil
+}
+
+// WatchClaimDone marks a claim's object tagged or moved.
+func (s *Store) WatchClaimDone(ctx context.Context, id string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE watch_claims SET state = $1 WHERE id = $2`, ClaimDone, id)
+	return affectedOne(res, err, "watch claim")
+}
+
+// WatchClaims lists an importer's claims, oldest first (for tests and the API).
+func (s *Store) WatchClaims(ctx context.Context, orgID, importerID string) ([]WatchClaim, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT c.id, c.importer_id, c.object_key, c.etag, c.state, c.import_id
+		FROM watch_claims c JOIN importers i ON i.id = c.importer_id
+		WHERE c.importer_id = $1 AND i.org_id = $2 ORDER BY c.claimed_at, c.id`, importerID, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list watch claims: %w", err)
+	}
+	defer rows.Close()
+	var out []WatchClaim
+	for rows.Next() {
+		var c WatchClaim
+		if err := rows.Scan(&c.ID, &c.ImporterID, &c.Key, &c.ETag, &c.State, &c.ImportID); err != nil {
+			return nil, fmt.Errorf("list watch claims: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// WatchOf returns an importer's watch without an organization scope, for
+// the watch's jobs, which hold only ids the store gave them.
+func (s *Store) WatchOf(ctx context.Context, importerID string) (Watch, error) {
+	w, err := scanWatch(s.read.QueryRowContext(ctx, `SELECT `+watchColumns+` FROM importer_watches WHERE importer_id = $1`, importerID))
+	if err != nil {
+		return w, notFound(err, "watch")
+	}
+	return w, nil
+}
+
+// WatchClaimed reports whether an object version was claimed before: a
+// read, so that a poll over objects already imported takes no write.
+func (s *Store) WatchClaimed(ctx context.Context, importerID, key, etag string) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM watch_claims WHERE importer_id = $1 AND object_key = $2 AND etag = $3`,
+		importerID, key, etag).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read watch claim: %w", err)
+	}
+	return n > 0, nil
+}
