@@ -197,7 +197,7 @@ func (a *API) fileErrorsCSV(w http.ResponseWriter, r *http.Request, org store.Or
 
 // errorReport reads an error report page by page for rows.Serve.
 type errorReport struct {
-	st            *store.Store
+	st              *store.Store
 	orgID, importID string
 }
 

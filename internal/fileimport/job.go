@@ -2,6 +2,7 @@ package fileimport
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/internal/ingest"
+	"github.com/intakehq/intake/internal/parse"
 	"github.com/intakehq/intake/internal/queue"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/template"
@@ -75,6 +77,7 @@ const (
 // outcome is where a run ended.
 type outcome struct {
 	rows     int64 // data rows parsed
+	skipped  int64 // blank rows the parser dropped
 	chunks   int
 	report   []store.FileImportError
 	errors   int64
@@ -134,7 +137,7 @@ func (s *Service) Run(ctx context.Context, importID string) (bool, error) {
 		return false, s.o.Store.FileImportProgress(ctx, importID, store.FileRunning, o.rows)
 	}
 	if o.failure == nil {
-		if _, err := s.o.Ingest.Complete(ctx, importID, sp.Token, ingest.CompleteRequest{Chunks: o.chunks, Rows: o.rows}); err != nil {
+		if _, err := s.o.Ingest.Complete(ctx, importID, sp.Token, ingest.CompleteRequest{Chunks: o.chunks, Rows: o.rows, RowsSkipped: o.skipped}); err != nil {
 			return false, fmt.Errorf("complete file import %s: %w", importID, err)
 		}
 	}
@@ -157,8 +160,7 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 		if ctx.Err() != nil {
 			return o, ctx.Err()
 		}
-		// The parser's errors name rows, columns and limits, never cells.
-		o.failure, o.finished = planErrorf(CodeUnreadable, "%v", err), true
+		o.failure, o.finished = parseFailure(err), true
 		return o, nil
 	}
 	defer rs.Close()
@@ -219,7 +221,7 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 			if ctx.Err() != nil {
 				return o, ctx.Err()
 			}
-			o.failure, o.finished = planErrorf(CodeUnreadable, "row %d: %v", rs.FileRow(o.rows), err), true
+			o.failure, o.finished = parseFailure(err), true
 			return o, nil
 		}
 		cw.add(row)
@@ -232,6 +234,7 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 			return o, err
 		}
 		cw.reset(o.rows)
+		rs.Forget(o.rows)
 		if sent {
 			if err := s.o.Store.FileImportProgress(ctx, fi.ImportID, store.FileRunning, o.rows); err != nil {
 				return o, err
@@ -246,7 +249,7 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 			return o, err
 		}
 	}
-	o.finished = true
+	o.finished, o.skipped = true, rs.Skipped()
 	switch {
 	case o.errors > 0:
 		o.failure = planErrorf(CodeInvalidRows, "%d cells do not pass the template; nothing was imported", o.errors)
@@ -285,4 +288,11 @@ func (s *Service) finish(ctx context.Context, fi store.FileImport, o outcome) er
 	}
 	fi.State = state
 	return s.afterImport(ctx, fi)
+}
+
+// parseFailure is the outcome of a file the parser refused: its code (the
+// widget's, parse.Code) and message, which name limits and positions, never
+// a cell.
+func parseFailure(err error) *PlanError {
+	return planErrorf(cmp.Or(parse.Code(err), CodeUnreadable), "%v", err)
 }

@@ -1,6 +1,7 @@
 package fileimport
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -159,34 +160,24 @@ func checkRequired(t *template.Template, p Plan) error {
 	return nil
 }
 
-// readHead reads up to headRows rows of rd.
-func readHead(rd parse.Reader) ([][]string, error) {
-	var head [][]string
-	for len(head) < headRows {
-		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		head = append(head, slices.Clone(row))
-	}
-	return head, nil
-}
-
 // Rows yields a parsed file's data rows in template column order (nil for
-// an empty or unmapped cell), with their 0-based index among the data rows,
-// starting with the rows read for the plan. Blank rows are yielded too:
-// ingest drops and counts them, as it does the widget's.
+// an empty or unmapped cell), starting with the rows read for the plan.
+// The parser drops blank rows, as the widget's does; Rows remembers where,
+// so that an error names the row of the file.
 type Rows struct {
 	rd    parse.Reader
 	plan  Plan
 	head  [][]string
-	next  int // index into head of the next row to yield
+	next  int   // index into head of the next row to yield
+	read  int64 // rows the parser returned, head included
+	skips []skipPoint
 	cells []string
 	ptrs  []*string
 }
+
+// skipPoint says that from the parser's row k on, skipped blank rows came
+// before it.
+type skipPoint struct{ k, skipped int64 }
 
 // Open parses a file and plans its mapping onto t: the one way into a file
 // for the server's job and the command line's dry run.
@@ -195,26 +186,46 @@ func Open(r io.ReaderAt, size int64, name string, t *template.Template, o Option
 	if err != nil {
 		return nil, Settings{}, err
 	}
-	head, err := readHead(rd)
-	if err != nil {
+	rs := &Rows{rd: rd}
+	for len(rs.head) < headRows {
+		row, err := rs.parsed()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			rd.Close()
+			return nil, Settings{}, err
+		}
+		rs.head = append(rs.head, slices.Clone(row))
+	}
+	if rs.plan, err = MakePlan(t, rs.head, o); err != nil {
 		rd.Close()
 		return nil, Settings{}, err
 	}
-	plan, err := MakePlan(t, head, o)
-	if err != nil {
-		rd.Close()
-		return nil, Settings{}, err
-	}
-	rs := &Rows{rd: rd, plan: plan, head: head, next: plan.FirstDataRow(),
-		cells: make([]string, len(plan.Sources)), ptrs: make([]*string, len(plan.Sources))}
+	rs.next = rs.plan.FirstDataRow()
+	rs.cells, rs.ptrs = make([]string, len(rs.plan.Sources)), make([]*string, len(rs.plan.Sources))
 	s := rd.Settings()
-	return rs, Settings{Format: s.Format, Delimiter: s.Delimiter, Encoding: s.Encoding, Sheet: s.Sheet, HeaderRow: plan.HeaderRow + 1}, nil
+	return rs, Settings{Format: s.Format, Delimiter: s.Delimiter, Encoding: s.Encoding, Sheet: s.Sheet, HeaderRow: rs.plan.HeaderRow + 1}, nil
+}
+
+// parsed reads the parser's next row and notes the blank rows before it.
+func (rs *Rows) parsed() ([]string, error) {
+	row, err := rs.rd.Next()
+	if err != nil {
+		return nil, err
+	}
+	if sk := rs.rd.Skipped(); sk > 0 && (len(rs.skips) == 0 || rs.skips[len(rs.skips)-1].skipped != sk) {
+		rs.skips = append(rs.skips, skipPoint{rs.read, sk})
+	}
+	rs.read++
+	return row, nil
 }
 
 // Settings are what the parser detected and the plan chose.
 type Settings struct {
 	Format, Delimiter, Encoding, Sheet string
-	// HeaderRow is the 1-based header row, 0 for none.
+	// HeaderRow is the 1-based header row among the file's non-blank
+	// rows, 0 for none.
 	HeaderRow int
 }
 
@@ -229,7 +240,7 @@ func (rs *Rows) Next() ([]*string, error) {
 		rs.next++
 	} else {
 		var err error
-		if row, err = rs.rd.Next(); err != nil {
+		if row, err = rs.parsed(); err != nil {
 			return nil, err
 		}
 	}
@@ -243,8 +254,35 @@ func (rs *Rows) Next() ([]*string, error) {
 	return rs.ptrs, nil
 }
 
-// FileRow is the 1-based row in the file of data row i.
-func (rs *Rows) FileRow(i int64) int64 { return i + int64(rs.plan.FirstDataRow()) + 1 }
+// FileRow is the 1-based row in the file of data row i (0-based), blank
+// rows counted.
+func (rs *Rows) FileRow(i int64) int64 {
+	k := i + int64(rs.plan.FirstDataRow())
+	j, found := slices.BinarySearchFunc(rs.skips, k, func(p skipPoint, k int64) int {
+		return cmp.Compare(p.k, k)
+	})
+	if !found {
+		j--
+	}
+	var skipped int64
+	if j >= 0 {
+		skipped = rs.skips[j].skipped
+	}
+	return k + 1 + skipped
+}
+
+// Forget drops what FileRow keeps for data rows before i: the job asks for
+// no row before the chunk it is sending.
+func (rs *Rows) Forget(i int64) {
+	k := i + int64(rs.plan.FirstDataRow())
+	j, _ := slices.BinarySearchFunc(rs.skips, k, func(p skipPoint, k int64) int { return cmp.Compare(p.k, k) })
+	if j > 1 {
+		rs.skips = append(rs.skips[:0], rs.skips[j-1:]...)
+	}
+}
+
+// Skipped is the number of blank rows dropped so far.
+func (rs *Rows) Skipped() int64 { return rs.rd.Skipped() }
 
 // Close releases the parser.
 func (rs *Rows) Close() error { return rs.rd.Close() }
