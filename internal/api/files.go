@@ -159,6 +159,11 @@ func (a *API) withFile(ctx context.Context, orgID string, im store.Import) (impo
 	if err != nil {
 		return importWithFile{}, err
 	}
+	// The job purges a failed import before it records the failure, so the
+	// import read after its file import is never older than the outcome.
+	if im, err = a.store.Import(ctx, orgID, im.ID); err != nil {
+		return importWithFile{}, err
+	}
 	return importWithFile{Import: im, File: &f}, nil
 }
 
