@@ -115,12 +115,22 @@ func Register[J Job](ws *Workers, timeout time.Duration, work func(ctx context.C
 }
 
 // Every inserts job every interval (once across replicas: the queue's
-// leader inserts periodic jobs, unique per period) and once at start.
+// leader inserts periodic jobs, unique per period) and once when this
+// replica first leads. That first one is not unique: a job of the same
+// period that a crashed process left "running" (River rescues it only
+// after the rescue delay), or that completed just before a restart, would
+// otherwise swallow it, and what the crash left half done would wait for
+// the next period.
 func Every[J Job](ws *Workers, interval time.Duration, id string, job J, o InsertOptions) {
 	o.UniqueByPeriod = interval
+	var started atomic.Bool
 	ws.periodic = append(ws.periodic, river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) {
-			opts := riverOpts(o)
+			first := o
+			if started.CompareAndSwap(false, true) {
+				first.UniqueByPeriod = 0
+			}
+			opts := riverOpts(first)
 			return args[J]{job: job}, &opts
 		}, &river.PeriodicJobOpts{ID: id, RunOnStart: true}))
 }
