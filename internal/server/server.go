@@ -101,7 +101,8 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newBacklogCollector(s.Store, logger))
 	// Everything is built in the order data flows, each part from those
 	// before it: rows, the queue, delivery (which inserts into the queue),
 	// ingest (which hands completed imports and bypass chunks to delivery),

@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Backlog is the work waiting across every organization, for the metrics
+// an operator alerts on: counts and an age, never what the work holds.
+type Backlog struct {
+	// DeliveriesPending are deliveries not yet delivered, failed or
+	// disabled; DeliveriesRetrying those of them that failed at least once
+	// and wait for a retry (the retry queue).
+	DeliveriesPending, DeliveriesRetrying int64
+	// OldestPending is when the oldest pending delivery was created (zero
+	// when none is pending): the delivery lag.
+	OldestPending time.Time
+	// PurgeDue are imports past their retention and not yet shredded;
+	// PurgeDeleting are shredded imports whose blobs are still being deleted.
+	PurgeDue, PurgeDeleting int64
+}
+
+// Backlog counts the waiting work. It scans the deliveries table (no
+// index covers its state), so the metrics collector caches it.
+func (s *Store) Backlog(ctx context.Context) (Backlog, error) {
+	var b Backlog
+	var oldest sql.NullInt64
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN failures > 0 THEN 1 ELSE 0 END), 0), MIN(created_at)
+		FROM deliveries WHERE state = $1`, DeliveryPending).Scan(&b.DeliveriesPending, &b.DeliveriesRetrying, &oldest); err != nil {
+		return b, fmt.Errorf("backlog of deliveries: %w", err)
+	}
+	if oldest.Valid {
+		b.OldestPending = time.UnixMicro(oldest.Int64)
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM imports
+		WHERE expires_at <= $1 AND purged_at IS NULL AND status <> 'purged'`, s.nowMicro()).Scan(&b.PurgeDue); err != nil {
+		return b, fmt.Errorf("backlog of purges: %w", err)
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM imports
+		WHERE status = 'purged' AND data_deleted_at IS NULL`).Scan(&b.PurgeDeleting); err != nil {
+		return b, fmt.Errorf("backlog of purges: %w", err)
+	}
+	return b, nil
+}
