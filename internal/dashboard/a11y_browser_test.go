@@ -18,7 +18,8 @@ import (
 
 // TestBrowserA11yDashboard runs axe-core (WCAG 2.2 AA) on every page of
 // the dashboard, in the light and the dark colour scheme: setup, the
-// importers, the template editor, an importer, a new destination, the
+// importers, the template editor, an importer (and its identity secret
+// just made), a new destination, the
 // imports, an import with errors and its log, data, team, account, an
 // error page and sign-in.
 func TestBrowserA11yDashboard(t *testing.T) {
@@ -99,6 +100,12 @@ func TestBrowserA11yDashboard(t *testing.T) {
 			check(fmt.Sprintf("%s (%s)", p.name, mode))
 		}
 	}
+	// Signed end users turned on: the identity secret shown once and the
+	// rotation checkbox.
+	step("require identity", scheme("light"), chromedp.Navigate(f.URL+importerURL), chromedp.WaitVisible(chromedp.CSS(`#embed-snippet`)),
+		chromedp.Click(chromedp.CSS(`#require_identity`)), chromedp.Click(chromedp.CSS(`#save`)),
+		chromedp.WaitVisible(chromedp.CSS(`#new-identity-secret`)), chromedp.WaitVisible(chromedp.CSS(`#rotate_identity_secret`)))
+	check("importer with its new identity secret")
 	// The import log in sentences, its JSON one click away.
 	step("import log", scheme("light"), chromedp.Navigate(f.URL+"/imports/"+id), chromedp.WaitVisible(chromedp.CSS(`#log`)))
 	sentences, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const s = [...document.querySelectorAll("#log summary")].map((e) => e.textContent); return s.some((t) => t.startsWith("Chunk")) && s.join(" | "); })()`))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/intakehq/intake/internal/delivery"
+	"github.com/intakehq/intake/internal/identity"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/template"
 )
@@ -23,11 +24,17 @@ type importerForm struct {
 	AllowedOrigins string
 	AllowInvalid   bool
 	LearnMappings  bool
-	MaxRows        string
-	MaxFileMB      string
-	Template       string
-	Errors         map[string]string
-	Modes          []string
+	// RequireIdentity: uploads need an end user signed by the host app;
+	// HasIdentitySecret says the importer has a secret to rotate, and
+	// NewIdentitySecret is one just made, shown once.
+	RequireIdentity   bool
+	HasIdentitySecret bool
+	NewIdentitySecret string
+	MaxRows           string
+	MaxFileMB         string
+	Template          string
+	Errors            map[string]string
+	Modes             []string
 	// Embed and Hosted are the snippet and hosted link of a saved importer.
 	Embed, Hosted string
 	// NoOrigins is true while the saved importer allows no origin: the
@@ -60,6 +67,7 @@ func formFromImporter(im store.Importer) importerForm {
 	}
 	return importerForm{ID: im.ID, Key: im.Key, Name: im.Name, Mode: im.Mode, RetentionDays: strconv.Itoa(im.RetentionDays),
 		AllowedOrigins: strings.Join(im.AllowedOrigins, "\n"), AllowInvalid: im.AllowInvalid, LearnMappings: im.LearnMappings,
+		RequireIdentity: im.RequireIdentity, HasIdentitySecret: im.IdentitySecretSealed != nil,
 		MaxRows: strconv.FormatInt(im.MaxRows, 10), MaxFileMB: strconv.FormatInt(im.MaxFileBytes>>20, 10),
 		Template: pretty.String(), Modes: modes}
 }
@@ -70,6 +78,7 @@ func parseImporterForm(r *http.Request, im *store.Importer) importerForm {
 	f := importerForm{ID: im.ID, Key: im.Key, Name: strings.TrimSpace(r.PostFormValue("name")), Mode: r.PostFormValue("mode"),
 		RetentionDays: strings.TrimSpace(r.PostFormValue("retention_days")), AllowedOrigins: r.PostFormValue("allowed_origins"),
 		AllowInvalid: r.PostFormValue("allow_invalid") == "on", LearnMappings: r.PostFormValue("learn_mappings") == "on", MaxRows: strings.TrimSpace(r.PostFormValue("max_rows")),
+		RequireIdentity: r.PostFormValue("require_identity") == "on", HasIdentitySecret: im.IdentitySecretSealed != nil,
 		MaxFileMB: strings.TrimSpace(r.PostFormValue("max_file_mb")), Template: r.PostFormValue("template"),
 		Errors: map[string]string{}, Modes: modes}
 	if f.Name == "" || len(f.Name) > 200 {
@@ -109,6 +118,7 @@ func parseImporterForm(r *http.Request, im *store.Importer) importerForm {
 	}
 	im.AllowInvalid = f.AllowInvalid
 	im.LearnMappings = f.LearnMappings
+	im.RequireIdentity = f.RequireIdentity
 	if im.MaxRows, err = strconv.ParseInt(cmpZero(f.MaxRows), 10, 64); err != nil || im.MaxRows < 0 {
 		f.Errors["max_rows"] = "Enter 0 (no limit) or a positive number of rows."
 	}
@@ -160,6 +170,17 @@ func (h *Handler) importerCreate(w http.ResponseWriter, r *http.Request, s *sess
 	if err != nil {
 		return err
 	}
+	// The identity secret is bound to the importer's id, known only now.
+	secret, err := identity.Provision(r.Context(), h.o.Vault, &im, false)
+	if err != nil {
+		return err
+	}
+	if secret != "" {
+		if im, err = h.o.Store.UpdateImporter(r.Context(), s.Org.ID, im); err != nil {
+			return err
+		}
+		return h.importerPage(w, r, s, im, "Saved.", secret)
+	}
 	http.Redirect(w, r, "/importers/"+im.ID+"?saved=1", http.StatusSeeOther)
 	return nil
 }
@@ -169,7 +190,24 @@ func (h *Handler) importerEdit(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
+	notice := ""
+	switch {
+	case r.URL.Query().Get("saved") != "":
+		notice = "Saved."
+	case r.URL.Query().Get("destination_deleted") != "":
+		notice = "The destination was removed."
+	case r.URL.Query().Get("forgotten") != "":
+		notice = "The learned mappings were forgotten."
+	}
+	return h.importerPage(w, r, s, im, notice, "")
+}
+
+// importerPage renders a saved importer's page; newSecret is an identity
+// secret just made, shown this once (the page is never cached).
+func (h *Handler) importerPage(w http.ResponseWriter, r *http.Request, s *session, im store.Importer, notice, newSecret string) error {
 	f := h.withSnippets(r, formFromImporter(im))
+	f.NewIdentitySecret = newSecret
+	var err error
 	if f.Learned, err = h.o.Store.Learned(r.Context(), s.Org.ID, im.ID); err != nil {
 		return err
 	}
@@ -179,16 +217,7 @@ func (h *Handler) importerEdit(w http.ResponseWriter, r *http.Request, s *sessio
 			return err
 		}
 	}
-	v := view{Title: im.Name, Nav: "importers", User: &s.User, Org: s.Org, D: f}
-	switch {
-	case r.URL.Query().Get("saved") != "":
-		v.Notice = "Saved."
-	case r.URL.Query().Get("destination_deleted") != "":
-		v.Notice = "The destination was removed."
-	case r.URL.Query().Get("forgotten") != "":
-		v.Notice = "The learned mappings were forgotten."
-	}
-	return h.render(w, r, http.StatusOK, "importer", v)
+	return h.render(w, r, http.StatusOK, "importer", view{Title: im.Name, Nav: "importers", User: &s.User, Org: s.Org, Notice: notice, D: f})
 }
 
 func (h *Handler) importerUpdate(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -200,8 +229,15 @@ func (h *Handler) importerUpdate(w http.ResponseWriter, r *http.Request, s *sess
 	if len(f.Errors) > 0 {
 		return h.render(w, r, http.StatusUnprocessableEntity, "importer", view{Title: im.Name, Nav: "importers", User: &s.User, Org: s.Org, D: h.withSnippets(r, f)})
 	}
-	if _, err := h.o.Store.UpdateImporter(r.Context(), s.Org.ID, im); err != nil {
+	secret, err := identity.Provision(r.Context(), h.o.Vault, &im, r.PostFormValue("rotate_identity_secret") == "on")
+	if err != nil {
 		return err
+	}
+	if im, err = h.o.Store.UpdateImporter(r.Context(), s.Org.ID, im); err != nil {
+		return err
+	}
+	if secret != "" {
+		return h.importerPage(w, r, s, im, "Saved.", secret)
 	}
 	http.Redirect(w, r, "/importers/"+im.ID+"?saved=1", http.StatusSeeOther)
 	return nil
