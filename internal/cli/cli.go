@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"serve":          {"run the Intake server", runServe},
 	"admin":          {"bootstrap organizations, owners and API keys", runAdmin},
 	"validate":       {"validate a CSV or JSON file against a template", runValidate},
+	"import":         {"import a file through an importer, parsed and validated on the server (or --dry-run here)", runImport},
 	"match":          {"propose a column mapping for a header row", runMatch},
 	"webhook-listen": {"receive, verify and print webhook deliveries (for trying a destination)", runWebhookListen},
 	"purge":          {"purge imports now: one, an importer's, an organization's, or those due", runPurge},
