@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/intakehq/intake/internal/template"
@@ -53,6 +52,9 @@ type csvScanner struct {
 	maxCols  int
 	done     bool
 	maxLimit int
+	// rec holds the current record's text, ends each field's end in it.
+	rec  []byte
+	ends []int
 }
 
 func newCSVScanner(src io.Reader, delimiter, linebreak string, l Limits) *csvScanner {
@@ -133,7 +135,8 @@ func (s *csvScanner) checkCell() error {
 }
 
 // record returns the next record, or io.EOF when the text has ended: the
-// empty text after a final line break is no record.
+// empty text after a final line break is no record. The record's cells
+// are slices of one string, as encoding/csv makes them.
 func (s *csvScanner) record() ([]string, error) {
 	if s.done {
 		return nil, io.EOF
@@ -146,33 +149,41 @@ func (s *csvScanner) record() ([]string, error) {
 		}
 		return nil, io.EOF
 	}
-	var row []string
+	s.rec = s.rec[:0]
+	s.ends = s.ends[:0]
 	for {
-		field, end, err := s.field()
+		end, err := s.field()
 		if err != nil {
 			return nil, err
 		}
-		row = append(row, field)
-		if len(row) > s.maxCols {
+		s.ends = append(s.ends, len(s.rec))
+		if len(s.ends) > s.maxCols {
 			return nil, fmt.Errorf("%w: more than %d", ErrTooManyColumns, s.maxCols)
 		}
-		switch end {
-		case endLine:
-			return row, nil
-		case endText:
+		if end == endDelimiter {
+			continue
+		}
+		if end == endText {
 			s.done = true
 			if s.err != nil {
 				return nil, s.err
 			}
-			return row, nil
 		}
+		text := string(s.rec)
+		row := make([]string, len(s.ends))
+		from := 0
+		for i, to := range s.ends {
+			row[i] = text[from:to]
+			from = to
+		}
+		return row, nil
 	}
 }
 
-func (s *csvScanner) field() (string, fieldEnd, error) {
+func (s *csvScanner) field() (fieldEnd, error) {
 	s.mark = s.pos
 	if !s.have(0, 1) {
-		return "", endText, s.err
+		return endText, s.err
 	}
 	if s.buf[s.pos] == '"' {
 		return s.quoted()
@@ -184,27 +195,28 @@ func (s *csvScanner) field() (string, fieldEnd, error) {
 		}
 		s.pos = i
 		if err := s.checkCell(); err != nil {
-			return "", 0, err
+			return 0, err
 		}
 		if i == s.end {
 			if !s.fill() {
 				if s.err != nil {
-					return "", 0, s.err
+					return 0, s.err
 				}
-				return string(s.buf[s.mark:s.pos]), endText, nil
+				s.rec = append(s.rec, s.buf[s.mark:s.pos]...)
+				return endText, nil
 			}
 			continue
 		}
 		off := s.pos - s.mark
 		if s.at(off, s.delim) {
-			f := string(s.buf[s.mark : s.mark+off])
+			s.rec = append(s.rec, s.buf[s.mark:s.mark+off]...)
 			s.pos = s.mark + off + len(s.delim)
-			return f, endDelimiter, nil
+			return endDelimiter, nil
 		}
 		if s.at(off, s.nl) {
-			f := string(s.buf[s.mark : s.mark+off])
+			s.rec = append(s.rec, s.buf[s.mark:s.mark+off]...)
 			s.pos = s.mark + off + len(s.nl)
-			return f, endLine, nil
+			return endLine, nil
 		}
 		s.pos = s.mark + off + 1
 	}
@@ -212,7 +224,7 @@ func (s *csvScanner) field() (string, fieldEnd, error) {
 
 // quoted reads a quoted field; pos is at its opening quote. Offsets are
 // kept from mark, which the window's moves keep in place.
-func (s *csvScanner) quoted() (string, fieldEnd, error) {
+func (s *csvScanner) quoted() (fieldEnd, error) {
 	s.pos++
 	s.mark = s.pos
 	for {
@@ -220,30 +232,31 @@ func (s *csvScanner) quoted() (string, fieldEnd, error) {
 		if q < 0 {
 			s.pos = s.end
 			if err := s.checkCell(); err != nil {
-				return "", 0, err
+				return 0, err
 			}
 			if !s.fill() {
 				if s.err != nil {
-					return "", 0, s.err
+					return 0, s.err
 				}
 				// Never closed: the rest of the text, as written.
-				return string(s.buf[s.mark:s.pos]), endText, nil
+				s.rec = append(s.rec, s.buf[s.mark:s.pos]...)
+				return endText, nil
 			}
 			continue
 		}
 		qo := s.pos + q - s.mark
 		s.pos = s.mark + qo
 		if err := s.checkCell(); err != nil {
-			return "", 0, err
+			return 0, err
 		}
 		if !s.have(qo, 2) {
 			if s.err != nil {
-				return "", 0, s.err
+				return 0, s.err
 			}
 			// A closing quote that is the text's last character.
-			f := unescape(s.buf[s.mark : s.mark+qo])
+			s.rec = appendUnescaped(s.rec, s.buf[s.mark:s.mark+qo])
 			s.pos = s.mark + qo + 1
-			return f, endText, nil
+			return endText, nil
 		}
 		if s.buf[s.mark+qo+1] == '"' {
 			s.pos = s.mark + qo + 2
@@ -253,17 +266,17 @@ func (s *csvScanner) quoted() (string, fieldEnd, error) {
 		k := qo + 1
 		for {
 			if s.at(k, s.delim) {
-				f := unescape(s.buf[s.mark : s.mark+qo])
+				s.rec = appendUnescaped(s.rec, s.buf[s.mark:s.mark+qo])
 				s.pos = s.mark + k + len(s.delim)
-				return f, endDelimiter, nil
+				return endDelimiter, nil
 			}
 			if s.at(k, s.nl) {
-				f := unescape(s.buf[s.mark : s.mark+qo])
+				s.rec = appendUnescaped(s.rec, s.buf[s.mark:s.mark+qo])
 				s.pos = s.mark + k + len(s.nl)
-				return f, endLine, nil
+				return endLine, nil
 			}
 			if k-qo > s.maxCell {
-				return "", 0, fmt.Errorf("%w: a cell is longer than %d bytes", ErrTooMuchData, s.maxCell)
+				return 0, fmt.Errorf("%w: a cell is longer than %d bytes", ErrTooMuchData, s.maxCell)
 			}
 			s.have(k, utf8.UTFMax)
 			if s.mark+k >= s.end {
@@ -276,19 +289,24 @@ func (s *csvScanner) quoted() (string, fieldEnd, error) {
 			k += size
 		}
 		if s.err != nil {
-			return "", 0, s.err
+			return 0, s.err
 		}
 		// A quote inside the field's text.
 		s.pos = s.mark + qo + 1
 	}
 }
 
-// unescape undoes '""' as Papa Parse does (a global replace, left to right).
-func unescape(raw []byte) string {
-	if bytes.Contains(raw, []byte(`""`)) {
-		return strings.ReplaceAll(string(raw), `""`, `"`)
+// appendUnescaped appends raw with '""' undone as Papa Parse undoes it (a
+// global replace, left to right).
+func appendUnescaped(dst, raw []byte) []byte {
+	for {
+		i := bytes.Index(raw, []byte(`""`))
+		if i < 0 {
+			return append(dst, raw...)
+		}
+		dst = append(dst, raw[:i+1]...)
+		raw = raw[i+2:]
 	}
-	return string(raw)
 }
 
 // blank reports a row whose every cell is empty after trimming.

@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"fmt"
 	"math"
 	"regexp"
 	"strings"
@@ -111,7 +110,25 @@ var (
 )
 
 func clock(seconds int64) string {
-	return fmt.Sprintf("%02d:%02d:%02d", seconds/3600, seconds/60%60, seconds%60)
+	b := pad(nil, seconds/3600, 2)
+	b = append(b, ':')
+	b = pad(b, seconds/60%60, 2)
+	b = append(b, ':')
+	return string(pad(b, seconds%60, 2))
+}
+
+// pad appends n with at least width digits, as String(n).padStart(width, "0").
+func pad(b []byte, n int64, width int) []byte {
+	var digits [20]byte
+	i := len(digits)
+	for n >= 10 || len(digits)-i < width-1 {
+		i--
+		digits[i] = byte('0' + n%10)
+		n /= 10
+	}
+	i--
+	digits[i] = byte('0' + n)
+	return append(b, digits[i:]...)
 }
 
 // serialToISO formats an Excel serial (≥ 0) as ISO 8601 as its kind asks
@@ -149,7 +166,11 @@ func serialToISO(serial float64, date1904 bool, kind dateKind) string {
 			shift = 1
 		}
 		d := epoch.AddDate(0, 0, int(days+shift))
-		date = fmt.Sprintf("%04d-%02d-%02d", d.Year(), int(d.Month()), d.Day())
+		b := pad(make([]byte, 0, 19), int64(d.Year()), 4)
+		b = append(b, '-')
+		b = pad(b, int64(d.Month()), 2)
+		b = append(b, '-')
+		date = string(pad(b, int64(d.Day()), 2))
 	}
 	if withTime {
 		return date + " " + tm

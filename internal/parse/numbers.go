@@ -3,7 +3,6 @@ package parse
 import (
 	"math"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -21,7 +20,7 @@ const excelDigits = 15
 // General format would with room enough; text that is not a finite number
 // (as ECMAScript's Number reads it) is returned unchanged.
 func generalNumber(text string) string {
-	if text == "" {
+	if text == "" || canonical(text) {
 		return text
 	}
 	x, ok := jsNumber(text)
@@ -39,7 +38,69 @@ func generalNumber(text string) string {
 	return plainShortest(y)
 }
 
-var jsDecimal = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+// canonical reports a decimal that is already what generalNumber writes:
+// optional '-', no leading zero, no exponent, a fraction without trailing
+// zero, at most 15 digits, not zero. Such a decimal reads as the one double
+// whose 15-digit and shortest forms are itself, so no float is needed; most
+// cells of a workbook take this path.
+func canonical(s string) bool {
+	if s[0] == '-' {
+		s = s[1:]
+	}
+	if s == "" || s[0] == '0' && (len(s) == 1 || s[1] != '.') {
+		return false
+	}
+	digits, nonzero, dot := 0, false, -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if c != '0' || nonzero {
+				digits++
+			}
+			nonzero = nonzero || c != '0'
+		case c == '.' && dot < 0 && i > 0:
+			dot = i
+		default:
+			return false
+		}
+	}
+	return nonzero && digits <= excelDigits && (dot < 0 || dot < len(s)-1 && s[len(s)-1] != '0')
+}
+
+// isJSDecimal reports ^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$, the decimal
+// literals ECMAScript's Number reads.
+func isJSDecimal(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := func() int {
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - start
+	}
+	n := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		n += digits()
+	}
+	if n == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
 
 // jsNumber is ECMAScript's Number(text) for the texts a workbook holds:
 // trimmed, decimal or 0x/0o/0b integers, Infinity; ok false for NaN.
@@ -77,7 +138,7 @@ func jsNumber(text string) (float64, bool) {
 			return f, true
 		}
 	}
-	if !jsDecimal.MatchString(s) {
+	if !isJSDecimal(s) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(s, 64)

@@ -262,6 +262,9 @@ func (wb *workbook) readStyles(path string, b *budget) error {
 
 // jsInt is Number(text) when that is an integer that fits an int.
 func jsInt(text string) (int, bool) {
+	if n, err := strconv.Atoi(text); err == nil && text[0] != '+' {
+		return n, true
+	}
 	f, ok := jsNumber(text)
 	if !ok || f != float64(int64(f)) || f > 1<<53 || f < -(1<<53) {
 		return 0, false
@@ -305,6 +308,9 @@ func columnIndex(ref []byte, maxColumns int) int {
 	}
 	return n - 1
 }
+
+// Attribute names a sheet's cells are read by, once.
+var attrR, attrT, attrS = []byte("r"), []byte("t"), []byte("s")
 
 // sheetReader streams one sheet's rows (xlsx.ts readSheet).
 type sheetReader struct {
@@ -366,7 +372,7 @@ func (s *sheetReader) next() ([]string, error) {
 				s.row = nil
 				s.col = 0
 				r := -1
-				if v, ok := attrBytes(t.attrs, "r"); ok {
+				if v, ok := attrBytes(t.attrs, attrR); ok {
 					if n, ok := jsInt(string(v)); ok {
 						r = n
 					}
@@ -379,18 +385,18 @@ func (s *sheetReader) next() ([]string, error) {
 					s.rowNum++
 				}
 			case "c":
-				if ref, ok := attrBytes(t.attrs, "r"); ok && len(ref) > 0 {
+				if ref, ok := attrBytes(t.attrs, attrR); ok && len(ref) > 0 {
 					s.col = columnIndex(ref, maxCols)
 				}
 				if s.col >= maxCols {
 					return nil, s.tooManyColumns()
 				}
 				s.typ = "n"
-				if v, ok := attrBytes(t.attrs, "t"); ok {
+				if v, ok := attrBytes(t.attrs, attrT); ok {
 					s.typ = string(v)
 				}
 				s.style = 0
-				if v, ok := attrBytes(t.attrs, "s"); ok {
+				if v, ok := attrBytes(t.attrs, attrS); ok {
 					if n, ok := jsInt(string(v)); ok {
 						s.style = n
 					} else {

@@ -225,9 +225,9 @@ func (s *xmlScanner) next(t *token) error {
 		if selfClosing {
 			inner = tag[1 : gt-1]
 		}
-		nameEnd := bytes.IndexAny(inner, " \t\n\r")
-		if nameEnd < 0 {
-			nameEnd = len(inner)
+		nameEnd := 0
+		for nameEnd < len(inner) && inner[nameEnd] != ' ' && inner[nameEnd] != '\t' && inner[nameEnd] != '\n' && inner[nameEnd] != '\r' {
+			nameEnd++
 		}
 		if !selfClosing {
 			s.depth++
@@ -412,15 +412,15 @@ func reference(src []byte) (rune, int) {
 // attr returns the unescaped value of attribute name in a raw attribute
 // text, as xml.ts attr finds it, and ok false when it is absent.
 func attr(attrs []byte, name string) (string, bool) {
-	v, ok := attrBytes(attrs, name)
+	v, ok := attrBytes(attrs, []byte(name))
 	return string(v), ok
 }
 
 // attrBytes is attr without a copy when the value has no reference.
-func attrBytes(attrs []byte, name string) ([]byte, bool) {
+func attrBytes(attrs []byte, name []byte) ([]byte, bool) {
 	from := 0
 	for {
-		at := bytes.Index(attrs[from:], []byte(name))
+		at := bytes.Index(attrs[from:], name)
 		if at < 0 {
 			return nil, false
 		}
