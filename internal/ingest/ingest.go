@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
@@ -381,7 +380,13 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 	if im.ExpectedRows >= 0 && chunk.FirstRow+int64(len(chunk.Rows)) > im.ExpectedRows {
 		return res, errorf(KindInvalid, "rows_out_of_range", "chunk %d holds rows past the %d announced", n, im.ExpectedRows)
 	}
-	v := s.validateChunk(c, im.Columns, chunk, &sc.val)
+	// The data key hashes the values of unique columns (it is cached:
+	// unwrapped once an import).
+	key, err := s.o.Vault.DataKey(ctx, im.ID, im.WrappedKey)
+	if err != nil {
+		return res, err
+	}
+	v := s.validateChunk(c, im.Columns, chunk, key, &sc.val)
 	if importer.Mode == store.ModeBypass {
 		// Destinations get the rows themselves, and what their code does
 		// with them is not ingest's to know: this chunk's memory is left
@@ -389,7 +394,7 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 		recycle = false
 		return s.relayChunk(ctx, importer, im, n, c, chunk, v, sum[:])
 	}
-	return s.storeChunk(ctx, importer, im, n, c, chunk, v, sum[:], sc)
+	return s.storeChunk(ctx, importer, im, n, c, chunk, v, key, sum[:], sc)
 }
 
 // writeBlob stores a sealed chunk. Unlike Bucket.WriteAll it skips the MD5
@@ -510,7 +515,7 @@ func (s *Service) inflate(sc *scratch, raw []byte, compressed bool, size int64) 
 type validated struct {
 	rows    [][]*string
 	errs    []rows.StoredError
-	claims  []claim
+	claims  []store.Claim
 	src     []int
 	blanks  []int // offsets of the blank rows in the chunk as sent
 	skipped int
@@ -522,13 +527,6 @@ func (v validated) sent(r int) int {
 		return r
 	}
 	return v.src[r]
-}
-
-type claim struct {
-	col int
-	key string
-	row int // index among the kept rows
-	src int // offset in the chunk as sent
 }
 
 // blank reports whether every cell of a row is empty after trimming (null,
@@ -544,38 +542,13 @@ func blank(row []*string) bool {
 	return true
 }
 
-// chunkClaims answers the engine's uniqueness questions inside one chunk and
-// remembers the claims, which are checked against the rest of the import in
-// the chunk's transaction.
-type chunkClaims struct {
-	first  int64
-	seen   map[claimKey]int
-	claims []claim
-	kept   int // index among the kept rows of the row being validated
-}
-
-type claimKey struct {
-	col int
-	key string
-}
-
-func (u *chunkClaims) Claim(column int, key string, row int) (int, bool) {
-	k := claimKey{column, key}
-	if first, ok := u.seen[k]; ok {
-		return first, true
-	}
-	u.seen[k] = row
-	u.claims = append(u.claims, claim{col: column, key: key, row: u.kept, src: row - int(u.first)})
-	return row, false
-}
-
-func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, t *cellTable) validated {
+func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, key *vault.DataKey, t *cellTable) validated {
 	width := len(c.keys)
 	pos := make([]int, len(columns)) // upload column i → template column pos[i]
 	for i, k := range columns {
 		pos[i] = slices.Index(c.keys, k)
 	}
-	u := &chunkClaims{first: chunk.FirstRow, seen: map[claimKey]int{}}
+	u := newChunkClaims(key)
 	stream := c.engine.NewStream(u)
 	t.ptrs = grow(t.ptrs, len(chunk.Rows)*width)
 	t.rows = grow(t.rows, len(chunk.Rows))
@@ -604,7 +577,6 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 			in[pos[i]] = cell
 		}
 		v.rows = append(v.rows, out[r*width:(r+1)*width:(r+1)*width])
-		u.kept = r
 		// Decoded JSON strings are valid UTF-8 (DecodeChunk's contract).
 		// Rows are numbered as sent, so that errors and duplicates name
 		// the row the client knows.
@@ -618,23 +590,17 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 }
 
 func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im store.Import, n int, c *compiled,
-	chunk ChunkBody, v validated, sum []byte, sc *scratch) (ChunkResult, error) {
-	key, err := s.o.Vault.DataKey(ctx, im.ID, im.WrappedKey)
+	chunk ChunkBody, v validated, key *vault.DataKey, sum []byte, sc *scratch) (ChunkResult, error) {
+	// The chunk is complete now (its claims are checked against the rest
+	// of the import when it completes): seal and write it before taking
+	// SQLite's single writer, so chunks of one import are sealed in
+	// parallel.
+	if refusal := refuse(importer, n, c, chunk, v); refusal != nil {
+		return ChunkResult{}, s.recordRefusal(ctx, im, n, c, v, refusal)
+	}
+	sealed, err := s.sealChunk(ctx, im, n, c, v, key, sum, sc)
 	if err != nil {
 		return ChunkResult{}, err
-	}
-	// Without unique columns the chunk is complete now: seal and write it
-	// before taking SQLite's single writer, so chunks of one import are
-	// sealed in parallel. Unique claims can add errors, so with them the
-	// chunk is sealed inside the transaction that claims.
-	var sealed sealedChunk
-	if len(v.claims) == 0 {
-		if refusal := refuse(importer, n, c, chunk, v); refusal != nil {
-			return ChunkResult{}, s.recordRefusal(ctx, im, n, c, v, refusal)
-		}
-		if sealed, err = s.sealChunk(ctx, im, n, c, v, key, sum, sc); err != nil {
-			return ChunkResult{}, err
-		}
 	}
 	w, err := s.o.Store.BeginChunk(ctx, im.ID)
 	if err != nil {
@@ -654,20 +620,9 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 		}
 		return retried(old, sum)
 	}
-	if len(v.claims) > 0 {
-		if v, err = s.claim(w, key, chunk, v); err != nil {
-			return ChunkResult{}, err
-		}
-		if refusal := refuse(importer, n, c, chunk, v); refusal != nil {
-			w.Rollback() // frees SQLite's single writer for the refusal's event
-			return ChunkResult{}, s.recordRefusal(ctx, im, n, c, v, refusal)
-		}
-		if sealed, err = s.sealChunk(ctx, im, n, c, v, key, sum, sc); err != nil {
-			return ChunkResult{}, err
-		}
-	}
 	err = w.Put(store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows), RowsSkipped: v.skipped, RowsWithErrors: sealed.rowsWithErrors,
-		ErrorColumns: sealed.errorColumns, BodyHash: sum, BlobKey: sealed.blobKey, SealedBytes: sealed.bytes})
+		ErrorColumns: sealed.errorColumns, BodyHash: sum, BlobKey: sealed.blobKey, SealedBytes: sealed.bytes,
+		Claims: v.claims})
 	if err == nil {
 		err = w.Commit()
 	}
@@ -681,27 +636,6 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 	s.o.Logger.DebugContext(ctx, "chunk stored", "import_id", im.ID, "chunk", n, "rows", len(v.rows), "rows_skipped", v.skipped,
 		"rows_with_errors", sealed.rowsWithErrors)
 	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsSkipped: v.skipped, RowsWithErrors: sealed.rowsWithErrors}, nil
-}
-
-// claim records the chunk's unique values in the import and turns values
-// another row claimed before into duplicate errors.
-func (s *Service) claim(w *store.ChunkWriter, key *vault.DataKey, chunk ChunkBody, v validated) (validated, error) {
-	mac := hmac.New(sha256.New, key.ClaimsKey())
-	claims := make([]store.Claim, len(v.claims))
-	var sum [sha256.Size]byte
-	for i, cl := range v.claims {
-		mac.Reset()
-		mac.Write([]byte(cl.key))
-		claims[i] = store.Claim{Col: cl.col, Key: int64(binary.BigEndian.Uint64(mac.Sum(sum[:0]))), Row: chunk.FirstRow + int64(cl.src)}
-	}
-	dups, err := w.ClaimUnique(claims)
-	if err != nil {
-		return v, err
-	}
-	for _, i := range dups {
-		v.errs = append(v.errs, rows.StoredError{Row: v.claims[i].row, Col: v.claims[i].col, Code: validate.CodeDuplicate})
-	}
-	return v, nil
 }
 
 // sealedChunk is a chunk written to the blob store, not yet recorded.

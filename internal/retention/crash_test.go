@@ -82,7 +82,7 @@ func TestSIGKILLDuringPurge(t *testing.T) {
 	for _, q := range []string{
 		`SELECT COUNT(*) FROM imports WHERE status = 'purged' AND (data_deleted_at IS NULL OR wrapped_key IS NOT NULL)`,
 		`SELECT COUNT(*) FROM chunks`,
-		`SELECT COUNT(*) FROM unique_claims`,
+		`SELECT COUNT(*) FROM claim_runs`,
 	} {
 		if left := b.count(t, q); left != 0 {
 			t.Fatalf("%s: %d", q, left)

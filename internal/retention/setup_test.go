@@ -228,8 +228,8 @@ func (b *bundle) assertGone(t testing.TB, importID string, wantChunks int) {
 	if n := b.count(t, `SELECT COUNT(*) FROM chunks WHERE import_id = $1`, importID); n != 0 {
 		t.Fatalf("import %s: %d chunk rows left", importID, n)
 	}
-	if n := b.count(t, `SELECT COUNT(*) FROM unique_claims WHERE import_id = $1`, importID); n != 0 {
-		t.Fatalf("import %s: %d unique claims left", importID, n)
+	if n := b.count(t, `SELECT COUNT(*) FROM claim_runs WHERE import_id = $1`, importID); n != 0 {
+		t.Fatalf("import %s: %d claim runs left", importID, n)
 	}
 	if n := b.count(t, `SELECT COUNT(*) FROM import_events WHERE import_id = $1 AND kind = 'import.purged'`, importID); n != 1 {
 		t.Fatalf("import %s: %d receipts, want 1", importID, n)

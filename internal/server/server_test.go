@@ -304,18 +304,26 @@ func TestInvalidRows(t *testing.T) {
 	}
 }
 
-// TestUniqueAcrossChunks: a value claimed in one chunk is a duplicate in a
-// later chunk of the same import, and free in another import.
+// TestUniqueAcrossChunks: a value held in one chunk is a duplicate in
+// another chunk of the same import, found when the import completes and
+// held by the later row whichever chunk came first, and free in another
+// import.
 func TestUniqueAcrossChunks(t *testing.T) {
 	t.Parallel()
 	env := servertest.Start(t, servertest.Options{})
 	im := createImporter(t, env, env.APIKey, map[string]any{"allow_invalid": true})
 	for _, name := range []string{"first import", "second import"} {
 		up := createUpload(t, env, im.Key, []string{"email", "name"}, 2)
+		putChunk(t, env, up, 1, chunkBody(1, [][]*string{{s("SAME@example.com"), s("b")}}), false)
 		putChunk(t, env, up, 0, chunkBody(0, [][]*string{{s("same@example.com"), s("a")}}), false)
-		code, body := putChunk(t, env, up, 1, chunkBody(1, [][]*string{{s("SAME@example.com"), s("b")}}), false)
+		code, body := complete(t, env, up, `{"chunks":2,"rows":2}`)
 		if code != 200 || !strings.Contains(body, `"rows_with_errors":1`) {
 			t.Fatalf("%s: duplicate across chunks not caught: %d %s", name, code, body)
+		}
+		var page rowsPage
+		env.Do(t, "GET", "/api/v1/imports/"+up.ImportID+"/rows", env.APIKey, nil, &page)
+		if len(page.Errors) != 1 || page.Errors[0].Row != 1 || page.Errors[0].Column != "email" || page.Errors[0].Code != "duplicate" {
+			t.Fatalf("%s: stored errors %+v", name, page.Errors)
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+
 	"time"
 
 	"github.com/intakehq/intake/internal/importlog"
@@ -30,6 +30,9 @@ type Chunk struct {
 	BodyHash     []byte
 	BlobKey      string
 	SealedBytes  int64
+	// Claims are the unique values the chunk holds first (written by Put,
+	// never read back: they are merged at completion).
+	Claims []Claim
 }
 
 // ErrChunkMismatch means a chunk number is already stored with other content.
@@ -61,8 +64,8 @@ func scanChunk(row interface{ Scan(...any) error }) (Chunk, error) {
 	return c, nil
 }
 
-// ChunkWriter is the transaction in which one chunk is recorded. Unique-value
-// claims, the chunk row, the import's counters and the import-log event
+// ChunkWriter is the transaction in which one chunk is recorded. The chunk's
+// unique-value claims, its row, the import's counters and the import-log event
 // commit together or not at all.
 type ChunkWriter struct {
 	s   *Store
@@ -95,56 +98,6 @@ func (s *Store) BeginChunk(ctx context.Context, importID string) (*ChunkWriter, 
 	return &ChunkWriter{s: s, tx: tx, ctx: ctx, im: im}, nil
 }
 
-// Claim is one unique value held by one row: Key is a keyed hash of the
-// normalised value in unique column Col, truncated to 64 bits.
-type Claim struct {
-	Col int
-	Key int64
-	Row int64
-}
-
-// claimBatch bounds the rows of one multi-row INSERT (4 parameters each,
-// well under SQLite's 32766 and PostgreSQL's 65535 parameters).
-const claimBatch = 1000
-
-// ClaimUnique records the claims in one import and returns the indexes (in
-// claims) of those whose value another row claimed before: duplicates. It
-// inserts in multi-row statements, the hot path of imports with unique
-// columns; a claim that conflicts is simply not returned by RETURNING.
-func (w *ChunkWriter) ClaimUnique(claims []Claim) (duplicates []int, err error) {
-	var sb strings.Builder
-	args := make([]any, 0, 4*claimBatch)
-	for start := 0; start < len(claims); start += claimBatch {
-		batch := claims[start:min(start+claimBatch, len(claims))]
-		sb.Reset()
-		args = args[:0]
-		sb.WriteString(`INSERT INTO unique_claims (import_id, col, key_hash, row_index) VALUES `)
-		for i, c := range batch {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			if w.s.postgres {
-				fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d)", 4*i+1, 4*i+2, 4*i+3, 4*i+4)
-			} else {
-				// SQLite looks $N names up linearly: anonymous ? is O(1) per parameter.
-				sb.WriteString("(?,?,?,?)")
-			}
-			args = append(args, w.im.ID, c.Col, c.Key, c.Row)
-		}
-		sb.WriteString(` ON CONFLICT (import_id, col, key_hash) DO NOTHING RETURNING col, row_index`)
-		inserted, err := w.insertClaims(sb.String(), args, len(batch))
-		if err != nil {
-			return nil, fmt.Errorf("claim unique values: %w", err)
-		}
-		for i, c := range batch {
-			if !inserted[[2]int64{int64(c.Col), c.Row}] {
-				duplicates = append(duplicates, start+i)
-			}
-		}
-	}
-	return duplicates, nil
-}
-
 // Existing returns the stored chunk with c's number, if any, so that a retry
 // of the same chunk is answered without storing it twice.
 func (w *ChunkWriter) Existing(n int) (Chunk, bool, error) {
@@ -175,6 +128,9 @@ func (w *ChunkWriter) Put(c Chunk) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, w.im.ID, c.N, c.FirstRow, c.Rows, c.RowsWithErrors,
 		string(cols), c.BodyHash, c.BlobKey, c.SealedBytes, c.RowsSkipped, w.s.nowMicro()); err != nil {
 		return fmt.Errorf("insert chunk %d: %w", c.N, err)
+	}
+	if err := w.putClaims(c.N, c.Claims); err != nil {
+		return err
 	}
 	if _, err := w.tx.ExecContext(w.ctx, `UPDATE imports SET rows_received = rows_received + $1,
 		rows_with_errors = rows_with_errors + $2, chunks_received = chunks_received + 1, bytes_stored = bytes_stored + $3
@@ -316,13 +272,23 @@ type CompleteHook func(ctx context.Context, tx *sql.Tx, im Import) error
 // must add up to sent and cover rows 0 to sent-1 exactly once, each chunk
 // starting where the one before it ends (ErrRowRanges). clientSkipped is the client's count of the blank rows
 // it dropped before sending; the completion event records it with ingest's.
-// The import becomes completed, expiring after retentionDays; hooks run in
-// the same transaction, only when the import changes state (not for a
-// retried completion).
-func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int, sent, clientSkipped int64, retentionDays int, hooks ...CompleteHook) (Completion, error) {
+// The claims of the chunks are then merged and dups records the rows found
+// to hold a value of a row before them (see Claim); it may be nil for an
+// import without unique columns. The import becomes completed, expiring
+// after retentionDays; hooks run in the same transaction, only when the
+// import changes state (not for a retried completion).
+func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int, sent, clientSkipped int64, retentionDays int,
+	dups DuplicatesHook, hooks ...CompleteHook) (Completion, error) {
 	var c Completion
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		im, err := scanImport(tx.QueryRowContext(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1`, importID))
+		// On PostgreSQL the row lock orders a completion after the chunks
+		// being stored (BeginChunk takes it too) and after a concurrent
+		// completion, which this one then finds done.
+		lock := ""
+		if s.postgres {
+			lock = " FOR UPDATE"
+		}
+		im, err := scanImport(tx.QueryRowContext(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1`+lock, importID))
 		if err != nil {
 			return notFound(err, "import")
 		}
@@ -349,6 +315,11 @@ func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int,
 		if err := checkRowRanges(ctx, tx, importID, sent); err != nil {
 			return err
 		}
+		more, err := s.resolveDuplicates(ctx, tx, im, dups)
+		if err != nil {
+			return err
+		}
+		im.RowsWithErrors += more
 		now := s.now()
 		expires := now.Add(time.Duration(retentionDays) * 24 * time.Hour).UnixMicro()
 		if _, err := tx.ExecContext(ctx, `UPDATE imports SET status = $1, completed_at = $2, expires_at = $3 WHERE id = $4`,
@@ -369,25 +340,4 @@ func (s *Store) CompleteImport(ctx context.Context, importID string, chunks int,
 		return nil
 	})
 	return c, err
-}
-
-// insertClaims runs one batch's INSERT … RETURNING and collects the claims
-// it inserted as (column, row); a value claimed before comes back as none.
-func (w *ChunkWriter) insertClaims(query string, args []any, n int) (map[[2]int64]bool, error) {
-	rows, err := w.tx.QueryContext(w.ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	inserted := make(map[[2]int64]bool, n)
-	for rows.Next() {
-		var col, row int64
-		if err := rows.Scan(&col, &row); err != nil {
-			return nil, err
-		}
-		inserted[[2]int64{col, row}] = true
-	}
-	// A failed iteration would leave claims out of inserted and report
-	// them as duplicates.
-	return inserted, rows.Err()
 }

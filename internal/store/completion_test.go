@@ -68,7 +68,7 @@ func TestCompleteChecksRowRanges(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					_, err := s.CompleteImport(ctx, im.ID, len(c.chunks), c.sent, 0, 30)
+					_, err := s.CompleteImport(ctx, im.ID, len(c.chunks), c.sent, 0, 30, nil)
 					var re *RowRangeError
 					switch {
 					case c.want == nil && err != nil:

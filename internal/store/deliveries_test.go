@@ -71,7 +71,7 @@ func TestDestinationsAndDeliveries(t *testing.T) {
 				return err
 			}
 			boom := errors.New("enqueue failed")
-			if _, err := s.CompleteImport(ctx, im.ID, 0, 0, 0, 30, insert, func(context.Context, *sql.Tx, Import) error { return boom }); !errors.Is(err, boom) {
+			if _, err := s.CompleteImport(ctx, im.ID, 0, 0, 0, 30, nil, insert, func(context.Context, *sql.Tx, Import) error { return boom }); !errors.Is(err, boom) {
 				t.Fatalf("complete with a failing hook: %v", err)
 			}
 			if got, _ := s.ImportByID(ctx, im.ID); got.Status != StatusUploading {
@@ -80,11 +80,11 @@ func TestDestinationsAndDeliveries(t *testing.T) {
 			if ds, _ := s.Deliveries(ctx, a.ID, im.ID); len(ds) != 0 {
 				t.Fatalf("%d deliveries survived the rollback", len(ds))
 			}
-			if _, err := s.CompleteImport(ctx, im.ID, 0, 0, 0, 30, insert); err != nil {
+			if _, err := s.CompleteImport(ctx, im.ID, 0, 0, 0, 30, nil, insert); err != nil {
 				t.Fatal(err)
 			}
 			// A retried completion does not run the hooks again.
-			if _, err := s.CompleteImport(ctx, im.ID, 0, 0, 0, 30, func(context.Context, *sql.Tx, Import) error { return boom }); err != nil {
+			if _, err := s.CompleteImport(ctx, im.ID, 0, 0, 0, 30, nil, func(context.Context, *sql.Tx, Import) error { return boom }); err != nil {
 				t.Fatalf("retried completion: %v", err)
 			}
 			if ds, _ := s.Deliveries(ctx, b.ID, im.ID); len(ds) != 0 {

@@ -19,7 +19,7 @@ import (
 // imports in one transaction that also marks them purged and appends their
 // deletion receipts: from its commit on, no copy of their chunks can be
 // decrypted and no upload can add to them. DeletePurgedData then removes the
-// chunk rows and unique claims once the caller has deleted the blobs. An
+// chunk rows and claim runs once the caller has deleted the blobs. An
 // import shredded but not yet emptied (a crash, an unreachable blob store) is
 // listed by PendingPurges until it is.
 
@@ -297,7 +297,7 @@ func (s *Store) PendingPurges(ctx context.Context, orgID string, limit int) ([]P
 	return out, rows.Err()
 }
 
-// DeletePurgedData deletes the chunk rows and unique claims of shredded
+// DeletePurgedData deletes the chunk rows and claim runs of shredded
 // imports whose blobs the caller deleted, and marks their purge finished.
 // Imports that are not purged are left alone.
 func (s *Store) DeletePurgedData(ctx context.Context, importIDs []string) error {
@@ -317,7 +317,7 @@ func (s *Store) deletePurgedData(ctx context.Context, tx *sql.Tx, importIDs []st
 		purged := `(SELECT id FROM imports WHERE status = 'purged' AND id IN (` + in + `))`
 		for _, q := range []string{
 			`DELETE FROM chunks WHERE import_id IN ` + purged,
-			`DELETE FROM unique_claims WHERE import_id IN ` + purged,
+			`DELETE FROM claim_runs WHERE import_id IN ` + purged,
 		} {
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return fmt.Errorf("delete purged data: %w", err)

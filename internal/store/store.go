@@ -101,7 +101,7 @@ func (s *Store) openPostgres(ctx context.Context, url string) error {
 
 // sqlitePragmas: WAL for concurrent readers, a busy timeout instead of
 // immediate SQLITE_BUSY, secure_delete so freed pages do not keep old bytes,
-// a 64 MiB page cache so index inserts (unique claims) stay in memory, and
+// a 64 MiB page cache so the indexes of a busy store stay in memory, and
 // temporary tables in memory so nothing spills outside the data folder.
 const sqlitePragmas = "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
 	"&_pragma=synchronous(NORMAL)&_pragma=secure_delete(ON)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)" +

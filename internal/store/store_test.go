@@ -126,16 +126,16 @@ func TestChunkLifecycle(t *testing.T) {
 			if err := put(1, 2, 1, "other"); !errors.Is(err, ErrChunkMismatch) {
 				t.Fatalf("other body for chunk 1: %v", err)
 			}
-			if _, err := s.CompleteImport(ctx, im.ID, 2, 3, 0, 30); !errors.Is(err, ErrChunksMissing) {
+			if _, err := s.CompleteImport(ctx, im.ID, 2, 3, 0, 30, nil); !errors.Is(err, ErrChunksMissing) {
 				t.Fatalf("complete with chunk 0 missing: %v", err)
 			}
 			if err := put(0, 0, 2, "h0"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.CompleteImport(ctx, im.ID, 2, 4, 0, 30); !errors.Is(err, ErrRowMismatch) {
+			if _, err := s.CompleteImport(ctx, im.ID, 2, 4, 0, 30, nil); !errors.Is(err, ErrRowMismatch) {
 				t.Fatalf("complete with wrong rows: %v", err)
 			}
-			c, err := s.CompleteImport(ctx, im.ID, 2, 3, 0, 30)
+			c, err := s.CompleteImport(ctx, im.ID, 2, 3, 0, 30, nil)
 			if err != nil || c.Rows != 3 || c.Chunks != 2 {
 				t.Fatalf("complete: %+v %v", c, err)
 			}

@@ -156,9 +156,10 @@ type DataKey struct {
 	claims   []byte
 }
 
-// ClaimsKey is an HMAC key derived from the data key for hashing the values
-// of unique columns: the claims table then holds keyed hashes that become
-// meaningless when the data key is shredded.
+// ClaimsKey is a key derived from the data key for hashing the values of
+// unique columns (ingest keys SipHash with its first 16 bytes): the stored
+// claims are then keyed hashes that become meaningless when the data key is
+// shredded.
 func (k *DataKey) ClaimsKey() []byte { return k.claims }
 
 // NewDataKey makes a fresh data key for importID and returns it with its

@@ -1,0 +1,240 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Unique columns are checked in two steps. A chunk's own rows are checked
+// against each other by ingest when it takes the chunk; what the chunk
+// claims (a keyed hash of each value it holds first) is written with it as
+// sorted runs, in the chunk's transaction. The runs of every chunk are
+// merged when the import completes, and a value held by several rows is
+// kept by the row that comes first in the import (the lowest row number as
+// sent), whatever order the chunks arrived in, on whichever replica: every
+// later row holding it is a duplicate. Writing a chunk's runs costs a sort
+// and one statement, where claiming each value in an index of random hashes
+// cost a B-tree page write a value (see docs/benchmarks.md, Ingest).
+
+// Claim is one unique value held by one row: Key is a keyed hash (64 bits)
+// of the normalised value in unique column Col, Row the row's number in the
+// import as sent.
+type Claim struct {
+	Key uint64
+	Col int
+	Row int64
+}
+
+// Duplicate is a row found at completion to hold a value that a row before
+// it in the import holds too, in unique column Col.
+type Duplicate struct {
+	Row int64
+	Col int
+}
+
+// ChunkDuplicates are the duplicates found in one stored chunk, by row.
+type ChunkDuplicates struct {
+	Chunk Chunk
+	Rows  []Duplicate
+}
+
+// DuplicatesHook turns the duplicates found when an import completes into
+// errors of the chunks that hold them, inside the completion's transaction:
+// it returns each chunk as it is to be recorded now (BlobKey, SealedBytes,
+// RowsWithErrors and ErrorColumns; the rest as given), in the order given,
+// or an error that fails the completion.
+type DuplicatesHook func(ctx context.Context, im Import, found []ChunkDuplicates) ([]Chunk, error)
+
+// A chunk's claims are stored sorted, split by the top bits of their key
+// into the import's buckets, one row a bucket: at completion each bucket is
+// read from every chunk and sorted, so the merge holds one bucket at a time
+// (about bucketRows rows' claims) whatever the size of the import. The
+// buckets of an import follow from the rows it announced, so every replica
+// splits its chunks alike. An entry is claimSize bytes: the key, then the
+// column (top 16 bits) and the row (low 48 bits), both big endian.
+const (
+	claimSize  = 16
+	rowBits    = 48
+	bucketRows = 32 << 10
+	maxBuckets = 1 << 10
+)
+
+// MaxClaimColumn is the highest column index a claim can name.
+const MaxClaimColumn = 1<<(64-rowBits) - 1
+
+// bucketBits is log2 of the buckets of an import announcing expectedRows:
+// enough for bucketRows rows a bucket, at most maxBuckets.
+func bucketBits(expectedRows int64) int {
+	b := 0
+	for int64(bucketRows)<<b < expectedRows && 1<<b < maxBuckets {
+		b++
+	}
+	return b
+}
+
+// entry is a claim as stored: it sorts as (key, column, row).
+type entry struct{ key, colRow uint64 }
+
+func compareEntries(a, b entry) int {
+	if a.key != b.key {
+		return cmp.Compare(a.key, b.key)
+	}
+	return cmp.Compare(a.colRow, b.colRow)
+}
+
+// putClaims writes the claims of chunk n, sorted, one row a bucket, in one
+// statement.
+func (w *ChunkWriter) putClaims(n int, claims []Claim) error {
+	if len(claims) == 0 {
+		return nil
+	}
+	es := make([]entry, len(claims))
+	for i, c := range claims {
+		if c.Col < 0 || c.Col > MaxClaimColumn || c.Row < 0 || c.Row >= 1<<rowBits {
+			return fmt.Errorf("claims of chunk %d: column %d or row %d out of range", n, c.Col, c.Row)
+		}
+		es[i] = entry{c.Key, uint64(c.Col)<<rowBits | uint64(c.Row)}
+	}
+	slices.SortFunc(es, compareEntries)
+	bits := bucketBits(w.im.ExpectedRows)
+	buf := make([]byte, 0, claimSize*len(es))
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO claim_runs (import_id, bucket, n, claims) VALUES `)
+	var args []any
+	for start := 0; start < len(es); {
+		b := bucket(es[start].key, bits)
+		end := start
+		for end < len(es) && bucket(es[end].key, bits) == b {
+			buf = binary.BigEndian.AppendUint64(buf, es[end].key)
+			buf = binary.BigEndian.AppendUint64(buf, es[end].colRow)
+			end++
+		}
+		if len(args) > 0 {
+			sb.WriteByte(',')
+		}
+		if w.s.postgres {
+			fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d)", len(args)+1, len(args)+2, len(args)+3, len(args)+4)
+		} else {
+			// SQLite looks $N names up linearly: anonymous ? is O(1) per parameter.
+			sb.WriteString("(?,?,?,?)")
+		}
+		args = append(args, w.im.ID, b, n, buf[claimSize*start:claimSize*end])
+		start = end
+	}
+	if _, err := w.tx.ExecContext(w.ctx, sb.String(), args...); err != nil {
+		return fmt.Errorf("claims of chunk %d: %w", n, err)
+	}
+	return nil
+}
+
+func bucket(key uint64, bits int) int {
+	if bits == 0 {
+		return 0
+	}
+	return int(key >> (64 - bits))
+}
+
+// duplicates merges the claims of an import, a bucket at a time, and
+// returns by chunk and row every claim of a value that a claim of a lower
+// row holds in the same column.
+func duplicates(ctx context.Context, tx *sql.Tx, im Import) (map[int][]Duplicate, error) {
+	out := map[int][]Duplicate{}
+	type owned struct {
+		entry
+		n int
+	}
+	var es []owned
+	for b := range 1 << bucketBits(im.ExpectedRows) {
+		rows, err := tx.QueryContext(ctx, `SELECT n, claims FROM claim_runs WHERE import_id = $1 AND bucket = $2`, im.ID, b)
+		if err != nil {
+			return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
+		}
+		es = es[:0]
+		for rows.Next() {
+			var n int
+			var raw []byte
+			if err := rows.Scan(&n, &raw); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
+			}
+			if len(raw)%claimSize != 0 {
+				rows.Close()
+				return nil, fmt.Errorf("claims of chunk %d bucket %d: %d bytes", n, b, len(raw))
+			}
+			for i := 0; i < len(raw); i += claimSize {
+				es = append(es, owned{entry{binary.BigEndian.Uint64(raw[i:]), binary.BigEndian.Uint64(raw[i+8:])}, n})
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
+		}
+		slices.SortFunc(es, func(a, b owned) int { return compareEntries(a.entry, b.entry) })
+		for i := 1; i < len(es); i++ {
+			if es[i].key == es[i-1].key && es[i].colRow>>rowBits == es[i-1].colRow>>rowBits {
+				d := Duplicate{Row: int64(es[i].colRow & (1<<rowBits - 1)), Col: int(es[i].colRow >> rowBits)}
+				out[es[i].n] = append(out[es[i].n], d)
+			}
+		}
+	}
+	for _, d := range out {
+		slices.SortFunc(d, func(a, b Duplicate) int { return cmp.Or(cmp.Compare(a.Row, b.Row), cmp.Compare(a.Col, b.Col)) })
+	}
+	return out, nil
+}
+
+// resolveDuplicates merges the import's claims and, when rows hold values
+// of rows before them, has hook record them in their chunks; it returns
+// how many more rows have errors now.
+func (s *Store) resolveDuplicates(ctx context.Context, tx *sql.Tx, im Import, hook DuplicatesHook) (int64, error) {
+	found, err := duplicates(ctx, tx, im)
+	if err != nil || len(found) == 0 {
+		return 0, err
+	}
+	if hook == nil {
+		return 0, fmt.Errorf("import %s: %d chunks hold duplicates and nothing records them", im.ID, len(found))
+	}
+	ns := slices.Sorted(func(yield func(int) bool) {
+		for n := range found {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	in := make([]ChunkDuplicates, len(ns))
+	for i, n := range ns {
+		c, err := scanChunk(tx.QueryRowContext(ctx, `SELECT `+chunkColumns+` FROM chunks WHERE import_id = $1 AND n = $2`, im.ID, n))
+		if err != nil {
+			return 0, fmt.Errorf("chunk %d of duplicates: %w", n, err)
+		}
+		in[i] = ChunkDuplicates{Chunk: c, Rows: found[n]}
+	}
+	updated, err := hook(ctx, im, in)
+	if err != nil {
+		return 0, err
+	}
+	if len(updated) != len(in) {
+		return 0, fmt.Errorf("import %s: %d chunks with duplicates, %d recorded", im.ID, len(in), len(updated))
+	}
+	var more int64
+	for i, c := range updated {
+		old := in[i].Chunk
+		cols, _ := json.Marshal(c.ErrorColumns)
+		if _, err := tx.ExecContext(ctx, `UPDATE chunks SET rows_with_errors = $1, error_columns = $2, blob_key = $3, sealed_bytes = $4
+			WHERE import_id = $5 AND n = $6`, c.RowsWithErrors, string(cols), c.BlobKey, c.SealedBytes, im.ID, old.N); err != nil {
+			return 0, fmt.Errorf("record duplicates of chunk %d: %w", old.N, err)
+		}
+		more += int64(c.RowsWithErrors - old.RowsWithErrors)
+		if _, err := tx.ExecContext(ctx, `UPDATE imports SET rows_with_errors = rows_with_errors + $1, bytes_stored = bytes_stored + $2 WHERE id = $3`,
+			c.RowsWithErrors-old.RowsWithErrors, c.SealedBytes-old.SealedBytes, im.ID); err != nil {
+			return 0, fmt.Errorf("count duplicates of chunk %d: %w", old.N, err)
+		}
+	}
+	return more, nil
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/intakehq/intake/internal/importlog"
+)
+
+// TestClaimsMergedAtCompletion: the claims of chunks stored in any order,
+// in 32 buckets, are merged at completion into exactly the duplicates
+// a map finds (the lowest row keeps a value, per column), which the hook
+// records in the chunks and the import's counts; a key in another column
+// is no duplicate, and a completion with duplicates and no hook fails.
+func TestClaimsMergedAtCompletion(t *testing.T) {
+	t.Parallel()
+	const chunks, perChunk = 4, 3000
+	rng := rand.New(rand.NewPCG(7, 14))
+	byChunk := make([][]Claim, chunks)
+	var all []Claim
+	for n := range chunks {
+		for i := range perChunk {
+			c := Claim{Key: rng.Uint64(), Col: i % 2, Row: int64(n*perChunk + i)}
+			switch {
+			case i%97 == 0 && len(all) > 0: // a key of an earlier row, same column
+				o := all[rng.IntN(len(all))]
+				c.Key, c.Col = o.Key, o.Col
+			case i%89 == 0 && len(all) > 0: // a key of an earlier row in the other column
+				o := all[rng.IntN(len(all))]
+				c.Key, c.Col = o.Key, 1-o.Col
+			}
+			byChunk[n] = append(byChunk[n], c)
+			all = append(all, c)
+		}
+	}
+	// The oracle: rows in order, the first holding a (column, key) keeps it.
+	want := map[int][]Duplicate{}
+	seen := map[[2]uint64]bool{}
+	for _, c := range all {
+		k := [2]uint64{uint64(c.Col), c.Key}
+		if seen[k] {
+			n := int(c.Row) / perChunk
+			want[n] = append(want[n], Duplicate{Row: c.Row, Col: c.Col})
+		}
+		seen[k] = true
+	}
+	if len(want) == 0 {
+		t.Fatal("no duplicates planted")
+	}
+	for name, s := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			org, err := s.CreateOrgWithOwner(ctx, "org-claims", "claims@example.com", "h", "ik_c", []byte("k-claims"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ipr, err := s.CreateImporter(ctx, org.ID, Importer{Name: "n", Template: []byte(`{}`), Mode: ModeStored, RetentionDays: 30})
+			if err != nil {
+				t.Fatal(err)
+			}
+			im := Import{ID: NewID("imt_"), OrgID: org.ID, ImporterID: ipr.ID, Status: StatusUploading, Columns: []string{"a", "b"},
+				SourceFormat: "csv", ExpectedRows: 32 * bucketRows, TokenHash: []byte("t"), TokenExpiresAt: s.now(), CreatedAt: s.now()}
+			if err := s.CreateImport(ctx, im, importlog.Created{ImporterID: ipr.ID}); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{2, 0, 3, 1} {
+				w, err := s.BeginChunk(ctx, im.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = w.Put(Chunk{N: n, FirstRow: int64(n * perChunk), Rows: perChunk, BodyHash: []byte{byte(n)}, BlobKey: "k",
+					SealedBytes: 10, Claims: slices.Clone(byChunk[n])})
+				if err == nil {
+					err = w.Commit()
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := s.CompleteImport(ctx, im.ID, chunks, chunks*perChunk, 0, 30, nil); err == nil {
+				t.Fatal("duplicates completed without a hook to record them")
+			}
+			got := map[int][]Duplicate{}
+			hook := func(_ context.Context, _ Import, found []ChunkDuplicates) ([]Chunk, error) {
+				var out []Chunk
+				for _, f := range found {
+					got[f.Chunk.N] = f.Rows
+					c := f.Chunk
+					c.RowsWithErrors, c.BlobKey, c.SealedBytes = len(f.Rows), "k2", 11
+					c.ErrorColumns = map[string]int{"a": len(f.Rows)}
+					out = append(out, c)
+				}
+				return out, nil
+			}
+			c, err := s.CompleteImport(ctx, im.ID, chunks, chunks*perChunk, 0, 30, hook)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total := 0
+			for n := range chunks {
+				if !slices.Equal(got[n], want[n]) {
+					t.Errorf("chunk %d: %d duplicates, want %d: %v", n, len(got[n]), len(want[n]), firstDiff(got[n], want[n]))
+				}
+				total += len(want[n])
+			}
+			stored, err := s.Chunks(ctx, im.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range stored {
+				if ch.RowsWithErrors != len(want[ch.N]) || (len(want[ch.N]) > 0) != (ch.BlobKey == "k2") {
+					t.Errorf("chunk %d recorded as %d rows with errors, blob %s", ch.N, ch.RowsWithErrors, ch.BlobKey)
+				}
+			}
+			if c.RowsWithErrors != int64(total) {
+				t.Errorf("completion counts %d rows with errors, want %d", c.RowsWithErrors, total)
+			}
+		})
+	}
+}
+
+func firstDiff(got, want []Duplicate) any {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return [2]Duplicate{got[i], want[i]}
+		}
+	}
+	return cmp.Compare(len(got), len(want))
+}
