@@ -1,0 +1,128 @@
+package fileimport_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/intakehq/intake/internal/config"
+	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/fileimport"
+	"github.com/intakehq/intake/internal/server/servertest"
+	"github.com/intakehq/intake/internal/store"
+)
+
+// fakeS3 is an in-process S3-compatible server on loopback with one bucket.
+func fakeS3(t *testing.T) (url string, client *awss3.Client) {
+	t.Helper()
+	backend := s3mem.New()
+	if err := backend.CreateBucket("drop"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	client = awss3.NewFromConfig(aws.Config{Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("watch", "watch-secret", "")}, func(o *awss3.Options) {
+		o.BaseEndpoint, o.UsePathStyle = aws.String(srv.URL), true
+	})
+	return srv.URL, client
+}
+
+func putObject(t *testing.T, c *awss3.Client, key, body string) {
+	t.Helper()
+	if _, err := c.PutObject(context.Background(), &awss3.PutObjectInput{Bucket: aws.String("drop"), Key: aws.String(key),
+		Body: bytes.NewReader([]byte(body))}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWatchTagsEachObjectOnce: a watched prefix whose objects are polled by
+// the periodic job and, at the same time, by two more watchers (as other
+// replicas would) imports each object once and tags it with its import.
+func TestWatchTagsEachObjectOnce(t *testing.T) {
+	t.Parallel()
+	s3url, s3c := fakeS3(t)
+	env := servertest.Start(t, servertest.Options{Configure: func(c *config.Config) {
+		servertest.AllowLoopback(c)
+		c.WatchInterval = time.Second
+	}})
+	im := newImporter(t, env, nil)
+	const objects = 5
+	for i := range objects {
+		putObject(t, s3c, fmt.Sprintf("in/batch-%d.csv", i), csvRows(1000+i, nil))
+	}
+	putObject(t, s3c, "elsewhere/x.csv", csvRows(10, nil))
+	if code := env.Do(t, "PUT", "/api/v1/importers/"+im.ID+"/watch", env.APIKey, map[string]any{"bucket": "drop", "prefix": "in/",
+		"endpoint": s3url, "after": "tag", "access_key_id": "watch", "secret_access_key": "watch-secret"}, nil); code != http.StatusOK {
+		t.Fatalf("put watch: %d", code)
+	}
+	var got map[string]any
+	env.Do(t, "GET", "/api/v1/importers/"+im.ID+"/watch", env.APIKey, nil, &got)
+	if _, leaked := got["secret_access_key"]; leaked || got["bucket"] != "drop" {
+		t.Fatalf("get watch: %v", got)
+	}
+	policy := outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	var wg sync.WaitGroup
+	for range 2 {
+		w := fileimport.NewWatcher(env.Server.Files, policy)
+		wg.Go(func() {
+			if err := w.Poll(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	env.StartJobs(t)
+	wg.Wait()
+
+	ctx := context.Background()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		claims, err := env.Server.Store.WatchClaims(ctx, env.OrgID, im.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := 0
+		for _, c := range claims {
+			if c.State == store.ClaimDone {
+				done++
+			}
+		}
+		if done == objects {
+			if len(claims) != objects {
+				t.Fatalf("%d claims for %d objects", len(claims), objects)
+			}
+			for _, c := range claims {
+				st := wait(t, env, c.ImportID)
+				tags, err := s3c.GetObjectTagging(ctx, &awss3.GetObjectTaggingInput{Bucket: aws.String("drop"), Key: aws.String(c.Key)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.File.State != "completed" || len(tags.TagSet) != 2 || aws.ToString(tags.TagSet[0].Value) != c.ImportID {
+					t.Errorf("object %s: %+v, tags %+v", c.Key, *st.File, tags.TagSet)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d objects done: %+v", done, objects, claims)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var list struct{ Imports []fileState }
+	env.Do(t, "GET", "/api/v1/imports?importer="+im.ID, env.APIKey, nil, &list)
+	if len(list.Imports) != objects {
+		t.Errorf("%d imports for %d objects", len(list.Imports), objects)
+	}
+}
