@@ -179,8 +179,15 @@ func startHeapSampler(ctx context.Context) *heapSampler {
 	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
-		workers := map[string]context.Context{}
-		// Workers that failed to answer once are not asked again.
+		type sampled struct {
+			ctx      context.Context
+			answered bool
+			fails    int
+		}
+		workers := map[string]*sampled{}
+		// Workers that never answered three asks are not asked again (a
+		// worker started by a worker may not attach); one that answered
+		// once is asked on (a busy machine makes it miss a tick or two).
 		mute := map[string]bool{}
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
@@ -195,24 +202,27 @@ func startHeapSampler(ctx context.Context) *heapSampler {
 					if ti.Type == "worker" {
 						if _, ok := workers[string(ti.TargetID)]; !ok && !mute[string(ti.TargetID)] {
 							wctx, _ := chromedp.NewContext(ctx, chromedp.WithTargetID(ti.TargetID))
-							workers[string(ti.TargetID)] = wctx
+							workers[string(ti.TargetID)] = &sampled{ctx: wctx}
 						}
 					}
 				}
 			}
 			page, backing, _ := heapUsage(ctx)
 			var worker float64
-			for id, wctx := range workers {
-				if v, b, err := heapUsage(wctx); err == nil {
+			answering := 0
+			for id, w := range workers {
+				if v, b, err := heapUsage(w.ctx); err == nil {
 					worker += v
 					backing += b
-				} else {
+					w.answered = true
+					answering++
+				} else if w.fails++; !w.answered && w.fails >= 3 {
 					delete(workers, id)
 					mute[id] = true
 				}
 			}
 			h.mu.Lock()
-			h.workers, h.silent = max(h.workers, len(workers)), len(mute)
+			h.workers, h.silent = max(h.workers, answering), len(mute)
 			h.page, h.worker = max(h.page, page), max(h.worker, worker)
 			h.peak = max(h.peak, page+worker)
 			h.peakAll = max(h.peakAll, page+worker+backing)
