@@ -431,7 +431,8 @@ func childrenCPU() map[string]float64 {
 		parent[pid], ticks[pid] = ppid, utime+stime
 		kind[pid] = "browser"
 		if cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); err == nil {
-			for _, arg := range strings.Split(string(cmd), "\x00") {
+			// Chromium rewrites a child's command line as one string: split on spaces too.
+			for _, arg := range strings.FieldsFunc(string(cmd), func(r rune) bool { return r == 0 || r == ' ' }) {
 				if v, ok := strings.CutPrefix(arg, "--type="); ok {
 					kind[pid] = v
 				}
