@@ -97,6 +97,9 @@ type Config struct {
 	DecodeMemoryBytes int64
 	// UploadTokenTTL is how long an upload token stays valid.
 	UploadTokenTTL time.Duration
+	// AbandonUploadsAfter is how long an upload may go without a chunk
+	// before the retention run purges it as abandoned.
+	AbandonUploadsAfter time.Duration
 	// ShutdownTimeout bounds the graceful shutdown that lets in-flight chunks finish.
 	ShutdownTimeout time.Duration
 	// DrainDelay is how long a stopping server goes on serving with
@@ -172,6 +175,7 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	fs.IntVar(&c.MaxChunkCells, "max-chunk-cells", DefaultMaxChunkCells, "most cells (rows × columns) in one chunk (INTAKE_MAX_CHUNK_CELLS)")
 	fs.Int64Var(&c.DecodeMemoryBytes, "decode-memory-bytes", DefaultDecodeMemory, "memory the chunks being decoded at once may hold together; a chunk that cannot get its share within 0.5 s is answered 429 (INTAKE_DECODE_MEMORY_BYTES)")
 	fs.DurationVar(&c.UploadTokenTTL, "upload-token-ttl", 24*time.Hour, "validity of an upload token (INTAKE_UPLOAD_TOKEN_TTL)")
+	fs.DurationVar(&c.AbandonUploadsAfter, "abandon-uploads-after", 24*time.Hour, "purge an upload that received no chunk for this long (INTAKE_ABANDON_UPLOADS_AFTER)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown (INTAKE_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.DrainDelay, "drain-delay", 0, "on SIGTERM, serve this long with /readyz at 503 before closing the listener; 5s behind a load balancer (INTAKE_DRAIN_DELAY)")
 	fs.DurationVar(&c.WatchInterval, "watch-interval", time.Minute, "how often watched S3 prefixes are listed for new objects (INTAKE_WATCH_INTERVAL)")
@@ -338,6 +342,9 @@ func (c *Config) check() error {
 	}
 	if c.MaxFileBytes < 1 {
 		errs = append(errs, errors.New("--max-file-bytes must be at least 1"))
+	}
+	if c.AbandonUploadsAfter < time.Hour || c.AbandonUploadsAfter > 31*24*time.Hour {
+		errs = append(errs, errors.New("--abandon-uploads-after must be from 1h to 744h (31 days)"))
 	}
 	if c.UploadTokenTTL < time.Minute {
 		errs = append(errs, errors.New("--upload-token-ttl must be at least 1m"))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -64,6 +65,7 @@ func TestLoadPrecedenceAndDefaults(t *testing.T) {
 		{"domain keeps addr from env", nil, map[string]string{"INTAKE_DOMAIN": "intake.example.com", "INTAKE_ADDR": "10.0.0.1:443"}, func(c Config) bool {
 			return c.Addr == "10.0.0.1:443"
 		}},
+		{"abandoned uploads", nil, map[string]string{"INTAKE_ABANDON_UPLOADS_AFTER": "6h"}, func(c Config) bool { return c.AbandonUploadsAfter == 6*time.Hour }},
 		{"metrics", []string{"--metrics-addr", "127.0.0.1:9090"}, map[string]string{"INTAKE_METRICS_TOKEN": "0123456789abcdef"}, func(c Config) bool {
 			return c.MetricsAddr == "127.0.0.1:9090" && c.MetricsToken == "0123456789abcdef"
 		}},
@@ -157,6 +159,7 @@ func TestLoadRefuses(t *testing.T) {
 		{"acme settings without domain", []string{"--acme-email", "ops@example.com"}, nil, "go with --domain"},
 		{"bad http addr", []string{"--domain", "intake.example.com", "--http-addr", "80"}, nil, "--http-addr"},
 		{"short metrics token", []string{"--metrics-token", "short"}, nil, "at least 16"},
+		{"abandoned uploads kept minutes", []string{"--abandon-uploads-after", "10m"}, nil, "abandon-uploads-after"},
 		{"bad metrics addr", []string{"--metrics-addr", "9090"}, nil, "--metrics-addr"},
 	}
 	for _, c := range cases {

@@ -54,7 +54,16 @@ type Options struct {
 	// DeleteConcurrency is how many imports have their blobs deleted at
 	// once (default 4; raise it for S3, where each delete is a request).
 	DeleteConcurrency int
+	// AbandonAfter is how long an upload may go without a chunk before the
+	// retention run purges it as abandoned (default 24 hours, the upload
+	// token's default life: past it no chunk could come anyway). Anyone
+	// with an importer's public key can open uploads, so what one leaves
+	// must not wait for the importer's retention period.
+	AbandonAfter time.Duration
 }
+
+// DefaultAbandonAfter is AbandonAfter's default.
+const DefaultAbandonAfter = 24 * time.Hour
 
 // Service purges imports.
 type Service struct {
@@ -72,6 +81,7 @@ func New(o Options) *Service {
 	o.MinBatchSize = min(cmp.Or(o.MinBatchSize, 10), o.BatchSize)
 	o.BatchTimeout = cmp.Or(o.BatchTimeout, 30*time.Second)
 	o.DeleteConcurrency = cmp.Or(o.DeleteConcurrency, 4)
+	o.AbandonAfter = cmp.Or(o.AbandonAfter, DefaultAbandonAfter)
 	return &Service{o: o, batch: o.BatchSize}
 }
 
@@ -159,7 +169,8 @@ func (s *Service) PurgeDue(ctx context.Context) (Result, error) {
 		if err == nil {
 			now := s.o.Now()
 			var shredded Result
-			shredded, ids, err = s.shred(bctx, store.ShredSelection{Due: now, At: now, Limit: size, Finished: finished}, importlog.ReasonExpired)
+			shredded, ids, err = s.shred(bctx, store.ShredSelection{Due: now, AbandonedBefore: now.Add(-s.o.AbandonAfter), At: now, Limit: size,
+				Finished: finished}, importlog.ReasonExpired)
 			r.add(shredded)
 		}
 		// The batch timed out when its own deadline passed (the driver may

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/internal/importlog"
+	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/store"
 )
@@ -75,32 +77,57 @@ func TestPurgeImport(t *testing.T) {
 
 // TestRetentionBoundary: with a fake clock, a completed import is purged
 // exactly when its retention ends and not a microsecond before; an
-// abandoned upload when its token expired a retention period ago.
+// abandoned upload exactly AbandonAfter after its last chunk (or its
+// creation, without one), and not while chunks keep coming.
 func TestRetentionBoundary(t *testing.T) {
 	t.Parallel()
 	for _, be := range backends() {
 		t.Run(be.name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, be.pg, retention.Options{})
+			const abandonAfter = 6 * time.Hour
+			b := setup(t, be.pg, retention.Options{AbandonAfter: abandonAfter})
 			ctx := context.Background()
 			done, _ := b.upload(t, b.Importer, 2, 3, true)       // expires at start + 1 day
-			abandoned, _ := b.upload(t, b.Importer, 1, 3, false) // token until start + 1 day; purged at + 2 days
+			abandoned, _ := b.upload(t, b.Importer, 1, 3, false) // last chunk at start; purged at + 6 h
+			empty, _ := b.upload(t, b.Importer, 0, 3, false)     // no chunk at all; purged at + 6 h
+			// A slow upload: a second chunk 4 hours in, 2 hours left of its
+			// token's day; abandoned 6 hours after that chunk.
+			req := ingest.CreateRequest{Importer: b.Importer.Key, Columns: []string{"name", "email"}, Rows: 2}
+			req.Source.Format, req.Source.SizeBytes = "csv", 10
+			up, err := b.Ingest.Create(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slow := up.ImportID
+			putRow := func(n int) {
+				t.Helper()
+				body := fmt.Sprintf(`{"first_row":%d,"rows":[["p%d","p%d@example.com"]]}`, n, n, n)
+				if _, err := b.Ingest.PutChunk(ctx, up.ImportID, up.UploadToken, n, "", strings.NewReader(body)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			putRow(0)
+			ids := []string{done, abandoned, empty, slow}
 			expiry := epoch.Add(24 * time.Hour)
 			for _, step := range []struct {
 				at         time.Time
 				wantPurged []string
+				then       func()
 			}{
-				{epoch, nil},
-				{expiry.Add(-time.Microsecond), nil},
-				{expiry, []string{done}},
-				{expiry.Add(24*time.Hour - time.Microsecond), []string{done}},
-				{expiry.Add(24 * time.Hour), []string{done, abandoned}},
+				{epoch, nil, nil},
+				{epoch.Add(4 * time.Hour), nil, func() { putRow(1) }},
+				{epoch.Add(abandonAfter - time.Microsecond), nil, nil},
+				{epoch.Add(abandonAfter), []string{abandoned, empty}, nil},
+				{epoch.Add(4*time.Hour + abandonAfter - time.Microsecond), []string{abandoned, empty}, nil},
+				{epoch.Add(4*time.Hour + abandonAfter), []string{abandoned, empty, slow}, nil},
+				{expiry.Add(-time.Microsecond), []string{abandoned, empty, slow}, nil},
+				{expiry, ids, nil},
 			} {
 				b.Clock.Set(step.at)
 				if _, err := b.Svc.PurgeDue(ctx); err != nil {
 					t.Fatal(err)
 				}
-				for _, id := range []string{done, abandoned} {
+				for _, id := range ids {
 					im, err := b.Store.Import(ctx, b.OrgID, id)
 					if err != nil {
 						t.Fatal(err)
@@ -110,9 +137,13 @@ func TestRetentionBoundary(t *testing.T) {
 						t.Fatalf("at %s: import %s status %s, want purged=%v", step.at, id, im.Status, want)
 					}
 				}
+				if step.then != nil {
+					step.then()
+				}
 			}
-			b.assertGone(t, done, 2)
 			b.assertGone(t, abandoned, 1)
+			b.assertGone(t, slow, 2)
+			b.assertGone(t, done, 2)
 			var p importlog.Purged
 			log, _ := b.Store.ImportLog(ctx, b.OrgID, done, 0, 0)
 			if err := json.Unmarshal(log[len(log)-1].Data, &p); err != nil || p.Reason != importlog.ReasonExpired || !p.At.Equal(expiry) {

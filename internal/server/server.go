@@ -214,7 +214,8 @@ func OpenRetention(ctx context.Context, cfg config.Config, logger *slog.Logger) 
 		s.Close()
 		return nil, err
 	}
-	s.Retention = retention.New(retention.Options{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger})
+	s.Retention = retention.New(retention.Options{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Logger: logger,
+		AbandonAfter: cfg.AbandonUploadsAfter})
 	return s, nil
 }
 

@@ -31,9 +31,12 @@ type ShredSelection struct {
 	ImportID   string
 	ImporterID string
 	// Due selects, as of this time, completed imports whose expires_at has
-	// passed and uploads abandoned for longer than their importer's retention
-	// after their token expired.
+	// passed, and uploads abandoned before AbandonedBefore.
 	Due time.Time
+	// AbandonedBefore (with Due) selects the uploads still open or failed
+	// that were created before it and have received no chunk since: an end
+	// user's upload that stopped. Zero selects none.
+	AbandonedBefore time.Time
 	// Limit bounds the batch (required).
 	Limit int
 	// At is the purge time recorded in purged_at.
@@ -58,8 +61,6 @@ type Shredded struct {
 // prev, the hash of the organization's previous receipt (nil for the first),
 // and returns it with its own hash, the chain's new head.
 type ReceiptFunc func(im Shredded, prev []byte) (importlog.Purged, []byte, error)
-
-const day = int64(24 * time.Hour / time.Microsecond)
 
 // Shred destroys the wrapped keys and sealed contexts of the imports sel
 // picks (at most sel.Limit), marks them purged and appends one receipt per
@@ -142,12 +143,17 @@ func (s *Store) shredCandidates(ctx context.Context, tx *sql.Tx, sel ShredSelect
 	out, err := s.scanShred(ctx, tx, `SELECT `+shredColumns+` FROM imports i
 		WHERE i.expires_at <= $1 AND i.purged_at IS NULL AND i.status <> 'purged'
 		ORDER BY i.expires_at LIMIT $2`+s.lockClause(true), due, sel.Limit)
-	if err != nil || len(out) == sel.Limit {
+	if err != nil || len(out) == sel.Limit || sel.AbandonedBefore.IsZero() {
 		return out, err
 	}
-	more, err := s.scanShred(ctx, tx, `SELECT `+shredColumns+` FROM imports i JOIN importers p ON p.id = i.importer_id
-		WHERE i.status IN ('uploading', 'failed') AND i.token_expires_at <= CAST($1 AS BIGINT) - p.retention_days * CAST($2 AS BIGINT)
-		ORDER BY i.token_expires_at LIMIT $3`+s.lockClause(true), due, day, sel.Limit-len(out))
+	// Open uploads are few (those in flight, and the abandoned ones this
+	// purges): the partial index imports_abandoned holds just them, and each
+	// is checked for a recent chunk through the chunks' primary key.
+	before := sel.AbandonedBefore.UnixMicro()
+	more, err := s.scanShred(ctx, tx, `SELECT `+shredColumns+` FROM imports i
+		WHERE i.status IN ('uploading', 'failed') AND i.created_at <= $1
+		AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.import_id = i.id AND c.created_at > $1)
+		ORDER BY i.created_at LIMIT $2`+s.lockClause(true), before, sel.Limit-len(out))
 	return append(out, more...), err
 }
 
