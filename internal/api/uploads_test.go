@@ -53,7 +53,7 @@ func sendChunk(t *testing.T, env *servertest.Env, up upload, n int, body io.Read
 }
 
 // TestUploadBounds (issue 15): the bounds on an upload as the API answers
-// them: an announcement past the server's max_import_rows (400
+// them: an announcement past the server's max_import_rows (413
 // too_many_rows), a chunk of more rows or cells than a chunk may hold (413),
 // each with a JSON error that quotes nothing sent.
 func TestUploadBounds(t *testing.T) {
@@ -66,7 +66,7 @@ func TestUploadBounds(t *testing.T) {
 	if code := env.Do(t, "POST", "/api/v1/importers", env.APIKey, map[string]any{"name": "bounds", "template": tmpl}, &im); code != 201 {
 		t.Fatalf("create importer: %d", code)
 	}
-	if code, _, body := newUpload(t, env, im.Key, 1_000_000_000_000); code != http.StatusBadRequest || !strings.Contains(body, `"too_many_rows"`) ||
+	if code, _, body := newUpload(t, env, im.Key, 1_000_000_000_000); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, `"too_many_rows"`) ||
 		!strings.Contains(body, "rows must be from 0 to 100000") {
 		t.Fatalf("announce 10^12 rows: %d %s", code, body)
 	}

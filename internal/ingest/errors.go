@@ -40,6 +40,16 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+// tooLarge is the kind of a refused announced size or count: a negative
+// one is malformed (400), one above its bound asks for more than Intake
+// takes (413, as a chunk over its bounds is answered).
+func tooLarge(n int64) Kind {
+	if n < 0 {
+		return KindInvalid
+	}
+	return KindTooLarge
+}
+
 func errorf(kind Kind, code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
 }

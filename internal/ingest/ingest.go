@@ -258,7 +258,7 @@ func checkCreate(req CreateRequest, im store.Importer, keys []string, maxImportR
 		return errorf(KindInvalid, "bad_source", "source.format must be one of %s", formatPattern)
 	}
 	if req.Source.SizeBytes < 0 || (im.MaxFileBytes > 0 && req.Source.SizeBytes > im.MaxFileBytes) {
-		return errorf(KindInvalid, "file_too_large", "source.size_bytes must be from 0 to %d", im.MaxFileBytes)
+		return errorf(tooLarge(req.Source.SizeBytes), "file_too_large", "source.size_bytes must be from 0 to %d", im.MaxFileBytes)
 	}
 	// Every chunk is checked against the rows announced: the bound on them
 	// is what bounds an import, the importer's own when it has one.
@@ -267,7 +267,7 @@ func checkCreate(req CreateRequest, im store.Importer, keys []string, maxImportR
 		maxRows = min(maxRows, im.MaxRows)
 	}
 	if req.Rows < 0 || req.Rows > maxRows {
-		return errorf(KindInvalid, "too_many_rows", "rows must be from 0 to %d", maxRows)
+		return errorf(tooLarge(req.Rows), "too_many_rows", "rows must be from 0 to %d", maxRows)
 	}
 	if len(req.User)+len(req.Metadata) > maxUserBytes {
 		return errorf(KindInvalid, "context_too_large", "user and metadata together must stay under %d bytes", maxUserBytes)

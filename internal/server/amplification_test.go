@@ -264,7 +264,7 @@ func TestAmplificationBounded(t *testing.T) {
 	// Creating an import announcing 10^12 rows is refused first.
 	var e struct{ Error struct{ Code string } }
 	if code := env.Do(t, "POST", "/api/v1/uploads", "", map[string]any{"importer": imp.Key, "columns": []string{"name", "email", "amount"},
-		"source": map[string]any{"format": "csv", "size_bytes": 1}, "rows": int64(1_000_000_000_000)}, &e); code != http.StatusBadRequest || e.Error.Code != "too_many_rows" {
+		"source": map[string]any{"format": "csv", "size_bytes": 1}, "rows": int64(1_000_000_000_000)}, &e); code != http.StatusRequestEntityTooLarge || e.Error.Code != "too_many_rows" {
 		t.Fatalf("announce 10^12 rows: %d %s", code, e.Error.Code)
 	}
 	for _, a := range amplifications() {
