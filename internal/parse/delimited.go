@@ -16,7 +16,7 @@ type delimitedReader struct {
 	// the widget does (it looks at its first 50 rows).
 	ahead   [][]string
 	skipped int64
-	width   int
+	err     error
 }
 
 // binaryRows is how many rows the binary check looks at, and binaryUnits
@@ -102,9 +102,14 @@ func looksBinary(rows [][]string) bool {
 }
 
 func (d *delimitedReader) next() ([]string, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
 	for {
 		row, err := d.scan.record()
 		if err != nil {
+			// An error ends the file: Next returns it again.
+			d.err = err
 			return nil, err
 		}
 		if blank(row) {

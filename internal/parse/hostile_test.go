@@ -287,3 +287,34 @@ func ExampleCode() {
 	fmt.Println(Code(err))
 	// Output: empty_file
 }
+
+// An error ends the file: Next keeps returning it.
+func TestErrorIsSticky(t *testing.T) {
+	t.Parallel()
+	data := []byte("a,b\n" + strings.Repeat("1,", 100) + "1\n3,4\n")
+	r, err := Open(bytes.NewReader(data), int64(len(data)), "x.csv", Options{Limits: Limits{MaxColumns: 10}})
+	if !errors.Is(err, ErrTooManyColumns) {
+		// The first rows are read by Open: the error may come from there.
+		t.Fatalf("Open: %v", err)
+	}
+	if r != nil {
+		t.Fatal("a reader with the error")
+	}
+	data = []byte("a,b\n" + strings.Repeat("x\n", 60) + strings.Repeat("1,", 100) + "1\n3,4\n")
+	r, err = Open(bytes.NewReader(data), int64(len(data)), "x.csv", Options{Limits: Limits{MaxColumns: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first error
+	for range 100 {
+		if _, first = r.Next(); first != nil {
+			break
+		}
+	}
+	if !errors.Is(first, ErrTooManyColumns) {
+		t.Fatalf("Next: %v", first)
+	}
+	if _, again := r.Next(); again != first {
+		t.Fatalf("then %v", again)
+	}
+}

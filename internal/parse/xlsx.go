@@ -503,6 +503,7 @@ type xlsxReader struct {
 	settings Settings
 	sheet    *sheetReader
 	first    []string
+	err      error
 }
 
 func openXLSX(r io.ReaderAt, size int64, sheet string, l Limits) (Reader, error) {
@@ -577,5 +578,13 @@ func (x *xlsxReader) Next() ([]string, error) {
 		x.first = nil
 		return row, nil
 	}
-	return x.sheet.next()
+	if x.err != nil {
+		return nil, x.err
+	}
+	row, err := x.sheet.next()
+	if err != nil {
+		// An error ends the sheet: Next returns it again.
+		x.err = err
+	}
+	return row, err
 }
