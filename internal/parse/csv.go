@@ -57,10 +57,10 @@ type csvScanner struct {
 	ends []int
 }
 
-func newCSVScanner(src io.Reader, delimiter, linebreak string, l Limits) *csvScanner {
+func newCSVScanner(src io.Reader, size int64, delimiter, linebreak string, l Limits) *csvScanner {
 	s := &csvScanner{
 		src:     src,
-		buf:     make([]byte, windowSize),
+		buf:     make([]byte, min(windowSize, max(512, 2*size))),
 		delim:   []byte(delimiter),
 		nl:      []byte(linebreak),
 		maxCell: int(l.MaxCellBytes),

@@ -44,7 +44,7 @@ func openDelimited(r io.ReaderAt, size int64, delimiter, encoding string, l Limi
 	rest := io.MultiReader(bytes.NewReader(head[d.skip:]), text)
 	dr := &delimitedReader{
 		settings: Settings{Format: "csv", Delimiter: delimiter, Encoding: label, Linebreak: d.linebreak},
-		scan:     newCSVScanner(rest, delimiter, d.linebreak, l),
+		scan:     newCSVScanner(rest, size, delimiter, d.linebreak, l),
 	}
 	for len(dr.ahead) < binaryRows {
 		row, err := dr.next()

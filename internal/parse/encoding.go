@@ -155,7 +155,7 @@ func (d *utf16Decoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, e
 // TextDecoder reads it), reading it in blocks: the widget's first reading,
 // which falls back to Windows-1252 at the first invalid sequence.
 func validUTF8(r io.ReaderAt, size int64) (bool, error) {
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, min(1<<20, size+utf8.UTFMax))
 	carry := 0
 	for off := int64(0); off < size; {
 		n, err := r.ReadAt(buf[carry:], off)
