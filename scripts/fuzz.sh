@@ -22,5 +22,5 @@ echo "--- fuzz: $count targets, $fuzztime each, $jobs at a time"
 # non-zero (123) when any failed.
 printf '%s\n' "$targets" | xargs -P "$jobs" -L 1 sh -c '
   out=$(go test -run "^\$" -fuzz "^$1\$" -fuzztime "'"$fuzztime"'" -parallel 1 "$0" 2>&1) \
-    && echo "ok   $0 $1" \
+    && echo "ok   $0 $1: $(printf "%s\n" "$out" | grep "^fuzz: elapsed" | tail -1 | sed "s/^fuzz: //")" \
     || { echo "FAIL $0 $1"; printf "%s\n" "$out"; exit 1; }'
