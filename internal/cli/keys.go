@@ -45,7 +45,7 @@ those of 'intake serve' (--data-dir, --database-url, --master-key-url, …).`)
 		return exitFailure
 	}
 	defer srv.Close()
-	to, err := vault.Open(ctx, newURL, cfg.DataDir)
+	to, err := vault.Open(ctx, newURL, cfg.DataDir, vault.WithVaultToken(cfg.VaultToken))
 	if err != nil {
 		errorf(s, "keys rotate: new master key: %v", err)
 		return exitFailure

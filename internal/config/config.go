@@ -38,6 +38,9 @@ type Config struct {
 	// (base64key://, awskms://, gcpkms://, hashivault://) or file:///path to a
 	// 32-byte key file. Empty means DataDir/master.key, generated with mode 0600.
 	MasterKeyURL string
+	// VaultToken is the token of a hashivault:// master key; empty leaves
+	// it to Vault's own VAULT_TOKEN. Give it as INTAKE_VAULT_TOKEN_FILE.
+	VaultToken string
 	// TLSCert and TLSKey turn on HTTPS (TLS 1.2+, AEAD suites, HSTS).
 	TLSCert, TLSKey string
 	// Domain turns on HTTPS with certificates obtained and renewed
@@ -154,6 +157,7 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	str(&c.DatabaseURL, "database-url", "INTAKE_DATABASE_URL", "", "postgres://… for PostgreSQL; empty for SQLite in the data folder")
 	str(&c.BlobURL, "blob-url", "INTAKE_BLOB_URL", "", "blob store URL (file://…, s3://bucket?region=…&endpoint=…); empty for DATA_DIR/blobs")
 	str(&c.MasterKeyURL, "master-key-url", "INTAKE_MASTER_KEY_URL", "", "key that wraps data keys: base64key://, awskms://, gcpkms://, hashivault:// or file:///path; empty for DATA_DIR/master.key")
+	str(&c.VaultToken, "vault-token", "INTAKE_VAULT_TOKEN", "", "token of a hashivault:// master key (prefer INTAKE_VAULT_TOKEN_FILE); empty for VAULT_TOKEN")
 	str(&c.TLSCert, "tls-cert", "INTAKE_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves HTTPS only")
 	str(&c.TLSKey, "tls-key", "INTAKE_TLS_KEY", "", "TLS private key file (PEM)")
 	str(&c.Domain, "domain", "INTAKE_DOMAIN", "", "serve HTTPS for this DNS name with automatic ACME certificates (cached in DATA_DIR/acme); --addr defaults to :443")

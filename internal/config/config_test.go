@@ -101,6 +101,7 @@ func TestEverySecretFromFile(t *testing.T) {
 		{"INTAKE_BLOB_URL", "s3://bucket?region=eu-west-1", func(c Config) string { return c.BlobURL }},
 		{"INTAKE_MASTER_KEY_URL", "base64key://c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0cw==", func(c Config) string { return c.MasterKeyURL }},
 		{"INTAKE_METRICS_TOKEN", "0123456789abcdef0123", func(c Config) string { return c.MetricsToken }},
+		{"INTAKE_VAULT_TOKEN", "hvs.CAESIJ0123456789", func(c Config) string { return c.VaultToken }},
 		{"INTAKE_TLS_KEY", "/etc/intake/key.pem", func(c Config) string { return c.TLSKey }},
 	} {
 		path := filepath.Join(dir, tc.env)

@@ -206,7 +206,7 @@ func OpenRetention(ctx context.Context, cfg config.Config, logger *slog.Logger) 
 	if s.Store, err = store.Open(ctx, opts); err != nil {
 		return nil, err
 	}
-	if s.Vault, err = vault.Open(ctx, cfg.MasterKeyURL, cfg.DataDir); err != nil {
+	if s.Vault, err = vault.Open(ctx, cfg.MasterKeyURL, cfg.DataDir, vault.WithVaultToken(cfg.VaultToken)); err != nil {
 		s.Close()
 		return nil, err
 	}

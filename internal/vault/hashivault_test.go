@@ -75,6 +75,26 @@ const forbiddenKey = "not-for-intake"
 
 // transitServer is the part of Vault's transit secrets engine the keeper
 // uses: POST /v1/transit/encrypt/{key} and /v1/transit/decrypt/{key}, with
+// TestHashiVaultTokenOption: the token given to Open (from
+// INTAKE_VAULT_TOKEN_FILE) reaches Vault when VAULT_TOKEN is not set, and a
+// wrong one fails the probe at start.
+func TestHashiVaultTokenOption(t *testing.T) {
+	const token = "intake-file-token"
+	transit := newTransitServer(t, token)
+	t.Setenv("VAULT_ADDR", transit.URL)
+	t.Setenv("VAULT_TOKEN", "")
+	t.Setenv("VAULT_SERVER_TOKEN", "")
+	ctx := context.Background()
+	v, err := Open(ctx, "hashivault://intake-master", t.TempDir(), WithVaultToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	if _, err := Open(ctx, "hashivault://intake-master", t.TempDir(), WithVaultToken("wrong-token")); err == nil {
+		t.Fatal("a wrong token opened the master key")
+	}
+}
+
 // one AES-256-GCM key per name (the name is the additional data).
 type transitServer struct {
 	*httptest.Server

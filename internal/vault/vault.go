@@ -27,12 +27,13 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hashicorp/vault/api"
 	"gocloud.dev/secrets"
 	_ "gocloud.dev/secrets/awskms" // awskms:// master keys
 	_ "gocloud.dev/secrets/gcpkms" // gcpkms:// master keys
 	// hashivault:// master keys: Vault's (or OpenBao's) transit engine at
-	// VAULT_ADDR with VAULT_TOKEN.
-	_ "gocloud.dev/secrets/hashivault"
+	// VAULT_ADDR with VAULT_TOKEN (or WithVaultToken).
+	"gocloud.dev/secrets/hashivault"
 	"gocloud.dev/secrets/localsecrets"
 )
 
@@ -57,7 +58,11 @@ const maxCached = 1024
 // URL (base64key://, awskms://, gcpkms://, hashivault://), or file:///path to a key file
 // holding 32 raw bytes or their base64. An empty keyURL means
 // dataDir/master.key, created with mode 0600 on first use.
-func Open(ctx context.Context, keyURL, dataDir string) (*Vault, error) {
+func Open(ctx context.Context, keyURL, dataDir string, opts ...Option) (*Vault, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var keeper *secrets.Keeper
 	switch {
 	case keyURL == "":
@@ -77,7 +82,7 @@ func Open(ctx context.Context, keyURL, dataDir string) (*Vault, error) {
 		}
 		keeper = localsecrets.NewKeeper(key)
 	default:
-		k, err := secrets.OpenKeeper(ctx, keyURL)
+		k, err := openKeeper(ctx, keyURL, o)
 		if err != nil {
 			return nil, fmt.Errorf("open master key: %w", err)
 		}
@@ -91,6 +96,43 @@ func Open(ctx context.Context, keyURL, dataDir string) (*Vault, error) {
 		keeper = k
 	}
 	return &Vault{keeper: keeper, cache: map[string]*DataKey{}}, nil
+}
+
+// Option adjusts how Open reaches a KMS.
+type Option func(*options)
+
+type options struct{ vaultToken string }
+
+// WithVaultToken gives the token for a hashivault:// master key, so that
+// it can come from a file (INTAKE_VAULT_TOKEN_FILE) rather than only from
+// the VAULT_TOKEN variable that the default opener reads. Empty leaves
+// the default.
+func WithVaultToken(token string) Option { return func(o *options) { o.vaultToken = token } }
+
+// openKeeper opens a gocloud.dev/secrets keeper; a hashivault:// one with
+// o's token when it has one (the address and TLS settings still come from
+// Vault's own VAULT_ADDR, VAULT_CACERT… variables).
+func openKeeper(ctx context.Context, keyURL string, o options) (*secrets.Keeper, error) {
+	if o.vaultToken == "" || !strings.HasPrefix(keyURL, hashivault.Scheme+"://") {
+		return secrets.OpenKeeper(ctx, keyURL)
+	}
+	u, err := url.Parse(keyURL)
+	if err != nil {
+		return nil, fmt.Errorf("master key url: %w", err)
+	}
+	cfg := api.DefaultConfig()
+	if cfg.Error != nil {
+		return nil, fmt.Errorf("vault client settings: %w", cfg.Error)
+	}
+	if addr := os.Getenv("VAULT_SERVER_URL"); addr != "" { // as the default opener
+		cfg.Address = addr
+	}
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("vault client: %w", err)
+	}
+	client.SetToken(o.vaultToken)
+	return (&hashivault.URLOpener{Client: client}).OpenKeeperURL(ctx, u)
 }
 
 func probe(ctx context.Context, k *secrets.Keeper) error {
