@@ -27,6 +27,8 @@ export interface DelimitedOptions {
   encoding?: string;
   delimiter?: string;
   onProgress?: (bytesRead: number) => void;
+  /** Called with the rows parsed so far (a new object if the file is read again in another encoding), as they grow. */
+  onRows?: (rows: PackedRows) => void;
 }
 
 /**
@@ -95,6 +97,7 @@ async function parseWith(blob: Blob, encoding: string, strict: boolean, options:
       rows.push(row, noNUL);
     }
     partial = last ? "" : input.slice(result.meta.cursor);
+    options.onRows?.(rows);
   };
 
   // Hands each decoded text to parse as it comes, in pieces of at most

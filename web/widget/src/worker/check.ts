@@ -283,9 +283,9 @@ export class CheckPool {
     for (const h of this.helpers) h.worker.postMessage(req);
   }
 
-  /** check has the next helper check rows. */
-  async check(rows: ShippedRow[]): Promise<CheckedBlock> {
-    const r = await this.call({ kind: "check", rows });
+  /** check has the next helper (or helper number only) check rows. */
+  async check(rows: ShippedRow[], only?: number): Promise<CheckedBlock> {
+    const r = await this.call({ kind: "check", rows }, only);
     if (!("block" in r)) throw new Error("helper: not a block");
     return r.block;
   }
@@ -297,9 +297,9 @@ export class CheckPool {
     return r.chunks;
   }
 
-  private call(req: CheckRequest): Promise<CheckReply> {
+  private call(req: CheckRequest, only?: number): Promise<CheckReply> {
     if (this.broken) return Promise.reject(new Error("helpers failed"));
-    const helper = this.helpers[this.turn++ % this.helpers.length]!;
+    const helper = this.helpers[only ?? this.turn++ % this.helpers.length]!;
     return new Promise((resolve, reject) => {
       helper.waiting.push({ resolve, reject });
       helper.worker.postMessage(req);

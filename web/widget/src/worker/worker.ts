@@ -8,14 +8,16 @@ import { XmlError } from "../parse/xml.ts";
 import type { LegacyBook } from "../xls/entry.ts";
 import { Validator, TemplateError, message, pickLocale, type Locale, type MemoryUniqueness } from "../validate/index.ts";
 import { upload, createImport, encodeSpan, type RowSource } from "../upload/upload.ts";
-import { PackedRows, RowTable, packRows } from "../rows/store.ts";
+import { identityMapping, PackedRows, RowTable, packRows, throughMapping } from "../rows/store.ts";
+import { proposedHeaderRow } from "../app/steps.ts";
+import { propose } from "../app/state.ts";
 import { RowErrors, type Stored } from "./errors.ts";
 import { FilledRows, hasValue } from "./filled.ts";
 import { sampleColumns, valueHints } from "../mapping/values.ts";
 import type { LearnedPair } from "../mapping/match.ts";
 import { compileRegex, isProblem } from "../validate/regex.ts";
 import { applyCells, CellChanges, editCell, fixCells, fixFunction, forgetRows, History, recheckDuplicatesOf, tableRules, type Fix, type HistoryStep, type ReviewGrid } from "./review.ts";
-import { CHECKER_NAME, CheckPool, Merger, serveChecks, sharedErrors, storedErrors, Translator, type CheckedBlock } from "./check.ts";
+import { CHECKER_NAME, CheckPool, Merger, serveChecks, sharedErrors, storedErrors, Translator, type CheckedBlock, type ShippedRow } from "./check.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
 
 /** A failure the app shows with a translated message for code. */
@@ -47,6 +49,10 @@ interface State {
   /** Rows [checked, shipped) are with the helpers; one of those edited meanwhile is in stale, checked here. */
   shipped: number;
   stale: Set<number>;
+  /** The template's columns, as configure told the app. */
+  columns: ColumnInfo[];
+  /** Rows checked while the file is parsed, with the header row and matching the app will likely propose. */
+  ahead: Ahead | null;
   locale: Locale;
   /** Column index of each template key. */
   keyIndex: Map<string, number>;
@@ -84,6 +90,8 @@ const state: State = {
   pool: null,
   shipped: 0,
   stale: new Set(),
+  columns: [],
+  ahead: null,
   locale: "en",
   keyIndex: new Map(),
   table: new RowTable(new PackedRows(), 0, []),
@@ -135,6 +143,9 @@ interface OpenOptions {
 
 async function open(file: Blob, name: string, options: OpenOptions): Promise<FileInfo> {
   if (file.size === 0) throw new UserError("empty_file");
+  // The rows of another file: a pass still checking them stops.
+  state.pass++;
+  state.ahead = null;
   const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
   state.file = file;
   state.format = formatOf(name, head);
@@ -154,7 +165,7 @@ async function open(file: Blob, name: string, options: OpenOptions): Promise<Fil
   // Pasted text is a JS string the app wrote as UTF-8: there is no encoding to pick.
   const encoding = options.pasted ? "utf-8" : options.encoding;
   const delimiter = options.delimiter ?? (state.format === "tsv" ? "\t" : undefined);
-  const result = await parseDelimited(file, { encoding, delimiter });
+  const result = await parseDelimited(file, { encoding, delimiter, onRows: checkAhead });
   if (looksBinary(result.rows)) throw new UserError("binary_file");
   state.raw = result.rows;
   state.blankRows = result.skipped;
@@ -263,6 +274,70 @@ function summary(): Summary {
 /** Rows validated per slice: about 50 ms of work, so window requests wait little. */
 const VALIDATION_SLICE = 5000;
 
+/**
+ * Ahead is the check started while a file is parsed. The header row and
+ * matching are the app's to propose, after the parse, from value hints
+ * sampled over the whole file; but when the column names alone match every
+ * template column they name exactly, the app proposes what they give, and
+ * the rows parsed so far go to one helper (the parse keeps a core) with
+ * that guess. map() keeps the blocks when the app asks for just that
+ * mapping, and drops them otherwise.
+ */
+interface Ahead {
+  raw: PackedRows;
+  /** null: the names gave no sure guess; nothing is checked ahead of these rows. */
+  guess: { headerRow: number; mapping: (number | null)[]; inOrder: boolean } | null;
+  /** Grid rows [0, shipped) are with the helper, in blocks. */
+  shipped: number;
+  blocks: { end: number; block: Promise<CheckedBlock> }[];
+}
+
+/** Rows the guess is made on: as many as the header step previews. */
+const AHEAD_PREVIEW = 20;
+
+/** Ships the rows parsed since the last call to a helper, in blocks, once the names gave a sure guess. */
+function checkAhead(raw: PackedRows): void {
+  const pool = state.pool;
+  if (!pool || pool.broken || state.template === null) return;
+  let ahead = state.ahead;
+  if (!ahead || ahead.raw !== raw) {
+    if (raw.length < AHEAD_PREVIEW) return;
+    ahead = state.ahead = { raw, guess: guessMapping(raw.slice(0, AHEAD_PREVIEW)), shipped: 0, blocks: [] };
+    if (ahead.guess) pool.setup(state.template, state.locale, ahead.guess.mapping);
+  }
+  const guess = ahead.guess;
+  if (!guess) return;
+  const first = guess.headerRow + 1;
+  while (raw.length - first - ahead.shipped >= SHIPPED_BLOCK) {
+    const start = ahead.shipped;
+    const end = start + SHIPPED_BLOCK;
+    const rows: ShippedRow[] = [];
+    for (let i = start; i < end; i++) rows.push(raw.packedRow(first + i) ?? throughMapping(raw.row(first + i), guess.mapping, guess.inOrder));
+    const block = pool.check(rows, 0);
+    block.catch(() => {});
+    ahead.blocks.push({ end, block });
+    ahead.shipped = end;
+  }
+}
+
+/** The header row and matching the app proposes from these first rows' names, when every match is exact; else null. */
+function guessMapping(preview: string[][]): Ahead["guess"] {
+  const headerRow = proposedHeaderRow(preview, state.columns);
+  if (headerRow < 0) return null;
+  const proposal = propose(state.template, state.columns, preview[headerRow] ?? []);
+  if (!proposal.mapping.some((m) => m !== null) || proposal.level.some((l, c) => proposal.mapping[c] !== null && l !== "exact")) return null;
+  return { headerRow, mapping: proposal.mapping, inOrder: identityMapping(proposal.mapping) };
+}
+
+/** The blocks checked ahead for this header row and mapping of the file's rows, if that was the guess; the guess is spent either way. */
+function takeAhead(headerRow: number, mapping: readonly (number | null)[]): Ahead | null {
+  const ahead = state.ahead;
+  state.ahead = null;
+  const guess = ahead?.guess;
+  if (!ahead || !guess || ahead.raw !== state.raw || guess.headerRow !== headerRow) return null;
+  return guess.mapping.length === mapping.length && guess.mapping.every((m, c) => m === mapping[c]) ? ahead : null;
+}
+
 /** Rows per block shipped to a helper, and blocks out per helper (one checked while the next waits). */
 const SHIPPED_BLOCK = 10000;
 const BLOCKS_AHEAD = 2;
@@ -281,13 +356,14 @@ function yieldToMessages(): Promise<void> {
  * validated first to last so that uniqueness ("duplicate of row N") names
  * the same first row as the server does.
  */
-async function validateInBackground(pass: number): Promise<void> {
+async function validateInBackground(pass: number, ahead: Ahead | null = null): Promise<void> {
   // A small first slice: the first screen of rows shows its errors at once.
   let slice = 200;
   await yieldToMessages();
   state.stale = new Set();
   state.shipped = 0;
-  if (state.pass === pass && state.checked < state.table.length) {
+  // Rows checked ahead come first: their first block is likely back already.
+  if (ahead === null && state.pass === pass && state.checked < state.table.length) {
     const end = Math.min(state.table.length, state.checked + slice);
     for (let i = state.checked; i < end; i++) check(i);
     state.checked = end;
@@ -296,7 +372,7 @@ async function validateInBackground(pass: number): Promise<void> {
   const pool = state.pool;
   if (pool && !pool.broken && state.checked < state.table.length) {
     try {
-      await validateWithHelpers(pool, pass);
+      await validateWithHelpers(pool, pass, ahead);
     } catch {
       // A helper failed: the rows not merged yet are checked here.
     }
@@ -317,11 +393,11 @@ async function validateInBackground(pass: number): Promise<void> {
  * hash) and the duplicates they give, here. Messages are answered between
  * blocks.
  */
-async function validateWithHelpers(pool: CheckPool, pass: number): Promise<void> {
+async function validateWithHelpers(pool: CheckPool, pass: number, ahead: Ahead | null): Promise<void> {
   const table = state.table;
   pool.setup(state.template, state.locale, table.mapping);
-  const out: { end: number; block: Promise<CheckedBlock> }[] = [];
-  state.shipped = state.checked;
+  const out: { end: number; block: Promise<CheckedBlock> }[] = ahead ? ahead.blocks.filter((b) => b.end <= table.length) : [];
+  state.shipped = out.length > 0 ? out[out.length - 1]!.end : state.checked;
   while (state.pass === pass && state.checked < table.length) {
     while (out.length < BLOCKS_AHEAD * pool.size && state.shipped < table.length) {
       const start = state.shipped;
@@ -382,7 +458,9 @@ function map(headerRow: number, mapping: (number | null)[]): Summary {
   state.errorIndex = null;
   state.checked = 0;
   const pass = ++state.pass;
-  void validateInBackground(pass);
+  // Checked ahead while parsing, with this very matching: kept (not for a table carrying a review's edits).
+  const ahead = takeAhead(headerRow, mapping);
+  void validateInBackground(pass, table.modified ? null : ahead);
   return summary();
 }
 
@@ -629,7 +707,8 @@ function configure(template: unknown, locale: string): ColumnInfo[] {
   messages = new Translator(state.locale);
   state.pool ??= startHelpers();
   state.keyIndex = new Map(validator.keys.map((k, i) => [k, i]));
-  return validator.template.columns.map((c) => ({ key: c.key, label: c.label, description: c.description, required: c.required }));
+  state.columns = validator.template.columns.map((c) => ({ key: c.key, label: c.label, description: c.description, required: c.required }));
+  return state.columns;
 }
 
 /**
