@@ -52,12 +52,15 @@ var loadTable = sync.OnceValues(func() (*table, error) {
 		return nil, fmt.Errorf("phone table: %w", err)
 	}
 	next, err := base64.StdEncoding.DecodeString(src.Next)
-	if err != nil || len(next) != src.States*20 {
-		return nil, fmt.Errorf("phone table: transitions of %d states: %v", src.States, err)
+	if err != nil {
+		return nil, fmt.Errorf("phone table: transitions: %w", err)
 	}
 	info, err := base64.StdEncoding.DecodeString(src.Info)
-	if err != nil || len(info) != src.States*4 {
-		return nil, fmt.Errorf("phone table: info of %d states: %v", src.States, err)
+	if err != nil {
+		return nil, fmt.Errorf("phone table: info: %w", err)
+	}
+	if len(next) != src.States*20 || len(info) != src.States*4 {
+		return nil, fmt.Errorf("phone table: %d bytes of transitions and %d of info for %d states", len(next), len(info), src.States)
 	}
 	t := &table{next: make([]uint16, src.States*10), info: make([]uint32, src.States), byID: map[string]*region{}}
 	for i := range t.next {
