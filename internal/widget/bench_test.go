@@ -158,7 +158,7 @@ func median(rs []benchResult) benchResult {
 type heapSampler struct {
 	mu                          sync.Mutex
 	peak, page, worker, peakAll float64
-	// workers is the most workers sampled at once; silent, how many did not answer (not counted).
+	// workers is the most workers sampled at once; silent, how many could not be attached (not counted).
 	workers, silent int
 	stop            chan struct{}
 	done            chan struct{}
@@ -167,7 +167,7 @@ type heapSampler struct {
 func heapUsage(ctx context.Context) (used, backing float64, err error) {
 	// A target that does not answer (a worker started by a worker may not
 	// attach) must not stop the sampling.
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	r, err := chromedp.Run(ctx, func(ctx context.Context, t *chromedp.Target) (runtime.GetHeapUsageResult, error) {
 		return cdp.Call(ctx, t, runtime.GetHeapUsage, cdp.Empty{})
@@ -180,15 +180,13 @@ func startHeapSampler(ctx context.Context) *heapSampler {
 	go func() {
 		defer close(h.done)
 		type sampled struct {
-			ctx      context.Context
-			answered bool
-			fails    int
+			ctx context.Context
+			// attached is closed once the worker's session is up: the
+			// first call on a chromedp context attaches it for that call's
+			// context's lifetime, so it is made without a timeout.
+			attached chan struct{}
 		}
 		workers := map[string]*sampled{}
-		// Workers that never answered three asks are not asked again (a
-		// worker started by a worker may not attach); one that answered
-		// once is asked on (a busy machine makes it miss a tick or two).
-		mute := map[string]bool{}
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -199,30 +197,53 @@ func startHeapSampler(ctx context.Context) *heapSampler {
 			}
 			if infos, err := chromedp.Targets(ctx); err == nil {
 				for _, ti := range infos {
-					if ti.Type == "worker" {
-						if _, ok := workers[string(ti.TargetID)]; !ok && !mute[string(ti.TargetID)] {
-							wctx, _ := chromedp.NewContext(ctx, chromedp.WithTargetID(ti.TargetID))
-							workers[string(ti.TargetID)] = &sampled{ctx: wctx}
-						}
+					if _, ok := workers[string(ti.TargetID)]; ti.Type == "worker" && !ok {
+						wctx, _ := chromedp.NewContext(ctx, chromedp.WithTargetID(ti.TargetID))
+						w := &sampled{ctx: wctx, attached: make(chan struct{})}
+						workers[string(ti.TargetID)] = w
+						go func() {
+							if chromedp.Do(wctx) == nil {
+								close(w.attached)
+							}
+						}()
 					}
 				}
 			}
-			page, backing, _ := heapUsage(ctx)
+			// Asked at once, so that a slow worker does not delay the others;
+			// one not attached (a worker started by a worker may never be) is not asked.
+			type usage struct {
+				used, backing float64
+				err           error
+			}
+			ask := func(ctx context.Context) chan usage {
+				c := make(chan usage, 1)
+				go func() { u, b, err := heapUsage(ctx); c <- usage{u, b, err} }()
+				return c
+			}
+			pageAsk := ask(ctx)
+			asks := map[string]chan usage{}
+			silent := 0
+			for id, w := range workers {
+				select {
+				case <-w.attached:
+					asks[id] = ask(w.ctx)
+				default:
+					silent++
+				}
+			}
+			p := <-pageAsk
+			page, backing := p.used, p.backing
 			var worker float64
 			answering := 0
-			for id, w := range workers {
-				if v, b, err := heapUsage(w.ctx); err == nil {
-					worker += v
-					backing += b
-					w.answered = true
+			for _, c := range asks {
+				if r := <-c; r.err == nil {
+					worker += r.used
+					backing += r.backing
 					answering++
-				} else if w.fails++; !w.answered && w.fails >= 3 {
-					delete(workers, id)
-					mute[id] = true
 				}
 			}
 			h.mu.Lock()
-			h.workers, h.silent = max(h.workers, answering), len(mute)
+			h.workers, h.silent = max(h.workers, answering), silent
 			h.page, h.worker = max(h.page, page), max(h.worker, worker)
 			h.peak = max(h.peak, page+worker)
 			h.peakAll = max(h.peakAll, page+worker+backing)
@@ -314,7 +335,7 @@ func benchFlow(t *testing.T, s *testServer, url, file string) benchResult {
 		t.Fatal(err)
 	}
 	peak, page, worker, peakAll := heap.finish()
-	t.Logf("heap: page and %d workers sampled; %d workers did not answer the DevTools protocol and are not counted", heap.workers, heap.silent)
+	t.Logf("heap: page and %d workers sampled; %d workers could not be attached through the DevTools protocol and are not counted", heap.workers, heap.silent)
 	// Time the user spent on the header and mapping steps is not the widget's.
 	marks, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`Object.fromEntries(performance.getEntriesByType("mark").filter((m) => m.name.startsWith("intake:")).map((m) => [m.name.slice(7), m.startTime]))`))
 	if err != nil {
