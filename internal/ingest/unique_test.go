@@ -14,6 +14,7 @@ import (
 
 	"gocloud.dev/blob"
 
+	"github.com/intakehq/intake/internal/importlog"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/store/storetest"
@@ -158,7 +159,7 @@ func (r *replicas) upload(t *testing.T, allowInvalid, parallel bool, order []int
 // replicas alternately, in several orders, sequentially and at once, give
 // the same duplicates: every later row holding a value of a row before it,
 // whichever chunk arrived first. The stored errors, the counts of the
-// import and the completion's answer all hold them.
+// import, the completion's answer and its import-log event all hold them.
 func TestUniqueAcrossChunksAndReplicas(t *testing.T) {
 	t.Parallel()
 	backendsOf(t, func(t *testing.T, pgURL string) {
@@ -202,6 +203,23 @@ func TestUniqueAcrossChunksAndReplicas(t *testing.T) {
 			}
 			if im.RowsWithErrors != int64(len(wantRows)) || len(page.Rows) != 40 {
 				t.Errorf("order %v: import counts %d rows with errors, %d rows read", tc.order, im.RowsWithErrors, len(page.Rows))
+			}
+			log, err := r.svcs[0].o.Store.ImportLog(ctx, r.orgID, up.ImportID, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var completed struct {
+				RowsWithErrors int64 `json:"rows_with_errors"`
+			}
+			for _, e := range log {
+				if e.Kind == importlog.KindCompleted {
+					if err := json.Unmarshal(e.Data, &completed); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if completed.RowsWithErrors != int64(len(wantRows)) {
+				t.Errorf("order %v: import.completed counts %d rows with errors", tc.order, completed.RowsWithErrors)
 			}
 			// A retried completion is answered the same, and adds nothing.
 			again, err := r.svcs[0].Complete(ctx, up.ImportID, up.UploadToken, CompleteRequest{Chunks: 4, Rows: 40})
