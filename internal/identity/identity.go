@@ -109,7 +109,7 @@ func Verify(token string, secret []byte, now time.Time) (Claims, error) {
 	case err != nil:
 		// The library's message names the rule (signature, algorithm,
 		// malformed, missing exp), never the token's content.
-		return Claims{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	case c.ExpiresAt.After(now.Add(MaxLifetime + Leeway)):
 		return Claims{}, fmt.Errorf("%w: exp is more than %s ahead", ErrInvalid, MaxLifetime)
 	case len(c.User) == 0 || bytes.Equal(c.User, []byte("null")):
