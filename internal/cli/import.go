@@ -136,7 +136,8 @@ type client struct {
 	http      *http.Client
 }
 
-func (c *client) do(ctx context.Context, method, path string, body io.Reader, size int64, out any) (*http.Response, error) {
+// send sends one request with the API key; the caller closes the body.
+func (c *client) send(ctx context.Context, method, path string, body io.Reader, size int64) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, err
@@ -149,22 +150,30 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, si
 	if err != nil {
 		return nil, err
 	}
-	if out == nil {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return resp, err
-	}
 	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		var e struct {
 			Error struct{ Code, Message string }
 		}
 		_ = json.Unmarshal(data, &e)
-		return resp, fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, e.Error.Code, e.Error.Message)
+		return nil, fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, e.Error.Code, e.Error.Message)
 	}
-	return resp, json.Unmarshal(data, out)
+	return resp, nil
+}
+
+// json sends one request and decodes its JSON answer into out.
+func (c *client) json(ctx context.Context, method, path string, body io.Reader, size int64, out any) error {
+	resp, err := c.send(ctx, method, path, body, size)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, out)
 }
 
 func optionsQuery(name string, o fileimport.Options) url.Values {
@@ -219,7 +228,7 @@ func sendImport(ctx context.Context, s Streams, c *client, path, importer string
 		ImportID string `json:"import_id"`
 	}
 	q := optionsQuery(filepath.Base(path), o)
-	if _, err := c.do(ctx, "POST", "/api/v1/importers/"+url.PathEscape(importer)+"/files?"+q.Encode(), f, info.Size(), &sub); err != nil {
+	if err := c.json(ctx, "POST", "/api/v1/importers/"+url.PathEscape(importer)+"/files?"+q.Encode(), f, info.Size(), &sub); err != nil {
 		errorf(s, "import: %v", err)
 		return exitFailure
 	}
@@ -227,7 +236,7 @@ func sendImport(ctx context.Context, s Streams, c *client, path, importer string
 	fmt.Fprintf(s.Err, "import %s: sent %d bytes\n", sub.ImportID, info.Size())
 	var st importStatus
 	for {
-		if _, err := c.do(ctx, "GET", "/api/v1/imports/"+sub.ImportID, nil, -1, &st); err != nil {
+		if err := c.json(ctx, "GET", "/api/v1/imports/"+sub.ImportID, nil, -1, &st); err != nil {
 			errorf(s, "import: %v", err)
 			return exitFailure
 		}
@@ -251,7 +260,7 @@ func sendImport(ctx context.Context, s Streams, c *client, path, importer string
 	if st.File.FailureCode != fileimport.CodeInvalidRows && st.File.FailureCode != fileimport.CodeRowsWithErrors {
 		return exitFailure
 	}
-	resp, err := c.do(ctx, "GET", "/api/v1/imports/"+sub.ImportID+"/errors.csv", nil, -1, nil)
+	resp, err := c.send(ctx, "GET", "/api/v1/imports/"+sub.ImportID+"/errors.csv", nil, -1)
 	if err != nil {
 		errorf(s, "import: error report: %v", err)
 		return exitFailure
@@ -344,7 +353,7 @@ func dryRunImport(ctx context.Context, s Streams, c *client, path, importer, tpl
 				Template json.RawMessage
 			} `json:"importers"`
 		}
-		if _, err := c.do(ctx, "GET", "/api/v1/importers", nil, -1, &list); err != nil {
+		if err := c.json(ctx, "GET", "/api/v1/importers", nil, -1, &list); err != nil {
 			errorf(s, "import: %v", err)
 			return exitFailure
 		}
