@@ -53,7 +53,7 @@ func RedirectHandler(m *autocert.Manager, domain, httpsPort string) http.Handler
 	}
 	return m.HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
-		http.Redirect(w, r, base+r.URL.RequestURI(), http.StatusPermanentRedirect)
+		http.Redirect(w, r, base+r.URL.RequestURI(), http.StatusPermanentRedirect) //nolint:gosec // scheme and host are the configured domain; the request gives only path and query
 	}))
 }
 
