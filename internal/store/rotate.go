@@ -29,42 +29,37 @@ type RewrapCounts struct {
 func (s *Store) RewrapKeys(ctx context.Context, keys, secrets Rewrap) (RewrapCounts, error) {
 	var c RewrapCounts
 	var err error
-	if c.Imports, c.Unchanged, err = s.rewrapColumn(ctx, "imports", "wrapped_key", keys); err != nil {
+	if c.Imports, c.Unchanged, err = s.rewrapColumn(ctx, importKeys, keys); err != nil {
 		return c, err
 	}
 	var same int
-	c.Destinations, same, err = s.rewrapColumn(ctx, "destinations", "sealed_settings", secrets)
+	c.Destinations, same, err = s.rewrapColumn(ctx, destinationSecrets, secrets)
 	c.Unchanged += same
 	return c, err
 }
 
-// rewrapColumn walks table's non-null column (both names are constants of
-// RewrapKeys, never input) by id.
-func (s *Store) rewrapColumn(ctx context.Context, table, column string, rewrap Rewrap) (changed, same int, err error) {
+// wrappedColumn is a column of wrapped keys, with its batch read (ids
+// after $1, at most $2) and its compare-and-swap write.
+type wrappedColumn struct{ table, read, swap string }
+
+var (
+	importKeys = wrappedColumn{"imports",
+		`SELECT id, wrapped_key FROM imports WHERE wrapped_key IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`,
+		`UPDATE imports SET wrapped_key = $1 WHERE id = $2 AND wrapped_key = $3`}
+	destinationSecrets = wrappedColumn{"destinations",
+		`SELECT id, sealed_settings FROM destinations WHERE sealed_settings IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`,
+		`UPDATE destinations SET sealed_settings = $1 WHERE id = $2 AND sealed_settings = $3`}
+)
+
+// rewrapColumn walks col by id.
+func (s *Store) rewrapColumn(ctx context.Context, col wrappedColumn, rewrap Rewrap) (changed, same int, err error) {
+	table := col.table
 	const batch = 500
 	after := ""
 	for {
-		rows, err := s.read.QueryContext(ctx, `SELECT id, `+column+` FROM `+table+`
-			WHERE `+column+` IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`, after, batch)
+		items, err := s.wrappedBatch(ctx, col, after, batch)
 		if err != nil {
-			return changed, same, fmt.Errorf("rewrap %s: %w", table, err)
-		}
-		type item struct {
-			id      string
-			wrapped []byte
-		}
-		var items []item
-		for rows.Next() {
-			var it item
-			if err := rows.Scan(&it.id, &it.wrapped); err != nil {
-				rows.Close()
-				return changed, same, fmt.Errorf("rewrap %s: %w", table, err)
-			}
-			items = append(items, it)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return changed, same, fmt.Errorf("rewrap %s: %w", table, err)
+			return changed, same, err
 		}
 		for _, it := range items {
 			out, err := rewrap(ctx, it.id, it.wrapped)
@@ -75,8 +70,7 @@ func (s *Store) rewrapColumn(ctx context.Context, table, column string, rewrap R
 				same++
 				continue
 			}
-			res, err := s.write.ExecContext(ctx, `UPDATE `+table+` SET `+column+` = $1 WHERE id = $2 AND `+column+` = $3`,
-				out, it.id, it.wrapped)
+			res, err := s.write.ExecContext(ctx, col.swap, out, it.id, it.wrapped)
 			if err != nil {
 				return changed, same, fmt.Errorf("rewrap %s %s: %w", table, it.id, err)
 			}
@@ -89,4 +83,31 @@ func (s *Store) rewrapColumn(ctx context.Context, table, column string, rewrap R
 		}
 		after = items[len(items)-1].id
 	}
+}
+
+// wrappedItem is one wrapped value and its owner's id.
+type wrappedItem struct {
+	id      string
+	wrapped []byte
+}
+
+// wrappedBatch reads up to limit values of col with ids after after.
+func (s *Store) wrappedBatch(ctx context.Context, col wrappedColumn, after string, limit int) ([]wrappedItem, error) {
+	rows, err := s.read.QueryContext(ctx, col.read, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("rewrap %s: %w", col.table, err)
+	}
+	defer rows.Close()
+	var items []wrappedItem
+	for rows.Next() {
+		var it wrappedItem
+		if err := rows.Scan(&it.id, &it.wrapped); err != nil {
+			return nil, fmt.Errorf("rewrap %s: %w", col.table, err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("rewrap %s: %w", col.table, err)
+	}
+	return items, nil
 }
