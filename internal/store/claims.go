@@ -140,40 +140,22 @@ func bucket(key uint64, bits int) int {
 	return int(key >> (64 - bits))
 }
 
+// owned is a claim as stored and the chunk that stored it.
+type owned struct {
+	entry
+	n int
+}
+
 // duplicates merges the claims of an import, a bucket at a time, and
 // returns by chunk and row every claim of a value that a claim of a lower
 // row holds in the same column.
 func duplicates(ctx context.Context, tx *sql.Tx, im Import) (map[int][]Duplicate, error) {
 	out := map[int][]Duplicate{}
-	type owned struct {
-		entry
-		n int
-	}
 	var es []owned
 	for b := range 1 << bucketBits(im.ExpectedRows) {
-		rows, err := tx.QueryContext(ctx, `SELECT n, claims FROM claim_runs WHERE import_id = $1 AND bucket = $2`, im.ID, b)
-		if err != nil {
-			return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
-		}
-		es = es[:0]
-		for rows.Next() {
-			var n int
-			var raw []byte
-			if err := rows.Scan(&n, &raw); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
-			}
-			if len(raw)%claimSize != 0 {
-				rows.Close()
-				return nil, fmt.Errorf("claims of chunk %d bucket %d: %d bytes", n, b, len(raw))
-			}
-			for i := 0; i < len(raw); i += claimSize {
-				es = append(es, owned{entry{binary.BigEndian.Uint64(raw[i:]), binary.BigEndian.Uint64(raw[i+8:])}, n})
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
+		var err error
+		if es, err = readBucket(ctx, tx, im.ID, b, es[:0]); err != nil {
+			return nil, err
 		}
 		slices.SortFunc(es, func(a, b owned) int { return compareEntries(a.entry, b.entry) })
 		for i := 1; i < len(es); i++ {
@@ -187,6 +169,33 @@ func duplicates(ctx context.Context, tx *sql.Tx, im Import) (map[int][]Duplicate
 		slices.SortFunc(d, func(a, b Duplicate) int { return cmp.Or(cmp.Compare(a.Row, b.Row), cmp.Compare(a.Col, b.Col)) })
 	}
 	return out, nil
+}
+
+// readBucket appends the claims of bucket b of every chunk of an import to
+// es.
+func readBucket(ctx context.Context, tx *sql.Tx, importID string, b int, es []owned) ([]owned, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT n, claims FROM claim_runs WHERE import_id = $1 AND bucket = $2`, importID, b)
+	if err != nil {
+		return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int
+		var raw []byte
+		if err := rows.Scan(&n, &raw); err != nil {
+			return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
+		}
+		if len(raw)%claimSize != 0 {
+			return nil, fmt.Errorf("claims of chunk %d bucket %d: %d bytes", n, b, len(raw))
+		}
+		for i := 0; i < len(raw); i += claimSize {
+			es = append(es, owned{entry{binary.BigEndian.Uint64(raw[i:]), binary.BigEndian.Uint64(raw[i+8:])}, n})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
+	}
+	return es, nil
 }
 
 // resolveDuplicates merges the import's claims and, when rows hold values
