@@ -111,6 +111,12 @@ func (s *Service) addDuplicates(ctx context.Context, im store.Import, key *vault
 	if err != nil {
 		return c, fmt.Errorf("duplicates of chunk %d: %w", c.N, err)
 	}
+	if width != len(im.RowColumns) {
+		// Errors are counted by the import's columns: a chunk of another
+		// width (its importer's template changed during the upload)
+		// cannot be named by them.
+		return c, fmt.Errorf("duplicates of chunk %d: %d columns, the import has %d", c.N, width, len(im.RowColumns))
+	}
 	for _, d := range f.Rows {
 		// Rows are numbered as sent; errors name the row among those
 		// kept, the blank rows dropped from the chunk left out.
