@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Benchmarks the widget in headless Chromium against Papa Parse alone on the
-# same file in the same run: time from file chosen to review grid ready (and
-# to every cell validated), peak JS heap (page + parsing worker), long tasks
-# while loading and while scrolling the grid. Figures go to docs/benchmarks.md.
+# same file in the same run, with the demo importer's template: each phase
+# from the file chosen (parsed, review grid ready, every cell checked, and
+# with the upload stored on the server) beside Papa alone and the ratio,
+# peak JS heap (page + parsing worker), long tasks while loading and while
+# scrolling the grid; for the upload, the time its chunks spent at the
+# server, the completion, and the CPU of server and browser meanwhile.
+# Figures go to docs/benchmarks.md, "Widget (browser)".
 #
 #   node ../shared/bench/gen-data.mjs --out /tmp/bench-data --sizes 100k,1m --no-xlsx
 #   bash scripts/bench-widget.sh /tmp/bench-data/rows-1m.csv [runs]
-#   INTAKE_WIDGET_BENCH_UPLOAD=1 … also times the upload to the server's confirmation
+#   INTAKE_WIDGET_BENCH_UPLOAD=1 … also times the upload to stored (the server's confirmation)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 file="$(realpath "${1:?usage: bench-widget.sh ROWS.csv [runs]}")"
