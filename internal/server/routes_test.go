@@ -285,8 +285,20 @@ func TestRouteMatrix(t *testing.T) {
 		}
 	})
 
+	checkRoutes(t, env)
+	// The same cases on the scaled-out backends: the store's scoping is
+	// SQL of both dialects.
+	t.Run("postgres+s3", func(t *testing.T) {
+		checkRoutes(t, servertest.Start(t, servertest.Options{Postgres: true, S3: true, Configure: servertest.AllowLoopback}))
+	})
+}
+
+// checkRoutes runs every route's cases against env and then checks that
+// organization A lost nothing.
+func checkRoutes(t *testing.T, env *servertest.Env) {
+	t.Helper()
 	f := setupFixture(t, env)
-	for _, pattern := range routes {
+	for _, pattern := range env.Server.Routes {
 		c, ok := routeMatrix[pattern]
 		if !ok {
 			continue // reported by coverage
