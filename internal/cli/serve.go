@@ -8,6 +8,7 @@ import (
 	"net"
 	"syscall"
 
+	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/server"
 )
 
@@ -32,7 +33,8 @@ func runServe(ctx context.Context, args []string, s Streams) int {
 		return nil
 	})
 	if errors.Is(err, syscall.EADDRINUSE) {
-		fmt.Fprintf(s.Err, "intake serve: %s is already in use (another intake serve?): stop what listens there, or choose another address with --addr\n", cfg.Addr)
+		addr, flag := busyAddr(err, cfg)
+		fmt.Fprintf(s.Err, "intake serve: %s is already in use (another intake serve?): stop what listens there, or choose another address with %s\n", addr, flag)
 		return exitFailure
 	}
 	if err != nil {
@@ -48,4 +50,21 @@ func newLogger(s Streams, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	return slog.New(slog.NewJSONHandler(s.Err, &slog.HandlerOptions{Level: l}))
+}
+
+// busyAddr names the address a listen failed on and the flag that sets it:
+// with --domain or --metrics-addr, Intake listens on more than --addr.
+func busyAddr(err error, cfg config.Config) (addr, flag string) {
+	addr, flag = cfg.Addr, "--addr"
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Addr == nil {
+		return addr, flag
+	}
+	addr = op.Addr.String()
+	for _, f := range []struct{ value, flag string }{{cfg.HTTPAddr, "--http-addr"}, {cfg.MetricsAddr, "--metrics-addr"}} {
+		if f.value != "" && f.value == addr {
+			flag = f.flag
+		}
+	}
+	return addr, flag
 }

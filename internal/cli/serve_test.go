@@ -53,6 +53,24 @@ func TestServeBusyPort(t *testing.T) {
 	}
 }
 
+// TestServeBusyMetricsPort: a busy --metrics-addr is named with its own
+// flag, not as --addr.
+func TestServeBusyMetricsPort(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	var out, errOut syncBuffer
+	code := runServe(context.Background(), []string{"--addr", "127.0.0.1:0", "--metrics-addr", busy.Addr().String(), "--data-dir", t.TempDir()},
+		Streams{Out: &out, Err: &errOut})
+	want := "intake serve: " + busy.Addr().String() + " is already in use (another intake serve?): stop what listens there, or choose another address with --metrics-addr"
+	if code != exitFailure || !strings.Contains(errOut.String(), want) {
+		t.Errorf("exit %d, standard error %q lacks %q", code, errOut.String(), want)
+	}
+}
+
 // TestServePrintsWorkingLink: the setup link is printed once serve listens,
 // with the port it bound (here chosen by the system), and it opens the
 // setup page.
