@@ -272,10 +272,28 @@ func (q *Queue) Start(ctx context.Context) error {
 	return q.client.Load().Start(ctx)
 }
 
-// Stop waits for running jobs to finish (up to ctx), if any were started.
+// Stop fetches no more jobs and waits for running ones to finish, until
+// ctx ends; then it cancels the jobs still running and waits (up to
+// cancelWait) for each to record its end, so that they are retried at once
+// by another replica. A job left running by an exiting process would
+// instead wait for RescueStuckJobsAfter (a delivery: its timeout and more,
+// 11 minutes by default). The error then says jobs were cancelled.
 func (q *Queue) Stop(ctx context.Context) error {
 	if !q.works {
 		return nil
 	}
-	return q.client.Load().Stop(ctx)
+	client := q.client.Load()
+	err := client.Stop(ctx)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelWait)
+	defer cancel()
+	if cerr := client.StopAndCancel(cctx); cerr != nil {
+		return fmt.Errorf("job queue: running jobs cancelled after the grace period, not all recorded: %w", cerr)
+	}
+	return fmt.Errorf("job queue: running jobs cancelled after the grace period (they are retried): %w", err)
 }
+
+// cancelWait bounds how long Stop waits for cancelled jobs to return.
+const cancelWait = 5 * time.Second

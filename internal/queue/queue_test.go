@@ -31,6 +31,13 @@ func (tick) Kind() string { return "test_tick" }
 
 func open(t *testing.T) *queue.Queue {
 	t.Helper()
+	q, _ := openDB(t)
+	return q
+}
+
+// openDB is open, with the queue's database for a test to read.
+func openDB(t *testing.T) (*queue.Queue, *sql.DB) {
+	t.Helper()
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "queue.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +48,7 @@ func open(t *testing.T) *queue.Queue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return q
+	return q, db
 }
 
 // TestQueue runs jobs through the queue on SQLite: a job's arguments come
@@ -135,5 +142,51 @@ func TestInsertOnly(t *testing.T) {
 	}
 	if err := q.Stop(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+type block struct{}
+
+func (block) Kind() string { return "test_block" }
+
+// TestStopCancelsAfterGrace: a job still running when Stop's context ends
+// is cancelled and recorded as retryable before Stop returns, rather than
+// left "running" for a rescuer to find much later; Stop says so.
+func TestStopCancelsAfterGrace(t *testing.T) {
+	t.Parallel()
+	q, db := openDB(t)
+	started := make(chan struct{})
+	ws := queue.NewWorkers()
+	queue.Register(ws, time.Hour, func(ctx context.Context, _ block) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	if err := q.Work(ws, queue.WorkOptions{PollInterval: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Insert(ctx, block{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the job never started")
+	}
+	grace, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := q.Stop(grace); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Stop: %v, want the grace period's end reported", err)
+	}
+	var state string
+	if err := db.QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = 'test_block'`).Scan(&state); err != nil {
+		t.Fatal(err)
+	}
+	if state != "retryable" && state != "available" {
+		t.Errorf("the cancelled job is %q, want retryable", state)
 	}
 }
