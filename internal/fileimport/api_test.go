@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/intakehq/intake/internal/server/servertest"
 )
@@ -120,6 +123,37 @@ func csvRows(n int, bad map[int]bool) string {
 	return b.String()
 }
 
+// xlsxRows is a workbook whose second sheet, People, holds n rows like
+// csvRows' (random names keep it from compressing to one segment).
+func xlsxRows(t *testing.T, n int) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	if _, err := f.NewSheet("People"); err != nil {
+		t.Fatal(err)
+	}
+	sw, err := f.NewStreamWriter("People")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.SetRow("A1", []any{"Identifier", "E-mail address", "Name"})
+	for i := range n {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		sw.SetRow(cell, []any{i, fmt.Sprintf("user%d@example.com", i), fmt.Sprintf("%s %x", canary, rand.Uint64())})
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if _, err := f.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() < 2<<20 {
+		t.Fatalf("the workbook has %d bytes, fewer than two segments", b.Len())
+	}
+	return b.Bytes()
+}
+
 func get(t *testing.T, env *servertest.Env, path string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", env.URL+path, nil)
@@ -214,6 +248,24 @@ func TestFilesAPI(t *testing.T) {
 			req.Header.Set("Authorization", "Bearer "+otherKey)
 			if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotFound {
 				t.Errorf("another organization's importer: %v %v", resp.StatusCode, err)
+			}
+
+			// An XLSX workbook of several sealed segments, read back
+			// through the zip's random access.
+			code, answer = postFile(t, env, im.ID, "name=people.xlsx&sheet=People", bytes.NewReader(xlsxRows(t, 90_000)), "")
+			if code != http.StatusAccepted {
+				t.Fatalf("post xlsx: %d %s", code, answer)
+			}
+			if st = wait(t, env, importID(t, answer)); st.File.State != "completed" || st.Rows != 90_000 {
+				t.Fatalf("xlsx: %+v %+v", st, *st.File)
+			}
+			// A file the parser refuses fails with the parser's code.
+			code, answer = postFile(t, env, im.ID, "name=broken.xlsx", strings.NewReader("not a zip at all"), "")
+			if code != http.StatusAccepted {
+				t.Fatalf("post broken: %d %s", code, answer)
+			}
+			if st = wait(t, env, importID(t, answer)); st.File.FailureCode != "not_a_workbook" {
+				t.Errorf("broken workbook: %+v", *st.File)
 			}
 
 			// A file whose required column is not found fails with a
