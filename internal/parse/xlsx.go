@@ -330,6 +330,8 @@ type sheetReader struct {
 	cells    int64
 	skipped  int64
 	done     bool
+	// width is the widest row so far, the capacity a row starts with.
+	width int
 }
 
 func (wb *workbook) openSheet(i int) (*sheetReader, error) {
@@ -369,7 +371,7 @@ func (s *sheetReader) next() ([]string, error) {
 		case tokOpen:
 			switch string(t.name) {
 			case "row":
-				s.row = nil
+				s.row = make([]string, 0, s.width)
 				s.col = 0
 				r := -1
 				if v, ok := attrBytes(t.attrs, attrR); ok {
@@ -432,6 +434,7 @@ func (s *sheetReader) next() ([]string, error) {
 					s.lastKept = s.rowNum
 					row := s.row
 					s.row = nil
+					s.width = max(s.width, len(row))
 					return row, nil
 				}
 			}
@@ -448,18 +451,25 @@ func (s *sheetReader) next() ([]string, error) {
 
 // cell ends a cell: its value as the widget shows it, at its column.
 func (s *sheetReader) cell(maxCols int) error {
-	value := string(s.value)
 	kind := kindNone
 	if s.style >= 0 && s.style < len(s.wb.kinds) {
 		kind = s.wb.kinds[s.style]
 	}
-	out := value
-	switch s.typ {
-	case "s":
-		out = ""
-		if n, ok := jsInt(value); ok && n >= 0 && n < len(s.wb.shared) {
+	var out string
+	if s.typ == "s" {
+		// A shared string's index: no string of the digits is made.
+		n, ok := digits(s.value)
+		if !ok {
+			n, ok = jsInt(string(s.value))
+		}
+		if ok && n >= 0 && n < len(s.wb.shared) {
 			out = s.wb.shared[n]
 		}
+		return s.place(out, maxCols)
+	}
+	value := string(s.value)
+	out = value
+	switch s.typ {
 	case "b":
 		switch value {
 		case "1":
@@ -472,6 +482,26 @@ func (s *sheetReader) cell(maxCols int) error {
 	case "n":
 		out = numberCell(value, kind, s.wb.date1904)
 	}
+	return s.place(out, maxCols)
+}
+
+// digits reads a plain decimal index.
+func digits(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// place puts a cell's text at its column.
+func (s *sheetReader) place(out string, maxCols int) error {
 	if s.col >= maxCols {
 		return s.tooManyColumns()
 	}
