@@ -111,6 +111,19 @@ func BenchmarkCSV1M(b *testing.B) {
 	b.Run("parse", func(b *testing.B) {
 		measure(b, "parse", func() int { return countRows(b, f, "rows-1m.csv") })
 	})
+	b.Run("heap", func(b *testing.B) {
+		reportHeap(b, func() { countRows(b, f, "rows-1m.csv") })
+	})
+}
+
+// reportHeap reports the peak heap in use while fn runs once per b.N, apart
+// from the speed runs (sampling the heap stops the world).
+func reportHeap(b *testing.B, fn func()) {
+	var peak uint64
+	for range b.N {
+		peak = max(peak, peakHeap(fn))
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }
 
 // writeBenchXLSX converts the CSV into benchXLSX once.
@@ -194,5 +207,8 @@ func BenchmarkXLSX1M(b *testing.B) {
 	})
 	b.Run("parse", func(b *testing.B) {
 		measure(b, "parse", func() int { return countRows(b, f, "rows-1m.xlsx") })
+	})
+	b.Run("heap", func(b *testing.B) {
+		reportHeap(b, func() { countRows(b, f, "rows-1m.xlsx") })
 	})
 }
