@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -159,7 +160,7 @@ func validUTF8(r io.ReaderAt, size int64) (bool, error) {
 	carry := 0
 	for off := int64(0); off < size; {
 		n, err := r.ReadAt(buf[carry:], off)
-		if err != nil && err != io.EOF {
+		if err != nil && !errors.Is(err, io.EOF) {
 			return false, fmt.Errorf("read the file: %w", err)
 		}
 		off += int64(n)
@@ -194,7 +195,7 @@ func validUTF8(r io.ReaderAt, size int64) (bool, error) {
 func textOf(r io.ReaderAt, size int64, forced string) (io.Reader, string, error) {
 	head := make([]byte, 4)
 	n, err := r.ReadAt(head, 0)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, "", fmt.Errorf("read the file's start: %w", err)
 	}
 	head = head[:n]

@@ -177,7 +177,7 @@ func Open(r io.ReaderAt, size int64, name string, opts Options) (Reader, error) 
 	}
 	head := make([]byte, 8)
 	n, err := r.ReadAt(head, 0)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("read the file's start: %w", err)
 	}
 	format, err := formatOf(name, head[:n])

@@ -45,7 +45,7 @@ func openArchive(r io.ReaderAt, size int64) (*archive, error) {
 	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotWorkbook, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotWorkbook, err)
 	}
 	// klauspost/compress inflates about twice as fast as compress/flate,
 	// the same format.
@@ -131,7 +131,7 @@ func (a *archive) open(name string, b *budget, limit int64) (io.ReadCloser, erro
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotWorkbook, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotWorkbook, err)
 	}
 	bomb := max(minBombBytes, maxRatio*int64(f.CompressedSize64))
 	return &meter{rc: rc, budget: b, bomb: bomb, limit: limit}, nil
@@ -160,7 +160,7 @@ func (m *meter) Read(p []byte) (int, error) {
 		return 0, fmt.Errorf("%w: a workbook part is longer than %d bytes", ErrTooMuchData, m.limit)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return n, fmt.Errorf("%w: %v", ErrNotWorkbook, err)
+		return n, fmt.Errorf("%w: %w", ErrNotWorkbook, err)
 	}
 	return n, err
 }
