@@ -35,7 +35,6 @@ import (
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/parse"
 	"github.com/intakehq/intake/internal/queue"
-	"github.com/intakehq/intake/internal/retention"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/template"
 	"github.com/intakehq/intake/internal/vault"
@@ -43,13 +42,16 @@ import (
 
 // Config configures a Service. Every field but the bounds is required.
 type Config struct {
-	Store     *store.Store
-	Vault     *vault.Vault
-	Bucket    *blob.Bucket
-	Ingest    *ingest.Service
-	Retention *retention.Service
-	Queue     *queue.Queue
-	Logger    *slog.Logger
+	Store  *store.Store
+	Vault  *vault.Vault
+	Bucket *blob.Bucket
+	Ingest *ingest.Service
+	// Purge purges one import now (retention's PurgeImport, set by
+	// server): a failed file import keeps nothing. A hook, so that this
+	// stage, upstream of ingest, imports no later one.
+	Purge  func(ctx context.Context, orgID, importID string) error
+	Queue  *queue.Queue
+	Logger *slog.Logger
 	// MaxFileBytes bounds a file as sent, whatever its importer's
 	// max_file_bytes (DefaultMaxFileBytes when 0).
 	MaxFileBytes int64
@@ -137,7 +139,7 @@ func (s *Service) Submit(ctx context.Context, importer store.Importer, name stri
 	ok := false
 	defer func() {
 		if !ok { // nothing of it stays: its data key is shredded, its blobs deleted
-			if _, err := s.o.Retention.PurgeImport(context.WithoutCancel(ctx), importer.OrgID, id); err != nil {
+			if err := s.o.Purge(context.WithoutCancel(ctx), importer.OrgID, id); err != nil {
 				s.o.Logger.WarnContext(ctx, "purge a file import that was not submitted", "import_id", id, "err", err)
 			}
 		}

@@ -277,7 +277,7 @@ func (s *Service) finish(ctx context.Context, fi store.FileImport, o outcome) er
 		state, code, msg = store.FileFailed, o.failure.Code, o.failure.Message
 	}
 	if o.failure != nil {
-		if _, err := s.o.Retention.PurgeImport(ctx, fi.OrgID, fi.ImportID); err != nil {
+		if err := s.o.Purge(ctx, fi.OrgID, fi.ImportID); err != nil {
 			return fmt.Errorf("purge failed file import %s: %w", fi.ImportID, err)
 		}
 	} else {

@@ -20,7 +20,11 @@ func TestRunResumes(t *testing.T) {
 	env := servertest.Start(t, servertest.Options{})
 	s := env.Server
 	files := fileimport.New(fileimport.Config{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Ingest: s.Ingest,
-		Retention: s.Retention, Queue: s.Jobs, Logger: slog.New(slog.DiscardHandler), Slice: time.Nanosecond})
+		Purge: func(ctx context.Context, orgID, id string) error {
+			_, err := s.Retention.PurgeImport(ctx, orgID, id)
+			return err
+		},
+		Queue: s.Jobs, Logger: slog.New(slog.DiscardHandler), Slice: time.Nanosecond})
 	ctx := context.Background()
 	imp := newImporter(t, env, nil)
 	importer, err := s.Store.Importer(ctx, env.OrgID, imp.ID)

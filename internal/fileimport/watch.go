@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,7 +19,6 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/queue"
 	"github.com/intakehq/intake/internal/store"
 )
@@ -62,19 +62,19 @@ type WatchCredentials struct {
 // Watcher polls watched S3 prefixes and imports their new objects.
 type Watcher struct {
 	s      *Service
-	policy *outbound.Policy
 	client *awshttp.BuildableClient
 }
 
-// NewWatcher returns the watcher of s's imports; every S3 connection goes
-// through policy (a watch's endpoint is the organization's to set).
-func NewWatcher(s *Service, policy *outbound.Policy) *Watcher {
+// NewWatcher returns the watcher of s's imports; every S3 connection is
+// dialled by dial, the outbound guard's (a watch's endpoint is the
+// organization's to set).
+func NewWatcher(s *Service, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *Watcher {
 	client := awshttp.NewBuildableClient().WithTimeout(5 * time.Minute).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.Proxy = nil
-			tr.DialContext = policy.DialContext
+			tr.DialContext = dial
 		})
-	w := &Watcher{s: s, policy: policy, client: client}
+	w := &Watcher{s: s, client: client}
 	s.watcher = w
 	return w
 }

@@ -53,8 +53,17 @@ func putObject(t *testing.T, c *awss3.Client, key, body string) {
 // replicas would) imports each object once and tags it with its import.
 func TestWatchTagsEachObjectOnce(t *testing.T) {
 	t.Parallel()
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			t.Parallel()
+			testWatchTagsEachObjectOnce(t, pg)
+		})
+	}
+}
+
+func testWatchTagsEachObjectOnce(t *testing.T, pg bool) {
 	s3url, s3c := fakeS3(t)
-	env := servertest.Start(t, servertest.Options{Configure: func(c *config.Config) {
+	env := servertest.Start(t, servertest.Options{Postgres: pg, Configure: func(c *config.Config) {
 		servertest.AllowLoopback(c)
 		c.WatchInterval = time.Second
 	}})
@@ -76,7 +85,7 @@ func TestWatchTagsEachObjectOnce(t *testing.T) {
 	policy := outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
 	var wg sync.WaitGroup
 	for range 2 {
-		w := fileimport.NewWatcher(env.Server.Files, policy)
+		w := fileimport.NewWatcher(env.Server.Files, policy.DialContext)
 		wg.Go(func() {
 			if err := w.Poll(context.Background()); err != nil {
 				t.Error(err)

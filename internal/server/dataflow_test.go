@@ -13,8 +13,12 @@ import (
 
 // Data flows one way through Intake:
 //
-//	upload (api, widget) → ingest → rows (at rest) → delivery → retention
+//	upload (api, widget, fileimport) → ingest → rows (at rest) → delivery → retention
 //
+//	fileimport   files sent by programs or dropped in watched prefixes,
+//	             parsed on the server and sent in as chunks through
+//	             ingest's upload path; a failed one is purged through a
+//	             hook that server sets.
 //	ingest       upload sessions, chunks, re-validation, sealing; it writes
 //	             with rows.Encode and imports no later stage: completed
 //	             imports and bypass chunks reach delivery through hooks
@@ -35,13 +39,14 @@ import (
 // which take requests and assemble the rest, and which no stage imports.
 var (
 	edges  = []string{"cmd/intake", "internal/cli", "internal/server", "internal/api", "internal/dashboard", "internal/widget"}
-	stages = []string{"internal/ingest", "internal/rows", "internal/delivery", "internal/retention"}
+	stages = []string{"internal/fileimport", "internal/ingest", "internal/rows", "internal/delivery", "internal/retention"}
 	// mayImport lists the stages a stage may import besides itself.
 	mayImport = map[string][]string{
-		"internal/ingest":    {"internal/rows"},
-		"internal/delivery":  {"internal/rows"},
-		"internal/retention": {},
-		"internal/rows":      {},
+		"internal/fileimport": {"internal/ingest"},
+		"internal/ingest":     {"internal/rows"},
+		"internal/delivery":   {"internal/rows"},
+		"internal/retention":  {},
+		"internal/rows":       {},
 	}
 	// Inside delivery: what each destination kind and the shared
 	// packages may import of delivery.

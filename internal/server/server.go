@@ -141,13 +141,13 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	// File imports send their chunks through ingest; their runs are
 	// bounded as deliveries' are, so that the same rescue delay holds.
 	s.Files = fileimport.New(fileimport.Config{Store: s.Store, Vault: s.Vault, Bucket: s.Bucket, Ingest: s.Ingest,
-		Retention: s.Retention, Queue: s.Jobs, Logger: logger, MaxFileBytes: cfg.MaxFileBytes, MaxImportRows: cfg.MaxImportRows,
+		Purge: s.purgeImport, Queue: s.Jobs, Logger: logger, MaxFileBytes: cfg.MaxFileBytes, MaxImportRows: cfg.MaxImportRows,
 		Slice: cfg.DeliveryTimeout / 2, JobTimeout: cfg.DeliveryTimeout})
 	workers := queue.NewWorkers() // the job kinds this replica works
 	retention.NewWorker(s.Retention).Register(workers, retentionInterval)
 	deliverer.Register(workers)
 	s.Files.Register(workers)
-	fileimport.NewWatcher(s.Files, policy).Register(workers, cfg.WatchInterval)
+	fileimport.NewWatcher(s.Files, policy.DialContext).Register(workers, cfg.WatchInterval)
 	if err := s.Jobs.Work(workers, queue.WorkOptions{Queues: []string{delivery.Queue, fileimport.Queue},
 		RescueStuckJobsAfter: rescueAfter(cfg.DeliveryTimeout)}); err != nil {
 		s.Close()
@@ -186,6 +186,12 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 	s.Routes = mux.patterns
 	s.Handler = securityHeaders(mux.mux, cfg.TLS())
 	return s, nil
+}
+
+// purgeImport is the file imports' purge of a failed import.
+func (s *Server) purgeImport(ctx context.Context, orgID, importID string) error {
+	_, err := s.Retention.PurgeImport(ctx, orgID, importID)
+	return err
 }
 
 // OpenRetention opens only what purging needs, from the same configuration
