@@ -228,6 +228,20 @@ func TestFilesAPI(t *testing.T) {
 				}
 			}
 
+			// A duplicate of a value another chunk holds is found when the
+			// import completes: it fails the same way.
+			code, answer = postFile(t, env, im.ID, "", strings.NewReader(csvRows(6000, nil)+"3,again@example.com,x\n"), "")
+			if code != http.StatusAccepted {
+				t.Fatalf("post duplicate: %d %s", code, answer)
+			}
+			id = importID(t, answer)
+			if st = wait(t, env, id); st.File.FailureCode != "invalid_rows" || st.Status != "purged" {
+				t.Fatalf("cross-chunk duplicate: %+v %+v", st, *st.File)
+			}
+			if _, report := get(t, env, "/api/v1/imports/"+id+"/errors.csv"); strings.ReplaceAll(report, "\r\n", "\n") != "row,column,code\n6002,id,duplicate\n" {
+				t.Errorf("cross-chunk duplicate report: %q", report)
+			}
+
 			// Bounds and options are refused before anything is stored.
 			small := newImporter(t, env, map[string]any{"max_file_bytes": 100})
 			if code, answer := postFile(t, env, small.ID, "", strings.NewReader(csvRows(100, nil)), ""); code != http.StatusRequestEntityTooLarge {

@@ -13,6 +13,7 @@ import (
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/parse"
 	"github.com/intakehq/intake/internal/queue"
+	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/template"
 )
@@ -83,6 +84,18 @@ type outcome struct {
 	errors   int64
 	failure  *PlanError
 	finished bool
+	// fileRow names the file's row of a data row (Rows.FileRow).
+	fileRow func(int64) int64
+}
+
+// addDetails adds refused cells to the report, each named by its file row.
+func (o *outcome) addDetails(details []rows.CellError) {
+	for _, d := range details {
+		o.errors++
+		if len(o.report) < MaxReportErrors {
+			o.report = append(o.report, store.FileImportError{Row: o.fileRow(d.Row), Column: d.Column, Code: d.Code})
+		}
+	}
 }
 
 // Run works on a file import for up to a slice and reports whether it is
@@ -137,7 +150,17 @@ func (s *Service) Run(ctx context.Context, importID string) (bool, error) {
 		return false, s.o.Store.FileImportProgress(ctx, importID, store.FileRunning, o.rows)
 	}
 	if o.failure == nil {
-		if _, err := s.o.Ingest.Complete(ctx, importID, sp.Token, ingest.CompleteRequest{Chunks: o.chunks, Rows: o.rows, RowsSkipped: o.skipped}); err != nil {
+		_, err := s.o.Ingest.Complete(ctx, importID, sp.Token, ingest.CompleteRequest{Chunks: o.chunks, Rows: o.rows, RowsSkipped: o.skipped})
+		var ie *ingest.Error
+		switch {
+		case errors.As(err, &ie) && ie.Kind == ingest.KindInvalidRows:
+			// Values of unique columns that earlier rows in other chunks
+			// hold are found when the import completes.
+			o.addDetails(ie.Details)
+			o.failure = planErrorf(CodeInvalidRows, "%d cells do not pass the template; nothing was imported", o.errors)
+		case errors.As(err, &ie):
+			o.failure = planErrorf(ie.Code, "%s", ie.Message)
+		case err != nil:
 			return false, fmt.Errorf("complete file import %s: %w", importID, err)
 		}
 	}
@@ -164,6 +187,7 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 		return o, nil
 	}
 	defer rs.Close()
+	o.fileRow = rs.FileRow
 	status, err := s.o.Ingest.Status(ctx, fi.ImportID, sp.Token)
 	if err != nil {
 		return o, fmt.Errorf("file import %s status: %w", fi.ImportID, err)
@@ -197,12 +221,7 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 				case <-time.After(ie.RetryAfter):
 				}
 			case errors.As(err, &ie) && ie.Kind == ingest.KindInvalidRows:
-				for _, d := range ie.Details {
-					o.errors++
-					if len(o.report) < MaxReportErrors {
-						o.report = append(o.report, store.FileImportError{Row: rs.FileRow(d.Row), Column: d.Column, Code: d.Code})
-					}
-				}
+				o.addDetails(ie.Details)
 				return true, nil
 			case errors.As(err, &ie):
 				o.failure, o.finished = planErrorf(ie.Code, "chunk %d: %s", n, ie.Message), true
@@ -234,7 +253,6 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 			return o, err
 		}
 		cw.reset(o.rows)
-		rs.Forget(o.rows)
 		if sent {
 			if err := s.o.Store.FileImportProgress(ctx, fi.ImportID, store.FileRunning, o.rows); err != nil {
 				return o, err

@@ -162,8 +162,9 @@ func checkRequired(t *template.Template, p Plan) error {
 
 // Rows yields a parsed file's data rows in template column order (nil for
 // an empty or unmapped cell), starting with the rows read for the plan.
-// The parser drops blank rows, as the widget's does; Rows remembers where,
-// so that an error names the row of the file.
+// The parser drops blank rows, as the widget's does; Rows remembers where
+// (one entry per run of blank rows), so that an error names the row of the
+// file, at any time: duplicates are found when the import completes.
 type Rows struct {
 	rd    parse.Reader
 	plan  Plan
@@ -269,16 +270,6 @@ func (rs *Rows) FileRow(i int64) int64 {
 		skipped = rs.skips[j].skipped
 	}
 	return k + 1 + skipped
-}
-
-// Forget drops what FileRow keeps for data rows before i: the job asks for
-// no row before the chunk it is sending.
-func (rs *Rows) Forget(i int64) {
-	k := i + int64(rs.plan.FirstDataRow())
-	j, _ := slices.BinarySearchFunc(rs.skips, k, func(p skipPoint, k int64) int { return cmp.Compare(p.k, k) })
-	if j > 1 {
-		rs.skips = append(rs.skips[:0], rs.skips[j-1:]...)
-	}
 }
 
 // Skipped is the number of blank rows dropped so far.
