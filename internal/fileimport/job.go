@@ -13,7 +13,6 @@ import (
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/parse"
 	"github.com/intakehq/intake/internal/queue"
-	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/template"
 )
@@ -88,9 +87,10 @@ type outcome struct {
 	fileRow func(int64) int64
 }
 
-// addDetails adds refused cells to the report, each named by its file row.
-func (o *outcome) addDetails(details []rows.CellError) {
-	for _, d := range details {
+// addDetails adds the cells ingest refused to the report, each named by
+// its file row.
+func (o *outcome) addDetails(ie *ingest.Error) {
+	for _, d := range ie.Details {
 		o.errors++
 		if len(o.report) < MaxReportErrors {
 			o.report = append(o.report, store.FileImportError{Row: o.fileRow(d.Row), Column: d.Column, Code: d.Code})
@@ -156,7 +156,7 @@ func (s *Service) Run(ctx context.Context, importID string) (bool, error) {
 		case errors.As(err, &ie) && ie.Kind == ingest.KindInvalidRows:
 			// Values of unique columns that earlier rows in other chunks
 			// hold are found when the import completes.
-			o.addDetails(ie.Details)
+			o.addDetails(ie)
 			o.failure = planErrorf(CodeInvalidRows, "%d cells do not pass the template; nothing was imported", o.errors)
 		case errors.As(err, &ie):
 			o.failure = planErrorf(ie.Code, "%s", ie.Message)
@@ -221,7 +221,7 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 				case <-time.After(ie.RetryAfter):
 				}
 			case errors.As(err, &ie) && ie.Kind == ingest.KindInvalidRows:
-				o.addDetails(ie.Details)
+				o.addDetails(ie)
 				return true, nil
 			case errors.As(err, &ie):
 				o.failure, o.finished = planErrorf(ie.Code, "chunk %d: %s", n, ie.Message), true
