@@ -309,15 +309,9 @@ type ChunkResult struct {
 func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, encoding string, body io.Reader) (res ChunkResult, err error) {
 	start := s.o.Now()
 	defer func() { s.o.Metrics.observeChunk(start, res, err) }()
-	if n < 0 || n >= MaxChunks {
-		return res, errorf(KindInvalid, "bad_chunk_number", "chunk number must be from 0 to %d", MaxChunks-1)
-	}
-	im, err := s.authorize(ctx, importID, token)
+	im, err := s.uploading(ctx, importID, token, n)
 	if err != nil {
 		return res, err
-	}
-	if im.Status != store.StatusUploading {
-		return res, errorf(KindConflict, "import_not_uploading", "the import is %s and takes no more chunks", im.Status)
 	}
 	sc := getScratch()
 	recycle := true
@@ -339,7 +333,7 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 		return res, err
 	}
 	width := len(im.Columns)
-	maxRows := min(s.o.MaxChunkRows, s.o.MaxChunkCells/max(width, 1))
+	maxRows := s.maxRows(width)
 	if err := mem.growTo(chunkCost(int64(len(raw)), inflated, width, maxRows)); err != nil {
 		return res, busy(n, err)
 	}
@@ -347,54 +341,93 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 		return res, err
 	}
 	sum := sha256.Sum256(raw)
-	if old, ok, err := s.o.Store.StoredChunk(ctx, importID, n); err != nil {
-		return res, err
+	return s.accept(ctx, im, n, sum[:], sc, &recycle, func() (ChunkBody, error) {
+		chunk, err := decodeChunk(raw, width, &sc.dec, maxRows)
+		if errors.Is(err, errRowLimit) {
+			return chunk, s.tooManyRows(n, maxRows)
+		}
+		var de *DecodeError
+		if errors.As(err, &de) {
+			return chunk, errorf(KindInvalid, "malformed_chunk", "chunk %d: %s", n, de.Error())
+		}
+		return chunk, err
+	})
+}
+
+// uploading checks chunk number n and the upload token, and loads the
+// import, which must still take chunks.
+func (s *Service) uploading(ctx context.Context, importID, token string, n int) (store.Import, error) {
+	if n < 0 || n >= MaxChunks {
+		return store.Import{}, errorf(KindInvalid, "bad_chunk_number", "chunk number must be from 0 to %d", MaxChunks-1)
+	}
+	im, err := s.authorize(ctx, importID, token)
+	if err != nil {
+		return im, err
+	}
+	if im.Status != store.StatusUploading {
+		return im, errorf(KindConflict, "import_not_uploading", "the import is %s and takes no more chunks", im.Status)
+	}
+	return im, nil
+}
+
+// maxRows is the most rows a chunk of width columns may hold.
+func (s *Service) maxRows(width int) int {
+	return min(s.o.MaxChunkRows, s.o.MaxChunkCells/max(width, 1))
+}
+
+// tooManyRows refuses chunk n for holding more than maxRows rows.
+func (s *Service) tooManyRows(n, maxRows int) error {
+	if maxRows < s.o.MaxChunkRows {
+		return errorf(KindTooLarge, "chunk_too_many_cells", "chunk %d holds more than %d cells (rows × columns); send fewer rows a chunk", n, s.o.MaxChunkCells)
+	}
+	return errorf(KindTooLarge, "chunk_too_many_rows", "chunk %d holds more than %d rows; send fewer rows a chunk", n, s.o.MaxChunkRows)
+}
+
+// accept is the path of chunk n after its body is read, whichever entry it
+// came by (PutChunk, PutRows): a retry of a stored chunk (sum is the hash of
+// its content) is answered as stored; otherwise decode gives its rows,
+// which are validated and stored (or relayed). It clears *recycle when the
+// chunk's memory must not go back to the pool.
+func (s *Service) accept(ctx context.Context, im store.Import, n int, sum []byte, sc *scratch, recycle *bool,
+	decode func() (ChunkBody, error)) (ChunkResult, error) {
+	if old, ok, err := s.o.Store.StoredChunk(ctx, im.ID, n); err != nil {
+		return ChunkResult{}, err
 	} else if ok {
-		return retried(old, sum[:])
+		return retried(old, sum)
 	}
 	importer, err := s.o.Store.Importer(ctx, im.OrgID, im.ImporterID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && s.Disabled(importer.Key)) {
-		return res, errorf(KindNotFound, "unknown_importer", "the importer of this import was deleted")
+		return ChunkResult{}, errorf(KindNotFound, "unknown_importer", "the importer of this import was deleted")
 	}
 	if err != nil {
-		return res, err
+		return ChunkResult{}, err
 	}
 	c, err := s.engine(importer)
 	if err != nil {
-		return res, err
+		return ChunkResult{}, err
 	}
-	chunk, err := decodeChunk(raw, width, &sc.dec, maxRows)
-	if errors.Is(err, errRowLimit) {
-		if maxRows < s.o.MaxChunkRows {
-			return res, errorf(KindTooLarge, "chunk_too_many_cells", "chunk %d holds more than %d cells (rows × columns); send fewer rows a chunk", n, s.o.MaxChunkCells)
-		}
-		return res, errorf(KindTooLarge, "chunk_too_many_rows", "chunk %d holds more than %d rows; send fewer rows a chunk", n, s.o.MaxChunkRows)
-	}
+	chunk, err := decode()
 	if err != nil {
-		var de *DecodeError
-		if errors.As(err, &de) {
-			return res, errorf(KindInvalid, "malformed_chunk", "chunk %d: %s", n, de.Error())
-		}
-		return res, err
+		return ChunkResult{}, err
 	}
 	if im.ExpectedRows >= 0 && chunk.FirstRow+int64(len(chunk.Rows)) > im.ExpectedRows {
-		return res, errorf(KindInvalid, "rows_out_of_range", "chunk %d holds rows past the %d announced", n, im.ExpectedRows)
+		return ChunkResult{}, errorf(KindInvalid, "rows_out_of_range", "chunk %d holds rows past the %d announced", n, im.ExpectedRows)
 	}
 	// The data key hashes the values of unique columns (it is cached:
 	// unwrapped once an import).
 	key, err := s.o.Vault.DataKey(ctx, im.ID, im.WrappedKey)
 	if err != nil {
-		return res, err
+		return ChunkResult{}, err
 	}
 	v := s.validateChunk(c, im.Columns, chunk, key, &sc.val)
 	if importer.Mode == store.ModeBypass {
 		// Destinations get the rows themselves, and what their code does
 		// with them is not ingest's to know: this chunk's memory is left
 		// to the garbage collector rather than reused.
-		recycle = false
-		return s.relayChunk(ctx, importer, im, n, c, chunk, v, sum[:])
+		*recycle = false
+		return s.relayChunk(ctx, importer, im, n, c, chunk, v, sum)
 	}
-	return s.storeChunk(ctx, importer, im, n, c, chunk, v, key, sum[:], sc)
+	return s.storeChunk(ctx, importer, im, n, c, chunk, v, key, sum, sc)
 }
 
 // writeBlob stores a sealed chunk. Unlike Bucket.WriteAll it skips the MD5
