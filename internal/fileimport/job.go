@@ -1,7 +1,6 @@
 package fileimport
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -56,7 +55,8 @@ func (s *Service) work(ctx context.Context, j Job) error {
 }
 
 // Chunking: the widget's 5,000 rows a chunk, cut earlier at chunkBytes of
-// JSON (half ingest's default bound on a chunk as sent).
+// cells (half ingest's default bound on a chunk as sent, which a chunk of
+// rows does not pass through but stays as small as).
 const (
 	chunkRows  = 5000
 	chunkBytes = 4 << 20
@@ -200,8 +200,8 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 		return o, err
 	}
 	strict := sp.Options.AllowInvalid != nil && !*sp.Options.AllowInvalid && importerAllows
-	var cw chunkWriter
-	cw.reset(0)
+	b := newBatch(len(rs.Plan().Sources))
+	var first int64 // the first row of the batch
 	flush := func() (bool, error) {
 		n := o.chunks
 		o.chunks++
@@ -209,7 +209,7 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 			return false, nil
 		}
 		for {
-			_, err := s.o.Ingest.PutChunk(ctx, fi.ImportID, sp.Token, n, "", bytes.NewReader(cw.body()))
+			_, err := s.o.Ingest.PutRows(ctx, fi.ImportID, sp.Token, n, first, b.rows)
 			var ie *ingest.Error
 			switch {
 			case err == nil:
@@ -243,16 +243,17 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 			o.failure, o.finished = parseFailure(err), true
 			return o, nil
 		}
-		cw.add(row)
+		b.add(row)
 		o.rows++
-		if cw.rows < chunkRows && len(cw.buf) < chunkBytes {
+		if len(b.rows) < chunkRows && b.bytes < chunkBytes {
 			continue
 		}
 		sent, err := flush()
 		if err != nil || o.finished {
 			return o, err
 		}
-		cw.reset(o.rows)
+		b.reset()
+		first = o.rows
 		if sent {
 			if err := s.o.Store.FileImportProgress(ctx, fi.ImportID, store.FileRunning, o.rows); err != nil {
 				return o, err
@@ -262,7 +263,7 @@ func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *s
 			}
 		}
 	}
-	if cw.rows > 0 {
+	if len(b.rows) > 0 {
 		if _, err := flush(); err != nil || o.finished {
 			return o, err
 		}

@@ -39,20 +39,20 @@ var errTooLarge = errors.New("file too large")
 
 // writeSource seals r into segments, at most limit bytes, and returns the
 // number of segments and the size. On error it deletes what it wrote.
+// Each segment is read and sealed in place in one buffer.
 func writeSource(ctx context.Context, b *blob.Bucket, key *vault.DataKey, importID string, r io.Reader, limit int64) (int, int64, error) {
-	buf := make([]byte, segmentSize)
-	var sealed []byte
+	buf := make([]byte, vault.NonceSize+segmentSize+vault.TagSize)
 	var size int64
 	n := 0
 	for {
-		got, err := io.ReadFull(r, buf)
+		got, err := io.ReadFull(r, buf[vault.NonceSize:vault.NonceSize+segmentSize])
 		if got > 0 {
 			size += int64(got)
 			if size > limit {
 				deleteSource(context.WithoutCancel(ctx), b, importID, n)
 				return 0, 0, errTooLarge
 			}
-			sealed = key.Seal(sealed[:0], purposeSource, int64(n), buf[:got])
+			sealed := key.Seal(buf[:0], purposeSource, int64(n), buf[vault.NonceSize:vault.NonceSize+got])
 			if werr := writeSegment(ctx, b, segmentKey(importID, n), sealed); werr != nil {
 				deleteSource(context.WithoutCancel(ctx), b, importID, n)
 				return 0, 0, fmt.Errorf("store file segment %d: %w", n, werr)
@@ -108,7 +108,8 @@ type sourceReader struct {
 
 type openSegment struct {
 	n    int
-	data []byte
+	data []byte // opened in place in buf
+	buf  []byte
 }
 
 func (s *sourceReader) segment(n int) ([]byte, error) {
@@ -119,21 +120,47 @@ func (s *sourceReader) segment(n int) ([]byte, error) {
 			return c.data, nil
 		}
 	}
-	sealed, err := s.b.ReadAll(s.ctx, segmentKey(s.importID, n))
+	var buf []byte
+	if len(s.cache) >= cachedSegments {
+		buf = s.cache[0].buf
+		s.cache = s.cache[1:]
+	}
+	buf, err := readBlob(s.ctx, s.b, segmentKey(s.importID, n), buf)
 	if err != nil {
 		return nil, fmt.Errorf("read file segment %d: %w", n, err)
 	}
-	var reuse []byte
-	if len(s.cache) >= cachedSegments {
-		reuse = s.cache[0].data[:0]
-		s.cache = s.cache[1:]
+	if len(buf) < vault.NonceSize {
+		return nil, fmt.Errorf("open file segment %d: %w", n, vault.ErrOpen)
 	}
-	data, err := s.key.Open(reuse, purposeSource, int64(n), sealed)
+	// Opened in place: the plaintext overwrites the ciphertext.
+	data, err := s.key.Open(buf[vault.NonceSize:vault.NonceSize], purposeSource, int64(n), buf)
 	if err != nil {
 		return nil, fmt.Errorf("open file segment %d: %w", n, err)
 	}
-	s.cache = append(s.cache, openSegment{n: n, data: data})
+	s.cache = append(s.cache, openSegment{n: n, data: data, buf: buf})
 	return data, nil
+}
+
+// readBlob reads a whole blob into buf, grown only when it is too small,
+// rather than into a fresh buffer grown as it fills (Bucket.ReadAll).
+func readBlob(ctx context.Context, b *blob.Bucket, key string, buf []byte) ([]byte, error) {
+	r, err := b.NewReader(ctx, key, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	size := r.Size()
+	if size < 0 || size > vault.NonceSize+segmentSize+vault.TagSize {
+		return nil, fmt.Errorf("a segment of %d bytes", size)
+	}
+	if int64(cap(buf)) < size {
+		buf = make([]byte, size)
+	}
+	buf = buf[:size]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 // ReadAt implements io.ReaderAt.
