@@ -613,7 +613,15 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 		// Decoded JSON strings are valid UTF-8 (DecodeChunk's contract).
 		// Rows are numbered as sent, so that errors and duplicates name
 		// the row the client knows.
+		claimed := len(u.claims)
 		errs = stream.RowValidUTF8(int(chunk.FirstRow)+sent, in, v.rows[r], errs[:0])
+		if len(errs) > 0 {
+			// A duplicate found at completion in a row with errors
+			// already adds no row with errors.
+			for i := claimed; i < len(u.claims); i++ {
+				u.claims[i].HadErrors = true
+			}
+		}
 		for _, e := range errs {
 			v.errs = append(v.errs, rows.StoredError{Row: r, Col: slices.Index(c.keys, e.Column), Code: e.Code, Params: e.Params})
 		}

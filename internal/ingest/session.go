@@ -100,8 +100,7 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 	if s.o.OnComplete != nil {
 		hooks = append(hooks, s.o.OnComplete)
 	}
-	dups, replaced := s.duplicates(importer)
-	c, err := s.o.Store.CompleteImport(ctx, importID, req.Chunks, req.Rows, req.RowsSkipped, importer.RetentionDays, dups, hooks...)
+	c, err := s.o.Store.CompleteImport(ctx, importID, req.Chunks, req.Rows, req.RowsSkipped, importer.RetentionDays, s.duplicates(importer), hooks...)
 	var ranges *store.RowRangeError
 	switch {
 	case errors.Is(err, store.ErrChunksMissing):
@@ -114,13 +113,6 @@ func (s *Service) Complete(ctx context.Context, importID, token string, req Comp
 		return CompleteResponse{}, errorf(KindConflict, "import_not_uploading", "the import is %s", im.Status)
 	case err != nil:
 		return CompleteResponse{}, err
-	}
-	for _, key := range *replaced {
-		// Best effort: a blob left behind is deleted with the import's
-		// other blobs when it is purged.
-		if err := s.o.Bucket.Delete(context.WithoutCancel(ctx), key); err != nil {
-			s.o.Logger.WarnContext(ctx, "delete replaced chunk blob", "import_id", importID, "err", err)
-		}
 	}
 	s.o.Logger.InfoContext(ctx, "import completed", "import_id", importID, "chunks", c.Chunks, "rows", c.Rows,
 		"rows_with_errors", c.RowsWithErrors, "rows_skipped", c.RowsSkipped)

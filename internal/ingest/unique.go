@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-	"fmt"
 	"slices"
 	"unsafe"
 
@@ -21,8 +20,8 @@ import (
 // a chunk holds first are stored with it as claims, keyed hashes, and the
 // claims of every chunk are merged when the import completes (store's
 // Claim). A row holding the value of a row before it in another chunk is
-// then a duplicate, whatever order the chunks came in: the chunk's sealed
-// rows are sealed again with the duplicate errors added, and the import's
+// then a duplicate, whatever order the chunks came in: the chunk gets a
+// sealed overlay of its duplicates, which readers merge into its errors, and the import's
 // counts, the completion's answer and its import-log event count them. A
 // chunk's own answer (ChunkResult) and its chunk.stored event count only
 // what was known when it was stored. An importer that refuses invalid rows
@@ -69,12 +68,11 @@ func (u *chunkClaims) Claim(column int, value string, row int) (int, bool) {
 }
 
 // duplicates is the store hook that records the duplicates found when an
-// import of importer completes, and the blob keys it replaced: to delete
-// once the completion has committed (until then they are the chunks').
-func (s *Service) duplicates(importer store.Importer) (store.DuplicatesHook, *[]string) {
-	replaced := new([]string)
-	return func(ctx context.Context, im store.Import, found []store.ChunkDuplicates) ([]store.Chunk, error) {
-		*replaced = (*replaced)[:0]
+// import of importer completes: each chunk holding some gets a sealed
+// overlay of them (rows.SealDuplicates), merged into its errors by readers,
+// so no chunk is read or sealed again.
+func (s *Service) duplicates(importer store.Importer) store.DuplicatesHook {
+	return func(ctx context.Context, im store.Import, found []store.ChunkDuplicates) ([][]byte, error) {
 		if !importer.AllowInvalid {
 			return nil, duplicateRows(im, found)
 		}
@@ -82,67 +80,14 @@ func (s *Service) duplicates(importer store.Importer) (store.DuplicatesHook, *[]
 		if err != nil {
 			return nil, err
 		}
-		out := make([]store.Chunk, len(found))
+		out := make([][]byte, len(found))
 		for i, f := range found {
-			if out[i], err = s.addDuplicates(ctx, im, key, f); err != nil {
+			if out[i], err = rows.SealDuplicates(key, f.Chunk, f.Rows, len(im.RowColumns)); err != nil {
 				return nil, err
 			}
-			*replaced = append(*replaced, f.Chunk.BlobKey)
 		}
 		return out, nil
-	}, replaced
-}
-
-// addDuplicates seals chunk f.Chunk again with its duplicates added to its
-// errors, under a blob key of its own: the blob it replaces is still the
-// chunk's until the completion commits (retention deletes whatever blob an
-// import leaves behind, by prefix).
-func (s *Service) addDuplicates(ctx context.Context, im store.Import, key *vault.DataKey, f store.ChunkDuplicates) (store.Chunk, error) {
-	c := f.Chunk
-	sealed, err := s.o.Bucket.ReadAll(ctx, c.BlobKey)
-	if err != nil {
-		return c, fmt.Errorf("duplicates of chunk %d: read: %w", c.N, err)
 	}
-	plain, err := key.Open(nil, vault.PurposeChunk, int64(c.N), sealed)
-	if err != nil {
-		return c, fmt.Errorf("duplicates of chunk %d: open: %w", c.N, err)
-	}
-	width, rs, errs, blanks, err := rows.Decode(plain)
-	if err != nil {
-		return c, fmt.Errorf("duplicates of chunk %d: %w", c.N, err)
-	}
-	if width != len(im.RowColumns) {
-		// Errors are counted by the import's columns: a chunk of another
-		// width (its importer's template changed during the upload)
-		// cannot be named by them.
-		return c, fmt.Errorf("duplicates of chunk %d: %d columns, the import has %d", c.N, width, len(im.RowColumns))
-	}
-	for _, d := range f.Rows {
-		// Rows are numbered as sent; errors name the row among those
-		// kept, the blank rows dropped from the chunk left out.
-		off := int(d.Row - c.FirstRow)
-		kept := off - countBelow(blanks, off)
-		if kept < 0 || kept >= len(rs) || d.Col >= width {
-			return c, fmt.Errorf("duplicates of chunk %d: row %d column %d is not in it", c.N, d.Row, d.Col)
-		}
-		errs = append(errs, rows.StoredError{Row: kept, Col: d.Col, Code: validate.CodeDuplicate})
-	}
-	slices.SortFunc(errs, func(a, b rows.StoredError) int { return cmp.Or(cmp.Compare(a.Row, b.Row), cmp.Compare(a.Col, b.Col)) })
-	buf := rows.Encode(make([]byte, vault.NonceSize), width, rs, errs, blanks)
-	resealed := key.Seal(slices.Grow(buf, vault.TagSize)[:0], vault.PurposeChunk, int64(c.N), buf[vault.NonceSize:])
-	c.BlobKey += "-dup"
-	if err := writeBlob(ctx, s.o.Bucket, c.BlobKey, resealed); err != nil {
-		return c, fmt.Errorf("duplicates of chunk %d: write: %w", c.N, err)
-	}
-	c.SealedBytes = int64(len(resealed))
-	c.RowsWithErrors, c.ErrorColumns = summarize(errs, im.RowColumns)
-	return c, nil
-}
-
-// countBelow counts the sorted offsets below off.
-func countBelow(sorted []int, off int) int {
-	i, _ := slices.BinarySearch(sorted, off)
-	return i
 }
 
 // duplicateRows is the refusal of a completion whose rows hold values of

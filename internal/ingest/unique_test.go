@@ -291,3 +291,65 @@ func TestUniqueRefusedAtCompletion(t *testing.T) {
 		}
 	})
 }
+
+// TestDuplicatesOverlay: the duplicates found at completion are recorded as
+// the chunk's sealed overlay, its blob untouched, and readers see them
+// among the chunk's errors at the rows as sent, past a blank row dropped
+// from the chunk; a row with an error already is counted once.
+func TestDuplicatesOverlay(t *testing.T) {
+	t.Parallel()
+	backendsOf(t, func(t *testing.T, pgURL string) {
+		r := newReplicas(t, pgURL, 1)
+		ctx := context.Background()
+		s := func(v string) *string { return &v }
+		req := CreateRequest{Importer: r.keys[true], Columns: []string{"id", "email", "name"}, Rows: 5}
+		req.Source.Format = "csv"
+		up, err := r.svcs[0].Create(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunks := [][][]*string{
+			{{s("a0"), s("u0@example.com"), s("n")}, {s("a1"), s("u1@example.com"), s("n")}},
+			{{s(""), s(""), s("")}, {s("a1"), s("not an email"), s("n")}, {s("a0"), s("u2@example.com"), s("n")}},
+		}
+		for n, first := range []int{0, 2} {
+			if _, err := r.svcs[0].PutChunk(ctx, up.ImportID, up.UploadToken, n, "", bytes.NewReader(chunkJSON(first, chunks[n]))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before, _, err := r.svcs[0].o.Store.StoredChunk(ctx, up.ImportID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.svcs[0].Complete(ctx, up.ImportID, up.UploadToken, CompleteRequest{Chunks: 2, Rows: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.RowsWithErrors != 2 {
+			t.Errorf("%d rows with errors, want 2", res.RowsWithErrors)
+		}
+		after, _, err := r.svcs[0].o.Store.StoredChunk(ctx, up.ImportID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.BlobKey != before.BlobKey || len(after.Duplicates) == 0 || after.RowsWithErrors != 2 || after.ErrorColumns["id"] != 2 {
+			t.Errorf("chunk 1 recorded as %+v, was %+v", after, before)
+		}
+		page, err := r.reader.Page(ctx, r.orgID, up.ImportID, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type coded struct {
+			Row          int64
+			Column, Code string
+		}
+		var got []coded
+		for _, e := range page.Errors {
+			got = append(got, coded{e.Row, e.Column, e.Code})
+		}
+		want := []coded{{3, "id", "duplicate"}, {3, "email", "invalid_email"}, {4, "id", "duplicate"}}
+		if !slices.Equal(got, want) || !slices.Equal(page.RowNumbers, []int64{0, 1, 3, 4}) {
+			t.Errorf("errors %v at rows %v, want %v at 0 1 3 4", got, page.RowNumbers, want)
+		}
+	})
+}

@@ -249,10 +249,3 @@ func decode(b []byte) (width int, rows [][]*string, errs []StoredError, blanks [
 	}
 	return width, rows, errs, blanks, nil
 }
-
-// Decode reads what Encode wrote. Reading rows for anyone is this
-// package's job; ingest uses Decode only to add to a sealed chunk the
-// duplicates found when its import completes, and seals it again at once.
-func Decode(b []byte) (width int, rows [][]*string, errs []StoredError, blanks []int, err error) {
-	return decode(b)
-}

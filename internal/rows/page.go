@@ -76,7 +76,8 @@ func (r *Reader) Page(ctx context.Context, orgID, importID string, offset int64,
 	return page, nil
 }
 
-// openChunk reads and decrypts one stored chunk.
+// openChunk reads and decrypts one stored chunk, its errors with those
+// of its duplicates overlay.
 func (r *Reader) openChunk(ctx context.Context, key *vault.DataKey, c store.Chunk) (int, [][]*string, []StoredError, []int, error) {
 	sealed, err := r.bucket.ReadAll(ctx, c.BlobKey)
 	if err != nil {
@@ -89,6 +90,9 @@ func (r *Reader) openChunk(ctx context.Context, key *vault.DataKey, c store.Chun
 	w, rows, errs, blanks, err := decode(plain)
 	if err != nil {
 		return 0, nil, nil, nil, fmt.Errorf("decode chunk %d: %w", c.N, err)
+	}
+	if errs, err = withDuplicates(key, c, len(rows), errs, blanks); err != nil {
+		return 0, nil, nil, nil, err
 	}
 	return w, rows, errs, blanks, nil
 }

@@ -33,6 +33,12 @@ type Chunk struct {
 	// Claims are the unique values the chunk holds first (written by Put,
 	// never read back: they are merged at completion).
 	Claims []Claim
+	// Duplicates is the chunk's sealed duplicates overlay, recorded when
+	// its import completed (nil for none): rows of the chunk holding a
+	// value of a unique column that a row before them, in another chunk,
+	// holds. Readers merge it into the chunk's stored errors (see
+	// rows.OpenDuplicates).
+	Duplicates []byte
 }
 
 // ErrChunkMismatch means a chunk number is already stored with other content.
@@ -50,12 +56,12 @@ func (s *Store) StoredChunk(ctx context.Context, importID string, n int) (c Chun
 	return c, true, nil
 }
 
-const chunkColumns = `import_id, n, first_row, row_count, rows_with_errors, error_columns, body_hash, blob_key, sealed_bytes, rows_skipped`
+const chunkColumns = `import_id, n, first_row, row_count, rows_with_errors, error_columns, body_hash, blob_key, sealed_bytes, rows_skipped, duplicates`
 
 func scanChunk(row interface{ Scan(...any) error }) (Chunk, error) {
 	var c Chunk
 	var cols string
-	if err := row.Scan(&c.ImportID, &c.N, &c.FirstRow, &c.Rows, &c.RowsWithErrors, &cols, &c.BodyHash, &c.BlobKey, &c.SealedBytes, &c.RowsSkipped); err != nil {
+	if err := row.Scan(&c.ImportID, &c.N, &c.FirstRow, &c.Rows, &c.RowsWithErrors, &cols, &c.BodyHash, &c.BlobKey, &c.SealedBytes, &c.RowsSkipped, &c.Duplicates); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(cols), &c.ErrorColumns); err != nil {
@@ -125,7 +131,7 @@ func (w *ChunkWriter) Put(c Chunk) error {
 	}
 	cols, _ := json.Marshal(c.ErrorColumns)
 	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO chunks (`+chunkColumns+`, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, w.im.ID, c.N, c.FirstRow, c.Rows, c.RowsWithErrors,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11)`, w.im.ID, c.N, c.FirstRow, c.Rows, c.RowsWithErrors,
 		string(cols), c.BodyHash, c.BlobKey, c.SealedBytes, c.RowsSkipped, w.s.nowMicro()); err != nil {
 		return fmt.Errorf("insert chunk %d: %w", c.N, err)
 	}

@@ -24,18 +24,22 @@ import (
 
 // Claim is one unique value held by one row: Key is a keyed hash (64 bits)
 // of the normalised value in unique column Col, Row the row's number in the
-// import as sent.
+// import as sent; HadErrors tells whether the row has errors already (so
+// that a duplicate found at completion is counted as a new row with errors
+// or not, without reading the chunk).
 type Claim struct {
-	Key uint64
-	Col int
-	Row int64
+	Key       uint64
+	Col       int
+	Row       int64
+	HadErrors bool
 }
 
 // Duplicate is a row found at completion to hold a value that a row before
 // it in the import holds too, in unique column Col.
 type Duplicate struct {
-	Row int64
-	Col int
+	Row       int64
+	Col       int
+	HadErrors bool
 }
 
 // ChunkDuplicates are the duplicates found in one stored chunk, by row.
@@ -46,10 +50,10 @@ type ChunkDuplicates struct {
 
 // DuplicatesHook turns the duplicates found when an import completes into
 // errors of the chunks that hold them, inside the completion's transaction:
-// it returns each chunk as it is to be recorded now (BlobKey, SealedBytes,
-// RowsWithErrors and ErrorColumns; the rest as given), in the order given,
-// or an error that fails the completion.
-type DuplicatesHook func(ctx context.Context, im Import, found []ChunkDuplicates) ([]Chunk, error)
+// it returns each chunk's sealed duplicates overlay (Chunk.Duplicates), in
+// the order given, or an error that fails the completion. The store counts
+// the rows and columns with errors itself.
+type DuplicatesHook func(ctx context.Context, im Import, found []ChunkDuplicates) ([][]byte, error)
 
 // A chunk's claims are stored sorted, split by the top bits of their key
 // into the import's buckets, one row a bucket: at completion each bucket is
@@ -57,7 +61,8 @@ type DuplicatesHook func(ctx context.Context, im Import, found []ChunkDuplicates
 // (about bucketRows rows' claims) whatever the size of the import. The
 // buckets of an import follow from the rows it announced, so every replica
 // splits its chunks alike. An entry is claimSize bytes: the key, then the
-// column (top 16 bits) and the row (low 48 bits), both big endian.
+// column (bits 48 to 62), whether the row had errors already (the top
+// bit) and the row (low 48 bits), both big endian.
 const (
 	claimSize  = 16
 	rowBits    = 48
@@ -66,7 +71,11 @@ const (
 )
 
 // MaxClaimColumn is the highest column index a claim can name.
-const MaxClaimColumn = 1<<(64-rowBits) - 1
+const MaxClaimColumn = 1<<(63-rowBits) - 1
+
+// hadErrors is the bit of an entry's colRow telling that the row had errors
+// when its chunk was stored; entries sort and compare without it.
+const hadErrors = 1 << 63
 
 // bucketBits is log2 of the buckets of an import announcing expectedRows:
 // enough for bucketRows rows a bucket, at most maxBuckets.
@@ -85,8 +94,11 @@ func compareEntries(a, b entry) int {
 	if a.key != b.key {
 		return cmp.Compare(a.key, b.key)
 	}
-	return cmp.Compare(a.colRow, b.colRow)
+	return cmp.Compare(a.colRow&^hadErrors, b.colRow&^hadErrors)
 }
+
+// col is the column an entry claims a value in.
+func (e entry) col() int { return int(e.colRow &^ hadErrors >> rowBits) }
 
 // putClaims writes the claims of chunk n, sorted, one row a bucket, in one
 // statement.
@@ -100,6 +112,9 @@ func (w *ChunkWriter) putClaims(n int, claims []Claim) error {
 			return fmt.Errorf("claims of chunk %d: column %d or row %d out of range", n, c.Col, c.Row)
 		}
 		es[i] = entry{c.Key, uint64(c.Col)<<rowBits | uint64(c.Row)}
+		if c.HadErrors {
+			es[i].colRow |= hadErrors
+		}
 	}
 	slices.SortFunc(es, compareEntries)
 	bits := bucketBits(w.im.ExpectedRows)
@@ -159,8 +174,8 @@ func duplicates(ctx context.Context, tx *sql.Tx, im Import) (map[int][]Duplicate
 		}
 		slices.SortFunc(es, func(a, b owned) int { return compareEntries(a.entry, b.entry) })
 		for i := 1; i < len(es); i++ {
-			if es[i].key == es[i-1].key && es[i].colRow>>rowBits == es[i-1].colRow>>rowBits {
-				d := Duplicate{Row: int64(es[i].colRow & (1<<rowBits - 1)), Col: int(es[i].colRow >> rowBits)}
+			if es[i].key == es[i-1].key && es[i].col() == es[i-1].col() {
+				d := Duplicate{Row: int64(es[i].colRow & (1<<rowBits - 1)), Col: es[i].col(), HadErrors: es[i].colRow&hadErrors != 0}
 				out[es[i].n] = append(out[es[i].n], d)
 			}
 		}
@@ -224,25 +239,38 @@ func (s *Store) resolveDuplicates(ctx context.Context, tx *sql.Tx, im Import, ho
 		}
 		in[i] = ChunkDuplicates{Chunk: c, Rows: found[n]}
 	}
-	updated, err := hook(ctx, im, in)
+	overlays, err := hook(ctx, im, in)
 	if err != nil {
 		return 0, err
 	}
-	if len(updated) != len(in) {
-		return 0, fmt.Errorf("import %s: %d chunks with duplicates, %d recorded", im.ID, len(in), len(updated))
+	if len(overlays) != len(in) {
+		return 0, fmt.Errorf("import %s: %d chunks with duplicates, %d recorded", im.ID, len(in), len(overlays))
 	}
 	var more int64
-	for i, c := range updated {
-		old := in[i].Chunk
-		cols, _ := json.Marshal(c.ErrorColumns)
-		if _, err := tx.ExecContext(ctx, `UPDATE chunks SET rows_with_errors = $1, error_columns = $2, blob_key = $3, sealed_bytes = $4
-			WHERE import_id = $5 AND n = $6`, c.RowsWithErrors, string(cols), c.BlobKey, c.SealedBytes, im.ID, old.N); err != nil {
-			return 0, fmt.Errorf("record duplicates of chunk %d: %w", old.N, err)
+	for i, f := range in {
+		c := f.Chunk
+		if c.ErrorColumns == nil {
+			c.ErrorColumns = map[string]int{}
 		}
-		more += int64(c.RowsWithErrors - old.RowsWithErrors)
+		newRows := map[int64]bool{}
+		for _, d := range f.Rows {
+			if d.Col < 0 || d.Col >= len(im.RowColumns) {
+				return 0, fmt.Errorf("duplicates of chunk %d: column %d, the import has %d", c.N, d.Col, len(im.RowColumns))
+			}
+			c.ErrorColumns[im.RowColumns[d.Col]]++
+			if !d.HadErrors {
+				newRows[d.Row] = true
+			}
+		}
+		cols, _ := json.Marshal(c.ErrorColumns)
+		if _, err := tx.ExecContext(ctx, `UPDATE chunks SET rows_with_errors = rows_with_errors + $1, error_columns = $2, duplicates = $3
+			WHERE import_id = $4 AND n = $5`, len(newRows), string(cols), overlays[i], im.ID, c.N); err != nil {
+			return 0, fmt.Errorf("record duplicates of chunk %d: %w", c.N, err)
+		}
+		more += int64(len(newRows))
 		if _, err := tx.ExecContext(ctx, `UPDATE imports SET rows_with_errors = rows_with_errors + $1, bytes_stored = bytes_stored + $2 WHERE id = $3`,
-			c.RowsWithErrors-old.RowsWithErrors, c.SealedBytes-old.SealedBytes, im.ID); err != nil {
-			return 0, fmt.Errorf("count duplicates of chunk %d: %w", old.N, err)
+			len(newRows), len(overlays[i]), im.ID); err != nil {
+			return 0, fmt.Errorf("count duplicates of chunk %d: %w", c.N, err)
 		}
 	}
 	return more, nil

@@ -13,7 +13,8 @@ import (
 // TestClaimsMergedAtCompletion: the claims of chunks stored in any order,
 // in 32 buckets, are merged at completion into exactly the duplicates
 // a map finds (the lowest row keeps a value, per column), which the hook
-// records in the chunks and the import's counts; a key in another column
+// records in the chunks (their overlays) and the import's counts, a row
+// with errors already counted once; a key in another column
 // is no duplicate, and a completion with duplicates and no hook fails.
 func TestClaimsMergedAtCompletion(t *testing.T) {
 	t.Parallel()
@@ -23,7 +24,7 @@ func TestClaimsMergedAtCompletion(t *testing.T) {
 	var all []Claim
 	for n := range chunks {
 		for i := range perChunk {
-			c := Claim{Key: rng.Uint64(), Col: i % 2, Row: int64(n*perChunk + i)}
+			c := Claim{Key: rng.Uint64(), Col: i % 2, Row: int64(n*perChunk + i), HadErrors: i%5 == 0}
 			switch {
 			case i%97 == 0 && len(all) > 0: // a key of an earlier row, same column
 				o := all[rng.IntN(len(all))]
@@ -43,7 +44,7 @@ func TestClaimsMergedAtCompletion(t *testing.T) {
 		k := [2]uint64{uint64(c.Col), c.Key}
 		if seen[k] {
 			n := int(c.Row) / perChunk
-			want[n] = append(want[n], Duplicate{Row: c.Row, Col: c.Col})
+			want[n] = append(want[n], Duplicate{Row: c.Row, Col: c.Col, HadErrors: c.HadErrors})
 		}
 		seen[k] = true
 	}
@@ -61,7 +62,7 @@ func TestClaimsMergedAtCompletion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			im := Import{ID: NewID("imt_"), OrgID: org.ID, ImporterID: ipr.ID, Status: StatusUploading, Columns: []string{"a", "b"},
+			im := Import{ID: NewID("imt_"), OrgID: org.ID, ImporterID: ipr.ID, Status: StatusUploading, Columns: []string{"a", "b"}, RowColumns: []string{"a", "b"},
 				SourceFormat: "csv", ExpectedRows: 32 * bucketRows, TokenHash: []byte("t"), TokenExpiresAt: s.now(), CreatedAt: s.now()}
 			if err := s.CreateImport(ctx, im, importlog.Created{ImporterID: ipr.ID}); err != nil {
 				t.Fatal(err)
@@ -84,14 +85,11 @@ func TestClaimsMergedAtCompletion(t *testing.T) {
 				t.Fatal("duplicates completed without a hook to record them")
 			}
 			got := map[int][]Duplicate{}
-			hook := func(_ context.Context, _ Import, found []ChunkDuplicates) ([]Chunk, error) {
-				var out []Chunk
+			hook := func(_ context.Context, _ Import, found []ChunkDuplicates) ([][]byte, error) {
+				var out [][]byte
 				for _, f := range found {
 					got[f.Chunk.N] = f.Rows
-					c := f.Chunk
-					c.RowsWithErrors, c.BlobKey, c.SealedBytes = len(f.Rows), "k2", 11
-					c.ErrorColumns = map[string]int{"a": len(f.Rows)}
-					out = append(out, c)
+					out = append(out, []byte{byte(f.Chunk.N)})
 				}
 				return out, nil
 			}
@@ -104,15 +102,23 @@ func TestClaimsMergedAtCompletion(t *testing.T) {
 				if !slices.Equal(got[n], want[n]) {
 					t.Errorf("chunk %d: %d duplicates, want %d: %v", n, len(got[n]), len(want[n]), firstDiff(got[n], want[n]))
 				}
-				total += len(want[n])
+				total += newErrorRows(want[n])
 			}
 			stored, err := s.Chunks(ctx, im.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, ch := range stored {
-				if ch.RowsWithErrors != len(want[ch.N]) || (len(want[ch.N]) > 0) != (ch.BlobKey == "k2") {
-					t.Errorf("chunk %d recorded as %d rows with errors, blob %s", ch.N, ch.RowsWithErrors, ch.BlobKey)
+				cols := 0
+				for _, v := range ch.ErrorColumns {
+					cols += v
+				}
+				wantOverlay := []byte{byte(ch.N)}
+				if len(want[ch.N]) == 0 {
+					wantOverlay = nil
+				}
+				if ch.RowsWithErrors != newErrorRows(want[ch.N]) || cols != len(want[ch.N]) || !slices.Equal(ch.Duplicates, wantOverlay) {
+					t.Errorf("chunk %d recorded as %d rows with errors, %d errors, overlay %v", ch.N, ch.RowsWithErrors, cols, ch.Duplicates)
 				}
 			}
 			if c.RowsWithErrors != int64(total) {
@@ -120,6 +126,17 @@ func TestClaimsMergedAtCompletion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newErrorRows counts the rows of ds that had no errors before.
+func newErrorRows(ds []Duplicate) int {
+	rows := map[int64]bool{}
+	for _, d := range ds {
+		if !d.HadErrors {
+			rows[d.Row] = true
+		}
+	}
+	return len(rows)
 }
 
 func firstDiff(got, want []Duplicate) any {

@@ -290,6 +290,9 @@ func newDataKey(importID string, raw []byte) (*DataKey, error) {
 const (
 	PurposeChunk   = "chunk"
 	PurposeContext = "context"
+	// PurposeDuplicates seals a chunk's duplicates overlay (store's
+	// Chunk.Duplicates), numbered as its chunk.
+	PurposeDuplicates = "duplicates"
 )
 
 func (k *DataKey) aad(purpose string, n int64) []byte {
