@@ -1,85 +1,158 @@
-// Phone numbers to E.164, with exactly libphonenumber-js's answers (full
-// metadata) but about fifty times faster on the common shapes.
+// Phone numbers to E.164, with the server's answers: the fast path follows
+// docs/phone.md's rule on internal/phone/table.json, the table the server's
+// fast path (internal/phone) reads, generated from the metadata of the
+// nyaruka/phonenumbers version go.mod pins. It is hand-written because no
+// library runs that table; test/phone.test.ts checks it against nyaruka's own
+// answers (testdata/conformance/phone/vectors.json) with zero differences.
 //
-// libphonenumber-js builds a new RegExp for every pattern it tests, which
-// costs ~12 µs per cell: 12 s for a million-row phone column. For a cell made
-// only of ASCII digits and the separators " -()." (with "+" only in front),
-// the library's result depends on nothing but the digits, the "+" and the
-// default region, so phone.ts replays the library's own parse and validity
-// steps (parse.js, extractCountryCallingCode, extractNationalNumber,
-// getCountryByCallingCode, getNumberType) on patterns compiled once per
-// region. Anything it is not certain about — other characters, carrier-code
-// national prefixes, non-geographic calling codes — goes to the library
-// itself. test/phone.test.ts checks both paths agree on many thousands of
-// numbers.
+// For a cell made only of ASCII digits and the separators " -()./" (with at
+// most one "+" before the first digit), the answer depends on nothing but the
+// digits, the "+" and the default region, so the rule replays the library's
+// parse and validity steps on automata over digits. Everything else —
+// letters, extensions, other characters, national prefixes with a transform
+// rule — goes to libphonenumber-js (full metadata), the slow path. Its
+// metadata is not the server's, so there the widget can disagree with the
+// server, which re-validates every cell and is authoritative.
 
-import { Metadata, parsePhoneNumberFromString, type CountryCode, type MetadataJson } from "libphonenumber-js/core";
+import { parsePhoneNumberFromString, type CountryCode, type MetadataJson } from "libphonenumber-js/core";
+import tableJSON from "../../../../internal/phone/table.json";
 
-/** The parts of libphonenumber-js's (untyped) Metadata class that phone.ts reads. */
-interface NumberType {
-  pattern(): string;
-  possibleLengths(): number[] | undefined;
-}
-interface MetadataAPI {
-  selectNumberingPlan(countryOrCallingCode: string): MetadataAPI;
-  hasCallingCode(callingCode: string): boolean;
-  getCountryCodesForCallingCode(callingCode: string): string[] | undefined;
-  numberingPlan: {
-    callingCode(): string;
-    IDDPrefix(): string;
-    nationalNumberPattern(): string;
-    possibleLengths(): number[] | undefined;
-    nationalPrefixForParsing(): string | undefined;
-    leadingDigits(): string | undefined;
-    hasTypes(): boolean;
-    type(t: string): NumberType | undefined;
-  };
+/** The JSON form of the table (docs/phone.md, "The table"). */
+interface TableJSON {
+  states: number;
+  next: string;
+  info: string;
+  regions: {
+    id: string;
+    cc: number;
+    valid: number;
+    leading?: boolean;
+    idd: number;
+    idd_exact: boolean;
+    national: number;
+    national_exact: boolean;
+    lengths: number[];
+    local_only?: number[];
+  }[];
+  calling_codes: { cc: number; regions: number[] }[];
 }
 
-/** A region's numbering plan with every pattern compiled once. */
-interface Plan {
-  readonly callingCode: string;
-  readonly idd: RegExp;
-  readonly nationalNumber: RegExp;
-  readonly lengths: readonly number[] | undefined;
-  readonly prefix: RegExp | null;
-  readonly leading: RegExp | null;
-  readonly hasTypes: boolean;
-  /** lengths any type accepts, or null when some type does not say */
-  readonly typeLengths: ReadonlySet<number> | null;
-  readonly types: readonly { readonly re: RegExp; readonly lengths: readonly number[] | undefined }[];
+interface Region {
+  readonly id: string;
+  readonly cc: number;
+  readonly ccDigits: string;
+  readonly valid: number;
+  readonly leading: boolean;
+  readonly idd: number;
+  readonly iddExact: boolean;
+  readonly national: number;
+  readonly nationalExact: boolean;
+  // testNumberLength's view of the possible lengths: first, last, all as bits.
+  readonly lenFirst: number;
+  readonly lenLast: number;
+  readonly lenMask: number;
+  readonly local: number;
 }
 
-// getNumberType's order; for validity only "some type matches" matters.
-const TYPES = ["FIXED_LINE", "MOBILE", "PREMIUM_RATE", "TOLL_FREE", "SHARED_COST", "VOIP", "PERSONAL_NUMBER", "PAGER", "UAN", "VOICEMAIL"];
+interface Table {
+  readonly next: Uint16Array; // state*10 + digit → state
+  readonly info: Uint32Array; // INFO_* bits and the valid-length mask
+  readonly byID: ReadonlyMap<string, Region>;
+  readonly byCC: readonly (readonly Region[] | undefined)[]; // calling code → regions, main first
+}
+
+const INFO_GENERAL = 1 << 24;
+const INFO_LEADING = 1 << 25;
+const INFO_PREFIX = 1 << 26;
+
+const MAX_INPUT = 250; // MAX_INPUT_STRING_LENGTH
 const MIN_NSN = 2;
 const MAX_NSN = 17;
-const MAX_INPUT = 250;
+const MAX_DIGITS = 64; // more digits than this go to the library
 const NON_DIGITS = /[^0-9]/g;
+
+const IS_POSSIBLE = 0;
+const TOO_SHORT = 1;
+const TOO_LONG = 2;
+const INVALID_LENGTH = 3;
+const LOCAL_ONLY = 4;
 
 /** UNSURE is the fast path's "ask the library" answer. */
 const UNSURE = undefined;
 
+function bytes(base64: string): Uint8Array {
+  const s = atob(base64);
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
+function lengthBits(lengths: readonly number[] | undefined): number {
+  let m = 0;
+  for (const l of lengths ?? []) {
+    if (l < 0) continue;
+    if (l > 30) throw new Error(`phone table: possible length ${l}`);
+    m |= 1 << l;
+  }
+  return m;
+}
+
+let decoded: Table | null = null;
+
+/** table decodes table.json once (little-endian, whatever the platform). */
+function table(): Table {
+  if (decoded !== null) return decoded;
+  const src = tableJSON as TableJSON;
+  const nb = bytes(src.next);
+  const ib = bytes(src.info);
+  if (nb.length !== src.states * 20 || ib.length !== src.states * 4) throw new Error("phone table: sizes do not match the state count");
+  const next = new Uint16Array(src.states * 10);
+  for (let i = 0; i < next.length; i++) next[i] = nb[2 * i]! | (nb[2 * i + 1]! << 8);
+  const info = new Uint32Array(src.states);
+  for (let i = 0; i < info.length; i++) info[i] = (ib[4 * i]! | (ib[4 * i + 1]! << 8) | (ib[4 * i + 2]! << 16) | (ib[4 * i + 3]! << 24)) >>> 0;
+  const regions = src.regions.map(
+    (r): Region => ({
+      id: r.id,
+      cc: r.cc,
+      ccDigits: String(r.cc),
+      valid: r.valid,
+      leading: r.leading === true,
+      idd: r.idd,
+      iddExact: r.idd_exact,
+      national: r.national,
+      nationalExact: r.national_exact,
+      lenFirst: r.lengths[0] ?? -1,
+      lenLast: r.lengths[r.lengths.length - 1] ?? -1,
+      lenMask: lengthBits(r.lengths),
+      local: lengthBits(r.local_only),
+    }),
+  );
+  const byID = new Map<string, Region>();
+  for (const r of regions) if (r.id !== "001") byID.set(r.id, r);
+  const byCC: Region[][] = [];
+  for (const c of src.calling_codes) byCC[c.cc] = c.regions.map((i) => regions[i]!);
+  decoded = { next, info, byID, byCC };
+  return decoded;
+}
+
 /**
  * PhoneNormaliser turns cells into E.164 for one default region (or none).
- * Plans are compiled on first use per region and shared by all cells.
+ * The table is decoded on first use and shared by every column.
  */
 export class PhoneNormaliser {
-  private readonly meta: MetadataAPI;
-  private readonly plans = new Map<string, Plan>();
-  private readonly callingCodes = new Map<string, boolean>();
-  private readonly byCallingCode = new Map<string, readonly Plan[] | null>();
-  // The region (and number) countryOf last matched by type patterns.
-  private typed: Plan | null = null;
-  private typedNational = "";
+  private readonly t: Table;
+  private readonly def: Region | null;
+  // A default region the table does not know: every cell goes to the library.
+  private readonly unknown: boolean;
   private readonly options: { defaultCountry?: CountryCode };
 
   constructor(
     private readonly json: MetadataJson,
-    private readonly region: string | null,
+    region: string | null,
   ) {
-    // Metadata is a class the package exports without type declarations.
-    this.meta = new (Metadata as unknown as new (m: MetadataJson) => MetadataAPI)(json);
+    this.t = table();
+    this.def = region === null ? null : (this.t.byID.get(region) ?? null);
+    this.unknown = region !== null && this.def === null;
     this.options = region === null ? {} : { defaultCountry: region as CountryCode };
   }
 
@@ -90,202 +163,164 @@ export class PhoneNormaliser {
     return this.slow(s);
   }
 
-  /** slow is libphonenumber-js itself, the reference the fast path must equal. */
+  /** slow is libphonenumber-js itself, for what the rule hands over. */
   slow(s: string): string | null {
     const p = parsePhoneNumberFromString(s, this.options, this.json);
     return p !== undefined && p.isValid() ? p.number : null;
   }
 
-  /** fast replays the library on simple input; UNSURE when it cannot be sure. */
+  /** fast is docs/phone.md's rule; UNSURE when it hands the cell to the library. */
   fast(s: string): string | null | undefined {
-    if (s.length > MAX_INPUT) return UNSURE;
+    if (this.unknown) return UNSURE;
+    // UTF-16 units never outnumber UTF-8 bytes: over 250 units is over 250 bytes.
+    if (s.length > MAX_INPUT) return null;
+    let n = 0;
     let plus = false;
-    let separators = 0;
+    let started = false;
+    let separators = false;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (c >= 48 && c <= 57) continue;
-      if (c === 43 && i === 0) {
-        plus = true;
-        continue;
-      }
-      if (c !== 32 && c !== 45 && c !== 40 && c !== 41 && c !== 46) return UNSURE;
-      separators++;
-    }
-    const digits = separators > 0 ? s.replace(NON_DIGITS, "") : plus ? s.slice(1) : s;
-    // The library strips trailing non-digits and needs three digits to call it a number.
-    if (digits.length < 3) return UNSURE;
-    if (plus) return this.international(digits);
-    if (this.region === null) return null;
-    const home = this.plan(this.region);
-    if (home === null) return UNSURE;
-    // stripIddPrefix: an international call prefix ("011", "00") means "+".
-    const m = home.idd.exec(digits);
-    if (m !== null) {
-      const rest = digits.slice(m[0].length);
-      if (rest !== "" && rest[0] !== "0") return this.international(rest);
-    }
-    // extractCountryCallingCodeFromInternationalNumberWithoutPlusSign.
-    if (digits.startsWith(home.callingCode)) {
-      const shorter = digits.slice(home.callingCode.length);
-      const shortNational = this.nationalNumber(shorter, home);
-      const national = this.nationalNumber(digits, home);
-      if (shortNational === UNSURE || national === UNSURE) return UNSURE;
-      if ((!home.nationalNumber.test(national) && home.nationalNumber.test(shortNational)) || lengthCheck(national, home) === "TOO_LONG") {
-        return this.withCallingCode(home.callingCode, shorter, null);
+      if (c >= 48 && c <= 57) {
+        if (++n > MAX_DIGITS) return UNSURE;
+        started = true;
+      } else if (c === 43) {
+        if (started) return UNSURE;
+        plus = started = true;
+      } else if (c === 32 || c === 45 || c === 40 || c === 41 || c === 46 || c === 47) {
+        separators = true;
+      } else {
+        return UNSURE;
       }
     }
-    return this.withCallingCode(home.callingCode, digits, this.region);
-  }
-
-  /** international handles digits that followed a "+" (or an IDD prefix). */
-  private international(digits: string): string | null | undefined {
-    if (digits[0] === "0") return null;
-    for (let i = 1; i <= 3 && i <= digits.length; i++) {
-      const cc = digits.slice(0, i);
-      if (this.callingCode(cc)) return this.withCallingCode(cc, digits.slice(i), null);
-    }
-    return null;
-  }
-
-  /** withCallingCode is parse.js after the calling code is known: national number, country, validity. */
-  private withCallingCode(cc: string, number: string, country: string | null): string | null | undefined {
-    const regions = this.regions(cc);
-    if (regions === null) return UNSURE; // a non-geographic entity, or metadata phone.ts cannot read
-    const selected = country === null ? regions[0] : this.plan(country);
-    if (selected === undefined || selected === null) return UNSURE;
-    if (number === "") return null;
-    const national = this.nationalNumber(number, selected);
-    if (national === UNSURE) return UNSURE;
-    const exact = this.countryOf(regions, national);
-    if (exact === UNSURE) return UNSURE;
-    if (national.length < MIN_NSN || national.length > MAX_NSN) return null;
-    const plan = exact ?? (country === null ? regions[0]! : selected);
-    // countryOf may have just proved this very check for this region.
-    const known = exact !== null && exact === this.typed && this.typedNational === national;
-    const valid = plan.hasTypes ? known || hasType(national, plan) : plan.nationalNumber.test(national);
-    return valid ? "+" + cc + national : null;
-  }
-
-  /** nationalNumber is extractNationalNumber: strip a national prefix when that leaves a plausible number. */
-  private nationalNumber(number: string, plan: Plan): string | undefined {
-    if (plan.prefix === null) return number;
-    const m = plan.prefix.exec(number);
-    if (m === null) return number;
-    // A captured carrier code or a transform rule: leave it to the library.
-    if (m.length > 1 && m[m.length - 1]) return UNSURE;
-    const national = number.slice(m[0].length);
-    if (national === number) return number;
-    if (plan.nationalNumber.test(number) && !plan.nationalNumber.test(national)) return number;
-    if (plan.lengths !== undefined) {
-      const regions = this.regions(plan.callingCode);
-      if (regions === null) return UNSURE;
-      const country = this.countryOf(regions, national);
-      if (country === UNSURE) return UNSURE;
-      const r = lengthCheck(national, country ?? plan);
-      if (r === "TOO_SHORT" || r === "INVALID_LENGTH") return number;
-    }
-    return national;
-  }
-
-  /** countryOf is getCountryByCallingCode: which region of a shared calling code a number belongs to. */
-  private countryOf(regions: readonly Plan[], national: string): Plan | null | undefined {
-    this.typed = null;
-    if (regions.length === 1) return regions[0] ?? null;
-    for (const p of regions) {
-      if (p.leading !== null) {
-        if (national !== "" && p.leading.test(national)) return p;
-      } else if (hasType(national, p)) {
-        this.typed = p;
-        this.typedNational = national;
-        return p;
+    if (n < 2) return null; // ErrNotANumber
+    if (n === 2) return UNSURE; // isViablePhoneNumber's two-digit case
+    const d = separators ? s.replace(NON_DIGITS, "") : plus ? s.slice(1) : s;
+    const t = this.t;
+    // nat is where the national number starts in d: it is always a suffix.
+    let cc: number;
+    let nat: number;
+    let meta: Region;
+    if (plus) {
+      cc = callingCode(t, d, 0);
+      if (cc === 0) return this.def !== null ? UNSURE : null; // the library retries with the region's IDD
+      nat = ccLength(cc);
+      meta = t.byCC[cc]![0]!;
+    } else if (this.def === null) {
+      return null; // no "+" and no region
+    } else {
+      const r = this.def;
+      const m = prefix(t, r.idd, d, 0);
+      if (m >= 0 && !r.iddExact) return UNSURE;
+      if (m >= 0 && (m === d.length || d.charCodeAt(m) !== 48)) {
+        // An IDD, then a calling code.
+        if (d.length - m <= MIN_NSN) return null;
+        cc = callingCode(t, d, m);
+        if (cc === 0) return null;
+        nat = m + ccLength(cc);
+        meta = t.byCC[cc]![0]!;
+      } else {
+        // The region's own calling code written without "+".
+        cc = r.cc;
+        nat = 0;
+        meta = r;
+        if (d.startsWith(r.ccDigits)) {
+          const pot = stripNational(t, r, d, r.ccDigits.length);
+          if (pot < 0) return UNSURE;
+          if ((!general(t, r, d, 0) && general(t, r, d, pot)) || testLength(r, d.length) === TOO_LONG) {
+            nat = pot;
+            meta = t.byCC[cc]![0]!;
+          }
+        }
       }
     }
-    return null;
-  }
-
-  /** regions lists the plans of the regions sharing calling code cc, main region first; null when unknown. */
-  private regions(cc: string): readonly Plan[] | null {
-    let known = this.byCallingCode.get(cc);
-    if (known === undefined) {
-      const countries = this.meta.getCountryCodesForCallingCode(cc);
-      const plans = (countries ?? []).map((c) => this.plan(c));
-      known = countries === undefined || plans.some((p) => p === null) ? null : (plans as Plan[]);
-      this.byCallingCode.set(cc, known);
-    }
-    return known;
-  }
-
-  private callingCode(cc: string): boolean {
-    let known = this.callingCodes.get(cc);
-    if (known === undefined) {
-      known = this.meta.hasCallingCode(cc) === true;
-      this.callingCodes.set(cc, known);
-    }
-    return known;
-  }
-
-  private plan(country: string): Plan | null {
-    const known = this.plans.get(country);
-    if (known !== undefined) return known;
-    let np: MetadataAPI["numberingPlan"];
-    try {
-      np = this.meta.selectNumberingPlan(country).numberingPlan;
-    } catch {
-      return null;
-    }
-    const prefix = np.nationalPrefixForParsing();
-    const leading = np.leadingDigits();
-    const types: { re: RegExp; lengths: readonly number[] | undefined }[] = [];
-    if (np.hasTypes()) {
-      for (const t of TYPES) {
-        const def = np.type(t);
-        const pattern = def?.pattern();
-        if (def === undefined || !pattern) continue;
-        types.push({ re: new RegExp(`^(?:${pattern})$`), lengths: def.possibleLengths() });
-      }
-    }
-    let typeLengths: Set<number> | null = new Set();
-    for (const t of types) {
-      if (t.lengths === undefined) typeLengths = null;
-      else for (const n of t.lengths) typeLengths?.add(n);
-    }
-    const plan: Plan = {
-      callingCode: np.callingCode(),
-      // search(x) === 0 is a match anchored at the start.
-      idd: new RegExp(`^(?:${np.IDDPrefix()})`),
-      nationalNumber: new RegExp(`^(?:${np.nationalNumberPattern()})$`),
-      lengths: np.possibleLengths(),
-      prefix: prefix ? new RegExp(`^(?:${prefix})`) : null,
-      leading: leading ? new RegExp(`^(?:${leading})`) : null,
-      hasTypes: np.hasTypes(),
-      typeLengths,
-      types,
-    };
-    this.plans.set(country, plan);
-    return plan;
+    if (d.length - nat < MIN_NSN) return null;
+    // Strip a national prefix when what remains has a possible length.
+    const pot = stripNational(t, meta, d, nat);
+    if (pot < 0) return UNSURE;
+    const l = testLength(meta, d.length - pot);
+    if (l === IS_POSSIBLE || l === TOO_LONG) nat = pot;
+    const len = d.length - nat;
+    if (len < MIN_NSN || len > MAX_NSN) return null;
+    if (!valid(t, cc, d, nat)) return null;
+    return "+" + cc + (nat === 0 ? d : d.slice(nat));
   }
 }
 
-/** hasType is getNumberType(...) !== undefined. */
-function hasType(national: string, plan: Plan): boolean {
-  // No type takes this length: skip the large patterns, same answer.
-  if (plan.typeLengths !== null && !plan.typeLengths.has(national.length)) return false;
-  if (!plan.nationalNumber.test(national)) return false;
-  for (const t of plan.types) {
-    if (t.lengths !== undefined && t.lengths.indexOf(national.length) < 0) continue;
-    if (t.re.test(national)) return true;
+function ccLength(cc: number): number {
+  return cc >= 100 ? 3 : cc >= 10 ? 2 : 1;
+}
+
+/** callingCode is extractCountryCode: the first one to three digits of d from i that are a calling code, or 0. */
+function callingCode(t: Table, d: string, i: number): number {
+  if (d.charCodeAt(i) === 48) return 0;
+  let cc = 0;
+  for (let j = i; j < i + 3 && j < d.length; j++) {
+    cc = cc * 10 + d.charCodeAt(j) - 48;
+    if (t.byCC[cc] !== undefined) return cc;
+  }
+  return 0;
+}
+
+/** walk runs an automaton from state s over d from i; 0 is dead. */
+function walk(t: Table, s: number, d: string, i: number): number {
+  const next = t.next;
+  for (; i < d.length; i++) {
+    s = next[s * 10 + d.charCodeAt(i) - 48]!;
+    if (s === 0) return 0;
+  }
+  return s;
+}
+
+/** prefix is the length of the first prefix of d from i that automaton s accepts, or -1. */
+function prefix(t: Table, s: number, d: string, i: number): number {
+  if (s === 0) return -1;
+  if ((t.info[s]! & INFO_PREFIX) !== 0) return 0;
+  for (let j = i; j < d.length; j++) {
+    s = t.next[s * 10 + d.charCodeAt(j) - 48]!;
+    if (s === 0) return -1;
+    if ((t.info[s]! & INFO_PREFIX) !== 0) return j + 1 - i;
+  }
+  return -1;
+}
+
+/** general reports whether r's general pattern matches d from i. */
+function general(t: Table, r: Region, d: string, i: number): boolean {
+  return (t.info[walk(t, r.valid, d, i)]! & INFO_GENERAL) !== 0;
+}
+
+/** stripNational is maybeStripNationalPrefixAndCarrierCode: where the number starts once r's national prefix is removed from d at i; -1 when the table cannot tell. */
+function stripNational(t: Table, r: Region, d: string, i: number): number {
+  if (i === d.length || r.national === 0) return i;
+  const m = prefix(t, r.national, d, i);
+  if (m < 0) return i;
+  if (!r.nationalExact) return -1;
+  if (general(t, r, d, i) && !general(t, r, d, i + m)) return i; // the prefix was part of a viable number
+  return i + m;
+}
+
+/** testLength is testNumberLength(number, metadata, UNKNOWN). */
+function testLength(r: Region, n: number): number {
+  if (r.lenFirst === -1) return INVALID_LENGTH;
+  if (n <= 30 && (r.local & (1 << n)) !== 0) return LOCAL_ONLY;
+  if (r.lenFirst === n) return IS_POSSIBLE;
+  if (r.lenFirst > n) return TOO_SHORT;
+  if (r.lenLast < n) return TOO_LONG;
+  if (n <= 30 && (r.lenMask & (1 << n)) !== 0) return IS_POSSIBLE;
+  return INVALID_LENGTH;
+}
+
+/** valid is IsValidNumber for the national number d from i with calling code cc. */
+function valid(t: Table, cc: number, d: string, i: number): boolean {
+  const regions = t.byCC[cc]!;
+  const bit = 1 << (d.length - i);
+  if (regions.length === 1) return (t.info[walk(t, regions[0]!.valid, d, i)]! & bit) !== 0;
+  for (const r of regions) {
+    const info = t.info[walk(t, r.valid, d, i)]!;
+    if (r.leading) {
+      if ((info & INFO_LEADING) !== 0) return (info & bit) !== 0;
+    } else if ((info & bit) !== 0) {
+      return true;
+    }
   }
   return false;
-}
-
-/** lengthCheck is checkNumberLength without a type. */
-function lengthCheck(national: string, plan: Plan): "IS_POSSIBLE" | "TOO_SHORT" | "TOO_LONG" | "INVALID_LENGTH" {
-  const lengths = plan.lengths;
-  if (lengths === undefined) return "IS_POSSIBLE";
-  const n = national.length;
-  const min = lengths[0] ?? 0;
-  if (min === n) return "IS_POSSIBLE";
-  if (min > n) return "TOO_SHORT";
-  if ((lengths[lengths.length - 1] ?? 0) < n) return "TOO_LONG";
-  return lengths.indexOf(n, 1) >= 0 ? "IS_POSSIBLE" : "INVALID_LENGTH";
 }
