@@ -14,11 +14,11 @@ import (
 // Unique columns are checked in two steps. A chunk's own rows are checked
 // against each other by ingest when it takes the chunk; what the chunk
 // claims (a keyed hash of each value it holds first) is written with it as
-// sorted runs, in the chunk's transaction. The runs of every chunk are
+// runs, one a hash bucket, in the chunk's transaction. The runs of every chunk are
 // merged when the import completes, and a value held by several rows is
 // kept by the row that comes first in the import (the lowest row number as
 // sent), whatever order the chunks arrived in, on whichever replica: every
-// later row holding it is a duplicate. Writing a chunk's runs costs a sort
+// later row holding it is a duplicate. Writing a chunk's runs costs a pass
 // and one statement, where claiming each value in an index of random hashes
 // cost a B-tree page write a value (see docs/benchmarks.md, Ingest).
 
@@ -55,7 +55,7 @@ type ChunkDuplicates struct {
 // the rows and columns with errors itself.
 type DuplicatesHook func(ctx context.Context, im Import, found []ChunkDuplicates) ([][]byte, error)
 
-// A chunk's claims are stored sorted, split by the top bits of their key
+// A chunk's claims are stored split by the top bits of their key
 // into the import's buckets, one row a bucket: at completion each bucket is
 // read from every chunk and sorted, so the merge holds one bucket at a time
 // (about bucketRows rows' claims) whatever the size of the import. The
@@ -100,35 +100,46 @@ func compareEntries(a, b entry) int {
 // col is the column an entry claims a value in.
 func (e entry) col() int { return int(e.colRow &^ hadErrors >> rowBits) }
 
-// putClaims writes the claims of chunk n, sorted, one row a bucket, in one
-// statement.
+// putClaims writes the claims of chunk n, one row a bucket, in one
+// statement. A bucket's claims are in the chunk's order, not sorted: the
+// merge sorts each bucket as it reads it, so a counting pass by bucket is
+// all a chunk needs (sorting the chunk's claims was a quarter of storing
+// them).
 func (w *ChunkWriter) putClaims(n int, claims []Claim) error {
 	if len(claims) == 0 {
 		return nil
 	}
-	es := make([]entry, len(claims))
-	for i, c := range claims {
+	bits := bucketBits(w.im.ExpectedRows)
+	// start[b] is where bucket b begins among the chunk's claims.
+	start := make([]int, 1<<bits+1)
+	for _, c := range claims {
 		if c.Col < 0 || c.Col > MaxClaimColumn || c.Row < 0 || c.Row >= 1<<rowBits {
 			return fmt.Errorf("claims of chunk %d: column %d or row %d out of range", n, c.Col, c.Row)
 		}
-		es[i] = entry{c.Key, uint64(c.Col)<<rowBits | uint64(c.Row)}
-		if c.HadErrors {
-			es[i].colRow |= hadErrors
-		}
+		start[bucket(c.Key, bits)+1]++
 	}
-	slices.SortFunc(es, compareEntries)
-	bits := bucketBits(w.im.ExpectedRows)
-	buf := make([]byte, 0, claimSize*len(es))
+	for b := range 1 << bits {
+		start[b+1] += start[b]
+	}
+	next := slices.Clone(start)
+	buf := make([]byte, claimSize*len(claims))
+	for _, c := range claims {
+		colRow := uint64(c.Col)<<rowBits | uint64(c.Row)
+		if c.HadErrors {
+			colRow |= hadErrors
+		}
+		b := bucket(c.Key, bits)
+		at := claimSize * next[b]
+		next[b]++
+		binary.BigEndian.PutUint64(buf[at:], c.Key)
+		binary.BigEndian.PutUint64(buf[at+8:], colRow)
+	}
 	var sb strings.Builder
 	sb.WriteString(`INSERT INTO claim_runs (import_id, bucket, n, claims) VALUES `)
 	var args []any
-	for start := 0; start < len(es); {
-		b := bucket(es[start].key, bits)
-		end := start
-		for end < len(es) && bucket(es[end].key, bits) == b {
-			buf = binary.BigEndian.AppendUint64(buf, es[end].key)
-			buf = binary.BigEndian.AppendUint64(buf, es[end].colRow)
-			end++
+	for b := range 1 << bits {
+		if start[b] == start[b+1] {
+			continue
 		}
 		if len(args) > 0 {
 			sb.WriteByte(',')
@@ -139,8 +150,7 @@ func (w *ChunkWriter) putClaims(n int, claims []Claim) error {
 			// SQLite looks $N names up linearly: anonymous ? is O(1) per parameter.
 			sb.WriteString("(?,?,?,?)")
 		}
-		args = append(args, w.im.ID, b, n, buf[claimSize*start:claimSize*end])
-		start = end
+		args = append(args, w.im.ID, b, n, buf[claimSize*start[b]:claimSize*start[b+1]])
 	}
 	if _, err := w.tx.ExecContext(w.ctx, sb.String(), args...); err != nil {
 		return fmt.Errorf("claims of chunk %d: %w", n, err)
