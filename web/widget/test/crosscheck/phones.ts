@@ -1,5 +1,6 @@
-// Phone validity in both engines: libphonenumber-js (pinned to the metadata
-// version of the server's nyaruka/phonenumbers) against the Go engine.
+// Phone validity in both engines: the widget (docs/phone.md's rule on the
+// server's table, libphonenumber-js 1.13.5 for what the rule hands over,
+// whose metadata is not nyaruka's) against the Go engine.
 
 import { existsSync, readFileSync } from "node:fs";
 import { getCountries, getExampleNumber } from "libphonenumber-js/core";
