@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/intakehq/intake/internal/e2e"
 	"github.com/intakehq/intake/internal/identity"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/validate"
@@ -31,6 +32,8 @@ type importerInput struct {
 	// RotateIdentitySecret replaces the identity secret (the old one stops
 	// working at once).
 	RotateIdentitySecret bool `json:"rotate_identity_secret"`
+	// Recipients are the age public keys of an e2e importer.
+	Recipients *[]string `json:"recipients"`
 }
 
 // importerAnswer is an importer as the API returns it: IdentitySecret is
@@ -75,6 +78,9 @@ func (in importerInput) apply(im *store.Importer) error {
 	if in.RequireIdentity != nil {
 		im.RequireIdentity = *in.RequireIdentity
 	}
+	if in.Recipients != nil {
+		im.Recipients = *in.Recipients
+	}
 	return checkImporter(im)
 }
 
@@ -103,6 +109,11 @@ func checkImporter(im *store.Importer) error {
 	case store.ModeStored, store.ModeBypass, store.ModeE2E, store.ModeClient:
 	default:
 		return badRequest("bad_importer", "mode must be stored, bypass, e2e or client")
+	}
+	if im.Mode == store.ModeE2E || len(im.Recipients) > 0 {
+		if err := e2e.CheckRecipients(im.Recipients); err != nil {
+			return badRequest("bad_recipients", "%s", err.Error())
+		}
 	}
 	if im.RetentionDays < 1 || im.RetentionDays > 3650 {
 		return badRequest("bad_importer", "retention_days must be from 1 to 3650")

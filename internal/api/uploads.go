@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,11 +126,31 @@ func (a *API) uploadChunk(w http.ResponseWriter, r *http.Request) error {
 	// at the header).
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(chunkReadTimeout))
 	body := http.MaxBytesReader(w, r.Body, a.ingest.MaxChunkBytes()+1)
-	res, err := a.ingest.PutChunk(r.Context(), r.PathValue("id"), bearer(r), n, strings.ToLower(r.Header.Get("Content-Encoding")), body)
+	var res ingest.ChunkResult
+	if q := r.URL.Query(); q.Has("rows") {
+		// An end-to-end encrypted chunk: age ciphertext, its counts in the query.
+		meta, perr := encryptedChunk(q)
+		if perr != nil {
+			return perr
+		}
+		res, err = a.ingest.PutEncryptedChunk(r.Context(), r.PathValue("id"), bearer(r), n, meta, body)
+	} else {
+		res, err = a.ingest.PutChunk(r.Context(), r.PathValue("id"), bearer(r), n, strings.ToLower(r.Header.Get("Content-Encoding")), body)
+	}
 	if err != nil {
 		return busy(w, err)
 	}
 	return writeJSON(w, http.StatusOK, res)
+}
+
+// encryptedChunk reads an e2e chunk's first_row and rows from its query.
+func encryptedChunk(q url.Values) (ingest.EncryptedChunk, error) {
+	first, err1 := strconv.ParseInt(q.Get("first_row"), 10, 64)
+	rows, err2 := strconv.Atoi(q.Get("rows"))
+	if err1 != nil || err2 != nil {
+		return ingest.EncryptedChunk{}, badRequest("bad_chunk_counts", "an encrypted chunk needs integer first_row and rows query parameters")
+	}
+	return ingest.EncryptedChunk{FirstRow: first, Rows: rows}, nil
 }
 
 // busy turns ingest's refusal of a chunk it has no memory for right now into

@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -37,19 +36,7 @@ type answer struct {
 
 func sendChunk(t *testing.T, env *servertest.Env, up upload, n int, body io.Reader) answer {
 	t.Helper()
-	req, _ := http.NewRequest("PUT", fmt.Sprintf("%s/api/v1/uploads/%s/chunks/%d", env.URL, up.ImportID, n), body)
-	req.Header.Set("Authorization", "Bearer "+up.UploadToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var e struct {
-		Error struct{ Code, Message string }
-	}
-	b, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(b, &e)
-	return answer{resp.StatusCode, resp.Header.Get("Retry-After"), e.Error.Code, e.Error.Message}
+	return sendChunkQuery(t, env, up, n, "", body)
 }
 
 // TestUploadBounds (issue 15): the bounds on an upload as the API answers

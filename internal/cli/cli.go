@@ -41,6 +41,8 @@ var commands = map[string]command{
 	"audit":          {"verify the chain of deletion receipts", runAudit},
 	"migrate":        {"apply the database migrations (before starting replicas with --skip-migrations)", runMigrate},
 	"keys":           {"rotate the master key: re-wrap every data key, touching no chunk", runKeys},
+	"keygen":         {"make an age identity for an end-to-end encrypted importer; prints its public key", runKeygen},
+	"decrypt":        {"decrypt an e2e importer's .age bundle, S3 object or webhook body into rows", runDecrypt},
 	"healthcheck":    {"ask a running server for /healthz or /readyz (the container's HEALTHCHECK)", runHealthcheck},
 }
 

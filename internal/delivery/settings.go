@@ -371,3 +371,8 @@ func jobDestination(d store.Destination, st settings) (Target, error) {
 // errBypassKind refuses a destination that cannot take rows while they are
 // uploaded.
 var errBypassKind = errors.New("a bypass-storage importer delivers to webhooks only: S3 and PostgreSQL destinations write a whole import at once")
+
+// errE2EPostgres refuses a PostgreSQL destination for an end-to-end
+// encrypted importer: the server holds only ciphertext, so it has no rows
+// to insert (docs/e2e.md).
+var errE2EPostgres = errors.New("an end-to-end encrypted importer cannot deliver to PostgreSQL: the server has no key to read the rows it would insert; use a webhook or S3 and decrypt on your side")

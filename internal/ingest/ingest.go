@@ -30,6 +30,7 @@ import (
 	"github.com/klauspost/compress/gzip" // about twice as fast as compress/gzip at inflating chunks
 	"gocloud.dev/blob"
 
+	"github.com/intakehq/intake/internal/e2e"
 	"github.com/intakehq/intake/internal/importlog"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/store"
@@ -203,14 +204,19 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (CreateResponse
 	if err := checkCreate(req, im, c.keys, s.o.MaxImportRows); err != nil {
 		return CreateResponse{}, err
 	}
-	if im.Mode == store.ModeE2E {
-		return CreateResponse{}, errorf(KindInvalid, "mode_unsupported", "end-to-end encrypted uploads are not available yet")
+	if im.Mode == store.ModeE2E && e2e.CheckRecipients(im.Recipients) != nil {
+		return CreateResponse{}, errorf(KindInvalid, "no_recipients", "the end-to-end encrypted importer has no valid recipients (public keys) to encrypt to")
 	}
 	now := s.o.Now()
 	rec := store.Import{
 		ID: store.NewSortableID("imt_"), OrgID: im.OrgID, ImporterID: im.ID, Status: store.StatusUploading,
 		Columns: req.Columns, RowColumns: c.keys, SourceFormat: req.Source.Format, SourceBytes: req.Source.SizeBytes,
 		ExpectedRows: req.Rows, CreatedAt: now,
+	}
+	if im.Mode == store.ModeE2E {
+		// The import keeps the keys it is encrypted to: a later rotation of
+		// the importer's recipients applies to new imports only.
+		rec.Recipients = im.Recipients
 	}
 	token := ""
 	if im.Mode == store.ModeClient {
@@ -366,6 +372,9 @@ func (s *Service) uploading(ctx context.Context, importID, token string, n int) 
 	}
 	if im.Status != store.StatusUploading {
 		return im, errorf(KindConflict, "import_not_uploading", "the import is %s and takes no more chunks", im.Status)
+	}
+	if len(im.Recipients) > 0 {
+		return im, errorf(KindInvalid, "encryption_required", "this import is end-to-end encrypted: send chunk %d as age ciphertext with first_row and rows", n)
 	}
 	return im, nil
 }
@@ -643,6 +652,22 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 	if err != nil {
 		return ChunkResult{}, err
 	}
+	res, err := s.recordChunk(ctx, im, sealed, store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows),
+		RowsSkipped: v.skipped, RowsWithErrors: sealed.rowsWithErrors, ErrorColumns: sealed.errorColumns, BodyHash: sum,
+		BlobKey: sealed.blobKey, SealedBytes: sealed.bytes, Claims: v.claims})
+	if err != nil || res.Duplicate {
+		return res, err
+	}
+	s.o.Logger.DebugContext(ctx, "chunk stored", "import_id", im.ID, "chunk", n, "rows", len(v.rows), "rows_skipped", v.skipped,
+		"rows_with_errors", sealed.rowsWithErrors)
+	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsSkipped: v.skipped, RowsWithErrors: sealed.rowsWithErrors}, nil
+}
+
+// recordChunk records a sealed chunk in the import, in one transaction; on
+// failure, or when a concurrent retry recorded it first (res.Duplicate),
+// the blob written is discarded.
+func (s *Service) recordChunk(ctx context.Context, im store.Import, sealed sealedChunk, ch store.Chunk) (ChunkResult, error) {
+	n, sum := ch.N, ch.BodyHash
 	w, err := s.o.Store.BeginChunk(ctx, im.ID)
 	if err != nil {
 		sealed.discard(ctx, s.o.Bucket)
@@ -661,9 +686,7 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 		}
 		return retried(old, sum)
 	}
-	err = w.Put(store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows), RowsSkipped: v.skipped, RowsWithErrors: sealed.rowsWithErrors,
-		ErrorColumns: sealed.errorColumns, BodyHash: sum, BlobKey: sealed.blobKey, SealedBytes: sealed.bytes,
-		Claims: v.claims})
+	err = w.Put(ch)
 	if err == nil {
 		err = w.Commit()
 	}
@@ -674,9 +697,7 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 		}
 		return ChunkResult{}, err
 	}
-	s.o.Logger.DebugContext(ctx, "chunk stored", "import_id", im.ID, "chunk", n, "rows", len(v.rows), "rows_skipped", v.skipped,
-		"rows_with_errors", sealed.rowsWithErrors)
-	return ChunkResult{Chunk: n, Rows: len(v.rows), RowsSkipped: v.skipped, RowsWithErrors: sealed.rowsWithErrors}, nil
+	return ChunkResult{Chunk: n, Rows: ch.Rows, RowsSkipped: ch.RowsSkipped, RowsWithErrors: ch.RowsWithErrors}, nil
 }
 
 // sealedChunk is a chunk written to the blob store, not yet recorded.
@@ -724,11 +745,17 @@ func (s *Service) sealChunk(ctx context.Context, im store.Import, n int, c *comp
 	buf := rows.Encode(append(sc.sealed[:0], make([]byte, vault.NonceSize)...), len(c.keys), v.rows, v.errs, v.blanks)
 	sealed := key.Seal(slices.Grow(buf, vault.TagSize)[:0], vault.PurposeChunk, int64(n), buf[vault.NonceSize:])
 	sc.sealed = sealed
-	blobKey := fmt.Sprintf("imports/%s/%07d-%s", im.ID, n, hex.EncodeToString(sum[:8]))
+	blobKey := chunkBlobKey(im.ID, n, sum)
 	if err := writeBlob(ctx, s.o.Bucket, blobKey, sealed); err != nil {
 		return sealedChunk{}, fmt.Errorf("store chunk %d blob: %w", n, err)
 	}
 	return sealedChunk{blobKey: blobKey, bytes: int64(len(sealed)), rowsWithErrors: bad, errorColumns: errCols}, nil
+}
+
+// chunkBlobKey names a chunk's blob under its import's prefix (which a purge
+// deletes), by its number and a prefix of its body's hash.
+func chunkBlobKey(importID string, n int, sum []byte) string {
+	return fmt.Sprintf("imports/%s/%07d-%s", importID, n, hex.EncodeToString(sum[:8]))
 }
 
 func summarize(errs []rows.StoredError, keys []string) (rowsWithErrors int, byColumn map[string]int) {

@@ -37,26 +37,32 @@ type Importer struct {
 	RequireIdentity bool `json:"require_identity"`
 	// IdentitySecretSealed is that secret, sealed by the vault; nil until
 	// identities are first turned on. Never sent to a client.
-	IdentitySecretSealed []byte    `json:"-"`
-	CreatedAt            time.Time `json:"created_at"`
-	UpdatedAt            time.Time `json:"updated_at"`
+	IdentitySecretSealed []byte `json:"-"`
+	// Recipients are the age X25519 public keys ("age1…") an e2e importer's
+	// widget encrypts rows to; a new list applies to new imports only.
+	Recipients []string  `json:"recipients"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 const importerColumns = `id, org_id, public_key, name, template, mode, retention_days, allowed_origins,
-	allow_invalid, max_rows, max_file_bytes, learn_mappings, require_identity, identity_secret_sealed, created_at, updated_at`
+	allow_invalid, max_rows, max_file_bytes, learn_mappings, require_identity, identity_secret_sealed, created_at, updated_at, recipients`
 
 func scanImporter(row interface{ Scan(...any) error }) (Importer, error) {
 	var im Importer
-	var tmpl, origins string
+	var tmpl, origins, recipients string
 	var created, updated int64
 	err := row.Scan(&im.ID, &im.OrgID, &im.Key, &im.Name, &tmpl, &im.Mode, &im.RetentionDays, &origins,
-		&im.AllowInvalid, &im.MaxRows, &im.MaxFileBytes, &im.LearnMappings, &im.RequireIdentity, &im.IdentitySecretSealed, &created, &updated)
+		&im.AllowInvalid, &im.MaxRows, &im.MaxFileBytes, &im.LearnMappings, &im.RequireIdentity, &im.IdentitySecretSealed, &created, &updated, &recipients)
 	if err != nil {
 		return im, err
 	}
 	im.Template = json.RawMessage(tmpl)
 	if err := json.Unmarshal([]byte(origins), &im.AllowedOrigins); err != nil {
 		return im, fmt.Errorf("importer %s allowed_origins: %w", im.ID, err)
+	}
+	if err := json.Unmarshal([]byte(recipients), &im.Recipients); err != nil {
+		return im, fmt.Errorf("importer %s recipients: %w", im.ID, err)
 	}
 	im.CreatedAt, im.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
 	return im, nil
@@ -68,27 +74,31 @@ func (s *Store) CreateImporter(ctx context.Context, orgID string, im Importer) (
 	now := s.now().UTC().Truncate(time.Microsecond)
 	im.CreatedAt, im.UpdatedAt = now, now
 	origins, _ := json.Marshal(nonNil(im.AllowedOrigins))
+	recipients, _ := json.Marshal(nonNil(im.Recipients))
 	_, err := s.write.ExecContext(ctx, `INSERT INTO importers (`+importerColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		im.ID, orgID, im.Key, im.Name, string(im.Template), im.Mode, im.RetentionDays, string(origins),
-		im.AllowInvalid, im.MaxRows, im.MaxFileBytes, im.LearnMappings, im.RequireIdentity, im.IdentitySecretSealed, now.UnixMicro(), now.UnixMicro())
+		im.AllowInvalid, im.MaxRows, im.MaxFileBytes, im.LearnMappings, im.RequireIdentity, im.IdentitySecretSealed, now.UnixMicro(), now.UnixMicro(),
+		string(recipients))
 	if err != nil {
 		return im, fmt.Errorf("insert importer: %w", err)
 	}
-	im.AllowedOrigins = nonNil(im.AllowedOrigins)
+	im.AllowedOrigins, im.Recipients = nonNil(im.AllowedOrigins), nonNil(im.Recipients)
 	return im, nil
 }
 
 // UpdateImporter stores every editable field of im, scoped by orgID.
 func (s *Store) UpdateImporter(ctx context.Context, orgID string, im Importer) (Importer, error) {
 	origins, _ := json.Marshal(nonNil(im.AllowedOrigins))
+	recipients, _ := json.Marshal(nonNil(im.Recipients))
 	now := s.now().UTC().Truncate(time.Microsecond)
 	res, err := s.write.ExecContext(ctx, `UPDATE importers SET name = $1, template = $2, mode = $3, retention_days = $4,
 		allowed_origins = $5, allow_invalid = $6, max_rows = $7, max_file_bytes = $8, learn_mappings = $9,
-		require_identity = $10, identity_secret_sealed = $11, updated_at = $12
+		require_identity = $10, identity_secret_sealed = $11, updated_at = $12, recipients = $15
 		WHERE id = $13 AND org_id = $14 AND deleted_at IS NULL`,
 		im.Name, string(im.Template), im.Mode, im.RetentionDays, string(origins), im.AllowInvalid,
-		im.MaxRows, im.MaxFileBytes, im.LearnMappings, im.RequireIdentity, im.IdentitySecretSealed, now.UnixMicro(), im.ID, orgID)
+		im.MaxRows, im.MaxFileBytes, im.LearnMappings, im.RequireIdentity, im.IdentitySecretSealed, now.UnixMicro(), im.ID, orgID,
+		string(recipients))
 	if err := affectedOne(res, err, "importer"); err != nil {
 		return im, err
 	}
@@ -187,8 +197,8 @@ func (s *Store) EnsureDemoImporter(ctx context.Context, key string, template jso
 			return fmt.Errorf("demo organization: %w", err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO importers (`+importerColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (public_key) DO NOTHING`,
-			NewID("ipr_"), orgID, key, "Demo: customers", string(template), ModeStored, 1, "[]", false, 100000, 50<<20, false, false, nil, now, now)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (public_key) DO NOTHING`,
+			NewID("ipr_"), orgID, key, "Demo: customers", string(template), ModeStored, 1, "[]", false, 100000, 50<<20, false, false, nil, now, now, "[]")
 		if err != nil {
 			return fmt.Errorf("demo importer: %w", err)
 		}

@@ -53,20 +53,23 @@ type Import struct {
 	// SealedContext is the host-supplied user and metadata, sealed with the
 	// data key so that it is shredded with the rows.
 	SealedContext []byte `json:"-"`
+	// Recipients are the age public keys an e2e import's rows were
+	// encrypted to (the importer's at creation); empty in other modes.
+	Recipients []string `json:"recipients,omitempty"`
 }
 
 const importColumns = `id, org_id, importer_id, status, columns, source_format, source_bytes, expected_rows,
 	rows_received, rows_with_errors, chunks_received, bytes_stored, created_at, completed_at, expires_at, purged_at,
-	token_hash, token_expires_at, wrapped_key, sealed_context, row_columns`
+	token_hash, token_expires_at, wrapped_key, sealed_context, row_columns, recipients`
 
 func scanImport(row interface{ Scan(...any) error }) (Import, error) {
 	var im Import
-	var cols, rowCols string
+	var cols, rowCols, recipients string
 	var created, tokenExp int64
 	var completed, expires, purged sql.NullInt64
 	err := row.Scan(&im.ID, &im.OrgID, &im.ImporterID, &im.Status, &cols, &im.SourceFormat, &im.SourceBytes,
 		&im.ExpectedRows, &im.RowsReceived, &im.RowsWithErrors, &im.ChunksReceived, &im.BytesStored, &created,
-		&completed, &expires, &purged, &im.TokenHash, &tokenExp, &im.WrappedKey, &im.SealedContext, &rowCols)
+		&completed, &expires, &purged, &im.TokenHash, &tokenExp, &im.WrappedKey, &im.SealedContext, &rowCols, &recipients)
 	if err != nil {
 		return im, err
 	}
@@ -75,6 +78,9 @@ func scanImport(row interface{ Scan(...any) error }) (Import, error) {
 	}
 	if err := json.Unmarshal([]byte(rowCols), &im.RowColumns); err != nil {
 		return im, fmt.Errorf("import %s row columns: %w", im.ID, err)
+	}
+	if err := json.Unmarshal([]byte(recipients), &im.Recipients); err != nil {
+		return im, fmt.Errorf("import %s recipients: %w", im.ID, err)
 	}
 	im.CreatedAt, im.TokenExpiresAt = time.UnixMicro(created).UTC(), time.UnixMicro(tokenExp).UTC()
 	im.CompletedAt, im.ExpiresAt, im.PurgedAt = fromMicro(completed), fromMicro(expires), fromMicro(purged)
@@ -87,12 +93,14 @@ func scanImport(row interface{ Scan(...any) error }) (Import, error) {
 func (s *Store) CreateImport(ctx context.Context, im Import, created Event) error {
 	cols, _ := json.Marshal(im.Columns)
 	rowCols, _ := json.Marshal(nonNil(im.RowColumns))
+	recipients, _ := json.Marshal(nonNil(im.Recipients))
 	return s.InTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO imports (id, org_id, importer_id, status, columns, source_format,
-			source_bytes, expected_rows, token_hash, token_expires_at, wrapped_key, sealed_context, created_at, row_columns)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			source_bytes, expected_rows, token_hash, token_expires_at, wrapped_key, sealed_context, created_at, row_columns, recipients)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			im.ID, im.OrgID, im.ImporterID, im.Status, string(cols), im.SourceFormat, im.SourceBytes, im.ExpectedRows,
-			im.TokenHash, im.TokenExpiresAt.UnixMicro(), im.WrappedKey, im.SealedContext, im.CreatedAt.UnixMicro(), string(rowCols))
+			im.TokenHash, im.TokenExpiresAt.UnixMicro(), im.WrappedKey, im.SealedContext, im.CreatedAt.UnixMicro(), string(rowCols),
+			string(recipients))
 		if err != nil {
 			return fmt.Errorf("insert import: %w", err)
 		}
