@@ -106,6 +106,8 @@ type compiled struct {
 	tmpl   *template.Template
 	engine *validate.Engine
 	keys   []string
+	// uniqueColumns counts the template's unique columns.
+	uniqueColumns int
 }
 
 // New returns a Service.
@@ -158,6 +160,11 @@ func (s *Service) engine(im store.Importer) (*compiled, error) {
 		return nil, fmt.Errorf("importer %s template: %w", im.ID, err)
 	}
 	c = &compiled{tmpl: t, engine: e, keys: t.Keys()}
+	for _, col := range t.Columns {
+		if col.Unique {
+			c.uniqueColumns++
+		}
+	}
 	s.mu.Lock()
 	if len(s.engines) > 4096 {
 		clear(s.engines)
@@ -590,7 +597,7 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 	for i, k := range columns {
 		pos[i] = slices.Index(c.keys, k)
 	}
-	u := newChunkClaims(key)
+	u := newChunkClaims(key, len(chunk.Rows)*c.uniqueColumns)
 	stream := c.engine.NewStream(u)
 	t.ptrs = grow(t.ptrs, len(chunk.Rows)*width)
 	t.rows = grow(t.rows, len(chunk.Rows))

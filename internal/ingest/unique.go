@@ -48,17 +48,17 @@ type claimKey struct {
 	key uint64
 }
 
-func newChunkClaims(key *vault.DataKey) *chunkClaims {
+// newChunkClaims makes room for values claims: growing the map and the
+// claims as a chunk is validated was a quarter of claiming.
+func newChunkClaims(key *vault.DataKey, values int) *chunkClaims {
 	ck := key.ClaimsKey()
-	return &chunkClaims{k0: binary.LittleEndian.Uint64(ck[:8]), k1: binary.LittleEndian.Uint64(ck[8:16])}
+	return &chunkClaims{k0: binary.LittleEndian.Uint64(ck[:8]), k1: binary.LittleEndian.Uint64(ck[8:16]),
+		seen: make(map[claimKey]int, values), claims: make([]store.Claim, 0, values)}
 }
 
 func (u *chunkClaims) Claim(column int, value string, row int) (int, bool) {
 	// The hash only reads the bytes: no copy of the value is made.
 	k := claimKey{column, siphash.Hash(u.k0, u.k1, unsafe.Slice(unsafe.StringData(value), len(value)))}
-	if u.seen == nil {
-		u.seen = make(map[claimKey]int, 1024)
-	}
 	if first, ok := u.seen[k]; ok {
 		return first, true
 	}
