@@ -276,7 +276,7 @@ func (s *Server) widgetLookup(ctx context.Context, key string) (widget.Importer,
 	if err != nil {
 		return widget.Importer{}, err
 	}
-	wi := widget.Importer{Key: im.Key, Name: im.Name, Template: im.Template, Mode: im.Mode,
+	wi := widget.Importer{Key: im.Key, Name: im.Name, Template: im.Template, Mode: im.Mode, Recipients: im.Recipients,
 		AllowedOrigins: im.AllowedOrigins, AllowInvalid: im.AllowInvalid, MaxRows: int(im.MaxRows), MaxFileBytes: im.MaxFileBytes,
 		Learn: im.LearnMappings}
 	if im.LearnMappings {

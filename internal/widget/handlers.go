@@ -34,6 +34,7 @@ type appConfig struct {
 		Name         string          `json:"name"`
 		Template     json.RawMessage `json:"template"`
 		Mode         string          `json:"mode"`
+		Recipients   []string        `json:"recipients,omitempty"`
 		AllowInvalid bool            `json:"allowInvalid"`
 		MaxRows      int             `json:"maxRows"`
 		MaxFileBytes int64           `json:"maxFileBytes"`
@@ -164,6 +165,7 @@ func (h *handler) renderImporter(w http.ResponseWriter, r *http.Request, imp Imp
 	cfg.Importer.Name = imp.Name
 	cfg.Importer.Template = imp.Template
 	cfg.Importer.Mode = imp.Mode
+	cfg.Importer.Recipients = imp.Recipients
 	cfg.Importer.AllowInvalid = imp.AllowInvalid
 	cfg.Importer.MaxRows = imp.MaxRows
 	cfg.Importer.MaxFileBytes = imp.MaxFileBytes

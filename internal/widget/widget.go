@@ -38,9 +38,13 @@ type Importer struct {
 	// Template is the importer's template JSON (docs/templates.md), passed
 	// to the widget's rule engine unchanged.
 	Template json.RawMessage
-	// Mode is stored, bypass, e2e or client; the widget only branches on
-	// client (rows go to the host page, not the upload API).
+	// Mode is stored, bypass, e2e or client; the widget branches on client
+	// (rows go to the host page, not the upload API) and e2e (chunks are
+	// encrypted to Recipients before they leave the browser).
 	Mode string
+	// Recipients are an e2e importer's age public keys (public, as the
+	// rest of this struct).
+	Recipients []string
 	// AllowedOrigins are the origins that may frame the importer (CSP
 	// frame-ancestors), such as "https://app.example.com". Empty means
 	// only Intake's own origin.

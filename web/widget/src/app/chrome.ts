@@ -18,6 +18,8 @@ export interface Config {
     name: string;
     template: unknown;
     mode: string;
+    /** An e2e importer's age public keys: chunks are encrypted to them in the worker. */
+    recipients?: string[];
     allowInvalid: boolean;
     maxRows: number;
     maxFileBytes: number;

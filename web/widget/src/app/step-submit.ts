@@ -60,12 +60,13 @@ export async function send(app: App, resume = storedResume(app)): Promise<void> 
     }
   };
   const clientMode = config.importer.mode === "client";
+  const recipients = config.importer.mode === "e2e" ? config.importer.recipients ?? [] : undefined;
   let result: UploadResult;
   state.sending = true;
   try {
     result = await worker.call({
       op: "upload",
-      request: { importer: config.importer.key, columns: columns.map((c) => c.key), user: state.options.user, metadata: state.options.metadata, identity: state.options.identity, clientMode, resume },
+      request: { importer: config.importer.key, columns: columns.map((c) => c.key), user: state.options.user, metadata: state.options.metadata, identity: state.options.identity, clientMode, recipients, resume },
     });
   } catch (err) {
     return fail(app, err instanceof WorkerError ? err.code : "network");

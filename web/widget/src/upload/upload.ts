@@ -7,6 +7,18 @@
 // spans ahead of the chunks in flight.
 import type { Progress, RowIssue, Session, UploadResult } from "../worker/messages.ts";
 import type { LearnedPair } from "../mapping/match.ts";
+import { Encrypter } from "age-encryption";
+
+/**
+ * Seal is end-to-end encryption of the chunks: each chunk's JSON, naming
+ * its columns, is gzip'd and then encrypted with age to the recipients, so
+ * the server receives ciphertext and the chunk's row counts only
+ * (docs/e2e.md). It runs where the chunk is encoded, a worker.
+ */
+export interface Seal {
+  recipients: string[];
+  columns: string[];
+}
 
 /** What the upload needs from the owner of the rows. */
 export interface RowSource {
@@ -17,7 +29,7 @@ export interface RowSource {
    * encode, when given, does what encodeSpan does with these rows (the
    * same bytes), elsewhere; otherwise the upload encodes in this thread.
    */
-  encode?(start: number, end: number, maxBytes: number): Promise<EncodedChunk[]>;
+  encode?(start: number, end: number, maxBytes: number, seal?: Seal): Promise<EncodedChunk[]>;
 }
 
 /** One chunk, ready to send: its rows [first, first + count) as gzip'd JSON. */
@@ -45,6 +57,8 @@ export interface UploadParams {
   /** Called with every change of progress. */
   onProgress(p: Progress): void;
   signal: AbortSignal;
+  /** End-to-end encryption of every chunk, for an e2e importer. */
+  seal?: Seal;
   /** Test hook and tuning: delays of successive retries, in ms. */
   backoff?: number[];
 }
@@ -152,18 +166,31 @@ export function spanBodies(row: (i: number) => readonly (string | null)[], start
   return out;
 }
 
-/** encodeSpan is spanBodies gzip'd: the chunks of one span, ready to send. */
-export async function encodeSpan(row: (i: number) => readonly (string | null)[], start: number, end: number, maxBytes: number): Promise<EncodedChunk[]> {
+/**
+ * encodeSpan is spanBodies gzip'd: the chunks of one span, ready to send;
+ * with seal, each names its columns and is then encrypted with age.
+ */
+export async function encodeSpan(row: (i: number) => readonly (string | null)[], start: number, end: number, maxBytes: number, seal?: Seal): Promise<EncodedChunk[]> {
   const bodies = spanBodies(row, start, end, maxBytes);
-  return Promise.all(bodies.map(async (b) => ({ first: b.first, count: b.count, body: await gzip(b.body) })));
+  if (!seal) return Promise.all(bodies.map(async (b) => ({ first: b.first, count: b.count, body: await gzip(b.body) })));
+  const enc = new Encrypter();
+  for (const r of seal.recipients) enc.addRecipient(r);
+  const head = `{"columns":${JSON.stringify(seal.columns)},`;
+  return Promise.all(
+    bodies.map(async (b) => {
+      const packed = new Uint8Array(await gzip(head + b.body.slice(1)));
+      const sealed = await enc.encrypt(packed);
+      return { first: b.first, count: b.count, body: sealed.buffer.slice(sealed.byteOffset, sealed.byteOffset + sealed.byteLength) as ArrayBuffer };
+    }),
+  );
 }
 
 /**
  * Every chunk of rows in order, numbered from 0: spans of
  * MAX_ROWS_PER_CHUNK rows encoded ENCODE_AHEAD at a time.
  */
-async function* chunks(rows: RowSource, maxBytes: number): AsyncGenerator<EncodedChunk & { n: number }> {
-  const encode = rows.encode?.bind(rows) ?? ((start: number, end: number, max: number) => encodeSpan((i) => rows.row(i), start, end, max));
+async function* chunks(rows: RowSource, maxBytes: number, seal?: Seal): AsyncGenerator<EncodedChunk & { n: number }> {
+  const encode = rows.encode?.bind(rows) ?? ((start: number, end: number, max: number, s?: Seal) => encodeSpan((i) => rows.row(i), start, end, max, s));
   const ahead: Promise<EncodedChunk[]>[] = [];
   let next = 0;
   let n = 0;
@@ -171,7 +198,7 @@ async function* chunks(rows: RowSource, maxBytes: number): AsyncGenerator<Encode
     while (ahead.length < ENCODE_AHEAD && next < rows.count) {
       const start = next;
       next = Math.min(rows.count, start + MAX_ROWS_PER_CHUNK);
-      const span = encode(start, next, maxBytes);
+      const span = encode(start, next, maxBytes, seal);
       // Awaited in turn below; not an unhandled rejection meanwhile.
       span.catch(() => {});
       ahead.push(span);
@@ -267,7 +294,7 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
     const inFlight = new Set<Promise<void>>();
     let total = 0;
     let failure: unknown = null;
-    for await (const chunk of chunks(rows, maxBytes)) {
+    for await (const chunk of chunks(rows, maxBytes, params.seal)) {
       total++;
       if (failure) break;
       if (done.has(chunk.n)) {
@@ -279,9 +306,10 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
       const send = async (): Promise<void> => {
         await withRetry(
           () =>
-            call(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/chunks/${chunk.n}`, {
+            call(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/chunks/${chunk.n}${params.seal ? `?first_row=${chunk.first}&rows=${chunk.count}` : ""}`, {
               method: "PUT",
-              headers: { ...auth, "Content-Type": "application/json", "Content-Encoding": "gzip" },
+              // An encrypted chunk is an age file: the server stores it unopened.
+              headers: params.seal ? { ...auth, "Content-Type": "application/octet-stream" } : { ...auth, "Content-Type": "application/json", "Content-Encoding": "gzip" },
               body,
               signal: params.signal,
             }),

@@ -104,6 +104,8 @@ export interface UploadRequest {
   /** The signed end user (OpenOptions.identity). */
   identity?: string;
   clientMode: boolean;
+  /** End-to-end encryption: the age public keys every chunk is encrypted to. */
+  recipients?: string[];
   resume?: Session;
 }
 

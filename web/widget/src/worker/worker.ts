@@ -805,9 +805,9 @@ async function handle(req: Request): Promise<unknown> {
       if (pool && !pool.broken) {
         pool.setup(state.template, state.locale, table.mapping);
         // On the helpers, this thread encoding only what they could not (one failed).
-        rows.encode = (start, end, maxBytes) => {
-          const here = (): ReturnType<typeof encodeSpan> => encodeSpan((i) => table.row(i), start, end, maxBytes);
-          return pool.broken ? here() : pool.encode(table.shipped(start, end), start, maxBytes).catch(here);
+        rows.encode = (start, end, maxBytes, seal) => {
+          const here = (): ReturnType<typeof encodeSpan> => encodeSpan((i) => table.row(i), start, end, maxBytes, seal);
+          return pool.broken ? here() : pool.encode(table.shipped(start, end), start, maxBytes, seal).catch(here);
         };
       }
       const params = {
@@ -820,6 +820,7 @@ async function handle(req: Request): Promise<unknown> {
         user: r.user,
         metadata: r.metadata,
         identity: r.identity,
+        seal: r.recipients ? { recipients: r.recipients, columns: r.columns } : undefined,
         resume: r.resume,
         signal: state.abort.signal,
         onProgress: (progress: Progress) => post({ id: 0, progress }),
