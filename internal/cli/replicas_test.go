@@ -622,3 +622,131 @@ func TestReplicaThroughput(t *testing.T) {
 		})
 	}
 }
+
+// vmHWM is a process's peak resident set from /proc, in MB.
+func vmHWM(pid int) float64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// TestTenMillionRows sends one import of 10M rows (the 1M bench file ten
+// times, ids and emails made new each time) through the upload API to
+// three replicas in stored mode on PostgreSQL + S3, and prints the time
+// and each replica's peak RSS. Env-gated (INTAKE_BENCH_10M=1): it takes
+// minutes and ~1.3 GB of traffic.
+func TestTenMillionRows(t *testing.T) {
+	if os.Getenv("INTAKE_BENCH_10M") == "" {
+		t.Skip("set INTAKE_BENCH_10M=1 to measure")
+	}
+	const copies, rowsPer, clients = 10, 5000, 6
+	path := cmp.Or(os.Getenv("INTAKE_BENCH_FILE"), "/tmp/bench-data/rows-1m.csv")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Skip(err)
+	}
+	f.Close()
+	c := newCluster(t, 3)
+	_, key := c.importer()
+	create, _ := json.Marshal(map[string]any{"importer": key, "columns": []string{"id", "first_name", "last_name", "email",
+		"phone", "signup_date", "amount", "country", "active", "notes"},
+		"source": map[string]any{"format": "csv", "size_bytes": 1_300_000_000}, "rows": 10_000_000})
+	var up struct {
+		ImportID    string `json:"import_id"`
+		UploadToken string `json:"upload_token"`
+	}
+	if _, err := c.send(0, "POST", "/api/v1/uploads", "", create, &up, http.StatusCreated); err != nil {
+		t.Fatal(err)
+	}
+	type job struct {
+		n    int
+		body []byte
+	}
+	jobs := make(chan job, clients)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	start, pg0, self0 := time.Now(), postgresCPU(), cpuSeconds(os.Getpid())
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if _, err := c.send(j.n, "PUT", fmt.Sprintf("/api/v1/uploads/%s/chunks/%d", up.ImportID, j.n), up.UploadToken,
+					j.body, nil, http.StatusOK); err != nil {
+					failed.Store(err)
+				}
+			}
+		}()
+	}
+	// The file read ten times, a chunk at a time: the test process holds
+	// a few chunks, not the 1.3 GB.
+	total, n := 0, 0
+	for cp := range copies {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := csv.NewReader(f)
+		r.ReuseRecord = false
+		if _, err := r.Read(); err != nil {
+			t.Fatal(err)
+		}
+		batch := make([][]string, 0, rowsPer)
+		flush := func() {
+			b, _ := json.Marshal(map[string]any{"first_row": total - len(batch), "rows": batch})
+			jobs <- job{n, b}
+			n++
+			batch = make([][]string, 0, rowsPer)
+		}
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec[0] = fmt.Sprintf("%d-%s", cp, rec[0])
+			rec[3] = fmt.Sprintf("c%d.%s", cp, rec[3])
+			batch = append(batch, rec)
+			total++
+			if len(batch) == rowsPer {
+				flush()
+			}
+		}
+		if len(batch) > 0 {
+			flush()
+		}
+		f.Close()
+	}
+	close(jobs)
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+	uploaded := time.Since(start)
+	done, _ := json.Marshal(map[string]any{"chunks": n, "rows": total, "rows_skipped": 0})
+	if _, err := c.send(0, "POST", "/api/v1/uploads/"+up.ImportID+"/complete", up.UploadToken, done, nil, http.StatusOK); err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Since(start)
+	var im struct {
+		Status string `json:"status"`
+		Rows   int64  `json:"rows"`
+	}
+	if _, err := c.send(1, "GET", "/api/v1/imports/"+up.ImportID, c.apiKey, nil, &im, http.StatusOK); err != nil || im.Status != "completed" || im.Rows != int64(total) {
+		t.Fatalf("import: %+v (%v), want completed with %d rows", im, err, total)
+	}
+	t.Logf("PostgreSQL CPU %.1f s, test process (clients, CSV, S3 server) %.1f s", postgresCPU()-pg0, cpuSeconds(os.Getpid())-self0)
+	for i, r := range c.replicas {
+		t.Logf("replica %d: peak RSS (VmHWM) %.0f MB, CPU %.1f s", i, vmHWM(r.cmd.Process.Pid), cpuSeconds(r.cmd.Process.Pid))
+	}
+	t.Logf("%d rows in %d chunks: uploaded in %.1f s, completed at %.1f s = %.0f rows/s", total, n, uploaded.Seconds(), wall.Seconds(),
+		float64(total)/wall.Seconds())
+	c.stop()
+}
