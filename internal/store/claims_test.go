@@ -147,3 +147,36 @@ func firstDiff(got, want []Duplicate) any {
 	}
 	return cmp.Compare(len(got), len(want))
 }
+
+// TestSortEntries: the merge's radix sort orders entries as slices.SortFunc
+// with compareEntries does, keys repeated in several columns and rows, a
+// row's had-errors bit ignored, keys sharing their top bits (one bucket).
+func TestSortEntries(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, n := range []int{0, 1, 2, 100, 5000} {
+		var es []owned
+		for i := range n {
+			key := rng.Uint64()>>5 | 7<<59
+			if i > 0 && rng.IntN(4) == 0 {
+				key = es[rng.IntN(len(es))].key
+			}
+			colRow := uint64(rng.IntN(3))<<rowBits | uint64(rng.IntN(1<<20))
+			if rng.IntN(2) == 0 {
+				colRow |= hadErrors
+			}
+			es = append(es, owned{entry{key, colRow}, rng.IntN(10)})
+		}
+		want := slices.Clone(es)
+		slices.SortStableFunc(want, func(a, b owned) int { return compareEntries(a.entry, b.entry) })
+		got, _ := sortEntries(slices.Clone(es), nil)
+		if len(got) != len(want) {
+			t.Fatalf("%d entries: %d sorted", n, len(got))
+		}
+		for i := range got {
+			if compareEntries(got[i].entry, want[i].entry) != 0 {
+				t.Fatalf("%d entries: at %d got %v, want %v", n, i, got[i], want[i])
+			}
+		}
+	}
+}
