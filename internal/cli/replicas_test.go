@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -477,14 +476,11 @@ func (c *cluster) stop() {
 	}
 }
 
-// errNoData marks the throughput test's data file missing.
-var errNoData = errors.New("no bench data")
-
 // csvChunks reads a CSV into chunk bodies of rowsPer rows each.
 func csvChunks(path string, rowsPer int) (columns []string, bodies [][]byte, rows int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("%w: %w", errNoData, err)
+		return nil, nil, 0, fmt.Errorf("bench data: %w", err)
 	}
 	defer f.Close()
 	records, err := csv.NewReader(f).ReadAll()
@@ -545,6 +541,9 @@ func TestReplicaThroughput(t *testing.T) {
 	columns, bodies, rows, err := csvChunks(data, rowsPer)
 	if err != nil {
 		t.Skip(err)
+	}
+	if rows%rowsPer != 0 {
+		t.Skipf("%s: %d rows, not a multiple of the %d-row chunk", data, rows, rowsPer)
 	}
 	clients, _ := strconv.Atoi(cmp.Or(os.Getenv("INTAKE_BENCH_CLIENTS"), "6"))
 	imports, _ := strconv.Atoi(cmp.Or(os.Getenv("INTAKE_BENCH_IMPORTS"), "6"))
