@@ -18,6 +18,13 @@ const bundled = [
   { name: "papaparse", files: ["LICENSE"], in: "worker.js" },
   { name: "libphonenumber-js", files: ["LICENSE", "LICENSE.Apache"], in: "worker.js" },
   { name: "@e965/xlsx", files: ["LICENSE"], in: "xls.js (SheetJS, loaded only for .xls and .ods)" },
+  // age for end-to-end encrypted importers, and the audited primitives it is built on.
+  { name: "age-encryption", files: ["LICENSE"], in: "worker.js" },
+  { name: "@noble/ciphers", files: ["LICENSE"], in: "worker.js (through age-encryption)" },
+  { name: "@noble/curves", files: ["LICENSE"], in: "worker.js (through age-encryption)" },
+  { name: "@noble/hashes", files: ["LICENSE"], in: "worker.js (through age-encryption)" },
+  { name: "@noble/post-quantum", files: ["LICENSE"], in: "worker.js (through age-encryption)" },
+  { name: "@scure/base", files: ["LICENSE"], in: "worker.js (through age-encryption)" },
 ];
 
 async function notices() {
