@@ -18,6 +18,10 @@ import (
 	"github.com/intakehq/intake/internal/dashboard"
 	"github.com/intakehq/intake/internal/server"
 	"github.com/intakehq/intake/internal/server/servertest"
+
+	"filippo.io/age"
+
+	"github.com/intakehq/intake/internal/e2e"
 )
 
 // fresh is a server with no user at all, as on first start.
@@ -137,6 +141,13 @@ func str(v string) *string { return &v }
 // completes the import; it returns the import id.
 func upload(t testing.TB, base, importerKey string, columns []string, rows [][]*string, chunkRows int) string {
 	t.Helper()
+	return uploadTo(t, base, importerKey, columns, rows, chunkRows, nil)
+}
+
+// uploadTo is upload; with a recipient, each chunk is encrypted to it as
+// the widget does for an e2e importer (e2e.Seal) and sent with its counts.
+func uploadTo(t testing.TB, base, importerKey string, columns []string, rows [][]*string, chunkRows int, recipient age.Recipient) string {
+	t.Helper()
 	call := func(method, path, token string, body []byte, out any) {
 		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
 		if token != "" {
@@ -164,8 +175,17 @@ func upload(t testing.TB, base, importerKey string, columns []string, rows [][]*
 	call("POST", "/api/v1/uploads", "", body, &up)
 	n := 0
 	for i := 0; i < len(rows); i += chunkRows {
-		b, _ := json.Marshal(map[string]any{"first_row": i, "rows": rows[i:min(i+chunkRows, len(rows))]})
-		call("PUT", fmt.Sprintf("/api/v1/uploads/%s/chunks/%d", up.ImportID, n), up.UploadToken, b, nil)
+		part := rows[i:min(i+chunkRows, len(rows))]
+		path := fmt.Sprintf("/api/v1/uploads/%s/chunks/%d", up.ImportID, n)
+		b, _ := json.Marshal(map[string]any{"first_row": i, "rows": part})
+		if recipient != nil {
+			var err error
+			if b, err = e2e.Seal(e2e.Chunk{FirstRow: int64(i), Columns: columns, Rows: part}, recipient); err != nil {
+				t.Fatal(err)
+			}
+			path += fmt.Sprintf("?first_row=%d&rows=%d", i, len(part))
+		}
+		call("PUT", path, up.UploadToken, b, nil)
 		n++
 	}
 	b, _ := json.Marshal(map[string]any{"chunks": n, "rows": len(rows)})

@@ -24,7 +24,10 @@ type importView struct {
 	ImporterName string
 	// Readable is false once the rows are purged or were never stored.
 	Readable bool
-	Page     rows.Page
+	// Encrypted: an end-to-end encrypted import whose ciphertext is still
+	// stored; the page shows counts, a notice and the .age download.
+	Encrypted bool
+	Page      rows.Page
 	// Headers are the grid's column headers: each column's label in the
 	// importer's template, its key where the template has none (or the
 	// column is no longer in it).
@@ -87,7 +90,8 @@ func (h *Handler) importShow(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	d := importView{Import: im, ImporterName: "(deleted importer)", CanDelete: h.o.Retention != nil && s.can(store.RoleAdmin)}
+	d := importView{Import: im, ImporterName: "(deleted importer)", CanDelete: h.o.Retention != nil && s.can(store.RoleAdmin),
+		Encrypted: len(im.Recipients) > 0 && im.Status != store.StatusPurged && len(im.WrappedKey) > 0}
 	var tmpl []byte
 	if importer, err := h.o.Store.Importer(ctx, s.Org.ID, im.ImporterID); err == nil {
 		d.ImporterName = importer.Name

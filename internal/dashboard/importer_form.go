@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/intakehq/intake/internal/delivery"
+	"github.com/intakehq/intake/internal/e2e"
 	"github.com/intakehq/intake/internal/identity"
 	"github.com/intakehq/intake/internal/store"
 	"github.com/intakehq/intake/internal/template"
@@ -22,8 +23,10 @@ type importerForm struct {
 	Mode           string
 	RetentionDays  string
 	AllowedOrigins string
-	AllowInvalid   bool
-	LearnMappings  bool
+	// Recipients are the e2e age public keys, one per line.
+	Recipients    string
+	AllowInvalid  bool
+	LearnMappings bool
 	// RequireIdentity: uploads need an end user signed by the host app;
 	// HasIdentitySecret says the importer has a secret to rotate, and
 	// NewIdentitySecret is one just made, shown once.
@@ -66,7 +69,7 @@ func formFromImporter(im store.Importer) importerForm {
 		pretty.Write(im.Template)
 	}
 	return importerForm{ID: im.ID, Key: im.Key, Name: im.Name, Mode: im.Mode, RetentionDays: strconv.Itoa(im.RetentionDays),
-		AllowedOrigins: strings.Join(im.AllowedOrigins, "\n"), AllowInvalid: im.AllowInvalid, LearnMappings: im.LearnMappings,
+		AllowedOrigins: strings.Join(im.AllowedOrigins, "\n"), Recipients: strings.Join(im.Recipients, "\n"), AllowInvalid: im.AllowInvalid, LearnMappings: im.LearnMappings,
 		RequireIdentity: im.RequireIdentity, HasIdentitySecret: im.IdentitySecretSealed != nil,
 		MaxRows: strconv.FormatInt(im.MaxRows, 10), MaxFileMB: strconv.FormatInt(im.MaxFileBytes>>20, 10),
 		Template: pretty.String(), Modes: modes}
@@ -77,6 +80,7 @@ func formFromImporter(im store.Importer) importerForm {
 func parseImporterForm(r *http.Request, im *store.Importer) importerForm {
 	f := importerForm{ID: im.ID, Key: im.Key, Name: strings.TrimSpace(r.PostFormValue("name")), Mode: r.PostFormValue("mode"),
 		RetentionDays: strings.TrimSpace(r.PostFormValue("retention_days")), AllowedOrigins: r.PostFormValue("allowed_origins"),
+		Recipients:   r.PostFormValue("recipients"),
 		AllowInvalid: r.PostFormValue("allow_invalid") == "on", LearnMappings: r.PostFormValue("learn_mappings") == "on", MaxRows: strings.TrimSpace(r.PostFormValue("max_rows")),
 		RequireIdentity: r.PostFormValue("require_identity") == "on", HasIdentitySecret: im.IdentitySecretSealed != nil,
 		MaxFileMB: strings.TrimSpace(r.PostFormValue("max_file_mb")), Template: r.PostFormValue("template"),
@@ -115,6 +119,12 @@ func parseImporterForm(r *http.Request, im *store.Importer) importerForm {
 			f.Errors["allowed_origins"] = "Each line must be an origin such as https://app.example.com (scheme, host, optional port; no path)."
 		}
 		im.AllowedOrigins = append(im.AllowedOrigins, o)
+	}
+	im.Recipients = strings.Fields(f.Recipients)
+	if im.Mode == store.ModeE2E || len(im.Recipients) > 0 {
+		if err := e2e.CheckRecipients(im.Recipients); err != nil {
+			f.Errors["recipients"] = "Enter 1 to 16 distinct age public keys (age1…), one per line (" + err.Error() + ")."
+		}
 	}
 	im.AllowInvalid = f.AllowInvalid
 	im.LearnMappings = f.LearnMappings

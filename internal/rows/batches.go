@@ -40,7 +40,7 @@ func (r *Reader) Batches(ctx context.Context, importID string, size, from int) i
 			yield(Batch{}, err)
 			return
 		}
-		if im.Status == store.StatusPurged || len(im.WrappedKey) == 0 {
+		if im.Status == store.StatusPurged || len(im.WrappedKey) == 0 || len(im.Recipients) > 0 {
 			yield(Batch{}, fmt.Errorf("import %s: %w", importID, ErrUnreadable))
 			return
 		}
