@@ -657,6 +657,11 @@ func (s *Service) storeChunk(ctx context.Context, importer store.Importer, im st
 	}
 	sealed, err := s.sealChunk(ctx, im, n, c, v, key, sum, sc)
 	if err != nil {
+		// A purge that ran meanwhile removes the import's blob prefix,
+		// which fails the write: that is the client's conflict, not ours.
+		if now, lookErr := s.o.Store.ImportByID(context.WithoutCancel(ctx), im.ID); lookErr == nil && now.Status != store.StatusUploading {
+			return ChunkResult{}, errorf(KindConflict, "import_not_uploading", "the import takes no more chunks")
+		}
 		return ChunkResult{}, err
 	}
 	res, err := s.recordChunk(ctx, im, sealed, store.Chunk{ImportID: im.ID, N: n, FirstRow: chunk.FirstRow, Rows: len(v.rows),
