@@ -28,15 +28,14 @@ func (s *Service) Enqueue(ctx context.Context, tx *sql.Tx, im store.Import) erro
 	if err != nil {
 		return err
 	}
-	if importer.Mode == store.ModeE2E {
-		// The server holds no key to an e2e import's rows: delivering it
-		// takes the age envelope (docs/e2e.md), not the row batches here.
-		s.log.WarnContext(ctx, "e2e import not delivered: encrypted delivery is not available yet", "import_id", im.ID)
-		return nil
-	}
 	for _, dest := range dests {
 		d := store.Delivery{ID: store.NewID("dlv_"), OrgID: im.OrgID, ImportID: im.ID, DestinationID: dest.ID,
 			BatchSize: dest.BatchSize, Parallel: dest.Parallel}
+		if importer.Mode == store.ModeE2E && dest.Kind != store.KindWebhook {
+			// Refused at creation (only webhooks carry the age envelope).
+			s.log.WarnContext(ctx, "e2e import not delivered to a non-webhook destination", "import_id", im.ID, "destination_id", dest.ID)
+			continue
+		}
 		if importer.Mode == store.ModeBypass {
 			if dest.Kind != store.KindWebhook {
 				continue // refused at creation; its rows were never relayed

@@ -2,8 +2,10 @@ package rows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
+	"slices"
 
 	"github.com/intakehq/intake/internal/store"
 )
@@ -18,7 +20,15 @@ type Batch struct {
 	FirstRow int
 	// Rows are the batch's rows, in import order.
 	Rows [][]*string
+	// Ciphertext is, for an end-to-end encrypted import, the age file of
+	// the batch's rows (one chunk as the browser sealed it; Rows is nil),
+	// and Count the rows in it.
+	Ciphertext []byte
+	Count      int
 }
+
+// errStop ends a read when the consumer of Batches stops.
+var errStop = errors.New("stopped by the consumer")
 
 // Batches yields the stored rows of an import in batches of size rows,
 // from batch index from on: batch i holds rows [i*size, (i+1)*size) of the
@@ -40,13 +50,30 @@ func (r *Reader) Batches(ctx context.Context, importID string, size, from int) i
 			yield(Batch{}, err)
 			return
 		}
-		if im.Status == store.StatusPurged || len(im.WrappedKey) == 0 || len(im.Recipients) > 0 {
+		if im.Status == store.StatusPurged || len(im.WrappedKey) == 0 {
 			yield(Batch{}, fmt.Errorf("import %s: %w", importID, ErrUnreadable))
 			return
 		}
 		chunks, err := r.store.Chunks(ctx, importID)
 		if err != nil {
 			yield(Batch{}, err)
+			return
+		}
+		if len(im.Recipients) > 0 {
+			// Ciphertext cannot be cut into batches of size rows: each
+			// chunk is one batch, whatever the size.
+			e := &Export{r: r, im: im, chunks: chunks[min(from, len(chunks)):]}
+			i := from
+			err := e.Ciphertexts(ctx, func(c store.Chunk, ct []byte) error {
+				if !yield(Batch{Index: i, FirstRow: int(c.FirstRow), Ciphertext: slices.Clone(ct), Count: c.Rows}, nil) {
+					return errStop
+				}
+				i++
+				return nil
+			})
+			if err != nil && !errors.Is(err, errStop) {
+				yield(Batch{}, err)
+			}
 			return
 		}
 		key, err := r.vault.DataKey(ctx, im.ID, im.WrappedKey)

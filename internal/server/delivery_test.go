@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"filippo.io/age"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/intakehq/intake/internal/e2e"
 	"github.com/intakehq/intake/internal/server/servertest"
 )
 
@@ -35,6 +37,8 @@ type receiver struct {
 	rows      []string // the name cell of every accepted row, in arrival order
 	completed int      // rows announced by import.completed
 	bad       int      // messages that failed verification
+	// identity opens the age envelopes of an e2e import's batches.
+	identity age.Identity
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -67,7 +71,8 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		Batch struct {
 			Rows []map[string]*string `json:"rows"`
 		} `json:"batch"`
-		Rows int `json:"rows"`
+		Ciphertext []byte `json:"ciphertext"`
+		Rows       int    `json:"rows"`
 	}
 	if err := json.Unmarshal(body, &ev); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
@@ -78,6 +83,17 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	case "import.batch":
 		for _, row := range ev.Batch.Rows {
 			r.rows = append(r.rows, *row["name"])
+		}
+		if ev.Ciphertext != nil {
+			c, err := e2e.Open(ev.Ciphertext, r.identity)
+			if err != nil {
+				r.bad++
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			for _, row := range c.Rows {
+				r.rows = append(r.rows, *row[slices.Index(c.Columns, "name")])
+			}
 		}
 	case "import.completed":
 		r.completed = ev.Rows

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
@@ -49,7 +50,25 @@ func NewEncoder(imp destination.Import) *Encoder {
 //
 // Rows are objects keyed by the template's column keys; a nil cell is null,
 // a cell beyond the columns is dropped, a missing one is null.
+//
+// An end-to-end encrypted import's batch is its envelope (docs/e2e.md): the
+// batch without rows, and "ciphertext", the base64 age file of its rows.
 func (e *Encoder) AppendBatch(dst []byte, b rows.Batch) []byte {
+	if b.Ciphertext != nil {
+		dst = append(dst, `{"type":"`+TypeBatch+`",`...)
+		dst = append(dst, e.head...)
+		dst = append(dst, `,"batch":{"index":`...)
+		dst = strconv.AppendInt(dst, int64(b.Index), 10)
+		dst = append(dst, `,"count":`...)
+		dst = strconv.AppendInt(dst, int64(b.Count), 10)
+		dst = append(dst, `,"first_row":`...)
+		dst = strconv.AppendInt(dst, int64(b.FirstRow), 10)
+		dst = append(dst, `},"ciphertext":"`...)
+		dst = base64.StdEncoding.AppendEncode(dst, b.Ciphertext)
+		dst = append(dst, `","metadata":`...)
+		dst = append(dst, e.meta...)
+		return append(dst, '}')
+	}
 	dst = append(dst, `{"type":"`+TypeBatch+`",`...)
 	dst = append(dst, e.head...)
 	dst = append(dst, `,"batch":{"index":`...)
