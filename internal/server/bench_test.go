@@ -117,10 +117,12 @@ func BenchmarkIngest(b *testing.B) {
 	}{
 		{"demo/100k", "100k", string(server.DemoTemplate), false},
 		{"demo/1m", "1m", string(server.DemoTemplate), false},
+		{"demo/1m/postgres", "1m", string(server.DemoTemplate), true},
 		{"unique/1m", "1m", uniqueTemplate, false},
 		{"unique/1m/postgres", "1m", uniqueTemplate, true},
 		{"typed/100k", "100k", typedTemplate, false},
 		{"typed/1m", "1m", typedTemplate, false},
+		{"typed/1m/postgres", "1m", typedTemplate, true},
 	} {
 		size := tc.size
 		b.Run(tc.name, func(b *testing.B) {
