@@ -1,9 +1,9 @@
 package server_test
 
 import (
-	"filippo.io/age"
 	"context"
 	"encoding/json"
+	"filippo.io/age"
 	"fmt"
 	"io"
 	"net/http"
