@@ -158,13 +158,14 @@ func TestAssets(t *testing.T) {
 	if rec := get(t, mux, assetPrefix+"app.000000000000.js", nil); rec.Code != 404 {
 		t.Errorf("unknown hash: %d", rec.Code)
 	}
-	// The app (without the lazy XLS reader) has a 250 KB gzipped budget.
+	// The app (without the lazy XLS reader) has a 300 KB gzipped budget: 250 KB
+	// until the phone table shared with the server (+72 KB) and age (e2e) came in.
 	var total int
 	for _, name := range []string{"app.js", "app.css", "worker.js"} {
 		total += len(mustLoadAssets().byHashed[strings.TrimPrefix(mustLoadAssets().url[name], assetPrefix)].gzipped)
 	}
-	if total > 250*1024 {
-		t.Errorf("app is %d bytes gzipped, budget 250 KB", total)
+	if total > 300*1024 {
+		t.Errorf("app is %d bytes gzipped, budget 300 KB", total)
 	}
 }
 
