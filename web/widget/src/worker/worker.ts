@@ -18,14 +18,9 @@ import type { LearnedPair } from "../mapping/match.ts";
 import { compileRegex, isProblem } from "../validate/regex.ts";
 import { applyCells, CellChanges, editCell, fixCells, fixFunction, forgetRows, History, recheckDuplicatesOf, tableRules, type Fix, type HistoryStep, type ReviewGrid } from "./review.ts";
 import { CHECKER_NAME, CheckPool, Merger, serveChecks, sharedErrors, storedErrors, Translator, type CheckedBlock, type ShippedRow } from "./check.ts";
+import { formatOf, looksBinary, UserError } from "../parse/sniff.ts";
 import type { ColumnInfo, FileInfo, Progress, Replies, Request, RequestEnvelope, ResponseEnvelope, Summary, WindowRow } from "./messages.ts";
 
-/** A failure the app shows with a translated message for code. */
-class UserError extends Error {
-  constructor(readonly code: string) {
-    super(code);
-  }
-}
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -106,34 +101,6 @@ const state: State = {
   history: new History(),
 };
 
-function formatOf(name: string, head: Uint8Array): FileInfo["format"] {
-  const ext = name.toLowerCase().split(".").pop() ?? "";
-  const zip = head[0] === 0x50 && head[1] === 0x4b;
-  const cfb = head[0] === 0xd0 && head[1] === 0xcf && head[2] === 0x11 && head[3] === 0xe0;
-  if (ext === "xlsx" || ext === "xlsm") {
-    if (cfb) throw new UserError("password_protected");
-    if (!zip) throw new UserError("not_a_workbook");
-    return "xlsx";
-  }
-  if (ext === "ods" && zip) return "ods";
-  if (ext === "xls" || cfb) return "xls";
-  if (zip) throw new UserError("unsupported_format");
-  return ext === "tsv" || ext === "tab" ? "tsv" : "csv";
-}
-
-function looksBinary(rows: PackedRows): boolean {
-  let control = 0;
-  let total = 0;
-  for (const row of rows.slice(0, 50)) {
-    for (const cell of row) {
-      for (let i = 0; i < cell.length && total < 20000; i++, total++) {
-        const c = cell.charCodeAt(i);
-        if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0xfffd) control++;
-      }
-    }
-  }
-  return total > 0 && control / total > 0.1;
-}
 
 interface OpenOptions {
   encoding?: string;

@@ -10,7 +10,7 @@ import { parseDelimited } from "../../src/parse/delimited.ts";
 import { openWorkbook, readSheet } from "../../src/parse/xlsx.ts";
 import { ZipError } from "../../src/parse/zip.ts";
 import { XmlError } from "../../src/parse/xml.ts";
-import type { PackedRows } from "../../src/rows/store.ts";
+import { formatOf, looksBinary, UserError } from "../../src/parse/sniff.ts";
 
 interface Job {
   path: string;
@@ -30,43 +30,6 @@ interface Settings {
 }
 
 type Result = { settings: Settings; rows: string[][]; skipped: number } | { error: string };
-
-class UserError extends Error {
-  constructor(readonly code: string) {
-    super(code);
-  }
-}
-
-/** worker.ts formatOf. */
-function formatOf(name: string, head: Uint8Array): string {
-  const ext = name.toLowerCase().split(".").pop() ?? "";
-  const zip = head[0] === 0x50 && head[1] === 0x4b;
-  const cfb = head[0] === 0xd0 && head[1] === 0xcf && head[2] === 0x11 && head[3] === 0xe0;
-  if (ext === "xlsx" || ext === "xlsm") {
-    if (cfb) throw new UserError("password_protected");
-    if (!zip) throw new UserError("not_a_workbook");
-    return "xlsx";
-  }
-  if (ext === "ods" && zip) return "ods";
-  if (ext === "xls" || cfb) return "xls";
-  if (zip) throw new UserError("unsupported_format");
-  return ext === "tsv" || ext === "tab" ? "tsv" : "csv";
-}
-
-/** worker.ts looksBinary. */
-function looksBinary(rows: PackedRows): boolean {
-  let control = 0;
-  let total = 0;
-  for (const row of rows.slice(0, 50)) {
-    for (const cell of row) {
-      for (let i = 0; i < cell.length && total < 20000; i++, total++) {
-        const c = cell.charCodeAt(i);
-        if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0xfffd) control++;
-      }
-    }
-  }
-  return total > 0 && control / total > 0.1;
-}
 
 async function read(job: Job): Promise<Result> {
   const file = await openAsBlob(job.path);
