@@ -30,7 +30,7 @@ import (
 //	go test -run '^$' -bench FileImport1M -benchtime 1x -cpu 1 ./internal/fileimport/
 func BenchmarkFileImport1M(b *testing.B) {
 	files := map[string]string{"csv": "/tmp/bench-data/rows-1m.csv", "xlsx": "/tmp/bench-xlsx/rows-1m.xlsx"}
-	templates := map[string]string{"typed": typedTemplate, "demo": string(server.DemoTemplate)}
+	templates := map[string]string{"typed": servertest.TypedTemplate, "demo": string(server.DemoTemplate)}
 	for _, format := range []string{"csv", "xlsx"} {
 		path := files[format]
 		if _, err := os.Stat(path); err != nil {
@@ -64,21 +64,6 @@ func BenchmarkFileImport1M(b *testing.B) {
 		}
 	}
 }
-
-// typedTemplate types the benchmark columns without the demo template's two
-// costly rules (phone parsing, unique columns), as internal/server's
-// benchmarks do.
-const typedTemplate = `{"columns":[
-	{"key":"id","type":"text","required":true},
-	{"key":"first_name","type":"text","required":true},
-	{"key":"last_name","type":"text"},
-	{"key":"email","type":"email","required":true},
-	{"key":"phone","type":"text"},
-	{"key":"signup_date","type":"date","formats":["YYYY-MM-DD"]},
-	{"key":"amount","type":"number"},
-	{"key":"country","type":"country"},
-	{"key":"active","type":"boolean"},
-	{"key":"notes","type":"text","max_length":2000}]}`
 
 func cpuNow() time.Duration {
 	d, _ := cputime.Process()

@@ -79,21 +79,6 @@ func gzipChunks(b *testing.B, path string, perChunk int) (header []string, bodie
 	return header, bodies, rows
 }
 
-// typedTemplate types the benchmark columns without the two costly rules of
-// the demo template (phone parsing and unique columns), to show what the
-// pipeline itself costs.
-const typedTemplate = `{"columns":[
-	{"key":"id","type":"text","required":true},
-	{"key":"first_name","type":"text","required":true},
-	{"key":"last_name","type":"text"},
-	{"key":"email","type":"email","required":true},
-	{"key":"phone","type":"text"},
-	{"key":"signup_date","type":"date","formats":["YYYY-MM-DD"]},
-	{"key":"amount","type":"number"},
-	{"key":"country","type":"country"},
-	{"key":"active","type":"boolean"},
-	{"key":"notes","type":"text","max_length":2000}]}`
-
 // uniqueTemplate is the demo template with phone typed as text: its unique
 // columns without the cost of phone parsing.
 var uniqueTemplate = strings.Replace(string(server.DemoTemplate), `"type":"phone","default_region":"US"`, `"type":"text"`, 1)
@@ -120,9 +105,9 @@ func BenchmarkIngest(b *testing.B) {
 		{"demo/1m/postgres", "1m", string(server.DemoTemplate), true},
 		{"unique/1m", "1m", uniqueTemplate, false},
 		{"unique/1m/postgres", "1m", uniqueTemplate, true},
-		{"typed/100k", "100k", typedTemplate, false},
-		{"typed/1m", "1m", typedTemplate, false},
-		{"typed/1m/postgres", "1m", typedTemplate, true},
+		{"typed/100k", "100k", servertest.TypedTemplate, false},
+		{"typed/1m", "1m", servertest.TypedTemplate, false},
+		{"typed/1m/postgres", "1m", servertest.TypedTemplate, true},
 	} {
 		size := tc.size
 		b.Run(tc.name, func(b *testing.B) {

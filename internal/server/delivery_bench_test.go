@@ -28,7 +28,7 @@ func BenchmarkDeliveryEndToEnd(b *testing.B) {
 			env := servertest.Start(b, servertest.Options{Configure: servertest.AllowLoopback})
 			var im struct{ ID, Key string }
 			env.Do(b, "POST", "/api/v1/importers", env.APIKey, map[string]any{"name": "bench", "allow_invalid": true,
-				"template": json.RawMessage(typedTemplate)}, &im)
+				"template": json.RawMessage(servertest.TypedTemplate)}, &im)
 			ctx := context.Background()
 			var up struct {
 				ImportID    string `json:"import_id"`
