@@ -28,12 +28,19 @@ func (Job) Kind() string { return "intake_file_import" }
 // that a long file does not hold a delivery back.
 const Queue = "file_import"
 
-// InsertOptions put file imports on their own queue, once per import.
-// MaxAttempts covers store and queue failures; a file's own faults fail
-// the import at once, without a retry.
+// InsertOptions put file imports on their own queue, once per import. A
+// file's own faults fail the import at once, without a retry; store and
+// queue failures are retried until MaxFailedRuns runs failed, and the run
+// after fails the import. The queue gives the job a few runs more than
+// that, so that it does not give up on an import still running (a give-up
+// is silent: nothing would ever mark the import failed).
 func (Job) InsertOptions() queue.InsertOptions {
-	return queue.InsertOptions{Queue: Queue, MaxAttempts: 10, UniqueByArgs: true}
+	return queue.InsertOptions{Queue: Queue, MaxAttempts: MaxFailedRuns + 3, UniqueByArgs: true}
 }
+
+// MaxFailedRuns bounds the runs of a file import's job that fail (an
+// error, a timeout, a crash of the process) before it fails the import.
+const MaxFailedRuns = 10
 
 // Register adds file import jobs (and, when watching, the watcher's) to a
 // replica's job kinds.
@@ -72,6 +79,7 @@ const (
 	CodeImporterDeleted = "importer_deleted"
 	CodePurged          = "purged"
 	CodeUnreadable      = "unreadable_file"
+	CodeJobFailed       = "job_failed"
 )
 
 // outcome is where a run ended.
@@ -108,6 +116,15 @@ func (s *Service) Run(ctx context.Context, importID string) (bool, error) {
 	}
 	if fi.State == store.FileCompleted || fi.State == store.FileFailed {
 		return true, s.afterImport(ctx, fi)
+	}
+	failed, err := s.o.Store.BeginFileImportRun(ctx, importID)
+	if err != nil {
+		return false, err
+	}
+	if failed >= MaxFailedRuns {
+		s.o.Logger.WarnContext(ctx, "file import gives up", "import_id", importID, "failed_runs", failed)
+		return true, s.finish(ctx, fi, outcome{rows: fi.RowsParsed, failure: planErrorf(CodeJobFailed,
+			"the import's job failed %d times (the server's log says why); nothing was imported", failed)})
 	}
 	im, err := s.o.Store.ImportByID(ctx, importID)
 	if err != nil {
@@ -147,7 +164,7 @@ func (s *Service) Run(ctx context.Context, importID string) (bool, error) {
 	}
 	if !o.finished {
 		s.o.Logger.InfoContext(ctx, "file import yields", "import_id", importID, "rows_parsed", o.rows, "chunks", o.chunks)
-		return false, s.o.Store.FileImportProgress(ctx, importID, store.FileRunning, o.rows)
+		return false, s.o.Store.EndFileImportRun(ctx, importID, o.rows)
 	}
 	if o.failure == nil {
 		_, err := s.o.Ingest.Complete(ctx, importID, sp.Token, ingest.CompleteRequest{Chunks: o.chunks, Rows: o.rows, RowsSkipped: o.skipped})

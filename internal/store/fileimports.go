@@ -110,6 +110,27 @@ func (s *Store) FileImportProgress(ctx context.Context, importID, state string, 
 	return affectedOne(res, err, "file import")
 }
 
+// BeginFileImportRun counts a run of importID's job as failed until
+// EndFileImportRun says it ended cleanly, so that a run cut by a crash
+// counts too, and returns the runs that failed before this one.
+func (s *Store) BeginFileImportRun(ctx context.Context, importID string) (int, error) {
+	var n int
+	err := s.write.QueryRowContext(ctx, `UPDATE file_imports SET failed_runs = failed_runs + 1 WHERE import_id = $1
+		RETURNING failed_runs - 1`, importID).Scan(&n)
+	if err != nil {
+		return 0, notFound(err, "file import")
+	}
+	return n, nil
+}
+
+// EndFileImportRun records that the run BeginFileImportRun counted ended
+// cleanly (it yielded its slice), and the rows parsed so far.
+func (s *Store) EndFileImportRun(ctx context.Context, importID string, rowsParsed int64) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE file_imports SET failed_runs = failed_runs - 1, rows_parsed = $1,
+		updated_at = $2 WHERE import_id = $3`, rowsParsed, s.nowMicro(), importID)
+	return affectedOne(res, err, "file import")
+}
+
 // FinishFileImport records a file import's outcome: its state, the rows
 // parsed, the failure (code and value-free message, empty on success) and
 // its error report (at most what the job kept; total counts them all). A
