@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/internal/fileimport"
+	"github.com/intakehq/intake/internal/mapping"
 	"github.com/intakehq/intake/internal/parse"
 	"github.com/intakehq/intake/internal/rows"
 	"github.com/intakehq/intake/internal/template"
@@ -341,6 +342,7 @@ func (p *progress) done() {
 // is read from --template, or fetched (only it) from the server.
 func dryRunImport(ctx context.Context, s Streams, c *client, path, importer, tplPath string, o fileimport.Options, report string) int {
 	var tpl *template.Template
+	var learned []mapping.LearnedPair
 	if tplPath != "" {
 		var code int
 		if tpl, code = loadTemplate(tplPath, s); tpl == nil {
@@ -349,8 +351,9 @@ func dryRunImport(ctx context.Context, s Streams, c *client, path, importer, tpl
 	} else {
 		var list struct {
 			Importers []struct {
-				ID, Key  string
-				Template json.RawMessage
+				ID, Key       string
+				Template      json.RawMessage
+				LearnMappings bool `json:"learn_mappings"`
 			} `json:"importers"`
 		}
 		if err := c.json(ctx, "GET", "/api/v1/importers", nil, -1, &list); err != nil {
@@ -365,6 +368,16 @@ func dryRunImport(ctx context.Context, s Streams, c *client, path, importer, tpl
 					return exitFailure
 				}
 				tpl = t
+				if im.LearnMappings { // the server's matching proposes them first
+					var l struct {
+						Learned []mapping.LearnedPair `json:"learned"`
+					}
+					if err := c.json(ctx, "GET", "/api/v1/importers/"+url.PathEscape(im.ID)+"/learned", nil, -1, &l); err != nil {
+						errorf(s, "import: learned mappings: %v", err)
+						return exitFailure
+					}
+					learned = l.Learned
+				}
 			}
 		}
 		if tpl == nil {
@@ -388,7 +401,7 @@ func dryRunImport(ctx context.Context, s Streams, c *client, path, importer, tpl
 		errorf(s, "import: %v", err)
 		return exitFailure
 	}
-	rs, _, err := fileimport.Open(f, info.Size(), filepath.Base(path), tpl, o, parse.Limits{})
+	rs, _, err := fileimport.Open(f, info.Size(), filepath.Base(path), tpl, o, learned, parse.Limits{})
 	if err != nil {
 		errorf(s, "import: %s: %v", filepath.Base(path), err)
 		return exitFailure

@@ -77,7 +77,7 @@ func parseOnly(b *testing.B, path string, tpl *template.Template) int64 {
 	}
 	defer f.Close()
 	info, _ := f.Stat()
-	rs, _, err := fileimport.Open(f, info.Size(), filepath.Base(path), tpl, fileimport.Options{}, parse.Limits{})
+	rs, _, err := fileimport.Open(f, info.Size(), filepath.Base(path), tpl, fileimport.Options{}, nil, parse.Limits{})
 	if err != nil {
 		b.Fatal(err)
 	}

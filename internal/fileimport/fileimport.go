@@ -33,6 +33,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/intakehq/intake/internal/ingest"
+	"github.com/intakehq/intake/internal/mapping"
 	"github.com/intakehq/intake/internal/parse"
 	"github.com/intakehq/intake/internal/queue"
 	"github.com/intakehq/intake/internal/store"
@@ -94,12 +95,15 @@ var (
 
 // spec is what the job needs besides the ids, sealed with the import's data
 // key: the upload token its chunks authenticate with, the file's name (the
-// parser's hint) and size, and the options.
+// parser's hint) and size, the options, and the importer's learned mappings
+// as they were when the file came (every run of the job then maps the file
+// the same way; learned headers are kept like cells).
 type spec struct {
-	Token   string  `json:"token"`
-	Name    string  `json:"name"`
-	Size    int64   `json:"size"`
-	Options Options `json:"options"`
+	Token   string                `json:"token"`
+	Name    string                `json:"name"`
+	Size    int64                 `json:"size"`
+	Options Options               `json:"options"`
+	Learned []mapping.LearnedPair `json:"learned,omitempty"`
 }
 
 // Submission is a file import just submitted.
@@ -163,7 +167,11 @@ func (s *Service) Submit(ctx context.Context, importer store.Importer, name stri
 	if err != nil {
 		return Submission{}, err
 	}
-	plain, err := json.Marshal(spec{Token: created.UploadToken, Name: path.Base(name), Size: size, Options: o})
+	learned, err := s.learned(ctx, importer)
+	if err != nil {
+		return Submission{}, err
+	}
+	plain, err := json.Marshal(spec{Token: created.UploadToken, Name: path.Base(name), Size: size, Options: o, Learned: learned})
 	if err != nil {
 		return Submission{}, err
 	}
@@ -179,6 +187,23 @@ func (s *Service) Submit(ctx context.Context, importer store.Importer, name stri
 	ok = true
 	s.o.Logger.InfoContext(ctx, "file import submitted", "import_id", id, "importer_id", importer.ID, "bytes", size, "segments", segments)
 	return Submission{ImportID: id, State: store.FileQueued}, nil
+}
+
+// learned is what importer's learned mappings give the automatic matching:
+// none unless it learns (LearnMappings), as the widget is given none then.
+func (s *Service) learned(ctx context.Context, importer store.Importer) ([]mapping.LearnedPair, error) {
+	if !importer.LearnMappings {
+		return nil, nil
+	}
+	ls, err := s.o.Store.ImporterLearned(ctx, importer.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]mapping.LearnedPair, len(ls))
+	for i, l := range ls {
+		out[i] = mapping.LearnedPair{Header: l.Header, Key: l.Key}
+	}
+	return out, nil
 }
 
 // formatOf is the import's source format by the file's extension (csv by

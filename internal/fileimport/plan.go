@@ -67,8 +67,10 @@ func planErrorf(code, format string, args ...any) *PlanError {
 	return &PlanError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// MakePlan maps a file's first rows onto t per o.
-func MakePlan(t *template.Template, head [][]string, o Options) (Plan, error) {
+// MakePlan maps a file's first rows onto t per o. learned is the
+// importer's learned mappings (nil when it learns none): the automatic
+// matching proposes them first, as the widget's does.
+func MakePlan(t *template.Template, head [][]string, o Options, learned []mapping.LearnedPair) (Plan, error) {
 	p := Plan{Sources: make([]int, len(t.Columns))}
 	for j := range p.Sources {
 		p.Sources[j] = -1
@@ -125,7 +127,7 @@ func MakePlan(t *template.Template, head [][]string, o Options) (Plan, error) {
 		minConf = DefaultMinConfidence
 	}
 	hints := mapping.ValueHints(t, mapping.SampleColumns(head[p.HeaderRow+1:], len(headers)))
-	for i, prop := range mapping.MatchValues(t, headers, hints) {
+	for i, prop := range mapping.MatchLearned(t, headers, hints, learned) {
 		if prop.Key != "" && prop.Confidence >= minConf {
 			p.Sources[column[prop.Key]] = i
 		}
@@ -180,9 +182,11 @@ type Rows struct {
 // before it.
 type skipPoint struct{ k, skipped int64 }
 
-// Open parses a file and plans its mapping onto t: the one way into a file
-// for the server's job and the command line's dry run.
-func Open(r io.ReaderAt, size int64, name string, t *template.Template, o Options, limits parse.Limits) (*Rows, Settings, error) {
+// Open parses a file and plans its mapping onto t (with the importer's
+// learned mappings, see MakePlan): the one way into a file for the
+// server's job and the command line's dry run.
+func Open(r io.ReaderAt, size int64, name string, t *template.Template, o Options, learned []mapping.LearnedPair,
+	limits parse.Limits) (*Rows, Settings, error) {
 	rd, err := parse.Open(r, size, name, parse.Options{Sheet: o.Sheet, Delimiter: o.Delimiter, Encoding: o.Encoding, Limits: limits})
 	if err != nil {
 		return nil, Settings{}, err
@@ -199,7 +203,7 @@ func Open(r io.ReaderAt, size int64, name string, t *template.Template, o Option
 		}
 		rs.head = append(rs.head, slices.Clone(row))
 	}
-	if rs.plan, err = MakePlan(t, rs.head, o); err != nil {
+	if rs.plan, err = MakePlan(t, rs.head, o, learned); err != nil {
 		rd.Close()
 		return nil, Settings{}, err
 	}
