@@ -225,18 +225,6 @@ func (e errorReport) Each(ctx context.Context, fn func([][]*string) error) error
 	}
 }
 
-// watchInput is a watch's settings as PUT takes them.
-type watchInput struct {
-	Bucket          string `json:"bucket"`
-	Prefix          string `json:"prefix"`
-	Region          string `json:"region"`
-	Endpoint        string `json:"endpoint"`
-	After           string `json:"after"`
-	DonePrefix      string `json:"done_prefix"`
-	AccessKeyID     string `json:"access_key_id"`
-	SecretAccessKey string `json:"secret_access_key"`
-}
-
 func (a *API) watchPut(w http.ResponseWriter, r *http.Request, org store.Organization) error {
 	if a.files == nil {
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such API route"}
@@ -245,22 +233,16 @@ func (a *API) watchPut(w http.ResponseWriter, r *http.Request, org store.Organiz
 	if err != nil {
 		return err
 	}
-	var in watchInput
+	var in fileimport.WatchSettings
 	if err := decode(w, r, maxManagementBody, &in); err != nil {
 		return err
 	}
-	wt := store.Watch{ImporterID: importer.ID, OrgID: org.ID, Bucket: in.Bucket, Prefix: in.Prefix, Region: in.Region,
-		Endpoint: in.Endpoint, After: in.After, DonePrefix: in.DonePrefix}
-	if wt.After == "" {
-		wt.After = store.AfterTag
-	}
-	if err := fileimport.CheckWatch(wt); err != nil {
+	wt, err := a.files.PrepareWatch(r.Context(), importer, in)
+	if errors.Is(err, fileimport.ErrOptions) {
 		return badRequest("bad_watch", "%s", err.Error())
 	}
-	if in.AccessKeyID != "" || in.SecretAccessKey != "" {
-		if wt.SealedCredentials, err = a.files.SealCredentials(r.Context(), importer.ID, in.AccessKeyID, in.SecretAccessKey); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 	if err := a.store.PutWatch(r.Context(), org.ID, wt); err != nil {
 		return err

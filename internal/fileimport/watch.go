@@ -6,33 +6,28 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/intakehq/intake/internal/queue"
 	"github.com/intakehq/intake/internal/store"
 )
 
-// A watch lists its S3 prefix every poll interval (the queue's leader
-// inserts the poll once across replicas). Each object version (key and
-// ETag) not seen before is claimed in the transaction that enqueues its
-// object job; that job hands the object to Submit, whose transaction marks
-// the claim handed over, and the import's job tags or moves the object
-// once the import is done. Every step is a durable job or a transaction, so
-// an object is imported once across crashes and replicas: a crash before a
-// claim commits leaves the object for the next poll, one after it leaves
-// the claim's job to run again, and a claim handed over is never handed
-// over twice.
+// A watch lists its place (an S3 prefix or an SFTP folder) every poll
+// interval (the queue's leader inserts the poll once across replicas). Each
+// file version (key and ETag, or path, size and modification time) not seen
+// before is claimed in the transaction that enqueues its object job; that
+// job hands the file to Submit, whose transaction marks the claim handed
+// over, and the import's job tags or moves the file once the import is
+// done. Every step is a durable job or a transaction, so a file is imported
+// once across crashes and replicas: a crash before a claim commits leaves
+// the file for the next poll, one after it leaves the claim's job to run
+// again, and a claim handed over is never handed over twice. The kinds of
+// place differ only in how they list, read, tag or move (source).
 
 // PollJob lists every watched prefix.
 type PollJob struct{}
@@ -53,28 +48,32 @@ func (ObjectJob) InsertOptions() queue.InsertOptions {
 	return queue.InsertOptions{Queue: Queue, MaxAttempts: 10, UniqueByArgs: true}
 }
 
-// WatchCredentials are a watch's S3 keys, sealed in the store.
+// WatchCredentials are a watch's secrets, sealed in the store: S3 keys,
+// or an SFTP password or private key (PEM, OpenSSH or PKCS#8).
 type WatchCredentials struct {
-	AccessKeyID     string `json:"access_key_id"`
-	SecretAccessKey string `json:"secret_access_key"`
+	AccessKeyID     string `json:"access_key_id,omitempty"`
+	SecretAccessKey string `json:"secret_access_key,omitempty"`
+	Password        string `json:"password,omitempty"`
+	PrivateKey      string `json:"private_key,omitempty"`
 }
 
-// Watcher polls watched S3 prefixes and imports their new objects.
+// Watcher polls watched places and imports their new files.
 type Watcher struct {
 	s      *Service
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 	client *awshttp.BuildableClient
 }
 
-// NewWatcher returns the watcher of s's imports; every S3 connection is
-// dialled by dial, the outbound guard's (a watch's endpoint is the
-// organization's to set).
+// NewWatcher returns the watcher of s's imports; every S3 or SFTP
+// connection is dialled by dial, the outbound guard's (a watch's endpoint
+// is the organization's to set).
 func NewWatcher(s *Service, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *Watcher {
 	client := awshttp.NewBuildableClient().WithTimeout(5 * time.Minute).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.Proxy = nil
 			tr.DialContext = dial
 		})
-	w := &Watcher{s: s, client: client}
+	w := &Watcher{s: s, dial: dial, client: client}
 	s.watcher = w
 	return w
 }
@@ -86,49 +85,90 @@ func (w *Watcher) Register(ws *queue.Workers, interval time.Duration) {
 	queue.Register(ws, w.s.o.JobTimeout, w.object)
 }
 
-// CheckWatch refuses settings that cannot work; its messages name the
-// setting, never a credential.
-func CheckWatch(wt store.Watch) error {
-	if wt.Bucket == "" {
-		return fmt.Errorf("%w: bucket is required", ErrOptions)
-	}
-	if wt.After != store.AfterTag && wt.After != store.AfterMove {
-		return fmt.Errorf("%w: after must be tag or move", ErrOptions)
-	}
-	if wt.After == store.AfterMove && (wt.DonePrefix == "" || wt.DonePrefix == wt.Prefix) {
-		return fmt.Errorf("%w: after=move needs a done_prefix other than the prefix", ErrOptions)
-	}
-	if wt.Endpoint != "" {
-		if u, err := url.Parse(wt.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("%w: endpoint must be an http(s) URL", ErrOptions)
-		}
-	}
-	return nil
+// WatchSettings are a watch as the API takes it: where, what to do with a
+// file once imported, and the credentials (sealed, never shown again).
+type WatchSettings struct {
+	Bucket     string `json:"bucket"`
+	Prefix     string `json:"prefix"`
+	Region     string `json:"region"`
+	Endpoint   string `json:"endpoint"`
+	After      string `json:"after"`
+	DonePrefix string `json:"done_prefix"`
+	HostKey    string `json:"host_key"`
+	WatchCredentials
 }
 
-func (w *Watcher) s3(ctx context.Context, wt store.Watch) (*awss3.Client, error) {
-	cfg := aws.Config{Region: wt.Region, HTTPClient: w.client}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
+// PrepareWatch checks a watch's settings for importer, fills in defaults
+// (after: tag for S3, move for SFTP) and seals its credentials with the
+// master key, as destinations' secrets are. Its errors wrap ErrOptions and
+// name the setting, never a credential.
+func (s *Service) PrepareWatch(ctx context.Context, importer store.Importer, in WatchSettings) (store.Watch, error) {
+	wt := store.Watch{ImporterID: importer.ID, OrgID: importer.OrgID, Bucket: in.Bucket, Prefix: in.Prefix, Region: in.Region,
+		Endpoint: in.Endpoint, After: in.After, DonePrefix: in.DonePrefix, HostKey: in.HostKey}
+	check := checkS3
+	if isSFTP(wt) {
+		check = checkSFTP
 	}
-	if len(wt.SealedCredentials) > 0 {
-		plain, err := w.s.o.Vault.OpenSecret(ctx, wt.ImporterID, wt.SealedCredentials)
+	if err := check(&wt, in.WatchCredentials); err != nil {
+		return wt, fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	if in.WatchCredentials != (WatchCredentials{}) {
+		plain, err := json.Marshal(in.WatchCredentials)
 		if err != nil {
-			return nil, fmt.Errorf("watch of %s credentials: %w", wt.ImporterID, err)
+			return wt, err
 		}
-		var c WatchCredentials
-		if err := json.Unmarshal(plain, &c); err != nil {
-			return nil, fmt.Errorf("watch of %s credentials: %w", wt.ImporterID, err)
+		if wt.SealedCredentials, err = s.o.Vault.SealSecret(ctx, importer.ID, plain); err != nil {
+			return wt, err
 		}
-		cfg.Credentials = credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")
 	}
-	return awss3.NewFromConfig(cfg, func(o *awss3.Options) {
-		if wt.Endpoint != "" {
-			o.BaseEndpoint = aws.String(wt.Endpoint)
-			o.UsePathStyle = true
-		}
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-	}), nil
+	return wt, nil
+}
+
+// credentials opens a watch's sealed credentials (none: the zero value).
+func (w *Watcher) credentials(ctx context.Context, wt store.Watch) (WatchCredentials, error) {
+	var c WatchCredentials
+	if len(wt.SealedCredentials) == 0 {
+		return c, nil
+	}
+	plain, err := w.s.o.Vault.OpenSecret(ctx, wt.ImporterID, wt.SealedCredentials)
+	if err != nil {
+		return c, fmt.Errorf("watch of %s credentials: %w", wt.ImporterID, err)
+	}
+	if err := json.Unmarshal(plain, &c); err != nil {
+		return c, fmt.Errorf("watch of %s credentials: %w", wt.ImporterID, err)
+	}
+	return c, nil
+}
+
+// A source is a connection to a watched place. Keys are what claims hold:
+// S3 object keys, SFTP paths; a version tells one content of a key from
+// the next.
+type source interface {
+	// list calls fn with each file of the place (not under its done
+	// prefix or folder) and its version.
+	list(ctx context.Context, fn func(key, version string) error) error
+	// open reads a key's version, or fails with errChanged.
+	open(ctx context.Context, key, version string) (io.ReadCloser, error)
+	// finish tags or moves a key once its import ended in state.
+	finish(ctx context.Context, key, importID, state string) error
+	// Close ends the connection.
+	Close() error
+}
+
+// errChanged is a claimed file that changed or went away since its claim:
+// its new version, if any, is claimed by a later poll.
+var errChanged = errors.New("the watched file changed or went away")
+
+// connect opens a connection to wt's place.
+func (w *Watcher) connect(ctx context.Context, wt store.Watch) (source, error) {
+	c, err := w.credentials(ctx, wt)
+	if err != nil {
+		return nil, err
+	}
+	if isSFTP(wt) {
+		return w.sftp(ctx, wt, c)
+	}
+	return w.s3(wt, c), nil
 }
 
 // Poll lists every watch's prefix once and claims the objects not seen.
@@ -147,44 +187,29 @@ func (w *Watcher) Poll(ctx context.Context) error {
 }
 
 func (w *Watcher) poll(ctx context.Context, wt store.Watch) error {
-	client, err := w.s3(ctx, wt)
+	src, err := w.connect(ctx, wt)
 	if err != nil {
 		return err
 	}
-	pages := awss3.NewListObjectsV2Paginator(client, &awss3.ListObjectsV2Input{Bucket: aws.String(wt.Bucket), Prefix: aws.String(wt.Prefix)})
+	defer src.Close()
 	claimed := 0
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("list s3://%s/%s: %w", wt.Bucket, wt.Prefix, describeS3(err))
+	err = src.list(ctx, func(key, version string) error {
+		if seen, err := w.s.o.Store.WatchClaimed(ctx, wt.ImporterID, key, version); err != nil || seen {
+			return err
 		}
-		for _, obj := range page.Contents {
-			key, etag := aws.ToString(obj.Key), aws.ToString(obj.ETag)
-			if strings.HasSuffix(key, "/") || (wt.DonePrefix != "" && strings.HasPrefix(key, wt.DonePrefix)) {
-				continue
-			}
-			if seen, err := w.s.o.Store.WatchClaimed(ctx, wt.ImporterID, key, etag); err != nil || seen {
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			took, err := w.s.o.Store.ClaimObject(ctx, wt.ImporterID, key, etag, func(tx *sql.Tx, claimID string) error {
-				_, err := w.s.o.Queue.InsertTx(ctx, tx, ObjectJob{ClaimID: claimID})
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			if took {
-				claimed++
-			}
+		took, err := w.s.o.Store.ClaimObject(ctx, wt.ImporterID, key, version, func(tx *sql.Tx, claimID string) error {
+			_, err := w.s.o.Queue.InsertTx(ctx, tx, ObjectJob{ClaimID: claimID})
+			return err
+		})
+		if took {
+			claimed++
 		}
-	}
+		return err
+	})
 	if claimed > 0 {
 		w.s.o.Logger.InfoContext(ctx, "watch claimed objects", "importer_id", wt.ImporterID, "objects", claimed)
 	}
-	return nil
+	return err
 }
 
 // object hands a claimed object to Submit, unless a run before did.
@@ -210,21 +235,21 @@ func (w *Watcher) object(ctx context.Context, j ObjectJob) error {
 	if err != nil {
 		return err
 	}
-	client, err := w.s3(ctx, wt)
+	src, err := w.connect(ctx, wt)
 	if err != nil {
 		return err
 	}
-	// The version claimed, not a newer one: that is claimed by its own ETag.
-	obj, err := client.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(wt.Bucket), Key: aws.String(claim.Key), IfMatch: aws.String(claim.ETag)})
-	if err != nil {
-		var ae smithy.APIError
-		if errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "NoSuchKey") {
-			return queue.Cancel(fmt.Errorf("watched object of claim %s changed or went away", claim.ID))
-		}
-		return fmt.Errorf("get watched object of claim %s: %w", claim.ID, describeS3(err))
+	defer src.Close()
+	// The version claimed, not a newer one: that is claimed by its own version.
+	body, err := src.open(ctx, claim.Key, claim.ETag)
+	if errors.Is(err, errChanged) {
+		return queue.Cancel(fmt.Errorf("watched object of claim %s: %w", claim.ID, err))
 	}
-	defer obj.Body.Close()
-	sub, err := w.s.Submit(ctx, importer, claim.Key, obj.Body, Options{}, claim.ID)
+	if err != nil {
+		return fmt.Errorf("get watched object of claim %s: %w", claim.ID, err)
+	}
+	defer body.Close()
+	sub, err := w.s.Submit(ctx, importer, claim.Key, body, Options{}, claim.ID)
 	if err != nil {
 		return fmt.Errorf("submit watched object of claim %s: %w", claim.ID, err)
 	}
@@ -253,57 +278,13 @@ func (w *Watcher) after(ctx context.Context, fi store.FileImport) error {
 	if err != nil {
 		return err
 	}
-	client, err := w.s3(ctx, wt)
+	src, err := w.connect(ctx, wt)
 	if err != nil {
 		return err
 	}
-	bucket, key := aws.String(wt.Bucket), aws.String(claim.Key)
-	switch wt.After {
-	case store.AfterMove:
-		dest := wt.DonePrefix + strings.TrimPrefix(claim.Key, wt.Prefix)
-		if _, err := client.CopyObject(ctx, &awss3.CopyObjectInput{Bucket: bucket, Key: aws.String(dest),
-			CopySource: aws.String(url.PathEscape(wt.Bucket) + "/" + escapeKey(claim.Key))}); err != nil {
-			return fmt.Errorf("move watched object of claim %s: %w", claim.ID, describeS3(err))
-		}
-		if _, err := client.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: bucket, Key: key}); err != nil {
-			return fmt.Errorf("move watched object of claim %s: %w", claim.ID, describeS3(err))
-		}
-	default:
-		if _, err := client.PutObjectTagging(ctx, &awss3.PutObjectTaggingInput{Bucket: bucket, Key: key,
-			Tagging: &s3types.Tagging{TagSet: []s3types.Tag{
-				{Key: aws.String("intake-import"), Value: aws.String(fi.ImportID)},
-				{Key: aws.String("intake-state"), Value: aws.String(fi.State)},
-			}}}); err != nil {
-			return fmt.Errorf("tag watched object of claim %s: %w", claim.ID, describeS3(err))
-		}
+	defer src.Close()
+	if err := src.finish(ctx, claim.Key, fi.ImportID, fi.State); err != nil {
+		return fmt.Errorf("claim %s: %w", claim.ID, err)
 	}
 	return w.s.o.Store.WatchClaimDone(ctx, claim.ID)
-}
-
-// escapeKey escapes an object key for x-amz-copy-source, keeping its slashes.
-func escapeKey(key string) string {
-	parts := strings.Split(key, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
-}
-
-// describeS3 keeps an S3 error's code and drops the rest of the SDK's text.
-func describeS3(err error) error {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return fmt.Errorf("s3 %s", ae.ErrorCode())
-	}
-	return err
-}
-
-// SealCredentials seals a watch's S3 keys for the store, with the master
-// key, as destinations' secrets are.
-func (s *Service) SealCredentials(ctx context.Context, importerID, accessKeyID, secret string) ([]byte, error) {
-	plain, err := json.Marshal(WatchCredentials{AccessKeyID: accessKeyID, SecretAccessKey: secret})
-	if err != nil {
-		return nil, err
-	}
-	return s.o.Vault.SealSecret(ctx, importerID, plain)
 }

@@ -7,7 +7,8 @@ import (
 	"fmt"
 )
 
-// Watch is an importer's watched S3 prefix: each new object under it is
+// Watch is an importer's watched S3 prefix or SFTP folder (an Endpoint of
+// sftp://user@host[:port], Prefix the folder): each new file in it is
 // imported once, then tagged or moved (After).
 type Watch struct {
 	ImporterID string `json:"importer_id"`
@@ -21,6 +22,9 @@ type Watch struct {
 	// delete it).
 	After      string `json:"after"`
 	DonePrefix string `json:"done_prefix,omitempty"`
+	// HostKey pins an SFTP server's host key: an authorized_keys line or
+	// its SHA256: fingerprint ("" for S3).
+	HostKey string `json:"host_key,omitempty"`
 	// SealedCredentials are the access key id and secret, sealed with the
 	// master key (vault.SealSecret); nil for the default AWS chain.
 	SealedCredentials []byte `json:"-"`
@@ -50,11 +54,11 @@ type WatchClaim struct {
 	ImportID   string
 }
 
-const watchColumns = `importer_id, org_id, bucket, prefix, region, endpoint, after, done_prefix, sealed_credentials`
+const watchColumns = `importer_id, org_id, bucket, prefix, region, endpoint, after, done_prefix, sealed_credentials, host_key`
 
 func scanWatch(row interface{ Scan(...any) error }) (Watch, error) {
 	var w Watch
-	err := row.Scan(&w.ImporterID, &w.OrgID, &w.Bucket, &w.Prefix, &w.Region, &w.Endpoint, &w.After, &w.DonePrefix, &w.SealedCredentials)
+	err := row.Scan(&w.ImporterID, &w.OrgID, &w.Bucket, &w.Prefix, &w.Region, &w.Endpoint, &w.After, &w.DonePrefix, &w.SealedCredentials, &w.HostKey)
 	return w, err
 }
 
@@ -65,11 +69,11 @@ func (s *Store) PutWatch(ctx context.Context, orgID string, w Watch) error {
 	}
 	now := s.nowMicro()
 	_, err := s.write.ExecContext(ctx, `INSERT INTO importer_watches (`+watchColumns+`, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
 		ON CONFLICT (importer_id) DO UPDATE SET bucket = excluded.bucket, prefix = excluded.prefix, region = excluded.region,
 			endpoint = excluded.endpoint, after = excluded.after, done_prefix = excluded.done_prefix,
-			sealed_credentials = excluded.sealed_credentials, updated_at = excluded.updated_at`,
-		w.ImporterID, orgID, w.Bucket, w.Prefix, w.Region, w.Endpoint, w.After, w.DonePrefix, w.SealedCredentials, now)
+			sealed_credentials = excluded.sealed_credentials, host_key = excluded.host_key, updated_at = excluded.updated_at`,
+		w.ImporterID, orgID, w.Bucket, w.Prefix, w.Region, w.Endpoint, w.After, w.DonePrefix, w.SealedCredentials, w.HostKey, now)
 	if err != nil {
 		return fmt.Errorf("put watch: %w", err)
 	}
@@ -96,7 +100,7 @@ func (s *Store) DeleteWatch(ctx context.Context, orgID, importerID string) error
 // organizations: the poller's work list.
 func (s *Store) Watches(ctx context.Context) ([]Watch, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT w.importer_id, w.org_id, w.bucket, w.prefix, w.region, w.endpoint, w.after,
-		w.done_prefix, w.sealed_credentials FROM importer_watches w JOIN importers i ON i.id = w.importer_id
+		w.done_prefix, w.sealed_credentials, w.host_key FROM importer_watches w JOIN importers i ON i.id = w.importer_id
 		WHERE i.deleted_at IS NULL ORDER BY w.importer_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list watches: %w", err)

@@ -1,0 +1,299 @@
+package fileimport_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/intakehq/intake/internal/config"
+	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/fileimport"
+	"github.com/intakehq/intake/internal/server/servertest"
+	"github.com/intakehq/intake/internal/store"
+)
+
+// sftpServer is an in-process SFTP server (pkg/sftp over x/crypto/ssh) on
+// 127.0.0.1 with a generated ed25519 host key, serving the real files of
+// a temporary folder to user "drop" with password "drop-secret".
+type sftpServer struct {
+	addr    string
+	hostKey ssh.PublicKey
+	dir     string
+}
+
+func startSFTP(t *testing.T) sftpServer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &ssh.ServerConfig{PasswordCallback: func(c ssh.ConnMetadata, pass []byte) (*ssh.Permissions, error) {
+		if c.User() == "drop" && string(pass) == "drop-secret" {
+			return nil, nil
+		}
+		return nil, errors.New("wrong password")
+	}}
+	cfg.AddHostKey(signer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { serveSFTP(conn, cfg, dir) })
+		}
+	})
+	return sftpServer{addr: ln.Addr().String(), hostKey: signer.PublicKey(), dir: dir}
+}
+
+func serveSFTP(conn net.Conn, cfg *ssh.ServerConfig, dir string) {
+	defer conn.Close()
+	_, chans, reqs, err := ssh.NewServerConn(conn, cfg)
+	if err != nil {
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			nc.Reject(ssh.UnknownChannelType, "session only")
+			continue
+		}
+		ch, in, err := nc.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			for req := range in {
+				ok := req.Type == "subsystem" && string(req.Payload[4:]) == "sftp"
+				req.Reply(ok, nil)
+			}
+		}()
+		go func() {
+			defer ch.Close()
+			srv, err := sftp.NewServer(ch, sftp.WithServerWorkingDirectory(dir))
+			if err != nil {
+				return
+			}
+			if err := srv.Serve(); err != nil && !errors.Is(err, io.EOF) {
+				return
+			}
+		}()
+	}
+}
+
+// drop writes a file into the server's folder, last modified at mtime.
+func (s sftpServer) drop(t *testing.T, name, body string, mtime time.Time) {
+	t.Helper()
+	p := filepath.Join(s.dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWatchSFTPMovesEachFileOnce: a watched SFTP folder polled by the
+// periodic job and, at the same time, by two more watchers (as other
+// replicas would) imports each settled file once and moves it into the
+// done folder; a file still being written, a dot-file and a subfolder are
+// left; the file once settled is imported by a later poll.
+func TestWatchSFTPMovesEachFileOnce(t *testing.T) {
+	t.Parallel()
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			t.Parallel()
+			testWatchSFTP(t, pg)
+		})
+	}
+}
+
+func testWatchSFTP(t *testing.T, pg bool) {
+	srv := startSFTP(t)
+	env := servertest.Start(t, servertest.Options{Postgres: pg, Configure: func(c *config.Config) {
+		servertest.AllowLoopback(c)
+		c.WatchInterval = time.Second
+	}})
+	im := newImporter(t, env, nil)
+	old := time.Now().Add(-time.Hour)
+	const settled = 4
+	for i := range settled {
+		srv.drop(t, fmt.Sprintf("in/batch-%d.csv", i), csvRows(1000+i, nil), old)
+	}
+	srv.drop(t, "in/writing.csv", csvRows(10, nil), time.Now())
+	srv.drop(t, "in/.upload.csv", csvRows(10, nil), old)
+	srv.drop(t, "in/sub/nested.csv", csvRows(10, nil), old)
+	hostKey := string(ssh.MarshalAuthorizedKey(srv.hostKey))
+	watch := map[string]any{"endpoint": "sftp://drop@" + srv.addr, "prefix": "in", "done_prefix": "done",
+		"host_key": hostKey, "password": "drop-secret"}
+	if code := env.Do(t, "PUT", "/api/v1/importers/"+im.ID+"/watch", env.APIKey, watch, nil); code != http.StatusOK {
+		t.Fatalf("put watch: %d", code)
+	}
+	var got map[string]any
+	env.Do(t, "GET", "/api/v1/importers/"+im.ID+"/watch", env.APIKey, nil, &got)
+	if _, leaked := got["password"]; leaked || got["after"] != "move" || got["host_key"] != hostKey {
+		t.Fatalf("get watch: %v", got)
+	}
+	policy := outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	var wg sync.WaitGroup
+	for range 2 {
+		w := fileimport.NewWatcher(env.Server.Files, policy.DialContext)
+		wg.Go(func() {
+			if err := w.Poll(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	env.StartJobs(t)
+	wg.Wait()
+	waitMoved(t, env, im.ID, srv, settled)
+
+	// The file being written, once left alone, is imported by a later poll.
+	if err := os.Chtimes(filepath.Join(srv.dir, "in/writing.csv"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	waitMoved(t, env, im.ID, srv, settled+1)
+	for _, left := range []string{"in/.upload.csv", "in/sub/nested.csv"} {
+		if _, err := os.Stat(filepath.Join(srv.dir, left)); err != nil {
+			t.Errorf("%s: %v", left, err)
+		}
+	}
+	var list struct{ Imports []fileState }
+	env.Do(t, "GET", "/api/v1/imports?importer="+im.ID, env.APIKey, nil, &list)
+	if len(list.Imports) != settled+1 {
+		t.Errorf("%d imports for %d files", len(list.Imports), settled+1)
+	}
+	if strings.Contains(env.Logs.String(), canary) {
+		t.Error("a cell value was logged")
+	}
+}
+
+// waitMoved waits for n claims of importer to be done, and checks each
+// came from a file now in the done folder, imported once.
+func waitMoved(t *testing.T, env *servertest.Env, importerID string, srv sftpServer, n int) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		claims, err := env.Server.Store.WatchClaims(ctx, env.OrgID, importerID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := 0
+		for _, c := range claims {
+			if c.State == store.ClaimDone {
+				done++
+			}
+		}
+		if done == n && len(claims) == n {
+			for _, c := range claims {
+				if st := wait(t, env, c.ImportID); st.File.State != "completed" {
+					t.Errorf("file %s: %+v", c.Key, *st.File)
+				}
+				if _, err := os.Stat(filepath.Join(srv.dir, "done", filepath.Base(c.Key))); err != nil {
+					t.Errorf("file %s not moved: %v", c.Key, err)
+				}
+				if _, err := os.Stat(filepath.Join(srv.dir, c.Key)); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("file %s still in the folder: %v", c.Key, err)
+				}
+			}
+			return
+		}
+		if len(claims) > n || time.Now().After(deadline) {
+			t.Fatalf("%d of %d files done: %+v", done, n, claims)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWatchSFTPPinsHostKey: a watch needs the server's host key, and one
+// whose server shows another key claims nothing (the poll fails, logged
+// without the key or the password).
+func TestWatchSFTPPinsHostKey(t *testing.T) {
+	t.Parallel()
+	srv := startSFTP(t)
+	env := servertest.Start(t, servertest.Options{Configure: servertest.AllowLoopback})
+	im := newImporter(t, env, nil)
+	srv.drop(t, "in/a.csv", csvRows(10, nil), time.Now().Add(-time.Hour))
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	otherSigner, _ := ssh.NewSignerFromKey(other)
+	base := map[string]any{"endpoint": "sftp://drop@" + srv.addr, "prefix": "in", "done_prefix": "done", "password": "drop-secret"}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{k: v}
+		for k, v := range base {
+			if _, set := m[k]; !set {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	for _, c := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"no host key", base},
+		{"not a key", with("host_key", "trust me")},
+		{"tag", with("after", "tag")},
+		{"no done folder", with("done_prefix", "")},
+		{"no credentials", with("password", "")},
+		{"password in the URL", with("endpoint", "sftp://drop:drop-secret@"+srv.addr)},
+	} {
+		if code := env.Do(t, "PUT", "/api/v1/importers/"+im.ID+"/watch", env.APIKey, c.body, nil); code != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", c.name, code)
+		}
+	}
+	policy := outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	for _, c := range []struct {
+		name    string
+		hostKey string
+		claims  int
+	}{
+		{"another key", string(ssh.MarshalAuthorizedKey(otherSigner.PublicKey())), 0},
+		{"another fingerprint", ssh.FingerprintSHA256(otherSigner.PublicKey()), 0},
+		{"the fingerprint", ssh.FingerprintSHA256(srv.hostKey), 1},
+	} {
+		if code := env.Do(t, "PUT", "/api/v1/importers/"+im.ID+"/watch", env.APIKey, with("host_key", c.hostKey), nil); code != http.StatusOK {
+			t.Fatalf("%s: put watch: %d", c.name, code)
+		}
+		if err := fileimport.NewWatcher(env.Server.Files, policy.DialContext).Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		claims, err := env.Server.Store.WatchClaims(context.Background(), env.OrgID, im.ID)
+		if err != nil || len(claims) != c.claims {
+			t.Fatalf("%s: %d claims, %v", c.name, len(claims), err)
+		}
+	}
+	logs := env.Logs.String()
+	if !strings.Contains(logs, "host key is not the pinned one") || strings.Contains(logs, "drop-secret") {
+		t.Errorf("logs: %s", logs)
+	}
+}
