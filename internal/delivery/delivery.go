@@ -170,9 +170,6 @@ func (s *Service) CreateDestination(ctx context.Context, orgID, importerID strin
 	if importer.Mode == store.ModeE2E && kind == store.KindPostgres {
 		return Destination{}, invalid("%s", errE2EPostgres)
 	}
-	if importer.Mode == store.ModeE2E && kind == store.KindS3 {
-		return Destination{}, invalid("%s", errE2ES3)
-	}
 	if in.Enabled != nil || in.RotateSecret || in.DropOldSecret {
 		return Destination{}, invalid("enabled, rotate_secret and drop_old_secret apply to an existing destination")
 	}

@@ -372,10 +372,6 @@ func jobDestination(d store.Destination, st settings) (Target, error) {
 // uploaded.
 var errBypassKind = errors.New("a bypass-storage importer delivers to webhooks only: S3 and PostgreSQL destinations write a whole import at once")
 
-// errE2ES3 refuses an S3 destination for an e2e importer until the S3
-// writer stores .age objects (docs/e2e.md).
-var errE2ES3 = errors.New("an end-to-end encrypted importer cannot deliver to S3 yet: use a webhook, or download the .age bundle")
-
 // errE2EPostgres refuses a PostgreSQL destination for an end-to-end
 // encrypted importer: the server holds only ciphertext, so it has no rows
 // to insert (docs/e2e.md).
