@@ -11,6 +11,9 @@
 #   node ../shared/bench/gen-data.mjs --out /tmp/bench-data --sizes 100k,1m --no-xlsx
 #   bash scripts/bench-widget.sh /tmp/bench-data/rows-1m.csv [runs]
 #   INTAKE_WIDGET_BENCH_UPLOAD=1 … also times the upload to stored (the server's confirmation)
+#   INTAKE_WIDGET_BENCH_E2E=1 … instead imports the file through a stored and an
+#     end-to-end encrypted importer in each run: file chosen to stored for both,
+#     their ratio and the longest main-thread task (docs/e2e.md, "Cost in the browser")
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 file="$(realpath "${1:?usage: bench-widget.sh ROWS.csv [runs]}")"

@@ -173,3 +173,61 @@ func sendChunkQuery(t *testing.T, env *servertest.Env, up upload, n int, query s
 	_ = json.Unmarshal(b, &e)
 	return answer{resp.StatusCode, resp.Header.Get("Retry-After"), e.Error.Code, e.Error.Message}
 }
+
+// TestModeRefusedForItsDestinations (issue 17): an importer cannot be
+// switched to e2e while it has a PostgreSQL destination (the server would
+// have no rows to give it), nor to bypass while it has a sink: 409
+// destination_conflict naming the destination, and the importer keeps its
+// mode. S3 and webhooks suit e2e; once the destination is gone the switch
+// is taken.
+func TestModeRefusedForItsDestinations(t *testing.T) {
+	t.Parallel()
+	env := servertest.Start(t, servertest.Options{})
+	id, _ := age.GenerateX25519Identity()
+	tmpl := json.RawMessage(`{"columns":[{"key":"a","type":"text"}]}`)
+	e2eMode := map[string]any{"mode": "e2e", "recipients": []string{id.Recipient().String()}}
+	for _, c := range []struct {
+		name   string
+		dest   map[string]any
+		change map[string]any
+		code   int
+	}{
+		{"e2e with postgres", map[string]any{"type": "postgres", "url": "postgres://app@db.example.com/app", "table": "t"}, e2eMode, 409},
+		{"bypass with postgres", map[string]any{"type": "postgres", "url": "postgres://app@db.example.com/app", "table": "t"}, map[string]any{"mode": "bypass"}, 409},
+		{"bypass with s3", map[string]any{"type": "s3", "bucket": "b"}, map[string]any{"mode": "bypass"}, 409},
+		{"e2e with s3", map[string]any{"type": "s3", "bucket": "b"}, e2eMode, 200},
+		{"e2e with a webhook", map[string]any{"type": "webhook", "url": "https://hooks.example.com/intake"}, e2eMode, 200},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var im struct{ ID, Mode string }
+			if code := env.Do(t, "POST", "/api/v1/importers", env.APIKey, map[string]any{"name": c.name, "template": tmpl}, &im); code != 201 {
+				t.Fatalf("create importer: %d", code)
+			}
+			var dest struct{ ID string }
+			if code := env.Do(t, "POST", "/api/v1/importers/"+im.ID+"/destinations", env.APIKey, c.dest, &dest); code != 201 {
+				t.Fatalf("create destination: %d", code)
+			}
+			var raw json.RawMessage
+			code := env.Do(t, "PATCH", "/api/v1/importers/"+im.ID, env.APIKey, c.change, &raw)
+			if code != c.code {
+				t.Fatalf("switch: %d %s, want %d", code, raw, c.code)
+			}
+			if code == 200 {
+				return
+			}
+			if !strings.Contains(string(raw), `"destination_conflict"`) || !strings.Contains(string(raw), dest.ID) {
+				t.Fatalf("refusal %s does not give its code or name the destination", raw)
+			}
+			env.Do(t, "GET", "/api/v1/importers/"+im.ID, env.APIKey, nil, &im)
+			if im.Mode != "stored" {
+				t.Fatalf("mode %q after a refused switch", im.Mode)
+			}
+			if code := env.Do(t, "DELETE", "/api/v1/importers/"+im.ID+"/destinations/"+dest.ID, env.APIKey, nil, nil); code != 204 {
+				t.Fatalf("delete destination: %d", code)
+			}
+			if code := env.Do(t, "PATCH", "/api/v1/importers/"+im.ID, env.APIKey, c.change, &raw); code != 200 {
+				t.Fatalf("switch without the destination: %d %s", code, raw)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/intakehq/intake/internal/delivery"
 	"github.com/intakehq/intake/internal/e2e"
 	"github.com/intakehq/intake/internal/identity"
 	"github.com/intakehq/intake/internal/store"
@@ -189,6 +190,9 @@ func (a *API) importerUpdate(w http.ResponseWriter, r *http.Request, org store.O
 	if err := in.apply(&im); err != nil {
 		return err
 	}
+	if err := a.checkDestinations(r, org.ID, im); err != nil {
+		return err
+	}
 	secret, err := a.provisionIdentity(r, &im, in)
 	if err != nil {
 		return err
@@ -198,6 +202,20 @@ func (a *API) importerUpdate(w http.ResponseWriter, r *http.Request, org store.O
 		return err
 	}
 	return writeJSON(w, http.StatusOK, importerAnswer{Importer: im, IdentitySecret: secret})
+}
+
+// checkDestinations refuses im's mode when one of its destinations cannot
+// work in it (delivery.CheckMode), such as a PostgreSQL destination of an
+// importer switched to e2e: 409 destination_conflict, naming it.
+func (a *API) checkDestinations(r *http.Request, orgID string, im store.Importer) error {
+	dests, err := a.store.Destinations(r.Context(), orgID, im.ID)
+	if err != nil {
+		return err
+	}
+	if err := delivery.CheckMode(im.Mode, dests); err != nil {
+		return &Error{Status: http.StatusConflict, Code: "destination_conflict", Message: err.Error()}
+	}
+	return nil
 }
 
 func (a *API) importerDelete(w http.ResponseWriter, r *http.Request, org store.Organization) error {

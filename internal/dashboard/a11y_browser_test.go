@@ -106,6 +106,15 @@ func TestBrowserA11yDashboard(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#require_identity`)), chromedp.Click(chromedp.CSS(`#save`)),
 		chromedp.WaitVisible(chromedp.CSS(`#new-identity-secret`)), chromedp.WaitVisible(chromedp.CSS(`#rotate_identity_secret`)))
 	check("importer with its new identity secret")
+	// A switch to e2e refused for a PostgreSQL destination: the error
+	// next to the mode, the destinations listed below.
+	step("postgres destination", chromedp.Navigate(f.URL+importerURL+"/destinations/new?type=postgres"), chromedp.WaitVisible(chromedp.CSS(`#table`)),
+		setInput(`#url`, "postgres://app@db.example.com/app"), setInput(`#table`, "customers"),
+		chromedp.Click(chromedp.CSS(`#save-destination`)), chromedp.WaitVisible(chromedp.CSS(`.notice, [role=status]`)))
+	step("switch to e2e", chromedp.Navigate(f.URL+importerURL), chromedp.WaitVisible(chromedp.CSS(`#embed-snippet`)),
+		setInput(`#mode`, "e2e"), setInput(`#recipients`, "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"),
+		chromedp.Click(chromedp.CSS(`#save`)), chromedp.WaitVisible(chromedp.CSS(`#mode-err`)))
+	check("importer refused for its destination")
 	// The import log in sentences, its JSON one click away.
 	step("import log", scheme("light"), chromedp.Navigate(f.URL+"/imports/"+id), chromedp.WaitVisible(chromedp.CSS(`#log`)))
 	sentences, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const s = [...document.querySelectorAll("#log summary")].map((e) => e.textContent); return s.some((t) => t.startsWith("Chunk")) && s.join(" | "); })()`))

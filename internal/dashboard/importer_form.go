@@ -3,6 +3,8 @@ package dashboard
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -217,17 +219,26 @@ func (h *Handler) importerEdit(w http.ResponseWriter, r *http.Request, s *sessio
 func (h *Handler) importerPage(w http.ResponseWriter, r *http.Request, s *session, im store.Importer, notice, newSecret string) error {
 	f := h.withSnippets(r, formFromImporter(im))
 	f.NewIdentitySecret = newSecret
+	if err := h.withLists(r, s, &f); err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "importer", view{Title: im.Name, Nav: "importers", User: &s.User, Org: s.Org, Notice: notice, D: f})
+}
+
+// withLists adds a saved importer's learned mappings and destinations to
+// its form.
+func (h *Handler) withLists(r *http.Request, s *session, f *importerForm) error {
 	var err error
-	if f.Learned, err = h.o.Store.Learned(r.Context(), s.Org.ID, im.ID); err != nil {
+	if f.Learned, err = h.o.Store.Learned(r.Context(), s.Org.ID, f.ID); err != nil {
 		return err
 	}
 	if h.o.Delivery != nil {
 		f.Deliveries = true
-		if f.Destinations, err = h.o.Delivery.Destinations(r.Context(), s.Org.ID, im.ID); err != nil {
+		if f.Destinations, err = h.o.Delivery.Destinations(r.Context(), s.Org.ID, f.ID); err != nil {
 			return err
 		}
 	}
-	return h.render(w, r, http.StatusOK, "importer", view{Title: im.Name, Nav: "importers", User: &s.User, Org: s.Org, Notice: notice, D: f})
+	return nil
 }
 
 func (h *Handler) importerUpdate(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -236,7 +247,22 @@ func (h *Handler) importerUpdate(w http.ResponseWriter, r *http.Request, s *sess
 		return err
 	}
 	f := parseImporterForm(r, &im)
+	if f.Errors["mode"] == "" {
+		// A destination the new mode cannot serve is refused next to
+		// the mode, with the destinations listed below to delete it.
+		dests, err := h.o.Store.Destinations(r.Context(), s.Org.ID, im.ID)
+		if err != nil {
+			return err
+		}
+		var me *delivery.ModeError
+		if errors.As(delivery.CheckMode(im.Mode, dests), &me) {
+			f.Errors["mode"] = fmt.Sprintf("The %s destination %s cannot work in %s mode: %v. Delete it (under Destinations below), then save.", me.Kind, me.DestinationID, im.Mode, me.Err)
+		}
+	}
 	if len(f.Errors) > 0 {
+		if err := h.withLists(r, s, &f); err != nil {
+			return err
+		}
 		return h.render(w, r, http.StatusUnprocessableEntity, "importer", view{Title: im.Name, Nav: "importers", User: &s.User, Org: s.Org, D: h.withSnippets(r, f)})
 	}
 	secret, err := identity.Provision(r.Context(), h.o.Vault, &im, r.PostFormValue("rotate_identity_secret") == "on")

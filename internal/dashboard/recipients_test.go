@@ -64,3 +64,41 @@ func TestImporterFormRecipients(t *testing.T) {
 		t.Fatalf("e2e download: %d %v %d rows", dl.Status, err, len(got))
 	}
 }
+
+// TestImporterFormModeConflict (issue 17): the importer form refuses to
+// switch an importer with a PostgreSQL destination to e2e, next to the
+// mode (aria-invalid, described by the error) and with its destinations
+// still listed to delete the one in the way; the mode stays as saved.
+func TestImporterFormModeConflict(t *testing.T) {
+	t.Parallel()
+	env := servertest.Start(t, servertest.Options{})
+	owner := &browser{t: t, base: env.URL}
+	owner.signIn(ownerEmail(t, env), "test-password-1")
+	id, _ := age.GenerateX25519Identity()
+	form := func(mode string) url.Values {
+		return url.Values{"name": {"Ledger"}, "mode": {mode}, "retention_days": {"30"}, "template": {tmpl},
+			"max_rows": {"0"}, "max_file_mb": {"5"}, "recipients": {id.Recipient().String()}}
+	}
+	r := owner.post("/importers", form("stored"))
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create importer: %d", r.Status)
+	}
+	path := strings.TrimSuffix(r.Location, "?saved=1")
+	r = owner.post(path+"/destinations", url.Values{"type": {"postgres"}, "url": {"postgres://app@db.example.com/app"}, "table": {"ledger"}, "schema": {"public"}, "batch_size": {"1000"}})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("postgres destination: %d", r.Status)
+	}
+	dest := find(t, `(dst_[a-z0-9]+)`, r.Body)
+
+	r = owner.post(path, form("e2e"))
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `aria-describedby="mode-help mode-err" aria-invalid="true"`) {
+		t.Fatalf("switch to e2e with a PostgreSQL destination: %d", r.Status)
+	}
+	msg := find(t, `<p class="err" id="mode-err">([^<]*)</p>`, r.Body)
+	if !strings.Contains(msg, dest) || !strings.Contains(msg, "cannot work in e2e mode") || !strings.Contains(r.Body, `href="`+path+`/destinations/`+dest) {
+		t.Fatalf("the refusal %q does not name the destination, or the page does not list it", msg)
+	}
+	if page := owner.get(path); !strings.Contains(page.Body, `<option value="stored" selected>`) {
+		t.Fatal("the refused mode was saved")
+	}
+}

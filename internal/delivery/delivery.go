@@ -164,14 +164,8 @@ func (s *Service) CreateDestination(ctx context.Context, orgID, importerID strin
 	default:
 		return Destination{}, invalid("type must be webhook, s3 or postgres")
 	}
-	if importer.Mode == store.ModeBypass && kind != store.KindWebhook {
-		return Destination{}, invalid("%s", errBypassKind)
-	}
-	if importer.Mode == store.ModeE2E && kind == store.KindPostgres {
-		return Destination{}, invalid("%s", errE2EPostgres)
-	}
-	if importer.Mode == store.ModeE2E && kind == store.KindS3 {
-		return Destination{}, invalid("%s", errE2ES3)
+	if err := checkKind(importer.Mode, kind); err != nil {
+		return Destination{}, invalid("%s", err)
 	}
 	if in.Enabled != nil || in.RotateSecret || in.DropOldSecret {
 		return Destination{}, invalid("enabled, rotate_secret and drop_old_secret apply to an existing destination")

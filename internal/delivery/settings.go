@@ -372,11 +372,51 @@ func jobDestination(d store.Destination, st settings) (Target, error) {
 // uploaded.
 var errBypassKind = errors.New("a bypass-storage importer delivers to webhooks only: S3 and PostgreSQL destinations write a whole import at once")
 
-// errE2ES3 refuses an S3 destination for an e2e importer until the S3
-// writer stores .age objects (docs/e2e.md).
-var errE2ES3 = errors.New("an end-to-end encrypted importer cannot deliver to S3 yet: use a webhook, or download the .age bundle")
-
 // errE2EPostgres refuses a PostgreSQL destination for an end-to-end
 // encrypted importer: the server holds only ciphertext, so it has no rows
 // to insert (docs/e2e.md).
 var errE2EPostgres = errors.New("an end-to-end encrypted importer cannot deliver to PostgreSQL: the server has no key to read the rows it would insert; use a webhook or S3 and decrypt on your side")
+
+// checkKind refuses a destination of kind for an importer in mode when
+// that mode cannot give it what it needs: a bypass importer has rows only
+// while they are uploaded (webhooks alone take them then), and an e2e
+// importer has no plaintext (webhooks take age envelopes, S3 .age
+// objects; PostgreSQL would need rows).
+func checkKind(mode, kind string) error {
+	switch {
+	case mode == store.ModeBypass && kind != store.KindWebhook:
+		return errBypassKind
+	case mode == store.ModeE2E && kind == store.KindPostgres:
+		return errE2EPostgres
+	}
+	return nil
+}
+
+// ModeError refuses to save an importer in a mode that one of its
+// destinations does not suit (checkKind): the destination must go first.
+type ModeError struct {
+	// DestinationID and Kind name the destination in the way.
+	DestinationID, Kind string
+	// Err is the rule, as CreateDestination states it.
+	Err error
+}
+
+func (e *ModeError) Error() string {
+	return fmt.Sprintf("the importer's %s destination %s does not suit this mode (%v); delete that destination, then save the importer", e.Kind, e.DestinationID, e.Err)
+}
+
+func (e *ModeError) Unwrap() error { return e.Err }
+
+// CheckMode refuses mode for an importer whose live destinations are
+// dests when one of them cannot work in it, as CreateDestination refuses
+// such a destination for an importer already in that mode: switching an
+// importer with a PostgreSQL destination to e2e would leave that
+// destination without rows, and it would be skipped silently.
+func CheckMode(mode string, dests []store.Destination) error {
+	for _, d := range dests {
+		if err := checkKind(mode, d.Kind); err != nil {
+			return &ModeError{DestinationID: d.ID, Kind: d.Kind, Err: err}
+		}
+	}
+	return nil
+}

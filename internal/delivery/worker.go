@@ -77,7 +77,8 @@ func (s *Service) Delivery(ctx context.Context, id string) (Job, error) {
 	if err != nil {
 		return Job{}, fmt.Errorf("delivery %s: %w", id, err)
 	}
-	jd.Import = destination.Import{ID: im.ID, Importer: importer.Key, Columns: im.RowColumns, Rows: int(im.RowsReceived), Metadata: meta}
+	jd.Import = destination.Import{ID: im.ID, Importer: importer.Key, Columns: im.RowColumns, Rows: int(im.RowsReceived), Metadata: meta,
+		Encrypted: len(im.Recipients) > 0}
 	return jd, nil
 }
 

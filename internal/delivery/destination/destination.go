@@ -34,6 +34,9 @@ type Import struct {
 	// Metadata is the JSON object the host page attached to the import, passed
 	// through to the destination untouched; nil sends null.
 	Metadata json.RawMessage
+	// Encrypted marks an end-to-end encrypted import: its batches carry
+	// the browser's age ciphertext (rows.Batch.Ciphertext), never rows.
+	Encrypted bool
 }
 
 // RowSource yields an import's rows. rows.Reader implements it by

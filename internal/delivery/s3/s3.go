@@ -5,15 +5,21 @@
 // by the rows package's writers, the same that write downloads: an object
 // reads exactly as a download of the import in that format.
 //
+// An end-to-end encrypted import is written as one .age object per batch
+// instead: the browser's age ciphertext as it was sealed, which the server
+// cannot open and never turns into rows (docs/e2e.md).
+//
 // Errors name the bucket, key and S3 error code; never a cell value.
 package s3
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"iter"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +35,7 @@ import (
 
 	"github.com/intakehq/intake/internal/delivery/destination"
 	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/e2e"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -89,13 +96,36 @@ func NewWriter(policy *outbound.Policy) *Writer {
 	return &Writer{client: client, now: time.Now}
 }
 
-// Key expands cfg's key template for imp.
+// AgeContentType is the content type of an encrypted import's objects:
+// binary age files, as the age tool reads them.
+const AgeContentType = "application/octet-stream"
+
+// ageExt is {ext} for an encrypted import, and the ending of its objects.
+const ageExt = "age"
+
+// Key expands cfg's key template for imp. For an encrypted import it is
+// the prefix of its objects, which BatchKey completes.
 func (c Config) Key(imp destination.Import, now time.Time) (string, error) {
+	if imp.Encrypted {
+		key, err := c.expand(imp, now, ageExt)
+		return strings.TrimSuffix(key, "."+ageExt), err
+	}
+	return c.expand(imp, now, cmpOr(c.Format, CSV).Ext())
+}
+
+// BatchKey names the object of batch n of an encrypted import under the
+// prefix Key gives: prefix/NNNNNN.age, zero-padded so that the objects of
+// an import list in row order.
+func BatchKey(prefix string, n int) string {
+	return fmt.Sprintf("%s/%06d.%s", prefix, n, ageExt)
+}
+
+func (c Config) expand(imp destination.Import, now time.Time, ext string) (string, error) {
 	tmpl := cmpOr(c.KeyTemplate, DefaultKeyTemplate)
 	key := strings.NewReplacer(
 		"{importer}", imp.Importer,
 		"{import_id}", imp.ID,
-		"{ext}", cmpOr(c.Format, CSV).Ext(),
+		"{ext}", ext,
 		"{date}", now.UTC().Format(time.DateOnly),
 	).Replace(tmpl)
 	if strings.ContainsAny(key, "{}") {
@@ -117,7 +147,11 @@ func cmpOr[T comparable](v, def T) T {
 
 // Write streams the import's rows into one object and returns its key. On
 // any error the upload is aborted, so no partial object is left behind.
+// An encrypted import is written by writeAge instead.
 func (w *Writer) Write(ctx context.Context, cfg Config, imp destination.Import, batches iter.Seq2[rows.Batch, error]) (string, error) {
+	if imp.Encrypted {
+		return w.writeAge(ctx, cfg, imp, batches)
+	}
 	key, err := cfg.Key(imp, w.now())
 	if err != nil {
 		return "", err
@@ -162,6 +196,41 @@ func (w *Writer) Write(ctx context.Context, cfg Config, imp destination.Import, 
 		return "", describe(cfg.Bucket, key, err)
 	}
 	return key, nil
+}
+
+// writeAge writes each batch of an end-to-end encrypted import as its own
+// object, the batch's age ciphertext byte for byte (BatchKey names it; its
+// metadata holds the import's id and the batch's first row and row count,
+// which the server knows anyway), and returns the objects' common prefix.
+// The format setting does not apply. A batch without age ciphertext is
+// refused rather than written, so no plaintext can reach the bucket. The
+// objects are written in order; a failed run leaves the ones before the
+// failure, and the retry writes them again under the same keys.
+func (w *Writer) writeAge(ctx context.Context, cfg Config, imp destination.Import, batches iter.Seq2[rows.Batch, error]) (string, error) {
+	prefix, err := cfg.Key(imp, w.now())
+	if err != nil {
+		return "", err
+	}
+	bucket, err := w.open(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	defer bucket.Close()
+	for b, err := range batches {
+		if err != nil {
+			return "", fmt.Errorf("read rows: %w", err)
+		}
+		if !bytes.HasPrefix(b.Ciphertext, []byte(e2e.Header)) {
+			return "", fmt.Errorf("%w: batch %d of encrypted import %s holds no age ciphertext", ErrInvalid, b.Index, imp.ID)
+		}
+		key := BatchKey(prefix, b.Index)
+		opts := &blob.WriterOptions{ContentType: AgeContentType, Metadata: map[string]string{
+			"import-id": imp.ID, "first-row": strconv.Itoa(b.FirstRow), "rows": strconv.Itoa(b.Count)}}
+		if err := bucket.WriteAll(ctx, key, b.Ciphertext, opts); err != nil {
+			return "", describe(cfg.Bucket, key, err)
+		}
+	}
+	return prefix + "/", nil
 }
 
 func (w *Writer) open(ctx context.Context, cfg Config) (*blob.Bucket, error) {

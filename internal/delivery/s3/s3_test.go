@@ -2,6 +2,7 @@ package s3
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -10,17 +11,24 @@ import (
 	"iter"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/parquet-go/parquet-go"
+	"gocloud.dev/blob"
 
 	"github.com/intakehq/intake/internal/delivery/destination"
 	"github.com/intakehq/intake/internal/delivery/outbound"
+	"github.com/intakehq/intake/internal/e2e"
 	"github.com/intakehq/intake/internal/rows"
 )
 
@@ -233,5 +241,151 @@ func TestWriteFailures(t *testing.T) {
 	strict := NewWriter(outbound.NewPolicy(nil))
 	if _, err := strict.Write(ctx, cfg, testImport, rowsOf(10, 5)); !errors.Is(err, outbound.ErrForbidden) {
 		t.Errorf("loopback endpoint without allow-list: %v", err)
+	}
+}
+
+// sealedBatches seals the rows of rowsOf(n, size) to recipient batch by
+// batch, as the browser seals an e2e import's chunks.
+func sealedBatches(t *testing.T, recipient age.Recipient, n, size int) iter.Seq2[rows.Batch, error] {
+	t.Helper()
+	var sealed []rows.Batch
+	for b := range rowsOf(n, size) {
+		ct, err := e2e.Seal(e2e.Chunk{FirstRow: int64(b.FirstRow), Columns: testImport.Columns, Rows: b.Rows}, recipient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed = append(sealed, rows.Batch{Index: b.Index, FirstRow: b.FirstRow, Ciphertext: ct, Count: len(b.Rows)})
+	}
+	return func(yield func(rows.Batch, error) bool) {
+		for _, b := range sealed {
+			if !yield(b, nil) {
+				return
+			}
+		}
+	}
+}
+
+// TestWriteAge (issue 17): an end-to-end encrypted import becomes one .age
+// object per batch, the ciphertext byte for byte: filippo.io/age and the
+// age command-line tool open every object to exactly its rows, and no
+// object holds a cell in the clear. A batch without ciphertext is refused,
+// never written.
+func TestWriteAge(t *testing.T) {
+	t.Parallel()
+	w, cfg := setup(t, Parquet) // the format does not apply to age objects
+	id, _ := age.GenerateX25519Identity()
+	imp := testImport
+	imp.Encrypted = true
+	const total, size = 2500, 1000
+	prefix, err := w.Write(context.Background(), cfg, imp, sealedBatches(t, id.Recipient(), total, size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prefix != "pub_7/imp_42/" {
+		t.Fatalf("prefix %q", prefix)
+	}
+	b, err := w.open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var keys []string
+	for obj, err := range listAll(b, prefix) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, obj)
+	}
+	if want := []string{"pub_7/imp_42/000000.age", "pub_7/imp_42/000001.age", "pub_7/imp_42/000002.age"}; !slices.Equal(keys, want) {
+		t.Fatalf("objects %v, want %v", keys, want)
+	}
+	ageBin, ageErr := exec.LookPath("age")
+	keyFile := filepath.Join(t.TempDir(), "key.txt")
+	if err := os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, key := range keys {
+		attrs, err := b.Attributes(context.Background(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := strconv.Itoa(i * size)
+		if attrs.ContentType != AgeContentType || attrs.Metadata["first-row"] != first || attrs.Metadata["import-id"] != imp.ID {
+			t.Errorf("%s: content type %q, metadata %v", key, attrs.ContentType, attrs.Metadata)
+		}
+		data := read(t, w, cfg, key)
+		if bytes.Contains(data, []byte(`say "hi", Zoë`)) {
+			t.Fatalf("%s holds a cell in the clear", key)
+		}
+		c, err := e2e.Open(data, id)
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		checkChunk(t, key, c, i*size, min(size, total-i*size))
+		if ageErr != nil {
+			continue
+		}
+		cmd := exec.Command(ageBin, "-d", "-i", keyFile)
+		cmd.Stdin = bytes.NewReader(data)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("age -d %s: %v", key, err)
+		}
+		gz, err := gzip.NewReader(bytes.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var viaTool e2e.Chunk
+		if err := json.NewDecoder(gz).Decode(&viaTool); err != nil {
+			t.Fatal(err)
+		}
+		checkChunk(t, key+" (age tool)", viaTool, i*size, min(size, total-i*size))
+	}
+	if ageErr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the age command is missing in CI (.ci/run installs the Debian package age)")
+		}
+		t.Log("the age command is not installed: objects opened with filippo.io/age only")
+	}
+
+	// Rows where ciphertext belongs: refused, nothing written.
+	plain := imp
+	plain.ID = "imp_plain"
+	if _, err := w.Write(context.Background(), cfg, plain, rowsOf(10, 5)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("plaintext batch of an encrypted import: %v", err)
+	}
+	for obj := range listAll(b, "pub_7/imp_plain") {
+		t.Fatalf("object %s written from a plaintext batch", obj)
+	}
+}
+
+// listAll yields the keys of the bucket's objects under prefix, in order.
+func listAll(b *blob.Bucket, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		it := b.List(&blob.ListOptions{Prefix: prefix})
+		for {
+			obj, err := it.Next(context.Background())
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if !yield(obj.Key, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// checkChunk compares an opened object with rows [first, first+n) of rowsOf.
+func checkChunk(t *testing.T, name string, c e2e.Chunk, first, n int) {
+	t.Helper()
+	if c.FirstRow != int64(first) || len(c.Rows) != n || !slices.Equal(c.Columns, testImport.Columns) {
+		t.Fatalf("%s: first row %d, %d rows, columns %v", name, c.FirstRow, len(c.Rows), c.Columns)
+	}
+	for i, row := range c.Rows {
+		for j, cell := range row {
+			if want, ok := wantCell(first+i, j); (cell != nil) != ok || cell != nil && *cell != want {
+				t.Fatalf("%s: row %d col %d differs", name, first+i, j)
+			}
+		}
 	}
 }
