@@ -13,18 +13,19 @@ import (
 	"github.com/intakehq/intake/internal/server/servertest"
 )
 
-// receiver is a loopback webhook receiver that reads and discards each
+// Receiver is a loopback webhook receiver that reads and discards each
 // body, answers 204, keeps the sizes of the bodies it received, and
-// signals each import.completed.
-type receiver struct {
+// signals each import.completed on Done. Close stops it.
+type Receiver struct {
 	*httptest.Server
-	done  chan struct{}
+	Done  chan struct{}
 	mu    sync.Mutex
 	sizes []int
 }
 
-func newReceiver() *receiver {
-	rc := &receiver{done: make(chan struct{}, 1)}
+// NewReceiver starts a receiver on 127.0.0.1.
+func NewReceiver() *Receiver {
+	rc := &Receiver{Done: make(chan struct{}, 1)}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		head := make([]byte, 32)
 		n, _ := io.ReadFull(req.Body, head)
@@ -34,7 +35,7 @@ func newReceiver() *receiver {
 		rc.sizes = append(rc.sizes, n+int(rest))
 		rc.mu.Unlock()
 		if bytes.HasPrefix(head[:n], []byte(`{"type":"import.completed"`)) {
-			rc.done <- struct{}{}
+			rc.Done <- struct{}{}
 		}
 	}))
 	return rc
@@ -47,7 +48,7 @@ func newReceiver() *receiver {
 // has import.completed; beside it a bare net/http client posting as many
 // requests of the same sizes to a bare sink.
 func (r *run) deliver(env *servertest.Env, importerID, importID string) {
-	rc := newReceiver()
+	rc := NewReceiver()
 	defer rc.Close()
 	var dest struct{ ID string }
 	if code := env.Do(r.tb, "POST", "/api/v1/importers/"+importerID+"/destinations", env.APIKey,
@@ -59,7 +60,7 @@ func (r *run) deliver(env *servertest.Env, importerID, importID string) {
 			return fmt.Errorf("replay: status %d", code)
 		}
 		select {
-		case <-rc.done:
+		case <-rc.Done:
 			return nil
 		case <-time.After(30 * time.Minute):
 			return fmt.Errorf("the delivery did not finish in 30 minutes")
