@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,12 +44,21 @@ const MinRows = 1000
 // of CSV are ~1.3 GB).
 const MaxRows = 5_000_000
 
+// MaxReplicas bounds --replicas.
+const MaxReplicas = 8
+
 // Options choose the run.
 type Options struct {
 	Rows   int
 	Format string // csv or xlsx
 	// Log receives progress lines.
 	Log io.Writer
+	// Replicas, when above 0, also measures 1 … Replicas `intake serve`
+	// processes on the PostgreSQL at DatabaseURL, each started by
+	// ServeCommand with serve's arguments.
+	Replicas     int
+	DatabaseURL  string
+	ServeCommand func(args ...string) *exec.Cmd
 }
 
 // Check tells what is wrong with the options, if anything.
@@ -55,12 +66,16 @@ func (o Options) Check() error {
 	if o.Rows < MinRows || o.Rows > MaxRows {
 		return fmt.Errorf("rows must be %d to %d, not %d", MinRows, MaxRows, o.Rows)
 	}
-	for _, f := range Formats {
-		if o.Format == f {
-			return nil
-		}
+	if !slices.Contains(Formats, o.Format) {
+		return fmt.Errorf("format must be csv or xlsx, not %q", o.Format)
 	}
-	return fmt.Errorf("format must be csv or xlsx, not %q", o.Format)
+	switch {
+	case o.Replicas < 0 || o.Replicas > MaxReplicas:
+		return fmt.Errorf("replicas must be 0 to %d, not %d", MaxReplicas, o.Replicas)
+	case o.Replicas > 0 && !strings.HasPrefix(o.DatabaseURL, "postgres"):
+		return errors.New("replicas need a PostgreSQL database: --database-url postgres://… (or INTAKE_DATABASE_URL)")
+	}
+	return nil
 }
 
 // Figure is one measured step beside its raw limit.
@@ -120,6 +135,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r := &run{tb: tb, o: o, rep: rep}
 		r.data()
 		r.server()
+		if o.Replicas > 0 {
+			r.replicas()
+		}
 	})
 	rep.Elapsed = time.Since(rep.Started)
 	rep.LoadAfter = loadAverage()

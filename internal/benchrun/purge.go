@@ -28,7 +28,7 @@ func (r *run) purge(env *servertest.Env) {
 	imp := newImporter(r.tb, env, "purge", servertest.TypedTemplate)
 	ids := make([]string, k)
 	for i := range ids {
-		if ids[i], err = upload(env, imp.Key, r.header, small[:1], 100); err != nil {
+		if ids[i], err = upload(to(env), imp.Key, r.header, small[:1], 100); err != nil {
 			r.tb.Fatal(err)
 		}
 	}

@@ -35,7 +35,7 @@ func (r *run) server() {
 		var id string
 		cost, err := rawlimit.Measure(func() error {
 			var err error
-			id, err = upload(env, imp.Key, r.header, r.bodies, r.rows)
+			id, err = upload(to(env), imp.Key, r.header, r.bodies, r.rows)
 			return err
 		})
 		if err != nil {
@@ -54,6 +54,9 @@ func (r *run) server() {
 
 type importer struct{ ID, Key string }
 
+// to sends every request of an upload to env.
+func to(env *servertest.Env) func(int) string { return func(int) string { return env.URL } }
+
 func newImporter(tb testing.TB, env *servertest.Env, name, template string) importer {
 	var im importer
 	body := map[string]any{"name": name, "mode": "stored", "allow_invalid": true, "template": json.RawMessage(template)}
@@ -65,9 +68,10 @@ func newImporter(tb testing.TB, env *servertest.Env, name, template string) impo
 
 var client = &http.Client{Timeout: 10 * time.Minute}
 
-// call sends one request to the server and decodes a JSON answer into out.
-func call(env *servertest.Env, method, path, token, encoding string, body []byte, out any) error {
-	req, err := http.NewRequest(method, env.URL+path, bytes.NewReader(body))
+// call sends one request to the server at base and decodes a JSON answer
+// into out.
+func call(base, method, path, token, encoding string, body []byte, out any) error {
+	req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
@@ -101,24 +105,25 @@ func call(env *servertest.Env, method, path, token, encoding string, body []byte
 }
 
 // upload sends one import through the upload API, as the widget does:
-// create, the gzip'd chunks in order, complete. It returns the import's id.
-func upload(env *servertest.Env, key string, header []string, bodies [][]byte, rows int) (string, error) {
+// create, the gzip'd chunks in order, complete, request k of them to the
+// server at to(k). It returns the import's id.
+func upload(to func(k int) string, key string, header []string, bodies [][]byte, rows int) (string, error) {
 	create, _ := json.Marshal(map[string]any{"importer": key, "columns": header,
 		"source": map[string]any{"format": "csv", "size_bytes": 1}, "rows": rows})
 	var up struct {
 		ImportID    string `json:"import_id"`
 		UploadToken string `json:"upload_token"`
 	}
-	if err := call(env, "POST", "/api/v1/uploads", "", "", create, &up); err != nil {
+	if err := call(to(0), "POST", "/api/v1/uploads", "", "", create, &up); err != nil {
 		return "", err
 	}
 	for n, b := range bodies {
-		if err := call(env, "PUT", fmt.Sprintf("/api/v1/uploads/%s/chunks/%d", up.ImportID, n), up.UploadToken, "gzip", b, nil); err != nil {
+		if err := call(to(1+n), "PUT", fmt.Sprintf("/api/v1/uploads/%s/chunks/%d", up.ImportID, n), up.UploadToken, "gzip", b, nil); err != nil {
 			return "", err
 		}
 	}
 	done, _ := json.Marshal(map[string]any{"chunks": len(bodies), "rows": rows, "rows_skipped": 0})
-	if err := call(env, "POST", "/api/v1/uploads/"+up.ImportID+"/complete", up.UploadToken, "", done, nil); err != nil {
+	if err := call(to(1+len(bodies)), "POST", "/api/v1/uploads/"+up.ImportID+"/complete", up.UploadToken, "", done, nil); err != nil {
 		return "", err
 	}
 	return up.ImportID, nil

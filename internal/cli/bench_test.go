@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"context"
+	"flag"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -65,5 +70,48 @@ func TestBenchTinyRun(t *testing.T) {
 		strings.Contains(got, "old figures") || !strings.Contains(got, "| parse the XLSX (internal/parse) |") ||
 		!strings.Contains(got, "excelize alone") || !strings.Contains(got, "--rows 1000 --format xlsx") {
 		t.Fatalf("doc after --doc:\n%s", got)
+	}
+}
+
+const benchServeHelperEnv = "INTAKE_TEST_BENCH_SERVE_HELPER"
+
+// TestBenchServeHelperProcess is not a test: run by TestBenchReplicas as a
+// replica, it is cmd/intake's main running `intake serve` with the
+// arguments after "--".
+func TestBenchServeHelperProcess(t *testing.T) {
+	if os.Getenv(benchServeHelperEnv) == "" {
+		t.Skip("helper process only")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Run(ctx, append([]string{"serve"}, flag.Args()...), strings.NewReader(""), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// --replicas 2 measures 1 and 2 `intake serve` processes on one
+// PostgreSQL and prints both figures with their CPU breakdown.
+func TestBenchReplicas(t *testing.T) {
+	pg := os.Getenv("INTAKE_TEST_DATABASE_URL")
+	if pg == "" {
+		t.Skip("PostgreSQL not configured (INTAKE_TEST_DATABASE_URL)")
+	}
+	t.Setenv(benchServeHelperEnv, "1")
+	defer func(old func(...string) *exec.Cmd) { serveCommand = old }(serveCommand)
+	serveCommand = func(args ...string) *exec.Cmd {
+		return exec.Command(os.Args[0], append([]string{"-test.run=^TestBenchServeHelperProcess$", "-test.count=1", "--"}, args...)...)
+	}
+	code, out, errOut := runIn(t, "", "bench", "--rows", "1000", "--replicas", "2", "--database-url", pg)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"upload API, 1 replica(s) on one PostgreSQL", "upload API, 2 replica(s) on one PostgreSQL",
+		"bare HTTP sink, 6 clients", "PostgreSQL", "cores busy"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errOut := runIn(t, "", "bench", "--rows", "1000", "--replicas", "2", "--database-url", ""); code != exitInvalid ||
+		!strings.Contains(errOut, "replicas need a PostgreSQL database") {
+		t.Errorf("--replicas without a database: exit %d, %q", code, errOut)
 	}
 }
