@@ -28,6 +28,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/intakehq/intake/internal/benchrun"
 	"github.com/intakehq/intake/internal/server"
 	"github.com/intakehq/intake/internal/store/storetest"
 )
@@ -476,152 +477,6 @@ func (c *cluster) stop() {
 	}
 }
 
-// csvChunks reads a CSV into chunk bodies of rowsPer rows each.
-func csvChunks(path string, rowsPer int) (columns []string, bodies [][]byte, rows int, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("bench data: %w", err)
-	}
-	defer f.Close()
-	records, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("read %s: %w", path, err)
-	}
-	columns, records = records[0], records[1:]
-	for first := 0; first < len(records); first += rowsPer {
-		end := min(first+rowsPer, len(records))
-		b, _ := json.Marshal(map[string]any{"first_row": first, "rows": records[first:end]})
-		bodies = append(bodies, b)
-	}
-	return columns, bodies, len(records), nil
-}
-
-// cpuSeconds is a process's user+system CPU time from /proc (100 ticks a second).
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	u, _ := strconv.ParseFloat(f[11], 64)
-	s, _ := strconv.ParseFloat(f[12], 64)
-	return (u + s) / 100
-}
-
-// postgresCPU sums the CPU time of every postgres process on the machine
-// (the test server is shared: other tests' work counts too).
-func postgresCPU() float64 {
-	entries, _ := os.ReadDir("/proc")
-	total := 0.0
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
-			total += cpuSeconds(pid)
-		}
-	}
-	return total
-}
-
-// TestReplicaThroughput measures rows/s through the upload API for 1, 2
-// and 3 replicas on one PostgreSQL (and one in-process S3 server), the
-// demo template and the shared bench data, with INTAKE_BENCH_CLIENTS
-// (default 6) parallel importing clients spreading each import's chunks
-// over the replicas. Env-gated (INTAKE_BENCH_REPLICAS=1): a measurement,
-// not a test; it prints wall rows/s and the CPU seconds the replicas and
-// PostgreSQL spent.
-func TestReplicaThroughput(t *testing.T) {
-	if os.Getenv("INTAKE_BENCH_REPLICAS") == "" {
-		t.Skip("set INTAKE_BENCH_REPLICAS=1 to measure")
-	}
-	data := cmp.Or(os.Getenv("INTAKE_BENCH_FILE"), "/tmp/bench-data/rows-100k.csv")
-	const rowsPer = 5000
-	columns, bodies, rows, err := csvChunks(data, rowsPer)
-	if err != nil {
-		t.Skip(err)
-	}
-	if rows%rowsPer != 0 {
-		t.Skipf("%s: %d rows, not a multiple of the %d-row chunk", data, rows, rowsPer)
-	}
-	clients, _ := strconv.Atoi(cmp.Or(os.Getenv("INTAKE_BENCH_CLIENTS"), "6"))
-	imports, _ := strconv.Atoi(cmp.Or(os.Getenv("INTAKE_BENCH_IMPORTS"), "6"))
-	chunk := func(first, _ int) []byte { return bodies[first/rowsPer] }
-	total := float64(imports * rows)
-
-	// The raw limit in the same run: the same clients sending the same
-	// bodies to a loopback sink that reads and drops them.
-	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
-	defer sink.Close()
-	start, next := time.Now(), make(chan []byte)
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range next {
-				if _, err := try("PUT", sink.URL, "", b, nil); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
-	}
-	for range imports {
-		for _, b := range bodies {
-			next <- b
-		}
-	}
-	close(next)
-	wg.Wait()
-	sinkRate := total / time.Since(start).Seconds()
-	t.Logf("raw limit: bare HTTP sink, %d clients: %.0f rows/s", clients, sinkRate)
-	for n := 1; n <= 3; n++ {
-		t.Run(fmt.Sprintf("replicas=%d", n), func(t *testing.T) {
-			c := newCluster(t, n)
-			_, key := c.importer()
-			pids := make([]int, n)
-			for i, r := range c.replicas {
-				pids[i] = r.cmd.Process.Pid
-			}
-			cpu := func() (replicas float64) {
-				for _, p := range pids {
-					replicas += cpuSeconds(p)
-				}
-				return replicas
-			}
-			r0, pg0, self0 := cpu(), postgresCPU(), cpuSeconds(os.Getpid())
-			start := time.Now()
-			next := make(chan int)
-			var wg sync.WaitGroup
-			var failed atomic.Value
-			for range clients {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range next {
-						if _, err := c.upload(i, key, columns, len(bodies), rowsPer, chunk); err != nil {
-							failed.Store(err)
-						}
-					}
-				}()
-			}
-			for i := range imports {
-				next <- i
-			}
-			close(next)
-			wg.Wait()
-			wall := time.Since(start).Seconds()
-			if err, _ := failed.Load().(error); err != nil {
-				t.Fatal(err)
-			}
-			rcpu, pgcpu, selfcpu := cpu()-r0, postgresCPU()-pg0, cpuSeconds(os.Getpid())-self0
-			t.Logf("replicas=%d clients=%d: %d imports × %d rows in %.1f s wall = %.0f rows/s (%.1f%% of the sink); replica CPU %.1f s (%.0f rows/cpu-s), PostgreSQL CPU %.1f s, clients and S3 server CPU %.1f s",
-				n, clients, imports, rows, wall, total/wall, 100*total/wall/sinkRate, rcpu, total/rcpu, pgcpu, selfcpu)
-		})
-	}
-}
-
 // vmHWM is a process's peak resident set from /proc, in MB.
 func vmHWM(pid int) float64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -669,7 +524,7 @@ func TestTenMillionRows(t *testing.T) {
 	jobs := make(chan job, clients)
 	var wg sync.WaitGroup
 	var failed atomic.Value
-	start, pg0, self0 := time.Now(), postgresCPU(), cpuSeconds(os.Getpid())
+	start, pg0, self0 := time.Now(), benchrun.PostgresCPU(), benchrun.ProcessCPU(os.Getpid())
 	for range clients {
 		wg.Add(1)
 		go func() {
@@ -741,9 +596,9 @@ func TestTenMillionRows(t *testing.T) {
 	if _, err := c.send(1, "GET", "/api/v1/imports/"+up.ImportID, c.apiKey, nil, &im, http.StatusOK); err != nil || im.Status != "completed" || im.Rows != int64(total) {
 		t.Fatalf("import: %+v (%v), want completed with %d rows", im, err, total)
 	}
-	t.Logf("PostgreSQL CPU %.1f s, test process (clients, CSV, S3 server) %.1f s", postgresCPU()-pg0, cpuSeconds(os.Getpid())-self0)
+	t.Logf("PostgreSQL CPU %.1f s, test process (clients, CSV, S3 server) %.1f s", benchrun.PostgresCPU()-pg0, benchrun.ProcessCPU(os.Getpid())-self0)
 	for i, r := range c.replicas {
-		t.Logf("replica %d: peak RSS (VmHWM) %.0f MB, CPU %.1f s", i, vmHWM(r.cmd.Process.Pid), cpuSeconds(r.cmd.Process.Pid))
+		t.Logf("replica %d: peak RSS (VmHWM) %.0f MB, CPU %.1f s", i, vmHWM(r.cmd.Process.Pid), benchrun.ProcessCPU(r.cmd.Process.Pid))
 	}
 	t.Logf("%d rows in %d chunks: uploaded in %.1f s, completed at %.1f s = %.0f rows/s", total, n, uploaded.Seconds(), wall.Seconds(),
 		float64(total)/wall.Seconds())

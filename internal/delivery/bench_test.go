@@ -1,20 +1,18 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/intakehq/intake/internal/benchrun/rawlimit"
 	"github.com/intakehq/intake/internal/delivery/destination"
 	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/delivery/webhook"
@@ -64,16 +62,12 @@ func benchRows(b *testing.B) ([]string, [][]*string) {
 // a transport ceiling, posts the bytes already encoded. Run: go test -run '^$' -bench Delivery1M -benchtime 1x -count 3
 func BenchmarkDelivery1M(b *testing.B) {
 	header, data := benchRows(b)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	sink, err := rawlimit.NewSink()
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-	})}
-	go srv.Serve(ln)
-	defer srv.Close()
-	url := "http://" + ln.Addr().String() + "/hook"
+	defer sink.Close()
+	url := sink.URL
 
 	imp := destination.Import{ID: "imp_bench", Importer: "pub_bench", Columns: header, Rows: len(data)}
 	st := &memStore{failRecordAt: -1, rows: data}
@@ -95,15 +89,10 @@ func BenchmarkDelivery1M(b *testing.B) {
 	for i := 0; i < len(data); i += destination.DefaultBatchSize {
 		bodies = append(bodies, enc.AppendBatch(nil, rows.Batch{Index: i / destination.DefaultBatchSize, FirstRow: i, Rows: data[i:min(len(data), i+destination.DefaultBatchSize)]}))
 	}
-	bare := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-
 	post := func(body []byte) {
-		resp, err := bare.Post(url, "application/json", bytes.NewReader(body))
-		if err != nil {
+		if err := rawlimit.Post(url, body); err != nil {
 			b.Fatal(err)
 		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
 	}
 	// What a bare client posting these batches does: encoding/json builds
 	// the same payload shape (rows as objects keyed by column), no

@@ -2,11 +2,8 @@ package server_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/csv"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	kgzip "github.com/klauspost/compress/gzip"
-
-	"github.com/intakehq/intake/internal/cputime"
+	"github.com/intakehq/intake/internal/benchrun/rawlimit"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/server"
 	"github.com/intakehq/intake/internal/server/servertest"
@@ -44,37 +39,13 @@ func gzipChunks(b *testing.B, path string, perChunk int) (header []string, bodie
 		b.Fatal(err)
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	header, err = r.Read()
+	header, next, err := rawlimit.CSVRecords(f)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var batch [][]string
-	flush := func() {
-		raw, _ := json.Marshal(map[string]any{"first_row": rows - len(batch), "rows": batch})
-		var buf bytes.Buffer
-		w := gzip.NewWriter(&buf)
-		w.Write(raw)
-		w.Close()
-		bodies = append(bodies, buf.Bytes())
-		batch = batch[:0]
-	}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		batch = append(batch, rec)
-		rows++
-		if len(batch) == perChunk {
-			flush()
-		}
-	}
-	if len(batch) > 0 {
-		flush()
+	bodies, rows, err = rawlimit.GzipChunks(next, perChunk)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return header, bodies, rows
 }
@@ -172,35 +143,19 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-// rawReadRate is a ceiling no ingest can pass: the rows per CPU-second of
-// only inflating the request bodies, with the gzip library ingest uses,
-// nothing decoded, validated or stored. Measured outside the benchmark's
-// timer, best of three passes.
+// rawReadRate is a ceiling no ingest can pass (rawlimit.Inflate: only
+// inflating the request bodies), in rows per CPU-second, measured outside
+// the benchmark's timer.
 func rawReadRate(b *testing.B, bodies [][]byte, rows int) float64 {
 	b.StopTimer()
 	defer b.StartTimer()
-	best := 0.0
-	for range 3 {
-		cpu0 := cpuTime()
-		for _, body := range bodies {
-			zr, err := kgzip.NewReader(bytes.NewReader(body))
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := io.Copy(io.Discard, zr); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if d := (cpuTime() - cpu0).Seconds(); d > 0 {
-			best = max(best, float64(rows)/d)
-		}
+	c, err := rawlimit.Inflate(bodies)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return best
+	return c.PerCPU(float64(rows))
 }
 
 // cpuTime is the CPU time the process has used so far (all threads), 0
 // where the system cannot tell (the per-CPU-second figures then read 0).
-func cpuTime() time.Duration {
-	d, _ := cputime.Process()
-	return d
-}
+func cpuTime() time.Duration { return rawlimit.CPU() }

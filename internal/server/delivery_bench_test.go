@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/intakehq/intake/internal/benchrun"
 	"github.com/intakehq/intake/internal/ingest"
 	"github.com/intakehq/intake/internal/server/servertest"
 )
@@ -44,16 +43,7 @@ func BenchmarkDeliveryEndToEnd(b *testing.B) {
 			if _, err := env.Server.Ingest.Complete(ctx, up.ImportID, up.UploadToken, ingest.CompleteRequest{Chunks: len(bodies), Rows: int64(rows)}); err != nil {
 				b.Fatal(err)
 			}
-			done := make(chan struct{}, 1)
-			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				head := make([]byte, 32)
-				n, _ := io.ReadFull(r.Body, head)
-				io.Copy(io.Discard, r.Body)
-				w.WriteHeader(http.StatusNoContent)
-				if bytes.HasPrefix(head[:n], []byte(`{"type":"import.completed"`)) {
-					done <- struct{}{}
-				}
-			}))
+			rcv := benchrun.NewReceiver()
 			defer rcv.Close()
 			// Created after completion, so only the replays below deliver.
 			var dest struct{ ID string }
@@ -69,7 +59,7 @@ func BenchmarkDeliveryEndToEnd(b *testing.B) {
 					b.Fatalf("replay: %d", code)
 				}
 				select {
-				case <-done:
+				case <-rcv.Done:
 				case <-time.After(10 * time.Minute):
 					b.Fatal("delivery did not finish")
 				}

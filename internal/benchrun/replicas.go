@@ -1,0 +1,306 @@
+package benchrun
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/intakehq/intake/internal/benchrun/rawlimit"
+	"github.com/intakehq/intake/internal/config"
+	"github.com/intakehq/intake/internal/server"
+	"github.com/intakehq/intake/internal/server/servertest"
+)
+
+// ReplicaClients is how many clients upload at once to the replicas: each
+// import's chunks are spread over the replicas, chunk n of import i to
+// replica (i+n) mod N, as a load balancer without affinity would.
+const ReplicaClients = 6
+
+// replicaImports is how many imports of the data set each replica count
+// uploads: about a million rows, 6 to 60 imports.
+func replicaImports(rows int) int { return min(60, max(ReplicaClients, 1_000_000/rows)) }
+
+// replicas measures 1 … o.Replicas `intake serve` processes on one
+// PostgreSQL schema (fresh, dropped at the end), one shared file blob folder
+// and one master key, in one sitting: the demo template, stored mode,
+// ReplicaClients clients through the upload API. Beside each figure: the
+// CPU of every process involved (replicas, PostgreSQL, this process's
+// clients), and the raw limit of the same sitting, the same clients posting
+// the same bodies to a bare sink.
+func (r *run) replicas() {
+	base := r.o.DatabaseURL
+	schemaURL, err := freshSchema(r.tb, base)
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	blobs := r.tb.TempDir()
+	shared := []string{
+		"INTAKE_DATABASE_URL=" + schemaURL,
+		"INTAKE_BLOB_URL=file://" + blobs,
+		"INTAKE_MASTER_KEY_URL=base64key://" + base64.URLEncoding.EncodeToString(key),
+		"INTAKE_LOG_LEVEL=info",
+	}
+	// The schema, the organization and the importer, made by a server of
+	// this process on the same database, blobs and key.
+	env := servertest.Start(r.tb, servertest.Options{Configure: func(c *config.Config) {
+		c.DatabaseURL, c.BlobURL, c.MasterKeyURL = schemaURL, "file://"+blobs, "base64key://"+base64.URLEncoding.EncodeToString(key)
+	}})
+	imp := newImporter(r.tb, env, "replicas", string(server.DemoTemplate))
+	imports := replicaImports(r.rows)
+	total := float64(imports * r.rows)
+
+	sink, err := rawlimit.NewSink()
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	defer sink.Close()
+	raw, err := rawlimit.Measure(func() error {
+		return parallel(imports*len(r.bodies), func(j int) error { return rawlimit.Post(sink.URL, r.bodies[j%len(r.bodies)]) })
+	})
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	gomaxprocs := "default"
+	if v := os.Getenv("GOMAXPROCS"); v != "" {
+		gomaxprocs = v
+	}
+	for n := 1; n <= r.o.Replicas; n++ {
+		reps := make([]*replica, n)
+		for i := range reps {
+			if reps[i], err = startReplica(r.tb, r.o.ServeCommand, shared); err != nil {
+				r.tb.Fatal(err)
+			}
+		}
+		urls := make([]string, n)
+		for i, rp := range reps {
+			urls[i] = rp.url
+		}
+		// One import through each replica first, all its requests there:
+		// a process's first import pays its one-time costs (lazy tables,
+		// the template compiled, the heap grown), which would otherwise be
+		// counted once more for every replica added.
+		for _, u := range urls {
+			if _, err := upload(func(int) string { return u }, imp.Key, r.header, r.bodies[:1], min(r.rows, rowsPerChunk)); err != nil {
+				r.tb.Fatal(err)
+			}
+		}
+		cpu := func() (replicas float64) {
+			for _, rp := range reps {
+				replicas += ProcessCPU(rp.cmd.Process.Pid)
+			}
+			return replicas
+		}
+		rc0, pg0 := cpu(), PostgresCPU()
+		cost, err := rawlimit.Measure(func() error {
+			return parallel(imports, func(i int) error {
+				_, err := upload(spread(urls, i), imp.Key, r.header, r.bodies, r.rows)
+				return err
+			})
+		})
+		if err != nil {
+			r.tb.Fatal(err)
+		}
+		rcpu, pgcpu := cpu()-rc0, PostgresCPU()-pg0
+		for _, rp := range reps {
+			rp.stop()
+		}
+		self := cost.CPU.Seconds()
+		all := rcpu + pgcpu + self
+		r.add(Figure{Step: fmt.Sprintf("upload API, %d replica(s) on one PostgreSQL, %d clients", n, ReplicaClients),
+			Unit: "rows", N: total, Cost: rawlimit.Cost{Wall: cost.Wall, CPU: time.Duration(all * float64(time.Second))},
+			Limit: fmt.Sprintf("bare HTTP sink, %d clients", ReplicaClients), Raw: raw, RawN: total,
+			Note: fmt.Sprintf("%d imports; CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s), PostgreSQL %.1f s, clients %.1f s; "+
+				"%.2f of %d cores busy; the machine's limit at this cost (all %d cores): %s rows/s",
+				imports, rcpu, count(total/rcpu), gomaxprocs, pgcpu, self, all/cost.Wall.Seconds(), r.rep.CPUs, r.rep.CPUs,
+				count(float64(r.rep.CPUs)*total/all))})
+	}
+}
+
+// parallel runs do(0 … n-1) on ReplicaClients goroutines and returns the
+// first error.
+func parallel(n int, do func(i int) error) error {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for range ReplicaClients {
+		wg.Go(func() {
+			for i := range next {
+				if err := do(i); err != nil {
+					mu.Lock()
+					first = cmpErr(first, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// spread sends request k of import i to replica (i+k) mod len(urls).
+func spread(urls []string, i int) func(k int) string {
+	return func(k int) string { return urls[(i+k)%len(urls)] }
+}
+
+// replica is a running `intake serve` child process.
+type replica struct {
+	cmd    *exec.Cmd
+	url    string
+	logs   *syncBuffer
+	exited chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listening = regexp.MustCompile(`"msg":"intake listening","addr":"(127\.0\.0\.1:[0-9]+)"`)
+
+// startReplica runs serve on a loopback port and a data folder of its
+// own, with the shared database, blobs and key, and waits until it listens.
+func startReplica(tb testing.TB, serve func(args ...string) *exec.Cmd, shared []string) (*replica, error) {
+	rp := &replica{logs: &syncBuffer{}, exited: make(chan error, 1)}
+	rp.cmd = serve("--addr", "127.0.0.1:0", "--data-dir", tb.TempDir(), "--skip-migrations")
+	rp.cmd.Env = append(os.Environ(), shared...)
+	rp.cmd.Stdout, rp.cmd.Stderr = rp.logs, rp.logs
+	if err := rp.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start a replica: %w", err)
+	}
+	go func() { rp.exited <- rp.cmd.Wait() }()
+	tb.Cleanup(rp.stop)
+	deadline := time.After(60 * time.Second)
+	for {
+		if m := listening.FindStringSubmatch(rp.logs.String()); m != nil {
+			rp.url = "http://" + m[1]
+			return rp, nil
+		}
+		select {
+		case err := <-rp.exited:
+			rp.exited <- err
+			return nil, fmt.Errorf("a replica exited (%v) before listening: %s", err, lastLine(rp.logs.String()))
+		case <-deadline:
+			return nil, errors.New("a replica did not listen in 60 s")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndexByte(s, '\n')+1:]
+}
+
+// stop sends SIGTERM and waits for the exit (a kill after 30 s).
+func (rp *replica) stop() {
+	if rp.cmd.ProcessState != nil {
+		return
+	}
+	_ = rp.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-rp.exited:
+		rp.exited <- err
+	case <-time.After(30 * time.Second):
+		_ = rp.cmd.Process.Kill()
+	}
+}
+
+// freshSchema creates a schema of its own on the database at base and
+// returns base with that search_path; the schema is dropped when tb ends.
+func freshSchema(tb testing.TB, base string) (string, error) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	schema := "intake_bench_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", fmt.Errorf("create schema: %w", err)
+	}
+	tb.Cleanup(func() {
+		if c, err := pgx.Connect(context.Background(), base); err == nil {
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema, nil
+}
+
+// ProcessCPU is a process's user+system CPU seconds from /proc (Linux; 0
+// elsewhere), at 100 clock ticks a second.
+func ProcessCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / 100
+}
+
+// PostgresCPU sums the CPU seconds of every process named postgres on
+// this machine: a PostgreSQL shared with other work counts that work too.
+func PostgresCPU() float64 {
+	entries, _ := os.ReadDir("/proc")
+	total := 0.0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm")); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
+			total += ProcessCPU(pid)
+		}
+	}
+	return total
+}
