@@ -55,6 +55,7 @@ type csvScanner struct {
 	// rec holds the current record's text, ends each field's end in it.
 	rec  []byte
 	ends []int
+	row  []string
 }
 
 func newCSVScanner(src io.Reader, size int64, delimiter, linebreak string, l Limits) *csvScanner {
@@ -149,6 +150,15 @@ func (s *csvScanner) record() ([]string, error) {
 		}
 		return nil, io.EOF
 	}
+	if row, ok := s.plainRecord(); ok {
+		return row, nil
+	}
+	return s.fieldRecord()
+}
+
+// fieldRecord reads the next record field by field: any record, from its
+// first byte at pos (which is there).
+func (s *csvScanner) fieldRecord() ([]string, error) {
 	s.rec = s.rec[:0]
 	s.ends = s.ends[:0]
 	for {
@@ -169,15 +179,65 @@ func (s *csvScanner) record() ([]string, error) {
 				return nil, s.err
 			}
 		}
-		text := string(s.rec)
-		row := make([]string, len(s.ends))
-		from := 0
-		for i, to := range s.ends {
-			row[i] = text[from:to]
-			from = to
-		}
-		return row, nil
+		return s.cut(string(s.rec), 0), nil
 	}
+}
+
+// cut slices a record's text into its cells, each ending at an offset of
+// ends and the next starting skip bytes after it (past a delimiter the
+// text still holds, or none), into the row the scanner reuses.
+func (s *csvScanner) cut(text string, skip int) []string {
+	row := s.row[:0]
+	from := 0
+	for _, to := range s.ends {
+		row = append(row, text[from:to])
+		from = to + skip
+	}
+	s.row = row
+	return row
+}
+
+// plainRecord reads the next record the common way, when it lies whole in
+// the window, its delimiter is one byte and no field of it is quoted:
+// bytes are scanned once and the record's text is copied once, rather
+// than field by field into rec. For any other record (or one near a
+// bound: the slow path then names it) it reads nothing and reports false.
+func (s *csvScanner) plainRecord() ([]string, bool) {
+	if len(s.delim) != 1 {
+		return nil, false
+	}
+	d, nl, buf := s.delim[0], s.nl, s.buf[:s.end]
+	start := s.pos
+	s.ends = s.ends[:0]
+	cell := start // where the current field starts
+	for i := start; i < len(buf); {
+		if i == cell && buf[i] == '"' {
+			return nil, false
+		}
+		c := buf[i]
+		if !s.special[c] {
+			i++
+			continue
+		}
+		if c != d && !bytes.HasPrefix(buf[i:], nl) {
+			// The line break's first byte without the rest, text; or the
+			// rest is past the window, which this byte ends: handed over.
+			i++
+			continue
+		}
+		if i-cell > s.maxCell || len(s.ends) >= s.maxCols {
+			return nil, false
+		}
+		s.ends = append(s.ends, i-start)
+		if c == d {
+			i++
+			cell = i
+			continue
+		}
+		s.pos = i + len(nl)
+		return s.cut(string(buf[start:i]), 1), true
+	}
+	return nil, false
 }
 
 func (s *csvScanner) field() (fieldEnd, error) {
