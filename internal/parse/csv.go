@@ -150,17 +150,16 @@ func (s *csvScanner) record() ([]string, error) {
 		}
 		return nil, io.EOF
 	}
+	s.rec, s.ends = s.rec[:0], s.ends[:0]
 	if row, ok := s.plainRecord(); ok {
 		return row, nil
 	}
 	return s.fieldRecord()
 }
 
-// fieldRecord reads the next record field by field: any record, from its
-// first byte at pos (which is there).
+// fieldRecord reads the rest of a record field by field, from the field
+// at pos (which is there), after the fields already in rec and ends.
 func (s *csvScanner) fieldRecord() ([]string, error) {
-	s.rec = s.rec[:0]
-	s.ends = s.ends[:0]
 	for {
 		end, err := s.field()
 		if err != nil {
@@ -197,22 +196,22 @@ func (s *csvScanner) cut(text string, skip int) []string {
 	return row
 }
 
-// plainRecord reads the next record the common way, when it lies whole in
-// the window, its delimiter is one byte and no field of it is quoted:
-// bytes are scanned once and the record's text is copied once, rather
-// than field by field into rec. For any other record (or one near a
-// bound: the slow path then names it) it reads nothing and reports false.
+// plainRecord reads the next record the common way, its fields unquoted
+// and in the window, with a one-byte delimiter: bytes are scanned once and
+// the record's text is copied once, rather than field by field into rec.
+// At a field it does not read (quoted, past the window, or near a bound:
+// the field-by-field path then names it) it hands over: the fields read go
+// into rec and ends, pos is at that field, and it reports false.
 func (s *csvScanner) plainRecord() ([]string, bool) {
+	start := s.pos
 	if len(s.delim) != 1 {
 		return nil, false
 	}
 	d, nl, buf := s.delim[0], s.nl, s.buf[:s.end]
-	start := s.pos
-	s.ends = s.ends[:0]
 	cell := start // where the current field starts
 	for i := start; i < len(buf); {
 		if i == cell && buf[i] == '"' {
-			return nil, false
+			break
 		}
 		c := buf[i]
 		if !s.special[c] {
@@ -226,7 +225,7 @@ func (s *csvScanner) plainRecord() ([]string, bool) {
 			continue
 		}
 		if i-cell > s.maxCell || len(s.ends) >= s.maxCols {
-			return nil, false
+			break
 		}
 		s.ends = append(s.ends, i-start)
 		if c == d {
@@ -237,6 +236,13 @@ func (s *csvScanner) plainRecord() ([]string, bool) {
 		s.pos = i + len(nl)
 		return s.cut(string(buf[start:i]), 1), true
 	}
+	from := 0
+	for k, to := range s.ends {
+		s.rec = append(s.rec, buf[start+from:start+to]...)
+		s.ends[k] = len(s.rec)
+		from = to + 1
+	}
+	s.pos, s.mark = cell, cell
 	return nil, false
 }
 

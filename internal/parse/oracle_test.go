@@ -229,6 +229,7 @@ func TestPlainRecordsAsFieldByField(t *testing.T) {
 				if s.done || !s.have(0, 1) {
 					return out, s.err
 				}
+				s.rec, s.ends = s.rec[:0], s.ends[:0]
 				row, err = s.fieldRecord()
 			} else if row, err = s.record(); errors.Is(err, io.EOF) {
 				return out, nil
