@@ -102,7 +102,7 @@ func (s *Server) serve(conn net.Conn, cfg *ssh.ServerConfig) {
 	defer wg.Wait()
 	for nc := range chans {
 		if nc.ChannelType() != "session" {
-			nc.Reject(ssh.UnknownChannelType, "session only")
+			_ = nc.Reject(ssh.UnknownChannelType, "session only")
 			continue
 		}
 		ch, in, err := nc.Accept()
@@ -111,7 +111,7 @@ func (s *Server) serve(conn net.Conn, cfg *ssh.ServerConfig) {
 		}
 		wg.Go(func() {
 			for req := range in {
-				req.Reply(req.Type == "subsystem" && len(req.Payload) > 4 && string(req.Payload[4:]) == "sftp", nil)
+				_ = req.Reply(req.Type == "subsystem" && len(req.Payload) > 4 && string(req.Payload[4:]) == "sftp", nil)
 			}
 		})
 		wg.Go(func() {
