@@ -17,15 +17,20 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/intakehq/intake/internal/fileimport/sftptest"
 )
 
-// TestSIGKILLWatchedPrefix (issue 16): `intake serve` watching an S3 prefix
-// is killed with SIGKILL while it imports the prefix's objects, and started
-// again on the same data folder: every object ends up imported exactly
-// once (one completed import each, with all its rows) and moved out of the
-// prefix once.
-func TestSIGKILLWatchedPrefix(t *testing.T) {
-	t.Parallel()
+// watched is a place `intake serve` watches, as the test sees it.
+type watched struct {
+	// put drops a file named in/NAME; count counts the files in in/ or done/.
+	put   func(name string, body []byte)
+	count func(folder string) int
+	// watch is the PUT watch body.
+	watch string
+}
+
+func watchedS3(t *testing.T) watched {
 	backend := s3mem.New()
 	if err := backend.CreateBucket("drop"); err != nil {
 		t.Fatal(err)
@@ -37,6 +42,54 @@ func TestSIGKILLWatchedPrefix(t *testing.T) {
 		o.BaseEndpoint, o.UsePathStyle = aws.String(s3srv.URL), true
 	})
 	ctx := context.Background()
+	return watched{
+		put: func(name string, body []byte) {
+			if _, err := s3c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("drop"), Key: aws.String("in/" + name),
+				Body: bytes.NewReader(body)}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		count: func(folder string) int {
+			out, err := s3c.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String("drop"), Prefix: aws.String(folder + "/")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(out.Contents)
+		},
+		watch: fmt.Sprintf(`{"bucket":"drop","prefix":"in/","endpoint":%q,"after":"move","done_prefix":"done/","access_key_id":"watch","secret_access_key":"watch-secret"}`, s3srv.URL),
+	}
+}
+
+func watchedSFTP(t *testing.T) watched {
+	srv := sftptest.Start(t)
+	settled := time.Now().Add(-time.Hour) // a file modified just now waits
+	return watched{
+		put:   func(name string, body []byte) { srv.Drop(t, "in/"+name, body, settled) },
+		count: func(folder string) int { return srv.Count(t, folder) },
+		watch: fmt.Sprintf(`{"endpoint":%q,"prefix":"in","done_prefix":"done","host_key":%q,"password":%q}`,
+			srv.Endpoint(), srv.AuthorizedKey(), sftptest.Password),
+	}
+}
+
+// TestSIGKILLWatchedPrefix (issue 16): `intake serve` watching an S3 prefix
+// or an SFTP folder is killed with SIGKILL while it imports the files, and
+// started again on the same data folder: every file ends up imported
+// exactly once (one completed import each, with all its rows) and moved
+// out of the watched place once.
+func TestSIGKILLWatchedPrefix(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		place func(*testing.T) watched
+	}{{"s3", watchedS3}, {"sftp", watchedSFTP}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			testSIGKILLWatched(t, c.place(t))
+		})
+	}
+}
+
+func testSIGKILLWatched(t *testing.T, place watched) {
 	const objects, rows = 8, 20_000
 	for i := range objects {
 		var b strings.Builder
@@ -44,19 +97,9 @@ func TestSIGKILLWatchedPrefix(t *testing.T) {
 		for r := range rows {
 			fmt.Fprintf(&b, "%d-%d,u%d@example.com\n", i, r, r)
 		}
-		if _, err := s3c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("drop"), Key: aws.String(fmt.Sprintf("in/%d.csv", i)),
-			Body: bytes.NewReader([]byte(b.String()))}); err != nil {
-			t.Fatal(err)
-		}
+		place.put(fmt.Sprintf("%d.csv", i), []byte(b.String()))
 	}
-	count := func(prefix string) int {
-		out, err := s3c.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String("drop"), Prefix: aws.String(prefix)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(out.Contents)
-	}
-
+	count := place.count
 	dir := t.TempDir()
 	code, out, errOut := runIn(t, "correct horse battery\n", "admin", "init", "--org", "acme", "--email", "o@acme.test", "--password-stdin", "--data-dir", dir)
 	var admin struct {
@@ -72,8 +115,7 @@ func TestSIGKILLWatchedPrefix(t *testing.T) {
 		{"key":"id","label":"ID","type":"text","required":true,"unique":true},{"key":"email","label":"Email","type":"email"}]}}`), &im); code != http.StatusCreated {
 		t.Fatalf("create importer: %d", code)
 	}
-	watch := fmt.Sprintf(`{"bucket":"drop","prefix":"in/","endpoint":%q,"after":"move","done_prefix":"done/","access_key_id":"watch","secret_access_key":"watch-secret"}`, s3srv.URL)
-	if code := call(t, "PUT", first.base+"/api/v1/importers/"+im.ID+"/watch", admin.APIKey, strings.NewReader(watch), nil); code != http.StatusOK {
+	if code := call(t, "PUT", first.base+"/api/v1/importers/"+im.ID+"/watch", admin.APIKey, strings.NewReader(place.watch), nil); code != http.StatusOK {
 		t.Fatalf("put watch: %d", code)
 	}
 	type listed struct {
@@ -103,16 +145,16 @@ func TestSIGKILLWatchedPrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-first.exited
-	movedBefore := count("done/")
+	movedBefore := count("done")
 	if movedBefore == objects {
 		t.Fatalf("every object was imported before the kill: the test proves nothing; use larger objects")
 	}
 
 	second := startServe(t, dir, env...)
 	deadline = time.Now().Add(120 * time.Second)
-	for count("done/") < objects || count("in/") > 0 {
+	for count("done") < objects || count("in") > 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d objects moved after the restart:\n%s", count("done/"), objects, second.logs.String())
+			t.Fatalf("%d of %d objects moved after the restart:\n%s", count("done"), objects, second.logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -126,8 +168,8 @@ func TestSIGKILLWatchedPrefix(t *testing.T) {
 			t.Errorf("a completed import holds %d rows, not %d", i.Rows, rows)
 		}
 	}
-	if count("done/") != objects {
-		t.Errorf("%d objects under done/", count("done/"))
+	if count("done") != objects {
+		t.Errorf("%d objects under done/", count("done"))
 	}
 	var all listed
 	call(t, "GET", second.base+"/api/v1/imports?importer="+im.ID, admin.APIKey, nil, &all)

@@ -119,7 +119,7 @@ type Config struct {
 	// whose database role may not change the schema: `intake migrate` runs
 	// them first, and a replica refuses to start on an older schema.
 	SkipMigrations bool
-	// WatchInterval is how often watched S3 prefixes are listed for new
+	// WatchInterval is how often watched S3 prefixes and SFTP folders are listed for new
 	// objects (once across replicas).
 	WatchInterval time.Duration
 	// MaxFileBytes bounds a file sent to POST /api/v1/importers/{id}/files,
@@ -182,7 +182,7 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool), usa
 	fs.DurationVar(&c.AbandonUploadsAfter, "abandon-uploads-after", 24*time.Hour, "purge an upload that received no chunk for this long (INTAKE_ABANDON_UPLOADS_AFTER)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown (INTAKE_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.DrainDelay, "drain-delay", 0, "on SIGTERM, serve this long with /readyz at 503 before closing the listener; 5s behind a load balancer (INTAKE_DRAIN_DELAY)")
-	fs.DurationVar(&c.WatchInterval, "watch-interval", time.Minute, "how often watched S3 prefixes are listed for new objects (INTAKE_WATCH_INTERVAL)")
+	fs.DurationVar(&c.WatchInterval, "watch-interval", time.Minute, "how often watched S3 prefixes and SFTP folders are listed for new files (INTAKE_WATCH_INTERVAL)")
 	fs.Int64Var(&c.MaxFileBytes, "max-file-bytes", 1<<30, "largest file the files API takes, whatever the importer allows (INTAKE_MAX_FILE_BYTES)")
 	fs.DurationVar(&c.DeliveryTimeout, "delivery-timeout", 10*time.Minute, "longest run of one delivery job; a crashed replica's deliveries resume a minute after it (INTAKE_DELIVERY_TIMEOUT)")
 

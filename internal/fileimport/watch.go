@@ -113,7 +113,7 @@ func (s *Service) PrepareWatch(ctx context.Context, importer store.Importer, in 
 		return wt, fmt.Errorf("%w: %w", ErrOptions, err)
 	}
 	if in.WatchCredentials != (WatchCredentials{}) {
-		plain, err := json.Marshal(in.WatchCredentials)
+		plain, err := json.Marshal(in.WatchCredentials) //nolint:gosec // marshalled to be sealed at once, never stored or shown in clear
 		if err != nil {
 			return wt, err
 		}

@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -17,110 +15,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/intakehq/intake/internal/config"
 	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/fileimport"
+	"github.com/intakehq/intake/internal/fileimport/sftptest"
 	"github.com/intakehq/intake/internal/server/servertest"
 	"github.com/intakehq/intake/internal/store"
 )
-
-// sftpServer is an in-process SFTP server (pkg/sftp over x/crypto/ssh) on
-// 127.0.0.1 with a generated ed25519 host key, serving the real files of
-// a temporary folder to user "drop" with password "drop-secret".
-type sftpServer struct {
-	addr    string
-	hostKey ssh.PublicKey
-	dir     string
-}
-
-func startSFTP(t *testing.T) sftpServer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &ssh.ServerConfig{PasswordCallback: func(c ssh.ConnMetadata, pass []byte) (*ssh.Permissions, error) {
-		if c.User() == "drop" && string(pass) == "drop-secret" {
-			return nil, nil
-		}
-		return nil, errors.New("wrong password")
-	}}
-	cfg.AddHostKey(signer)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { serveSFTP(conn, cfg, dir) })
-		}
-	})
-	return sftpServer{addr: ln.Addr().String(), hostKey: signer.PublicKey(), dir: dir}
-}
-
-func serveSFTP(conn net.Conn, cfg *ssh.ServerConfig, dir string) {
-	defer conn.Close()
-	_, chans, reqs, err := ssh.NewServerConn(conn, cfg)
-	if err != nil {
-		return
-	}
-	go ssh.DiscardRequests(reqs)
-	for nc := range chans {
-		if nc.ChannelType() != "session" {
-			nc.Reject(ssh.UnknownChannelType, "session only")
-			continue
-		}
-		ch, in, err := nc.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			for req := range in {
-				ok := req.Type == "subsystem" && string(req.Payload[4:]) == "sftp"
-				req.Reply(ok, nil)
-			}
-		}()
-		go func() {
-			defer ch.Close()
-			srv, err := sftp.NewServer(ch, sftp.WithServerWorkingDirectory(dir))
-			if err != nil {
-				return
-			}
-			if err := srv.Serve(); err != nil && !errors.Is(err, io.EOF) {
-				return
-			}
-		}()
-	}
-}
-
-// drop writes a file into the server's folder, last modified at mtime.
-func (s sftpServer) drop(t *testing.T, name, body string, mtime time.Time) {
-	t.Helper()
-	p := filepath.Join(s.dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(p, mtime, mtime); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestWatchSFTPMovesEachFileOnce: a watched SFTP folder polled by the
 // periodic job and, at the same time, by two more watchers (as other
@@ -138,7 +41,7 @@ func TestWatchSFTPMovesEachFileOnce(t *testing.T) {
 }
 
 func testWatchSFTP(t *testing.T, pg bool) {
-	srv := startSFTP(t)
+	srv := sftptest.Start(t)
 	env := servertest.Start(t, servertest.Options{Postgres: pg, Configure: func(c *config.Config) {
 		servertest.AllowLoopback(c)
 		c.WatchInterval = time.Second
@@ -147,14 +50,14 @@ func testWatchSFTP(t *testing.T, pg bool) {
 	old := time.Now().Add(-time.Hour)
 	const settled = 4
 	for i := range settled {
-		srv.drop(t, fmt.Sprintf("in/batch-%d.csv", i), csvRows(1000+i, nil), old)
+		srv.Drop(t, fmt.Sprintf("in/batch-%d.csv", i), []byte(csvRows(1000+i, nil)), old)
 	}
-	srv.drop(t, "in/writing.csv", csvRows(10, nil), time.Now())
-	srv.drop(t, "in/.upload.csv", csvRows(10, nil), old)
-	srv.drop(t, "in/sub/nested.csv", csvRows(10, nil), old)
-	hostKey := string(ssh.MarshalAuthorizedKey(srv.hostKey))
-	watch := map[string]any{"endpoint": "sftp://drop@" + srv.addr, "prefix": "in", "done_prefix": "done",
-		"host_key": hostKey, "password": "drop-secret"}
+	srv.Drop(t, "in/writing.csv", []byte(csvRows(10, nil)), time.Now())
+	srv.Drop(t, "in/.upload.csv", []byte(csvRows(10, nil)), old)
+	srv.Drop(t, "in/sub/nested.csv", []byte(csvRows(10, nil)), old)
+	hostKey := srv.AuthorizedKey()
+	watch := map[string]any{"endpoint": srv.Endpoint(), "prefix": "in", "done_prefix": "done",
+		"host_key": hostKey, "password": sftptest.Password}
 	if code := env.Do(t, "PUT", "/api/v1/importers/"+im.ID+"/watch", env.APIKey, watch, nil); code != http.StatusOK {
 		t.Fatalf("put watch: %d", code)
 	}
@@ -178,12 +81,12 @@ func testWatchSFTP(t *testing.T, pg bool) {
 	waitMoved(t, env, im.ID, srv, settled)
 
 	// The file being written, once left alone, is imported by a later poll.
-	if err := os.Chtimes(filepath.Join(srv.dir, "in/writing.csv"), old, old); err != nil {
+	if err := os.Chtimes(filepath.Join(srv.Dir, "in/writing.csv"), old, old); err != nil {
 		t.Fatal(err)
 	}
 	waitMoved(t, env, im.ID, srv, settled+1)
 	for _, left := range []string{"in/.upload.csv", "in/sub/nested.csv"} {
-		if _, err := os.Stat(filepath.Join(srv.dir, left)); err != nil {
+		if _, err := os.Stat(filepath.Join(srv.Dir, left)); err != nil {
 			t.Errorf("%s: %v", left, err)
 		}
 	}
@@ -199,7 +102,7 @@ func testWatchSFTP(t *testing.T, pg bool) {
 
 // waitMoved waits for n claims of importer to be done, and checks each
 // came from a file now in the done folder, imported once.
-func waitMoved(t *testing.T, env *servertest.Env, importerID string, srv sftpServer, n int) {
+func waitMoved(t *testing.T, env *servertest.Env, importerID string, srv *sftptest.Server, n int) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(60 * time.Second)
@@ -219,10 +122,10 @@ func waitMoved(t *testing.T, env *servertest.Env, importerID string, srv sftpSer
 				if st := wait(t, env, c.ImportID); st.File.State != "completed" {
 					t.Errorf("file %s: %+v", c.Key, *st.File)
 				}
-				if _, err := os.Stat(filepath.Join(srv.dir, "done", filepath.Base(c.Key))); err != nil {
+				if _, err := os.Stat(filepath.Join(srv.Dir, "done", filepath.Base(c.Key))); err != nil {
 					t.Errorf("file %s not moved: %v", c.Key, err)
 				}
-				if _, err := os.Stat(filepath.Join(srv.dir, c.Key)); !errors.Is(err, os.ErrNotExist) {
+				if _, err := os.Stat(filepath.Join(srv.Dir, c.Key)); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("file %s still in the folder: %v", c.Key, err)
 				}
 			}
@@ -240,13 +143,13 @@ func waitMoved(t *testing.T, env *servertest.Env, importerID string, srv sftpSer
 // without the key or the password).
 func TestWatchSFTPPinsHostKey(t *testing.T) {
 	t.Parallel()
-	srv := startSFTP(t)
+	srv := sftptest.Start(t)
 	env := servertest.Start(t, servertest.Options{Configure: servertest.AllowLoopback})
 	im := newImporter(t, env, nil)
-	srv.drop(t, "in/a.csv", csvRows(10, nil), time.Now().Add(-time.Hour))
+	srv.Drop(t, "in/a.csv", []byte(csvRows(10, nil)), time.Now().Add(-time.Hour))
 	_, other, _ := ed25519.GenerateKey(rand.Reader)
 	otherSigner, _ := ssh.NewSignerFromKey(other)
-	base := map[string]any{"endpoint": "sftp://drop@" + srv.addr, "prefix": "in", "done_prefix": "done", "password": "drop-secret"}
+	base := map[string]any{"endpoint": srv.Endpoint(), "prefix": "in", "done_prefix": "done", "password": sftptest.Password}
 	with := func(k string, v any) map[string]any {
 		m := map[string]any{k: v}
 		for k, v := range base {
@@ -265,7 +168,7 @@ func TestWatchSFTPPinsHostKey(t *testing.T) {
 		{"tag", with("after", "tag")},
 		{"no done folder", with("done_prefix", "")},
 		{"no credentials", with("password", "")},
-		{"password in the URL", with("endpoint", "sftp://drop:drop-secret@"+srv.addr)},
+		{"password in the URL", with("endpoint", "sftp://"+sftptest.User+":"+sftptest.Password+"@"+srv.Addr)},
 	} {
 		if code := env.Do(t, "PUT", "/api/v1/importers/"+im.ID+"/watch", env.APIKey, c.body, nil); code != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", c.name, code)
@@ -279,7 +182,7 @@ func TestWatchSFTPPinsHostKey(t *testing.T) {
 	}{
 		{"another key", string(ssh.MarshalAuthorizedKey(otherSigner.PublicKey())), 0},
 		{"another fingerprint", ssh.FingerprintSHA256(otherSigner.PublicKey()), 0},
-		{"the fingerprint", ssh.FingerprintSHA256(srv.hostKey), 1},
+		{"the fingerprint", ssh.FingerprintSHA256(srv.HostKey), 1},
 	} {
 		if code := env.Do(t, "PUT", "/api/v1/importers/"+im.ID+"/watch", env.APIKey, with("host_key", c.hostKey), nil); code != http.StatusOK {
 			t.Fatalf("%s: put watch: %d", c.name, code)
@@ -293,7 +196,7 @@ func TestWatchSFTPPinsHostKey(t *testing.T) {
 		}
 	}
 	logs := env.Logs.String()
-	if !strings.Contains(logs, "host key is not the pinned one") || strings.Contains(logs, "drop-secret") {
+	if !strings.Contains(logs, "host key is not the pinned one") || strings.Contains(logs, sftptest.Password) {
 		t.Errorf("logs: %s", logs)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -99,6 +100,6 @@ func readAll(data []byte, name string, opts Options) ([][]string, Settings, int6
 		if err != nil {
 			return rows, r.Settings(), r.Skipped(), err
 		}
-		rows = append(rows, row)
+		rows = append(rows, slices.Clone(row))
 	}
 }

@@ -55,6 +55,7 @@ type csvScanner struct {
 	// rec holds the current record's text, ends each field's end in it.
 	rec  []byte
 	ends []int
+	row  []string
 }
 
 func newCSVScanner(src io.Reader, size int64, delimiter, linebreak string, l Limits) *csvScanner {
@@ -149,8 +150,16 @@ func (s *csvScanner) record() ([]string, error) {
 		}
 		return nil, io.EOF
 	}
-	s.rec = s.rec[:0]
-	s.ends = s.ends[:0]
+	s.rec, s.ends = s.rec[:0], s.ends[:0]
+	if row, ok := s.plainRecord(); ok {
+		return row, nil
+	}
+	return s.fieldRecord()
+}
+
+// fieldRecord reads the rest of a record field by field, from the field
+// at pos (which is there), after the fields already in rec and ends.
+func (s *csvScanner) fieldRecord() ([]string, error) {
 	for {
 		end, err := s.field()
 		if err != nil {
@@ -169,15 +178,72 @@ func (s *csvScanner) record() ([]string, error) {
 				return nil, s.err
 			}
 		}
-		text := string(s.rec)
-		row := make([]string, len(s.ends))
-		from := 0
-		for i, to := range s.ends {
-			row[i] = text[from:to]
-			from = to
-		}
-		return row, nil
+		return s.cut(string(s.rec), 0), nil
 	}
+}
+
+// cut slices a record's text into its cells, each ending at an offset of
+// ends and the next starting skip bytes after it (past a delimiter the
+// text still holds, or none), into the row the scanner reuses.
+func (s *csvScanner) cut(text string, skip int) []string {
+	row := s.row[:0]
+	from := 0
+	for _, to := range s.ends {
+		row = append(row, text[from:to])
+		from = to + skip
+	}
+	s.row = row
+	return row
+}
+
+// plainRecord reads the next record the common way, its fields unquoted
+// and in the window, with a one-byte delimiter: bytes are scanned once and
+// the record's text is copied once, rather than field by field into rec.
+// At a field it does not read (quoted, past the window, or near a bound:
+// the field-by-field path then names it) it hands over: the fields read go
+// into rec and ends, pos is at that field, and it reports false.
+func (s *csvScanner) plainRecord() ([]string, bool) {
+	start := s.pos
+	if len(s.delim) != 1 {
+		return nil, false
+	}
+	d, nl, buf := s.delim[0], s.nl, s.buf[:s.end]
+	cell := start // where the current field starts
+	for i := start; i < len(buf); {
+		if i == cell && buf[i] == '"' {
+			break
+		}
+		c := buf[i]
+		if !s.special[c] {
+			i++
+			continue
+		}
+		if c != d && !bytes.HasPrefix(buf[i:], nl) {
+			// The line break's first byte without the rest, text; or the
+			// rest is past the window, which this byte ends: handed over.
+			i++
+			continue
+		}
+		if i-cell > s.maxCell || len(s.ends) >= s.maxCols {
+			break
+		}
+		s.ends = append(s.ends, i-start)
+		if c == d {
+			i++
+			cell = i
+			continue
+		}
+		s.pos = i + len(nl)
+		return s.cut(string(buf[start:i]), 1), true
+	}
+	from := 0
+	for k, to := range s.ends {
+		s.rec = append(s.rec, buf[start+from:start+to]...)
+		s.ends[k] = len(s.rec)
+		from = to + 1
+	}
+	s.pos, s.mark = cell, cell
+	return nil, false
 }
 
 func (s *csvScanner) field() (fieldEnd, error) {

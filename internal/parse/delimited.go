@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // delimitedReader reads a CSV or TSV file: the encoding and dialect found
@@ -54,7 +55,7 @@ func openDelimited(r io.ReaderAt, size int64, delimiter, encoding string, l Limi
 		if err != nil {
 			return nil, err
 		}
-		dr.ahead = append(dr.ahead, row)
+		dr.ahead = append(dr.ahead, slices.Clone(row))
 	}
 	if len(dr.ahead) == 0 {
 		return nil, fmt.Errorf("%w (%d blank rows)", ErrEmpty, dr.skipped)

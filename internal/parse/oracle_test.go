@@ -206,3 +206,52 @@ func TestXMLScannerMatchesEncodingXML(t *testing.T) {
 		}
 	}
 }
+
+// The scanner's plain path (a record whole in the window, unquoted fields,
+// a one-byte delimiter) reads what its field-by-field path reads, on text
+// of every shape the plain path must hand over: quotes at and after a
+// field's start, CR, LF and CR LF against each line break, multi-byte
+// characters, long cells near the cell bound, records across the window's
+// end, the text's end without a line break.
+func TestPlainRecordsAsFieldByField(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(16, 4))
+	alphabet := []string{"a", "bc", " ", ",", ";", "\t", "\"", "\"\"", "\r", "\n", "\r\n", "é", "😀", "x\"y", strings.Repeat("z", 40)}
+	all := func(text, delim, nl string, fieldOnly bool) ([][]string, error) {
+		l := Limits{MaxCellBytes: 64, MaxColumns: 12}
+		s := newCSVScanner(strings.NewReader(text), 0, delim, nl, l.withDefaults())
+		var out [][]string
+		for {
+			var row []string
+			var err error
+			if fieldOnly {
+				s.mark = s.pos
+				if s.done || !s.have(0, 1) {
+					return out, s.err
+				}
+				s.rec, s.ends = s.rec[:0], s.ends[:0]
+				row, err = s.fieldRecord()
+			} else if row, err = s.record(); errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			if err != nil {
+				return out, err
+			}
+			out = append(out, slices.Clone(row))
+		}
+	}
+	for i := range 5000 {
+		var b strings.Builder
+		for range rng.IntN(400) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		text := b.String()
+		delim := []string{",", ";", "\t", "||"}[rng.IntN(4)]
+		nl := []string{"\n", "\r\n", "\r"}[rng.IntN(3)]
+		want, werr := all(text, delim, nl, true)
+		got, gerr := all(text, delim, nl, false)
+		if !slices.EqualFunc(got, want, slices.Equal) || (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+			t.Fatalf("case %d (%q, %q) %q:\nplain %q %v\nfield %q %v", i, delim, nl, text, got, gerr, want, werr)
+		}
+	}
+}

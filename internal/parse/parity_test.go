@@ -130,7 +130,7 @@ func serverParse(j job) outcome {
 		if err != nil {
 			return outcome{Error: codeOrText(err)}
 		}
-		o.Rows = append(o.Rows, row)
+		o.Rows = append(o.Rows, slices.Clone(row))
 	}
 	s := r.Settings()
 	o.Skipped = r.Skipped()

@@ -112,8 +112,9 @@ type Settings struct {
 // last row, are no rows at all and are not counted (docs/parsing.md).
 type Reader interface {
 	Settings() Settings
-	// Next returns the next record; io.EOF at the end. A record is owned by
-	// the caller.
+	// Next returns the next record; io.EOF at the end. The record's slice
+	// is valid until the next call (the reader may reuse it); its strings
+	// are the caller's to keep.
 	Next() ([]string, error)
 	// Skipped is the number of blank rows dropped so far (all of them once
 	// Next has returned io.EOF): the widget's rows_skipped.
