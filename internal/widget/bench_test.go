@@ -410,6 +410,7 @@ func benchFlow(t *testing.T, s *testServer, url, file string) benchResult {
 	for _, l := range long {
 		if l[0] >= submitted {
 			r.longestUpload = max(r.longestUpload, int(l[1]))
+			t.Logf("long task while uploading: %dms at %.0fms after submit (%.2fs upload)", int(l[1]), l[0]-submitted, r.upload)
 		}
 	}
 	serverAfter, _ := cputime.Process()
