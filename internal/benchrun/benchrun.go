@@ -131,7 +131,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep := &Report{Rows: o.Rows, Format: o.Format, Started: time.Now().UTC(), LoadBefore: loadAverage(),
 		CPUs: runtime.NumCPU(), GoMaxProcs: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
-	err := runStep(ctx, "intake bench", o.Log, func(tb testing.TB) {
+	err := runStep(ctx, "intake bench", o.Log, func(tb testing.TB) { //nolint:contextcheck // the shared test helpers take tb.Context()
 		r := &run{tb: tb, o: o, rep: rep}
 		r.data()
 		r.server()

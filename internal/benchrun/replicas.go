@@ -274,7 +274,7 @@ func startReplica(tb testing.TB, serve func(args ...string) *exec.Cmd, shared []
 		select {
 		case err := <-rp.exited:
 			rp.exited <- err
-			return nil, fmt.Errorf("a replica exited (%v) before listening: %s", err, lastLine(rp.logs.String()))
+			return nil, fmt.Errorf("a replica exited (%w) before listening: %s", err, lastLine(rp.logs.String()))
 		case <-deadline:
 			return nil, errors.New("a replica did not listen in 60 s")
 		case <-time.After(20 * time.Millisecond):
