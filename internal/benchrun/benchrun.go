@@ -108,6 +108,7 @@ func (f Figure) Ratio() float64 {
 type Report struct {
 	Rows        int
 	Format      string
+	Replicas    int
 	FileBytes   int64
 	FileSHA256  string
 	Started     time.Time
@@ -129,9 +130,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	rep := &Report{Rows: o.Rows, Format: o.Format, Started: time.Now().UTC(), LoadBefore: loadAverage(),
+	rep := &Report{Rows: o.Rows, Format: o.Format, Replicas: o.Replicas, Started: time.Now().UTC(), LoadBefore: loadAverage(),
 		CPUs: runtime.NumCPU(), GoMaxProcs: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
-	err := runStep(ctx, "intake bench", o.Log, func(tb testing.TB) {
+	err := runStep(ctx, "intake bench", o.Log, func(tb testing.TB) { //nolint:contextcheck // the shared test helpers take tb.Context()
 		r := &run{tb: tb, o: o, rep: rep}
 		r.data()
 		r.server()

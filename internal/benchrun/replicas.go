@@ -51,8 +51,9 @@ func (r *run) replicas() {
 	key := make([]byte, 32)
 	rand.Read(key)
 	blobs := r.tb.TempDir()
+	app := "intake-bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	shared := []string{
-		"INTAKE_DATABASE_URL=" + schemaURL,
+		"INTAKE_DATABASE_URL=" + schemaURL + "&application_name=" + app,
 		"INTAKE_BLOB_URL=file://" + blobs,
 		"INTAKE_MASTER_KEY_URL=base64key://" + base64.URLEncoding.EncodeToString(key),
 		"INTAKE_LOG_LEVEL=info",
@@ -63,6 +64,11 @@ func (r *run) replicas() {
 		c.DatabaseURL, c.BlobURL, c.MasterKeyURL = schemaURL, "file://"+blobs, "base64key://"+base64.URLEncoding.EncodeToString(key)
 	}})
 	imp := newImporter(r.tb, env, "replicas", string(server.DemoTemplate))
+	pg, err := newPGMeter(context.Background(), base, app)
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	defer pg.close()
 	imports := replicaImports(r.rows)
 	total := float64(imports * r.rows)
 
@@ -81,56 +87,105 @@ func (r *run) replicas() {
 	if v := os.Getenv("GOMAXPROCS"); v != "" {
 		gomaxprocs = v
 	}
+	// Two rounds, 1 … N then N … 1, summed per N: the load of a shared
+	// machine drifts during a sitting, and the mirrored order gives every
+	// N the same share of the drift.
+	type sum struct {
+		round
+		rounds []string // rows per CPU-second of all, each round
+	}
+	sums := make([]sum, r.o.Replicas+1)
+	order := make([]int, 0, 2*r.o.Replicas)
 	for n := 1; n <= r.o.Replicas; n++ {
-		reps := make([]*replica, n)
-		for i := range reps {
-			if reps[i], err = startReplica(r.tb, r.o.ServeCommand, shared); err != nil {
-				r.tb.Fatal(err)
-			}
-		}
-		urls := make([]string, n)
-		for i, rp := range reps {
-			urls[i] = rp.url
-		}
-		// One import through each replica first, all its requests there:
-		// a process's first import pays its one-time costs (lazy tables,
-		// the template compiled, the heap grown), which would otherwise be
-		// counted once more for every replica added.
-		for _, u := range urls {
-			if _, err := upload(func(int) string { return u }, imp.Key, r.header, r.bodies[:1], min(r.rows, rowsPerChunk)); err != nil {
-				r.tb.Fatal(err)
-			}
-		}
-		cpu := func() (replicas float64) {
-			for _, rp := range reps {
-				replicas += ProcessCPU(rp.cmd.Process.Pid)
-			}
-			return replicas
-		}
-		rc0, pg0 := cpu(), PostgresCPU()
-		cost, err := rawlimit.Measure(func() error {
-			return parallel(imports, func(i int) error {
-				_, err := upload(spread(urls, i), imp.Key, r.header, r.bodies, r.rows)
-				return err
-			})
-		})
-		if err != nil {
+		order = append(order, n)
+	}
+	for n := r.o.Replicas; n >= 1; n-- {
+		order = append(order, n)
+	}
+	for _, n := range order {
+		m := r.replicaRound(n, shared, imp.Key, imports, pg)
+		s := &sums[n]
+		s.wall += m.wall
+		s.replicas, s.pg, s.client = s.replicas+m.replicas, s.pg+m.pg, s.client+m.client
+		s.rounds = append(s.rounds, count(total/(m.replicas+m.pg+m.client)))
+		r.logf("replicas=%d: %.1f s wall, CPU replicas %.1f s, PostgreSQL %.1f s, clients %.1f s", n, m.wall.Seconds(), m.replicas, m.pg, m.client)
+	}
+	for n := 1; n <= r.o.Replicas; n++ {
+		s, rows := sums[n], 2*total
+		all := s.replicas + s.pg + s.client
+		r.add(Figure{Step: fmt.Sprintf("upload API, %d replica(s) on one PostgreSQL, %d clients", n, ReplicaClients),
+			Unit: "rows", N: rows, Cost: rawlimit.Cost{Wall: s.wall, CPU: time.Duration(all * float64(time.Second))},
+			Limit: fmt.Sprintf("bare HTTP sink, %d clients", ReplicaClients), Raw: raw, RawN: total,
+			Note: fmt.Sprintf("2 rounds of %d imports (%s and %s rows per CPU-s of all); CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s), "+
+				"PostgreSQL %.1f s (%s rows per CPU-s), clients %.1f s; %.2f of %d cores busy; the machine's limit at this cost (all %d cores): %s rows/s",
+				imports, s.rounds[0], s.rounds[1], s.replicas, count(rows/s.replicas), gomaxprocs, s.pg, count(rows/s.pg), s.client,
+				all/s.wall.Seconds(), r.rep.CPUs, r.rep.CPUs, count(float64(r.rep.CPUs)*rows/all))})
+	}
+}
+
+// round is one measurement of N replicas: wall time and CPU seconds.
+type round struct {
+	wall                 time.Duration
+	replicas, pg, client float64
+}
+
+// replicaRound starts n replicas, warms them, uploads imports through them
+// and stops them.
+func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *pgMeter) round {
+	reps := make([]*replica, n)
+	for i := range reps {
+		var err error
+		if reps[i], err = startReplica(r.tb, r.o.ServeCommand, shared); err != nil {
 			r.tb.Fatal(err)
 		}
-		rcpu, pgcpu := cpu()-rc0, PostgresCPU()-pg0
+	}
+	defer func() {
 		for _, rp := range reps {
 			rp.stop()
 		}
-		self := cost.CPU.Seconds()
-		all := rcpu + pgcpu + self
-		r.add(Figure{Step: fmt.Sprintf("upload API, %d replica(s) on one PostgreSQL, %d clients", n, ReplicaClients),
-			Unit: "rows", N: total, Cost: rawlimit.Cost{Wall: cost.Wall, CPU: time.Duration(all * float64(time.Second))},
-			Limit: fmt.Sprintf("bare HTTP sink, %d clients", ReplicaClients), Raw: raw, RawN: total,
-			Note: fmt.Sprintf("%d imports; CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s), PostgreSQL %.1f s, clients %.1f s; "+
-				"%.2f of %d cores busy; the machine's limit at this cost (all %d cores): %s rows/s",
-				imports, rcpu, count(total/rcpu), gomaxprocs, pgcpu, self, all/cost.Wall.Seconds(), r.rep.CPUs, r.rep.CPUs,
-				count(float64(r.rep.CPUs)*total/all))})
+	}()
+	urls := make([]string, n)
+	for i, rp := range reps {
+		urls[i] = rp.url
 	}
+	// Warm each replica first: ReplicaClients one-chunk imports at once,
+	// all their requests to it. A process's first imports pay its
+	// one-time costs (lazy tables, the template compiled, the heap grown,
+	// the PostgreSQL pool's connections opened and their statements
+	// prepared), which would otherwise be counted once more for every
+	// replica added: the steady state is what a deployment runs in.
+	for _, u := range urls {
+		if err := parallel(ReplicaClients, func(int) error {
+			_, err := upload(func(int) string { return u }, key, r.header, r.bodies[:1], min(r.rows, rowsPerChunk))
+			return err
+		}); err != nil {
+			r.tb.Fatal(err)
+		}
+	}
+	cpu := func() (replicas float64) {
+		for _, rp := range reps {
+			replicas += ProcessCPU(rp.cmd.Process.Pid)
+		}
+		return replicas
+	}
+	rc0 := cpu()
+	if err := pg.start(context.Background()); err != nil {
+		r.tb.Fatal(err)
+	}
+	cost, err := rawlimit.Measure(func() error {
+		return parallel(imports, func(i int) error {
+			_, err := upload(spread(urls, i), key, r.header, r.bodies, r.rows)
+			return err
+		})
+	})
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	m := round{wall: cost.Wall, replicas: cpu() - rc0, client: cost.CPU.Seconds()}
+	if m.pg, err = pg.since(context.Background()); err != nil {
+		r.tb.Fatal(err)
+	}
+	return m
 }
 
 // parallel runs do(0 … n-1) on ReplicaClients goroutines and returns the
@@ -219,7 +274,7 @@ func startReplica(tb testing.TB, serve func(args ...string) *exec.Cmd, shared []
 		select {
 		case err := <-rp.exited:
 			rp.exited <- err
-			return nil, fmt.Errorf("a replica exited (%v) before listening: %s", err, lastLine(rp.logs.String()))
+			return nil, fmt.Errorf("a replica exited (%w) before listening: %s", err, lastLine(rp.logs.String()))
 		case <-deadline:
 			return nil, errors.New("a replica did not listen in 60 s")
 		case <-time.After(20 * time.Millisecond):
@@ -289,7 +344,9 @@ func ProcessCPU(pid int) float64 {
 }
 
 // PostgresCPU sums the CPU seconds of every process named postgres on
-// this machine: a PostgreSQL shared with other work counts that work too.
+// this machine: a PostgreSQL shared with other work counts that work too,
+// and a backend that exited meanwhile takes its CPU out of the sum (the
+// replicas bench uses a pgMeter instead).
 func PostgresCPU() float64 {
 	entries, _ := os.ReadDir("/proc")
 	total := 0.0
@@ -304,3 +361,61 @@ func PostgresCPU() float64 {
 	}
 	return total
 }
+
+// pgMeter measures the CPU of the PostgreSQL processes that serve the
+// bench, on a PostgreSQL of this machine: the client backends whose
+// application_name is the bench's, and PostgreSQL's own processes (WAL
+// writer, checkpointer, background writer, autovacuum), which other
+// sessions' writes drive too. Other sessions' backends are left out, and a
+// backend that exits is not lost from the sum: each is counted from the
+// first time it is seen.
+type pgMeter struct {
+	conn *pgx.Conn
+	app  string
+	seen map[int]float64 // pid → CPU seconds when first seen (0 if born after start)
+}
+
+func newPGMeter(ctx context.Context, url, app string) (*pgMeter, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return &pgMeter{conn: conn, app: app}, nil
+}
+
+func (m *pgMeter) pids(ctx context.Context) ([]int, error) {
+	rows, err := m.conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1 OR backend_type <> 'client backend'`, m.app)
+	if err != nil {
+		return nil, fmt.Errorf("list PostgreSQL's processes: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int])
+}
+
+// start notes the CPU of the processes there now.
+func (m *pgMeter) start(ctx context.Context) error {
+	pids, err := m.pids(ctx)
+	if err != nil {
+		return err
+	}
+	m.seen = map[int]float64{}
+	for _, p := range pids {
+		m.seen[p] = ProcessCPU(p)
+	}
+	return nil
+}
+
+// since returns the CPU seconds spent since start by the processes there
+// at start and those that came after (0: PostgreSQL is not on this machine).
+func (m *pgMeter) since(ctx context.Context) (float64, error) {
+	pids, err := m.pids(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0.0
+	for _, p := range pids {
+		total += ProcessCPU(p) - m.seen[p]
+	}
+	return max(0, total), nil
+}
+
+func (m *pgMeter) close() { m.conn.Close(context.Background()) }

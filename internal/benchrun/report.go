@@ -49,8 +49,12 @@ func (rep *Report) WriteText(w io.Writer) error {
 func (rep *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintln(&b, BeginMarker)
-	fmt.Fprintf(&b, "_Written by `intake bench --rows %d --format %s --markdown --doc docs/benchmarks.md`; do not edit by hand._\n\n",
-		rep.Rows, rep.Format)
+	replicas := ""
+	if rep.Replicas > 0 {
+		replicas = fmt.Sprintf(" --replicas %d --database-url postgres://…", rep.Replicas)
+	}
+	fmt.Fprintf(&b, "_Written by `intake bench --rows %d --format %s%s --markdown --doc docs/benchmarks.md`; do not edit by hand._\n\n",
+		rep.Rows, rep.Format, replicas)
 	fmt.Fprintf(&b, "%s.\n\n", rep.conditions())
 	fmt.Fprintln(&b, "| step | per CPU-second | per second (wall) | raw limit, same run | raw per CPU-second | ratio | |")
 	fmt.Fprintln(&b, "| --- | --- | --- | --- | --- | --- | --- |")

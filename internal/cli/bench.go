@@ -20,10 +20,10 @@ import (
 func runBench(ctx context.Context, args []string, s Streams) int {
 	fs := flag.NewFlagSet("intake bench", flag.ContinueOnError)
 	fs.SetOutput(s.Err)
-	rows := fs.Int("rows", 100_000, fmt.Sprintf("rows of the seeded data set (%d to %d)", benchrun.MinRows, benchrun.MaxRows))
+	rows := fs.Int("rows", 100_000, fmt.Sprintf("`N` rows of the seeded data set (%d to %d)", benchrun.MinRows, benchrun.MaxRows))
 	format := fs.String("format", "csv", "file format of the data set: csv or xlsx")
 	markdown := fs.Bool("markdown", false, "print the figures as the Markdown section of docs/benchmarks.md")
-	replicas := fs.Int("replicas", 0, fmt.Sprintf("also measure 1 to N `intake serve` processes on one PostgreSQL (0 to %d)", benchrun.MaxReplicas))
+	replicas := fs.Int("replicas", 0, fmt.Sprintf("also measure 1 to `N` intake serve processes on one PostgreSQL (0 to %d)", benchrun.MaxReplicas))
 	dbURL := fs.String("database-url", os.Getenv("INTAKE_DATABASE_URL"), "with --replicas: the PostgreSQL (a schema of its own is made and dropped)")
 	doc := fs.String("doc", "", "with --markdown: rewrite that section of this file in place (between its intake bench markers)")
 	if err := fs.Parse(args); err != nil {

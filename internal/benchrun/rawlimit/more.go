@@ -31,17 +31,20 @@ func AESGCM(sizes []int) (Cost, error) {
 	if err != nil {
 		return Cost{}, fmt.Errorf("gcm: %w", err)
 	}
-	nonce := make([]byte, aead.NonceSize())
+	// Sealed as the vault does: nonce‖ciphertext‖tag, a random nonce each.
 	sealed := make([][]byte, len(sizes))
+	ns := aead.NonceSize()
 	for i, n := range sizes {
-		plain := make([]byte, max(0, n-aead.Overhead()))
-		sealed[i] = aead.Seal(nil, nonce, plain, nil)
+		nonce := make([]byte, ns, max(ns, n))
+		rand.Read(nonce)
+		plain := make([]byte, max(0, n-ns-aead.Overhead()))
+		sealed[i] = aead.Seal(nonce, nonce, plain, nil)
 	}
 	var out []byte
 	return Best(3, func() error {
 		for _, s := range sealed {
 			var err error
-			if out, err = aead.Open(out[:0], nonce, s, nil); err != nil {
+			if out, err = aead.Open(out[:0], s[:ns], s[ns:], nil); err != nil {
 				return fmt.Errorf("gcm open: %w", err)
 			}
 		}

@@ -97,7 +97,9 @@ func GzipChunks(next func() ([]string, error), perChunk int) (bodies [][]byte, r
 		}
 		var buf bytes.Buffer
 		w := gzip.NewWriter(&buf)
-		w.Write(raw)
+		if _, err := w.Write(raw); err != nil {
+			return fmt.Errorf("gzip a chunk: %w", err)
+		}
 		if err := w.Close(); err != nil {
 			return fmt.Errorf("gzip a chunk: %w", err)
 		}
