@@ -143,7 +143,7 @@ func (w *ChunkWriter) Put(c Chunk) error {
 		}
 		return nil
 	}
-	if err := w.putClaims(c.N, c.Claims); err != nil {
+	if err := w.putClaims(c.N, c.FirstRow, c.Claims); err != nil {
 		return err
 	}
 	if _, err := w.tx.ExecContext(w.ctx, `UPDATE imports SET rows_received = rows_received + $1,

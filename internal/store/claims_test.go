@@ -11,7 +11,8 @@ import (
 )
 
 // TestClaimsMergedAtCompletion: the claims of chunks stored in any order,
-// in 32 buckets, are merged at completion into exactly the duplicates
+// in 32 buckets, one chunk's runs in the layout before the compact one,
+// are merged at completion into exactly the duplicates
 // a map finds (the lowest row keeps a value, per column), which the hook
 // records in the chunks (their overlays) and the import's counts, a row
 // with errors already counted once; a key in another column
@@ -72,8 +73,20 @@ func TestClaimsMergedAtCompletion(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				err = w.Put(Chunk{N: n, FirstRow: int64(n * perChunk), Rows: perChunk, BodyHash: []byte{byte(n)}, BlobKey: "k",
-					SealedBytes: 10, Claims: slices.Clone(byChunk[n])})
+				ch := Chunk{N: n, FirstRow: int64(n * perChunk), Rows: perChunk, BodyHash: []byte{byte(n)}, BlobKey: "k",
+					SealedBytes: 10, Claims: slices.Clone(byChunk[n])}
+				if n == 1 {
+					// As stored before the compact layout: its runs in
+					// the first one, rows numbered in the import.
+					ch.Claims = nil
+					for b, run := range encodeRuns(byChunk[n], ch.FirstRow, bucketBits(im.ExpectedRows), false) {
+						if _, err := w.tx.ExecContext(ctx, `INSERT INTO claim_runs (import_id, n, bucket, claims) VALUES ($1, $2, $3, $4)`,
+							im.ID, n, b, run); run != nil && err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				err = w.Put(ch)
 				if err == nil {
 					err = w.Commit()
 				}
@@ -179,4 +192,83 @@ func TestSortEntries(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestClaimRuns: a chunk's claims split into runs by bucket read back as
+// they were, in the compact layout and in the first (the one of chunks
+// stored before, and of a chunk whose columns or row offsets do not fit
+// the compact one); a compact run is never a multiple of claimSize long,
+// and a run in neither layout is refused.
+func TestClaimRuns(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 11))
+	const firstRow = 1 << 40
+	for _, tc := range []struct {
+		name    string
+		compact bool
+		col     int
+		rows    int64
+	}{
+		{"compact", true, 1<<compactColBits - 1, 1<<compactRowBits - 1},
+		{"first layout", false, MaxClaimColumn, 1 << 47},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var claims []Claim
+			for i := range 3000 {
+				c := Claim{Key: rng.Uint64(), Col: rng.IntN(tc.col + 1), Row: firstRow + rng.Int64N(tc.rows), HadErrors: i%3 == 0}
+				if i%7 == 0 {
+					c.Key = 0 // a run of bucket 0 grows longer
+				}
+				claims = append(claims, c)
+			}
+			const bits = 5
+			var got []owned
+			for b, run := range encodeRuns(claims, firstRow, bits, tc.compact) {
+				if run == nil {
+					continue
+				}
+				if tc.compact && len(run)%claimSize == 0 {
+					t.Fatalf("compact run of bucket %d: %d bytes, a multiple of %d", b, len(run), claimSize)
+				}
+				before := len(got)
+				var err error
+				if got, err = appendRun(got, 3, firstRow, run); err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range got[before:] {
+					if bucket(e.key, bits) != b || e.n != 3 {
+						t.Fatalf("entry %v in the run of bucket %d", e, b)
+					}
+				}
+			}
+			want := make([]owned, len(claims))
+			for i, c := range claims {
+				colRow := uint64(c.Col)<<rowBits | uint64(c.Row)
+				if c.HadErrors {
+					colRow |= hadErrors
+				}
+				want[i] = owned{entry{c.Key, colRow}, 3}
+			}
+			byEntry := func(a, b owned) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.colRow, b.colRow)) }
+			slices.SortFunc(got, byEntry)
+			slices.SortFunc(want, byEntry)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d entries read back, %d written: %v", len(got), len(want), firstDiffEntries(got, want))
+			}
+		})
+	}
+	for _, raw := range [][]byte{make([]byte, 15), append([]byte{compactFormat}, make([]byte, 11)...), append([]byte{1}, make([]byte, 12)...)} {
+		if _, err := appendRun(nil, 0, 0, raw); err == nil {
+			t.Errorf("a run of %d bytes starting %d was read", len(raw), raw[0])
+		}
+	}
+}
+
+func firstDiffEntries(got, want []owned) any {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return [2]owned{got[i], want[i]}
+		}
+	}
+	return cmp.Compare(len(got), len(want))
 }
