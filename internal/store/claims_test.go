@@ -272,3 +272,91 @@ func firstDiffEntries(got, want []owned) any {
 	}
 	return cmp.Compare(len(got), len(want))
 }
+
+// TestClaimRunsMigrated: the claim runs of an import in flight when
+// migration 17 runs (stored by the code before it, keyed by bucket first)
+// are kept and merged with those of the chunks stored after it, on SQLite
+// and PostgreSQL: a value of a row before the migration, held again after
+// it, is a duplicate, and so is one held after, in a chunk of lower rows.
+func TestClaimRunsMigrated(t *testing.T) {
+	t.Parallel()
+	for name, s := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			p, err := s.migrations(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.DownTo(ctx, 16); err != nil {
+				t.Fatal(err)
+			}
+			org, err := s.CreateOrgWithOwner(ctx, "org-mig", "mig@example.com", "h", "ik_m", []byte("k-mig"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ipr, err := s.CreateImporter(ctx, org.ID, Importer{Name: "n", Template: []byte(`{}`), Mode: ModeStored, RetentionDays: 30})
+			if err != nil {
+				t.Fatal(err)
+			}
+			im := Import{ID: NewID("imt_"), OrgID: org.ID, ImporterID: ipr.ID, Status: StatusUploading, Columns: []string{"a"}, RowColumns: []string{"a"},
+				SourceFormat: "csv", ExpectedRows: 4 * bucketRows, TokenHash: []byte("t"), TokenExpiresAt: s.now(), CreatedAt: s.now()}
+			if err := s.CreateImport(ctx, im, importlog.Created{ImporterID: ipr.ID}); err != nil {
+				t.Fatal(err)
+			}
+			const perChunk = 100
+			claims := func(n int) []Claim {
+				var out []Claim
+				for i := range perChunk {
+					out = append(out, Claim{Key: uint64(n*perChunk+i) * 0x9E3779B97F4A7C15, Row: int64(n*perChunk + i)})
+				}
+				return out
+			}
+			before, after := claims(2), claims(0)
+			before[5].Key = after[7].Key  // row 205 holds row 7's value
+			after[40].Key = before[60].Key // row 40 holds a value row 260 holds: row 260 is the duplicate
+			put := func(n int, cl []Claim, legacy bool) {
+				t.Helper()
+				w, err := s.BeginChunk(ctx, im.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer w.Rollback()
+				ch := Chunk{N: n, FirstRow: int64(n * perChunk), Rows: perChunk, BodyHash: []byte{byte(n)}, BlobKey: "k", Claims: cl}
+				if legacy { // as the code before migration 17 stored them
+					ch.Claims = nil
+					for b, run := range encodeRuns(cl, ch.FirstRow, bucketBits(im.ExpectedRows), false) {
+						if _, err := w.tx.ExecContext(ctx, `INSERT INTO claim_runs (import_id, bucket, n, claims) VALUES ($1, $2, $3, $4)`,
+							im.ID, b, n, run); run != nil && err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if err := w.Put(ch); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			put(2, before, true)
+			put(1, claims(1), true)
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			put(0, after, false)
+			var got []Duplicate
+			hook := func(_ context.Context, _ Import, found []ChunkDuplicates) ([][]byte, error) {
+				for _, f := range found {
+					got = append(got, f.Rows...)
+				}
+				return make([][]byte, len(found)), nil
+			}
+			if _, err := s.CompleteImport(ctx, im.ID, 3, 3*perChunk, 0, 30, hook); err != nil {
+				t.Fatal(err)
+			}
+			if want := []Duplicate{{Row: 205}, {Row: 260}}; !slices.Equal(got, want) {
+				t.Fatalf("duplicates %v, want %v", got, want)
+			}
+		})
+	}
+}
