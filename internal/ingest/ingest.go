@@ -598,8 +598,8 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 	for i, k := range columns {
 		pos[i] = slices.Index(c.keys, k)
 	}
-	u := newChunkClaims(key, len(chunk.Rows)*c.uniqueColumns, sc.slots)
-	defer func() { sc.slots = u.slots }()
+	u := newChunkClaims(key, len(chunk.Rows)*c.uniqueColumns, sc.slots, sc.claims)
+	defer func() { sc.slots, sc.claims = u.slots, u.claims }()
 	stream := c.engine.NewStream(u)
 	t.ptrs = grow(t.ptrs, len(chunk.Rows)*width)
 	t.rows = grow(t.rows, len(chunk.Rows))

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/intakehq/intake/internal/store"
 )
 
 // scratch holds the working memory of one chunk in flight: the body as
@@ -29,6 +31,7 @@ type scratch struct {
 	dec                    cellTable // the cells as decoded, upload column order
 	val                    cellTable // the cells as validated, template order
 	slots                  []claimSlot
+	claims                 []store.Claim
 }
 
 // cellTable is a chunk's cells: their strings (decoding only), pointers to
@@ -76,7 +79,7 @@ func (sc *scratch) release() {
 // size is the memory sc holds in its buffers and tables.
 func (sc *scratch) size() int {
 	return cap(sc.body) + cap(sc.inflated) + cap(sc.sealed) + sc.dec.size() + sc.val.size() +
-		cap(sc.slots)*int(unsafe.Sizeof(claimSlot{}))
+		cap(sc.slots)*int(unsafe.Sizeof(claimSlot{})) + cap(sc.claims)*int(unsafe.Sizeof(store.Claim{}))
 }
 
 func (t *cellTable) size() int {

@@ -57,12 +57,12 @@ type claimSlot struct {
 }
 
 // newChunkClaims makes room for values claims: growing the table and the
-// claims as a chunk is validated was a quarter of claiming. slots is reused
-// when it is large enough.
-func newChunkClaims(key *vault.DataKey, values int, slots []claimSlot) *chunkClaims {
+// claims as a chunk is validated was a quarter of claiming. slots and
+// claims are reused: slots when it is the size, claims when it has room.
+func newChunkClaims(key *vault.DataKey, values int, slots []claimSlot, claims []store.Claim) *chunkClaims {
 	ck := key.ClaimsKey()
 	return &chunkClaims{k0: binary.LittleEndian.Uint64(ck[:8]), k1: binary.LittleEndian.Uint64(ck[8:16]),
-		slots: claimSlots(slots, values), claims: make([]store.Claim, 0, values)}
+		slots: claimSlots(slots, values), claims: slices.Grow(claims[:0], values)}
 }
 
 // claimSlots returns an empty table for values, s cleared if it is the size.

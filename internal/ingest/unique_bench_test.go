@@ -69,7 +69,7 @@ func BenchmarkClaims(b *testing.B) {
 				b.StartTimer()
 				dups := 0
 				for n := range chunks {
-					u := newChunkClaims(key, 2*rowsPerChunk, nil)
+					u := newChunkClaims(key, 2*rowsPerChunk, nil, nil)
 					for i := n * rowsPerChunk; i < (n+1)*rowsPerChunk; i++ {
 						u.Claim(0, values[i][0], i)
 						u.Claim(1, values[i][1], i)

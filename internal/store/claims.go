@@ -314,7 +314,7 @@ func readBucket(ctx context.Context, tx *sql.Tx, importID string, b int, es []ow
 	for rows.Next() {
 		var n int
 		var firstRow int64
-		var raw []byte
+		var raw sql.RawBytes // decoded before the next row: no copy kept
 		if err := rows.Scan(&n, &firstRow, &raw); err != nil {
 			return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
 		}
@@ -384,7 +384,7 @@ func (s *Store) resolveDuplicates(ctx context.Context, tx *sql.Tx, im Import, ho
 	if len(overlays) != len(in) {
 		return 0, fmt.Errorf("import %s: %d chunks with duplicates, %d recorded", im.ID, len(in), len(overlays))
 	}
-	var more int64
+	var more, overlayBytes int64
 	for i, f := range in {
 		c := f.Chunk
 		if c.ErrorColumns == nil {
@@ -406,10 +406,11 @@ func (s *Store) resolveDuplicates(ctx context.Context, tx *sql.Tx, im Import, ho
 			return 0, fmt.Errorf("record duplicates of chunk %d: %w", c.N, err)
 		}
 		more += int64(len(newRows))
-		if _, err := tx.ExecContext(ctx, `UPDATE imports SET rows_with_errors = rows_with_errors + $1, bytes_stored = bytes_stored + $2 WHERE id = $3`,
-			len(newRows), len(overlays[i]), im.ID); err != nil {
-			return 0, fmt.Errorf("count duplicates of chunk %d: %w", c.N, err)
-		}
+		overlayBytes += int64(len(overlays[i]))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE imports SET rows_with_errors = rows_with_errors + $1, bytes_stored = bytes_stored + $2 WHERE id = $3`,
+		more, overlayBytes, im.ID); err != nil {
+		return 0, fmt.Errorf("count duplicates: %w", err)
 	}
 	return more, nil
 }
