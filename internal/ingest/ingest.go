@@ -435,7 +435,7 @@ func (s *Service) accept(ctx context.Context, im store.Import, n int, sum []byte
 	if err != nil {
 		return ChunkResult{}, err
 	}
-	v := s.validateChunk(c, im.Columns, chunk, key, &sc.val)
+	v := s.validateChunk(c, im.Columns, chunk, key, sc)
 	if importer.Mode == store.ModeBypass {
 		// Destinations get the rows themselves, and what their code does
 		// with them is not ingest's to know: this chunk's memory is left
@@ -591,13 +591,15 @@ func blank(row []*string) bool {
 	return true
 }
 
-func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, key *vault.DataKey, t *cellTable) validated {
+func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, key *vault.DataKey, sc *scratch) validated {
+	t := &sc.val
 	width := len(c.keys)
 	pos := make([]int, len(columns)) // upload column i → template column pos[i]
 	for i, k := range columns {
 		pos[i] = slices.Index(c.keys, k)
 	}
-	u := newChunkClaims(key, len(chunk.Rows)*c.uniqueColumns)
+	u := newChunkClaims(key, len(chunk.Rows)*c.uniqueColumns, sc.slots, sc.claims)
+	defer func() { sc.slots, sc.claims = u.slots, u.claims }()
 	stream := c.engine.NewStream(u)
 	t.ptrs = grow(t.ptrs, len(chunk.Rows)*width)
 	t.rows = grow(t.rows, len(chunk.Rows))

@@ -7,11 +7,13 @@ import (
 	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/intakehq/intake/internal/store"
 )
 
 // scratch holds the working memory of one chunk in flight: the body as
-// sent, its inflated form, the decoded and validated cell tables and the
-// sealed rows — a few megabytes for a chunk of 5,000 rows. Allocating them
+// sent, its inflated form, the decoded and validated cell tables, the
+// table of its unique values and the sealed rows — a few megabytes for a chunk of 5,000 rows. Allocating them
 // afresh for every chunk cost a fifth of the ingest path in zeroing and
 // garbage collection, so PutChunk takes a scratch from scratchPool and hands
 // it back once nothing refers to the chunk's rows any more.
@@ -28,6 +30,8 @@ type scratch struct {
 	src                    bytes.Reader
 	dec                    cellTable // the cells as decoded, upload column order
 	val                    cellTable // the cells as validated, template order
+	slots                  []claimSlot
+	claims                 []store.Claim
 }
 
 // cellTable is a chunk's cells: their strings (decoding only), pointers to
@@ -74,7 +78,8 @@ func (sc *scratch) release() {
 
 // size is the memory sc holds in its buffers and tables.
 func (sc *scratch) size() int {
-	return cap(sc.body) + cap(sc.inflated) + cap(sc.sealed) + sc.dec.size() + sc.val.size()
+	return cap(sc.body) + cap(sc.inflated) + cap(sc.sealed) + sc.dec.size() + sc.val.size() +
+		cap(sc.slots)*int(unsafe.Sizeof(claimSlot{})) + cap(sc.claims)*int(unsafe.Sizeof(store.Claim{}))
 }
 
 func (t *cellTable) size() int {

@@ -37,34 +37,78 @@ import (
 // their keyed hash, as the claims of different chunks are: two distinct
 // values of one column collide with probability about n²/2⁶⁵ (3·10⁻⁸ at a
 // million values), a false duplicate error, never a lost or merged row.
+//
+// The values seen are an open-addressing table of their keyed hashes rather
+// than a Go map: the hash is already a PRF of the value, so its low bits
+// are the slot, with nothing to hash again (the map's hashing and probing
+// were nine tenths of claiming), and no one who lacks the key can pick
+// values that crowd one run of slots.
 type chunkClaims struct {
 	k0, k1 uint64
-	seen   map[claimKey]int
+	slots  []claimSlot // a power of two, at most half full
 	claims []store.Claim
 }
 
-type claimKey struct {
-	col int
-	key uint64
+// claimSlot is a value seen: its keyed hash, its column and, plus one (0 is
+// an empty slot), the index of its claim.
+type claimSlot struct {
+	key      uint64
+	col, idx uint32
 }
 
-// newChunkClaims makes room for values claims: growing the map and the
-// claims as a chunk is validated was a quarter of claiming.
-func newChunkClaims(key *vault.DataKey, values int) *chunkClaims {
+// newChunkClaims makes room for values claims: growing the table and the
+// claims as a chunk is validated was a quarter of claiming. slots and
+// claims are reused: slots when it is the size, claims when it has room.
+func newChunkClaims(key *vault.DataKey, values int, slots []claimSlot, claims []store.Claim) *chunkClaims {
 	ck := key.ClaimsKey()
 	return &chunkClaims{k0: binary.LittleEndian.Uint64(ck[:8]), k1: binary.LittleEndian.Uint64(ck[8:16]),
-		seen: make(map[claimKey]int, values), claims: make([]store.Claim, 0, values)}
+		slots: claimSlots(slots, values), claims: slices.Grow(claims[:0], values)}
+}
+
+// claimSlots returns an empty table for values, s cleared if it is the size.
+func claimSlots(s []claimSlot, values int) []claimSlot {
+	n := 16
+	for n < 2*values {
+		n *= 2
+	}
+	if len(s) != n {
+		return make([]claimSlot, n)
+	}
+	clear(s)
+	return s
 }
 
 func (u *chunkClaims) Claim(column int, value string, row int) (int, bool) {
 	// The hash only reads the bytes: no copy of the value is made.
-	k := claimKey{column, siphash.Hash(u.k0, u.k1, unsafe.Slice(unsafe.StringData(value), len(value)))}
-	if first, ok := u.seen[k]; ok {
-		return first, true
+	key := siphash.Hash(u.k0, u.k1, unsafe.Slice(unsafe.StringData(value), len(value)))
+	if 2*(len(u.claims)+1) > len(u.slots) {
+		u.grow()
 	}
-	u.seen[k] = row
-	u.claims = append(u.claims, store.Claim{Key: k.key, Col: column, Row: int64(row)})
-	return row, false
+	mask := uint64(len(u.slots) - 1)
+	for i := key & mask; ; i = (i + 1) & mask {
+		s := &u.slots[i]
+		if s.idx == 0 {
+			u.claims = append(u.claims, store.Claim{Key: key, Col: column, Row: int64(row)})
+			*s = claimSlot{key: key, col: uint32(column), idx: uint32(len(u.claims))}
+			return row, false
+		}
+		if s.key == key && s.col == uint32(column) {
+			return int(u.claims[s.idx-1].Row), true
+		}
+	}
+}
+
+// grow doubles the table (a chunk with more values than it was sized for).
+func (u *chunkClaims) grow() {
+	u.slots = make([]claimSlot, 2*max(len(u.slots), 8))
+	mask := uint64(len(u.slots) - 1)
+	for n, c := range u.claims {
+		i := c.Key & mask
+		for u.slots[i].idx != 0 {
+			i = (i + 1) & mask
+		}
+		u.slots[i] = claimSlot{key: c.Key, col: uint32(c.Col), idx: uint32(n + 1)}
+	}
 }
 
 // duplicates is the store hook that records the duplicates found when an

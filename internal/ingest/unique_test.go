@@ -353,3 +353,64 @@ func TestDuplicatesOverlay(t *testing.T) {
 		}
 	})
 }
+
+// TestChunkClaims checks chunkClaims' table against a Go map of (column,
+// value): the first row holding a value keeps it, later ones are told that
+// row, the claims are the first holders in order, whether the table was
+// sized for the values, too small for them (it grows), or reused.
+func TestChunkClaims(t *testing.T) {
+	const rows = 3000
+	values := func(row int) []string { return []string{fmt.Sprint("v", row%1700), fmt.Sprint("v", row/3)} }
+	// earlier is the table of an earlier chunk that held the same values.
+	earlier := func(size int) []claimSlot {
+		u := &chunkClaims{k0: 1, k1: 2, slots: make([]claimSlot, size)}
+		for row := range 500 {
+			for col, value := range values(row) {
+				u.Claim(col, value, row)
+			}
+		}
+		return u.slots
+	}
+	for _, tc := range []struct {
+		name  string
+		sized int
+		slots []claimSlot
+	}{
+		{"sized", 2 * rows, nil},
+		{"too small", 3, nil},
+		{"reused", 2 * rows, earlier(16384)},
+		{"reused, other size", 2 * rows, earlier(2048)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := &chunkClaims{k0: 1, k1: 2, slots: claimSlots(tc.slots, tc.sized)}
+			type seen struct {
+				col   int
+				value string
+			}
+			want := map[seen]int{}
+			var claims []store.Claim
+			for row := 1000; row < 1000+rows; row++ {
+				for col, value := range values(row) {
+					first, dup := u.Claim(col, value, row)
+					w, ok := want[seen{col, value}]
+					if !ok {
+						want[seen{col, value}] = row
+						w = row
+						claims = append(claims, store.Claim{Col: col, Row: int64(row)})
+					}
+					if first != w || dup != ok {
+						t.Fatalf("row %d column %d: Claim = %d, %v; want %d, %v", row, col, first, dup, w, ok)
+					}
+				}
+			}
+			if len(u.claims) != len(claims) {
+				t.Fatalf("%d claims, want %d", len(u.claims), len(claims))
+			}
+			for i, c := range u.claims {
+				if c.Col != claims[i].Col || c.Row != claims[i].Row {
+					t.Fatalf("claim %d = column %d row %d, want column %d row %d", i, c.Col, c.Row, claims[i].Col, claims[i].Row)
+				}
+			}
+		})
+	}
+}

@@ -121,21 +121,29 @@ func (w *ChunkWriter) Existing(n int) (Chunk, bool, error) {
 // chunk.stored event. A chunk number stored with another body hash gives
 // ErrChunkMismatch.
 func (w *ChunkWriter) Put(c Chunk) error {
-	if old, ok, err := w.Existing(c.N); err != nil {
-		return err
-	} else if ok {
+	cols, _ := json.Marshal(c.ErrorColumns)
+	// The chunk is inserted unless its number is stored already, which is
+	// then looked up: the caller has usually asked Existing in this
+	// transaction, so the common path is one statement.
+	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO chunks (`+chunkColumns+`, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11) ON CONFLICT (import_id, n) DO NOTHING`, w.im.ID, c.N, c.FirstRow, c.Rows, c.RowsWithErrors,
+		string(cols), c.BodyHash, c.BlobKey, c.SealedBytes, c.RowsSkipped, w.s.nowMicro())
+	if err != nil {
+		return fmt.Errorf("insert chunk %d: %w", c.N, err)
+	}
+	if inserted, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("insert chunk %d: %w", c.N, err)
+	} else if inserted == 0 {
+		old, _, err := w.Existing(c.N)
+		if err != nil {
+			return err
+		}
 		if !bytes.Equal(old.BodyHash, c.BodyHash) {
 			return fmt.Errorf("chunk %d: %w", c.N, ErrChunkMismatch)
 		}
 		return nil
 	}
-	cols, _ := json.Marshal(c.ErrorColumns)
-	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO chunks (`+chunkColumns+`, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11)`, w.im.ID, c.N, c.FirstRow, c.Rows, c.RowsWithErrors,
-		string(cols), c.BodyHash, c.BlobKey, c.SealedBytes, c.RowsSkipped, w.s.nowMicro()); err != nil {
-		return fmt.Errorf("insert chunk %d: %w", c.N, err)
-	}
-	if err := w.putClaims(c.N, c.Claims); err != nil {
+	if err := w.putClaims(c.N, c.FirstRow, c.Claims); err != nil {
 		return err
 	}
 	if _, err := w.tx.ExecContext(w.ctx, `UPDATE imports SET rows_received = rows_received + $1,

@@ -60,14 +60,31 @@ type DuplicatesHook func(ctx context.Context, im Import, found []ChunkDuplicates
 // read from every chunk and sorted, so the merge holds one bucket at a time
 // (about bucketRows rows' claims) whatever the size of the import. The
 // buckets of an import follow from the rows it announced, so every replica
-// splits its chunks alike. An entry is claimSize bytes: the key, then the
-// column (bits 48 to 62), whether the row had errors already (the top
-// bit) and the row (low 48 bits), both big endian.
+// splits its chunks alike. A chunk's rows are next to one another (keyed
+// by chunk, then bucket), so that storing them writes consecutive pages.
+//
+// A run has one of two layouts. The first, of chunks stored before the
+// second existed, is entries of claimSize bytes: the key, then the column
+// (bits 48 to 62), whether the row had errors already (the top bit) and
+// the row in the import (low 48 bits), both big endian. The second is the
+// byte compactFormat then entries of compactSize bytes: the key, then
+// whether the row had errors (the top bit), the column (the next
+// compactColBits bits) and the row's offset from the chunk's first row
+// (the low compactRowBits bits), big endian. A first-layout run is a
+// multiple of 16 bytes long and a second-layout run never is (1 + 12k), so
+// the length tells them apart, and code that knows only the first refuses
+// the second (its length check) rather than misreading it. A chunk whose
+// columns or offsets do not fit the second layout is stored in the first.
 const (
 	claimSize  = 16
 	rowBits    = 48
 	bucketRows = 32 << 10
 	maxBuckets = 1 << 10
+
+	compactFormat  = 2
+	compactSize    = 12
+	compactRowBits = 22
+	compactColBits = 31 - compactRowBits
 )
 
 // MaxClaimColumn is the highest column index a claim can name.
@@ -100,45 +117,27 @@ func compareEntries(a, b entry) int {
 // col is the column an entry claims a value in.
 func (e entry) col() int { return int(e.colRow &^ hadErrors >> rowBits) }
 
-// putClaims writes the claims of chunk n, one row a bucket, in one
-// statement. A bucket's claims are in the chunk's order, not sorted: the
-// merge sorts each bucket as it reads it, so a counting pass by bucket is
-// all a chunk needs (sorting the chunk's claims was a quarter of storing
-// them).
-func (w *ChunkWriter) putClaims(n int, claims []Claim) error {
+// putClaims writes the claims of chunk n, whose rows start at firstRow,
+// one row a bucket, in one statement.
+func (w *ChunkWriter) putClaims(n int, firstRow int64, claims []Claim) error {
 	if len(claims) == 0 {
 		return nil
 	}
-	bits := bucketBits(w.im.ExpectedRows)
-	// start[b] is where bucket b begins among the chunk's claims.
-	start := make([]int, 1<<bits+1)
+	compact := true
 	for _, c := range claims {
 		if c.Col < 0 || c.Col > MaxClaimColumn || c.Row < 0 || c.Row >= 1<<rowBits {
 			return fmt.Errorf("claims of chunk %d: column %d or row %d out of range", n, c.Col, c.Row)
 		}
-		start[bucket(c.Key, bits)+1]++
-	}
-	for b := range 1 << bits {
-		start[b+1] += start[b]
-	}
-	next := slices.Clone(start)
-	buf := make([]byte, claimSize*len(claims))
-	for _, c := range claims {
-		colRow := uint64(c.Col)<<rowBits | uint64(c.Row)
-		if c.HadErrors {
-			colRow |= hadErrors
+		if c.Col >= 1<<compactColBits || c.Row < firstRow || c.Row-firstRow >= 1<<compactRowBits {
+			compact = false
 		}
-		b := bucket(c.Key, bits)
-		at := claimSize * next[b]
-		next[b]++
-		binary.BigEndian.PutUint64(buf[at:], c.Key)
-		binary.BigEndian.PutUint64(buf[at+8:], colRow)
 	}
+	runs := encodeRuns(claims, firstRow, bucketBits(w.im.ExpectedRows), compact)
 	var sb strings.Builder
-	sb.WriteString(`INSERT INTO claim_runs (import_id, bucket, n, claims) VALUES `)
+	sb.WriteString(`INSERT INTO claim_runs (import_id, n, bucket, claims) VALUES `)
 	var args []any
-	for b := range 1 << bits {
-		if start[b] == start[b+1] {
+	for b, run := range runs {
+		if run == nil {
 			continue
 		}
 		if len(args) > 0 {
@@ -150,12 +149,69 @@ func (w *ChunkWriter) putClaims(n int, claims []Claim) error {
 			// SQLite looks $N names up linearly: anonymous ? is O(1) per parameter.
 			sb.WriteString("(?,?,?,?)")
 		}
-		args = append(args, w.im.ID, b, n, buf[claimSize*start[b]:claimSize*start[b+1]])
+		args = append(args, w.im.ID, n, b, run)
 	}
 	if _, err := w.tx.ExecContext(w.ctx, sb.String(), args...); err != nil {
 		return fmt.Errorf("claims of chunk %d: %w", n, err)
 	}
 	return nil
+}
+
+// encodeRuns splits the claims of a chunk whose rows start at firstRow
+// into the runs of 1<<bits buckets (nil for a bucket without claims), in
+// the compact layout or the first. A bucket's claims are in the chunk's
+// order, not sorted: the merge sorts each bucket as it reads it, so a
+// counting pass by bucket is all a chunk needs (sorting the chunk's claims
+// was a quarter of storing them). The runs share one buffer.
+func encodeRuns(claims []Claim, firstRow int64, bits int, compact bool) [][]byte {
+	// start[b] is where bucket b begins among the chunk's claims.
+	start := make([]int, 1<<bits+1)
+	for _, c := range claims {
+		start[bucket(c.Key, bits)+1]++
+	}
+	for b := range 1 << bits {
+		start[b+1] += start[b]
+	}
+	size, header := claimSize, 0
+	if compact {
+		size, header = compactSize, 1
+	}
+	// Run b is buf[header*b+size*start[b] : header*(b+1)+size*start[b+1]];
+	// at[b] is where its next claim goes.
+	buf := make([]byte, size*len(claims)+header<<bits)
+	at := make([]int, 1<<bits)
+	for b := range at {
+		at[b] = header*(b+1) + size*start[b]
+		if compact {
+			buf[at[b]-1] = compactFormat
+		}
+	}
+	for _, c := range claims {
+		b := bucket(c.Key, bits)
+		e := buf[at[b]:]
+		at[b] += size
+		binary.BigEndian.PutUint64(e, c.Key)
+		if compact {
+			v := uint32(c.Col)<<compactRowBits | uint32(c.Row-firstRow)
+			if c.HadErrors {
+				v |= 1 << 31
+			}
+			binary.BigEndian.PutUint32(e[8:], v)
+			continue
+		}
+		colRow := uint64(c.Col)<<rowBits | uint64(c.Row)
+		if c.HadErrors {
+			colRow |= hadErrors
+		}
+		binary.BigEndian.PutUint64(e[8:], colRow)
+	}
+	runs := make([][]byte, 1<<bits)
+	for b := range runs {
+		if start[b] < start[b+1] {
+			runs[b] = buf[header*b+size*start[b] : header*(b+1)+size*start[b+1]]
+		}
+	}
+	return runs
 }
 
 func bucket(key uint64, bits int) int {
@@ -243,28 +299,54 @@ func sortEntries(es, scratch []owned) (sorted, spare []owned) {
 }
 
 // readBucket appends the claims of bucket b of every chunk of an import to
-// es.
+// es. Each chunk's run of the bucket is one lookup of the key (import,
+// chunk, bucket), asked per chunk by the subquery on both databases (NULL
+// when the chunk has no claim in the bucket), where a join may be planned
+// as a scan of every run of the import.
 func readBucket(ctx context.Context, tx *sql.Tx, importID string, b int, es []owned) ([]owned, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT n, claims FROM claim_runs WHERE import_id = $1 AND bucket = $2`, importID, b)
+	rows, err := tx.QueryContext(ctx, `SELECT c.n, c.first_row,
+		(SELECT r.claims FROM claim_runs r WHERE r.import_id = c.import_id AND r.n = c.n AND r.bucket = $2)
+		FROM chunks c WHERE c.import_id = $1`, importID, b)
 	if err != nil {
 		return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var n int
-		var raw []byte
-		if err := rows.Scan(&n, &raw); err != nil {
+		var firstRow int64
+		var raw sql.RawBytes // decoded before the next row: no copy kept
+		if err := rows.Scan(&n, &firstRow, &raw); err != nil {
 			return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
 		}
-		if len(raw)%claimSize != 0 {
-			return nil, fmt.Errorf("claims of chunk %d bucket %d: %d bytes", n, b, len(raw))
-		}
-		for i := 0; i < len(raw); i += claimSize {
-			es = append(es, owned{entry{binary.BigEndian.Uint64(raw[i:]), binary.BigEndian.Uint64(raw[i+8:])}, n})
+		if es, err = appendRun(es, n, firstRow, raw); err != nil {
+			return nil, fmt.Errorf("claims of chunk %d bucket %d: %w", n, b, err)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("claims of bucket %d: %w", b, err)
+	}
+	return es, nil
+}
+
+// appendRun appends the claims of a run of chunk n, whose rows start at
+// firstRow, to es, in either layout.
+func appendRun(es []owned, n int, firstRow int64, raw []byte) ([]owned, error) {
+	if len(raw)%claimSize == 0 {
+		for i := 0; i < len(raw); i += claimSize {
+			es = append(es, owned{entry{binary.BigEndian.Uint64(raw[i:]), binary.BigEndian.Uint64(raw[i+8:])}, n})
+		}
+		return es, nil
+	}
+	if len(raw)%compactSize != 1 || raw[0] != compactFormat {
+		return es, fmt.Errorf("%d bytes in no layout", len(raw))
+	}
+	for i := 1; i < len(raw); i += compactSize {
+		v := binary.BigEndian.Uint32(raw[i+8:])
+		colRow := uint64(v>>compactRowBits&(1<<compactColBits-1))<<rowBits | uint64(firstRow+int64(v&(1<<compactRowBits-1)))
+		if v&(1<<31) != 0 {
+			colRow |= hadErrors
+		}
+		es = append(es, owned{entry{binary.BigEndian.Uint64(raw[i:]), colRow}, n})
 	}
 	return es, nil
 }
@@ -302,7 +384,7 @@ func (s *Store) resolveDuplicates(ctx context.Context, tx *sql.Tx, im Import, ho
 	if len(overlays) != len(in) {
 		return 0, fmt.Errorf("import %s: %d chunks with duplicates, %d recorded", im.ID, len(in), len(overlays))
 	}
-	var more int64
+	var more, overlayBytes int64
 	for i, f := range in {
 		c := f.Chunk
 		if c.ErrorColumns == nil {
@@ -324,10 +406,11 @@ func (s *Store) resolveDuplicates(ctx context.Context, tx *sql.Tx, im Import, ho
 			return 0, fmt.Errorf("record duplicates of chunk %d: %w", c.N, err)
 		}
 		more += int64(len(newRows))
-		if _, err := tx.ExecContext(ctx, `UPDATE imports SET rows_with_errors = rows_with_errors + $1, bytes_stored = bytes_stored + $2 WHERE id = $3`,
-			len(newRows), len(overlays[i]), im.ID); err != nil {
-			return 0, fmt.Errorf("count duplicates of chunk %d: %w", c.N, err)
-		}
+		overlayBytes += int64(len(overlays[i]))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE imports SET rows_with_errors = rows_with_errors + $1, bytes_stored = bytes_stored + $2 WHERE id = $3`,
+		more, overlayBytes, im.ID); err != nil {
+		return 0, fmt.Errorf("count duplicates: %w", err)
 	}
 	return more, nil
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // TestClaimsMergedAtCompletion: the claims of chunks stored in any order,
-// in 32 buckets, are merged at completion into exactly the duplicates
+// in 32 buckets, one chunk's runs in the layout before the compact one,
+// are merged at completion into exactly the duplicates
 // a map finds (the lowest row keeps a value, per column), which the hook
 // records in the chunks (their overlays) and the import's counts, a row
 // with errors already counted once; a key in another column
@@ -72,8 +73,20 @@ func TestClaimsMergedAtCompletion(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				err = w.Put(Chunk{N: n, FirstRow: int64(n * perChunk), Rows: perChunk, BodyHash: []byte{byte(n)}, BlobKey: "k",
-					SealedBytes: 10, Claims: slices.Clone(byChunk[n])})
+				ch := Chunk{N: n, FirstRow: int64(n * perChunk), Rows: perChunk, BodyHash: []byte{byte(n)}, BlobKey: "k",
+					SealedBytes: 10, Claims: slices.Clone(byChunk[n])}
+				if n == 1 {
+					// As stored before the compact layout: its runs in
+					// the first one, rows numbered in the import.
+					ch.Claims = nil
+					for b, run := range encodeRuns(byChunk[n], ch.FirstRow, bucketBits(im.ExpectedRows), false) {
+						if _, err := w.tx.ExecContext(ctx, `INSERT INTO claim_runs (import_id, n, bucket, claims) VALUES ($1, $2, $3, $4)`,
+							im.ID, n, b, run); run != nil && err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				err = w.Put(ch)
 				if err == nil {
 					err = w.Commit()
 				}
@@ -178,5 +191,172 @@ func TestSortEntries(t *testing.T) {
 				t.Fatalf("%d entries: at %d got %v, want %v", n, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// TestClaimRuns: a chunk's claims split into runs by bucket read back as
+// they were, in the compact layout and in the first (the one of chunks
+// stored before, and of a chunk whose columns or row offsets do not fit
+// the compact one); a compact run is never a multiple of claimSize long,
+// and a run in neither layout is refused.
+func TestClaimRuns(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 11))
+	const firstRow = 1 << 40
+	for _, tc := range []struct {
+		name    string
+		compact bool
+		col     int
+		rows    int64
+	}{
+		{"compact", true, 1<<compactColBits - 1, 1<<compactRowBits - 1},
+		{"first layout", false, MaxClaimColumn, 1 << 47},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var claims []Claim
+			for i := range 3000 {
+				c := Claim{Key: rng.Uint64(), Col: rng.IntN(tc.col + 1), Row: firstRow + rng.Int64N(tc.rows), HadErrors: i%3 == 0}
+				if i%7 == 0 {
+					c.Key = 0 // a run of bucket 0 grows longer
+				}
+				claims = append(claims, c)
+			}
+			const bits = 5
+			var got []owned
+			for b, run := range encodeRuns(claims, firstRow, bits, tc.compact) {
+				if run == nil {
+					continue
+				}
+				if tc.compact && len(run)%claimSize == 0 {
+					t.Fatalf("compact run of bucket %d: %d bytes, a multiple of %d", b, len(run), claimSize)
+				}
+				before := len(got)
+				var err error
+				if got, err = appendRun(got, 3, firstRow, run); err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range got[before:] {
+					if bucket(e.key, bits) != b || e.n != 3 {
+						t.Fatalf("entry %v in the run of bucket %d", e, b)
+					}
+				}
+			}
+			want := make([]owned, len(claims))
+			for i, c := range claims {
+				colRow := uint64(c.Col)<<rowBits | uint64(c.Row)
+				if c.HadErrors {
+					colRow |= hadErrors
+				}
+				want[i] = owned{entry{c.Key, colRow}, 3}
+			}
+			byEntry := func(a, b owned) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.colRow, b.colRow)) }
+			slices.SortFunc(got, byEntry)
+			slices.SortFunc(want, byEntry)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d entries read back, %d written: %v", len(got), len(want), firstDiffEntries(got, want))
+			}
+		})
+	}
+	for _, raw := range [][]byte{make([]byte, 15), append([]byte{compactFormat}, make([]byte, 11)...), append([]byte{1}, make([]byte, 12)...)} {
+		if _, err := appendRun(nil, 0, 0, raw); err == nil {
+			t.Errorf("a run of %d bytes starting %d was read", len(raw), raw[0])
+		}
+	}
+}
+
+func firstDiffEntries(got, want []owned) any {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return [2]owned{got[i], want[i]}
+		}
+	}
+	return cmp.Compare(len(got), len(want))
+}
+
+// TestClaimRunsMigrated: the claim runs of an import in flight when
+// migration 17 runs (stored by the code before it, keyed by bucket first)
+// are kept and merged with those of the chunks stored after it, on SQLite
+// and PostgreSQL: a value of a row before the migration, held again after
+// it, is a duplicate, and so is one held after, in a chunk of lower rows.
+func TestClaimRunsMigrated(t *testing.T) {
+	t.Parallel()
+	for name, s := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			p, err := s.migrations(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.DownTo(ctx, 16); err != nil {
+				t.Fatal(err)
+			}
+			org, err := s.CreateOrgWithOwner(ctx, "org-mig", "mig@example.com", "h", "ik_m", []byte("k-mig"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ipr, err := s.CreateImporter(ctx, org.ID, Importer{Name: "n", Template: []byte(`{}`), Mode: ModeStored, RetentionDays: 30})
+			if err != nil {
+				t.Fatal(err)
+			}
+			im := Import{ID: NewID("imt_"), OrgID: org.ID, ImporterID: ipr.ID, Status: StatusUploading, Columns: []string{"a"}, RowColumns: []string{"a"},
+				SourceFormat: "csv", ExpectedRows: 4 * bucketRows, TokenHash: []byte("t"), TokenExpiresAt: s.now(), CreatedAt: s.now()}
+			if err := s.CreateImport(ctx, im, importlog.Created{ImporterID: ipr.ID}); err != nil {
+				t.Fatal(err)
+			}
+			const perChunk = 100
+			claims := func(n int) []Claim {
+				var out []Claim
+				for i := range perChunk {
+					out = append(out, Claim{Key: uint64(n*perChunk+i) * 0x9E3779B97F4A7C15, Row: int64(n*perChunk + i)})
+				}
+				return out
+			}
+			before, after := claims(2), claims(0)
+			before[5].Key = after[7].Key  // row 205 holds row 7's value
+			after[40].Key = before[60].Key // row 40 holds a value row 260 holds: row 260 is the duplicate
+			put := func(n int, cl []Claim, legacy bool) {
+				t.Helper()
+				w, err := s.BeginChunk(ctx, im.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer w.Rollback()
+				ch := Chunk{N: n, FirstRow: int64(n * perChunk), Rows: perChunk, BodyHash: []byte{byte(n)}, BlobKey: "k", Claims: cl}
+				if legacy { // as the code before migration 17 stored them
+					ch.Claims = nil
+					for b, run := range encodeRuns(cl, ch.FirstRow, bucketBits(im.ExpectedRows), false) {
+						if _, err := w.tx.ExecContext(ctx, `INSERT INTO claim_runs (import_id, bucket, n, claims) VALUES ($1, $2, $3, $4)`,
+							im.ID, b, n, run); run != nil && err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if err := w.Put(ch); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			put(2, before, true)
+			put(1, claims(1), true)
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			put(0, after, false)
+			var got []Duplicate
+			hook := func(_ context.Context, _ Import, found []ChunkDuplicates) ([][]byte, error) {
+				for _, f := range found {
+					got = append(got, f.Rows...)
+				}
+				return make([][]byte, len(found)), nil
+			}
+			if _, err := s.CompleteImport(ctx, im.ID, 3, 3*perChunk, 0, 30, hook); err != nil {
+				t.Fatal(err)
+			}
+			if want := []Duplicate{{Row: 205}, {Row: 260}}; !slices.Equal(got, want) {
+				t.Fatalf("duplicates %v, want %v", got, want)
+			}
+		})
 	}
 }
