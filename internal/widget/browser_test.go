@@ -48,14 +48,23 @@ type serverTiming struct {
 	mu       sync.Mutex
 	chunks   [][2]time.Time
 	complete time.Duration
+	// refused counts the chunk requests answered other than 200, by status
+	// (429 when the server had no memory for them: the widget retries).
+	refused map[int]int
 }
 
-func (st *serverTiming) record(r *http.Request, start, end time.Time) {
+func (st *serverTiming) record(r *http.Request, status int, start, end time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	switch {
 	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/chunks/"):
 		st.chunks = append(st.chunks, [2]time.Time{start, end})
+		if status != http.StatusOK {
+			if st.refused == nil {
+				st.refused = map[int]int{}
+			}
+			st.refused[status]++
+		}
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/complete"):
 		st.complete += end.Sub(start)
 	}
@@ -64,8 +73,22 @@ func (st *serverTiming) record(r *http.Request, start, end time.Time) {
 func (st *serverTiming) reset() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.chunks, st.complete = nil, 0
+	st.chunks, st.complete, st.refused = nil, 0, nil
 }
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the connection (read deadlines, hijacking).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func newTestServer(t *testing.T, maxChunkBytes int64) *testServer {
 	t.Helper()
@@ -89,8 +112,9 @@ func newTestServer(t *testing.T, maxChunkBytes int64) *testServer {
 			}
 		}
 		start := time.Now()
-		h.ServeHTTP(w, r)
-		s.served.record(r, start, time.Now())
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		s.served.record(r, sw.status, start, time.Now())
 	}))
 	t.Cleanup(proxy.Close)
 	s.URL = proxy.URL
