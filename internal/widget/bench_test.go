@@ -103,8 +103,8 @@ func logPhases(t *testing.T, what string, p, w benchResult) {
 	if w.browserCPUBy != "" {
 		by = " (" + w.browserCPUBy + ")"
 	}
-	t.Logf("%s stored on the server %.2fs after the file was chosen (%s): every cell checked %.2fs + submit to stored %.2fs = first chunk sent %.2fs after submit, chunks at the server for %.2fs (%d chunks, %.2fs of requests summed, at most %d at once, refused %s), last chunk to stored %.2fs (completion %.2fs); CPU during the upload: server (this Go process) %.2fs, browser (Chromium) %.2fs%s",
-		what, w.checked+w.upload, ratio(w.checked+w.upload), w.checked, w.upload, w.firstChunk, w.chunkSpan, w.chunkCount, w.chunkSum, w.chunkPeak, w.refused, w.upload-w.firstChunk-w.chunkSpan, w.complete, w.serverCPU, w.browserCPU, by)
+	t.Logf("%s stored on the server %.2fs after the file was chosen (%s): every cell checked %.2fs + submit to stored %.2fs = first chunk sent %.2fs after submit, chunks at the server for %.2fs (%d chunks, %d gzip'd, %.0f MB as sent, %.2fs of requests summed, at most %d at once, refused %s), last chunk to stored %.2fs (completion %.2fs); CPU during the upload: server (this Go process) %.2fs, browser (Chromium) %.2fs%s",
+		what, w.checked+w.upload, ratio(w.checked+w.upload), w.checked, w.upload, w.firstChunk, w.chunkSpan, w.chunkCount, w.gzipped, w.sentMB, w.chunkSum, w.chunkPeak, w.refused, w.upload-w.firstChunk-w.chunkSpan, w.complete, w.serverCPU, w.browserCPU, by)
 }
 
 type benchResult struct {
@@ -122,7 +122,9 @@ type benchResult struct {
 	// the browser's processes during the upload.
 	firstChunk, chunkSpan, chunkSum, complete float64
 	chunkCount, chunkPeak                     int
-	refused                                   string // chunk requests answered other than 200, by status
+	refused                                   string  // chunk requests answered other than 200, by status
+	gzipped                                   int     // chunk requests sent gzip'd
+	sentMB                                    float64 // chunk bodies as sent
 	serverCPU, browserCPU                     float64
 	browserCPUBy                              string // browserCPU by process type
 }
@@ -152,6 +154,7 @@ func median(rs []benchResult) benchResult {
 		upload:     pick(func(r benchResult) float64 { return r.upload }),
 		firstChunk: pick(func(r benchResult) float64 { return r.firstChunk }), chunkSpan: pick(func(r benchResult) float64 { return r.chunkSpan }),
 		chunkSum: pick(func(r benchResult) float64 { return r.chunkSum }), complete: pick(func(r benchResult) float64 { return r.complete }),
+		gzipped: int(pick(func(r benchResult) float64 { return float64(r.gzipped) })), sentMB: pick(func(r benchResult) float64 { return r.sentMB }),
 		chunkCount: int(pick(func(r benchResult) float64 { return float64(r.chunkCount) })), chunkPeak: int(pick(func(r benchResult) float64 { return float64(r.chunkPeak) })),
 		serverCPU: pick(func(r benchResult) float64 { return r.serverCPU }), browserCPU: pick(func(r benchResult) float64 { return r.browserCPU }),
 		longestLoad: int(pick(func(r benchResult) float64 { return float64(r.longestLoad) })), longestScroll: int(pick(func(r benchResult) float64 { return float64(r.longestScroll) })),
@@ -426,6 +429,7 @@ func benchFlow(t *testing.T, s *testServer, url, file string) benchResult {
 	chunks := s.served.chunks
 	r.chunkCount, r.complete = len(chunks), s.served.complete.Seconds()
 	r.refused = fmt.Sprint(s.served.refused)
+	r.gzipped, r.sentMB = s.served.gzipped, float64(s.served.bytes)/1e6
 	if len(chunks) > 0 {
 		first, last := chunks[0][0], chunks[0][1]
 		for _, c := range chunks {

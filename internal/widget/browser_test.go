@@ -51,6 +51,9 @@ type serverTiming struct {
 	// refused counts the chunk requests answered other than 200, by status
 	// (429 when the server had no memory for them: the widget retries).
 	refused map[int]int
+	// gzipped counts the chunk requests sent gzip'd, bytes the bodies' bytes as sent.
+	gzipped int
+	bytes   int64
 }
 
 func (st *serverTiming) record(r *http.Request, status int, start, end time.Time) {
@@ -59,6 +62,10 @@ func (st *serverTiming) record(r *http.Request, status int, start, end time.Time
 	switch {
 	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/chunks/"):
 		st.chunks = append(st.chunks, [2]time.Time{start, end})
+		st.bytes += max(r.ContentLength, 0)
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			st.gzipped++
+		}
 		if status != http.StatusOK {
 			if st.refused == nil {
 				st.refused = map[int]int{}
@@ -73,7 +80,7 @@ func (st *serverTiming) record(r *http.Request, status int, start, end time.Time
 func (st *serverTiming) reset() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.chunks, st.complete, st.refused = nil, 0, nil
+	st.chunks, st.complete, st.refused, st.gzipped, st.bytes = nil, 0, nil, 0, 0
 }
 
 // statusWriter remembers the status a handler answered with.

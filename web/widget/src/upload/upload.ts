@@ -220,8 +220,8 @@ export async function encodeSpan(row: (i: number) => readonly (string | null)[],
   );
 }
 
-/** Samples of the link kept: the fastest of the last few is its speed. */
-const LINK_SAMPLES = 8;
+/** Samples of the link kept (two a chunk: timed here and by the browser): the fastest of the last few is its speed. */
+const LINK_SAMPLES = 16;
 /** Chunks smaller than this (as sent, or as JSON) say little of the link or of gzip: not sampled. */
 const MIN_SAMPLE = 16 << 10;
 
@@ -258,6 +258,30 @@ export class Compression {
     this.link.push(chunk.body.byteLength / Math.max(ms - serverMs, 0.1));
     if (this.link.length > LINK_SAMPLES) this.link.shift();
   }
+}
+
+/**
+ * watchChunks reports the browser's own timing of each chunk request
+ * (Resource Timing): from sending the request to the answer's first byte,
+ * and the server's part (its Server-Timing), null when not stated. It is
+ * taken by the network stack, so a busy thread here does not add to it.
+ * It returns the function that stops watching.
+ */
+function watchChunks(timed: (url: string, ms: number, serverMs: number | null) => void): () => void {
+  if (typeof PerformanceObserver === "undefined") return () => {};
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries() as PerformanceResourceTiming[]) {
+      if (!e.name.includes("/chunks/") || !(e.requestStart > 0) || !(e.responseStart >= e.requestStart)) continue;
+      const server = e.serverTiming?.find((t) => t.name === "ingest");
+      timed(e.name, e.responseStart - e.requestStart, server ? server.duration : null);
+    }
+  });
+  try {
+    observer.observe({ type: "resource" });
+  } catch {
+    return () => {};
+  }
+  return () => observer.disconnect();
 }
 
 /** The server's time on a chunk, from its Server-Timing header ("ingest;dur=ms"), or null. */
@@ -378,48 +402,64 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
     let total = 0;
     let failure: unknown = null;
     const compression = new Compression(rows.encode ? Math.max(1, rows.encoders ?? 1) : 1);
-    for await (const chunk of chunks(rows, maxBytes, compression, params.seal)) {
-      total++;
-      if (failure) break;
-      if (done.has(chunk.n)) {
-        rowsSent += chunk.count;
-        report();
-        continue;
+    // Chunks answered, by URL, until the browser's timing of their request comes.
+    const answered = new Map<string, EncodedChunk>();
+    const unwatch = watchChunks((url, ms, server) => {
+      const chunk = answered.get(url);
+      if (!chunk) return;
+      answered.delete(url);
+      compression.sent(chunk, ms, server);
+    });
+    try {
+      for await (const chunk of chunks(rows, maxBytes, compression, params.seal)) {
+        total++;
+        if (failure) break;
+        if (done.has(chunk.n)) {
+          rowsSent += chunk.count;
+          report();
+          continue;
+        }
+        const body = chunk.body;
+        const send = async (): Promise<void> => {
+          const url = `${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/chunks/${chunk.n}${params.seal ? `?first_row=${chunk.first}&rows=${chunk.count}` : ""}`;
+          await withRetry(
+            () => {
+              const t0 = performance.now();
+              return call(
+                url,
+                {
+                  method: "PUT",
+                  // An encrypted chunk is an age file: the server stores it unopened.
+                  headers: params.seal
+                    ? { ...auth, "Content-Type": "application/octet-stream" }
+                    : { ...auth, "Content-Type": "application/json", ...(chunk.gzip ? { "Content-Encoding": "gzip" } : {}) },
+                  body,
+                  signal: params.signal,
+                },
+                (response) => {
+                  if (!response.ok) return;
+                  // Timed here, and again by the browser's network timing when it comes (closer, on a busy machine).
+                  compression.sent(chunk, performance.now() - t0, serverMs(response.headers.get("Server-Timing")));
+                  answered.set(new URL(url).href, chunk);
+                },
+              );
+            },
+            params,
+            onRetry,
+          );
+          rowsSent += chunk.count;
+          report();
+        };
+        const p: Promise<void> = send().catch((err) => {
+          failure ??= err;
+        }).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= PARALLEL) await Promise.race(inFlight);
       }
-      const body = chunk.body;
-      const send = async (): Promise<void> => {
-        await withRetry(
-          () => {
-            const t0 = performance.now();
-            return call(
-              `${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/chunks/${chunk.n}${params.seal ? `?first_row=${chunk.first}&rows=${chunk.count}` : ""}`,
-              {
-                method: "PUT",
-                // An encrypted chunk is an age file: the server stores it unopened.
-                headers: params.seal
-                  ? { ...auth, "Content-Type": "application/octet-stream" }
-                  : { ...auth, "Content-Type": "application/json", ...(chunk.gzip ? { "Content-Encoding": "gzip" } : {}) },
-                body,
-                signal: params.signal,
-              },
-              (response) => {
-                if (response.ok) compression.sent(chunk, performance.now() - t0, serverMs(response.headers.get("Server-Timing")));
-              },
-            );
-          },
-          params,
-          onRetry,
-        );
-        rowsSent += chunk.count;
-        report();
-      };
-      const p: Promise<void> = send().catch((err) => {
-        failure ??= err;
-      }).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      if (inFlight.size >= PARALLEL) await Promise.race(inFlight);
+      await Promise.all(inFlight);
+    } finally {
+      unwatch();
     }
-    await Promise.all(inFlight);
     if (failure) throw failure instanceof Error ? failure : new Error("chunk upload failed");
     const result = await withRetry(
       () =>
