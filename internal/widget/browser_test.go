@@ -179,22 +179,27 @@ func (s *testServer) storedRows(t *testing.T, key string) ([]map[string]*string,
 	if len(list.Imports) != 1 {
 		t.Fatalf("importer %s has %d completed imports, want 1", key, len(list.Imports))
 	}
-	var page struct {
-		Columns []string    `json:"columns"`
-		Rows    [][]*string `json:"rows"`
-		Total   int         `json:"total"`
-	}
-	if code := s.env.Do(t, "GET", "/api/v1/imports/"+list.Imports[0].ID+"/rows?limit=10000", s.env.APIKey, nil, &page); code != http.StatusOK {
-		t.Fatalf("read rows: HTTP %d", code)
-	}
-	out := make([]map[string]*string, len(page.Rows))
-	for r, row := range page.Rows {
-		out[r] = map[string]*string{}
-		for i, col := range page.Columns {
-			out[r][col] = row[i]
+	var out []map[string]*string
+	for {
+		var page struct {
+			Columns []string    `json:"columns"`
+			Rows    [][]*string `json:"rows"`
+			Total   int         `json:"total"`
+		}
+		if code := s.env.Do(t, "GET", fmt.Sprintf("/api/v1/imports/%s/rows?limit=10000&offset=%d", list.Imports[0].ID, len(out)), s.env.APIKey, nil, &page); code != http.StatusOK {
+			t.Fatalf("read rows: HTTP %d", code)
+		}
+		for _, row := range page.Rows {
+			m := map[string]*string{}
+			for i, col := range page.Columns {
+				m[col] = row[i]
+			}
+			out = append(out, m)
+		}
+		if len(page.Rows) == 0 || len(out) >= page.Total {
+			return out, page.Total
 		}
 	}
-	return out, page.Total
 }
 
 // corpusDir is the repository's testdata/corpus (external files copied with
