@@ -302,10 +302,10 @@ func TestBrowserBackKeepsEdits(t *testing.T) {
 }
 
 // TestBrowserUploadOnFastLink: over loopback the link outruns gzip, so
-// after the first chunks (gzip'd while the link is unknown) the widget
-// sends the JSON as it is; the server must store every row the same either
-// way, rows that go into the JSON as packed (nothing to escape) and rows
-// with quotes, backslashes, control characters and emoji alike.
+// after the first chunks (gzip'd while the link is unknown, but for a probe)
+// the widget sends the JSON as it is; the server must store every row the
+// same either way, rows that go into the JSON as packed (nothing to escape)
+// and rows with quotes, backslashes, control characters and emoji alike.
 func TestBrowserUploadOnFastLink(t *testing.T) {
 	ctx := browsertest.New(t)
 	s := newTestServer(t, 0)
@@ -342,8 +342,11 @@ func TestBrowserUploadOnFastLink(t *testing.T) {
 	chunks, gzipped := len(s.served.chunks), s.served.gzipped
 	s.served.mu.Unlock()
 	t.Logf("%d chunks, %d gzip'd", chunks, gzipped)
+	// The first is gzip'd (nothing known yet), the second is the probe sent
+	// as it is; how many more go so depends on this machine's load (the
+	// benchmark counts them).
 	if gzipped == 0 || gzipped == chunks {
-		t.Errorf("%d of %d chunks gzip'd, want the first ones only", gzipped, chunks)
+		t.Errorf("%d of %d chunks gzip'd, want some of each", gzipped, chunks)
 	}
 }
 

@@ -140,6 +140,8 @@ test("compression: gzip until the link and gzip's rate are known, then only whil
   const one = new Compression(1);
   one.sent(sentChunk(200_000, 1_000_000, 40), 30, 20);
   assert.equal(one.gzip, true, "a 20 kB/ms link is slower than one encoder's 25 kB/ms of gzip");
+  const probe = new Compression(2);
+  assert.deepEqual([probe.next(), probe.next(), probe.next()], [true, false, true], "the second span is a probe, sent as it is");
   const small = new Compression(2);
   small.sent(sentChunk(1000, 5000, 1), 2, 1);
   assert.equal(small.gzip, true, "small chunks are not sampled");

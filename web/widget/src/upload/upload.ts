@@ -258,16 +258,27 @@ const MIN_SAMPLE = 16 << 10;
  * machine only make a chunk look slower, so the fastest is the least
  * wrong, and a link that slows down shows in every recent chunk. Until both
  * are known (the first chunks, or a server that states no timing), chunks
- * are gzip'd, the safe choice on a slow link.
+ * are gzip'd, the safe choice on a slow link, but for one probe (next).
  */
 export class Compression {
   private readonly link: number[] = [];
   /** JSON bytes gzip'd per ms by one encoder, the best seen; 0: none yet. */
   private rate = 0;
+  /** Spans encoded so far (next). */
+  private spans = 0;
 
   constructor(private readonly encoders: number) {}
 
-  /** Whether to gzip the spans encoded next. */
+  /**
+   * next says whether to gzip the next span: the second goes as it is
+   * whatever is known, a probe (a gzip'd chunk is small, its time mostly
+   * latency, which understates a fast link), the others as gzip says.
+   */
+  next(): boolean {
+    return this.spans++ === 1 ? false : this.gzip;
+  }
+
+  /** Whether chunks are worth gzip'ing, as far as is known. */
   get gzip(): boolean {
     if (this.rate === 0 || this.link.length === 0) return true;
     return Math.max(...this.link) < this.encoders * this.rate;
@@ -327,7 +338,7 @@ async function* chunks(rows: RowSource, maxBytes: number, compression: Compressi
     while (ahead.length < ENCODE_AHEAD && next < rows.count) {
       const start = next;
       next = Math.min(rows.count, start + MAX_ROWS_PER_CHUNK);
-      const span = encode(start, next, { maxBytes, seal, gzip: compression.gzip });
+      const span = encode(start, next, { maxBytes, seal, gzip: compression.next() });
       // Awaited in turn below; not an unhandled rejection meanwhile.
       span.catch(() => {});
       ahead.push(span);
