@@ -125,7 +125,7 @@ describe("checking rows on helpers", () => {
   });
 });
 
-describe("encoding rows for the upload on helpers", () => {
+describe("encoding rows for the upload on helpers (shipped rows, packed or not)", () => {
   // Cells JSON escapes, or turns from lone surrogates; an emoji (a pair); short, long and empty rows; an edited row.
   const file = [
     ["id", "name", "email", "phone", "when", "fax"],

@@ -7,7 +7,7 @@
 // when asked for (grid window, validation, upload, find & replace).
 
 /** Joins a row's cells; a row whose cells hold it is kept as an array. */
-export const SEPARATOR = "\u0000";
+const SEPARATOR = "\u0000";
 
 /** The rows of a file or sheet as parsed, header rows included; rows are only ever appended. */
 export class PackedRows {
@@ -96,13 +96,6 @@ export class PackedRows {
     for (let r = Math.max(0, start); r < Math.min(end, this.length); r++) out.push(this.row(r));
     return out;
   }
-}
-
-/** cellCount is the number of cells of a row that PackedRows.packedRow returned, without splitting it. */
-export function cellCount(packed: string): number {
-  let n = 1;
-  for (let k = packed.indexOf(SEPARATOR); k >= 0; k = packed.indexOf(SEPARATOR, k + 1)) n++;
-  return n;
 }
 
 /** unpackRow splits a row that PackedRows.packedRow returned into its cells. */

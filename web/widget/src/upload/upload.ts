@@ -10,7 +10,6 @@
 import type { Progress, RowIssue, Session, UploadResult } from "../worker/messages.ts";
 import type { LearnedPair } from "../mapping/match.ts";
 import { Encrypter } from "age-encryption";
-import { SEPARATOR } from "../rows/store.ts";
 
 /**
  * Seal is end-to-end encryption of the chunks: each chunk's JSON, naming
@@ -164,48 +163,27 @@ async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer> {
 }
 
 /**
- * Joined gives rows that go into the JSON as they are: row(i) is row i's
- * cells joined by NUL (rows/store's packed form) when there are width of
- * them and none holds what JSON escapes (a quote, a backslash, a control
- * character, a surrogate), else undefined. Their JSON is `["…"]` with
- * `","` for each NUL: one replacement over the whole chunk, instead of a
- * string per cell and JSON.stringify per row, a third of the encoding.
- */
-export interface Joined {
-  width: number;
-  row(i: number): string | undefined;
-}
-
-/**
  * spanBodies cuts the rows [start, end) of one span into chunk bodies of at
  * most maxBytes of JSON each (one unless rows are long); row(i) is row i in
- * template column order, unless joined gives it. JSON.stringify escapes
- * NUL, so the only NULs in a body are the joined rows' separators.
+ * template column order.
  */
-export function spanBodies(row: (i: number) => readonly (string | null)[], start: number, end: number, maxBytes: number, joined?: Joined): { first: number; count: number; body: string }[] {
+export function spanBodies(row: (i: number) => readonly (string | null)[], start: number, end: number, maxBytes: number): { first: number; count: number; body: string }[] {
   const out: { first: number; count: number; body: string }[] = [];
-  const widen = joined ? 2 * (joined.width - 1) : 0;
-  const body = (first: number, parts: string[]): { first: number; count: number; body: string } => {
-    const text = `{"first_row":${first},"rows":[${parts.join(",")}]}`;
-    return { first, count: parts.length, body: joined ? text.replaceAll(SEPARATOR, '","') : text };
-  };
   let first = start;
   let parts: string[] = [];
   let size = 32;
   for (let i = start; i < end; i++) {
-    const cells = joined?.row(i);
-    const json = cells === undefined ? JSON.stringify(row(i)) : `["${cells}"]`;
-    const length = cells === undefined ? json.length : json.length + widen;
-    if (parts.length > 0 && size + length + 1 > maxBytes) {
-      out.push(body(first, parts));
+    const json = JSON.stringify(row(i));
+    if (parts.length > 0 && size + json.length + 1 > maxBytes) {
+      out.push({ first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` });
       first = i;
       parts = [];
       size = 32;
     }
     parts.push(json);
-    size += length + 1;
+    size += json.length + 1;
   }
-  if (parts.length > 0) out.push(body(first, parts));
+  if (parts.length > 0) out.push({ first, count: parts.length, body: `{"first_row":${first},"rows":[${parts.join(",")}]}` });
   return out;
 }
 
@@ -214,8 +192,8 @@ export function spanBodies(row: (i: number) => readonly (string | null)[], start
  * span, ready to send; with seal, each names its columns and is gzip'd and
  * then encrypted with age.
  */
-export async function encodeSpan(row: (i: number) => readonly (string | null)[], start: number, end: number, encoding: Encoding, joined?: Joined): Promise<EncodedChunk[]> {
-  const bodies = spanBodies(row, start, end, encoding.maxBytes, joined);
+export async function encodeSpan(row: (i: number) => readonly (string | null)[], start: number, end: number, encoding: Encoding): Promise<EncodedChunk[]> {
+  const bodies = spanBodies(row, start, end, encoding.maxBytes);
   const utf8 = new TextEncoder();
   const seal = encoding.seal;
   if (!seal) {

@@ -11,8 +11,8 @@
 // upload's encoding (JSON, gzip) runs on the helpers too, span by span.
 
 import { hash, message, Validator, type Locale, type MemoryUniqueness, type Uniqueness, type ValidationError } from "../validate/index.ts";
-import { cellCount, identityMapping, throughMapping, unpackRow } from "../rows/store.ts";
-import { encodeSpan, type EncodedChunk, type Encoding, type Joined } from "../upload/upload.ts";
+import { identityMapping, throughMapping, unpackRow } from "../rows/store.ts";
+import { encodeSpan, type EncodedChunk, type Encoding } from "../upload/upload.ts";
 import { hasValue } from "./filled.ts";
 import type { Stored } from "./errors.ts";
 
@@ -149,9 +149,6 @@ class HashRecorder implements Uniqueness {
   release(): void {}
 }
 
-/** What JSON.stringify would escape in a cell (or turn from a lone surrogate), NUL aside: the packed rows' separator. */
-const ESCAPED = /["\\\u0001-\u001f\ud800-\udfff]/;
-
 /** Checker is a helper's side: every check of a row but the unique claims. */
 export class Checker {
   private readonly validator: Validator;
@@ -183,19 +180,9 @@ export class Checker {
     return typeof shipped === "string" ? throughMapping(unpackRow(shipped), this.mapping, this.inOrder) : shipped;
   }
 
-  /**
-   * The packed row as it is when it can go into the upload's JSON so
-   * (Joined): in template order, as wide as the template, nothing to escape.
-   */
-  joined(shipped: ShippedRow): string | undefined {
-    if (typeof shipped !== "string" || !this.inOrder || ESCAPED.test(shipped) || cellCount(shipped) !== this.mapping.length) return undefined;
-    return shipped;
-  }
-
   /** The upload's chunks of shipped rows, the first of them row first of the import (encodeSpan). */
   encode(rows: readonly ShippedRow[], first: number, encoding: Encoding): Promise<EncodedChunk[]> {
-    const joined: Joined = { width: this.mapping.length, row: (i) => this.joined(rows[i - first]!) };
-    return encodeSpan((i) => this.cells(rows[i - first]!), first, first + rows.length, encoding, joined);
+    return encodeSpan((i) => this.cells(rows[i - first]!), first, first + rows.length, encoding);
   }
 
   check(rows: readonly ShippedRow[]): CheckedBlock {
