@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -125,7 +126,7 @@ func (a *API) uploadChunk(w http.ResponseWriter, r *http.Request) error {
 	// so far: it gets a while, not forever (the server's own timeouts stop
 	// at the header).
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(chunkReadTimeout))
-	body := http.MaxBytesReader(w, r.Body, a.ingest.MaxChunkBytes()+1)
+	body := &receivedReader{r: http.MaxBytesReader(w, r.Body, a.ingest.MaxChunkBytes()+1)}
 	var res ingest.ChunkResult
 	if q := r.URL.Query(); q.Has("rows") {
 		// An end-to-end encrypted chunk: age ciphertext, its counts in the query.
@@ -140,7 +141,30 @@ func (a *API) uploadChunk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return busy(w, err)
 	}
+	// The time the chunk took here once its body was in: the client
+	// subtracts it from the request's to tell the link's speed (and whether
+	// compressing its chunks is worth the CPU).
+	w.Header().Set("Server-Timing", serverTiming(time.Since(body.received)))
 	return writeJSON(w, http.StatusOK, res)
+}
+
+// serverTiming is the Server-Timing header value of a chunk's time at the
+// server after its body arrived ("ingest;dur=" and milliseconds).
+func serverTiming(d time.Duration) string {
+	return "ingest;dur=" + strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)
+}
+
+// receivedReader notes when its reader last returned, the end of a
+// request body once it was read to the end.
+type receivedReader struct {
+	r        io.Reader
+	received time.Time
+}
+
+func (b *receivedReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.received = time.Now()
+	return n, err
 }
 
 // encryptedChunk reads an e2e chunk's first_row and rows from its query.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +140,42 @@ func TestUploadBusy(t *testing.T) {
 	<-hogDone
 	if got := sendChunk(t, env, up, 0, strings.NewReader(chunk)); got.status != http.StatusOK {
 		t.Fatalf("chunk once the memory is free: %+v", got)
+	}
+}
+
+// TestUploadServerTiming: a stored chunk's answer states, as Server-Timing,
+// the time the server took once the body was in, without the time the body
+// took to arrive: the widget tells the link's speed from it.
+func TestUploadServerTiming(t *testing.T) {
+	t.Parallel()
+	env := servertest.Start(t, servertest.Options{})
+	var im struct{ Key string }
+	tmpl := json.RawMessage(`{"columns":[{"key":"a","type":"text"},{"key":"b","type":"text"},{"key":"c","type":"text"}]}`)
+	env.Do(t, "POST", "/api/v1/importers", env.APIKey, map[string]any{"name": "timing", "template": tmpl}, &im)
+	_, up, _ := newUpload(t, env, im.Key, 1)
+	const wait = time.Second
+	pr, pw := io.Pipe()
+	go func() {
+		// The body trickles in: half, a pause, the rest.
+		pw.Write([]byte(`{"first_row":0,"rows":`))
+		time.Sleep(wait)
+		pw.Write([]byte(`[["a",null,""]]}`))
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("PUT", env.URL+"/api/v1/uploads/"+up.ImportID+"/chunks/0", pr)
+	req.Header.Set("Authorization", "Bearer "+up.UploadToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	st := resp.Header.Get("Server-Timing")
+	ms, ok := strings.CutPrefix(st, "ingest;dur=")
+	dur, err := strconv.ParseFloat(ms, 64)
+	if resp.StatusCode != http.StatusOK || !ok || err != nil {
+		t.Fatalf("HTTP %d, Server-Timing %q", resp.StatusCode, st)
+	}
+	if dur < 0 || dur >= float64(wait.Milliseconds()) {
+		t.Errorf("Server-Timing %q: the time after the body arrived, want under the %v the body took", st, wait)
 	}
 }

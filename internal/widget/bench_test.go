@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -105,8 +107,8 @@ func logPhases(t *testing.T, what string, p, w benchResult) {
 	if w.browserCPUBy != "" {
 		by = " (" + w.browserCPUBy + ")"
 	}
-	t.Logf("%s stored on the server %.2fs after the file was chosen (%s): every cell checked %.2fs + submit to stored %.2fs = first chunk sent %.2fs after submit, chunks at the server for %.2fs (%d chunks, %.2fs of requests summed, at most %d at once), last chunk to stored %.2fs (completion %.2fs); CPU during the upload: server (this Go process) %.2fs, browser (Chromium) %.2fs%s",
-		what, w.checked+w.upload, ratio(w.checked+w.upload), w.checked, w.upload, w.firstChunk, w.chunkSpan, w.chunkCount, w.chunkSum, w.chunkPeak, w.upload-w.firstChunk-w.chunkSpan, w.complete, w.serverCPU, w.browserCPU, by)
+	t.Logf("%s stored on the server %.2fs after the file was chosen (%s): every cell checked %.2fs + submit to stored %.2fs = first chunk sent %.2fs after submit, chunks at the server for %.2fs (%d chunks, %d gzip'd, %.0f MB as sent, %.2fs of requests summed, at most %d at once, refused %s), last chunk to stored %.2fs (completion %.2fs); CPU during the upload: server (this Go process) %.2fs, browser (Chromium) %.2fs%s",
+		what, w.checked+w.upload, ratio(w.checked+w.upload), w.checked, w.upload, w.firstChunk, w.chunkSpan, w.chunkCount, w.gzipped, w.sentMB, w.chunkSum, w.chunkPeak, w.refused, w.upload-w.firstChunk-w.chunkSpan, w.complete, w.serverCPU, w.browserCPU, by)
 }
 
 type benchResult struct {
@@ -125,6 +127,9 @@ type benchResult struct {
 	// the browser's processes during the upload.
 	firstChunk, chunkSpan, chunkSum, complete float64
 	chunkCount, chunkPeak                     int
+	refused                                   string  // chunk requests answered other than 200, by status
+	gzipped                                   int     // chunk requests sent gzip'd
+	sentMB                                    float64 // chunk bodies as sent
 	serverCPU, browserCPU                     float64
 	browserCPUBy                              string // browserCPU by process type
 	// flowBrowserCPU and flowServerCPU are the CPU seconds of the browser
@@ -144,15 +149,21 @@ func median(rs []benchResult) benchResult {
 		slices.Sort(v)
 		return v[len(v)/2]
 	}
+	refused := make([]string, len(rs))
+	for i, r := range rs {
+		refused[i] = r.refused
+	}
 	return benchResult{
-		parsed: pick(func(r benchResult) float64 { return r.parsed }),
-		ready:  pick(func(r benchResult) float64 { return r.ready }), checked: pick(func(r benchResult) float64 { return r.checked }),
+		refused: strings.Join(refused, " "),
+		parsed:  pick(func(r benchResult) float64 { return r.parsed }),
+		ready:   pick(func(r benchResult) float64 { return r.ready }), checked: pick(func(r benchResult) float64 { return r.checked }),
 		heap: pick(func(r benchResult) float64 { return r.heap }), pageHeap: pick(func(r benchResult) float64 { return r.pageHeap }),
 		workerHeap: pick(func(r benchResult) float64 { return r.workerHeap }),
 		heapAll:    pick(func(r benchResult) float64 { return r.heapAll }),
 		upload:     pick(func(r benchResult) float64 { return r.upload }),
 		firstChunk: pick(func(r benchResult) float64 { return r.firstChunk }), chunkSpan: pick(func(r benchResult) float64 { return r.chunkSpan }),
 		chunkSum: pick(func(r benchResult) float64 { return r.chunkSum }), complete: pick(func(r benchResult) float64 { return r.complete }),
+		gzipped: int(pick(func(r benchResult) float64 { return float64(r.gzipped) })), sentMB: pick(func(r benchResult) float64 { return r.sentMB }),
 		chunkCount: int(pick(func(r benchResult) float64 { return float64(r.chunkCount) })), chunkPeak: int(pick(func(r benchResult) float64 { return float64(r.chunkPeak) })),
 		serverCPU: pick(func(r benchResult) float64 { return r.serverCPU }), browserCPU: pick(func(r benchResult) float64 { return r.browserCPU }),
 		longestLoad: int(pick(func(r benchResult) float64 { return float64(r.longestLoad) })), longestScroll: int(pick(func(r benchResult) float64 { return float64(r.longestScroll) })),
@@ -187,23 +198,26 @@ func heapUsage(ctx context.Context) (used, backing float64, err error) {
 	return r.UsedSize, r.BackingStorageSize, err
 }
 
+// sampled is a worker the heap sampler asks.
+type sampled struct {
+	ctx context.Context
+	// attached is closed once the worker's session is up: the
+	// first call on a chromedp context attaches it for that call's
+	// context's lifetime, so it is made without a timeout.
+	attached chan struct{}
+}
+
 func startHeapSampler(ctx context.Context) *heapSampler {
 	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
-		type sampled struct {
-			ctx context.Context
-			// attached is closed once the worker's session is up: the
-			// first call on a chromedp context attaches it for that call's
-			// context's lifetime, so it is made without a timeout.
-			attached chan struct{}
-		}
 		workers := map[string]*sampled{}
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
 			case <-h.stop:
+				quiet(workers)
 				return
 			case <-tick.C:
 			}
@@ -263,6 +277,25 @@ func startHeapSampler(ctx context.Context) *heapSampler {
 		}
 	}()
 	return h
+}
+
+// quiet turns the Network domain off on the workers the sampler attached
+// to (chromedp enables it on every target it attaches): the parsing worker
+// sends the upload, and with it on, the browser would copy each chunk's
+// body into a DevTools event and this process decode it, work no user's
+// browser does, counted in the upload's CPU.
+func quiet(workers map[string]*sampled) {
+	for _, w := range workers {
+		select {
+		case <-w.attached:
+			ctx, cancel := context.WithTimeout(w.ctx, 3*time.Second)
+			_, _ = chromedp.Run(ctx, func(ctx context.Context, t *chromedp.Target) (cdp.Empty, error) {
+				return cdp.Call(ctx, t, network.Disable, cdp.Empty{})
+			})
+			cancel()
+		default:
+		}
+	}
 }
 
 func (h *heapSampler) finish() (peak, page, worker, peakAll float64) {
@@ -387,6 +420,10 @@ func benchFlow(t *testing.T, s *testServer, url, file string) benchResult {
 	}
 	// Submit: every row, gzip'd chunks, to the real server, until it confirms.
 	s.served.reset()
+	if path := os.Getenv("INTAKE_WIDGET_BENCH_CPUPROFILE"); path != "" {
+		stop := cpuProfile(t, path)
+		defer stop()
+	}
 	serverBefore, _ := cputime.Process()
 	browserBefore := childrenCPU()
 	submitted, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`performance.now()`))
@@ -422,6 +459,8 @@ func benchFlow(t *testing.T, s *testServer, url, file string) benchResult {
 	defer s.served.mu.Unlock()
 	chunks := s.served.chunks
 	r.chunkCount, r.complete = len(chunks), s.served.complete.Seconds()
+	r.refused = fmt.Sprint(s.served.refused)
+	r.gzipped, r.sentMB = s.served.gzipped, float64(s.served.bytes)/1e6
 	if len(chunks) > 0 {
 		first, last := chunks[0][0], chunks[0][1]
 		for _, c := range chunks {
@@ -438,6 +477,24 @@ func benchFlow(t *testing.T, s *testServer, url, file string) benchResult {
 		r.firstChunk, r.chunkSpan = first.Sub(start).Seconds(), last.Sub(first).Seconds()
 	}
 	return r
+}
+
+// cpuProfile writes this process's (the server's) CPU profile to path
+// until stop is called: INTAKE_WIDGET_BENCH_CPUPROFILE, during the upload.
+func cpuProfile(t *testing.T, path string) (stop func()) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -48,14 +48,30 @@ type serverTiming struct {
 	mu       sync.Mutex
 	chunks   [][2]time.Time
 	complete time.Duration
+	// refused counts the chunk requests answered other than 200, by status
+	// (429 when the server had no memory for them: the widget retries).
+	refused map[int]int
+	// gzipped counts the chunk requests sent gzip'd, bytes the bodies' bytes as sent.
+	gzipped int
+	bytes   int64
 }
 
-func (st *serverTiming) record(r *http.Request, start, end time.Time) {
+func (st *serverTiming) record(r *http.Request, status int, start, end time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	switch {
 	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/chunks/"):
 		st.chunks = append(st.chunks, [2]time.Time{start, end})
+		st.bytes += max(r.ContentLength, 0)
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			st.gzipped++
+		}
+		if status != http.StatusOK {
+			if st.refused == nil {
+				st.refused = map[int]int{}
+			}
+			st.refused[status]++
+		}
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/complete"):
 		st.complete += end.Sub(start)
 	}
@@ -64,8 +80,22 @@ func (st *serverTiming) record(r *http.Request, start, end time.Time) {
 func (st *serverTiming) reset() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.chunks, st.complete = nil, 0
+	st.chunks, st.complete, st.refused, st.gzipped, st.bytes = nil, 0, nil, 0, 0
 }
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the connection (read deadlines, hijacking).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func newTestServer(t *testing.T, maxChunkBytes int64) *testServer {
 	t.Helper()
@@ -89,8 +119,9 @@ func newTestServer(t *testing.T, maxChunkBytes int64) *testServer {
 			}
 		}
 		start := time.Now()
-		h.ServeHTTP(w, r)
-		s.served.record(r, start, time.Now())
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		s.served.record(r, sw.status, start, time.Now())
 	}))
 	t.Cleanup(proxy.Close)
 	s.URL = proxy.URL
@@ -148,22 +179,27 @@ func (s *testServer) storedRows(t *testing.T, key string) ([]map[string]*string,
 	if len(list.Imports) != 1 {
 		t.Fatalf("importer %s has %d completed imports, want 1", key, len(list.Imports))
 	}
-	var page struct {
-		Columns []string    `json:"columns"`
-		Rows    [][]*string `json:"rows"`
-		Total   int         `json:"total"`
-	}
-	if code := s.env.Do(t, "GET", "/api/v1/imports/"+list.Imports[0].ID+"/rows?limit=10000", s.env.APIKey, nil, &page); code != http.StatusOK {
-		t.Fatalf("read rows: HTTP %d", code)
-	}
-	out := make([]map[string]*string, len(page.Rows))
-	for r, row := range page.Rows {
-		out[r] = map[string]*string{}
-		for i, col := range page.Columns {
-			out[r][col] = row[i]
+	var out []map[string]*string
+	for {
+		var page struct {
+			Columns []string    `json:"columns"`
+			Rows    [][]*string `json:"rows"`
+			Total   int         `json:"total"`
+		}
+		if code := s.env.Do(t, "GET", fmt.Sprintf("/api/v1/imports/%s/rows?limit=10000&offset=%d", list.Imports[0].ID, len(out)), s.env.APIKey, nil, &page); code != http.StatusOK {
+			t.Fatalf("read rows: HTTP %d", code)
+		}
+		for _, row := range page.Rows {
+			m := map[string]*string{}
+			for i, col := range page.Columns {
+				m[col] = row[i]
+			}
+			out = append(out, m)
+		}
+		if len(page.Rows) == 0 || len(out) >= page.Total {
+			return out, page.Total
 		}
 	}
-	return out, page.Total
 }
 
 // corpusDir is the repository's testdata/corpus (external files copied with

@@ -2,7 +2,7 @@
 // count the server says it stored (what the done step shows).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { completeBody, encodeSpan, MAX_ROWS_PER_CHUNK, spanBodies, upload, type UploadParams } from "../src/upload/upload.ts";
+import { completeBody, Compression, encodeSpan, MAX_ROWS_PER_CHUNK, serverMs, spanBodies, upload, type EncodedChunk, type Encoding, type UploadParams } from "../src/upload/upload.ts";
 
 interface Seen {
   method: string;
@@ -106,9 +106,9 @@ test("an encoder elsewhere (the worker's helpers) is used for every span, in ord
     const many = {
       count: 12_000,
       row: (): string[] => assert.fail("rows are encoded elsewhere"),
-      encode: async (start: number, end: number, maxBytes: number) => {
+      encode: async (start: number, end: number, encoding: Encoding) => {
         spans.push([start, end]);
-        return encodeSpan((i) => [`v${i}`], start, end, maxBytes);
+        return encodeSpan((i) => [`v${i}`], start, end, encoding);
       },
     };
     const result = await upload(params(0), many);
@@ -117,5 +117,76 @@ test("an encoder elsewhere (the worker's helpers) is used for every span, in ord
     assert.equal(server.seen.filter((r) => r.path.includes("/chunks/")).length, 3);
   } finally {
     server.restore();
+  }
+});
+
+/** A chunk as Compression sees it: bytes as sent, bytes of JSON, ms of gzip. */
+function sentChunk(sent: number, json: number, gzipMs: number): EncodedChunk {
+  return { first: 0, count: 1, body: new ArrayBuffer(sent), gzip: gzipMs > 0, json, gzipMs };
+}
+
+test("compression: gzip until the link and gzip's rate are known, then only while the link is slower than the encoders compress", () => {
+  const c = new Compression(2);
+  assert.equal(c.gzip, true, "nothing known yet");
+  // 1 MB of JSON gzip'd to 200 kB in 40 ms: 25 kB/ms an encoder, 50 kB/ms for two.
+  c.sent(sentChunk(200_000, 1_000_000, 40), 30, null);
+  assert.equal(c.gzip, true, "no Server-Timing: the link is unknown");
+  c.sent(sentChunk(200_000, 1_000_000, 40), 30, 28);
+  assert.equal(c.gzip, false, "200 kB in 2 ms: the link outruns gzip on two encoders");
+  for (let k = 0; k < 16; k++) c.sent(sentChunk(1_000_000, 1_000_000, 0), 130, 30);
+  assert.equal(c.gzip, true, "1 MB in 100 ms, for the last 16 samples: gzip keeps up with that link");
+  c.sent(sentChunk(1_000_000, 1_000_000, 0), 35, 30);
+  assert.equal(c.gzip, false, "one fast chunk among the last ones: the link is fast, the slow ones waited");
+  const one = new Compression(1);
+  one.sent(sentChunk(200_000, 1_000_000, 40), 30, 20);
+  assert.equal(one.gzip, true, "a 20 kB/ms link is slower than one encoder's 25 kB/ms of gzip");
+  const probe = new Compression(2);
+  assert.deepEqual([probe.next(), probe.next(), probe.next()], [true, false, true], "the second span is a probe, sent as it is");
+  const small = new Compression(2);
+  small.sent(sentChunk(1000, 5000, 1), 2, 1);
+  assert.equal(small.gzip, true, "small chunks are not sampled");
+});
+
+test("serverMs reads the server's time on a chunk from Server-Timing", () => {
+  assert.equal(serverMs("ingest;dur=12.5"), 12.5);
+  assert.equal(serverMs("cdn;dur=3, ingest;dur=7"), 7);
+  assert.equal(serverMs(null), null);
+  assert.equal(serverMs("ingest"), null);
+  assert.equal(serverMs("other;dur=4"), null);
+});
+
+test("on a fast link the chunks after the first few go as JSON, the same JSON as gzip'd", async () => {
+  const original = globalThis.fetch;
+  const sent: { n: number; encoding: string | null; json: string }[] = [];
+  globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+    const json = (v: unknown, headers: Record<string, string> = {}): Response => new Response(JSON.stringify(v), { status: 200, headers: { "Content-Type": "application/json", ...headers } });
+    if (url.pathname === "/api/v1/uploads") return json({ import_id: "imp1", upload_token: "tok", max_chunk_bytes: 8 << 20 });
+    const m = /\/chunks\/(\d+)$/.exec(url.pathname);
+    if (m) {
+      const t0 = performance.now();
+      const encoding = new Headers(init?.headers).get("Content-Encoding");
+      let bytes = new Uint8Array(init!.body as ArrayBuffer);
+      if (encoding === "gzip") bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+      sent.push({ n: Number(m[1]), encoding, json: new TextDecoder().decode(bytes) });
+      // The server states it took all of the request's time: the link is instant.
+      return json({ rows: 1 }, { "Server-Timing": `ingest;dur=${performance.now() - t0}` });
+    }
+    return json({ status: "completed", rows: 60_000, rows_with_errors: 0 });
+  };
+  try {
+    const row = (i: number): string[] => [`row ${i}`, "x".repeat(20), `${i * 7}`];
+    const result = await upload(params(0), { count: 60_000, row });
+    assert.equal(result.status, "completed");
+    sent.sort((a, b) => a.n - b.n);
+    assert.equal(sent.length, 12);
+    assert.equal(sent[0]!.encoding, "gzip", "the first chunk is gzip'd: the link is not known yet");
+    assert.equal(sent.at(-1)!.encoding, null, "the last chunks go as they are");
+    for (const [k, s] of sent.entries()) {
+      const start = k * MAX_ROWS_PER_CHUNK;
+      assert.equal(s.json, spanBodies(row, start, start + MAX_ROWS_PER_CHUNK, 8 << 20)[0]!.body, `chunk ${k}`);
+    }
+  } finally {
+    globalThis.fetch = original;
   }
 });

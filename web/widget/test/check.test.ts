@@ -12,6 +12,7 @@ import { hasValue } from "../src/worker/filled.ts";
 import { hash, MemoryUniqueness } from "../src/validate/index.ts";
 import { packRows, RowTable } from "../src/rows/store.ts";
 import type { Stored } from "../src/worker/errors.ts";
+import { spanBodies } from "../src/upload/upload.ts";
 
 const TEMPLATE = {
   columns: [
@@ -122,4 +123,42 @@ describe("checking rows on helpers", () => {
     assert.deepEqual(first, [1, 2, 1, 4, 2, 1, 7]);
     assert.throws(() => new MemoryUniqueness().claimHash(0, hash("a"), 1), /keyOf/);
   });
+});
+
+describe("encoding rows for the upload on helpers (shipped rows, packed or not)", () => {
+  // Cells JSON escapes, or turns from lone surrogates; an emoji (a pair); short, long and empty rows; an edited row.
+  const file = [
+    ["id", "name", "email", "phone", "when", "fax"],
+    ["1", "Ann", "a@example.com", "+1 201 555 0123", "2024-02-29", ""],
+    ["2", 'say "hi"', "b@example.com", "", "", ""],
+    ["3", "back\\slash", "c@example.com", "", "", "x"],
+    ["4", "tab\there", "line\nbreak", "\u0001", "", ""],
+    ["5", "lone \ud800", "emoji 😀", "", "", ""],
+    ["6", "short"],
+    ["7", "a", "b", "c", "d", "e", "extra"],
+    ["", "", "", "", "", ""],
+    ["9", "\u2028", "é東", "", "", "end"],
+    ["10", "edited", "x@example.com", "", "", ""],
+  ];
+
+  for (const [name, mapping] of [
+    ["in the file's order", [0, 1, 2, 3, 4, 5]],
+    ["through a mapping", [1, 0, 2, null, 4, 5]],
+  ] as const) {
+    test(`gives the JSON of every row's cells, ${name}`, async () => {
+      const table = new RowTable(packRows(file), 0, [...mapping]);
+      table.set(9, 1, 'now "quoted"');
+      const checker = new Checker(TEMPLATE, "en", [...table.mapping]);
+      for (const maxBytes of [8 << 20, 200]) {
+        const got = await checker.encode(table.shipped(0, table.length), 0, { maxBytes, gzip: false });
+        const want = spanBodies((i) => table.row(i), 0, table.length, maxBytes);
+        assert.deepEqual(
+          got.map((c) => ({ first: c.first, count: c.count, body: new TextDecoder().decode(c.body) })),
+          want,
+          `chunks of at most ${maxBytes} bytes`,
+        );
+        for (const w of want) assert.deepEqual((JSON.parse(w.body) as { rows: unknown[] }).rows, Array.from({ length: w.count }, (_, j) => table.row(w.first + j)));
+      }
+    });
+  }
 });

@@ -30,7 +30,7 @@ const seal = { recipients: [await identityToRecipient(await generateX25519Identi
 async function encodeAll(s) {
   let bytes = 0;
   for (let start = 0; start < rows.length; start += MAX_ROWS_PER_CHUNK) {
-    const chunks = await encodeSpan((i) => rows[i], start, Math.min(rows.length, start + MAX_ROWS_PER_CHUNK), 4 << 20, s);
+    const chunks = await encodeSpan((i) => rows[i], start, Math.min(rows.length, start + MAX_ROWS_PER_CHUNK), { maxBytes: 4 << 20, seal: s, gzip: true });
     for (const c of chunks) bytes += c.body.byteLength;
   }
   return bytes;

@@ -1,10 +1,12 @@
-// The upload client: rows go to the server as gzip'd JSON chunks, a few in
+// The upload client: rows go to the server as JSON chunks, a few in
 // parallel, each retried with backoff; chunk boundaries depend only on the
 // rows and the server's max_chunk_bytes, so a resumed upload re-sends exactly
-// the same bodies (the server accepts a repeated chunk, refuses a changed one).
-// Encoding and compressing a million rows costs seconds of CPU, so the row
-// source may do it elsewhere (the worker's helpers, on other cores), a few
-// spans ahead of the chunks in flight.
+// the same JSON (the server accepts a repeated chunk, refuses a changed one;
+// it compares the JSON, gzip'd or not). Encoding and compressing a million
+// rows costs seconds of CPU, so the row source may do it elsewhere (the
+// worker's helpers, on other cores), a few spans ahead of the chunks in
+// flight. Chunks are gzip'd while the link is slower than the encoders
+// compress, and sent as they are once it is faster (Compression).
 import type { Progress, RowIssue, Session, UploadResult } from "../worker/messages.ts";
 import type { LearnedPair } from "../mapping/match.ts";
 import { Encrypter } from "age-encryption";
@@ -29,14 +31,31 @@ export interface RowSource {
    * encode, when given, does what encodeSpan does with these rows (the
    * same bytes), elsewhere; otherwise the upload encodes in this thread.
    */
-  encode?(start: number, end: number, maxBytes: number, seal?: Seal): Promise<EncodedChunk[]>;
+  encode?(start: number, end: number, encoding: Encoding): Promise<EncodedChunk[]>;
+  /** How many spans encode works on at once (its helpers); 1 without encode. */
+  encoders?: number;
 }
 
-/** One chunk, ready to send: its rows [first, first + count) as gzip'd JSON. */
+/** How the chunks of a span are encoded. */
+export interface Encoding {
+  /** The most JSON a chunk holds, and the most bytes it may be as sent. */
+  maxBytes: number;
+  /** End-to-end encryption (always gzip'd first). */
+  seal?: Seal;
+  /** Whether to gzip the JSON: a chunk past maxBytes as UTF-8 is gzip'd anyway. */
+  gzip: boolean;
+}
+
+/** One chunk, ready to send: its rows [first, first + count) as JSON, gzip'd or not, or sealed. */
 export interface EncodedChunk {
   first: number;
   count: number;
   body: ArrayBuffer;
+  /** Whether body is gzip'd (Content-Encoding). */
+  gzip: boolean;
+  /** The JSON's size in bytes (UTF-8), and the milliseconds gzip took over it (0 when not gzip'd). */
+  json: number;
+  gzipMs: number;
 }
 
 /** Parameters of one upload. */
@@ -90,8 +109,10 @@ function retryable(err: unknown): boolean {
   return err instanceof TypeError; // fetch's network failure
 }
 
-async function call<T>(url: string, init: RequestInit): Promise<T> {
+/** call makes one API request; answered, when given, sees the response as soon as its headers are in. */
+async function call<T>(url: string, init: RequestInit, answered?: (response: Response) => void): Promise<T> {
   const response = await fetch(url, { ...init, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
+  answered?.(response);
   const text = await response.text();
   let body: unknown;
   try {
@@ -136,8 +157,8 @@ async function withRetry<T>(fn: () => Promise<T>, params: UploadParams, onRetry:
   }
 }
 
-async function gzip(text: string): Promise<ArrayBuffer> {
-  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
   return new Response(stream).arrayBuffer();
 }
 
@@ -167,30 +188,127 @@ export function spanBodies(row: (i: number) => readonly (string | null)[], start
 }
 
 /**
- * encodeSpan is spanBodies gzip'd: the chunks of one span, ready to send;
- * with seal, each names its columns and is then encrypted with age.
+ * encodeSpan is spanBodies as UTF-8, gzip'd per encoding: the chunks of one
+ * span, ready to send; with seal, each names its columns and is gzip'd and
+ * then encrypted with age.
  */
-export async function encodeSpan(row: (i: number) => readonly (string | null)[], start: number, end: number, maxBytes: number, seal?: Seal): Promise<EncodedChunk[]> {
-  const bodies = spanBodies(row, start, end, maxBytes);
-  if (!seal) return Promise.all(bodies.map(async (b) => ({ first: b.first, count: b.count, body: await gzip(b.body) })));
+export async function encodeSpan(row: (i: number) => readonly (string | null)[], start: number, end: number, encoding: Encoding): Promise<EncodedChunk[]> {
+  const bodies = spanBodies(row, start, end, encoding.maxBytes);
+  const utf8 = new TextEncoder();
+  const seal = encoding.seal;
+  if (!seal) {
+    return Promise.all(
+      bodies.map(async (b) => {
+        const json = utf8.encode(b.body);
+        if (!encoding.gzip && json.byteLength <= encoding.maxBytes) return { first: b.first, count: b.count, body: json.buffer, gzip: false, json: json.byteLength, gzipMs: 0 };
+        const t0 = performance.now();
+        const body = await gzip(json);
+        return { first: b.first, count: b.count, body, gzip: true, json: json.byteLength, gzipMs: performance.now() - t0 };
+      }),
+    );
+  }
   const enc = new Encrypter();
   for (const r of seal.recipients) enc.addRecipient(r);
   const head = `{"columns":${JSON.stringify(seal.columns)},`;
   return Promise.all(
     bodies.map(async (b) => {
-      const packed = new Uint8Array(await gzip(head + b.body.slice(1)));
+      const json = utf8.encode(head + b.body.slice(1));
+      const packed = new Uint8Array(await gzip(json));
       const sealed = await enc.encrypt(packed);
-      return { first: b.first, count: b.count, body: sealed.buffer.slice(sealed.byteOffset, sealed.byteOffset + sealed.byteLength) as ArrayBuffer };
+      return { first: b.first, count: b.count, body: sealed.buffer.slice(sealed.byteOffset, sealed.byteOffset + sealed.byteLength) as ArrayBuffer, gzip: true, json: json.byteLength, gzipMs: 0 };
     }),
   );
 }
 
+/** Samples of the link kept (two a chunk: timed here and by the browser): the fastest of the last few is its speed. */
+const LINK_SAMPLES = 16;
+/** Chunks smaller than this (as sent, or as JSON) say little of the link or of gzip: not sampled. */
+const MIN_SAMPLE = 16 << 10;
+
+/**
+ * Compression decides whether the next spans are gzip'd. Compressing on
+ * the encoders runs alongside the sending, so it pays while the link is
+ * slower than the encoders compress together (their number times the rate
+ * of one, measured on the chunks gzip'd so far): past that, compression is
+ * what the upload waits for, and the JSON is sent as it is. The link's
+ * speed is the fastest of the last few chunks, each its bytes over its
+ * request's time less the server's (Server-Timing): latency and a busy
+ * machine only make a chunk look slower, so the fastest is the least
+ * wrong, and a link that slows down shows in every recent chunk. Until both
+ * are known (the first chunks, or a server that states no timing), chunks
+ * are gzip'd, the safe choice on a slow link, but for one probe (next).
+ */
+export class Compression {
+  private readonly link: number[] = [];
+  /** JSON bytes gzip'd per ms by one encoder, the best seen; 0: none yet. */
+  private rate = 0;
+  /** Spans encoded so far (next). */
+  private spans = 0;
+
+  constructor(private readonly encoders: number) {}
+
+  /**
+   * next says whether to gzip the next span: the second goes as it is
+   * whatever is known, a probe (a gzip'd chunk is small, its time mostly
+   * latency, which understates a fast link), the others as gzip says.
+   */
+  next(): boolean {
+    return this.spans++ === 1 ? false : this.gzip;
+  }
+
+  /** Whether chunks are worth gzip'ing, as far as is known. */
+  get gzip(): boolean {
+    if (this.rate === 0 || this.link.length === 0) return true;
+    return Math.max(...this.link) < this.encoders * this.rate;
+  }
+
+  /** sent records one chunk sent: the ms from its request to the answer, the server's part of them (null: not stated). */
+  sent(chunk: EncodedChunk, ms: number, serverMs: number | null): void {
+    if (chunk.gzipMs > 0 && chunk.json >= MIN_SAMPLE) this.rate = Math.max(this.rate, chunk.json / chunk.gzipMs);
+    if (serverMs === null || chunk.body.byteLength < MIN_SAMPLE) return;
+    this.link.push(chunk.body.byteLength / Math.max(ms - serverMs, 0.1));
+    if (this.link.length > LINK_SAMPLES) this.link.shift();
+  }
+}
+
+/**
+ * watchChunks reports the browser's own timing of each chunk request
+ * (Resource Timing): from sending the request to the answer's first byte,
+ * and the server's part (its Server-Timing), null when not stated. It is
+ * taken by the network stack, so a busy thread here does not add to it.
+ * It returns the function that stops watching.
+ */
+function watchChunks(timed: (url: string, ms: number, serverMs: number | null) => void): () => void {
+  if (typeof PerformanceObserver === "undefined") return () => {};
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries() as PerformanceResourceTiming[]) {
+      if (!e.name.includes("/chunks/") || !(e.requestStart > 0) || !(e.responseStart >= e.requestStart)) continue;
+      const server = e.serverTiming?.find((t) => t.name === "ingest");
+      timed(e.name, e.responseStart - e.requestStart, server ? server.duration : null);
+    }
+  });
+  try {
+    observer.observe({ type: "resource" });
+  } catch {
+    return () => {};
+  }
+  return () => observer.disconnect();
+}
+
+/** The server's time on a chunk, from its Server-Timing header ("ingest;dur=ms"), or null. */
+export function serverMs(header: string | null): number | null {
+  const m = header ? /(?:^|,)\s*ingest\s*;\s*dur=([0-9.]+)/.exec(header) : null;
+  const ms = m ? Number(m[1]) : NaN;
+  return Number.isFinite(ms) ? ms : null;
+}
+
 /**
  * Every chunk of rows in order, numbered from 0: spans of
- * MAX_ROWS_PER_CHUNK rows encoded ENCODE_AHEAD at a time.
+ * MAX_ROWS_PER_CHUNK rows encoded ENCODE_AHEAD at a time, each gzip'd as
+ * compression says when it is started.
  */
-async function* chunks(rows: RowSource, maxBytes: number, seal?: Seal): AsyncGenerator<EncodedChunk & { n: number }> {
-  const encode = rows.encode?.bind(rows) ?? ((start: number, end: number, max: number, s?: Seal) => encodeSpan((i) => rows.row(i), start, end, max, s));
+async function* chunks(rows: RowSource, maxBytes: number, compression: Compression, seal?: Seal): AsyncGenerator<EncodedChunk & { n: number }> {
+  const encode = rows.encode?.bind(rows) ?? ((start: number, end: number, e: Encoding) => encodeSpan((i) => rows.row(i), start, end, e));
   const ahead: Promise<EncodedChunk[]>[] = [];
   let next = 0;
   let n = 0;
@@ -198,7 +316,7 @@ async function* chunks(rows: RowSource, maxBytes: number, seal?: Seal): AsyncGen
     while (ahead.length < ENCODE_AHEAD && next < rows.count) {
       const start = next;
       next = Math.min(rows.count, start + MAX_ROWS_PER_CHUNK);
-      const span = encode(start, next, maxBytes, seal);
+      const span = encode(start, next, { maxBytes, seal, gzip: compression.next() });
       // Awaited in turn below; not an unhandled rejection meanwhile.
       span.catch(() => {});
       ahead.push(span);
@@ -294,38 +412,65 @@ export async function upload(params: UploadParams, rows: RowSource): Promise<Upl
     const inFlight = new Set<Promise<void>>();
     let total = 0;
     let failure: unknown = null;
-    for await (const chunk of chunks(rows, maxBytes, params.seal)) {
-      total++;
-      if (failure) break;
-      if (done.has(chunk.n)) {
-        rowsSent += chunk.count;
-        report();
-        continue;
+    const compression = new Compression(rows.encode ? Math.max(1, rows.encoders ?? 1) : 1);
+    // Chunks answered, by URL, until the browser's timing of their request comes.
+    const answered = new Map<string, EncodedChunk>();
+    const unwatch = watchChunks((url, ms, server) => {
+      const chunk = answered.get(url);
+      if (!chunk) return;
+      answered.delete(url);
+      compression.sent(chunk, ms, server);
+    });
+    try {
+      for await (const chunk of chunks(rows, maxBytes, compression, params.seal)) {
+        total++;
+        if (failure) break;
+        if (done.has(chunk.n)) {
+          rowsSent += chunk.count;
+          report();
+          continue;
+        }
+        const body = chunk.body;
+        const send = async (): Promise<void> => {
+          const url = `${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/chunks/${chunk.n}${params.seal ? `?first_row=${chunk.first}&rows=${chunk.count}` : ""}`;
+          await withRetry(
+            () => {
+              const t0 = performance.now();
+              return call(
+                url,
+                {
+                  method: "PUT",
+                  // An encrypted chunk is an age file: the server stores it unopened.
+                  headers: params.seal
+                    ? { ...auth, "Content-Type": "application/octet-stream" }
+                    : { ...auth, "Content-Type": "application/json", ...(chunk.gzip ? { "Content-Encoding": "gzip" } : {}) },
+                  body,
+                  signal: params.signal,
+                },
+                (response) => {
+                  if (!response.ok) return;
+                  // Timed here, and again by the browser's network timing when it comes (closer, on a busy machine).
+                  compression.sent(chunk, performance.now() - t0, serverMs(response.headers.get("Server-Timing")));
+                  answered.set(new URL(url).href, chunk);
+                },
+              );
+            },
+            params,
+            onRetry,
+          );
+          rowsSent += chunk.count;
+          report();
+        };
+        const p: Promise<void> = send().catch((err) => {
+          failure ??= err;
+        }).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= PARALLEL) await Promise.race(inFlight);
       }
-      const body = chunk.body;
-      const send = async (): Promise<void> => {
-        await withRetry(
-          () =>
-            call(`${params.base}/api/v1/uploads/${encodeURIComponent(importId)}/chunks/${chunk.n}${params.seal ? `?first_row=${chunk.first}&rows=${chunk.count}` : ""}`, {
-              method: "PUT",
-              // An encrypted chunk is an age file: the server stores it unopened.
-              headers: params.seal ? { ...auth, "Content-Type": "application/octet-stream" } : { ...auth, "Content-Type": "application/json", "Content-Encoding": "gzip" },
-              body,
-              signal: params.signal,
-            }),
-          params,
-          onRetry,
-        );
-        rowsSent += chunk.count;
-        report();
-      };
-      const p: Promise<void> = send().catch((err) => {
-        failure ??= err;
-      }).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      if (inFlight.size >= PARALLEL) await Promise.race(inFlight);
+      await Promise.all(inFlight);
+    } finally {
+      unwatch();
     }
-    await Promise.all(inFlight);
     if (failure) throw failure instanceof Error ? failure : new Error("chunk upload failed");
     const result = await withRetry(
       () =>

@@ -12,7 +12,7 @@
 
 import { hash, message, Validator, type Locale, type MemoryUniqueness, type Uniqueness, type ValidationError } from "../validate/index.ts";
 import { identityMapping, throughMapping, unpackRow } from "../rows/store.ts";
-import { encodeSpan, type EncodedChunk, type Seal } from "../upload/upload.ts";
+import { encodeSpan, type EncodedChunk, type Encoding } from "../upload/upload.ts";
 import { hasValue } from "./filled.ts";
 import type { Stored } from "./errors.ts";
 
@@ -36,7 +36,7 @@ export interface CheckedBlock {
 export type CheckRequest =
   | { kind: "setup"; template: unknown; locale: Locale; mapping: (number | null)[] }
   | { kind: "check"; rows: ShippedRow[] }
-  | { kind: "encode"; rows: ShippedRow[]; first: number; maxBytes: number; seal?: Seal };
+  | { kind: "encode"; rows: ShippedRow[]; first: number; encoding: Encoding };
 
 /** A helper's reply: a checked block, encoded chunks, or that it failed (only the error's class crosses). */
 export type CheckReply = { block: CheckedBlock } | { chunks: EncodedChunk[] } | { failed: string };
@@ -181,8 +181,8 @@ export class Checker {
   }
 
   /** The upload's chunks of shipped rows, the first of them row first of the import (encodeSpan). */
-  encode(rows: readonly ShippedRow[], first: number, maxBytes: number, seal?: Seal): Promise<EncodedChunk[]> {
-    return encodeSpan((i) => this.cells(rows[i - first]!), first, first + rows.length, maxBytes, seal);
+  encode(rows: readonly ShippedRow[], first: number, encoding: Encoding): Promise<EncodedChunk[]> {
+    return encodeSpan((i) => this.cells(rows[i - first]!), first, first + rows.length, encoding);
   }
 
   check(rows: readonly ShippedRow[]): CheckedBlock {
@@ -229,7 +229,7 @@ export function serveChecks(post: (reply: CheckReply, transfer: Transferable[]) 
         const block = checker.check(req.rows);
         post({ block }, [block.setOf.buffer, block.filled.buffer, block.hashes.buffer]);
       } else {
-        const chunks = await checker.encode(req.rows, req.first, req.maxBytes, req.seal);
+        const chunks = await checker.encode(req.rows, req.first, req.encoding);
         post({ chunks }, chunks.map((c) => c.body));
       }
     } catch (err) {
@@ -291,8 +291,8 @@ export class CheckPool {
   }
 
   /** encode has the next helper encode rows for the upload, the first of them row first (encodeSpan). */
-  async encode(rows: ShippedRow[], first: number, maxBytes: number, seal?: Seal): Promise<EncodedChunk[]> {
-    const r = await this.call({ kind: "encode", rows, first, maxBytes, seal });
+  async encode(rows: ShippedRow[], first: number, encoding: Encoding): Promise<EncodedChunk[]> {
+    const r = await this.call({ kind: "encode", rows, first, encoding });
     if (!("chunks" in r)) throw new Error("helper: not chunks");
     return r.chunks;
   }

@@ -772,10 +772,11 @@ async function handle(req: Request): Promise<unknown> {
       if (pool && !pool.broken) {
         pool.setup(state.template, state.locale, table.mapping);
         // On the helpers, this thread encoding only what they could not (one failed).
-        rows.encode = (start, end, maxBytes, seal) => {
-          const here = (): ReturnType<typeof encodeSpan> => encodeSpan((i) => table.row(i), start, end, maxBytes, seal);
-          return pool.broken ? here() : pool.encode(table.shipped(start, end), start, maxBytes, seal).catch(here);
+        rows.encode = (start, end, encoding) => {
+          const here = (): ReturnType<typeof encodeSpan> => encodeSpan((i) => table.row(i), start, end, encoding);
+          return pool.broken ? here() : pool.encode(table.shipped(start, end), start, encoding).catch(here);
         };
+        rows.encoders = pool.size;
       }
       const params = {
         base: scope.location.origin,
