@@ -7,18 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/intakehq/intake/internal/config"
-	"github.com/intakehq/intake/internal/delivery/outbound"
 	"github.com/intakehq/intake/internal/fileimport"
 	"github.com/intakehq/intake/internal/fileimport/sftptest"
 	"github.com/intakehq/intake/internal/server/servertest"
@@ -66,18 +63,7 @@ func testWatchSFTP(t *testing.T, pg bool) {
 	if _, leaked := got["password"]; leaked || got["after"] != "move" || got["host_key"] != hostKey {
 		t.Fatalf("get watch: %v", got)
 	}
-	policy := outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	var wg sync.WaitGroup
-	for range 2 {
-		w := fileimport.NewWatcher(env.Server.Files, policy.DialContext)
-		wg.Go(func() {
-			if err := w.Poll(context.Background()); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	env.StartJobs(t)
-	wg.Wait()
+	pollTwiceAtOnce(t, env)
 	waitMoved(t, env, im.ID, srv, settled)
 
 	// The file being written, once left alone, is imported by a later poll.
@@ -174,7 +160,6 @@ func TestWatchSFTPPinsHostKey(t *testing.T) {
 			t.Errorf("%s: %d, want 400", c.name, code)
 		}
 	}
-	policy := outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
 	for _, c := range []struct {
 		name    string
 		hostKey string
@@ -187,7 +172,7 @@ func TestWatchSFTPPinsHostKey(t *testing.T) {
 		if code := env.Do(t, "PUT", "/api/v1/importers/"+im.ID+"/watch", env.APIKey, with("host_key", c.hostKey), nil); code != http.StatusOK {
 			t.Fatalf("%s: put watch: %d", c.name, code)
 		}
-		if err := fileimport.NewWatcher(env.Server.Files, policy.DialContext).Poll(context.Background()); err != nil {
+		if err := fileimport.NewWatcher(env.Server.Files, loopbackOnly.DialContext).Poll(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		claims, err := env.Server.Store.WatchClaims(context.Background(), env.OrgID, im.ID)

@@ -105,18 +105,7 @@ func testWatchTagsEachObjectOnce(t *testing.T, pg bool) {
 	if _, leaked := got["secret_access_key"]; leaked || got["bucket"] != "drop" {
 		t.Fatalf("get watch: %v", got)
 	}
-	policy := outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	var wg sync.WaitGroup
-	for range 2 {
-		w := fileimport.NewWatcher(env.Server.Files, policy.DialContext)
-		wg.Go(func() {
-			if err := w.Poll(context.Background()); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	env.StartJobs(t)
-	wg.Wait()
+	pollTwiceAtOnce(t, env)
 
 	ctx := context.Background()
 	deadline := time.Now().Add(60 * time.Second)
@@ -153,7 +142,7 @@ func testWatchTagsEachObjectOnce(t *testing.T, pg bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	// A poll after the objects were tagged finds nothing new.
-	if err := fileimport.NewWatcher(env.Server.Files, policy.DialContext).Poll(ctx); err != nil {
+	if err := fileimport.NewWatcher(env.Server.Files, loopbackOnly.DialContext).Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if claims, _ := env.Server.Store.WatchClaims(ctx, env.OrgID, im.ID); len(claims) != objects {
@@ -164,4 +153,25 @@ func testWatchTagsEachObjectOnce(t *testing.T, pg bool) {
 	if len(list.Imports) != objects {
 		t.Errorf("%d imports for %d objects", len(list.Imports), objects)
 	}
+}
+
+// loopbackOnly is the outbound policy of the watch tests: their S3 and SFTP
+// servers listen on loopback.
+var loopbackOnly = outbound.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+
+// pollTwiceAtOnce runs two watchers' polls at the same time, as two
+// replicas would, with the jobs running, and returns when both are done.
+func pollTwiceAtOnce(t *testing.T, env *servertest.Env) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range 2 {
+		w := fileimport.NewWatcher(env.Server.Files, loopbackOnly.DialContext)
+		wg.Go(func() {
+			if err := w.Poll(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	env.StartJobs(t)
+	wg.Wait()
 }
