@@ -62,27 +62,41 @@ func (s *Store) prepareNoted(ctx context.Context) {
 	clear(c.noted)
 	c.mu.Unlock()
 	for _, query := range queries {
-		st, err := s.write.PrepareContext(context.WithoutCancel(ctx), query)
-		if err != nil {
-			continue
-		}
-		c.mu.Lock()
-		if _, ok := c.m[query]; ok || c.closed {
-			st.Close() // prepared meanwhile, or the store is closing
-		} else {
-			if c.m == nil {
-				c.m = map[string]*sql.Stmt{}
-			}
-			c.m[query] = st
-		}
-		c.mu.Unlock()
+		s.prepareOne(ctx, query)
 	}
+}
+
+// prepareOne prepares query on the write connection and caches it, unless
+// it was meanwhile or the store is closing.
+func (s *Store) prepareOne(ctx context.Context, query string) {
+	st, err := s.write.PrepareContext(context.WithoutCancel(ctx), query)
+	if err != nil {
+		return
+	}
+	kept := false
+	defer func() {
+		if !kept {
+			st.Close()
+		}
+	}()
+	c := &s.stmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[query]; ok || c.closed {
+		return
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[query], kept = st, true
 }
 
 // txExec runs query in tx, prepared once it has been (see stmtCache).
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
 	if st := s.prepared(query); st != nil {
-		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		txs := tx.StmtContext(ctx, st)
+		defer txs.Close() // the statement stays prepared: it is st's
+		return txs.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
@@ -90,6 +104,7 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...an
 // txQueryRow runs query in tx, prepared once it has been (see stmtCache).
 func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
 	if st := s.prepared(query); st != nil {
+		//nolint:sqlclosecheck // the row is scanned after this returns: the transaction closes the statement when it ends
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, query, args...)
