@@ -92,7 +92,7 @@ func (s *Store) BeginChunk(ctx context.Context, importID string) (*ChunkWriter, 
 	if s.postgres {
 		lock = " FOR UPDATE"
 	}
-	im, err := scanImport(tx.QueryRowContext(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1`+lock, importID))
+	im, err := scanImport(s.txQueryRow(ctx, tx, `SELECT `+importColumns+` FROM imports WHERE id = $1`+lock, importID))
 	if err != nil {
 		tx.Rollback()
 		return nil, notFound(err, "import")
@@ -107,7 +107,7 @@ func (s *Store) BeginChunk(ctx context.Context, importID string) (*ChunkWriter, 
 // Existing returns the stored chunk with c's number, if any, so that a retry
 // of the same chunk is answered without storing it twice.
 func (w *ChunkWriter) Existing(n int) (Chunk, bool, error) {
-	c, err := scanChunk(w.tx.QueryRowContext(w.ctx, `SELECT `+chunkColumns+` FROM chunks WHERE import_id = $1 AND n = $2`, w.im.ID, n))
+	c, err := scanChunk(w.s.txQueryRow(w.ctx, w.tx, `SELECT `+chunkColumns+` FROM chunks WHERE import_id = $1 AND n = $2`, w.im.ID, n))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	}
@@ -125,7 +125,7 @@ func (w *ChunkWriter) Put(c Chunk) error {
 	// The chunk is inserted unless its number is stored already, which is
 	// then looked up: the caller has usually asked Existing in this
 	// transaction, so the common path is one statement.
-	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO chunks (`+chunkColumns+`, created_at)
+	res, err := w.s.txExec(w.ctx, w.tx, `INSERT INTO chunks (`+chunkColumns+`, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11) ON CONFLICT (import_id, n) DO NOTHING`, w.im.ID, c.N, c.FirstRow, c.Rows, c.RowsWithErrors,
 		string(cols), c.BodyHash, c.BlobKey, c.SealedBytes, c.RowsSkipped, w.s.nowMicro())
 	if err != nil {
@@ -146,7 +146,7 @@ func (w *ChunkWriter) Put(c Chunk) error {
 	if err := w.putClaims(c.N, c.FirstRow, c.Claims); err != nil {
 		return err
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE imports SET rows_received = rows_received + $1,
+	if _, err := w.s.txExec(w.ctx, w.tx, `UPDATE imports SET rows_received = rows_received + $1,
 		rows_with_errors = rows_with_errors + $2, chunks_received = chunks_received + 1, bytes_stored = bytes_stored + $3
 		WHERE id = $4`, c.Rows, c.RowsWithErrors, c.SealedBytes, w.im.ID); err != nil {
 		return fmt.Errorf("count chunk %d: %w", c.N, err)
@@ -157,14 +157,20 @@ func (w *ChunkWriter) Put(c Chunk) error {
 
 // Commit makes the chunk durable.
 func (w *ChunkWriter) Commit() error {
-	if err := w.tx.Commit(); err != nil {
+	err := w.tx.Commit()
+	w.s.prepareNoted(w.ctx)
+	if err != nil {
 		return fmt.Errorf("commit chunk: %w", err)
 	}
 	return nil
 }
 
 // Rollback abandons the chunk (safe after Commit).
-func (w *ChunkWriter) Rollback() { _ = w.tx.Rollback() }
+func (w *ChunkWriter) Rollback() {
+	if w.tx.Rollback() == nil {
+		w.s.prepareNoted(w.ctx)
+	}
+}
 
 // ChunkNumbers lists the chunk numbers stored for an import, ascending, for
 // resuming an interrupted upload.

@@ -151,7 +151,7 @@ func (w *ChunkWriter) putClaims(n int, firstRow int64, claims []Claim) error {
 		}
 		args = append(args, w.im.ID, n, b, run)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, sb.String(), args...); err != nil {
+	if _, err := w.s.txExec(w.ctx, w.tx, sb.String(), args...); err != nil {
 		return fmt.Errorf("claims of chunk %d: %w", n, err)
 	}
 	return nil

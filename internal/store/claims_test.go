@@ -312,7 +312,7 @@ func TestClaimRunsMigrated(t *testing.T) {
 				return out
 			}
 			before, after := claims(2), claims(0)
-			before[5].Key = after[7].Key  // row 205 holds row 7's value
+			before[5].Key = after[7].Key   // row 205 holds row 7's value
 			after[40].Key = before[60].Key // row 40 holds a value row 260 holds: row 260 is the duplicate
 			put := func(n int, cl []Claim, legacy bool) {
 				t.Helper()

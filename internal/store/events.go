@@ -26,7 +26,7 @@ func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, orgID, importID str
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO import_events (org_id, import_id, kind, at, data) VALUES ($1, $2, $3, $4, $5)`,
+	if _, err := s.txExec(ctx, tx, `INSERT INTO import_events (org_id, import_id, kind, at, data) VALUES ($1, $2, $3, $4, $5)`,
 		orgID, importID, string(e.Kind()), s.nowMicro(), string(data)); err != nil {
 		return fmt.Errorf("append %s event: %w", e.Kind(), err)
 	}

@@ -40,6 +40,7 @@ type Store struct {
 	PG       *pgxpool.Pool
 	postgres bool
 	now      func() time.Time
+	stmts    stmtCache
 }
 
 // Options configure Open.
@@ -143,6 +144,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Close releases every connection.
 func (s *Store) Close() error {
+	s.stmts.close()
 	err := s.read.Close()
 	if s.write != s.read {
 		err = errors.Join(err, s.write.Close())
@@ -200,6 +202,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer s.prepareNoted(ctx)
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err

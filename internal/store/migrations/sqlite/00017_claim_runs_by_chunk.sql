@@ -3,7 +3,8 @@
 -- runs are in the order they were stored, and the key (import, chunk,
 -- bucket) is an index of its own, where (import, bucket, chunk) without
 -- rowids sent each run to a page of its own bucket, often split there (143
--- WAL frames a chunk of 10,000 claims in 32 buckets; 63 in this table).
+-- WAL frames a chunk of 10,000 claims in 32 buckets; 46 in this table, with
+-- the 12-byte claims of the code beside it).
 -- The merge reaches one bucket of every chunk through the chunks table, a
 -- lookup a chunk: in the index, whose entries are small, not among the runs,
 -- whose every key compared was read whole, overflow pages and all. The
