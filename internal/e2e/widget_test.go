@@ -30,7 +30,7 @@ func widgetSeal(t *testing.T, recipient string, columns []string, rows [][]*stri
 	in, _ := json.Marshal(map[string]any{"recipient": recipient, "columns": columns, "rows": rows})
 	entry := `import { encodeSpan } from "./src/upload/upload.ts";
 const input = JSON.parse(process.env.INTAKE_E2E_INPUT);
-const chunks = await encodeSpan((i) => input.rows[i], 0, input.rows.length, 300, { recipients: [input.recipient], columns: input.columns });
+const chunks = await encodeSpan((i) => input.rows[i], 0, input.rows.length, { maxBytes: 300, seal: { recipients: [input.recipient], columns: input.columns }, gzip: true });
 console.log(JSON.stringify(chunks.map((c) => ({ first_row: c.first, rows: c.count, ciphertext: Buffer.from(c.body).toString("base64") }))));`
 	out := filepath.Join(t.TempDir(), "seal.mjs")
 	script := `import { build } from "esbuild";
