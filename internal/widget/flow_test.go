@@ -312,7 +312,9 @@ func TestBrowserUploadOnFastLink(t *testing.T) {
 	key := s.addImporter(t, []templateColumn{{Key: "id", Label: "id", Type: "text"}, {Key: "name", Label: "name", Type: "text"}, {Key: "note", Label: "note", Type: "text"}})
 	const n = 80_000
 	names := []string{"Ann", `say "hi"`, `back\slash`, "tab\there", "emoji 😀", "é東", ""}
-	note := func(i int) string { return fmt.Sprintf("note %d about the customer's order and its delivery", i*7919%100_003) }
+	note := func(i int) string {
+		return fmt.Sprintf("note %d about the customer's order and its delivery", i*7919%100_003)
+	}
 	var b strings.Builder
 	b.WriteString("id,name,note\n")
 	for i := range n {
