@@ -5,12 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -230,66 +228,28 @@ func spread(urls []string, i int) func(k int) string {
 type replica struct {
 	cmd    *exec.Cmd
 	url    string
-	logs   *syncBuffer
+	logs   *servertest.SyncBuffer
 	exited chan error
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var listening = regexp.MustCompile(`"msg":"intake listening","addr":"(127\.0\.0\.1:[0-9]+)"`)
 
 // startReplica runs serve on a loopback port and a data folder of its
 // own, with the shared database, blobs and key, and waits until it listens.
 func startReplica(tb testing.TB, serve func(args ...string) *exec.Cmd, shared []string) (*replica, error) {
-	rp := &replica{logs: &syncBuffer{}, exited: make(chan error, 1)}
+	rp := &replica{logs: &servertest.SyncBuffer{}, exited: make(chan error, 1)}
 	rp.cmd = serve("--addr", "127.0.0.1:0", "--data-dir", tb.TempDir(), "--skip-migrations")
 	rp.cmd.Env = append(os.Environ(), shared...)
-	rp.cmd.Stdout, rp.cmd.Stderr = rp.logs, rp.logs
-	if err := rp.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start a replica: %w", err)
-	}
-	go func() { rp.exited <- rp.cmd.Wait() }()
 	tb.Cleanup(rp.stop)
-	deadline := time.After(60 * time.Second)
-	for {
-		if m := listening.FindStringSubmatch(rp.logs.String()); m != nil {
-			rp.url = "http://" + m[1]
-			return rp, nil
-		}
-		select {
-		case err := <-rp.exited:
-			rp.exited <- err
-			return nil, fmt.Errorf("a replica exited (%w) before listening: %s", err, lastLine(rp.logs.String()))
-		case <-deadline:
-			return nil, errors.New("a replica did not listen in 60 s")
-		case <-time.After(20 * time.Millisecond):
-		}
+	url, err := servertest.StartServe(rp.cmd, rp.logs, rp.exited)
+	if err != nil {
+		return nil, fmt.Errorf("a replica: %w", err)
 	}
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	return s[strings.LastIndexByte(s, '\n')+1:]
+	rp.url = url
+	return rp, nil
 }
 
 // stop sends SIGTERM and waits for the exit (a kill after 30 s).
 func (rp *replica) stop() {
-	if rp.cmd.ProcessState != nil {
+	if rp.cmd.Process == nil || rp.cmd.ProcessState != nil {
 		return
 	}
 	_ = rp.cmd.Process.Signal(syscall.SIGTERM)

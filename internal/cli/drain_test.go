@@ -10,11 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/intakehq/intake/internal/server/servertest"
 )
 
 const serveHelperEnv = "INTAKE_TEST_SERVE_HELPER_DIR"
@@ -48,33 +49,18 @@ func startServe(t *testing.T, dir string, env ...string) *child {
 	c := &child{logs: &syncBuffer{}, exited: make(chan error, 1)}
 	c.cmd = exec.Command(os.Args[0], "-test.run=^TestServeHelperProcess$", "-test.count=1")
 	c.cmd.Env = append(append(os.Environ(), env...), serveHelperEnv+"="+dir)
-	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.exited <- c.cmd.Wait() }()
 	t.Cleanup(func() {
-		if c.cmd.ProcessState == nil {
+		if c.cmd.Process != nil && c.cmd.ProcessState == nil {
 			c.cmd.Process.Kill()
 			<-c.exited
 		}
 	})
-	listening := regexp.MustCompile(`"msg":"intake listening","addr":"(127\.0\.0\.1:[0-9]+)"`)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if m := listening.FindStringSubmatch(c.logs.String()); m != nil {
-			c.base = "http://" + m[1]
-			return c
-		}
-		select {
-		case err := <-c.exited:
-			t.Fatalf("serve exited (%v) before listening:\n%s", err, c.logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never listened:\n%s", c.logs.String())
-		}
+	base, err := servertest.StartServe(c.cmd, c.logs, c.exited)
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, c.logs.String())
 	}
+	c.base = base
+	return c
 }
 
 // stop sends SIGTERM and waits for a clean exit.

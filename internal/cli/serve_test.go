@@ -1,34 +1,20 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/intakehq/intake/internal/server/servertest"
 )
 
-// syncBuffer is an output stream that a test reads while serve writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is servertest's output stream, which a test reads while
+// serve writes it.
+type syncBuffer = servertest.SyncBuffer
 
 // TestServeBusyPort: serve on a port something else holds fails at once
 // with a plain sentence naming the address, and prints no setup link (it
