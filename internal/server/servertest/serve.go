@@ -31,7 +31,7 @@ func StartServe(cmd *exec.Cmd, logs *SyncBuffer, exited chan error) (string, err
 		select {
 		case err := <-exited:
 			exited <- err
-			return "", fmt.Errorf("intake serve exited (%v) before listening: %s", err, lastLine(logs.String()))
+			return "", fmt.Errorf("intake serve exited (%w) before listening: %s", err, lastLine(logs.String()))
 		case <-deadline:
 			return "", errors.New("intake serve did not listen in 60 s")
 		case <-time.After(20 * time.Millisecond):
