@@ -214,27 +214,22 @@ type importStatus struct {
 }
 
 func sendImport(ctx context.Context, s Streams, c *client, path, importer string, o fileimport.Options, report string) int {
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
 		errorf(s, "import: %v", err)
 		return exitFailure
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		errorf(s, "import: %v", err)
-		return exitFailure
-	}
 	var sub struct {
 		ImportID string `json:"import_id"`
 	}
 	q := optionsQuery(filepath.Base(path), o)
-	if err := c.json(ctx, "POST", "/api/v1/importers/"+url.PathEscape(importer)+"/files?"+q.Encode(), f, info.Size(), &sub); err != nil {
+	if err := c.json(ctx, "POST", "/api/v1/importers/"+url.PathEscape(importer)+"/files?"+q.Encode(), f, size, &sub); err != nil {
 		errorf(s, "import: %v", err)
 		return exitFailure
 	}
 	bar := newProgress(s.Err)
-	fmt.Fprintf(s.Err, "import %s: sent %d bytes\n", sub.ImportID, info.Size())
+	fmt.Fprintf(s.Err, "import %s: sent %d bytes\n", sub.ImportID, size)
 	var st importStatus
 	for {
 		if err := c.json(ctx, "GET", "/api/v1/imports/"+sub.ImportID, nil, -1, &st); err != nil {
@@ -390,18 +385,13 @@ func dryRunImport(ctx context.Context, s Streams, c *client, path, importer, tpl
 		errorf(s, "import: template: %v", err)
 		return exitFailure
 	}
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
 		errorf(s, "import: %v", err)
 		return exitFailure
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		errorf(s, "import: %v", err)
-		return exitFailure
-	}
-	rs, _, err := fileimport.Open(f, info.Size(), filepath.Base(path), tpl, o, learned, parse.Limits{})
+	rs, _, err := fileimport.Open(f, size, filepath.Base(path), tpl, o, learned, parse.Limits{})
 	if err != nil {
 		errorf(s, "import: %s: %v", filepath.Base(path), err)
 		return exitFailure
@@ -467,4 +457,19 @@ func dryRunImport(ctx context.Context, s Streams, c *client, path, importer, tpl
 		return exitInvalid
 	}
 	return exitOK
+}
+
+// openSized opens the file to import and returns its size, which both the
+// upload (Content-Length) and the local parser (its bounds) need.
+func openSized(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("stat %s: %w", path, err)
+	}
+	return f, info.Size(), nil
 }
