@@ -28,12 +28,11 @@ func runAdmin(ctx context.Context, args []string, s Streams) int {
 	case len(args) >= 2 && args[0] == "apikey" && args[1] == "create":
 		return adminAPIKey(ctx, args[2:], s)
 	}
-	fmt.Fprintln(s.Err, `Usage:
+	return groupUsage(s, args, `Usage:
   intake admin init --org NAME --email EMAIL --password-stdin [store flags]
   intake admin apikey create --org NAME [store flags]
 
 Store flags are those of 'intake serve' (--data-dir, --database-url, …).`)
-	return exitInvalid
 }
 
 // loadConfig reads the flags and INTAKE_* variables of `intake serve`, plus

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"flag"
-	"fmt"
 
 	"github.com/intakehq/intake/internal/retention"
 )
@@ -13,11 +12,10 @@ import (
 // exit code is 2 when any chain is broken (a receipt removed or edited).
 func runAudit(ctx context.Context, args []string, s Streams) int {
 	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(s.Err, `Usage:
+		return groupUsage(s, args, `Usage:
   intake audit verify [--org NAME] [store flags]
 
 Store flags are those of 'intake serve' (--data-dir, --database-url, …).`)
-		return exitInvalid
 	}
 	var org string
 	st, code := openStore(ctx, "intake audit verify", args[1:], func(fs *flag.FlagSet) {

@@ -5,6 +5,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -77,4 +79,30 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-15s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'intake COMMAND --help' for a command's flags.")
+}
+
+// parseFlags parses a command's flags. When the command must stop, ok is
+// false and code is its exit status: 0 after -h (the usage was asked for),
+// 2 after a bad flag (the flag package has printed why).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, false
+	default:
+		return exitInvalid, false
+	}
+}
+
+// groupUsage prints the usage of a command that needs a subcommand (intake
+// keys, admin, audit). Its status is 0 when the usage was asked for (-h) and
+// 2 when the subcommand is missing or unknown.
+func groupUsage(s Streams, args []string, text string) int {
+	fmt.Fprintln(s.Err, text)
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		return exitOK
+	}
+	return exitInvalid
 }

@@ -25,8 +25,8 @@ func runDecrypt(_ context.Context, args []string, s Streams) int {
 	fs.SetOutput(s.Err)
 	idPath := fs.String("identity", "", "the age identity file (intake keygen or age-keygen)")
 	format := fs.String("format", "jsonl", "output format: jsonl or csv")
-	if err := fs.Parse(args); err != nil {
-		return exitInvalid
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	f := rows.Format(*format)
 	if *idPath == "" || fs.NArg() > 1 || (f != rows.JSONL && f != rows.CSV) {

@@ -71,11 +71,8 @@ the server. Exit status: 0 imported, 2 validation errors (report printed),
 1 anything else.`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(reorder(args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInvalid
+	if code, ok := parseFlags(fs, reorder(args)); !ok {
+		return code
 	}
 	if fs.NArg() != 1 || (*importer == "" && *tplPath == "") {
 		fs.Usage()

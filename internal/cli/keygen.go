@@ -20,8 +20,8 @@ func runKeygen(_ context.Context, args []string, s Streams) int {
 	fs := flag.NewFlagSet("intake keygen", flag.ContinueOnError)
 	fs.SetOutput(s.Err)
 	out := fs.String("out", "", "the identity file to create (required; mode 0600)")
-	if err := fs.Parse(args); err != nil {
-		return exitInvalid
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *out == "" || fs.NArg() > 0 {
 		errorf(s, "keygen: usage: intake keygen --out key.txt")

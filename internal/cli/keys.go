@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"flag"
-	"fmt"
 
 	"github.com/intakehq/intake/internal/server"
 	"github.com/intakehq/intake/internal/vault"
@@ -20,13 +19,12 @@ import (
 // new key already opens is left as it is.
 func runKeys(ctx context.Context, args []string, s Streams) int {
 	if len(args) == 0 || args[0] != "rotate" {
-		fmt.Fprintln(s.Err, `Usage:
+		return groupUsage(s, args, `Usage:
   intake keys rotate --new-master-key-url URL [store flags]
 
 URL is a master key as --master-key-url takes it (file:///path to a 32-byte
 key file, awskms://, gcpkms://, hashivault://, base64key://). Store flags are
 those of 'intake serve' (--data-dir, --database-url, --master-key-url, …).`)
-		return exitInvalid
 	}
 	var newURL string
 	cfg, code, ok := loadConfig("intake keys rotate", args[1:], func(fs *flag.FlagSet) {

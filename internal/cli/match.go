@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -33,11 +32,8 @@ func runMatch(_ context.Context, args []string, s Streams) int {
 Prints {"A":"key_or_null",…}: the column each header is proposed to fill.`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInvalid
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *tplPath == "" || (*headers == "") == (*file == "") || fs.NArg() != 0 {
 		fs.Usage()

@@ -34,11 +34,8 @@ numbered from 1. Prints one JSON line per error; exit status 0 = valid,
 2 = invalid, 1 = unreadable template or file.`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInvalid
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *tplPath == "" || fs.NArg() != 1 {
 		fs.Usage()

@@ -24,11 +24,8 @@ func runWebhookListen(ctx context.Context, args []string, s Streams) int {
 	secret := fs.String("secret", "", "signing secret(s) whsec_…, comma-separated during a rotation (or INTAKE_WEBHOOK_SECRET)")
 	showRows := fs.Bool("show-rows", false, "print each payload in full (rows are end users' data)")
 	tolerance := fs.Duration("tolerance", 5*time.Minute, "accepted clock skew of webhook-timestamp")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInvalid
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *secret == "" {
 		*secret, _ = os.LookupEnv("INTAKE_WEBHOOK_SECRET")
