@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,9 +48,13 @@ func (r *run) replicas() {
 	key := make([]byte, 32)
 	rand.Read(key)
 	blobs := r.tb.TempDir()
-	app := "intake-bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	pg, err := NewPGMeter(context.Background(), base)
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	defer pg.Close()
 	shared := []string{
-		"INTAKE_DATABASE_URL=" + schemaURL + "&application_name=" + app,
+		"INTAKE_DATABASE_URL=" + pg.Tag(schemaURL),
 		"INTAKE_BLOB_URL=file://" + blobs,
 		"INTAKE_MASTER_KEY_URL=base64key://" + base64.URLEncoding.EncodeToString(key),
 		"INTAKE_LOG_LEVEL=info",
@@ -62,11 +65,6 @@ func (r *run) replicas() {
 		c.DatabaseURL, c.BlobURL, c.MasterKeyURL = schemaURL, "file://"+blobs, "base64key://"+base64.URLEncoding.EncodeToString(key)
 	}})
 	imp := newImporter(r.tb, env, "replicas", string(server.DemoTemplate))
-	pg, err := newPGMeter(context.Background(), base, app)
-	if err != nil {
-		r.tb.Fatal(err)
-	}
-	defer pg.close()
 	imports := replicaImports(r.rows)
 	total := float64(imports * r.rows)
 
@@ -129,7 +127,7 @@ type round struct {
 
 // replicaRound starts n replicas, warms them, uploads imports through them
 // and stops them.
-func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *pgMeter) round {
+func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *PGMeter) round {
 	reps := make([]*replica, n)
 	for i := range reps {
 		var err error
@@ -167,7 +165,7 @@ func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *
 		return replicas
 	}
 	rc0 := cpu()
-	if err := pg.start(context.Background()); err != nil {
+	if err := pg.Start(context.Background()); err != nil {
 		r.tb.Fatal(err)
 	}
 	cost, err := rawlimit.Measure(func() error {
@@ -180,7 +178,7 @@ func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *
 		r.tb.Fatal(err)
 	}
 	m := round{wall: cost.Wall, replicas: cpu() - rc0, client: cost.CPU.Seconds()}
-	if m.pg, err = pg.since(context.Background()); err != nil {
+	if m.pg, err = pg.Since(context.Background()); err != nil {
 		r.tb.Fatal(err)
 	}
 	return m
@@ -303,47 +301,40 @@ func ProcessCPU(pid int) float64 {
 	return (u + s) / 100
 }
 
-// PostgresCPU sums the CPU seconds of every process named postgres on
-// this machine: a PostgreSQL shared with other work counts that work too,
-// and a backend that exited meanwhile takes its CPU out of the sum (the
-// replicas bench uses a pgMeter instead).
-func PostgresCPU() float64 {
-	entries, _ := os.ReadDir("/proc")
-	total := 0.0
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm")); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
-			total += ProcessCPU(pid)
-		}
-	}
-	return total
-}
-
-// pgMeter measures the CPU of the PostgreSQL processes that serve the
-// bench, on a PostgreSQL of this machine: the client backends whose
-// application_name is the bench's, and PostgreSQL's own processes (WAL
-// writer, checkpointer, background writer, autovacuum), which other
-// sessions' writes drive too. Other sessions' backends are left out, and a
-// backend that exits is not lost from the sum: each is counted from the
-// first time it is seen.
-type pgMeter struct {
+// PGMeter measures the CPU of the PostgreSQL processes that serve the
+// processes given its Tag'd database URL, on a PostgreSQL of this machine:
+// the client backends whose application_name is the meter's, and
+// PostgreSQL's own processes (WAL writer, checkpointer, background writer,
+// autovacuum), which other sessions' writes drive too. Other sessions'
+// backends are left out (a machine's every `postgres` process would count
+// other tests' work), and a backend that exits is not lost from the sum:
+// each is counted from the first time it is seen.
+type PGMeter struct {
 	conn *pgx.Conn
 	app  string
-	seen map[int]float64 // pid → CPU seconds when first seen (0 if born after start)
+	seen map[int]float64 // pid → CPU seconds when first seen (0 if born after Start)
 }
 
-func newPGMeter(ctx context.Context, url, app string) (*pgMeter, error) {
+// NewPGMeter connects to the PostgreSQL at url to list its processes.
+func NewPGMeter(ctx context.Context, url string) (*PGMeter, error) {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return &pgMeter{conn: conn, app: app}, nil
+	return &PGMeter{conn: conn, app: "intake-bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)}, nil
 }
 
-func (m *pgMeter) pids(ctx context.Context) ([]int, error) {
+// Tag returns the database URL url with the meter's application_name:
+// the backends of the processes that connect with it are counted.
+func (m *PGMeter) Tag(url string) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "application_name=" + m.app
+}
+
+func (m *PGMeter) pids(ctx context.Context) ([]int, error) {
 	rows, err := m.conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1 OR backend_type <> 'client backend'`, m.app)
 	if err != nil {
 		return nil, fmt.Errorf("list PostgreSQL's processes: %w", err)
@@ -351,8 +342,8 @@ func (m *pgMeter) pids(ctx context.Context) ([]int, error) {
 	return pgx.CollectRows(rows, pgx.RowTo[int])
 }
 
-// start notes the CPU of the processes there now.
-func (m *pgMeter) start(ctx context.Context) error {
+// Start notes the CPU of the processes there now.
+func (m *PGMeter) Start(ctx context.Context) error {
 	pids, err := m.pids(ctx)
 	if err != nil {
 		return err
@@ -364,9 +355,9 @@ func (m *pgMeter) start(ctx context.Context) error {
 	return nil
 }
 
-// since returns the CPU seconds spent since start by the processes there
-// at start and those that came after (0: PostgreSQL is not on this machine).
-func (m *pgMeter) since(ctx context.Context) (float64, error) {
+// Since returns the CPU seconds spent since Start by the processes there
+// at Start and those that came after (0: PostgreSQL is not on this machine).
+func (m *PGMeter) Since(ctx context.Context) (float64, error) {
 	pids, err := m.pids(ctx)
 	if err != nil {
 		return 0, err
@@ -378,4 +369,5 @@ func (m *pgMeter) since(ctx context.Context) (float64, error) {
 	return max(0, total), nil
 }
 
-func (m *pgMeter) close() { m.conn.Close(context.Background()) }
+// Close closes the meter's connection.
+func (m *PGMeter) Close() { m.conn.Close(context.Background()) }
