@@ -1,7 +1,6 @@
 package benchrun
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -47,6 +46,7 @@ func (r *run) replicas() {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
+	metricsToken := rand.Text()
 	blobs := r.tb.TempDir()
 	pg, err := NewPGMeter(context.Background(), base)
 	if err != nil {
@@ -58,6 +58,8 @@ func (r *run) replicas() {
 		"INTAKE_BLOB_URL=file://" + blobs,
 		"INTAKE_MASTER_KEY_URL=base64key://" + base64.URLEncoding.EncodeToString(key),
 		"INTAKE_LOG_LEVEL=info",
+		// /metrics on, for the replicas' Go runtime counters.
+		"INTAKE_METRICS_TOKEN=" + metricsToken,
 	}
 	// The schema, the organization and the importer, made by a server of
 	// this process on the same database, blobs and key.
@@ -99,12 +101,14 @@ func (r *run) replicas() {
 		order = append(order, n)
 	}
 	for _, n := range order {
-		m := r.replicaRound(n, shared, imp.Key, imports, pg)
+		m := r.replicaRound(n, shared, metricsToken, imp.Key, imports, pg)
 		s := &sums[n]
 		s.wall += m.wall
 		s.replicas, s.pg, s.client = s.replicas+m.replicas, s.pg+m.pg, s.client+m.client
+		s.proc, s.gostat = s.proc.add(m.proc), s.gostat.add(m.gostat)
 		s.rounds = append(s.rounds, count(total/(m.replicas+m.pg+m.client)))
-		r.logf("replicas=%d: %.1f s wall, CPU replicas %.1f s, PostgreSQL %.1f s, clients %.1f s", n, m.wall.Seconds(), m.replicas, m.pg, m.client)
+		r.logf("replicas=%d: %.1f s wall, CPU replicas %.1f s (kernel %.1f s), PostgreSQL %.1f s, clients %.1f s; replicas: %.0f GCs, %.2f GB allocated, %.0f minor faults, %.0f context switches; load %s",
+			n, m.wall.Seconds(), m.replicas, m.proc.sys, m.pg, m.client, m.gostat.gcs, m.gostat.alloc/1e9, m.proc.minflt, m.proc.ctxsw, loadAverage())
 	}
 	for n := 1; n <= r.o.Replicas; n++ {
 		s, rows := sums[n], 2*total
@@ -112,22 +116,27 @@ func (r *run) replicas() {
 		r.add(Figure{Step: fmt.Sprintf("upload API, %d replica(s) on one PostgreSQL, %d clients", n, ReplicaClients),
 			Unit: "rows", N: rows, Cost: rawlimit.Cost{Wall: s.wall, CPU: time.Duration(all * float64(time.Second))},
 			Limit: fmt.Sprintf("bare HTTP sink, %d clients", ReplicaClients), Raw: raw, RawN: total,
-			Note: fmt.Sprintf("2 rounds of %d imports (%s and %s rows per CPU-s of all); CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s), "+
+			Note: fmt.Sprintf("2 rounds of %d imports (%s and %s rows per CPU-s of all); CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s; "+
+				"kernel %.0f%%; per 1M rows %.1f GCs, %.2f GB allocated, %s minor faults, %s context switches), "+
 				"PostgreSQL %.1f s (%s rows per CPU-s), clients %.1f s; %.2f of %d cores busy; the machine's limit at this cost (all %d cores): %s rows/s",
-				imports, s.rounds[0], s.rounds[1], s.replicas, count(rows/s.replicas), gomaxprocs, s.pg, count(rows/s.pg), s.client,
-				all/s.wall.Seconds(), r.rep.CPUs, r.rep.CPUs, count(float64(r.rep.CPUs)*rows/all))})
+				imports, s.rounds[0], s.rounds[1], s.replicas, count(rows/s.replicas), gomaxprocs,
+				100*s.proc.sys/s.replicas, s.gostat.gcs*1e6/rows, s.gostat.alloc*1e6/rows/1e9, count(s.proc.minflt*1e6/rows), count(s.proc.ctxsw*1e6/rows),
+				s.pg, count(rows/s.pg), s.client, all/s.wall.Seconds(), r.rep.CPUs, r.rep.CPUs, count(float64(r.rep.CPUs)*rows/all))})
 	}
 }
 
-// round is one measurement of N replicas: wall time and CPU seconds.
+// round is one measurement of N replicas: wall time, CPU seconds, and
+// where the replicas' CPU went (summed over them).
 type round struct {
 	wall                 time.Duration
 	replicas, pg, client float64
+	proc                 procStat
+	gostat               goStat
 }
 
 // replicaRound starts n replicas, warms them, uploads imports through them
 // and stops them.
-func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *PGMeter) round {
+func (r *run) replicaRound(n int, shared []string, metricsToken, key string, imports int, pg *PGMeter) round {
 	reps := make([]*replica, n)
 	for i := range reps {
 		var err error
@@ -158,13 +167,26 @@ func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *
 			r.tb.Fatal(err)
 		}
 	}
-	cpu := func() (replicas float64) {
+	// The replicas' counters; /metrics scraped before and after the
+	// window that /proc measures, not inside it.
+	procs := func() (st procStat) {
 		for _, rp := range reps {
-			replicas += ProcessCPU(rp.cmd.Process.Pid)
+			st = st.add(readProc(rp.cmd.Process.Pid))
 		}
-		return replicas
+		return st
 	}
-	rc0 := cpu()
+	gos := func() (st goStat) {
+		for _, rp := range reps {
+			g, err := readGo(rp.url, metricsToken)
+			if err != nil {
+				r.tb.Fatal(err)
+			}
+			st = st.add(g)
+		}
+		return st
+	}
+	gs0 := gos()
+	ps0 := procs()
 	if err := pg.Start(context.Background()); err != nil {
 		r.tb.Fatal(err)
 	}
@@ -177,7 +199,9 @@ func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *
 	if err != nil {
 		r.tb.Fatal(err)
 	}
-	m := round{wall: cost.Wall, replicas: cpu() - rc0, client: cost.CPU.Seconds()}
+	ps := procs().sub(ps0)
+	m := round{wall: cost.Wall, proc: ps, gostat: gos().sub(gs0), client: cost.CPU.Seconds()}
+	m.replicas = m.proc.user + m.proc.sys
 	if m.pg, err = pg.Since(context.Background()); err != nil {
 		r.tb.Fatal(err)
 	}
@@ -286,19 +310,10 @@ func freshSchema(tb testing.TB, base string) (string, error) {
 }
 
 // ProcessCPU is a process's user+system CPU seconds from /proc (Linux; 0
-// elsewhere), at 100 clock ticks a second.
+// elsewhere).
 func ProcessCPU(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	s, _ := strconv.ParseFloat(f[12], 64)
-	return (u + s) / 100
+	st := readProc(pid)
+	return st.user + st.sys
 }
 
 // PGMeter measures the CPU of the PostgreSQL processes that serve the
