@@ -1,5 +1,5 @@
-// Package benchrun is `intake bench`: Intake's benchmark anyone can rerun
-// from a clone. It writes the seeded data set (internal/benchdata) and runs,
+// Package benchrun is intake-bench (cmd/intake-bench): Intake's benchmark
+// anyone can rerun from a clone. It writes the seeded data set (internal/benchdata) and runs,
 // on loopback only, in-process, each step of an import's life beside the raw
 // limit of that step measured in the same run on the same bytes: the
 // server's parser beside encoding/csv or excelize alone; server ingest
@@ -132,7 +132,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep := &Report{Rows: o.Rows, Format: o.Format, Replicas: o.Replicas, Started: time.Now().UTC(), LoadBefore: loadAverage(),
 		CPUs: runtime.NumCPU(), GoMaxProcs: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
-	err := runStep(ctx, "intake bench", o.Log, func(tb testing.TB) { //nolint:contextcheck // the shared test helpers take tb.Context()
+	err := runStep(ctx, "run", o.Log, func(tb testing.TB) { //nolint:contextcheck // the shared test helpers take tb.Context()
 		r := &run{tb: tb, o: o, rep: rep}
 		r.data()
 		r.server()

@@ -1,14 +1,12 @@
 package benchrun
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,13 +46,20 @@ func (r *run) replicas() {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
+	metricsToken := rand.Text()
 	blobs := r.tb.TempDir()
-	app := "intake-bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	pg, err := NewPGMeter(context.Background(), base)
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	defer pg.Close()
 	shared := []string{
-		"INTAKE_DATABASE_URL=" + schemaURL + "&application_name=" + app,
+		"INTAKE_DATABASE_URL=" + pg.Tag(schemaURL),
 		"INTAKE_BLOB_URL=file://" + blobs,
 		"INTAKE_MASTER_KEY_URL=base64key://" + base64.URLEncoding.EncodeToString(key),
 		"INTAKE_LOG_LEVEL=info",
+		// /metrics on, for the replicas' Go runtime counters.
+		"INTAKE_METRICS_TOKEN=" + metricsToken,
 	}
 	// The schema, the organization and the importer, made by a server of
 	// this process on the same database, blobs and key.
@@ -62,11 +67,6 @@ func (r *run) replicas() {
 		c.DatabaseURL, c.BlobURL, c.MasterKeyURL = schemaURL, "file://"+blobs, "base64key://"+base64.URLEncoding.EncodeToString(key)
 	}})
 	imp := newImporter(r.tb, env, "replicas", string(server.DemoTemplate))
-	pg, err := newPGMeter(context.Background(), base, app)
-	if err != nil {
-		r.tb.Fatal(err)
-	}
-	defer pg.close()
 	imports := replicaImports(r.rows)
 	total := float64(imports * r.rows)
 
@@ -101,12 +101,14 @@ func (r *run) replicas() {
 		order = append(order, n)
 	}
 	for _, n := range order {
-		m := r.replicaRound(n, shared, imp.Key, imports, pg)
+		m := r.replicaRound(n, shared, metricsToken, imp.Key, imports, pg)
 		s := &sums[n]
 		s.wall += m.wall
 		s.replicas, s.pg, s.client = s.replicas+m.replicas, s.pg+m.pg, s.client+m.client
+		s.proc, s.gostat = s.proc.add(m.proc), s.gostat.add(m.gostat)
 		s.rounds = append(s.rounds, count(total/(m.replicas+m.pg+m.client)))
-		r.logf("replicas=%d: %.1f s wall, CPU replicas %.1f s, PostgreSQL %.1f s, clients %.1f s", n, m.wall.Seconds(), m.replicas, m.pg, m.client)
+		r.logf("replicas=%d: %.1f s wall, CPU replicas %.1f s (kernel %.1f s), PostgreSQL %.1f s, clients %.1f s; replicas: %.0f GCs, %.2f GB allocated, %.0f minor faults, %.0f context switches; load %s",
+			n, m.wall.Seconds(), m.replicas, m.proc.sys, m.pg, m.client, m.gostat.gcs, m.gostat.alloc/1e9, m.proc.minflt, m.proc.ctxsw, loadAverage())
 	}
 	for n := 1; n <= r.o.Replicas; n++ {
 		s, rows := sums[n], 2*total
@@ -114,22 +116,27 @@ func (r *run) replicas() {
 		r.add(Figure{Step: fmt.Sprintf("upload API, %d replica(s) on one PostgreSQL, %d clients", n, ReplicaClients),
 			Unit: "rows", N: rows, Cost: rawlimit.Cost{Wall: s.wall, CPU: time.Duration(all * float64(time.Second))},
 			Limit: fmt.Sprintf("bare HTTP sink, %d clients", ReplicaClients), Raw: raw, RawN: total,
-			Note: fmt.Sprintf("2 rounds of %d imports (%s and %s rows per CPU-s of all); CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s), "+
+			Note: fmt.Sprintf("2 rounds of %d imports (%s and %s rows per CPU-s of all); CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s; "+
+				"kernel %.0f%%; per 1M rows %.1f GCs, %.2f GB allocated, %s minor faults, %s context switches), "+
 				"PostgreSQL %.1f s (%s rows per CPU-s), clients %.1f s; %.2f of %d cores busy; the machine's limit at this cost (all %d cores): %s rows/s",
-				imports, s.rounds[0], s.rounds[1], s.replicas, count(rows/s.replicas), gomaxprocs, s.pg, count(rows/s.pg), s.client,
-				all/s.wall.Seconds(), r.rep.CPUs, r.rep.CPUs, count(float64(r.rep.CPUs)*rows/all))})
+				imports, s.rounds[0], s.rounds[1], s.replicas, count(rows/s.replicas), gomaxprocs,
+				100*s.proc.sys/s.replicas, s.gostat.gcs*1e6/rows, s.gostat.alloc*1e6/rows/1e9, count(s.proc.minflt*1e6/rows), count(s.proc.ctxsw*1e6/rows),
+				s.pg, count(rows/s.pg), s.client, all/s.wall.Seconds(), r.rep.CPUs, r.rep.CPUs, count(float64(r.rep.CPUs)*rows/all))})
 	}
 }
 
-// round is one measurement of N replicas: wall time and CPU seconds.
+// round is one measurement of N replicas: wall time, CPU seconds, and
+// where the replicas' CPU went (summed over them).
 type round struct {
 	wall                 time.Duration
 	replicas, pg, client float64
+	proc                 procStat
+	gostat               goStat
 }
 
 // replicaRound starts n replicas, warms them, uploads imports through them
 // and stops them.
-func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *pgMeter) round {
+func (r *run) replicaRound(n int, shared []string, metricsToken, key string, imports int, pg *PGMeter) round {
 	reps := make([]*replica, n)
 	for i := range reps {
 		var err error
@@ -160,14 +167,27 @@ func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *
 			r.tb.Fatal(err)
 		}
 	}
-	cpu := func() (replicas float64) {
+	// The replicas' counters; /metrics scraped before and after the
+	// window that /proc measures, not inside it.
+	procs := func() (st procStat) {
 		for _, rp := range reps {
-			replicas += ProcessCPU(rp.cmd.Process.Pid)
+			st = st.add(readProc(rp.cmd.Process.Pid))
 		}
-		return replicas
+		return st
 	}
-	rc0 := cpu()
-	if err := pg.start(context.Background()); err != nil {
+	gos := func() (st goStat) {
+		for _, rp := range reps {
+			g, err := readGo(rp.url, metricsToken)
+			if err != nil {
+				r.tb.Fatal(err)
+			}
+			st = st.add(g)
+		}
+		return st
+	}
+	gs0 := gos()
+	ps0 := procs()
+	if err := pg.Start(context.Background()); err != nil {
 		r.tb.Fatal(err)
 	}
 	cost, err := rawlimit.Measure(func() error {
@@ -179,8 +199,10 @@ func (r *run) replicaRound(n int, shared []string, key string, imports int, pg *
 	if err != nil {
 		r.tb.Fatal(err)
 	}
-	m := round{wall: cost.Wall, replicas: cpu() - rc0, client: cost.CPU.Seconds()}
-	if m.pg, err = pg.since(context.Background()); err != nil {
+	ps := procs().sub(ps0)
+	m := round{wall: cost.Wall, proc: ps, gostat: gos().sub(gs0), client: cost.CPU.Seconds()}
+	m.replicas = m.proc.user + m.proc.sys
+	if m.pg, err = pg.Since(context.Background()); err != nil {
 		r.tb.Fatal(err)
 	}
 	return m
@@ -288,62 +310,46 @@ func freshSchema(tb testing.TB, base string) (string, error) {
 }
 
 // ProcessCPU is a process's user+system CPU seconds from /proc (Linux; 0
-// elsewhere), at 100 clock ticks a second.
+// elsewhere).
 func ProcessCPU(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	s, _ := strconv.ParseFloat(f[12], 64)
-	return (u + s) / 100
+	st := readProc(pid)
+	return st.user + st.sys
 }
 
-// PostgresCPU sums the CPU seconds of every process named postgres on
-// this machine: a PostgreSQL shared with other work counts that work too,
-// and a backend that exited meanwhile takes its CPU out of the sum (the
-// replicas bench uses a pgMeter instead).
-func PostgresCPU() float64 {
-	entries, _ := os.ReadDir("/proc")
-	total := 0.0
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm")); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
-			total += ProcessCPU(pid)
-		}
-	}
-	return total
-}
-
-// pgMeter measures the CPU of the PostgreSQL processes that serve the
-// bench, on a PostgreSQL of this machine: the client backends whose
-// application_name is the bench's, and PostgreSQL's own processes (WAL
-// writer, checkpointer, background writer, autovacuum), which other
-// sessions' writes drive too. Other sessions' backends are left out, and a
-// backend that exits is not lost from the sum: each is counted from the
-// first time it is seen.
-type pgMeter struct {
+// PGMeter measures the CPU of the PostgreSQL processes that serve the
+// processes given its Tag'd database URL, on a PostgreSQL of this machine:
+// the client backends whose application_name is the meter's, and
+// PostgreSQL's own processes (WAL writer, checkpointer, background writer,
+// autovacuum), which other sessions' writes drive too. Other sessions'
+// backends are left out (a machine's every `postgres` process would count
+// other tests' work), and a backend that exits is not lost from the sum:
+// each is counted from the first time it is seen.
+type PGMeter struct {
 	conn *pgx.Conn
 	app  string
-	seen map[int]float64 // pid → CPU seconds when first seen (0 if born after start)
+	seen map[int]float64 // pid → CPU seconds when first seen (0 if born after Start)
 }
 
-func newPGMeter(ctx context.Context, url, app string) (*pgMeter, error) {
+// NewPGMeter connects to the PostgreSQL at url to list its processes.
+func NewPGMeter(ctx context.Context, url string) (*PGMeter, error) {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return &pgMeter{conn: conn, app: app}, nil
+	return &PGMeter{conn: conn, app: "intake-bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)}, nil
 }
 
-func (m *pgMeter) pids(ctx context.Context) ([]int, error) {
+// Tag returns the database URL url with the meter's application_name:
+// the backends of the processes that connect with it are counted.
+func (m *PGMeter) Tag(url string) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "application_name=" + m.app
+}
+
+func (m *PGMeter) pids(ctx context.Context) ([]int, error) {
 	rows, err := m.conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1 OR backend_type <> 'client backend'`, m.app)
 	if err != nil {
 		return nil, fmt.Errorf("list PostgreSQL's processes: %w", err)
@@ -351,8 +357,8 @@ func (m *pgMeter) pids(ctx context.Context) ([]int, error) {
 	return pgx.CollectRows(rows, pgx.RowTo[int])
 }
 
-// start notes the CPU of the processes there now.
-func (m *pgMeter) start(ctx context.Context) error {
+// Start notes the CPU of the processes there now.
+func (m *PGMeter) Start(ctx context.Context) error {
 	pids, err := m.pids(ctx)
 	if err != nil {
 		return err
@@ -364,9 +370,9 @@ func (m *pgMeter) start(ctx context.Context) error {
 	return nil
 }
 
-// since returns the CPU seconds spent since start by the processes there
-// at start and those that came after (0: PostgreSQL is not on this machine).
-func (m *pgMeter) since(ctx context.Context) (float64, error) {
+// Since returns the CPU seconds spent since Start by the processes there
+// at Start and those that came after (0: PostgreSQL is not on this machine).
+func (m *PGMeter) Since(ctx context.Context) (float64, error) {
 	pids, err := m.pids(ctx)
 	if err != nil {
 		return 0, err
@@ -378,4 +384,5 @@ func (m *pgMeter) since(ctx context.Context) (float64, error) {
 	return max(0, total), nil
 }
 
-func (m *pgMeter) close() { m.conn.Close(context.Background()) }
+// Close closes the meter's connection.
+func (m *PGMeter) Close() { m.conn.Close(context.Background()) }

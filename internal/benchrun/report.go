@@ -9,8 +9,9 @@ import (
 	"text/tabwriter"
 )
 
-// Markers bound the section of docs/benchmarks.md that `intake bench
-// --markdown --doc` rewrites.
+// Markers bound the section of docs/benchmarks.md that `intake-bench
+// --markdown --doc` rewrites (named when it was `intake bench`; kept so
+// that the file needs no edit by hand).
 const (
 	BeginMarker = "<!-- intake bench: begin -->"
 	EndMarker   = "<!-- intake bench: end -->"
@@ -53,7 +54,7 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 	if rep.Replicas > 0 {
 		replicas = fmt.Sprintf(" --replicas %d --database-url postgres://…", rep.Replicas)
 	}
-	fmt.Fprintf(&b, "_Written by `intake bench --rows %d --format %s%s --markdown --doc docs/benchmarks.md`; do not edit by hand._\n\n",
+	fmt.Fprintf(&b, "_Written by `intake-bench --rows %d --format %s%s --markdown --doc docs/benchmarks.md`; do not edit by hand._\n\n",
 		rep.Rows, rep.Format, replicas)
 	fmt.Fprintf(&b, "%s.\n\n", rep.conditions())
 	fmt.Fprintln(&b, "| step | per CPU-second | per second (wall) | raw limit, same run | raw per CPU-second | ratio | |")
@@ -63,7 +64,7 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 			f.Limit, count(f.RawPerCPU()), f.Ratio(), f.Note)
 	}
 	for _, n := range rep.NotMeasured {
-		fmt.Fprintf(&b, "\nNot measured by `intake bench`: %s.\n", n)
+		fmt.Fprintf(&b, "\nNot measured by `intake-bench`: %s.\n", n)
 	}
 	fmt.Fprintln(&b, EndMarker)
 	_, err := io.WriteString(w, b.String())

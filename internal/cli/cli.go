@@ -45,7 +45,6 @@ var commands = map[string]command{
 	"keys":           {"rotate the master key: re-wrap every data key, touching no chunk", runKeys},
 	"keygen":         {"make an age identity for an end-to-end encrypted importer; prints its public key", runKeygen},
 	"decrypt":        {"decrypt an e2e importer's .age bundle, S3 object or webhook body into rows", runDecrypt},
-	"bench":          {"benchmark each step of an import beside its raw limit, on loopback (seeded data, any size)", runBench},
 	"healthcheck":    {"ask a running server for /healthz or /readyz (the container's HEALTHCHECK)", runHealthcheck},
 }
 

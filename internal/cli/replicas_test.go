@@ -42,6 +42,8 @@ type cluster struct {
 	s3     *s3mem.Backend
 	env    []string
 	apiKey string
+	// pg counts the CPU of the replicas' PostgreSQL backends.
+	pg *benchrun.PGMeter
 
 	// retries counts requests a replica failed or refused and another took.
 	retries atomic.Int64
@@ -58,7 +60,12 @@ func newCluster(t *testing.T, n int) *cluster {
 	if pgURL == "" {
 		t.Skip("PostgreSQL not configured (INTAKE_TEST_DATABASE_URL)")
 	}
-	c := &cluster{t: t, pgURL: pgURL, s3: s3mem.New()}
+	pg, err := benchrun.NewPGMeter(context.Background(), pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pg.Close)
+	c := &cluster{t: t, pgURL: pgURL, s3: s3mem.New(), pg: pg}
 	if err := c.s3.CreateBucket("intake"); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +74,7 @@ func newCluster(t *testing.T, n int) *cluster {
 	key := make([]byte, 32)
 	rand.Read(key)
 	c.env = []string{
-		"INTAKE_DATABASE_URL=" + pgURL,
+		"INTAKE_DATABASE_URL=" + pg.Tag(pgURL),
 		"INTAKE_BLOB_URL=s3://intake?region=us-east-1&use_path_style=true&endpoint=" + url.QueryEscape(s3srv.URL),
 		"INTAKE_MASTER_KEY_URL=base64key://" + base64.URLEncoding.EncodeToString(key),
 		"AWS_ACCESS_KEY_ID=intake-test", "AWS_SECRET_ACCESS_KEY=intake-test",
@@ -524,7 +531,10 @@ func TestTenMillionRows(t *testing.T) {
 	jobs := make(chan job, clients)
 	var wg sync.WaitGroup
 	var failed atomic.Value
-	start, pg0, self0 := time.Now(), benchrun.PostgresCPU(), benchrun.ProcessCPU(os.Getpid())
+	if err := c.pg.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	start, self0 := time.Now(), benchrun.ProcessCPU(os.Getpid())
 	for range clients {
 		wg.Add(1)
 		go func() {
@@ -596,7 +606,12 @@ func TestTenMillionRows(t *testing.T) {
 	if _, err := c.send(1, "GET", "/api/v1/imports/"+up.ImportID, c.apiKey, nil, &im, http.StatusOK); err != nil || im.Status != "completed" || im.Rows != int64(total) {
 		t.Fatalf("import: %+v (%v), want completed with %d rows", im, err, total)
 	}
-	t.Logf("PostgreSQL CPU %.1f s, test process (clients, CSV, S3 server) %.1f s", benchrun.PostgresCPU()-pg0, benchrun.ProcessCPU(os.Getpid())-self0)
+	pgCPU, err := c.pg.Since(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("PostgreSQL CPU (the replicas' backends and PostgreSQL's own processes) %.1f s, test process (clients, CSV, S3 server) %.1f s",
+		pgCPU, benchrun.ProcessCPU(os.Getpid())-self0)
 	for i, r := range c.replicas {
 		t.Logf("replica %d: peak RSS (VmHWM) %.0f MB, CPU %.1f s", i, vmHWM(r.cmd.Process.Pid), benchrun.ProcessCPU(r.cmd.Process.Pid))
 	}

@@ -36,10 +36,11 @@ import (
 // Below every stage are the foundations (store, vault, queue, importlog,
 // template, validate, mapping, config, auth, …), which import no stage;
 // above them the edges (cmd/intake, cli, server, api, dashboard, widget,
-// and benchrun, which assembles a whole server to time it), which take
+// and benchrun, which assembles a whole server to time it, with its
+// command cmd/intake-bench), which take
 // requests and assemble the rest, and which no stage imports.
 var (
-	edges  = []string{"cmd/intake", "internal/cli", "internal/server", "internal/api", "internal/dashboard", "internal/widget", "internal/benchrun"}
+	edges  = []string{"cmd/intake", "cmd/intake-bench", "internal/cli", "internal/server", "internal/api", "internal/dashboard", "internal/widget", "internal/benchrun"}
 	stages = []string{"internal/fileimport", "internal/ingest", "internal/rows", "internal/delivery", "internal/retention"}
 	// mayImport lists the stages a stage may import besides itself.
 	mayImport = map[string][]string{

@@ -1,6 +1,7 @@
-package cli
+package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -12,7 +13,36 @@ import (
 	"testing"
 )
 
-func TestBenchFlagErrors(t *testing.T) {
+// runIn runs intake-bench in this process; its replicas are this test
+// binary's TestServeHelperProcess.
+func runIn(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(""), &out, &errb, serveHelper)
+	return code, out.String(), errb.String()
+}
+
+const serveHelperEnv = "INTAKE_TEST_BENCH_SERVE_HELPER"
+
+// serveHelper starts a replica as this test binary running
+// TestServeHelperProcess (the test binary is not intake-bench).
+func serveHelper(args ...string) *exec.Cmd {
+	return exec.Command(os.Args[0], append([]string{"-test.run=^TestServeHelperProcess$", "-test.count=1", "--"}, args...)...)
+}
+
+// TestServeHelperProcess is not a test: started by serveHelper as a
+// replica (serveHelperEnv set in the environment it inherits), it is main's run with "serve" and the arguments after "--".
+func TestServeHelperProcess(t *testing.T) {
+	if os.Getenv(serveHelperEnv) == "" {
+		t.Skip("helper process only")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, append([]string{"serve"}, flag.Args()...), strings.NewReader(""), os.Stdout, os.Stderr, nil)
+	stop()
+	os.Exit(code)
+}
+
+func TestFlagErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
@@ -26,12 +56,13 @@ func TestBenchFlagErrors(t *testing.T) {
 		{"doc without markdown", []string{"--doc", "x.md"}, "--doc needs --markdown"},
 		{"stray argument", []string{"now"}, `unexpected argument "now"`},
 		{"unknown flag", []string{"--replica", "2"}, "flag provided but not defined: -replica"},
+		{"replicas without a database", []string{"--replicas", "2", "--database-url", ""}, "replicas need a PostgreSQL database"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, out, errOut := runIn(t, "", append([]string{"bench"}, tc.args...)...)
-			if code != exitInvalid || !strings.Contains(errOut, tc.want) || out != "" {
-				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, out, errOut, exitInvalid, tc.want)
+			code, out, errOut := runIn(t, tc.args...)
+			if code != 2 || !strings.Contains(errOut, tc.want) || out != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, out, errOut, tc.want)
 			}
 		})
 	}
@@ -40,9 +71,9 @@ func TestBenchFlagErrors(t *testing.T) {
 // A tiny run prints every figure beside its raw limit and the load, and
 // --doc rewrites only the marked section. No timing is asserted: figures
 // are measurements, not tests.
-func TestBenchTinyRun(t *testing.T) {
-	code, out, errOut := runIn(t, "", "bench", "--rows", "2000")
-	if code != exitOK {
+func TestTinyRun(t *testing.T) {
+	code, out, errOut := runIn(t, "--rows", "2000")
+	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"2000 rows of CSV", "load average",
@@ -60,48 +91,29 @@ func TestBenchTinyRun(t *testing.T) {
 	doc := filepath.Join(t.TempDir(), "benchmarks.md")
 	before, after := "# Benchmarks\n\nkept above\n", "\nkept below\n"
 	os.WriteFile(doc, []byte(before+"<!-- intake bench: begin -->\nold figures\n<!-- intake bench: end -->\n"+after), 0o600)
-	code, out, errOut = runIn(t, "", "bench", "--rows", "1000", "--format", "xlsx", "--markdown", "--doc", doc)
-	if code != exitOK || out != "" {
+	code, out, errOut = runIn(t, "--rows", "1000", "--format", "xlsx", "--markdown", "--doc", doc)
+	if code != 0 || out != "" {
 		t.Fatalf("exit %d, stdout %q: %s", code, out, errOut)
 	}
 	b, _ := os.ReadFile(doc)
 	got := string(b)
 	if !strings.HasPrefix(got, before+"<!-- intake bench: begin -->\n") || !strings.HasSuffix(got, "<!-- intake bench: end -->\n"+after) ||
 		strings.Contains(got, "old figures") || !strings.Contains(got, "| parse the XLSX (internal/parse) |") ||
-		!strings.Contains(got, "excelize alone") || !strings.Contains(got, "--rows 1000 --format xlsx") {
+		!strings.Contains(got, "excelize alone") || !strings.Contains(got, "intake-bench --rows 1000 --format xlsx") {
 		t.Fatalf("doc after --doc:\n%s", got)
 	}
 }
 
-const benchServeHelperEnv = "INTAKE_TEST_BENCH_SERVE_HELPER"
-
-// TestBenchServeHelperProcess is not a test: run by TestBenchReplicas as a
-// replica, it is cmd/intake's main running `intake serve` with the
-// arguments after "--".
-func TestBenchServeHelperProcess(t *testing.T) {
-	if os.Getenv(benchServeHelperEnv) == "" {
-		t.Skip("helper process only")
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Run(ctx, append([]string{"serve"}, flag.Args()...), strings.NewReader(""), os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
-
-// --replicas 2 measures 1 and 2 `intake serve` processes on one
+// --replicas 2 measures 1 and 2 `intake-bench serve` processes on one
 // PostgreSQL and prints both figures with their CPU breakdown.
-func TestBenchReplicas(t *testing.T) {
+func TestReplicas(t *testing.T) {
 	pg := os.Getenv("INTAKE_TEST_DATABASE_URL")
 	if pg == "" {
 		t.Skip("PostgreSQL not configured (INTAKE_TEST_DATABASE_URL)")
 	}
-	t.Setenv(benchServeHelperEnv, "1")
-	defer func(old func(...string) *exec.Cmd) { serveCommand = old }(serveCommand)
-	serveCommand = func(args ...string) *exec.Cmd {
-		return exec.Command(os.Args[0], append([]string{"-test.run=^TestBenchServeHelperProcess$", "-test.count=1", "--"}, args...)...)
-	}
-	code, out, errOut := runIn(t, "", "bench", "--rows", "1000", "--replicas", "2", "--database-url", pg)
-	if code != exitOK {
+	t.Setenv(serveHelperEnv, "1")
+	code, out, errOut := runIn(t, "--rows", "1000", "--replicas", "2", "--database-url", pg)
+	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"upload API, 1 replica(s) on one PostgreSQL", "upload API, 2 replica(s) on one PostgreSQL",
@@ -109,9 +121,5 @@ func TestBenchReplicas(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
-	}
-	if code, _, errOut := runIn(t, "", "bench", "--rows", "1000", "--replicas", "2", "--database-url", ""); code != exitInvalid ||
-		!strings.Contains(errOut, "replicas need a PostgreSQL database") {
-		t.Errorf("--replicas without a database: exit %d, %q", code, errOut)
 	}
 }
