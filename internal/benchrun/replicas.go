@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,11 +81,9 @@ func (r *run) replicas() {
 	if err != nil {
 		r.tb.Fatal(err)
 	}
-	gomaxprocs := func(n int) string {
-		if v := os.Getenv("GOMAXPROCS"); v != "" {
-			return v + " (GOMAXPROCS set)"
-		}
-		return fmt.Sprintf("%d each (%d cores ÷ %d replicas)", replicaProcs(n), r.rep.CPUs, n)
+	gomaxprocs := "default"
+	if v := os.Getenv("GOMAXPROCS"); v != "" {
+		gomaxprocs = v
 	}
 	// Two rounds, 1 … N then N … 1, summed per N: the load of a shared
 	// machine drifts during a sitting, and the mirrored order gives every
@@ -123,19 +119,11 @@ func (r *run) replicas() {
 			Note: fmt.Sprintf("2 rounds of %d imports (%s and %s rows per CPU-s of all); CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s; "+
 				"kernel %.0f%%; per 1M rows %.1f GCs, %.2f GB allocated, %s minor faults, %s context switches), "+
 				"PostgreSQL %.1f s (%s rows per CPU-s), clients %.1f s; %.2f of %d cores busy; the machine's limit at this cost (all %d cores): %s rows/s",
-				imports, s.rounds[0], s.rounds[1], s.replicas, count(rows/s.replicas), gomaxprocs(n),
+				imports, s.rounds[0], s.rounds[1], s.replicas, count(rows/s.replicas), gomaxprocs,
 				100*s.proc.sys/s.replicas, s.gostat.gcs*1e6/rows, s.gostat.alloc*1e6/rows/1e9, count(s.proc.minflt*1e6/rows), count(s.proc.ctxsw*1e6/rows),
 				s.pg, count(rows/s.pg), s.client, all/s.wall.Seconds(), r.rep.CPUs, r.rep.CPUs, count(float64(r.rep.CPUs)*rows/all))})
 	}
 }
-
-// replicaProcs is the GOMAXPROCS of each of n replicas: this machine's
-// cores shared out among them (at least one), as a container's CPU limit
-// sets it. Left to the default, each takes every core, and n replicas run
-// n times as many Go schedulers as there are cores: on 2 cores their CPU
-// per row rose 15% from 1 to 3 replicas (docs/deploy.md, "Capacity on
-// paper"). GOMAXPROCS in the environment overrides it.
-func replicaProcs(n int) int { return max(1, runtime.NumCPU()/n) }
 
 // round is one measurement of N replicas: wall time, CPU seconds, and
 // where the replicas' CPU went (summed over them).
@@ -152,11 +140,7 @@ func (r *run) replicaRound(n int, shared []string, metricsToken, key string, imp
 	reps := make([]*replica, n)
 	for i := range reps {
 		var err error
-		env := shared
-		if os.Getenv("GOMAXPROCS") == "" {
-			env = append(slices.Clip(shared), fmt.Sprintf("GOMAXPROCS=%d", replicaProcs(n)))
-		}
-		if reps[i], err = startReplica(r.tb, r.o.ServeCommand, env); err != nil {
+		if reps[i], err = startReplica(r.tb, r.o.ServeCommand, shared); err != nil {
 			r.tb.Fatal(err)
 		}
 	}
