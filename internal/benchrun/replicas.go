@@ -36,8 +36,9 @@ func replicaImports(rows int) int { return min(60, max(ReplicaClients, 1_000_000
 // and one master key, in one sitting: the demo template, stored mode,
 // ReplicaClients clients through the upload API. Beside each figure: the
 // CPU of every process involved (replicas, PostgreSQL, this process's
-// clients), and the raw limit of the same sitting, the same clients posting
-// the same bodies to a bare sink.
+// clients), where the replicas' CPU went (kernel share, GCs, bytes
+// allocated, page faults, context switches), and the raw limit of the same
+// sitting, the same clients posting the same bodies to a bare sink.
 func (r *run) replicas() {
 	base := r.o.DatabaseURL
 	schemaURL, err := freshSchema(r.tb, base)

@@ -13,6 +13,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/intakehq/intake/internal/queue"
+	"github.com/intakehq/intake/internal/store"
+	"github.com/intakehq/intake/internal/store/storetest"
 )
 
 type echo struct {
@@ -188,5 +190,59 @@ func TestStopCancelsAfterGrace(t *testing.T) {
 	}
 	if state != "retryable" && state != "available" {
 		t.Errorf("the cancelled job is %q, want retryable", state)
+	}
+}
+
+// TestPostgresNotifies: on PostgreSQL a job inserted by another replica
+// runs at once, woken by its notification, though an idle replica polls
+// only every five seconds.
+func TestPostgresNotifies(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	if url == "" {
+		t.Skip("PostgreSQL not configured (INTAKE_TEST_DATABASE_URL)")
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{PostgresURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	opts := queue.Options{Logger: slog.New(slog.DiscardHandler)}
+	worker, err := queue.Open(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan time.Time, 1)
+	ws := queue.NewWorkers()
+	queue.Register(ws, 5*time.Second, func(context.Context, echo) error {
+		ran <- time.Now()
+		return nil
+	})
+	if err := worker.Work(ws, queue.WorkOptions{Queues: []string{"echo"}}); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	if err := worker.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer worker.Stop(ctx)
+	// Past the fetch at start, with the listener up: the next poll is
+	// due at five seconds.
+	time.Sleep(time.Second)
+	other, err := queue.Open(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Insert(ctx, echo{ID: "from another replica"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case at := <-ran:
+		if at.Sub(started) >= 5*time.Second {
+			t.Fatalf("the job ran %s after start: at the poll, not at its notification", at.Sub(started))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the job did not run")
 	}
 }
