@@ -3,10 +3,14 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/intakehq/intake/internal/rows"
 )
@@ -133,4 +137,47 @@ func FuzzReplaceInvalid(f *testing.F) {
 			t.Fatalf("%q: got %q, want %q", s, got, want)
 		}
 	})
+}
+
+// TestHashRows: PutRows' hash is the SHA-256 of the frame it has always
+// hashed (written out here in full, as the first release built it), so that
+// a chunk stored before the hash was streamed is still recognised when it
+// is sent again; and its UTF-8 verdict is utf8.ValidString's on every cell,
+// whatever the cell's length and where its first non-ASCII byte is.
+func TestHashRows(t *testing.T) {
+	frame := func(firstRow int64, rs [][]*string) ([]byte, bool) {
+		valid := true
+		dst := binary.AppendUvarint(nil, uint64(firstRow))
+		for _, row := range rs {
+			for _, c := range row {
+				if c == nil {
+					dst = append(dst, 0)
+					continue
+				}
+				dst = binary.AppendUvarint(dst, uint64(len(*c))+1)
+				dst = append(dst, *c...)
+				valid = valid && utf8.ValidString(*c)
+			}
+		}
+		return dst, valid
+	}
+	long := strings.Repeat("0123456789abcdef", 5000) // past the flush size in one cell
+	var cells []string
+	for _, tail := range []string{"", "é", "\xff", "\xc3", "€😀", "\x80abc"} {
+		for n := range 20 {
+			cells = append(cells, strings.Repeat("a", n)+tail, tail+strings.Repeat("b", n))
+		}
+	}
+	h := sha256.New()
+	var buf []byte
+	for i, c := range append(cells, long, long+"\xfe") {
+		rs := [][]*string{{sp("ok"), nil, sp(c)}, {sp(long), sp(""), nil}}
+		want, wantValid := frame(int64(i)*1000, rs)
+		var sum []byte
+		var valid bool
+		buf, sum, valid = hashRows(h, buf, int64(i)*1000, rs)
+		if wantSum := sha256.Sum256(want); !bytes.Equal(sum, wantSum[:]) || valid != wantValid {
+			t.Fatalf("cell %q: hash %x valid %v, want %x %v", c, sum, valid, wantSum, wantValid)
+		}
+	}
 }
