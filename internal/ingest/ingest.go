@@ -601,8 +601,10 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 	t := &sc.val
 	width := len(c.keys)
 	pos := make([]int, len(columns)) // upload column i → template column pos[i]
+	inOrder := true                  // pos[i] == i: rows are in template order already
 	for i, k := range columns {
 		pos[i] = slices.Index(c.keys, k)
+		inOrder = inOrder && pos[i] == i
 	}
 	u := newChunkClaims(key, len(chunk.Rows)*c.uniqueColumns, sc.slots, sc.claims)
 	defer func() { sc.slots, sc.claims = u.slots, u.claims }()
@@ -629,16 +631,20 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 		if v.src != nil {
 			v.src = append(v.src, sent)
 		}
-		clear(in)
-		for i, cell := range row {
-			in[pos[i]] = cell
+		cells := row // the engine reads missing trailing cells as empty
+		if !inOrder {
+			clear(in)
+			for i, cell := range row {
+				in[pos[i]] = cell
+			}
+			cells = in
 		}
 		v.rows = append(v.rows, out[r*width:(r+1)*width:(r+1)*width])
 		// Decoded JSON strings are valid UTF-8 (DecodeChunk's contract).
 		// Rows are numbered as sent, so that errors and duplicates name
 		// the row the client knows.
 		claimed := len(u.claims)
-		errs = stream.RowValidUTF8(int(chunk.FirstRow)+sent, in, v.rows[r], errs[:0])
+		errs = stream.RowValidUTF8(int(chunk.FirstRow)+sent, cells, v.rows[r], errs[:0])
 		if len(errs) > 0 {
 			// A duplicate found at completion in a row with errors
 			// already adds no row with errors.

@@ -181,3 +181,37 @@ func TestHashRows(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnsToTemplateOrder: a chunk's cells are stored in the template's
+// column order whichever columns the upload named and in whichever order:
+// all in order (the rows are handed to the engine as they are), a prefix
+// in order, fewer and reordered.
+func TestColumnsToTemplateOrder(t *testing.T) {
+	ctx := context.Background()
+	e := newBoundsEnv(t, Options{})
+	for _, tc := range []struct {
+		columns []string
+		want    string
+	}{
+		{[]string{"a", "b", "c"}, `[["1" "2" "3"]]`},
+		{[]string{"a", "b"}, `[["1" "2" <nil>]]`},
+		{[]string{"c", "a"}, `[["2" <nil> "1"]]`},
+	} {
+		req := CreateRequest{Importer: e.importer.Key, Columns: tc.columns, Rows: 1}
+		req.Source.Format = "csv"
+		up, err := e.svc.Create(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := []*string{sp("1"), sp("2"), sp("3")}[:len(tc.columns)]
+		if _, err := e.svc.PutRows(ctx, up.ImportID, up.UploadToken, 0, 0, [][]*string{row}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Complete(ctx, up.ImportID, up.UploadToken, CompleteRequest{Chunks: 1, Rows: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if got := storedRows(t, e, up.ImportID); got != tc.want {
+			t.Errorf("columns %v stored %s, want %s", tc.columns, got, tc.want)
+		}
+	}
+}
