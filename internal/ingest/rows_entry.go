@@ -77,49 +77,60 @@ func (s *Service) PutRows(ctx context.Context, importID, token string, n int, fi
 // hashRows returns the SHA-256 of what PutRows hashes: first_row, then each
 // cell as its length plus one (0 for an empty cell) and its bytes, so that
 // no two chunks frame alike. It also reports whether every cell is valid
-// UTF-8, in the same pass over the cells. The frame goes to h through buf
-// (returned for reuse) a few kilobytes at a time, so that SHA-256 reads it
-// from the processor's cache, and a cell is checked as it is copied: with
-// eight bytes at a time while they are ASCII, and utf8.Valid from the
-// first byte that is not.
+// UTF-8. The frame goes to h through buf (returned for reuse) a few
+// kilobytes at a time, so that SHA-256 and the UTF-8 check read it from the
+// processor's cache, and the check takes a block of the frame at once
+// (framedValid) rather than a call a cell.
 func hashRows(h hash.Hash, buf []byte, firstRow int64, rows [][]*string) ([]byte, []byte, bool) {
 	const flushAt = 16 << 10
 	h.Reset()
 	valid := true
 	buf = binary.AppendUvarint(buf[:0], uint64(firstRow))
+	from, long := len(buf), false // the block's cells start at from; long: a length took two bytes or more
 	for _, row := range rows {
 		for _, c := range row {
 			if c == nil {
 				buf = append(buf, 0)
 				continue
 			}
-			buf = binary.AppendUvarint(buf, uint64(len(*c))+1)
-			start := len(buf)
+			n := uint64(len(*c)) + 1
+			long = long || n >= utf8.RuneSelf
+			buf = binary.AppendUvarint(buf, n)
 			buf = append(buf, *c...)
-			valid = valid && validUTF8(buf[start:])
 		}
 		if len(buf) >= flushAt {
+			valid = valid && framedValid(buf[from:], long)
 			h.Write(buf)
-			buf = buf[:0]
+			buf, from, long = buf[:0], 0, false
 		}
 	}
+	valid = valid && framedValid(buf[from:], long)
 	h.Write(buf)
 	return buf, h.Sum(nil), valid
 }
 
-// validUTF8 is utf8.Valid with a faster start for the short, mostly ASCII
-// cells of a file: eight bytes at a time up to the first that is not ASCII.
-func validUTF8(b []byte) bool {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
-			return utf8.Valid(b[i:])
-		}
+// framedValid reports whether every cell of a block of hashRows' frame is
+// valid UTF-8. When every length in it took one byte (short is !long), all
+// that separates the cells is ASCII — lengths below 0x80 and 0 for an
+// empty cell — and no multi-byte character can span an ASCII byte, so the
+// block is valid exactly when each cell is: one utf8.Valid over it all.
+// Otherwise the block is walked cell by cell, since a length's bytes from
+// 0x80 could complete a character the cell before it left open.
+func framedValid(block []byte, long bool) bool {
+	if !long {
+		return utf8.Valid(block)
 	}
-	for ; i < len(b); i++ {
-		if b[i] >= utf8.RuneSelf {
-			return utf8.Valid(b[i:])
+	for i := 0; i < len(block); {
+		n, k := binary.Uvarint(block[i:])
+		i += k
+		if n == 0 {
+			continue
 		}
+		end := i + int(n-1)
+		if !utf8.Valid(block[i:end]) {
+			return false
+		}
+		i = end
 	}
 	return true
 }

@@ -143,7 +143,9 @@ func FuzzReplaceInvalid(f *testing.F) {
 // hashed (written out here in full, as the first release built it), so that
 // a chunk stored before the hash was streamed is still recognised when it
 // is sent again; and its UTF-8 verdict is utf8.ValidString's on every cell,
-// whatever the cell's length and where its first non-ASCII byte is.
+// whatever the cell's length and where its first non-ASCII byte is — a
+// cell ending in "\xc3" before the long cell, whose length starts with
+// 0x81, would read as "Á" if the block were checked whole.
 func TestHashRows(t *testing.T) {
 	frame := func(firstRow int64, rs [][]*string) ([]byte, bool) {
 		valid := true
