@@ -181,7 +181,7 @@ func TestChunkBounds(t *testing.T) {
 		want     string
 	}{
 		{"within the bounds", "gzip", ok, ""},
-		{"rows spaced out", "", nullRows(0, 80, " ,\n "), ""}, // a bound that does not rest on "],["
+		{"rows spaced out", "", nullRows(0, 80, " ,\n "), ""}, // rows apart: the count of ] still bounds them
 		{"too many cells", "gzip", gz(nullRows(0, 81, ",")), "chunk_too_many_cells"},
 		{"too many rows spaced out", "", nullRows(0, 81, " , "), "chunk_too_many_cells"},
 		{"trailer states too much", "gzip", gz(big), "chunk_too_large"},
@@ -307,7 +307,7 @@ func TestMemoryBudget(t *testing.T) {
 // TestChunkCostBoundsDecoding: what chunkCost reserves covers what
 // decoding a chunk of that size and width allocates, for the shapes that
 // cost the most per byte (empty strings, nulls) and ordinary ones, with
-// and without the "],[" separator the decoder sizes its arrays by.
+// rows separated by a comma alone or with whitespace around it.
 func TestChunkCostBoundsDecoding(t *testing.T) {
 	for _, c := range []struct {
 		name  string

@@ -61,10 +61,11 @@ var errRowLimit = errors.New("chunk holds more rows than allowed")
 // maxRows rows with errRowLimit.
 func decodeChunk(body []byte, width int, t *cellTable, maxRows int) (ChunkBody, error) {
 	d := decoder{s: unsafe.String(unsafe.SliceData(body), len(body)), width: width, cells: t.cells[:0], ptrs: t.ptrs[:0], maxRows: maxRows}
-	// Size the cell arrays once: rows are separated by "],[" (a string may
-	// hold that too, which only over-reserves), so append never copies.
+	// Size the cell arrays once: each row ends with ']' (a string may hold
+	// one too, which only over-reserves), so append never copies. A count
+	// of one byte is vectorised, several times faster than counting "],[".
 	// Never beyond maxRows: a chunk of more is refused at row maxRows+1.
-	if n := min(bytes.Count(body, rowSeparator)+1, maxRows); n*width > cap(d.cells) && n <= len(body)/(2*max(width, 1))+1 {
+	if n := min(bytes.Count(body, rowEnd), maxRows); n*width > cap(d.cells) && n <= len(body)/(2*max(width, 1))+1 {
 		d.cells = make([]string, 0, n*width)
 		d.ptrs = make([]*string, 0, n*width)
 	}
@@ -249,14 +250,18 @@ func (d *decoder) row(r int) error {
 		if c >= d.width {
 			return d.fail(r, -1, "has more than %d values", d.width)
 		}
-		switch d.peek() {
+		// JSON.stringify writes no whitespace: look at the next byte
+		// before skipping any.
+		switch d.next() {
 		case '"':
 			v, ok := d.str()
 			if !ok {
 				return d.fail(r, c, "malformed string")
 			}
+			// A pointer into cells stays valid if a later append moves
+			// cells: the old array lives on, and strings never change.
 			d.cells = append(d.cells, v)
-			d.ptrs = append(d.ptrs, nil) // pointed at below, once cells stops moving
+			d.ptrs = append(d.ptrs, &d.cells[len(d.cells)-1])
 		case 'n':
 			if len(d.s)-d.i < 4 || d.s[d.i:d.i+4] != "null" {
 				return d.fail(r, c, "malformed JSON at byte %d", d.i)
@@ -264,11 +269,10 @@ func (d *decoder) row(r int) error {
 			d.i += 4
 			d.cells = append(d.cells, "")
 			d.ptrs = append(d.ptrs, nil)
-			d.ptrs[len(d.ptrs)-1] = nullMark
 		default:
 			return d.fail(r, c, "must be a string or null")
 		}
-		switch d.peek() {
+		switch d.next() {
 		case ',':
 			d.i++
 			continue
@@ -280,15 +284,24 @@ func (d *decoder) row(r int) error {
 		if got := len(d.ptrs) - base; got != d.width {
 			return d.fail(r, -1, "has %d values, want %d", got, d.width)
 		}
-		d.fixPointers(base)
 		return nil
 	}
 }
 
-var rowSeparator = []byte("],[")
+// next is peek without its call when the next byte is not whitespace.
+func (d *decoder) next() byte {
+	if d.i < len(d.s) {
+		if c := d.s[d.i]; c > ' ' {
+			return c
+		}
+	}
+	return d.peek()
+}
 
-// reserve grows the cell arrays, when counting "],[" undersized them (rows
-// separated by whitespace), straight to the most cells the body can hold —
+var rowEnd = []byte("]")
+
+// reserve grows the cell arrays, when counting ']' undersized them (a
+// body that is not a chunk of rows), straight to the most cells the body can hold —
 // a row of width cells takes at least 3·width+1 bytes — rather than by
 // doubling, which holds the old and the new arrays at once. chunkCost
 // reserves memory by the same bound.
@@ -299,22 +312,6 @@ func (d *decoder) reserve() {
 	}
 	d.cells = append(make([]string, 0, n), d.cells...)
 	d.ptrs = append(make([]*string, 0, n), d.ptrs...)
-}
-
-// nullMark flags a null cell until fixPointers replaces it with nil.
-var nullMark = new(string)
-
-// fixPointers points the row's cells at their strings. Earlier rows may point
-// into an older backing array of cells that append has since copied: those
-// pointers stay valid (the old array lives on), and the strings are immutable.
-func (d *decoder) fixPointers(base int) {
-	for j := base; j < len(d.ptrs); j++ {
-		if d.ptrs[j] == nullMark {
-			d.ptrs[j] = nil
-			continue
-		}
-		d.ptrs[j] = &d.cells[j]
-	}
 }
 
 // str reads a JSON string at d.i (which is at the opening quote). A string
@@ -359,8 +356,9 @@ func (d *decoder) str() (string, bool) {
 func nextSpecial(s string, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		w := s[i : i+8] // one bounds check; the loads below combine into one
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 		q, b := x^(ones*'"'), x^(ones*'\\')
 		if m := ((q-ones)&^q | (b-ones)&^b | (x-ones*0x20)&^x | x) & highs; m != 0 {
 			return i + bits.TrailingZeros64(m)/8

@@ -350,11 +350,12 @@ func (s *Service) PutChunk(ctx context.Context, importID, token string, n int, e
 	if err := mem.growTo(chunkCost(int64(len(raw)), inflated, width, maxRows)); err != nil {
 		return res, busy(n, err)
 	}
-	if raw, err = s.inflate(sc, raw, compressed, inflated); err != nil {
+	// The JSON is hashed as it is inflated: a retry is recognised by it.
+	var sum []byte
+	if raw, sum, err = s.inflate(sc, raw, compressed, inflated); err != nil {
 		return res, err
 	}
-	sum := sha256.Sum256(raw)
-	return s.accept(ctx, im, n, sum[:], sc, &recycle, func() (ChunkBody, error) {
+	return s.accept(ctx, im, n, sum, sc, &recycle, func() (ChunkBody, error) {
 		chunk, err := decodeChunk(raw, width, &sc.dec, maxRows)
 		if errors.Is(err, errRowLimit) {
 			return chunk, s.tooManyRows(n, maxRows)
@@ -481,7 +482,7 @@ func busy(n int, err error) error {
 
 // readBody reads the chunk body as sent into sc. The result lives in sc.
 func (s *Service) readBody(sc *scratch, body io.Reader) ([]byte, error) {
-	raw, err := readAll(sc.body, body, s.o.MaxChunkBytes)
+	raw, err := readAll(sc.body, body, s.o.MaxChunkBytes, nil)
 	sc.body = raw
 	if errors.Is(err, errBusy) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil, err
@@ -522,12 +523,17 @@ func (s *Service) inflatedSize(encoding string, raw []byte) (compressed bool, si
 	return false, 0, errorf(KindUnsupportedEncoding, "bad_encoding", "Content-Encoding must be gzip or identity")
 }
 
-// inflate returns the JSON of a chunk body: raw itself when it is not
-// compressed, else raw inflated into sc, which must come to exactly the
-// size its gzip trailer states.
-func (s *Service) inflate(sc *scratch, raw []byte, compressed bool, size int64) ([]byte, error) {
+// inflate returns the JSON of a chunk body and its SHA-256: raw itself when
+// it is not compressed, else raw inflated into sc, which must come to
+// exactly the size its gzip trailer states.
+func (s *Service) inflate(sc *scratch, raw []byte, compressed bool, size int64) ([]byte, []byte, error) {
+	if sc.sha == nil {
+		sc.sha = sha256.New()
+	}
+	sc.sha.Reset()
 	if !compressed {
-		return raw, nil
+		sc.sha.Write(raw)
+		return raw, sc.sha.Sum(nil), nil
 	}
 	sc.src.Reset(raw)
 	var err error
@@ -537,24 +543,24 @@ func (s *Service) inflate(sc *scratch, raw []byte, compressed bool, size int64) 
 		err = sc.gz.Reset(&sc.src)
 	}
 	if err != nil {
-		return nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
+		return nil, nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
 	}
 	// One member only: the size stated is the last member's, so a body of
 	// several would inflate past it.
 	sc.gz.Multistream(false)
 	sc.inflated = slices.Grow(sc.inflated[:0], int(size)+1)
-	out, err := readAll(sc.inflated, sc.gz, size)
+	out, err := readAll(sc.inflated, sc.gz, size, sc.sha)
 	sc.inflated = out
 	if err != nil {
-		return nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
+		return nil, nil, errorf(KindInvalid, "bad_gzip", "the chunk body is not valid gzip")
 	}
 	if int64(len(out)) > size {
-		return nil, errorf(KindTooLarge, "chunk_too_large", "the chunk inflates past the size its gzip trailer states")
+		return nil, nil, errorf(KindTooLarge, "chunk_too_large", "the chunk inflates past the size its gzip trailer states")
 	}
 	if int64(len(out)) < size || sc.src.Len() > 0 {
-		return nil, errorf(KindInvalid, "bad_gzip", "the chunk body must be one gzip member with nothing after it")
+		return nil, nil, errorf(KindInvalid, "bad_gzip", "the chunk body must be one gzip member with nothing after it")
 	}
-	return out, nil
+	return out, sc.sha.Sum(nil), nil
 }
 
 // validated is a chunk after the template engine: normalised rows in
@@ -595,8 +601,10 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 	t := &sc.val
 	width := len(c.keys)
 	pos := make([]int, len(columns)) // upload column i → template column pos[i]
+	inOrder := true                  // pos[i] == i: rows are in template order already
 	for i, k := range columns {
 		pos[i] = slices.Index(c.keys, k)
+		inOrder = inOrder && pos[i] == i
 	}
 	u := newChunkClaims(key, len(chunk.Rows)*c.uniqueColumns, sc.slots, sc.claims)
 	defer func() { sc.slots, sc.claims = u.slots, u.claims }()
@@ -623,16 +631,20 @@ func (s *Service) validateChunk(c *compiled, columns []string, chunk ChunkBody, 
 		if v.src != nil {
 			v.src = append(v.src, sent)
 		}
-		clear(in)
-		for i, cell := range row {
-			in[pos[i]] = cell
+		cells := row // the engine reads missing trailing cells as empty
+		if !inOrder {
+			clear(in)
+			for i, cell := range row {
+				in[pos[i]] = cell
+			}
+			cells = in
 		}
 		v.rows = append(v.rows, out[r*width:(r+1)*width:(r+1)*width])
 		// Decoded JSON strings are valid UTF-8 (DecodeChunk's contract).
 		// Rows are numbered as sent, so that errors and duplicates name
 		// the row the client knows.
 		claimed := len(u.claims)
-		errs = stream.RowValidUTF8(int(chunk.FirstRow)+sent, in, v.rows[r], errs[:0])
+		errs = stream.RowValidUTF8(int(chunk.FirstRow)+sent, cells, v.rows[r], errs[:0])
 		if len(errs) > 0 {
 			// A duplicate found at completion in a row with errors
 			// already adds no row with errors.

@@ -3,10 +3,14 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/intakehq/intake/internal/rows"
 )
@@ -133,4 +137,83 @@ func FuzzReplaceInvalid(f *testing.F) {
 			t.Fatalf("%q: got %q, want %q", s, got, want)
 		}
 	})
+}
+
+// TestHashRows: PutRows' hash is the SHA-256 of the frame it has always
+// hashed (written out here in full, as the first release built it), so that
+// a chunk stored before the hash was streamed is still recognised when it
+// is sent again; and its UTF-8 verdict is utf8.ValidString's on every cell,
+// whatever the cell's length and where its first non-ASCII byte is — a
+// cell ending in "\xc3" before the long cell, whose length starts with
+// 0x81, would read as "Á" if the block were checked whole.
+func TestHashRows(t *testing.T) {
+	frame := func(firstRow int64, rs [][]*string) ([]byte, bool) {
+		valid := true
+		dst := binary.AppendUvarint(nil, uint64(firstRow))
+		for _, row := range rs {
+			for _, c := range row {
+				if c == nil {
+					dst = append(dst, 0)
+					continue
+				}
+				dst = binary.AppendUvarint(dst, uint64(len(*c))+1)
+				dst = append(dst, *c...)
+				valid = valid && utf8.ValidString(*c)
+			}
+		}
+		return dst, valid
+	}
+	long := strings.Repeat("0123456789abcdef", 5000) // past the flush size in one cell
+	var cells []string
+	for _, tail := range []string{"", "é", "\xff", "\xc3", "€😀", "\x80abc"} {
+		for n := range 20 {
+			cells = append(cells, strings.Repeat("a", n)+tail, tail+strings.Repeat("b", n))
+		}
+	}
+	h := sha256.New()
+	var buf []byte
+	for i, c := range append(cells, long, long+"\xfe") {
+		rs := [][]*string{{sp("ok"), nil, sp(c)}, {sp(long), sp(""), nil}}
+		want, wantValid := frame(int64(i)*1000, rs)
+		var sum []byte
+		var valid bool
+		buf, sum, valid = hashRows(h, buf, int64(i)*1000, rs)
+		if wantSum := sha256.Sum256(want); !bytes.Equal(sum, wantSum[:]) || valid != wantValid {
+			t.Fatalf("cell %q: hash %x valid %v, want %x %v", c, sum, valid, wantSum, wantValid)
+		}
+	}
+}
+
+// TestColumnsToTemplateOrder: a chunk's cells are stored in the template's
+// column order whichever columns the upload named and in whichever order:
+// all in order (the rows are handed to the engine as they are), a prefix
+// in order, fewer and reordered.
+func TestColumnsToTemplateOrder(t *testing.T) {
+	ctx := context.Background()
+	e := newBoundsEnv(t, Options{})
+	for _, tc := range []struct {
+		columns []string
+		want    string
+	}{
+		{[]string{"a", "b", "c"}, `[["1" "2" "3"]]`},
+		{[]string{"a", "b"}, `[["1" "2" <nil>]]`},
+		{[]string{"c", "a"}, `[["2" <nil> "1"]]`},
+	} {
+		req := CreateRequest{Importer: e.importer.Key, Columns: tc.columns, Rows: 1}
+		req.Source.Format = "csv"
+		up, err := e.svc.Create(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := []*string{sp("1"), sp("2"), sp("3")}[:len(tc.columns)]
+		if _, err := e.svc.PutRows(ctx, up.ImportID, up.UploadToken, 0, 0, [][]*string{row}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Complete(ctx, up.ImportID, up.UploadToken, CompleteRequest{Chunks: 1, Rows: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if got := storedRows(t, e, up.ImportID); got != tc.want {
+			t.Errorf("columns %v stored %s, want %s", tc.columns, got, tc.want)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"hash"
 	"io"
 	"slices"
 	"unsafe"
@@ -27,6 +28,7 @@ import (
 type scratch struct {
 	body, inflated, sealed []byte
 	gz                     *gzip.Reader
+	sha                    hash.Hash // SHA-256 of the chunk's JSON, reset for each
 	src                    bytes.Reader
 	dec                    cellTable // the cells as decoded, upload column order
 	val                    cellTable // the cells as validated, template order
@@ -79,7 +81,7 @@ func (sc *scratch) release() {
 // size is the memory sc holds in its buffers and tables.
 func (sc *scratch) size() int {
 	return cap(sc.body) + cap(sc.inflated) + cap(sc.sealed) + sc.dec.size() + sc.val.size() +
-		cap(sc.slots)*int(unsafe.Sizeof(claimSlot{})) + cap(sc.claims)*int(unsafe.Sizeof(store.Claim{}))
+		cap(sc.slots)*int(unsafe.Sizeof(claimSlot(0))) + cap(sc.claims)*int(unsafe.Sizeof(store.Claim{}))
 }
 
 func (t *cellTable) size() int {
@@ -90,14 +92,18 @@ func (t *cellTable) size() int {
 // readAll reads r to its end into buf[:0], growing buf as needed, and stops
 // after limit+1 bytes so that the caller can tell a body over the limit.
 // Unlike io.ReadAll and bytes.Buffer.ReadFrom, it does not grow a buffer
-// that the read exactly fills.
-func readAll(buf []byte, r io.Reader, limit int64) ([]byte, error) {
+// that the read exactly fills. When h is not nil, it hashes each read's
+// bytes as they arrive, while they are still in the processor's cache.
+func readAll(buf []byte, r io.Reader, limit int64, h hash.Hash) ([]byte, error) {
 	buf = buf[:0]
 	for int64(len(buf)) <= limit {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, min(max(len(buf), 32<<10), int(limit+1)-len(buf)))
 		}
 		n, err := r.Read(buf[len(buf):min(cap(buf), int(limit+1))])
+		if h != nil {
+			h.Write(buf[len(buf) : len(buf)+n])
+		}
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil

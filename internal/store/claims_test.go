@@ -161,18 +161,23 @@ func firstDiff(got, want []Duplicate) any {
 	return cmp.Compare(len(got), len(want))
 }
 
-// TestSortEntries: the merge's radix sort orders entries as slices.SortFunc
-// with compareEntries does, keys repeated in several columns and rows, a
-// row's had-errors bit ignored, keys sharing their top bits (one bucket).
-func TestSortEntries(t *testing.T) {
+// TestGroupEntries: the merge's grouping puts the entries of each key
+// together, in the order slices.SortFunc with compareEntries gives them:
+// keys repeated in several columns and rows, a row's had-errors bit
+// ignored, keys sharing their top bits (one bucket) or their low 16 bits
+// (one group of the radix pass).
+func TestGroupEntries(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 9))
-	for _, n := range []int{0, 1, 2, 100, 5000} {
+	for _, n := range []int{0, 1, 2, 100, 5000, 200_000} {
 		var es []owned
 		for i := range n {
 			key := rng.Uint64()>>5 | 7<<59
-			if i > 0 && rng.IntN(4) == 0 {
+			switch {
+			case i > 0 && rng.IntN(4) == 0:
 				key = es[rng.IntN(len(es))].key
+			case i > 0 && rng.IntN(8) == 0: // another key with the same low 16 bits
+				key = es[rng.IntN(len(es))].key ^ rng.Uint64()<<16
 			}
 			colRow := uint64(rng.IntN(3))<<rowBits | uint64(rng.IntN(1<<20))
 			if rng.IntN(2) == 0 {
@@ -182,14 +187,28 @@ func TestSortEntries(t *testing.T) {
 		}
 		want := slices.Clone(es)
 		slices.SortStableFunc(want, func(a, b owned) int { return compareEntries(a.entry, b.entry) })
-		got, _ := sortEntries(slices.Clone(es), nil)
+		got, _ := groupEntries(slices.Clone(es), nil)
 		if len(got) != len(want) {
-			t.Fatalf("%d entries: %d sorted", n, len(got))
+			t.Fatalf("%d entries: %d grouped", n, len(got))
 		}
-		for i := range got {
-			if compareEntries(got[i].entry, want[i].entry) != 0 {
-				t.Fatalf("%d entries: at %d got %v, want %v", n, i, got[i], want[i])
+		// The entries of each key, in order, are those of the full sort.
+		byKey := map[uint64][]entry{}
+		for i, e := range got {
+			if i > 0 && e.key != got[i-1].key && len(byKey[e.key]) > 0 {
+				t.Fatalf("%d entries: key %x apart at %d", n, e.key, i)
 			}
+			byKey[e.key] = append(byKey[e.key], e.entry)
+		}
+		for i := 0; i < len(want); {
+			j := i
+			var run []entry
+			for ; j < len(want) && want[j].key == want[i].key; j++ {
+				run = append(run, want[j].entry)
+			}
+			if !slices.EqualFunc(run, byKey[want[i].key], func(a, b entry) bool { return compareEntries(a, b) == 0 }) {
+				t.Fatalf("%d entries: key %x grouped as %v, sorted %v", n, want[i].key, byKey[want[i].key], run)
+			}
+			i = j
 		}
 	}
 }
