@@ -88,7 +88,7 @@ type moment struct {
 
 var monthNames = [12]string{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
 
-func (d *dateCheck) check(v string) (string, *failure) {
+func (d *dateCheck) check(v string, ar *arena) (string, *failure) {
 	for i := range d.formats {
 		f := &d.formats[i]
 		if f.width >= 0 && len(v) != f.width {
@@ -104,14 +104,14 @@ func (d *dateCheck) check(v string) (string, *failure) {
 			if f.canonical {
 				return v, nil
 			}
-			if out, ok := d.output(m, v); ok {
+			if out, ok := d.output(m, v, ar); ok {
 				return out, nil
 			}
 		}
 	}
 	if d.serial == "1900" || d.serial == "1904" {
 		if m, ok := excelSerial(v, d.serial == "1904", d.typ == template.DateTime); ok {
-			if out, ok := d.output(m, v); ok {
+			if out, ok := d.output(m, v, ar); ok {
 				return out, nil
 			}
 		}
@@ -407,7 +407,7 @@ func excelSerial(v string, system1904, withTime bool) (moment, bool) {
 
 // output formats m as ISO 8601 for the column's type, converting a zoned
 // datetime to UTC. It returns v itself when v is already that text.
-func (d *dateCheck) output(m moment, v string) (string, bool) {
+func (d *dateCheck) output(m moment, v string, ar *arena) (string, bool) {
 	if m.zone && m.offsetMin != 0 {
 		mins := daysFromCivil(m.year, m.month, m.day)*1440 + m.hour*60 + m.minute - m.offsetMin
 		day := mins / 1440
@@ -450,7 +450,7 @@ func (d *dateCheck) output(m moment, v string) (string, bool) {
 	if string(b) == v {
 		return v, true
 	}
-	return string(b), true
+	return ar.string(b), true
 }
 
 func append2(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }

@@ -2,7 +2,9 @@ package validate
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/intakehq/intake/internal/template"
 )
@@ -54,8 +56,8 @@ func sameAnswer(t *testing.T, e *Engine, v string) {
 	t.Helper()
 	fast := e.cols[0].chk
 	slow := withoutShortcuts(fast)
-	got, gotF := fast.check(v)
-	want, wantF := slow.check(v)
+	got, gotF := fast.check(v, nil)
+	want, wantF := slow.check(v, nil)
 	if got != want || gotF != wantF {
 		t.Fatalf("%s %q: shortcut gives (%q, %v), the full path (%q, %v)", e.t.Columns[0].Type, v, got, gotF, want, wantF)
 	}
@@ -93,6 +95,34 @@ func TestShortcutsAgree(t *testing.T) {
 	for _, e := range shortcutEngines(t) {
 		for range 200_000 {
 			sameAnswer(t, e, dateShaped(r))
+		}
+	}
+}
+
+// TestTextBoundsByLength: a text column's bounds are often settled by the
+// byte length alone; the answer must be the code point count's.
+func TestTextBoundsByLength(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"a", "é", "€", "😀"}
+	for range 20_000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		v := b.String()
+		c := &textCheck{min: r.IntN(8) - 1, max: r.IntN(12) - 1}
+		c.fShort, c.fLong = fail(CodeTooShort), fail(CodeTooLong)
+		n := utf8.RuneCountInString(v)
+		want := (*failure)(nil)
+		switch {
+		case c.min >= 0 && n < c.min:
+			want = c.fShort
+		case c.max >= 0 && n > c.max:
+			want = c.fLong
+		}
+		if out, got := c.check(v, nil); got != want || (got == nil && out != v) {
+			t.Fatalf("%q (%d code points), min %d, max %d: got %v, want %v", v, n, c.min, c.max, got, want)
 		}
 	}
 }
