@@ -70,9 +70,15 @@ func dateShaped(r *rand.Rand) string {
 	if r.IntN(2) == 0 {
 		y, m, d := 1+r.IntN(9999), 1+r.IntN(13), 1+r.IntN(32)
 		layouts := []func() []byte{
-			func() []byte { return []byte{digit(y / 1000), digit(y / 100), digit(y / 10), digit(y), '-', digit(m / 10), digit(m), '-', digit(d / 10), digit(d)} },
-			func() []byte { return []byte{digit(m / 10), digit(m), '/', digit(d / 10), digit(d), '/', digit(y / 1000), digit(y / 100), digit(y / 10), digit(y)} },
-			func() []byte { return []byte{digit(d / 10), digit(d), ':', digit(m / 10), digit(m), ':', digit(y / 10), digit(y)} },
+			func() []byte {
+				return []byte{digit(y / 1000), digit(y / 100), digit(y / 10), digit(y), '-', digit(m / 10), digit(m), '-', digit(d / 10), digit(d)}
+			},
+			func() []byte {
+				return []byte{digit(m / 10), digit(m), '/', digit(d / 10), digit(d), '/', digit(y / 1000), digit(y / 100), digit(y / 10), digit(y)}
+			},
+			func() []byte {
+				return []byte{digit(d / 10), digit(d), ':', digit(m / 10), digit(m), ':', digit(y / 10), digit(y)}
+			},
 		}
 		b := layouts[r.IntN(len(layouts))]()
 		if r.IntN(4) == 0 { // one byte changed
