@@ -54,12 +54,29 @@ func NewParser(defaultRegion string) (*Parser, error) {
 }
 
 // E164 returns v in E.164 and true when the library deems it a valid
-// number, or "" and false.
+// number, or "" and false. When v is already written so, it returns v
+// itself, without allocating.
 func (p *Parser) E164(v string) (string, bool) {
-	if out, ok, decided := p.fast(v); decided {
+	var buf [1 + 3 + maxNSN]byte
+	b, ok := p.AppendE164(buf[:0], v)
+	switch {
+	case !ok:
+		return "", false
+	case string(b) == v:
+		return v, true
+	}
+	return string(b), true
+}
+
+// AppendE164 appends v in E.164 to dst and returns it with true when the
+// library deems v a valid number, or dst and false: E164 for a caller that
+// keeps the bytes where it chooses.
+func (p *Parser) AppendE164(dst []byte, v string) ([]byte, bool) {
+	if out, ok, decided := p.fast(dst, v); decided {
 		return out, ok
 	}
-	return p.Library(v)
+	out, ok := p.Library(v)
+	return append(dst, out...), ok
 }
 
 // Library is E164 computed by the library alone: the slow path, and the
@@ -86,11 +103,12 @@ const (
 	maxDigits = 64  // more digits than this go to the library
 )
 
-// fast decides what it can from the table; decided is false when the
-// library must answer. Each step names the library function it replays.
-func (p *Parser) fast(v string) (out string, ok, decided bool) {
+// fast decides what it can from the table, appending the E.164 form of a
+// valid number to dst; decided is false when the library must answer. Each
+// step names the library function it replays.
+func (p *Parser) fast(dst []byte, v string) (out []byte, ok, decided bool) {
 	if len(v) > maxInput {
-		return "", false, true // parseHelper: ErrNumTooLong
+		return dst, false, true // parseHelper: ErrNumTooLong
 	}
 	// extractPossibleNumber starts at the first "+" or digit and keeps the
 	// rest (its trailing-character pattern never matches these shapes);
@@ -101,26 +119,26 @@ func (p *Parser) fast(v string) (out string, ok, decided bool) {
 		switch c := v[i]; c {
 		case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 			if n == maxDigits {
-				return "", false, false
+				return dst, false, false
 			}
 			buf[n] = c
 			n++
 			started = true
 		case '+':
 			if started {
-				return "", false, false
+				return dst, false, false
 			}
 			plus, started = true, true
 		case ' ', '-', '(', ')', '.', '/':
 		default:
-			return "", false, false
+			return dst, false, false
 		}
 	}
 	switch {
 	case n < 2:
-		return "", false, true // isViablePhoneNumber: ErrNotANumber
+		return dst, false, true // isViablePhoneNumber: ErrNotANumber
 	case n == 2:
-		return "", false, false // isViablePhoneNumber's two-digit case
+		return dst, false, false // isViablePhoneNumber's two-digit case
 	}
 	digits := buf[:n]
 	t := p.t
@@ -136,28 +154,28 @@ func (p *Parser) fast(v string) (out string, ok, decided bool) {
 			if p.def != nil {
 				// parseHelper retries without the "+", with the default
 				// region's IDD and calling code.
-				return "", false, false
+				return dst, false, false
 			}
-			return "", false, true // ErrInvalidCountryCode
+			return dst, false, true // ErrInvalidCountryCode
 		}
 		meta = t.byCC[cc][0]
 	case p.def == nil:
-		return "", false, true // checkRegionForParsing: no "+" and no region
+		return dst, false, true // checkRegionForParsing: no "+" and no region
 	default:
 		d := p.def
 		m := t.prefix(d.idd, digits)
 		if m >= 0 && !d.iddExact {
-			return "", false, false
+			return dst, false, false
 		}
 		if m >= 0 && (m == len(digits) || digits[m] != '0') {
 			// parsePrefixAsIdd: an IDD then a calling code.
 			rest := digits[m:]
 			if len(rest) <= minNSN {
-				return "", false, true // ErrTooShortAfterIDD
+				return dst, false, true // ErrTooShortAfterIDD
 			}
 			var ok bool
 			if cc, nat, ok = t.callingCode(rest); !ok {
-				return "", false, true // ErrInvalidCountryCode
+				return dst, false, true // ErrInvalidCountryCode
 			}
 			meta = t.byCC[cc][0]
 			break
@@ -168,7 +186,7 @@ func (p *Parser) fast(v string) (out string, ok, decided bool) {
 		if len(digits) >= len(d.ccDigits) && string(digits[:len(d.ccDigits)]) == d.ccDigits {
 			pot, ok := t.stripNational(d, digits[len(d.ccDigits):])
 			if !ok {
-				return "", false, false
+				return dst, false, false
 			}
 			if (!t.general(d, digits) && t.general(d, pot)) || d.testLength(len(digits)) == tooLong {
 				nat, meta = pot, t.byCC[cc][0]
@@ -176,24 +194,24 @@ func (p *Parser) fast(v string) (out string, ok, decided bool) {
 		}
 	}
 	if len(nat) < minNSN {
-		return "", false, true // ErrTooShortNSN
+		return dst, false, true // ErrTooShortNSN
 	}
 	// parseHelper: strip a national prefix when what remains has a
 	// possible length.
 	pot, ok := t.stripNational(meta, nat)
 	if !ok {
-		return "", false, false
+		return dst, false, false
 	}
 	if r := meta.testLength(len(pot)); r == isPossible || r == tooLong {
 		nat = pot
 	}
 	if len(nat) < minNSN || len(nat) > maxNSN {
-		return "", false, true // ErrTooShortNSN, ErrNumTooLong
+		return dst, false, true // ErrTooShortNSN, ErrNumTooLong
 	}
 	if !t.valid(cc, nat) {
-		return "", false, true
+		return dst, false, true
 	}
-	return e164(v, cc, nat), true, true
+	return appendE164(dst, cc, nat), true, true
 }
 
 // callingCode is extractCountryCode: the first one to three digits that
@@ -252,11 +270,9 @@ func (t *table) valid(cc int, nat []byte) bool {
 	return false
 }
 
-// e164 is "+", the calling code and the national number: v itself when it
-// is already written so, to save the allocation.
-func e164(v string, cc int, nat []byte) string {
-	var buf [1 + 3 + maxNSN]byte
-	b := append(buf[:0], '+')
+// appendE164 appends "+", the calling code and the national number.
+func appendE164(b []byte, cc int, nat []byte) []byte {
+	b = append(b, '+')
 	switch {
 	case cc >= 100:
 		b = append(b, byte('0'+cc/100), byte('0'+cc/10%10), byte('0'+cc%10))
@@ -265,9 +281,5 @@ func e164(v string, cc int, nat []byte) string {
 	default:
 		b = append(b, byte('0'+cc))
 	}
-	b = append(b, nat...)
-	if string(b) == v {
-		return v
-	}
-	return string(b)
+	return append(b, nat...)
 }

@@ -66,7 +66,7 @@ func TestParser(t *testing.T) {
 		}
 		got, ok := p.E164(tc.in)
 		lib, libOK := p.Library(tc.in)
-		_, _, decided := p.fast(tc.in)
+		_, _, decided := p.fast(nil, tc.in)
 		if got != tc.want || ok != (tc.want != "") || got != lib || ok != libOK || decided != tc.decided {
 			t.Errorf("region %q, %q: %q %v (decided %v), library %q; want %q (decided %v)", tc.region, tc.in, got, ok, decided, lib, tc.want, tc.decided)
 		}
@@ -92,7 +92,7 @@ func TestEmptyPrefixGoesToLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, decided := p.fast("+54 9 11 1234 5678"); decided {
+	if _, _, decided := p.fast(nil, "+54 9 11 1234 5678"); decided {
 		t.Error("+54 9 11 1234 5678 decided by the table")
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestParseFillsDefaults(t *testing.T) {
@@ -154,6 +157,49 @@ func TestTrimAndFold(t *testing.T) {
 	}
 	if got := FoldASCII("ÄbC"); got != "Äbc" {
 		t.Errorf("FoldASCII folded non-ASCII: %q", got)
+	}
+}
+
+// TestFoldEightAtATime puts every byte at every position of lower-case
+// words of 1 to 24 bytes: Fold and FoldASCII, which scan eight bytes at a
+// time, must give what folding rune by rune gives.
+func TestFoldEightAtATime(t *testing.T) {
+	t.Parallel()
+	ref := func(s string, ascii bool) string {
+		var b strings.Builder
+		for _, r := range s {
+			switch {
+			case ascii && 'A' <= r && r <= 'Z':
+				r += 'a' - 'A'
+			case !ascii:
+				r = unicode.ToLower(r)
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	}
+	for n := 1; n <= 24; n++ {
+		base := []byte(strings.Repeat("az09.@-~", 3)[:n])
+		for pos := range n {
+			for c := range 256 {
+				w := slices.Clone(base)
+				w[pos] = byte(c)
+				s := string(w)
+				if !utf8.ValidString(s) {
+					// A lone byte of 0x80 or more: nothing to fold in s.
+					if got := FoldASCII(s); got != s {
+						t.Fatalf("FoldASCII(%q) = %q", s, got)
+					}
+					continue
+				}
+				if got, want := Fold(s), ref(s, false); got != want {
+					t.Fatalf("Fold(%q) = %q, want %q", s, got, want)
+				}
+				if got, want := FoldASCII(s), ref(s, true); got != want {
+					t.Fatalf("FoldASCII(%q) = %q, want %q", s, got, want)
+				}
+			}
+		}
 	}
 }
 

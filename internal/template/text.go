@@ -67,22 +67,43 @@ func Trim(s string) string {
 // mapping, on its own (no final-sigma context, U+0130 → "i"). It returns s
 // itself when nothing changes, so folding lower-case text never allocates.
 func Fold(s string) string {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, _ := utf8.DecodeRuneInString(s[i:])
-			if unicode.ToLower(r) == r {
-				_, size := utf8.DecodeRuneInString(s[i:])
-				i += size - 1
-				continue
-			}
+	for i := 0; ; {
+		if i += foldable(s[i:]); i == len(s) {
+			return s
+		}
+		if s[i] < utf8.RuneSelf { // A–Z
 			return s[:i] + foldSlow(s[i:])
 		}
-		if 'A' <= c && c <= 'Z' {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.ToLower(r) != r {
 			return s[:i] + foldSlow(s[i:])
+		}
+		i += size
+	}
+}
+
+// foldable returns the index of the first byte of s that is A–Z or not
+// ASCII, or len(s): eight bytes at a time, as the words of a column mostly
+// have neither.
+func foldable(s string) int {
+	const high, belowA, belowZ = 0x8080808080808080, 0x3f3f3f3f3f3f3f3f, 0x2525252525252525
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		// With no high bit set, a byte plus 0x3f reaches 0x80 from 'A' on
+		// and a byte plus 0x25 from 'Z'+1 on, with no carry between bytes.
+		if x&high != 0 || (x+belowA)&^(x+belowZ)&high != 0 {
+			break
 		}
 	}
-	return s
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return i
+		}
+	}
+	return len(s)
 }
 
 func foldSlow(s string) string {
@@ -95,9 +116,13 @@ func foldSlow(s string) string {
 }
 
 // FoldASCII lower-cases A–Z only, for the ASCII-case-insensitive rules
-// (boolean words, month names, codes).
+// (boolean words, month names, codes). It returns s itself when nothing
+// changes.
 func FoldASCII(s string) string {
-	for i := 0; i < len(s); i++ {
+	for i := 0; ; i++ {
+		if i += foldable(s[i:]); i == len(s) {
+			return s
+		}
 		if c := s[i]; 'A' <= c && c <= 'Z' {
 			b := []byte(s)
 			for j := i; j < len(b); j++ {
@@ -108,5 +133,4 @@ func FoldASCII(s string) string {
 			return string(b)
 		}
 	}
-	return s
 }

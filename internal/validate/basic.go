@@ -28,8 +28,10 @@ func newTextCheck(c *template.Column) *textCheck {
 	return t
 }
 
-func (t *textCheck) check(v string) (string, *failure) {
-	if t.min < 0 && t.max < 0 {
+func (t *textCheck) check(v string, ar *arena) (string, *failure) {
+	// A code point is one to four bytes: the byte length alone often
+	// settles both bounds without counting.
+	if (t.min < 0 || (len(v)+3)/4 >= t.min) && (t.max < 0 || len(v) <= t.max) {
 		return v, nil
 	}
 	n := utf8.RuneCountInString(v)
@@ -46,7 +48,7 @@ type boolCheck struct{ yes, no string }
 
 var failNotABoolean = fail(CodeNotABoolean)
 
-func (b *boolCheck) check(v string) (string, *failure) {
+func (b *boolCheck) check(v string, ar *arena) (string, *failure) {
 	if len(v) > 5 {
 		return "", failNotABoolean
 	}
@@ -87,7 +89,7 @@ func byteSet(chars string) (t [256]bool) {
 	return t
 }
 
-func (emailCheck) check(v string) (string, *failure) {
+func (emailCheck) check(v string, ar *arena) (string, *failure) {
 	at := strings.IndexByte(v, '@')
 	if len(v) > 254 || at < 1 || at > 64 {
 		return "", failInvalidEmail
@@ -103,12 +105,21 @@ func (emailCheck) check(v string) (string, *failure) {
 		return "", failInvalidEmail
 	}
 	if d := template.FoldASCII(domain); d != domain {
-		return local + "@" + d, nil
+		var buf [254]byte
+		return ar.string(append(append(buf[:0], v[:at+1]...), d...)), nil
 	}
 	return v, nil
 }
 
 func isLetter(c byte) bool { return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }
+
+// upper upper-cases an ASCII letter.
+func upper(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
 
 // validDomain checks an ASCII domain name of at least two labels, each 1–63
 // of a-z A-Z 0-9 - not starting or ending with "-", whose last label is 2–63
@@ -151,7 +162,7 @@ var failInvalidURL = fail(CodeInvalidURL)
 
 const urlForbidden = "\"<>\\^`{|}"
 
-func (urlCheck) check(v string) (string, *failure) {
+func (urlCheck) check(v string, ar *arena) (string, *failure) {
 	if len(v) > 2048 {
 		return "", failInvalidURL
 	}

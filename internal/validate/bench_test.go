@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/intakehq/intake/internal/server"
+	"github.com/intakehq/intake/internal/server/servertest"
 	"github.com/intakehq/intake/internal/validate"
 )
 
@@ -71,11 +73,18 @@ var benchTypes = []string{
 }
 
 func runRows(b *testing.B, e *validate.Engine, rows [][]*string, pick []int) {
+	runStream(b, e, rows, pick, func() *validate.Stream { return e.NewStream(nil) }, (*validate.Stream).Row)
+}
+
+// runStream is runRows with the stream (and so the Uniqueness) and the row
+// method chosen by the caller.
+func runStream(b *testing.B, e *validate.Engine, rows [][]*string, pick []int, open func() *validate.Stream,
+	rowFunc func(*validate.Stream, int, []*string, []*string, []validate.Error) []validate.Error) {
 	n := len(pick)
 	in := make([]*string, n)
 	out := make([]*string, n)
 	errs := make([]validate.Error, 0, 16)
-	s := e.NewStream(nil)
+	s := open()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
@@ -83,13 +92,13 @@ func runRows(b *testing.B, e *validate.Engine, rows [][]*string, pick []int) {
 	cpu0, cpuOK := threadCPU()
 	for i := 0; i < b.N; i++ {
 		if i > 0 && i%len(rows) == 0 {
-			s = e.NewStream(nil) // a new import: unique columns start empty again
+			s = open() // a new import: unique columns start empty again
 		}
 		row := rows[i%len(rows)]
 		for j, k := range pick {
 			in[j] = row[k]
 		}
-		errs = s.Row(i+1, in, out, errs[:0])
+		errs = rowFunc(s, i+1, in, out, errs[:0])
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/cell")
@@ -123,6 +132,31 @@ func BenchmarkRows(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTemplate validates the bench rows with the server's templates as
+// server ingest does (RowValidUTF8): "demo" is the demo importer's template
+// (phone with default region US, id and email unique), "typed" the typed
+// template of the ingest benchmarks. Unique values go to a Uniqueness that
+// keeps nothing: the engine's share (normalising and folding the key) is
+// measured, the claims are the server's (internal/ingest, measured there).
+func BenchmarkTemplate(b *testing.B) {
+	rows := loadBench(b)
+	all := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	for _, tc := range []struct{ name, template string }{
+		{"demo", string(server.DemoTemplate)},
+		{"typed", servertest.TypedTemplate},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			e := mustEngine(b, tc.template)
+			runStream(b, e, rows, all, func() *validate.Stream { return e.NewStream(noClaims{}) }, (*validate.Stream).RowValidUTF8)
+		})
+	}
+}
+
+// noClaims is a Uniqueness that finds no duplicate and keeps nothing.
+type noClaims struct{}
+
+func (noClaims) Claim(_ int, _ string, row int) (int, bool) { return row, false }
 
 // BenchmarkType measures one column type at a time on its reference column.
 // It cycles over the first 8192 rows so that the figure is the check's own

@@ -22,7 +22,7 @@ type ipCheck struct {
 	fail    *failure
 }
 
-func (c *ipCheck) check(v string) (string, *failure) {
+func (c *ipCheck) check(v string, ar *arena) (string, *failure) {
 	a, err := netip.ParseAddr(v)
 	if err != nil || a.Zone() != "" || (c.version == "4" && !a.Is4()) || (c.version == "6" && a.Is4()) {
 		return "", c.fail
@@ -30,8 +30,9 @@ func (c *ipCheck) check(v string) (string, *failure) {
 	if a.Is4() {
 		return v, nil // ParseAddr refuses leading zeros, so v is already canonical
 	}
-	if s := a.String(); s != v {
-		return s, nil
+	var buf [64]byte
+	if b := a.AppendTo(buf[:0]); string(b) != v {
+		return ar.string(b), nil
 	}
 	return v, nil
 }
@@ -42,12 +43,16 @@ type phoneCheck struct{ p *phone.Parser }
 
 var failInvalidPhone = fail(CodeInvalidPhone)
 
-func (c phoneCheck) check(v string) (string, *failure) {
-	out, ok := c.p.E164(v)
-	if !ok {
+func (c phoneCheck) check(v string, ar *arena) (string, *failure) {
+	var buf [32]byte
+	b, ok := c.p.AppendE164(buf[:0], v)
+	switch {
+	case !ok:
 		return "", failInvalidPhone
+	case string(b) == v:
+		return v, nil
 	}
-	return out, nil
+	return ar.string(b), nil
 }
 
 type regexCheck struct {
@@ -55,7 +60,7 @@ type regexCheck struct {
 	fail *failure
 }
 
-func (c *regexCheck) check(v string) (string, *failure) {
+func (c *regexCheck) check(v string, ar *arena) (string, *failure) {
 	if !c.re.MatchString(v) {
 		return "", c.fail
 	}
@@ -143,7 +148,7 @@ var failInvalidCountry = fail(CodeInvalidCountry)
 // longer is refused before the (allocating) Unicode normalisation.
 const maxCountryBytes = 256
 
-func (c countryCheck) check(v string) (string, *failure) {
+func (c countryCheck) check(v string, ar *arena) (string, *failure) {
 	if len(v) > maxCountryBytes {
 		return "", failInvalidCountry
 	}
@@ -176,15 +181,18 @@ type currencyCheck struct{ codes map[string]bool }
 
 var failInvalidCurrency = fail(CodeInvalidCurrency)
 
-func (c currencyCheck) check(v string) (string, *failure) {
+func (c currencyCheck) check(v string, ar *arena) (string, *failure) {
 	if len(v) != 3 || !isLetter(v[0]) || !isLetter(v[1]) || !isLetter(v[2]) {
 		return "", failInvalidCurrency
 	}
-	u := strings.ToUpper(v)
-	if !c.codes[u] {
+	u := [3]byte{upper(v[0]), upper(v[1]), upper(v[2])}
+	if !c.codes[string(u[:])] {
 		return "", failInvalidCurrency
 	}
-	return u, nil
+	if string(u[:]) == v {
+		return v, nil
+	}
+	return ar.string(u[:]), nil
 }
 
 // enumCheck serves enum and multi_enum: values are matched before labels.
@@ -228,7 +236,7 @@ func (e *enumCheck) one(v string) (string, bool) {
 	return v, e.allowOther
 }
 
-func (e *enumCheck) check(v string) (string, *failure) {
+func (e *enumCheck) check(v string, ar *arena) (string, *failure) {
 	if e.delimiter == "" {
 		out, ok := e.one(v)
 		if !ok {

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/intakehq/intake/internal/template"
@@ -10,9 +11,51 @@ import (
 // docs/templates.md, ISO 8601 output and Excel serial numbers.
 type dateCheck struct {
 	typ     template.Type
-	formats []template.DateFormat
+	formats []dateFormat
 	serial  string // "1900", "1904", "off" or "" (time)
 	fail    *failure
+}
+
+// dateFormat is a format with what the engine derives from it once.
+type dateFormat struct {
+	template.DateFormat
+	// width is the length every match has when each item has a fixed
+	// width (literals and two- or four-digit fields), else -1: a value of
+	// another length cannot match, and none of its bytes need reading.
+	width int
+	// canonical: the format is the column type's output layout
+	// (YYYY-MM-DD, YYYY-MM-DD[T]HH:mm:ss, HH:mm:ss), so a match that is a
+	// valid moment is its own output.
+	canonical bool
+}
+
+// canonicalLayouts are the output layouts, by type, as formats.
+var canonicalLayouts = map[template.Type]string{
+	template.Date: "YYYY-MM-DD", template.DateTime: "YYYY-MM-DD[T]HH:mm:ss", template.Time: "HH:mm:ss",
+}
+
+func newDateFormat(f template.DateFormat, typ template.Type) (dateFormat, error) {
+	d := dateFormat{DateFormat: f}
+	for _, it := range f.Items {
+		w := numericFields[it.Tok]
+		switch {
+		case it.Tok == template.TokLiteral:
+			d.width += len(it.Literal)
+		case w.lo > 0 && w.lo == w.hi:
+			d.width += w.lo
+		default:
+			d.width = -1
+		}
+		if d.width < 0 {
+			break
+		}
+	}
+	layout, err := template.ParseDateFormat(canonicalLayouts[typ], typ)
+	if err != nil {
+		return d, err
+	}
+	d.canonical = d.width >= 0 && slices.Equal(f.Items, layout.Items)
+	return d, nil
 }
 
 func newDateCheck(c *template.Column) (*dateCheck, error) {
@@ -22,7 +65,11 @@ func newDateCheck(c *template.Column) (*dateCheck, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.formats = append(d.formats, f)
+		df, err := newDateFormat(f, c.Type)
+		if err != nil {
+			return nil, err
+		}
+		d.formats = append(d.formats, df)
 	}
 	code := map[template.Type]string{template.Date: CodeInvalidDate, template.DateTime: CodeInvalidDateTime, template.Time: CodeInvalidTime}[c.Type]
 	d.fail = fail(code, "formats", strings.Join(c.Formats, " | "))
@@ -41,22 +88,51 @@ type moment struct {
 
 var monthNames = [12]string{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
 
-func (d *dateCheck) check(v string) (string, *failure) {
+func (d *dateCheck) check(v string, ar *arena) (string, *failure) {
 	for i := range d.formats {
-		if m, ok := match(&d.formats[i], v); ok && m.valid() {
-			if out, ok := d.output(m, v); ok {
+		f := &d.formats[i]
+		if f.width >= 0 && len(v) != f.width {
+			continue
+		}
+		if f.canonical && d.typ == template.Date {
+			if isoDate(v) {
+				return v, nil
+			}
+			continue
+		}
+		if m, ok := match(&f.DateFormat, v); ok && m.valid() {
+			if f.canonical {
+				return v, nil
+			}
+			if out, ok := d.output(m, v, ar); ok {
 				return out, nil
 			}
 		}
 	}
 	if d.serial == "1900" || d.serial == "1904" {
 		if m, ok := excelSerial(v, d.serial == "1904", d.typ == template.DateTime); ok {
-			if out, ok := d.output(m, v); ok {
+			if out, ok := d.output(m, v, ar); ok {
 				return out, nil
 			}
 		}
 	}
 	return "", d.fail
+}
+
+// isoDate is match and valid for the format YYYY-MM-DD, written out: the
+// usual format of a date column, and v of its length.
+func isoDate(v string) bool {
+	if v[4] != '-' || v[7] != '-' {
+		return false
+	}
+	y0, y1, y2, y3 := v[0]-'0', v[1]-'0', v[2]-'0', v[3]-'0'
+	m0, m1, d0, d1 := v[5]-'0', v[6]-'0', v[8]-'0', v[9]-'0'
+	if max(y0, y1, y2, y3, m0, m1, d0, d1) > 9 { // a byte below '0' wraps above 9
+		return false
+	}
+	y := int(y0)*1000 + int(y1)*100 + int(y2)*10 + int(y3)
+	m, d := int(m0)*10+int(m1), int(d0)*10+int(d1)
+	return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m)
 }
 
 // digits reads between lo and hi ASCII digits (greedy) at v[i:].
@@ -85,12 +161,55 @@ func hasPrefixFold(s, prefix string) bool {
 	return true
 }
 
+// numericFields gives each numeric token the number of digits it reads
+// (lo to hi, greedy); other tokens have none.
+var numericFields = [template.TokZ + 1]struct{ lo, hi int }{
+	template.TokYYYY: {4, 4}, template.TokYY: {2, 2},
+	template.TokMM: {2, 2}, template.TokM: {1, 2},
+	template.TokDD: {2, 2}, template.TokD: {1, 2},
+	template.TokHH: {2, 2}, template.TokH: {1, 2}, template.Tokhh: {2, 2}, template.Tokh: {1, 2},
+	template.Tokmm: {2, 2}, template.Tokss: {2, 2},
+}
+
+// set stores the value n of a numeric token.
+func (m *moment) set(tok template.Token, n int) {
+	switch tok {
+	case template.TokYYYY:
+		m.year = n
+	case template.TokYY:
+		m.year = n + 1900
+		if n < 69 {
+			m.year = n + 2000
+		}
+	case template.TokMM, template.TokM:
+		m.month = n
+	case template.TokDD, template.TokD:
+		m.day = n
+	case template.TokHH, template.TokH:
+		m.hour = n
+	case template.Tokhh, template.Tokh:
+		m.hour, m.twelve = n, true
+	case template.Tokmm:
+		m.minute = n
+	case template.Tokss:
+		m.sec = n
+	}
+}
+
 // match runs one format over the whole of v, left to right, without backtracking.
 func match(f *template.DateFormat, v string) (moment, bool) {
 	m := moment{year: 1, month: 1, day: 1}
 	i := 0
 	var ok bool
 	for _, it := range f.Items {
+		if w := numericFields[it.Tok]; w.lo > 0 {
+			var n int
+			if n, i, ok = digits(v, i, w.lo, w.hi); !ok {
+				return m, false
+			}
+			m.set(it.Tok, n)
+			continue
+		}
 		switch it.Tok {
 		case template.TokLiteral:
 			if !strings.HasPrefix(v[i:], it.Literal) {
@@ -98,15 +217,6 @@ func match(f *template.DateFormat, v string) (moment, bool) {
 			}
 			i += len(it.Literal)
 			continue
-		case template.TokYYYY:
-			m.year, i, ok = digits(v, i, 4, 4)
-		case template.TokYY:
-			m.year, i, ok = digits(v, i, 2, 2)
-			if m.year < 69 {
-				m.year += 2000
-			} else {
-				m.year += 1900
-			}
 		case template.TokMMMM:
 			ok = false
 			for k, name := range monthNames {
@@ -123,28 +233,6 @@ func match(f *template.DateFormat, v string) (moment, bool) {
 					break
 				}
 			}
-		case template.TokMM:
-			m.month, i, ok = digits(v, i, 2, 2)
-		case template.TokM:
-			m.month, i, ok = digits(v, i, 1, 2)
-		case template.TokDD:
-			m.day, i, ok = digits(v, i, 2, 2)
-		case template.TokD:
-			m.day, i, ok = digits(v, i, 1, 2)
-		case template.TokHH:
-			m.hour, i, ok = digits(v, i, 2, 2)
-		case template.TokH:
-			m.hour, i, ok = digits(v, i, 1, 2)
-		case template.Tokhh:
-			m.hour, i, ok = digits(v, i, 2, 2)
-			m.twelve = true
-		case template.Tokh:
-			m.hour, i, ok = digits(v, i, 1, 2)
-			m.twelve = true
-		case template.Tokmm:
-			m.minute, i, ok = digits(v, i, 2, 2)
-		case template.Tokss:
-			m.sec, i, ok = digits(v, i, 2, 2)
 		case template.TokSSS:
 			start := i
 			_, i, ok = digits(v, i, 1, 9)
@@ -319,7 +407,7 @@ func excelSerial(v string, system1904, withTime bool) (moment, bool) {
 
 // output formats m as ISO 8601 for the column's type, converting a zoned
 // datetime to UTC. It returns v itself when v is already that text.
-func (d *dateCheck) output(m moment, v string) (string, bool) {
+func (d *dateCheck) output(m moment, v string, ar *arena) (string, bool) {
 	if m.zone && m.offsetMin != 0 {
 		mins := daysFromCivil(m.year, m.month, m.day)*1440 + m.hour*60 + m.minute - m.offsetMin
 		day := mins / 1440
@@ -362,7 +450,7 @@ func (d *dateCheck) output(m moment, v string) (string, bool) {
 	if string(b) == v {
 		return v, true
 	}
-	return string(b), true
+	return ar.string(b), true
 }
 
 func append2(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }

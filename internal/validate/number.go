@@ -36,8 +36,8 @@ var (
 	failNotAnInteger = fail(CodeNotAnInteger)
 )
 
-func (n *numberCheck) check(v string) (string, *failure) {
-	out, ok := parseNumber(v, n.decimal, n.thousands)
+func (n *numberCheck) check(v string, ar *arena) (string, *failure) {
+	out, ok := parseNumber(v, n.decimal, n.thousands, ar)
 	if !ok {
 		return "", failNotANumber
 	}
@@ -73,8 +73,8 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // parseNumber reads the number grammar of docs/templates.md and returns the
 // canonical decimal. When the canonical form is a substring of v (no
-// separators, "." as decimal point) it is returned without allocating.
-func parseNumber(v string, decimal byte, thousands string) (string, bool) {
+// separators, "." as decimal point) it is returned as is, else built in ar.
+func parseNumber(v string, decimal byte, thousands string, ar *arena) (string, bool) {
 	i := 0
 	neg := false
 	if i < len(v) && (v[i] == '+' || v[i] == '-') {
@@ -149,22 +149,22 @@ func parseNumber(v string, decimal byte, thousands string) (string, bool) {
 			return v[lead-1 : fracEnd], true // "00.5" → "0.5"
 		}
 	}
-	var b strings.Builder
-	b.Grow(intEnd - intStart + fracEnd - fracStart + 3)
+	var buf [64]byte
+	b := buf[:0]
 	if neg {
-		b.WriteByte('-')
+		b = append(b, '-')
 	}
 	if lead == intEnd {
-		b.WriteByte('0')
+		b = append(b, '0')
 	}
 	for j := lead; j < intEnd; j++ {
 		if isDigit(v[j]) {
-			b.WriteByte(v[j])
+			b = append(b, v[j])
 		}
 	}
 	if hasFrac {
-		b.WriteByte('.')
-		b.WriteString(v[fracStart:fracEnd])
+		b = append(b, '.')
+		b = append(b, v[fracStart:fracEnd]...)
 	}
-	return b.String(), true
+	return ar.string(b), true
 }

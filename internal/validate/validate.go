@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/intakehq/intake/internal/phone"
 	"github.com/intakehq/intake/internal/template"
@@ -55,8 +56,33 @@ type Engine struct {
 
 type checker interface {
 	// check normalises a trimmed, non-empty, valid UTF-8 value. It returns
-	// the normalised value ("" meaning empty), or a failure.
-	check(v string) (string, *failure)
+	// the normalised value ("" meaning empty), or a failure. A value it
+	// builds goes into ar (which may be nil).
+	check(v string, ar *arena) (string, *failure)
+}
+
+// arena holds the values a stream builds (an E.164 number, a date in ISO
+// form), so that they cost an allocation per few thousand cells, not one
+// each. Its bytes are never written again once handed out as a string: a
+// value may outlive the stream, only keeping its block alive.
+type arena struct{ buf []byte }
+
+// arenaBlock is the size of an arena's blocks; a value longer than a
+// sixteenth of it is allocated on its own.
+const arenaBlock = 16 << 10
+
+// string returns b as a string, copied into the arena; a nil arena
+// allocates it.
+func (a *arena) string(b []byte) string {
+	if a == nil || len(b) == 0 || len(b) > arenaBlock/16 {
+		return string(b)
+	}
+	if len(a.buf)+len(b) > cap(a.buf) {
+		a.buf = make([]byte, 0, arenaBlock)
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return unsafe.String(&a.buf[start], len(b))
 }
 
 // failure is a precomputed error code with its parameters.
@@ -117,7 +143,7 @@ func Compile(t *template.Template) (*Engine, error) {
 			v := template.Trim(*c.Default)
 			out, f := "", (*failure)(nil)
 			if v != "" {
-				out, f = chk.check(v)
+				out, f = chk.check(v, nil)
 			}
 			if v == "" || f != nil || out == "" {
 				return nil, &template.Error{Column: c.Key, Code: template.CodeInvalidDefault, Detail: "default is not a valid value of the column"}
@@ -224,6 +250,7 @@ type Stream struct {
 	u     Uniqueness
 	state []cellState
 	slab  []string
+	arena arena
 }
 
 type cellState uint8
@@ -291,7 +318,7 @@ func (s *Stream) row(row int, in []*string, out []*string, errs []Error, checkUT
 				continue
 			}
 			if v := template.Trim(raw); v != "" {
-				res, f := c.chk.check(v)
+				res, f := c.chk.check(v, &s.arena)
 				if f != nil {
 					s.state[i] = cellInvalid
 					errs = appendError(errs, row, c.key, f)
