@@ -47,15 +47,20 @@ func CheckRecipients(list []string) error {
 	return nil
 }
 
-// Chunk is the plaintext of one encrypted chunk, gzip'd JSON as the widget
-// writes it: the rows of the upload's columns from FirstRow on, nil for an
-// empty cell. It names its columns so that any one payload (a chunk, an S3
-// object, a webhook batch) decrypts to rows on its own.
+// Chunk is the plaintext of one encrypted chunk, JSON as the widget writes
+// it, gzip'd or not (on a fast link the widget sends it as it is, as in
+// stored mode): the rows of the upload's columns from FirstRow on, nil for
+// an empty cell. It names its columns so that any one payload (a chunk, an
+// S3 object, a webhook batch) decrypts to rows on its own.
 type Chunk struct {
 	FirstRow int64       `json:"first_row"`
 	Columns  []string    `json:"columns"`
 	Rows     [][]*string `json:"rows"`
 }
+
+// gzipMagic starts every gzip stream; a JSON text cannot start with it, so
+// a chunk's plaintext says which of the two it is.
+var gzipMagic = []byte{0x1f, 0x8b}
 
 // BundleEntry is one line of a .age bundle (JSON lines): the chunk's
 // position and row count, which the server knows, and its age ciphertext.
@@ -74,18 +79,22 @@ type Envelope struct {
 	Ciphertext []byte          `json:"ciphertext"`
 }
 
-// Open decrypts one age payload with ids and decodes the chunk inside.
+// Open decrypts one age payload with ids and decodes the chunk inside,
+// gzip'd JSON or JSON.
 func Open(ciphertext []byte, ids ...age.Identity) (Chunk, error) {
 	var c Chunk
 	r, err := age.Decrypt(bytes.NewReader(ciphertext), ids...)
 	if err != nil {
 		return c, fmt.Errorf("age decrypt: %w", err)
 	}
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		return c, fmt.Errorf("chunk gzip: %w", err)
+	plain := bufio.NewReader(r)
+	var text io.Reader = plain
+	if magic, _ := plain.Peek(len(gzipMagic)); bytes.Equal(magic, gzipMagic) {
+		if text, err = gzip.NewReader(plain); err != nil {
+			return c, fmt.Errorf("chunk gzip: %w", err)
+		}
 	}
-	if err := json.NewDecoder(gz).Decode(&c); err != nil {
+	if err := json.NewDecoder(text).Decode(&c); err != nil {
 		return c, fmt.Errorf("chunk json: %w", err)
 	}
 	for i, row := range c.Rows {
@@ -96,21 +105,38 @@ func Open(ciphertext []byte, ids ...age.Identity) (Chunk, error) {
 	return c, nil
 }
 
-// Seal encrypts c to recipients the way the widget does (gzip, then age).
-// The server never calls it; it is for tests and for tools that write
+// Seal encrypts c to recipients the way the widget does on a slow link
+// (gzip, then age); SealJSON as it does on a fast one (the JSON as it is).
+// The server never calls them; they are for tests and for tools that write
 // payloads a receiver opens with Open.
 func Seal(c Chunk, recipients ...age.Recipient) ([]byte, error) {
+	return seal(c, true, recipients)
+}
+
+// SealJSON encrypts c's JSON to recipients, not compressed (Seal).
+func SealJSON(c Chunk, recipients ...age.Recipient) ([]byte, error) {
+	return seal(c, false, recipients)
+}
+
+func seal(c Chunk, compress bool, recipients []age.Recipient) ([]byte, error) {
 	var out bytes.Buffer
 	w, err := age.Encrypt(&out, recipients...)
 	if err != nil {
 		return nil, err
 	}
-	gz := gzip.NewWriter(w)
-	if err := json.NewEncoder(gz).Encode(c); err != nil {
+	text := w
+	var gz *gzip.Writer
+	if compress {
+		gz = gzip.NewWriter(w)
+		text = gz
+	}
+	if err := json.NewEncoder(text).Encode(c); err != nil {
 		return nil, err
 	}
-	if err := gz.Close(); err != nil {
-		return nil, err
+	if gz != nil {
+		if err := gz.Close(); err != nil {
+			return nil, err
+		}
 	}
 	if err := w.Close(); err != nil {
 		return nil, err

@@ -51,15 +51,16 @@ func TestCheckRecipients(t *testing.T) {
 func s(v string) *string { return &v }
 
 // TestPayloads: intake decrypt's three inputs (an age file, a webhook
-// envelope, a bundle of JSON lines) each yield their age payloads; other
-// input is refused.
+// envelope, a bundle of JSON lines) each yield their age payloads, which
+// open whether their JSON is gzip'd (Seal) or not (SealJSON); other input
+// is refused.
 func TestPayloads(t *testing.T) {
 	t.Parallel()
 	id, _ := age.GenerateX25519Identity()
 	c0 := e2e.Chunk{FirstRow: 0, Columns: []string{"a"}, Rows: [][]*string{{s("1")}, {nil}}}
 	c1 := e2e.Chunk{FirstRow: 2, Columns: []string{"a"}, Rows: [][]*string{{s("é\"\n")}}}
 	p0, _ := e2e.Seal(c0, id.Recipient())
-	p1, _ := e2e.Seal(c1, id.Recipient())
+	p1, _ := e2e.SealJSON(c1, id.Recipient())
 	var bundle bytes.Buffer
 	enc := json.NewEncoder(&bundle)
 	enc.Encode(e2e.BundleEntry{ImportID: "imt_1", Chunk: 0, Rows: 2, Ciphertext: p0})
@@ -72,6 +73,7 @@ func TestPayloads(t *testing.T) {
 		err  string
 	}{
 		{"age file", p0, []e2e.Chunk{c0}, ""},
+		{"age file of JSON", p1, []e2e.Chunk{c1}, ""},
 		{"bundle", bundle.Bytes(), []e2e.Chunk{c0, c1}, ""},
 		{"envelope", envelope, []e2e.Chunk{c1}, ""},
 		{"empty", nil, nil, "no age payload"},
@@ -99,11 +101,47 @@ func TestPayloads(t *testing.T) {
 	}
 }
 
-// TestAgeCommandOpensSeal: what Seal writes (the widget's format, gzip then
-// age) the age command-line tool opens with an identity file. CI installs
-// the Debian package age; elsewhere the test skips and says so.
+// TestAgeCommandOpensSeal: what Seal and SealJSON write (the widget's
+// formats: gzip then age, or age of the JSON) the age command-line tool
+// opens with an identity file, to gzip'd JSON or JSON. CI installs the
+// Debian package age; elsewhere the test skips and says so.
 func TestAgeCommandOpensSeal(t *testing.T) {
 	t.Parallel()
+	bin := ageCommand(t)
+	id, _ := age.GenerateX25519Identity()
+	key := filepath.Join(t.TempDir(), "key.txt")
+	os.WriteFile(key, []byte(id.String()+"\n"), 0o600)
+	c := e2e.Chunk{FirstRow: 5, Columns: []string{"a", "b"}, Rows: [][]*string{{s("x"), nil}}}
+	for _, sc := range []struct {
+		name string
+		seal func(e2e.Chunk, ...age.Recipient) ([]byte, error)
+		gzip bool
+	}{{"Seal", e2e.Seal, true}, {"SealJSON", e2e.SealJSON, false}} {
+		p, _ := sc.seal(c, id.Recipient())
+		cmd := exec.Command(bin, "-d", "-i", key)
+		cmd.Stdin = bytes.NewReader(p)
+		plain, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: age -d: %v", sc.name, err)
+		}
+		if sc.gzip {
+			gz, err := gzip.NewReader(bytes.NewReader(plain))
+			if err != nil {
+				t.Fatalf("%s: %v", sc.name, err)
+			}
+			plain, _ = io.ReadAll(gz)
+		}
+		var got e2e.Chunk
+		if err := json.Unmarshal(plain, &got); err != nil || !reflect.DeepEqual(got, c) {
+			t.Fatalf("%s: age -d gave %s (%v)", sc.name, plain, err)
+		}
+	}
+}
+
+// ageCommand is the age command-line tool's path. CI installs the Debian
+// package age; elsewhere a test that needs it skips and says so.
+func ageCommand(t *testing.T) string {
+	t.Helper()
 	bin, err := exec.LookPath("age")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -111,24 +149,5 @@ func TestAgeCommandOpensSeal(t *testing.T) {
 		}
 		t.Skip("the age command is not installed (apt-get install -y age); CI runs this test")
 	}
-	id, _ := age.GenerateX25519Identity()
-	key := filepath.Join(t.TempDir(), "key.txt")
-	os.WriteFile(key, []byte(id.String()+"\n"), 0o600)
-	c := e2e.Chunk{FirstRow: 5, Columns: []string{"a", "b"}, Rows: [][]*string{{s("x"), nil}}}
-	p, _ := e2e.Seal(c, id.Recipient())
-	cmd := exec.Command(bin, "-d", "-i", key)
-	cmd.Stdin = bytes.NewReader(p)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("age -d: %v", err)
-	}
-	gz, err := gzip.NewReader(bytes.NewReader(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, _ := io.ReadAll(gz)
-	var got e2e.Chunk
-	if err := json.Unmarshal(plain, &got); err != nil || !reflect.DeepEqual(got, c) {
-		t.Fatalf("age -d gave %s (%v)", plain, err)
-	}
+	return bin
 }

@@ -2,6 +2,7 @@
 // count the server says it stored (what the done step shows).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { Decrypter, generateX25519Identity, identityToRecipient } from "age-encryption";
 import { completeBody, Compression, encodeSpan, MAX_ROWS_PER_CHUNK, serverMs, spanBodies, upload, type EncodedChunk, type Encoding, type UploadParams } from "../src/upload/upload.ts";
 
 interface Seen {
@@ -189,4 +190,64 @@ test("on a fast link the chunks after the first few go as JSON, the same JSON as
   } finally {
     globalThis.fetch = original;
   }
+});
+
+test("e2e: on a fast link the sealed chunks after the first few hold the JSON as it is, gzip'd before; both decrypt to the rows", async () => {
+  const identity = await generateX25519Identity();
+  const seal = { recipients: [await identityToRecipient(identity)], columns: ["name", "note", "n"] };
+  const d = new Decrypter();
+  d.addIdentity(identity);
+  const original = globalThis.fetch;
+  const sent: { n: number; first: number; plain: Uint8Array }[] = [];
+  globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+    const json = (v: unknown, headers: Record<string, string> = {}): Response => new Response(JSON.stringify(v), { status: 200, headers: { "Content-Type": "application/json", ...headers } });
+    if (url.pathname === "/api/v1/uploads") return json({ import_id: "imp1", upload_token: "tok", max_chunk_bytes: 8 << 20 });
+    const m = /\/chunks\/(\d+)$/.exec(url.pathname);
+    if (m) {
+      const t0 = performance.now();
+      assert.equal(new Headers(init?.headers).get("Content-Encoding"), null, "a sealed chunk states no encoding: the server stores it unopened");
+      sent.push({ n: Number(m[1]), first: Number(url.searchParams.get("first_row")), plain: await d.decrypt(new Uint8Array(init!.body as ArrayBuffer)) });
+      return json({ rows: 1 }, { "Server-Timing": `ingest;dur=${performance.now() - t0}` });
+    }
+    return json({ status: "completed", rows: 60_000, rows_with_errors: 0 });
+  };
+  try {
+    const row = (i: number): string[] => [`row ${i}`, "x".repeat(20), `${i * 7}`];
+    const result = await upload({ ...params(0), seal }, { count: 60_000, row });
+    assert.equal(result.status, "completed");
+    sent.sort((a, b) => a.n - b.n);
+    assert.equal(sent.length, 12);
+    const gzipped = (p: Uint8Array): boolean => p[0] === 0x1f && p[1] === 0x8b;
+    assert.ok(gzipped(sent[0]!.plain), "the first chunk is gzip'd: the link is not known yet");
+    assert.equal(sent.at(-1)!.plain[0], "{".charCodeAt(0), "the last chunks are the JSON as it is");
+    for (const s of sent) {
+      const text = gzipped(s.plain) ? await new Response(new Blob([new Uint8Array(s.plain)]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer() : s.plain;
+      const chunk = JSON.parse(new TextDecoder().decode(text)) as { columns: string[]; first_row: number; rows: string[][] };
+      assert.deepEqual(chunk.columns, seal.columns);
+      assert.equal(chunk.first_row, s.first);
+      assert.deepEqual(chunk.rows, Array.from({ length: MAX_ROWS_PER_CHUNK }, (_, k) => row(s.first + k)), `chunk ${s.n}`);
+    }
+  } finally {
+    globalThis.fetch = original;
+  }
+});
+
+test("e2e: a sealed chunk as it is fits max_chunk_bytes with the names and age's overhead; one that would not is gzip'd", async () => {
+  const seal = { recipients: [await identityToRecipient(await generateX25519Identity()), await identityToRecipient(await generateX25519Identity())], columns: ["name", "note"] };
+  const maxBytes = 4096;
+  const ascii = await encodeSpan((i) => [`row ${i}`, "x".repeat(60)], 0, 400, { maxBytes, seal, gzip: false });
+  assert.ok(ascii.length > 5, `${ascii.length} chunks: maxBytes cuts the span`);
+  for (const [k, c] of ascii.entries()) {
+    assert.equal(c.gzip, false);
+    assert.ok(c.body.byteLength <= maxBytes, `${c.body.byteLength} bytes sealed, at most ${maxBytes}`);
+    if (k < ascii.length - 1) assert.ok(c.body.byteLength > maxBytes * 0.9, `${c.body.byteLength} bytes sealed: the JSON is cut close to the bound`);
+  }
+  // Cut by characters, 2 bytes of UTF-8 each: past the bound as it is.
+  const wide = await encodeSpan((i) => [`row ${i}`, "é".repeat(60)], 0, 400, { maxBytes, seal, gzip: false });
+  for (const c of wide.slice(0, -1)) {
+    assert.equal(c.gzip, true);
+    assert.ok(c.body.byteLength <= maxBytes && c.gzipMs > 0);
+  }
+  assert.equal(wide.at(-1)!.gzip, false, "the last chunk, shorter, fits as it is");
 });

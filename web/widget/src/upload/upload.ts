@@ -13,9 +13,9 @@ import { Encrypter } from "age-encryption";
 
 /**
  * Seal is end-to-end encryption of the chunks: each chunk's JSON, naming
- * its columns, is gzip'd and then encrypted with age to the recipients, so
- * the server receives ciphertext and the chunk's row counts only
- * (docs/e2e.md). It runs where the chunk is encoded, a worker.
+ * its columns, is gzip'd as Compression says (as in stored mode) and then
+ * encrypted with age to the recipients, so the server receives ciphertext
+ * and the chunk's row counts only (docs/e2e.md). It runs where the chunk is encoded, a worker.
  */
 export interface Seal {
   recipients: string[];
@@ -40,9 +40,9 @@ export interface RowSource {
 export interface Encoding {
   /** The most JSON a chunk holds, and the most bytes it may be as sent. */
   maxBytes: number;
-  /** End-to-end encryption (always gzip'd first). */
+  /** End-to-end encryption (of the JSON, gzip'd or not). */
   seal?: Seal;
-  /** Whether to gzip the JSON: a chunk past maxBytes as UTF-8 is gzip'd anyway. */
+  /** Whether to gzip the JSON: a chunk past maxBytes as UTF-8 (sealed: as encrypted) is gzip'd anyway. */
   gzip: boolean;
 }
 
@@ -51,7 +51,7 @@ export interface EncodedChunk {
   first: number;
   count: number;
   body: ArrayBuffer;
-  /** Whether body is gzip'd (Content-Encoding). */
+  /** Whether body is gzip'd (Content-Encoding; sealed: the JSON inside the age file). */
   gzip: boolean;
   /** The JSON's size in bytes (UTF-8), and the milliseconds gzip took over it (0 when not gzip'd). */
   json: number;
@@ -163,6 +163,15 @@ async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer> {
 }
 
 /**
+ * ageOverhead bounds what age adds to a plaintext of at most plain bytes
+ * encrypted to recipients X25519 keys: the version line, a stanza (about
+ * 100 bytes) a recipient, the MAC line, the nonce and a tag every 64 KiB.
+ */
+export function ageOverhead(recipients: number, plain: number): number {
+  return 22 + 128 * recipients + 48 + 16 + 16 * (Math.floor(plain / 65536) + 1);
+}
+
+/**
  * spanBodies cuts the rows [start, end) of one span into chunk bodies of at
  * most maxBytes of JSON each (one unless rows are long); row(i) is row i in
  * template column order.
@@ -189,16 +198,16 @@ export function spanBodies(row: (i: number) => readonly (string | null)[], start
 
 /**
  * encodeSpan is spanBodies as UTF-8, gzip'd per encoding: the chunks of one
- * span, ready to send; with seal, each names its columns and is gzip'd and
- * then encrypted with age.
+ * span, ready to send; with seal, each names its columns and is gzip'd
+ * (likewise) and then encrypted with age, its JSON cut short of maxBytes by
+ * what the names and age add, so that it fits as it is.
  */
 export async function encodeSpan(row: (i: number) => readonly (string | null)[], start: number, end: number, encoding: Encoding): Promise<EncodedChunk[]> {
-  const bodies = spanBodies(row, start, end, encoding.maxBytes);
   const utf8 = new TextEncoder();
   const seal = encoding.seal;
   if (!seal) {
     return Promise.all(
-      bodies.map(async (b) => {
+      spanBodies(row, start, end, encoding.maxBytes).map(async (b) => {
         const json = utf8.encode(b.body);
         if (!encoding.gzip && json.byteLength <= encoding.maxBytes) return { first: b.first, count: b.count, body: json.buffer, gzip: false, json: json.byteLength, gzipMs: 0 };
         const t0 = performance.now();
@@ -210,12 +219,27 @@ export async function encodeSpan(row: (i: number) => readonly (string | null)[],
   const enc = new Encrypter();
   for (const r of seal.recipients) enc.addRecipient(r);
   const head = `{"columns":${JSON.stringify(seal.columns)},`;
+  const room = encoding.maxBytes - utf8.encode(head).byteLength - ageOverhead(seal.recipients.length, encoding.maxBytes);
+  const bodies = spanBodies(row, start, end, Math.max(room, 1));
+  const sealed = async (plain: Uint8Array): Promise<ArrayBuffer> => {
+    const out = await enc.encrypt(plain);
+    return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? (out.buffer as ArrayBuffer) : (out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer);
+  };
   return Promise.all(
     bodies.map(async (b) => {
       const json = utf8.encode(head + b.body.slice(1));
+      // As in stored mode, the JSON goes as it is on a fast link: a gzip
+      // stream starts 1f 8b and a JSON text cannot, so a receiver tells the
+      // two apart (e2e.Open). One past maxBytes once encrypted is gzip'd
+      // anyway, so no chunk is refused for not being compressed.
+      if (!encoding.gzip) {
+        const body = await sealed(json);
+        if (body.byteLength <= encoding.maxBytes) return { first: b.first, count: b.count, body, gzip: false, json: json.byteLength, gzipMs: 0 };
+      }
+      const t0 = performance.now();
       const packed = new Uint8Array(await gzip(json));
-      const sealed = await enc.encrypt(packed);
-      return { first: b.first, count: b.count, body: sealed.buffer.slice(sealed.byteOffset, sealed.byteOffset + sealed.byteLength) as ArrayBuffer, gzip: true, json: json.byteLength, gzipMs: 0 };
+      const gzipMs = performance.now() - t0;
+      return { first: b.first, count: b.count, body: await sealed(packed), gzip: true, json: json.byteLength, gzipMs };
     }),
   );
 }
