@@ -150,6 +150,12 @@ async function open(file: Blob, name: string, options: OpenOptions): Promise<Fil
     blankRows: state.blankRows,
   };
   if (result.rows.length === 0) throw new UserError("empty_file");
+  // The names gave a sure guess and the helper has its rows: merging its
+  // blocks starts now, not once the app has sampled the values and asks
+  // for the same header row and matching (map() then keeps this pass).
+  // (TypeScript takes state.ahead for the null set above: the parse set it since.)
+  const ahead = state.ahead as Ahead | null;
+  if (ahead?.guess && ahead.raw === state.raw) map(ahead.guess.headerRow, ahead.guess.mapping);
   return state.info;
 }
 
