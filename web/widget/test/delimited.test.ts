@@ -114,3 +114,25 @@ describe("detection on hostile text", () => {
     }
   });
 });
+
+describe("parseDelimited and the thread's other tasks", () => {
+  // The worker's helpers (their loading, their replies) are tasks of the
+  // parsing thread: a parse that only ever awaits a stream holding its
+  // data would run none of them until it ends.
+  test("tasks queued while a file is parsed run before the parse ends", async () => {
+    const line = "1,Ann,ann@example.com,+1 201 555 0123,2024-02-29\n";
+    const text = line.repeat(200_000);
+    let ran = false;
+    let rowsWhenRan = -1;
+    let rows = 0;
+    setTimeout(() => (ran = true), 0);
+    const result = await parseDelimited(new Blob([text]), {
+      onRows: (r) => {
+        rows = r.length;
+        if (ran && rowsWhenRan < 0) rowsWhenRan = rows;
+      },
+    });
+    assert.equal(result.rows.length, 200_000);
+    assert.ok(rowsWhenRan > 0 && rowsWhenRan < rows, `a timer ran at row ${rowsWhenRan} of ${rows}`);
+  });
+});

@@ -4,6 +4,7 @@
 // quotes stays CRLF. docs/parsing.md has the rules.
 import Papa from "papaparse";
 import { PackedRows } from "../rows/store.ts";
+import { Pauser } from "./pause.ts";
 import { trim } from "../validate/text.ts";
 import { SAMPLE_LENGTH, sniffDialect } from "./dialect.ts";
 import { decodeChunks, InvalidEncodingError, sniffBOM } from "./encoding.ts";
@@ -57,6 +58,12 @@ export async function parseDelimited(blob: Blob, options: DelimitedOptions = {})
  * so they never fill the old generation with garbage.
  */
 const PIECE_CHARS = 1 << 16;
+
+/**
+ * Milliseconds of parsing between pauses for the thread's queued tasks:
+ * the rows checked ahead go to a helper worker meanwhile (worker.ts).
+ */
+const PAUSE_MS = 20;
 
 /** blank reports a row whose every cell is empty after trimming. */
 function blank(row: readonly string[]): boolean {
@@ -137,7 +144,9 @@ async function parseWith(blob: Blob, encoding: string, strict: boolean, options:
     }
     head.length = 0;
   };
+  const pauser = new Pauser(PAUSE_MS);
   for await (const more of decodeChunks(blob, encoding, strict, options.onProgress)) {
+    await pauser.maybe();
     if (parser) feed(more);
     else {
       head.push(more);

@@ -117,7 +117,8 @@ export function buildCheck(spec: TypeSpec): Check {
     case "time": {
       const bad = failure(`invalid_${spec.type}`, { formats: spec.formatList });
       const parser = new TemporalParser(spec.type, spec.formats, spec.excel);
-      return (s) => parser.parse(s) ?? bad;
+      // Dates repeat (a few thousand days over years of rows); times stamped to the second, less.
+      return memoised((s) => parser.parse(s) ?? bad);
     }
     case "enum":
     case "multi_enum":
@@ -130,22 +131,42 @@ export function buildCheck(spec: TypeSpec): Check {
     case "country": {
       const bad = failure("invalid_country");
       // A country column repeats a few hundred spellings: remember them.
-      const seen = new Map<string, string | Failure>();
-      return (s) => {
-        let r = seen.get(s);
-        if (r === undefined) {
-          // Go refuses values over 256 bytes before normalising them.
-          r = s.length > MAX_COUNTRY_BYTES || utf8Length(s) > MAX_COUNTRY_BYTES ? bad : (countries().get(countryKey(s)) ?? bad);
-          if (seen.size < MEMO_LIMIT && s.length <= MEMO_KEY_LIMIT) seen.set(s, r);
-        }
-        return r;
-      };
+      // Go refuses values over 256 bytes before normalising them.
+      return memoised((s) => (s.length > MAX_COUNTRY_BYTES || utf8Length(s) > MAX_COUNTRY_BYTES ? bad : (countries().get(countryKey(s)) ?? bad)));
     }
     case "currency": {
       const bad = failure("invalid_currency");
       return (s) => (s.length === 3 && currencies().has(asciiUpper(s)) ? asciiUpper(s) : bad);
     }
   }
+}
+
+/**
+ * memoised remembers check's answers (a check is a function of the cell
+ * alone) for a column whose values repeat. Once MEMO_LIMIT values are
+ * remembered, it keeps the memo only while it answers at least as often as
+ * it misses: a column of distinct values soon costs nothing more than the
+ * check itself.
+ */
+function memoised(check: Check): Check {
+  let seen: Map<string, string | Failure> | null = new Map();
+  let hits = 0;
+  let misses = 0;
+  return (s) => {
+    if (seen === null) return check(s);
+    const known = seen.get(s);
+    if (known !== undefined) {
+      hits++;
+      return known;
+    }
+    const r = check(s);
+    if (seen.size < MEMO_LIMIT) {
+      if (s.length <= MEMO_KEY_LIMIT) seen.set(s, r);
+    } else if (++misses > MEMO_LIMIT && misses > hits) {
+      seen = null;
+    }
+    return r;
+  };
 }
 
 function enumCheck(spec: Extract<TypeSpec, { type: "enum" | "multi_enum" }>): Check {

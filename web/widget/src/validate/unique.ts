@@ -37,9 +37,14 @@ export class MemoryUniqueness implements Uniqueness {
    * Without keyOf every key is kept. With it only a hash and a row per
    * claim are: on equal hashes keyOf tells the claiming row's key, so a
    * collision is still never a false duplicate. A million emails kept as
-   * strings would cost more than the grid's rows.
+   * strings would cost more than the grid's rows. expected is how many
+   * claims a column will likely hold (the rows of the import): its table
+   * is made that large at once instead of doubling its way there.
    */
-  constructor(private readonly keyOf?: KeyOf) {}
+  constructor(
+    private readonly keyOf?: KeyOf,
+    private readonly expected = 0,
+  ) {}
 
   claim(column: number, key: string, row: number): number {
     return this.table(column).claim(key, row);
@@ -64,7 +69,7 @@ export class MemoryUniqueness implements Uniqueness {
     let t = this.tables[column];
     if (t === undefined) {
       const keyOf = this.keyOf;
-      t = new ClaimTable(keyOf ? (r) => keyOf(column, r) : null);
+      t = new ClaimTable(keyOf ? (r) => keyOf(column, r) : null, this.expected);
       this.tables[column] = t;
     }
     return t;
@@ -72,6 +77,8 @@ export class MemoryUniqueness implements Uniqueness {
 }
 
 const INITIAL = 1024;
+/** The largest table made at once (32 MB): beyond it, the table grows as claims come. */
+const MAX_INITIAL = 1 << 22;
 
 /**
  * ClaimTable is an open-addressing hash table from key to first row, linear
@@ -81,14 +88,21 @@ const INITIAL = 1024;
  * collision is never a false duplicate.
  */
 class ClaimTable {
-  private cap = INITIAL;
-  private slots = new Int32Array(2 * INITIAL); // hash (0 = free), row
+  private cap: number;
+  private slots: Int32Array; // hash (0 = free), row
   /** Key of each slot; null when rowKey tells them. */
   private keys: (string | undefined)[] | null;
   private size = 0;
 
-  constructor(private readonly rowKey: ((row: number) => string | null) | null) {
-    this.keys = rowKey ? null : new Array<string | undefined>(INITIAL).fill(undefined);
+  constructor(
+    private readonly rowKey: ((row: number) => string | null) | null,
+    expected: number,
+  ) {
+    let cap = INITIAL;
+    while (cap <= 2 * expected && cap < MAX_INITIAL) cap *= 2;
+    this.cap = cap;
+    this.slots = new Int32Array(2 * cap);
+    this.keys = rowKey ? null : new Array<string | undefined>(cap).fill(undefined);
   }
 
   claim(key: string, row: number): number {

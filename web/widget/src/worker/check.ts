@@ -243,12 +243,11 @@ export function serveChecks(post: (reply: CheckReply, transfer: Transferable[]) 
 
 /**
  * CheckPool is the owner's side: helpers started once, each block sent to
- * the next, replies taken in the order sent. Once a helper fails, the pool
+ * the one with the fewest waiting, replies taken in the order sent. Once a helper fails, the pool
  * is broken and the owner checks the rest itself.
  */
 export class CheckPool {
   private readonly helpers: { worker: Worker; waiting: { resolve(r: CheckReply): void; reject(e: Error): void }[] }[] = [];
-  private turn = 0;
   broken = false;
 
   constructor(url: string, size: number) {
@@ -283,14 +282,14 @@ export class CheckPool {
     for (const h of this.helpers) h.worker.postMessage(req);
   }
 
-  /** check has the next helper (or helper number only) check rows. */
+  /** check has the idlest helper (or helper number only) check rows. */
   async check(rows: ShippedRow[], only?: number): Promise<CheckedBlock> {
     const r = await this.call({ kind: "check", rows }, only);
     if (!("block" in r)) throw new Error("helper: not a block");
     return r.block;
   }
 
-  /** encode has the next helper encode rows for the upload, the first of them row first (encodeSpan). */
+  /** encode has the idlest helper encode rows for the upload, the first of them row first (encodeSpan). */
   async encode(rows: ShippedRow[], first: number, encoding: Encoding): Promise<EncodedChunk[]> {
     const r = await this.call({ kind: "encode", rows, first, encoding });
     if (!("chunks" in r)) throw new Error("helper: not chunks");
@@ -299,11 +298,18 @@ export class CheckPool {
 
   private call(req: CheckRequest, only?: number): Promise<CheckReply> {
     if (this.broken) return Promise.reject(new Error("helpers failed"));
-    const helper = this.helpers[only ?? this.turn++ % this.helpers.length]!;
+    const helper = this.helpers[only ?? this.idlest()]!;
     return new Promise((resolve, reject) => {
       helper.waiting.push({ resolve, reject });
       helper.worker.postMessage(req);
     });
+  }
+
+  /** The helper with the fewest requests waiting (the first of them): one given rows ahead gets fewer blocks after. */
+  private idlest(): number {
+    let best = 0;
+    for (let k = 1; k < this.helpers.length; k++) if (this.helpers[k]!.waiting.length < this.helpers[best]!.waiting.length) best = k;
+    return best;
   }
 
   private fail(): void {

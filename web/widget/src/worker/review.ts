@@ -23,7 +23,7 @@ export function tableRules(template: unknown, table: RowTable): { validator: Val
   const uniqueness = new MemoryUniqueness((column, n) => {
     const i = table.indexOf(n);
     return i < 0 ? null : validator.uniqueKey(column, table.row(i)[column]);
-  });
+  }, table.length);
   const validator: Validator = new Validator(template, uniqueness);
   return { validator, uniqueness };
 }

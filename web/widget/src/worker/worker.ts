@@ -2,6 +2,7 @@
 // grid's window requests, applies edits and uploads. The main thread only
 // ever holds what is on screen.
 import { parseDelimited } from "../parse/delimited.ts";
+import { letTasksRun } from "../parse/pause.ts";
 import { openWorkbook, readSheet, type Workbook } from "../parse/xlsx.ts";
 import { ZipError } from "../parse/zip.ts";
 import { XmlError } from "../parse/xml.ts";
@@ -149,6 +150,12 @@ async function open(file: Blob, name: string, options: OpenOptions): Promise<Fil
     blankRows: state.blankRows,
   };
   if (result.rows.length === 0) throw new UserError("empty_file");
+  // The names gave a sure guess and the helper has its rows: merging its
+  // blocks starts now, not once the app has sampled the values and asks
+  // for the same header row and matching (map() then keeps this pass).
+  // (TypeScript takes state.ahead for the null set above: the parse set it since.)
+  const ahead = state.ahead as Ahead | null;
+  if (ahead?.guess && ahead.raw === state.raw) map(ahead.guess.headerRow, ahead.guess.mapping);
   return state.info;
 }
 
@@ -247,8 +254,11 @@ const VALIDATION_SLICE = 5000;
  * sampled over the whole file; but when the column names alone match every
  * template column they name exactly, the app proposes what they give, and
  * the rows parsed so far go to one helper (the parse keeps a core) with
- * that guess. map() keeps the blocks when the app asks for just that
- * mapping, and drops them otherwise.
+ * that guess, a few blocks at a time: the helper gets the next block as
+ * one comes back, so that once the parse is done the rows it has not
+ * reached yet are shared by every helper, not queued on that one. map()
+ * keeps the blocks when the app asks for just that mapping, and drops them
+ * otherwise.
  */
 interface Ahead {
   raw: PackedRows;
@@ -257,33 +267,45 @@ interface Ahead {
   /** Grid rows [0, shipped) are with the helper, in blocks. */
   shipped: number;
   blocks: { end: number; block: Promise<CheckedBlock> }[];
+  /** Blocks shipped and not back yet. */
+  pending: number;
 }
 
 /** Rows the guess is made on: as many as the header step previews. */
 const AHEAD_PREVIEW = 20;
 
-/** Ships the rows parsed since the last call to a helper, in blocks, once the names gave a sure guess. */
+/**
+ * Ships the rows parsed so far to a helper, in blocks, once the names gave
+ * a sure guess, as long as fewer than BLOCKS_AHEAD are out; each block back
+ * ships the next, until map() takes the guess.
+ */
 function checkAhead(raw: PackedRows): void {
   const pool = state.pool;
   if (!pool || pool.broken || state.template === null) return;
   let ahead = state.ahead;
   if (!ahead || ahead.raw !== raw) {
     if (raw.length < AHEAD_PREVIEW) return;
-    ahead = state.ahead = { raw, guess: guessMapping(raw.slice(0, AHEAD_PREVIEW)), shipped: 0, blocks: [] };
+    ahead = state.ahead = { raw, guess: guessMapping(raw.slice(0, AHEAD_PREVIEW)), shipped: 0, blocks: [], pending: 0 };
     if (ahead.guess) pool.setup(state.template, state.locale, ahead.guess.mapping);
   }
   const guess = ahead.guess;
   if (!guess) return;
   const first = guess.headerRow + 1;
-  while (raw.length - first - ahead.shipped >= SHIPPED_BLOCK) {
+  const current = ahead;
+  const back = (): void => {
+    current.pending--;
+    if (state.ahead === current) checkAhead(raw);
+  };
+  while (ahead.pending < BLOCKS_AHEAD && raw.length - first - ahead.shipped >= SHIPPED_BLOCK) {
     const start = ahead.shipped;
     const end = start + SHIPPED_BLOCK;
     const rows: ShippedRow[] = [];
     for (let i = start; i < end; i++) rows.push(raw.packedRow(first + i) ?? throughMapping(raw.row(first + i), guess.mapping, guess.inOrder));
     const block = pool.check(rows, 0);
-    block.catch(() => {});
+    block.then(back, back);
     ahead.blocks.push({ end, block });
     ahead.shipped = end;
+    ahead.pending++;
   }
 }
 
@@ -309,15 +331,6 @@ function takeAhead(headerRow: number, mapping: readonly (number | null)[]): Ahea
 const SHIPPED_BLOCK = 10000;
 const BLOCKS_AHEAD = 2;
 
-/** Lets queued messages (window requests) run between validation slices. */
-function yieldToMessages(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => resolve();
-    channel.port2.postMessage(null);
-  });
-}
-
 /**
  * Validates every row in order, in slices, reporting progress. Rows are
  * validated first to last so that uniqueness ("duplicate of row N") names
@@ -326,7 +339,7 @@ function yieldToMessages(): Promise<void> {
 async function validateInBackground(pass: number, ahead: Ahead | null = null): Promise<void> {
   // A small first slice: the first screen of rows shows its errors at once.
   let slice = 200;
-  await yieldToMessages();
+  await letTasksRun();
   state.stale = new Set();
   state.shipped = 0;
   // Rows checked ahead come first: their first block is likely back already.
@@ -350,7 +363,7 @@ async function validateInBackground(pass: number, ahead: Ahead | null = null): P
     for (let i = state.checked; i < end; i++) check(i);
     state.checked = end;
     post({ id: 0, validation: summary() });
-    await yieldToMessages();
+    await letTasksRun();
   }
 }
 
@@ -381,6 +394,9 @@ async function validateWithHelpers(pool: CheckPool, pass: number, ahead: Ahead |
     merge(block, state.checked);
     state.checked = next.end;
     post({ id: 0, validation: summary() });
+    // Blocks checked ahead are back already, and awaiting them runs no task:
+    // the app's requests are answered between blocks all the same.
+    await letTasksRun();
   }
 }
 
