@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -108,7 +107,7 @@ func main() {
 	o, _ := json.Marshal(overlay)
 	os.WriteFile(filepath.Join(dir, "overlay.json"), o, 0o600)
 	bin := filepath.Join(dir, "go-receiver")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-overlay", filepath.Join(dir, "overlay.json"), "-o", bin, pkg)
+	cmd := exec.Command("go", "build", "-overlay", filepath.Join(dir, "overlay.json"), "-o", bin, pkg)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build of the docs' Go receiver: %v: %s", err, out)
 	}
