@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-
-	"github.com/intakehq/intake/internal/importlog"
 )
 
 // TestClaimsMergedAtCompletion: the claims of chunks stored in any order,
@@ -55,19 +53,7 @@ func TestClaimsMergedAtCompletion(t *testing.T) {
 	for name, s := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			org, err := s.CreateOrgWithOwner(ctx, "org-claims", "claims@example.com", "h", "ik_c", []byte("k-claims"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ipr, err := s.CreateImporter(ctx, org.ID, Importer{Name: "n", Template: []byte(`{}`), Mode: ModeStored, RetentionDays: 30})
-			if err != nil {
-				t.Fatal(err)
-			}
-			im := Import{ID: NewID("imt_"), OrgID: org.ID, ImporterID: ipr.ID, Status: StatusUploading, Columns: []string{"a", "b"}, RowColumns: []string{"a", "b"},
-				SourceFormat: "csv", ExpectedRows: 32 * bucketRows, TokenHash: []byte("t"), TokenExpiresAt: s.now(), CreatedAt: s.now()}
-			if err := s.CreateImport(ctx, im, importlog.Created{ImporterID: ipr.ID}); err != nil {
-				t.Fatal(err)
-			}
+			im := uploadingImport(t, s, "claims", []string{"a", "b"}, 32*bucketRows)
 			for _, n := range []int{2, 0, 3, 1} {
 				w, err := s.BeginChunk(ctx, im.ID)
 				if err != nil {
@@ -309,19 +295,7 @@ func TestClaimRunsMigrated(t *testing.T) {
 			if _, err := p.DownTo(ctx, 16); err != nil {
 				t.Fatal(err)
 			}
-			org, err := s.CreateOrgWithOwner(ctx, "org-mig", "mig@example.com", "h", "ik_m", []byte("k-mig"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ipr, err := s.CreateImporter(ctx, org.ID, Importer{Name: "n", Template: []byte(`{}`), Mode: ModeStored, RetentionDays: 30})
-			if err != nil {
-				t.Fatal(err)
-			}
-			im := Import{ID: NewID("imt_"), OrgID: org.ID, ImporterID: ipr.ID, Status: StatusUploading, Columns: []string{"a"}, RowColumns: []string{"a"},
-				SourceFormat: "csv", ExpectedRows: 4 * bucketRows, TokenHash: []byte("t"), TokenExpiresAt: s.now(), CreatedAt: s.now()}
-			if err := s.CreateImport(ctx, im, importlog.Created{ImporterID: ipr.ID}); err != nil {
-				t.Fatal(err)
-			}
+			im := uploadingImport(t, s, "mig", []string{"a"}, 4*bucketRows)
 			const perChunk = 100
 			claims := func(n int) []Claim {
 				var out []Claim

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"testing"
-
-	"github.com/intakehq/intake/internal/importlog"
 )
 
 // TestPreparedStatements: on SQLite the statements of a chunk's
@@ -16,19 +14,7 @@ func TestPreparedStatements(t *testing.T) {
 	for name, s := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			org, err := s.CreateOrgWithOwner(ctx, "org-stmts", "stmts@example.com", "h", "ik_s", []byte("k-stmts"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ipr, err := s.CreateImporter(ctx, org.ID, Importer{Name: "n", Template: []byte(`{}`), Mode: ModeStored, RetentionDays: 30})
-			if err != nil {
-				t.Fatal(err)
-			}
-			im := Import{ID: NewID("imt_"), OrgID: org.ID, ImporterID: ipr.ID, Status: StatusUploading, Columns: []string{"a"}, RowColumns: []string{"a"},
-				SourceFormat: "csv", ExpectedRows: 30, TokenHash: []byte("t"), TokenExpiresAt: s.now(), CreatedAt: s.now()}
-			if err := s.CreateImport(ctx, im, importlog.Created{ImporterID: ipr.ID}); err != nil {
-				t.Fatal(err)
-			}
+			im := uploadingImport(t, s, "stmts", []string{"a"}, 30)
 			cached := func() int {
 				s.stmts.mu.Lock()
 				defer s.stmts.mu.Unlock()

@@ -160,3 +160,25 @@ func TestChunkLifecycle(t *testing.T) {
 		})
 	}
 }
+
+// uploadingImport creates an organization, an importer and an import of
+// cols in the uploading state that announces expected rows: where the
+// chunk and claim tests start. name keeps each test's organization apart.
+func uploadingImport(t *testing.T, s *Store, name string, cols []string, expected int64) Import {
+	t.Helper()
+	ctx := context.Background()
+	org, err := s.CreateOrgWithOwner(ctx, "org-"+name, name+"@example.com", "h", "ik_"+name, []byte("k-"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipr, err := s.CreateImporter(ctx, org.ID, Importer{Name: "n", Template: []byte(`{}`), Mode: ModeStored, RetentionDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := Import{ID: NewID("imt_"), OrgID: org.ID, ImporterID: ipr.ID, Status: StatusUploading, Columns: cols, RowColumns: cols,
+		SourceFormat: "csv", ExpectedRows: expected, TokenHash: []byte("t"), TokenExpiresAt: s.now(), CreatedAt: s.now()}
+	if err := s.CreateImport(ctx, im, importlog.Created{ImporterID: ipr.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return im
+}
