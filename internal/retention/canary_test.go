@@ -136,6 +136,42 @@ func (e *env) find(t testing.TB, secret string) []string {
 	return hits
 }
 
+// requireHidden flushes the databases and fails if any secret is at rest or
+// logged (when says at which step); a control, stored in clear, must be
+// found, or the scan proves nothing.
+func (e *env) requireHidden(t testing.TB, when, control string, secrets ...string) {
+	t.Helper()
+	e.flush(t)
+	for _, secret := range secrets {
+		if hits := e.find(t, secret); len(hits) > 0 {
+			t.Fatalf("canary at rest or logged %s: %v", when, hits)
+		}
+	}
+	if control != "" && len(e.find(t, control)) == 0 {
+		t.Fatal("control: the importer name, stored in clear, was not found: the scan reads nothing")
+	}
+}
+
+// wrappedKey is the import's wrapped data key, which must be there before
+// its purge.
+func (e *env) wrappedKey(t testing.TB, importID string) []byte {
+	t.Helper()
+	stored, err := e.Server.Store.Import(context.Background(), e.OrgID, importID)
+	if err != nil || len(stored.WrappedKey) == 0 {
+		t.Fatalf("wrapped key before the purge: %v", err)
+	}
+	return stored.WrappedKey
+}
+
+// purge deletes an import of one chunk through the API.
+func (e *env) purge(t testing.TB, importID string) {
+	t.Helper()
+	var res struct{ Imports, Chunks int }
+	if code := e.Do(t, "DELETE", "/api/v1/imports/"+importID, e.APIKey, nil, &res); code != http.StatusOK || res.Imports != 1 || res.Chunks != 1 {
+		t.Fatalf("purge: %d %+v", code, res)
+	}
+}
+
 func (e *env) countChunks(t testing.TB, importID string) int {
 	t.Helper()
 	var n int
@@ -197,34 +233,18 @@ func TestCanary(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("the import was not delivered")
 			}
-			e.flush(t)
-			if hits := e.find(t, canary); len(hits) > 0 {
-				t.Fatalf("canary in plaintext at rest before the purge: %v", hits)
-			}
-			if hits := e.find(t, control); len(hits) == 0 {
-				t.Fatal("control: the importer name, stored in clear, was not found: the scan reads nothing")
-			}
-
-			stored, err := e.Server.Store.Import(context.Background(), e.OrgID, up.ImportID)
-			if err != nil || len(stored.WrappedKey) == 0 {
-				t.Fatalf("wrapped key before the purge: %v", err)
-			}
-			if !be.pg && len(servertest.FindInDir(t, e.DataDir, stored.WrappedKey)) == 0 {
+			e.requireHidden(t, "before the purge", control, canary)
+			wrapped := e.wrappedKey(t, up.ImportID)
+			if !be.pg && len(servertest.FindInDir(t, e.DataDir, wrapped)) == 0 {
 				t.Fatal("control: the wrapped key is not found in the data folder before the purge")
 			}
 
-			var res struct{ Imports, Chunks int }
-			if code := e.Do(t, "DELETE", "/api/v1/imports/"+up.ImportID, e.APIKey, nil, &res); code != http.StatusOK || res.Imports != 1 || res.Chunks != 1 {
-				t.Fatalf("purge: %d %+v", code, res)
-			}
-			e.flush(t)
-			if hits := e.find(t, canary); len(hits) > 0 {
-				t.Fatalf("canary in plaintext at rest after the purge: %v", hits)
-			}
+			e.purge(t, up.ImportID)
+			e.requireHidden(t, "after the purge", "", canary)
 			// On SQLite (secure_delete, WAL truncated) the destroyed key is gone
 			// from every file; PostgreSQL keeps the dead tuple until VACUUM
 			// (docs/privacy.md says so).
-			if hits := servertest.FindInDir(t, e.DataDir, stored.WrappedKey); !be.pg && len(hits) > 0 {
+			if hits := servertest.FindInDir(t, e.DataDir, wrapped); !be.pg && len(hits) > 0 {
 				t.Fatalf("the destroyed wrapped key is still on disk: %v", hits)
 			}
 			if n := countBlobs(t, e.Server.Bucket, up.ImportID); n != 0 {
