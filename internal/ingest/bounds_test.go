@@ -7,18 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
-	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/fileblob" // file:// blob store for the test service
 
 	"github.com/intakehq/intake/internal/store"
-	"github.com/intakehq/intake/internal/vault"
 )
 
 // boundsEnv is a Service on real SQLite, a file blob store and a local
@@ -33,22 +29,7 @@ type boundsEnv struct {
 func newBoundsEnv(t *testing.T, o Options) *boundsEnv {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(dir, "intake.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	v, err := vault.Open(ctx, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	b, err := blob.OpenBucket(ctx, "file://"+filepath.ToSlash(dir)+"?create_dir=true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	st, v, b := openParts(t, t.TempDir(), "")
 	org, err := st.CreateOrgWithOwner(ctx, "org", "o@example.com", "hash", "ik_bounds", []byte("key"))
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/fileblob" // file:// blob store for the test services
 
 	"github.com/intakehq/intake/internal/importlog"
 	"github.com/intakehq/intake/internal/rows"
@@ -41,21 +42,7 @@ func newReplicas(t testing.TB, pgURL string, n int) *replicas {
 	dir := t.TempDir()
 	r := &replicas{keys: map[bool]string{}}
 	for i := range n {
-		st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(dir, "intake.db"), PostgresURL: pgURL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		v, err := vault.Open(ctx, "", dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { v.Close() })
-		b, err := blob.OpenBucket(ctx, "file://"+filepath.ToSlash(dir)+"?create_dir=true")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Close() })
+		st, v, b := openParts(t, dir, pgURL)
 		if i == 0 {
 			org, err := st.CreateOrgWithOwner(ctx, "org", "o@example.com", "hash", "ik_unique", []byte("key"))
 			if err != nil {
@@ -75,6 +62,31 @@ func newReplicas(t testing.TB, pgURL string, n int) *replicas {
 		r.svcs = append(r.svcs, New(Options{Store: st, Vault: v, Bucket: b, Logger: slog.New(slog.DiscardHandler)}))
 	}
 	return r
+}
+
+// openParts opens what a Service needs, closed at the test's end: the store
+// (SQLite in dir, or PostgreSQL at pgURL when set), a vault with a local
+// master key in dir and a file blob store in dir. Parts opened twice on one
+// dir share their data, as replicas do.
+func openParts(t testing.TB, dir, pgURL string) (*store.Store, *vault.Vault, *blob.Bucket) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(dir, "intake.db"), PostgresURL: pgURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	v, err := vault.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	b, err := blob.OpenBucket(ctx, "file://"+filepath.ToSlash(dir)+"?create_dir=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return st, v, b
 }
 
 // backendsOf runs fn on SQLite and, when the test server is set, on
