@@ -14,9 +14,11 @@ import (
 // backlogCollector exports the waiting work (store.Backlog) as gauges at
 // scrape time: delivery lag, the retry queue and the purge backlog, the
 // figures deploy/prometheus/alerts.yml alerts on. Every replica reports
-// the same shared figures (alert on max, not sum). A scrape reuses a
-// figure younger than maxAge, so that several Prometheus servers or a
-// short scrape interval do not scan the deliveries table each time.
+// the same shared figures (alert on max, not sum). Each figure is read
+// from an index of the waiting rows alone, so a scrape costs the backlog's
+// size, not the tables'; a scrape also reuses a figure younger than
+// maxAge, so that several Prometheus servers or a short scrape interval do
+// not query the database each time.
 type backlogCollector struct {
 	store *store.Store
 	log   *slog.Logger
