@@ -26,8 +26,14 @@ import (
 // done. Every step is a durable job or a transaction, so a file is imported
 // once across crashes and replicas: a crash before a claim commits leaves
 // the file for the next poll, one after it leaves the claim's job to run
-// again, and a claim handed over is never handed over twice. The kinds of
-// place differ only in how they list, read, tag or move (source).
+// again, and a claim handed over is never handed over twice. A claim whose
+// job fails run after run (the file unreadable, the place unreachable) is
+// given up on before the queue would give up on the job, silently: it is
+// marked failed (FailWatchClaim, which a claim handed over cannot be), so
+// the watch lists it (its key, never its content) and the
+// intake_watch_objects_failed gauge counts it, until the watch is saved
+// again and the next poll claims it afresh. The kinds of place differ only
+// in how they list, read, tag or move (source).
 
 // PollJob lists every watched prefix.
 type PollJob struct{}
@@ -43,10 +49,16 @@ type ObjectJob struct {
 // Kind names the job in the queue's table.
 func (ObjectJob) Kind() string { return "intake_watch_object" }
 
-// InsertOptions run object jobs on the file import queue, once per claim.
+// InsertOptions run object jobs on the file import queue, once per claim,
+// with a few runs more than MaxObjectFailedRuns: the claim is given up on
+// by the run after the last failed one, not by the queue.
 func (ObjectJob) InsertOptions() queue.InsertOptions {
-	return queue.InsertOptions{Queue: Queue, MaxAttempts: 10, UniqueByArgs: true}
+	return queue.InsertOptions{Queue: Queue, MaxAttempts: MaxObjectFailedRuns + 3, UniqueByArgs: true}
 }
+
+// MaxObjectFailedRuns bounds the runs of an object job that fail (an
+// error, a timeout, a crash of the process) before its claim is given up.
+const MaxObjectFailedRuns = 7
 
 // WatchCredentials are a watch's secrets, sealed in the store: S3 keys,
 // or an SFTP password or private key (PEM, OpenSSH or PKCS#8).
@@ -82,7 +94,7 @@ func NewWatcher(s *Service, dial func(ctx context.Context, network, addr string)
 func (w *Watcher) Register(ws *queue.Workers, interval time.Duration) {
 	queue.Every(ws, interval, "intake_watch_poll", PollJob{}, queue.InsertOptions{Queue: Queue})
 	queue.Register(ws, w.s.o.JobTimeout, func(ctx context.Context, _ PollJob) error { return w.Poll(ctx) })
-	queue.Register(ws, w.s.o.JobTimeout, w.object)
+	queue.Register(ws, w.s.o.JobTimeout, w.Object)
 }
 
 // WatchSettings are a watch as the API takes it: where, what to do with a
@@ -212,14 +224,23 @@ func (w *Watcher) poll(ctx context.Context, wt store.Watch) error {
 	return err
 }
 
-// object hands a claimed object to Submit, unless a run before did.
-func (w *Watcher) object(ctx context.Context, j ObjectJob) error {
+// Object runs an object job: it hands a claimed object to Submit, unless
+// a run before did, or gives the claim up once MaxObjectFailedRuns runs
+// failed.
+func (w *Watcher) Object(ctx context.Context, j ObjectJob) error {
 	claim, err := w.s.o.Store.WatchClaimByID(ctx, j.ClaimID)
 	if errors.Is(err, store.ErrNotFound) {
 		return queue.Cancel(err)
 	}
 	if err != nil || claim.ImportID != "" {
 		return err
+	}
+	failed, claimed, err := w.s.o.Store.BeginWatchClaimRun(ctx, claim.ID)
+	if err != nil || !claimed {
+		return err
+	}
+	if failed >= MaxObjectFailedRuns {
+		return w.giveUp(ctx, claim, failed)
 	}
 	wt, err := w.s.o.Store.WatchOf(ctx, claim.ImporterID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -254,6 +275,21 @@ func (w *Watcher) object(ctx context.Context, j ObjectJob) error {
 		return fmt.Errorf("submit watched object of claim %s: %w", claim.ID, err)
 	}
 	w.s.o.Logger.InfoContext(ctx, "watched object submitted", "claim_id", claim.ID, "import_id", sub.ImportID)
+	return nil
+}
+
+// giveUp marks a claim failed after failed runs of its job. It names the
+// claim and importer in the log, not the key: a file name is the
+// organization's data.
+func (w *Watcher) giveUp(ctx context.Context, claim store.WatchClaim, failed int) error {
+	gaveUp, err := w.s.o.Store.FailWatchClaim(ctx, claim.ID, CodeJobFailed)
+	if err != nil {
+		return err
+	}
+	if gaveUp {
+		w.s.o.Logger.WarnContext(ctx, "watched object given up", "claim_id", claim.ID, "importer_id", claim.ImporterID,
+			"failed_runs", failed, "code", CodeJobFailed)
+	}
 	return nil
 }
 

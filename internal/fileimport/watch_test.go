@@ -32,6 +32,13 @@ import (
 // tags beside the object, which stays as it is.
 func fakeS3(t *testing.T) (url string, client *awss3.Client) {
 	t.Helper()
+	return fakeS3Gated(t, nil)
+}
+
+// fakeS3Gated is fakeS3 answering 403 AccessDenied, as S3 does to a key
+// the credentials may not read, to each request deny reports (nil: none).
+func fakeS3Gated(t *testing.T, deny func(*http.Request) bool) (url string, client *awss3.Client) {
+	t.Helper()
 	backend := s3mem.New()
 	if err := backend.CreateBucket("drop"); err != nil {
 		t.Fatal(err)
@@ -40,6 +47,12 @@ func fakeS3(t *testing.T) (url string, client *awss3.Client) {
 	var mu sync.Mutex
 	tags := map[string][]byte{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if deny != nil && deny(r) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+			return
+		}
 		if _, ok := r.URL.Query()["tagging"]; !ok {
 			fake.ServeHTTP(w, r)
 			return

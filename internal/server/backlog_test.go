@@ -14,7 +14,8 @@ import (
 
 // TestBacklogMetrics: a delivery whose receiver keeps failing shows on
 // /metrics as one pending delivery, one waiting for a retry, and a lag of
-// its age; the purge backlog is reported at both stages.
+// its age; the purge backlog is reported at both stages, and the watched
+// files given up on (none here; TestWatchGivesUpVisibly has one).
 func TestBacklogMetrics(t *testing.T) {
 	t.Parallel()
 	const token = "metrics-token-0123456789"
@@ -70,7 +71,7 @@ func TestBacklogMetrics(t *testing.T) {
 	if v := value("intake_delivery_lag_seconds"); v <= 0 || v > 60 {
 		t.Errorf("intake_delivery_lag_seconds %v, want the delivery's age", v)
 	}
-	for _, s := range []string{`intake_purge_backlog{stage="due"}`, `intake_purge_backlog{stage="deleting"}`} {
+	for _, s := range []string{`intake_purge_backlog{stage="due"}`, `intake_purge_backlog{stage="deleting"}`, "intake_watch_objects_failed"} {
 		if v := value(s); v != 0 {
 			t.Errorf("%s %v, want 0", s, v)
 		}

@@ -72,8 +72,10 @@ func (s *Store) CreateFileImport(ctx context.Context, f FileImport, enqueue func
 			return fmt.Errorf("record file size: %w", err)
 		}
 		if f.WatchClaim != "" {
-			res, err := tx.ExecContext(ctx, `UPDATE watch_claims SET state = $1, import_id = $2 WHERE id = $3 AND import_id = ''`,
-				ClaimImporting, f.ImportID, f.WatchClaim)
+			// Only a claim still waiting: not one handed over, nor one
+			// given up on (FailWatchClaim).
+			res, err := tx.ExecContext(ctx, `UPDATE watch_claims SET state = $1, import_id = $2 WHERE id = $3 AND state = $4 AND import_id = ''`,
+				ClaimImporting, f.ImportID, f.WatchClaim, ClaimClaimed)
 			if err := affectedOne(res, err, "watch claim"); err != nil {
 				return err
 			}

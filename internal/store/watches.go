@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Watch is an importer's watched S3 prefix or SFTP folder (an Endpoint of
@@ -28,7 +29,23 @@ type Watch struct {
 	// SealedCredentials are the access key id and secret, sealed with the
 	// master key (vault.SealSecret); nil for the default AWS chain.
 	SealedCredentials []byte `json:"-"`
+	// FailedObjects are the files the watch gave up on (Store.Watch fills
+	// them in, latest first, at most maxFailedObjects): their keys and why,
+	// never what they hold. Saving the watch again (PutWatch) retries them.
+	FailedObjects []FailedObject `json:"failed_objects,omitempty"`
 }
+
+// FailedObject is a watched file whose job failed run after run.
+type FailedObject struct {
+	Key      string    `json:"key"`
+	Code     string    `json:"code"`
+	Runs     int       `json:"runs"`
+	FailedAt time.Time `json:"failed_at"`
+}
+
+// maxFailedObjects bounds the failed objects a watch lists (the gauge
+// counts them all).
+const maxFailedObjects = 100
 
 // What a watch does to an imported object.
 const (
@@ -38,11 +55,13 @@ const (
 
 // Watch claim states: claimed when first seen (its job enqueued),
 // importing once its file import exists, done once the object was tagged
-// or moved.
+// or moved; failed when its job failed too many runs to hand it over
+// (FailWatchClaim), until the watch is saved again.
 const (
 	ClaimClaimed   = "claimed"
 	ClaimImporting = "importing"
 	ClaimDone      = "done"
+	ClaimFailed    = "failed"
 )
 
 // WatchClaim is one object version taken by a watch.
@@ -62,13 +81,29 @@ func scanWatch(row interface{ Scan(...any) error }) (Watch, error) {
 	return w, err
 }
 
-// PutWatch sets the watch of one of orgID's importers, replacing any.
+// PutWatch sets the watch of one of orgID's importers, replacing any, and
+// forgets the claims of the files it gave up on (FailWatchClaim), which
+// were never handed over: the next poll claims them afresh, so saving the
+// watch (its credentials fixed, say) retries them.
 func (s *Store) PutWatch(ctx context.Context, orgID string, w Watch) error {
 	if _, err := s.Importer(ctx, orgID, w.ImporterID); err != nil {
 		return err
 	}
+	return s.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.putWatch(ctx, tx, orgID, w); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM watch_claims WHERE importer_id = $1 AND state = $2 AND import_id = ''`,
+			w.ImporterID, ClaimFailed); err != nil {
+			return fmt.Errorf("retry the watch's failed objects: %w", err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) putWatch(ctx context.Context, tx *sql.Tx, orgID string, w Watch) error {
 	now := s.nowMicro()
-	_, err := s.write.ExecContext(ctx, `INSERT INTO importer_watches (`+watchColumns+`, created_at, updated_at)
+	_, err := tx.ExecContext(ctx, `INSERT INTO importer_watches (`+watchColumns+`, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
 		ON CONFLICT (importer_id) DO UPDATE SET bucket = excluded.bucket, prefix = excluded.prefix, region = excluded.region,
 			endpoint = excluded.endpoint, after = excluded.after, done_prefix = excluded.done_prefix,
@@ -80,14 +115,61 @@ func (s *Store) PutWatch(ctx context.Context, orgID string, w Watch) error {
 	return nil
 }
 
-// Watch returns the watch of one of orgID's importers.
+// Watch returns the watch of one of orgID's importers, with the files it
+// gave up on.
 func (s *Store) Watch(ctx context.Context, orgID, importerID string) (Watch, error) {
 	w, err := scanWatch(s.read.QueryRowContext(ctx, `SELECT `+watchColumns+` FROM importer_watches
 		WHERE importer_id = $1 AND org_id = $2`, importerID, orgID))
 	if err != nil {
 		return w, notFound(err, "watch")
 	}
-	return w, nil
+	rows, err := s.read.QueryContext(ctx, `SELECT object_key, failure_code, failed_runs, failed_at FROM watch_claims
+		WHERE importer_id = $1 AND state = '`+ClaimFailed+`' ORDER BY failed_at DESC LIMIT $2`, importerID, maxFailedObjects)
+	if err != nil {
+		return w, fmt.Errorf("failed objects of the watch: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f FailedObject
+		var at int64
+		if err := rows.Scan(&f.Key, &f.Code, &f.Runs, &at); err != nil {
+			return w, fmt.Errorf("failed objects of the watch: %w", err)
+		}
+		f.FailedAt = time.UnixMicro(at).UTC()
+		w.FailedObjects = append(w.FailedObjects, f)
+	}
+	return w, rows.Err()
+}
+
+// BeginWatchClaimRun counts a run of a claim's object job as begun and
+// returns the runs before it that did not end by handing the object over
+// (each run counts itself: one cut by a crash never counts back). claimed
+// is false when the claim is no longer waiting for its job: handed over,
+// or failed.
+func (s *Store) BeginWatchClaimRun(ctx context.Context, id string) (failedBefore int, claimed bool, err error) {
+	var runs int
+	err = s.write.QueryRowContext(ctx, `UPDATE watch_claims SET failed_runs = failed_runs + 1
+		WHERE id = $1 AND state = $2 AND import_id = '' RETURNING failed_runs`, id, ClaimClaimed).Scan(&runs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("begin a run of watch claim %s: %w", id, err)
+	}
+	return runs - 1, true, nil
+}
+
+// FailWatchClaim gives up on a claim not handed over, with a failure code
+// (an enum, never the file's content), and reports whether it did: a claim
+// is handed over (CreateFileImport) or failed, never both.
+func (s *Store) FailWatchClaim(ctx context.Context, id, code string) (bool, error) {
+	res, err := s.write.ExecContext(ctx, `UPDATE watch_claims SET state = $1, failure_code = $2, failed_at = $3
+		WHERE id = $4 AND state = $5 AND import_id = ''`, ClaimFailed, code, s.nowMicro(), id, ClaimClaimed)
+	if err != nil {
+		return false, fmt.Errorf("fail watch claim %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // DeleteWatch stops watching for one of orgID's importers.
