@@ -27,9 +27,8 @@ type PGMeter struct {
 	conn *pgx.Conn
 	// pid → CPU seconds when first seen (0 if born after Start), and at
 	// the last sample.
-	first, last map[int]float64
-	stop        context.CancelFunc
-	stopped     chan struct{}
+	first, last   map[int]float64
+	stop, stopped chan struct{}
 }
 
 // PGSample is how often a PGMeter samples PostgreSQL's processes.
@@ -88,19 +87,21 @@ func (m *PGMeter) Start(ctx context.Context) error {
 	if err := m.sample(ctx, false); err != nil {
 		return err
 	}
-	sctx, stop := context.WithCancel(context.Background())
-	m.stop, m.stopped = stop, make(chan struct{})
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	m.stop, m.stopped = stop, stopped
 	go func() {
-		defer close(m.stopped)
+		defer close(stopped)
 		t := time.NewTicker(PGSample)
 		defer t.Stop()
 		for {
 			select {
-			case <-sctx.Done():
+			case <-stop:
 				return
 			case <-t.C:
+				// Not cancelled by halt: pgx closes a connection whose
+				// query's context ends mid-query.
 				m.mu.Lock()
-				_ = m.sample(sctx, true) // a missed sample only loses what a backend spent since the last one
+				_ = m.sample(context.Background(), true) // a missed sample only loses what a backend spent since the last one
 				m.mu.Unlock()
 			}
 		}
@@ -108,10 +109,10 @@ func (m *PGMeter) Start(ctx context.Context) error {
 	return nil
 }
 
-// halt stops the sampling, if any.
+// halt stops the sampling, if any, once its sample in flight is done.
 func (m *PGMeter) halt() {
 	if m.stop != nil {
-		m.stop()
+		close(m.stop)
 		<-m.stopped
 		m.stop = nil
 	}

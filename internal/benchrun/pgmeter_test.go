@@ -76,3 +76,30 @@ func TestPGMeterCountsTheTaggedBackends(t *testing.T) {
 		t.Errorf("meter %.2f s, want the tagged backends' %.2f s (another session's %.2f s left out)", got, want, untagged)
 	}
 }
+
+// Since stops the sampling without breaking the meter's connection, even
+// when it lands on a sample in flight (window after window, as the rounds
+// of a sitting use it).
+func TestPGMeterWindowAfterWindow(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	if url == "" {
+		t.Skip("no PostgreSQL")
+	}
+	ctx := context.Background()
+	m, err := NewPGMeter(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for i := range 40 {
+		if err := m.Start(ctx); err != nil {
+			t.Fatalf("window %d: %v", i, err)
+		}
+		// Around the first sample's tick.
+		time.Sleep(PGSample + time.Duration(i%8-4)*100*time.Microsecond)
+		if _, err := m.Since(ctx); err != nil {
+			t.Fatalf("window %d: %v", i, err)
+		}
+	}
+}
