@@ -82,6 +82,10 @@ func (r *run) replicas() {
 	if err != nil {
 		r.tb.Fatal(err)
 	}
+	sent := 0
+	for _, b := range r.bodies {
+		sent += imports * len(b)
+	}
 	gomaxprocs := "default"
 	if v := os.Getenv("GOMAXPROCS"); v != "" {
 		gomaxprocs = v
@@ -136,10 +140,11 @@ func (r *run) replicas() {
 			Limit: fmt.Sprintf("bare HTTP sink, %d clients", ReplicaClients), Raw: raw, RawN: total,
 			Note: fmt.Sprintf("%d rounds of %d imports, rows per CPU-s of all: %s%s; CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s; "+
 				"kernel %.0f%%; per 1M rows %.1f GCs, %.2f GB allocated, %s minor faults, %s context switches; idle %.1f ms of CPU per replica-second), "+
-				"PostgreSQL %.1f s (%s rows per CPU-s; idle %.1f ms per second), clients %.1f s; %.2f of %d cores busy; the machine's limit at this cost (all %d cores): %s rows/s",
+				"PostgreSQL %.1f s (%s rows per CPU-s; idle %.1f ms per second), clients %.1f s; %.2f of %d cores busy; the machine's limit at this cost (all %d cores): %s rows/s; "+
+				"the sink: %d requests, %.1f MB",
 				len(rounds[n]), imports, rateSpread(rates(n)), vs, s.replicas, count(rows/s.replicas), gomaxprocs,
 				100*s.proc.sys/s.replicas, s.gostat.gcs*1e6/rows, s.gostat.alloc*1e6/rows/1e9, count(s.proc.minflt*1e6/rows), count(s.proc.ctxsw*1e6/rows),
-				1000*idle[n].replica, s.pg, count(rows/s.pg), 1000*idle[n].pg, s.client, all/s.wall.Seconds(), r.rep.CPUs, r.rep.CPUs, count(float64(r.rep.CPUs)*rows/all))})
+				1000*idle[n].replica, s.pg, count(rows/s.pg), 1000*idle[n].pg, s.client, all/s.wall.Seconds(), r.rep.CPUs, r.rep.CPUs, count(float64(r.rep.CPUs)*rows/all), imports*len(r.bodies), float64(sent)/1e6)})
 	}
 }
 
