@@ -87,6 +87,9 @@ func (m *PGMeter) Start(ctx context.Context) error {
 	if err := m.sample(ctx, false); err != nil {
 		return err
 	}
+	// Not cancelled with ctx or by halt: pgx closes a connection whose
+	// query's context ends mid-query.
+	sctx := context.WithoutCancel(ctx)
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	m.stop, m.stopped = stop, stopped
 	go func() {
@@ -98,10 +101,8 @@ func (m *PGMeter) Start(ctx context.Context) error {
 			case <-stop:
 				return
 			case <-t.C:
-				// Not cancelled by halt: pgx closes a connection whose
-				// query's context ends mid-query.
 				m.mu.Lock()
-				_ = m.sample(context.Background(), true) // a missed sample only loses what a backend spent since the last one
+				_ = m.sample(sctx, true) // a missed sample only loses what a backend spent since the last one
 				m.mu.Unlock()
 			}
 		}
