@@ -105,7 +105,8 @@ func TestTinyRun(t *testing.T) {
 }
 
 // --replicas 2 measures 1 and 2 `intake-bench serve` processes on one
-// PostgreSQL and prints both figures with their CPU breakdown.
+// PostgreSQL and prints both figures with their CPU breakdown, their
+// rounds' spread and the verdict of 2 against 1.
 func TestReplicas(t *testing.T) {
 	pg := os.Getenv("INTAKE_TEST_DATABASE_URL")
 	if pg == "" {
@@ -117,7 +118,7 @@ func TestReplicas(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"upload API, 1 replica(s) on one PostgreSQL", "upload API, 2 replica(s) on one PostgreSQL",
-		"bare HTTP sink, 6 clients", "PostgreSQL", "cores busy"} {
+		"bare HTTP sink, 6 clients", "PostgreSQL", "cores busy", "6 rounds of 60 imports", "against 1 replica, half by half: ", "(95%, 6 halves): "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

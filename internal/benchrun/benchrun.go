@@ -263,7 +263,7 @@ func parseFile(path string, size int64) ([][]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parse the data: %w", err)
 		}
-		out = append(out, rec)
+		out = append(out, slices.Clone(rec)) // the reader may reuse rec's slice
 	}
 }
 

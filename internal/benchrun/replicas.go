@@ -82,49 +82,87 @@ func (r *run) replicas() {
 	if err != nil {
 		r.tb.Fatal(err)
 	}
+	sent := 0
+	for _, b := range r.bodies {
+		sent += imports * len(b)
+	}
 	gomaxprocs := "default"
 	if v := os.Getenv("GOMAXPROCS"); v != "" {
 		gomaxprocs = v
 	}
-	// Two rounds, 1 … N then N … 1, summed per N: the load of a shared
-	// machine drifts during a sitting, and the mirrored order gives every
-	// N the same share of the drift.
-	type sum struct {
-		round
-		rounds []string // rows per CPU-second of all, each round
+	// ReplicaPairs pairs of rounds, 1 … N then N … 1: the load of a
+	// shared machine drifts during a sitting, and the mirrored order gives
+	// every N the same share of the drift; each half of a pair measures
+	// every N once, so that N is compared with 1 half by half.
+	rounds := make([][]round, r.o.Replicas+1)
+	var order []int
+	for range ReplicaPairs {
+		for n := 1; n <= r.o.Replicas; n++ {
+			order = append(order, n)
+		}
+		for n := r.o.Replicas; n >= 1; n-- {
+			order = append(order, n)
+		}
 	}
-	sums := make([]sum, r.o.Replicas+1)
-	order := make([]int, 0, 2*r.o.Replicas)
-	for n := 1; n <= r.o.Replicas; n++ {
-		order = append(order, n)
-	}
-	for n := r.o.Replicas; n >= 1; n-- {
-		order = append(order, n)
-	}
+	idle := make([]idleCost, r.o.Replicas+1)
 	for _, n := range order {
-		m := r.replicaRound(n, shared, metricsToken, imp.Key, imports, pg)
-		s := &sums[n]
-		s.wall += m.wall
-		s.replicas, s.pg, s.client = s.replicas+m.replicas, s.pg+m.pg, s.client+m.client
-		s.proc, s.gostat = s.proc.add(m.proc), s.gostat.add(m.gostat)
-		s.rounds = append(s.rounds, count(total/(m.replicas+m.pg+m.client)))
-		r.logf("replicas=%d: %.1f s wall, CPU replicas %.1f s (kernel %.1f s), PostgreSQL %.1f s, clients %.1f s; replicas: %.0f GCs, %.2f GB allocated, %.0f minor faults, %.0f context switches; load %s",
-			n, m.wall.Seconds(), m.replicas, m.proc.sys, m.pg, m.client, m.gostat.gcs, m.gostat.alloc/1e9, m.proc.minflt, m.proc.ctxsw, loadAverage())
+		first := len(rounds[n]) == 0
+		m, id := r.replicaRound(n, shared, metricsToken, imp.Key, imports, pg, first)
+		if first {
+			idle[n] = id
+		}
+		rounds[n] = append(rounds[n], m)
+		r.logf("replicas=%d: %.1f s wall, CPU replicas %.1f s (kernel %.1f s), PostgreSQL %.1f s, clients %.1f s; %s rows per CPU-s of all; replicas: %.0f GCs, %.2f GB allocated, %.0f minor faults, %.0f context switches; load %s",
+			n, m.wall.Seconds(), m.replicas, m.proc.sys, m.pg, m.client, count(m.rate(total)), m.gostat.gcs, m.gostat.alloc/1e9, m.proc.minflt, m.proc.ctxsw, loadAverage())
+	}
+	rates := func(n int) []float64 {
+		out := make([]float64, len(rounds[n]))
+		for i, m := range rounds[n] {
+			out[i] = m.rate(total)
+		}
+		return out
 	}
 	for n := 1; n <= r.o.Replicas; n++ {
-		s, rows := sums[n], 2*total
-		all := s.replicas + s.pg + s.client
+		var s round
+		for _, m := range rounds[n] {
+			s = s.add(m)
+		}
+		rows := float64(len(rounds[n])) * total
+		all := s.all()
+		vs := ""
+		if n > 1 {
+			v := compare(rates(1), rates(n))
+			vs = fmt.Sprintf("; against 1 replica, half by half: %s", v)
+			r.logf("replicas=%d against 1: %s", n, v)
+		}
 		r.add(Figure{Step: fmt.Sprintf("upload API, %d replica(s) on one PostgreSQL, %d clients", n, ReplicaClients),
 			Unit: "rows", N: rows, Cost: rawlimit.Cost{Wall: s.wall, CPU: time.Duration(all * float64(time.Second))},
 			Limit: fmt.Sprintf("bare HTTP sink, %d clients", ReplicaClients), Raw: raw, RawN: total,
-			Note: fmt.Sprintf("2 rounds of %d imports (%s and %s rows per CPU-s of all); CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s; "+
-				"kernel %.0f%%; per 1M rows %.1f GCs, %.2f GB allocated, %s minor faults, %s context switches), "+
-				"PostgreSQL %.1f s (%s rows per CPU-s), clients %.1f s; %.2f of %d cores busy; the machine's limit at this cost (all %d cores): %s rows/s",
-				imports, s.rounds[0], s.rounds[1], s.replicas, count(rows/s.replicas), gomaxprocs,
+			Note: fmt.Sprintf("%d rounds of %d imports, rows per CPU-s of all: %s%s; CPU: replicas %.1f s (%s rows per replica CPU-s, GOMAXPROCS %s; "+
+				"kernel %.0f%%; per 1M rows %.1f GCs, %.2f GB allocated, %s minor faults, %s context switches; idle %.1f ms of CPU per replica-second), "+
+				"PostgreSQL %.1f s (%s rows per CPU-s; idle %.1f ms per second), clients %.1f s; %.2f of %d cores busy; the machine's limit at this cost (all %d cores): %s rows/s; "+
+				"the sink: %d requests, %.1f MB",
+				len(rounds[n]), imports, rateSpread(rates(n)), vs, s.replicas, count(rows/s.replicas), gomaxprocs,
 				100*s.proc.sys/s.replicas, s.gostat.gcs*1e6/rows, s.gostat.alloc*1e6/rows/1e9, count(s.proc.minflt*1e6/rows), count(s.proc.ctxsw*1e6/rows),
-				s.pg, count(rows/s.pg), s.client, all/s.wall.Seconds(), r.rep.CPUs, r.rep.CPUs, count(float64(r.rep.CPUs)*rows/all))})
+				1000*idle[n].replica, s.pg, count(rows/s.pg), 1000*idle[n].pg, s.client, all/s.wall.Seconds(), r.rep.CPUs, r.rep.CPUs, count(float64(r.rep.CPUs)*rows/all), imports*len(r.bodies), float64(sent)/1e6)})
 	}
 }
+
+// ReplicaPairs is how many mirrored pairs of rounds (1 … N, N … 1) a
+// replicas sitting runs: 2×ReplicaPairs rounds of each N, about 1M rows
+// each, so that the spread between rounds is measured and the verdict
+// drawn from it; a --rows 100000 --replicas 3 sitting takes about a
+// minute and a half on 2 cores.
+const ReplicaPairs = 3
+
+// IdleWindow is how long each N's first round watches its replicas idle
+// (warm, no request) before the timed window: what the job queue's pollers,
+// leader election and the Go runtime cost per replica on their own.
+const IdleWindow = 2 * time.Second
+
+// idleCost is CPU seconds per second of idle: per replica, and of
+// PostgreSQL.
+type idleCost struct{ replica, pg float64 }
 
 // round is one measurement of N replicas: wall time, CPU seconds, and
 // where the replicas' CPU went (summed over them).
@@ -135,9 +173,25 @@ type round struct {
 	gostat               goStat
 }
 
-// replicaRound starts n replicas, warms them, uploads imports through them
-// and stops them.
-func (r *run) replicaRound(n int, shared []string, metricsToken, key string, imports int, pg *PGMeter) round {
+func (m round) add(o round) round {
+	return round{wall: m.wall + o.wall, replicas: m.replicas + o.replicas, pg: m.pg + o.pg, client: m.client + o.client,
+		proc: m.proc.add(o.proc), gostat: m.gostat.add(o.gostat)}
+}
+
+// all is the CPU seconds of every process involved.
+func (m round) all() float64 { return m.replicas + m.pg + m.client }
+
+// rate is rows per CPU-second of all.
+func (m round) rate(rows float64) float64 {
+	if m.all() <= 0 {
+		return 0
+	}
+	return rows / m.all()
+}
+
+// replicaRound starts n replicas, warms them, with idle watches them idle
+// for IdleWindow, uploads imports through them and stops them.
+func (r *run) replicaRound(n int, shared []string, metricsToken, key string, imports int, pg *PGMeter, idle bool) (round, idleCost) {
 	reps := make([]*replica, n)
 	for i := range reps {
 		var err error
@@ -186,6 +240,20 @@ func (r *run) replicaRound(n int, shared []string, metricsToken, key string, imp
 		}
 		return st
 	}
+	var id idleCost
+	if idle {
+		ps0 := procs()
+		if err := pg.Start(context.Background()); err != nil {
+			r.tb.Fatal(err)
+		}
+		time.Sleep(IdleWindow)
+		ps := procs().sub(ps0)
+		pgCPU, err := pg.Since(context.Background())
+		if err != nil {
+			r.tb.Fatal(err)
+		}
+		id = idleCost{replica: (ps.user + ps.sys) / IdleWindow.Seconds() / float64(n), pg: pgCPU / IdleWindow.Seconds()}
+	}
 	gs0 := gos()
 	ps0 := procs()
 	if err := pg.Start(context.Background()); err != nil {
@@ -206,7 +274,7 @@ func (r *run) replicaRound(n int, shared []string, metricsToken, key string, imp
 	if m.pg, err = pg.Since(context.Background()); err != nil {
 		r.tb.Fatal(err)
 	}
-	return m
+	return m, id
 }
 
 // parallel runs do(0 … n-1) on ReplicaClients goroutines and returns the
@@ -316,74 +384,3 @@ func ProcessCPU(pid int) float64 {
 	st := readProc(pid)
 	return st.user + st.sys
 }
-
-// PGMeter measures the CPU of the PostgreSQL processes that serve the
-// processes given its Tag'd database URL, on a PostgreSQL of this machine:
-// the client backends whose application_name is the meter's, and
-// PostgreSQL's own processes (WAL writer, checkpointer, background writer,
-// autovacuum), which other sessions' writes drive too. Other sessions'
-// backends are left out (a machine's every `postgres` process would count
-// other tests' work), and a backend that exits is not lost from the sum:
-// each is counted from the first time it is seen.
-type PGMeter struct {
-	conn *pgx.Conn
-	app  string
-	seen map[int]float64 // pid → CPU seconds when first seen (0 if born after Start)
-}
-
-// NewPGMeter connects to the PostgreSQL at url to list its processes.
-func NewPGMeter(ctx context.Context, url string) (*PGMeter, error) {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
-	}
-	return &PGMeter{conn: conn, app: "intake-bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)}, nil
-}
-
-// Tag returns the database URL url with the meter's application_name:
-// the backends of the processes that connect with it are counted.
-func (m *PGMeter) Tag(url string) string {
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	return url + sep + "application_name=" + m.app
-}
-
-func (m *PGMeter) pids(ctx context.Context) ([]int, error) {
-	rows, err := m.conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1 OR backend_type <> 'client backend'`, m.app)
-	if err != nil {
-		return nil, fmt.Errorf("list PostgreSQL's processes: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int])
-}
-
-// Start notes the CPU of the processes there now.
-func (m *PGMeter) Start(ctx context.Context) error {
-	pids, err := m.pids(ctx)
-	if err != nil {
-		return err
-	}
-	m.seen = map[int]float64{}
-	for _, p := range pids {
-		m.seen[p] = ProcessCPU(p)
-	}
-	return nil
-}
-
-// Since returns the CPU seconds spent since Start by the processes there
-// at Start and those that came after (0: PostgreSQL is not on this machine).
-func (m *PGMeter) Since(ctx context.Context) (float64, error) {
-	pids, err := m.pids(ctx)
-	if err != nil {
-		return 0, err
-	}
-	total := 0.0
-	for _, p := range pids {
-		total += ProcessCPU(p) - m.seen[p]
-	}
-	return max(0, total), nil
-}
-
-// Close closes the meter's connection.
-func (m *PGMeter) Close() { m.conn.Close(context.Background()) }
