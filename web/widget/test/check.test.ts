@@ -26,7 +26,7 @@ const TEMPLATE = {
   rules: [{ rule: "one_of_required", columns: ["phone", "fax"] }],
 };
 
-/** Rows with duplicates (ids, emails in another case), invalid cells, empty rows and short rows. */
+/** Rows with duplicates (ids, emails in another case), invalid cells, empty rows (blanks only) and short rows. */
 function rows(seed: number, n: number): string[][] {
   let x = seed;
   const next = (m: number): number => {
@@ -40,7 +40,7 @@ function rows(seed: number, n: number): string[][] {
     const phone = ["+1 201 555 0123", "555", "", "(201) 555-0199"][next(4)]!;
     const when = next(5) === 0 ? "2024-13-01" : "2024-02-29";
     const row = [next(9) === 0 ? "" : id, next(4) === 0 ? "toolong" : "Ann", email, phone, when, next(3) === 0 ? "+44 20 7946 0958" : ""];
-    out.push(next(20) === 0 ? row.slice(0, 3) : next(30) === 0 ? ["", "", "", "", "", ""] : row);
+    out.push(next(20) === 0 ? row.slice(0, 3) : next(30) === 0 ? ["", " ", "", "\t", "", ""] : row);
   }
   return out;
 }

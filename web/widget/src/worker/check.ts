@@ -13,7 +13,6 @@
 import { hash, message, Validator, type Locale, type MemoryUniqueness, type Uniqueness, type ValidationError } from "../validate/index.ts";
 import { identityMapping, throughMapping, unpackRow } from "../rows/store.ts";
 import { encodeSpan, type EncodedChunk, type Encoding } from "../upload/upload.ts";
-import { hasValue } from "./filled.ts";
 import type { Stored } from "./errors.ts";
 
 /** A row as shipped to a helper: packed as parsed (RowTable.shipped), or its cells in template order. */
@@ -204,7 +203,7 @@ export class Checker {
         }
         block.setOf[j] = k;
       }
-      block.filled[j] = hasValue(cells) ? 1 : 0;
+      block.filled[j] = this.validator.filled ? 1 : 0;
     }
     return block;
   }
