@@ -114,6 +114,16 @@ describe("checking rows on helpers", () => {
     assert.deepEqual(withHelpers(table, 64).errors, want.errors);
   });
 
+  test("reads rows wider than the template, and short rows after them, as this thread does", () => {
+    // A helper cuts packed rows into one reused array: no cell of a row may show in the next.
+    const file = rows(13, 600).map((r, i) => (i % 3 === 1 ? [...r, "extra", "+1 201 555 0123"] : i % 3 === 2 ? r.slice(0, 2) : r));
+    const table = new RowTable(packRows(file), 0, [0, 1, 2, 3, 4, 5]);
+    const want = inThread(table);
+    const got = withHelpers(table, 50);
+    assert.deepEqual(got.errors, want.errors);
+    assert.deepEqual(got.filled, want.filled);
+  });
+
   test("claims by hash find the first row as claims by key do", () => {
     const keys = ["a", "b", "a", "c", "b", "a", "d"];
     const byKey = new MemoryUniqueness((_, row) => keys[row - 1] ?? null);
