@@ -26,7 +26,7 @@ const TEMPLATE = {
   rules: [{ rule: "one_of_required", columns: ["phone", "fax"] }],
 };
 
-/** Rows with duplicates (ids, emails in another case), invalid cells, empty rows and short rows. */
+/** Rows with duplicates (ids, emails in another case), invalid cells, empty rows (blanks only) and short rows. */
 function rows(seed: number, n: number): string[][] {
   let x = seed;
   const next = (m: number): number => {
@@ -40,7 +40,7 @@ function rows(seed: number, n: number): string[][] {
     const phone = ["+1 201 555 0123", "555", "", "(201) 555-0199"][next(4)]!;
     const when = next(5) === 0 ? "2024-13-01" : "2024-02-29";
     const row = [next(9) === 0 ? "" : id, next(4) === 0 ? "toolong" : "Ann", email, phone, when, next(3) === 0 ? "+44 20 7946 0958" : ""];
-    out.push(next(20) === 0 ? row.slice(0, 3) : next(30) === 0 ? ["", "", "", "", "", ""] : row);
+    out.push(next(20) === 0 ? row.slice(0, 3) : next(30) === 0 ? ["", " ", "", "\t", "", ""] : row);
   }
   return out;
 }
@@ -112,6 +112,16 @@ describe("checking rows on helpers", () => {
     assert.equal(typeof table.shipped(4, 5)[0], "string", "a row as parsed is shipped packed");
     const want = inThread(table);
     assert.deepEqual(withHelpers(table, 64).errors, want.errors);
+  });
+
+  test("reads rows wider than the template, and short rows after them, as this thread does", () => {
+    // A helper cuts packed rows into one reused array: no cell of a row may show in the next.
+    const file = rows(13, 600).map((r, i) => (i % 3 === 1 ? [...r, "extra", "+1 201 555 0123"] : i % 3 === 2 ? r.slice(0, 2) : r));
+    const table = new RowTable(packRows(file), 0, [0, 1, 2, 3, 4, 5]);
+    const want = inThread(table);
+    const got = withHelpers(table, 50);
+    assert.deepEqual(got.errors, want.errors);
+    assert.deepEqual(got.filled, want.filled);
   });
 
   test("claims by hash find the first row as claims by key do", () => {

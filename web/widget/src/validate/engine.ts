@@ -36,6 +36,8 @@ export class Validator {
   private readonly uniqueness: Uniqueness;
   // Scratch: 1 when the cell failed its check in the current row.
   private readonly failed: Uint8Array;
+  /** Whether the row validateRow checked last has a cell that is not empty after trimming (hasValue, without trimming again). */
+  filled = false;
 
   /**
    * Compiles template (a decoded object or JSON text). Throws TemplateError
@@ -74,12 +76,17 @@ export class Validator {
     let errors: ValidationError[] | null = null;
     const cols = this.columns;
     const failed = this.failed;
+    let filled = false;
     for (let i = 0; i < cols.length; i++) {
       const c = cols[i]!;
       const raw = cells[i];
       failed[i] = 0;
       const t = raw == null ? "" : raw.trim();
-      let r: string | Failure = t === "" ? EMPTY : c.check(t);
+      let r: string | Failure = EMPTY;
+      if (t !== "") {
+        filled = true;
+        r = c.check(t);
+      }
       if (r === EMPTY) {
         if (c.def !== null) r = c.def;
         else {
@@ -102,6 +109,7 @@ export class Validator {
         if (first !== row) (errors ??= []).push({ row, column: c.spec.key, code: "duplicate", params: { row: String(first) } });
       }
     }
+    this.filled = filled;
     for (const rule of this.rules) {
       if (rule.rule === "required_if") {
         const when = out[rule.when];

@@ -56,9 +56,8 @@ export class MemoryUniqueness implements Uniqueness {
    * it: on equal hashes keyOf tells both rows' keys, so it needs keyOf.
    */
   claimHash(column: number, h: number, row: number): number {
-    const keyOf = this.keyOf;
-    if (!keyOf) throw new Error("claimHash needs keyOf");
-    return this.table(column).insert(h, row, (holder) => keyOf(column, holder) === keyOf(column, row));
+    if (!this.keyOf) throw new Error("claimHash needs keyOf");
+    return this.table(column).insert(h, row);
   }
 
   release(column: number, key: string, row: number): void {
@@ -107,15 +106,16 @@ class ClaimTable {
 
   claim(key: string, row: number): number {
     // this.keys, not a copy: insert may grow the table first.
-    return this.insert(hash(key), row, this.keys ? (_, i) => this.keys![i] === key : (holder) => this.rowKey!(holder) === key, key);
+    return this.insert(hash(key), row, key);
   }
 
   /**
-   * insert claims for row the key of hash h; same(holder, slot) tells
-   * whether the key held at an equal-hash slot is the same. key is kept
-   * when keys are.
+   * insert claims for row the key of hash h: key itself, or (undefined)
+   * the key rowKey tells for row. On equal hashes the key held is compared
+   * with it, kept or told by rowKey. No closure per claim: a million claims
+   * made a million of them.
    */
-  insert(h: number, row: number, same: (holder: number, slot: number) => boolean, key?: string): number {
+  insert(h: number, row: number, key?: string): number {
     if (this.size * 2 >= this.cap) this.grow();
     const mask = this.cap - 1;
     const slots = this.slots;
@@ -130,9 +130,16 @@ class ClaimTable {
       }
       if (s === h) {
         const holder = slots[2 * i + 1]!;
-        if (same(holder, i)) return holder;
+        if (this.same(holder, i, row, key)) return holder;
       }
     }
+  }
+
+  /** Whether the key held by holder at slot i is key (undefined: row's key, told by rowKey). */
+  private same(holder: number, i: number, row: number, key: string | undefined): boolean {
+    if (this.keys) return this.keys[i] === key;
+    const rowKey = this.rowKey!;
+    return rowKey(holder) === (key ?? rowKey(row));
   }
 
   release(key: string, row: number): void {
