@@ -6,7 +6,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import Papa from "papaparse";
-import { PackedRows, RowTable, packRows } from "../src/rows/store.ts";
+import { PackedRows, RowTable, cutPacked, packRows, unpackRow } from "../src/rows/store.ts";
 import { parseDelimited } from "../src/parse/delimited.ts";
 import { MemoryUniqueness } from "../src/validate/index.ts";
 
@@ -224,5 +224,20 @@ describe("parseDelimited in pieces", () => {
     const want = nonBlank(Papa.parse<string[]>(text, { delimiter: ",", newline: "\n" }).data);
     assert.deepEqual(got.rows.slice(), want);
     assert.ok(performance.now() - started < 5000, "parsed again and again");
+  });
+});
+
+describe("cutPacked", () => {
+  test("cuts a packed row as unpackRow does, kept to its first max cells, into one reused array", () => {
+    const rows = ["", "a", "a\u0000", "\u0000b", "a\u0000b\u0000c", "\u0000\u0000", "é\u0000日本\u0000\u0000x"];
+    const out: string[] = ["stale", "stale", "stale", "stale", "stale", "stale"];
+    for (const packed of rows) {
+      const cells = unpackRow(packed);
+      for (const max of [0, 1, 2, 3, 10, Infinity]) {
+        const got = cutPacked(packed, out, max);
+        assert.equal(got, out, "the array passed in is the one returned");
+        assert.deepEqual([...got], cells.slice(0, max), `${JSON.stringify(packed)} kept to ${max}`);
+      }
+    }
   });
 });
