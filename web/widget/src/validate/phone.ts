@@ -80,6 +80,14 @@ const LOCAL_ONLY = 4;
 /** UNSURE is the fast path's "ask the library" answer. */
 const UNSURE = undefined;
 
+// libphonenumber-js (1.13.5) tests a cell's phone-context with two module
+// regexes made with the g flag: their lastIndex outlives the call, so after
+// a cell with a valid phone-context the next such cell is refused, whatever
+// it is (catamphetamine/libphonenumber-js pull request 498). Parsing a cell
+// whose phone-context neither regex matches first sets both back to 0.
+const PHONE_CONTEXT = ";phone-context=";
+const RESET_CONTEXT = "1" + PHONE_CONTEXT + "-";
+
 function bytes(base64: string): Uint8Array {
   const s = atob(base64);
   const b = new Uint8Array(s.length);
@@ -165,6 +173,7 @@ export class PhoneNormaliser {
 
   /** slow is libphonenumber-js itself, for what the rule hands over. */
   slow(s: string): string | null {
+    if (s.includes(PHONE_CONTEXT)) parsePhoneNumberFromString(RESET_CONTEXT, this.options, this.json);
     const p = parsePhoneNumberFromString(s, this.options, this.json);
     return p !== undefined && p.isValid() ? p.number : null;
   }
