@@ -32,6 +32,8 @@ test("fast path equals nyaruka/phonenumbers on every vector it decides", () => {
   let slowDiffers = 0;
   let differs = 0;
   const failures: string[] = [];
+  // isValid is the fast path without the E.164 form: the same verdict wherever it decides.
+  const notValid: string[] = [];
   for (const [input, region, want] of file.vectors) {
     let p = parsers.get(region);
     if (p === undefined) {
@@ -39,6 +41,7 @@ test("fast path equals nyaruka/phonenumbers on every vector it decides", () => {
       parsers.set(region, p);
     }
     const got = p.fast(input);
+    if (got !== undefined && p.isValid(input) !== (got !== null)) notValid.push(`region ${region}, ${JSON.stringify(input)}`);
     if (got === undefined) {
       if (p.slow(input) !== want) slowDiffers++;
       continue;
@@ -56,6 +59,7 @@ test("fast path equals nyaruka/phonenumbers on every vector it decides", () => {
   );
   assert.deepEqual(failures, []);
   assert.equal(differs, 0);
+  assert.deepEqual(notValid.slice(0, 20), []);
   // The fast path must carry most cells, or it is no optimisation.
   assert.ok(decided > n * 0.6, `fast path decided ${decided} of ${n}`);
 });
