@@ -23,7 +23,11 @@ const TEMPLATE = {
     { key: "when", type: "date", formats: ["YYYY-MM-DD"] },
     { key: "fax", type: "phone", default_region: "US" },
   ],
-  rules: [{ rule: "one_of_required", columns: ["phone", "fax"] }],
+  // required_if reads fax's normalised value: helpers must normalise it.
+  rules: [
+    { rule: "one_of_required", columns: ["phone", "fax"] },
+    { rule: "required_if", column: "phone", when: "fax", equals: ["+442079460958"] },
+  ],
 };
 
 /** Rows with duplicates (ids, emails in another case), invalid cells, empty rows (blanks only) and short rows. */

@@ -42,13 +42,19 @@ export class Validator {
   /**
    * Compiles template (a decoded object or JSON text). Throws TemplateError
    * when the template is refused, exactly as the Go engine refuses it.
+   * With keysOnly, validateRow's out holds normalised values only where the
+   * engine reads them itself (unique keys, a required_if's when with
+   * equals); elsewhere a valid cell may be left as it is: for a caller that
+   * needs the errors alone, the same errors.
    */
-  constructor(template: unknown, uniqueness: Uniqueness = new MemoryUniqueness()) {
+  constructor(template: unknown, uniqueness: Uniqueness = new MemoryUniqueness(), keysOnly = false) {
     this.template = checkTemplate(template);
     this.uniqueness = uniqueness;
     this.rules = this.template.rules;
-    this.columns = this.template.columns.map((spec) => {
-      const check = buildCheck(spec.spec);
+    const read = new Set<number>();
+    for (const rule of this.rules) if (rule.rule === "required_if" && rule.equals !== null) read.add(rule.when);
+    this.columns = this.template.columns.map((spec, i) => {
+      const check = buildCheck(spec.spec, keysOnly && !spec.unique && !read.has(i));
       let def: string | null = null;
       if (spec.default !== null) {
         const t = spec.default.trim();

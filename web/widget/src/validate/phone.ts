@@ -80,6 +80,14 @@ const LOCAL_ONLY = 4;
 /** UNSURE is the fast path's "ask the library" answer. */
 const UNSURE = undefined;
 
+// libphonenumber-js (1.13.5) tests a cell's phone-context with two module
+// regexes made with the g flag: their lastIndex outlives the call, so after
+// a cell with a valid phone-context the next such cell is refused, whatever
+// it is (catamphetamine/libphonenumber-js pull request 498). Parsing a cell
+// whose phone-context neither regex matches first sets both back to 0.
+const PHONE_CONTEXT = ";phone-context=";
+const RESET_CONTEXT = "1" + PHONE_CONTEXT + "-";
+
 function bytes(base64: string): Uint8Array {
   const s = atob(base64);
   const b = new Uint8Array(s.length);
@@ -145,6 +153,11 @@ export class PhoneNormaliser {
   // A default region the table does not know: every cell goes to the library.
   private readonly unknown: boolean;
   private readonly options: { defaultCountry?: CountryCode };
+  // What rule found besides its answer: the calling code, whether s has
+  // separators and a "+" (fast rebuilds the digits from them).
+  private cc = 0;
+  private separators = false;
+  private plus = false;
 
   constructor(
     private readonly json: MetadataJson,
@@ -165,15 +178,42 @@ export class PhoneNormaliser {
 
   /** slow is libphonenumber-js itself, for what the rule hands over. */
   slow(s: string): string | null {
+    if (s.includes(PHONE_CONTEXT)) parsePhoneNumberFromString(RESET_CONTEXT, this.options, this.json);
     const p = parsePhoneNumberFromString(s, this.options, this.json);
     return p !== undefined && p.isValid() ? p.number : null;
   }
 
+  /**
+   * valid reports whether trimmed input s is a valid number, as normalise
+   * does, without making its E.164 form when the fast path decides.
+   */
+  isValid(s: string): boolean {
+    const nat = this.rule(s);
+    if (nat === ASK) return this.slow(s) !== null;
+    return nat !== INVALID;
+  }
+
   /** fast is docs/phone.md's rule; UNSURE when it hands the cell to the library. */
   fast(s: string): string | null | undefined {
-    if (this.unknown) return UNSURE;
+    const nat = this.rule(s);
+    if (nat === ASK) return UNSURE;
+    if (nat === INVALID) return null;
+    // The national number's digits: s's own when it has no separators.
+    const d = this.separators ? s.replace(NON_DIGITS, "") : this.plus ? s.slice(1) : s;
+    return "+" + this.cc + (nat === 0 ? d : d.slice(nat));
+  }
+
+  /**
+   * rule runs docs/phone.md's rule on the digits of s, read once into
+   * DIGITS (no string is made for them): ASK when it hands the cell to the
+   * library, INVALID, or where the national number starts among the digits
+   * (its calling code in this.cc).
+   */
+  private rule(s: string): number {
+    if (this.unknown) return ASK;
     // UTF-16 units never outnumber UTF-8 bytes: over 250 units is over 250 bytes.
-    if (s.length > MAX_INPUT) return null;
+    if (s.length > MAX_INPUT) return INVALID;
+    const d = DIGITS;
     let n = 0;
     let plus = false;
     let started = false;
@@ -181,41 +221,43 @@ export class PhoneNormaliser {
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       if (c >= 48 && c <= 57) {
-        if (++n > MAX_DIGITS) return UNSURE;
+        if (n === MAX_DIGITS) return ASK;
+        d[n++] = c - 48;
         started = true;
       } else if (c === 43) {
-        if (started) return UNSURE;
+        if (started) return ASK;
         plus = started = true;
       } else if (c === 32 || c === 45 || c === 40 || c === 41 || c === 46 || c === 47) {
         separators = true;
       } else {
-        return UNSURE;
+        return ASK;
       }
     }
-    if (n < 2) return null; // ErrNotANumber
-    if (n === 2) return UNSURE; // isViablePhoneNumber's two-digit case
-    const d = separators ? s.replace(NON_DIGITS, "") : plus ? s.slice(1) : s;
+    if (n < 2) return INVALID; // ErrNotANumber
+    if (n === 2) return ASK; // isViablePhoneNumber's two-digit case
+    this.plus = plus;
+    this.separators = separators;
     const t = this.t;
     // nat is where the national number starts in d: it is always a suffix.
     let cc: number;
     let nat: number;
     let meta: Region;
     if (plus) {
-      cc = callingCode(t, d, 0);
-      if (cc === 0) return this.def !== null ? UNSURE : null; // the library retries with the region's IDD
+      cc = callingCode(t, d, n, 0);
+      if (cc === 0) return this.def !== null ? ASK : INVALID; // the library retries with the region's IDD
       nat = ccLength(cc);
       meta = t.byCC[cc]![0]!;
     } else if (this.def === null) {
-      return null; // no "+" and no region
+      return INVALID; // no "+" and no region
     } else {
       const r = this.def;
-      const m = prefix(t, r.idd, d, 0);
-      if (m >= 0 && !r.iddExact) return UNSURE;
-      if (m >= 0 && (m === d.length || d.charCodeAt(m) !== 48)) {
+      const m = prefix(t, r.idd, d, n, 0);
+      if (m >= 0 && !r.iddExact) return ASK;
+      if (m >= 0 && (m === n || d[m] !== 0)) {
         // An IDD, then a calling code.
-        if (d.length - m <= MIN_NSN) return null;
-        cc = callingCode(t, d, m);
-        if (cc === 0) return null;
+        if (n - m <= MIN_NSN) return INVALID;
+        cc = callingCode(t, d, n, m);
+        if (cc === 0) return INVALID;
         nat = m + ccLength(cc);
         meta = t.byCC[cc]![0]!;
       } else {
@@ -223,78 +265,94 @@ export class PhoneNormaliser {
         cc = r.cc;
         nat = 0;
         meta = r;
-        if (d.startsWith(r.ccDigits)) {
-          const pot = stripNational(t, r, d, r.ccDigits.length);
-          if (pot < 0) return UNSURE;
-          if ((!general(t, r, d, 0) && general(t, r, d, pot)) || testLength(r, d.length) === TOO_LONG) {
+        if (startsWith(d, n, r.ccDigits)) {
+          const pot = stripNational(t, r, d, n, r.ccDigits.length);
+          if (pot < 0) return ASK;
+          if ((!general(t, r, d, n, 0) && general(t, r, d, n, pot)) || testLength(r, n) === TOO_LONG) {
             nat = pot;
             meta = t.byCC[cc]![0]!;
           }
         }
       }
     }
-    if (d.length - nat < MIN_NSN) return null;
+    if (n - nat < MIN_NSN) return INVALID;
     // Strip a national prefix when what remains has a possible length.
-    const pot = stripNational(t, meta, d, nat);
-    if (pot < 0) return UNSURE;
-    const l = testLength(meta, d.length - pot);
+    const pot = stripNational(t, meta, d, n, nat);
+    if (pot < 0) return ASK;
+    const l = testLength(meta, n - pot);
     if (l === IS_POSSIBLE || l === TOO_LONG) nat = pot;
-    const len = d.length - nat;
-    if (len < MIN_NSN || len > MAX_NSN) return null;
-    if (!valid(t, cc, d, nat)) return null;
-    return "+" + cc + (nat === 0 ? d : d.slice(nat));
+    const len = n - nat;
+    if (len < MIN_NSN || len > MAX_NSN) return INVALID;
+    if (!valid(t, cc, d, n, nat)) return INVALID;
+    this.cc = cc;
+    return nat;
   }
+}
+
+// The current cell's digits (0–9), shared by every normaliser: rule reads
+// a cell's digits into it once and is not re-entered.
+const DIGITS = new Uint8Array(MAX_DIGITS);
+
+// rule's answers that are not where a national number starts.
+const ASK = -1;
+const INVALID = -2;
+
+/** startsWith reports whether the digits d[0:n] start with the decimal digits of prefix. */
+function startsWith(d: Uint8Array, n: number, prefix: string): boolean {
+  if (prefix.length > n) return false;
+  for (let k = 0; k < prefix.length; k++) if (d[k] !== prefix.charCodeAt(k) - 48) return false;
+  return true;
 }
 
 function ccLength(cc: number): number {
   return cc >= 100 ? 3 : cc >= 10 ? 2 : 1;
 }
 
-/** callingCode is extractCountryCode: the first one to three digits of d from i that are a calling code, or 0. */
-function callingCode(t: Table, d: string, i: number): number {
-  if (d.charCodeAt(i) === 48) return 0;
+/** callingCode is extractCountryCode: the first one to three digits of d[0:n] from i that are a calling code, or 0. */
+function callingCode(t: Table, d: Uint8Array, n: number, i: number): number {
+  if (d[i] === 0) return 0;
   let cc = 0;
-  for (let j = i; j < i + 3 && j < d.length; j++) {
-    cc = cc * 10 + d.charCodeAt(j) - 48;
+  for (let j = i; j < i + 3 && j < n; j++) {
+    cc = cc * 10 + d[j]!;
     if (t.byCC[cc] !== undefined) return cc;
   }
   return 0;
 }
 
-/** walk runs an automaton from state s over d from i; 0 is dead. */
-function walk(t: Table, s: number, d: string, i: number): number {
+/** walk runs an automaton from state s over d[0:n] from i; 0 is dead. */
+function walk(t: Table, s: number, d: Uint8Array, n: number, i: number): number {
   const next = t.next;
-  for (; i < d.length; i++) {
-    s = next[s * 10 + d.charCodeAt(i) - 48]!;
+  for (; i < n; i++) {
+    s = next[s * 10 + d[i]!]!;
     if (s === 0) return 0;
   }
   return s;
 }
 
-/** prefix is the length of the first prefix of d from i that automaton s accepts, or -1. */
-function prefix(t: Table, s: number, d: string, i: number): number {
+/** prefix is the length of the first prefix of d[0:n] from i that automaton s accepts, or -1. */
+function prefix(t: Table, s: number, d: Uint8Array, n: number, i: number): number {
   if (s === 0) return -1;
   if ((t.info[s]! & INFO_PREFIX) !== 0) return 0;
-  for (let j = i; j < d.length; j++) {
-    s = t.next[s * 10 + d.charCodeAt(j) - 48]!;
+  for (let j = i; j < n; j++) {
+    s = t.next[s * 10 + d[j]!]!;
     if (s === 0) return -1;
     if ((t.info[s]! & INFO_PREFIX) !== 0) return j + 1 - i;
   }
   return -1;
 }
 
-/** general reports whether r's general pattern matches d from i. */
-function general(t: Table, r: Region, d: string, i: number): boolean {
-  return (t.info[walk(t, r.valid, d, i)]! & INFO_GENERAL) !== 0;
+/** general reports whether r's general pattern matches d[0:n] from i. */
+function general(t: Table, r: Region, d: Uint8Array, n: number, i: number): boolean {
+  return (t.info[walk(t, r.valid, d, n, i)]! & INFO_GENERAL) !== 0;
 }
 
-/** stripNational is maybeStripNationalPrefixAndCarrierCode: where the number starts once r's national prefix is removed from d at i; -1 when the table cannot tell. */
-function stripNational(t: Table, r: Region, d: string, i: number): number {
-  if (i === d.length || r.national === 0) return i;
-  const m = prefix(t, r.national, d, i);
+/** stripNational is maybeStripNationalPrefixAndCarrierCode: where the number starts once r's national prefix is removed from d[0:n] at i; -1 when the table cannot tell. */
+function stripNational(t: Table, r: Region, d: Uint8Array, n: number, i: number): number {
+  if (i === n || r.national === 0) return i;
+  const m = prefix(t, r.national, d, n, i);
   if (m < 0) return i;
   if (!r.nationalExact) return -1;
-  if (general(t, r, d, i) && !general(t, r, d, i + m)) return i; // the prefix was part of a viable number
+  if (general(t, r, d, n, i) && !general(t, r, d, n, i + m)) return i; // the prefix was part of a viable number
   return i + m;
 }
 
@@ -309,13 +367,13 @@ function testLength(r: Region, n: number): number {
   return INVALID_LENGTH;
 }
 
-/** valid is IsValidNumber for the national number d from i with calling code cc. */
-function valid(t: Table, cc: number, d: string, i: number): boolean {
+/** valid is IsValidNumber for the national number d[i:n] with calling code cc. */
+function valid(t: Table, cc: number, d: Uint8Array, n: number, i: number): boolean {
   const regions = t.byCC[cc]!;
-  const bit = 1 << (d.length - i);
-  if (regions.length === 1) return (t.info[walk(t, regions[0]!.valid, d, i)]! & bit) !== 0;
+  const bit = 1 << (n - i);
+  if (regions.length === 1) return (t.info[walk(t, regions[0]!.valid, d, n, i)]! & bit) !== 0;
   for (const r of regions) {
-    const info = t.info[walk(t, r.valid, d, i)]!;
+    const info = t.info[walk(t, r.valid, d, n, i)]!;
     if (r.leading) {
       if ((info & INFO_LEADING) !== 0) return (info & bit) !== 0;
     } else if ((info & bit) !== 0) {

@@ -168,7 +168,8 @@ export class Checker {
   ) {
     const slot: number[] = [];
     this.recorder = new HashRecorder(slot);
-    this.validator = new Validator(template, this.recorder);
+    // The helper keeps no value: it needs the errors and the unique keys only.
+    this.validator = new Validator(template, this.recorder, true);
     const unique = uniqueColumns(this.validator);
     unique.forEach((c, u) => (slot[c] = u));
     this.unique = unique.length;
