@@ -307,7 +307,10 @@ func (h *headless) startServer() *headlessServer {
 	}
 	rp := &replica{logs: &servertest.SyncBuffer{}, exited: make(chan error, 1)}
 	rp.cmd = h.o.ServeCommand("--addr", "127.0.0.1:0", "--data-dir", dir)
-	rp.cmd.Env = append(os.Environ(), "GOMAXPROCS="+serverGoMaxProcs)
+	if rp.cmd.Env == nil { // the command's own environment, if it has one, else ours
+		rp.cmd.Env = os.Environ()
+	}
+	rp.cmd.Env = append(rp.cmd.Env, "GOMAXPROCS="+serverGoMaxProcs)
 	h.tb.Cleanup(rp.stop)
 	url, err := servertest.StartServe(rp.cmd, rp.logs, rp.exited)
 	if err != nil {
