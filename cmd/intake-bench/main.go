@@ -36,7 +36,7 @@ func run(ctx context.Context, args []string, in io.Reader, out, errw io.Writer, 
 		return cli.Run(ctx, args, in, out, errw)
 	}
 	if i := slices.IndexFunc(args, func(a string) bool { return a == "--headless" || a == "-headless" }); i >= 0 {
-		return benchrun.HeadlessMain(ctx, slices.Delete(slices.Clone(args), i, i+1), out, errw, serve)
+		return benchrun.HeadlessMain(ctx, slices.Delete(slices.Clone(args), i, i+1), out, errw, serve, cli.Run)
 	}
 	return benchrun.Main(ctx, args, out, errw, serve)
 }

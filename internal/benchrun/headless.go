@@ -23,7 +23,6 @@ import (
 
 	"github.com/intakehq/intake/internal/benchdata"
 	"github.com/intakehq/intake/internal/benchrun/rawlimit"
-	"github.com/intakehq/intake/internal/cli"
 	"github.com/intakehq/intake/internal/parse"
 	"github.com/intakehq/intake/internal/server"
 	"github.com/intakehq/intake/internal/server/servertest"
@@ -42,10 +41,17 @@ type HeadlessOptions struct {
 	Log  io.Writer
 	// ServeCommand starts `intake serve` with serve's arguments.
 	ServeCommand func(args ...string) *exec.Cmd
+	// CLI is intake's command line in this process (cli.Run), for `intake
+	// admin init` and `intake import`: passed in, as benchrun cannot import
+	// internal/cli, whose tests import benchrun.
+	CLI CLI
 	// PerfDir, when set, records each measured import's server with
 	// `perf record -g` into a file of that folder.
 	PerfDir string
 }
+
+// CLI runs intake's command line with args, as cli.Run does.
+type CLI func(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) int
 
 // MaxRuns bounds --runs.
 const MaxRuns = 20
@@ -81,12 +87,12 @@ func (o HeadlessOptions) Check() error {
 // import through the real binaries. It starts `intake serve` as a child
 // process (GOMAXPROCS=1, SQLite and file blobs in a data folder of its
 // own, as `intake serve` runs with no configuration), sends the seeded
-// file to it with `intake import`'s code (internal/cli) from this process,
+// file to it with `intake import`'s code (cli: internal/cli's Run) from this process,
 // and prints the server process's CPU while the import runs (from /proc,
 // its start excluded), its rows per CPU-second and peak RSS, beside the
 // server's parser alone and the format's bare library alone reading the
 // same file in this process just before.
-func HeadlessMain(ctx context.Context, args []string, out, errw io.Writer, serve func(args ...string) *exec.Cmd) int {
+func HeadlessMain(ctx context.Context, args []string, out, errw io.Writer, serve func(args ...string) *exec.Cmd, cli CLI) int {
 	errorf := func(format string, a ...any) { fmt.Fprintf(errw, "intake-bench --headless: "+format+"\n", a...) }
 	fs := flag.NewFlagSet("intake-bench --headless", flag.ContinueOnError)
 	fs.SetOutput(errw)
@@ -113,7 +119,7 @@ func HeadlessMain(ctx context.Context, args []string, out, errw io.Writer, serve
 	if *tpl == "both" {
 		templates = []string{"typed", "demo"}
 	}
-	o := HeadlessOptions{Rows: *rows, Formats: formats, Templates: templates, Runs: *runs, Log: errw, ServeCommand: serve, PerfDir: *perfDir}
+	o := HeadlessOptions{Rows: *rows, Formats: formats, Templates: templates, Runs: *runs, Log: errw, ServeCommand: serve, CLI: cli, PerfDir: *perfDir}
 	if err := o.Check(); err != nil {
 		errorf("%v", err)
 		return exitInvalid
@@ -288,6 +294,7 @@ func parseAlone(path string) (rows int, _ rawlimit.Cost, _ error) {
 type headlessServer struct {
 	*replica
 	apiKey string
+	cli    CLI
 }
 
 // startServer makes a data folder with an organization and an API key
@@ -295,7 +302,7 @@ type headlessServer struct {
 func (h *headless) startServer() *headlessServer {
 	dir := h.tb.TempDir()
 	var out, errOut bytes.Buffer
-	if code := cli.Run(context.Background(), []string{"admin", "init", "--org", "bench", "--email", "bench@example.com", "--password-stdin",
+	if code := h.o.CLI(context.Background(), []string{"admin", "init", "--org", "bench", "--email", "bench@example.com", "--password-stdin",
 		"--data-dir", dir}, strings.NewReader("correct horse battery staple\n"), &out, &errOut); code != 0 {
 		h.tb.Fatalf("intake admin init: exit %d: %s", code, strings.TrimSpace(errOut.String()))
 	}
@@ -317,7 +324,7 @@ func (h *headless) startServer() *headlessServer {
 		h.tb.Fatal(err)
 	}
 	rp.url = url
-	return &headlessServer{replica: rp, apiKey: ini.APIKey}
+	return &headlessServer{replica: rp, apiKey: ini.APIKey, cli: h.o.CLI}
 }
 
 // importer creates a stored importer that keeps invalid rows flagged, as
@@ -338,7 +345,7 @@ var imported = regexp.MustCompile(`^imported \S+: ([0-9]+) rows`)
 func (s *headlessServer) send(path, key string, rows int) (time.Duration, error) {
 	var out, errOut bytes.Buffer
 	start := time.Now()
-	code := cli.Run(context.Background(), []string{"import", path, "--importer", key, "--server", s.url, "--api-key", s.apiKey},
+	code := s.cli(context.Background(), []string{"import", path, "--importer", key, "--server", s.url, "--api-key", s.apiKey},
 		strings.NewReader(""), &out, &errOut)
 	wall := time.Since(start)
 	if code != 0 {

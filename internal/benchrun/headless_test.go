@@ -38,7 +38,7 @@ func TestServeHelperProcess(t *testing.T) {
 
 func runHeadless(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = HeadlessMain(context.Background(), args, &out, &errb, serveHelper)
+	code = HeadlessMain(context.Background(), args, &out, &errb, serveHelper, cli.Run)
 	return code, out.String(), errb.String()
 }
 
