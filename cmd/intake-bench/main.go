@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/intakehq/intake/internal/benchrun"
@@ -28,10 +29,14 @@ func main() {
 }
 
 // run is intake-bench, or with "serve" first one replica of its
-// --replicas; serve starts such a replica.
+// --replicas, or with --headless the headless imports through the real
+// server (benchrun.HeadlessMain); serve starts such a replica.
 func run(ctx context.Context, args []string, in io.Reader, out, errw io.Writer, serve func(args ...string) *exec.Cmd) int {
 	if len(args) > 0 && args[0] == "serve" {
 		return cli.Run(ctx, args, in, out, errw)
+	}
+	if i := slices.IndexFunc(args, func(a string) bool { return a == "--headless" || a == "-headless" }); i >= 0 {
+		return benchrun.HeadlessMain(ctx, slices.Delete(slices.Clone(args), i, i+1), out, errw, serve, cli.Run)
 	}
 	return benchrun.Main(ctx, args, out, errw, serve)
 }

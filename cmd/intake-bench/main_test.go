@@ -124,3 +124,15 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 }
+
+// --headless, anywhere among the arguments, runs the headless benchmark
+// (benchrun.HeadlessMain, tested there) with the other arguments.
+func TestHeadlessFlag(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--headless", "--runs", "0"}, {"--runs", "0", "-headless"}} {
+		code, out, errOut := runIn(t, args...)
+		if want := "intake-bench --headless: runs must be 1 to 20, not 0"; code != 2 || !strings.Contains(errOut, want) || out != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", args, code, out, errOut, want)
+		}
+	}
+}

@@ -104,6 +104,10 @@ type spec struct {
 	Size    int64                 `json:"size"`
 	Options Options               `json:"options"`
 	Learned []mapping.LearnedPair `json:"learned,omitempty"`
+	// ValidUTF8: every byte of the file is valid UTF-8, checked as it was
+	// stored, so that the job's CSV parser need not read it all once more
+	// (and at each run after a yield) to detect its encoding.
+	ValidUTF8 bool `json:"valid_utf8,omitempty"`
 }
 
 // Submission is a file import just submitted.
@@ -160,7 +164,8 @@ func (s *Service) Submit(ctx context.Context, importer store.Importer, name stri
 	if importer.MaxFileBytes > 0 {
 		limit = min(limit, importer.MaxFileBytes)
 	}
-	segments, size, err := writeSource(ctx, s.o.Bucket, key, id, body, limit)
+	var utf8Check parse.UTF8Check
+	segments, size, err := writeSource(ctx, s.o.Bucket, key, id, io.TeeReader(body, &utf8Check), limit)
 	if errors.Is(err, errTooLarge) {
 		return Submission{}, fmt.Errorf("%w (%d bytes at most)", ErrTooLarge, limit)
 	}
@@ -171,7 +176,8 @@ func (s *Service) Submit(ctx context.Context, importer store.Importer, name stri
 	if err != nil {
 		return Submission{}, err
 	}
-	plain, err := json.Marshal(spec{Token: created.UploadToken, Name: path.Base(name), Size: size, Options: o, Learned: learned})
+	plain, err := json.Marshal(spec{Token: created.UploadToken, Name: path.Base(name), Size: size, Options: o, Learned: learned,
+		ValidUTF8: utf8Check.Valid()})
 	if err != nil {
 		return Submission{}, err
 	}

@@ -190,7 +190,9 @@ func (s *Service) Run(ctx context.Context, importID string) (bool, error) {
 func (s *Service) send(ctx context.Context, fi store.FileImport, sp spec, src *sourceReader, t *template.Template,
 	importerAllows bool, deadline time.Time) (outcome, error) {
 	var o outcome
-	rs, _, err := Open(src, sp.Size, sp.Name, t, sp.Options, sp.Learned, s.o.Limits)
+	opts := sp.Options
+	opts.validUTF8 = sp.ValidUTF8
+	rs, _, err := Open(src, sp.Size, sp.Name, t, opts, sp.Learned, s.o.Limits)
 	if err != nil {
 		var pe *PlanError
 		if errors.As(err, &pe) {

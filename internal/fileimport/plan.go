@@ -35,6 +35,9 @@ type Options struct {
 	// can only narrow the importer's setting: the server refuses true for
 	// an importer that does not allow invalid rows.
 	AllowInvalid *bool `json:"allow_invalid,omitempty"`
+	// validUTF8 is the job's spec.ValidUTF8 (never a caller's): the CSV
+	// parser skips its reading of the whole file to detect the encoding.
+	validUTF8 bool
 }
 
 // DefaultMinConfidence keeps the matcher's "likely" proposals and better.
@@ -187,7 +190,8 @@ type skipPoint struct{ k, skipped int64 }
 // server's job and the command line's dry run.
 func Open(r io.ReaderAt, size int64, name string, t *template.Template, o Options, learned []mapping.LearnedPair,
 	limits parse.Limits) (*Rows, Settings, error) {
-	rd, err := parse.Open(r, size, name, parse.Options{Sheet: o.Sheet, Delimiter: o.Delimiter, Encoding: o.Encoding, Limits: limits})
+	rd, err := parse.Open(r, size, name, parse.Options{Sheet: o.Sheet, Delimiter: o.Delimiter, Encoding: o.Encoding,
+		ValidUTF8: o.validUTF8, Limits: limits})
 	if err != nil {
 		return nil, Settings{}, err
 	}

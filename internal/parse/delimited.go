@@ -27,8 +27,8 @@ const (
 	binaryUnits = 20000
 )
 
-func openDelimited(r io.ReaderAt, size int64, delimiter, encoding string, l Limits) (Reader, error) {
-	text, label, err := textOf(r, size, encoding)
+func openDelimited(r io.ReaderAt, size int64, delimiter, encoding string, knownUTF8 bool, l Limits) (Reader, error) {
+	text, label, err := textOf(r, size, encoding, knownUTF8)
 	if err != nil {
 		return nil, err
 	}

@@ -156,43 +156,81 @@ func (d *utf16Decoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, e
 // TextDecoder reads it), reading it in blocks: the widget's first reading,
 // which falls back to Windows-1252 at the first invalid sequence.
 func validUTF8(r io.ReaderAt, size int64) (bool, error) {
-	buf := make([]byte, min(1<<20, size+utf8.UTFMax))
-	carry := 0
-	for off := int64(0); off < size; {
-		n, err := r.ReadAt(buf[carry:], off)
+	buf := make([]byte, min(1<<20, size))
+	var c UTF8Check
+	for off := int64(0); off < size && c.valid(); {
+		n, err := r.ReadAt(buf, off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return false, fmt.Errorf("read the file: %w", err)
 		}
-		off += int64(n)
-		end := carry + n
 		if n == 0 {
 			break
 		}
-		// Hold back a character cut by the block's end.
-		cut := end
-		if off < size {
-			for k := end - 1; k >= 0 && k >= end-utf8.UTFMax; k-- {
-				if utf8.RuneStart(buf[k]) {
-					if !utf8.FullRune(buf[k:end]) {
-						cut = k
-					}
-					break
-				}
-			}
-		}
-		if !utf8.Valid(buf[:cut]) {
-			return false, nil
-		}
-		carry = copy(buf, buf[cut:end])
+		off += int64(n)
+		_, _ = c.Write(buf[:n])
 	}
-	return carry == 0 || utf8.Valid(buf[:carry]), nil
+	return c.Valid(), nil
 }
+
+// A UTF8Check tells whether the bytes written to it, in pieces of any
+// size, are valid UTF-8 as a whole, as encoding detection reads a file
+// (Options.ValidUTF8): a character cut between two pieces is held back
+// until the next. Its zero value is ready; it never fails a Write.
+type UTF8Check struct {
+	carry   [utf8.UTFMax]byte
+	n       int // bytes held in carry: the start of a character cut short
+	invalid bool
+}
+
+func (c *UTF8Check) valid() bool { return !c.invalid }
+
+// Write checks p after what was written before.
+func (c *UTF8Check) Write(p []byte) (int, error) {
+	n := len(p)
+	if c.invalid {
+		return n, nil
+	}
+	if c.n > 0 { // complete the held character with p's first bytes
+		take := min(len(p), utf8.UTFMax-c.n)
+		var b [2 * utf8.UTFMax]byte
+		held := append(append(b[:0], c.carry[:c.n]...), p[:take]...)
+		if !utf8.FullRune(held) {
+			c.n = copy(c.carry[:], held)
+			return n, nil
+		}
+		r, size := utf8.DecodeRune(held)
+		if r == utf8.RuneError && size == 1 {
+			c.invalid = true
+			return n, nil
+		}
+		p, c.n = p[size-c.n:], 0
+	}
+	cut := len(p)
+	for k := len(p) - 1; k >= 0 && k >= len(p)-utf8.UTFMax; k-- {
+		if utf8.RuneStart(p[k]) {
+			if !utf8.FullRune(p[k:]) {
+				cut = k
+			}
+			break
+		}
+	}
+	if !utf8.Valid(p[:cut]) {
+		c.invalid = true
+		return n, nil
+	}
+	c.n = copy(c.carry[:], p[cut:])
+	return n, nil
+}
+
+// Valid reports whether everything written is valid UTF-8 (a character
+// cut short at the end is not).
+func (c *UTF8Check) Valid() bool { return !c.invalid && (c.n == 0 || utf8.Valid(c.carry[:c.n])) }
 
 // textOf returns the text of a delimited file as UTF-8 and the encoding's
 // label: the encoding forced, else a byte order mark's, else UTF-8 when the
 // whole file is valid UTF-8, else Windows-1252 (docs/parsing.md, 1). A byte
 // order mark of the encoding read is consumed, as TextDecoder does.
-func textOf(r io.ReaderAt, size int64, forced string) (io.Reader, string, error) {
+func textOf(r io.ReaderAt, size int64, forced string, knownUTF8 bool) (io.Reader, string, error) {
 	head := make([]byte, 4)
 	n, err := r.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -205,8 +243,10 @@ func textOf(r io.ReaderAt, size int64, forced string) (io.Reader, string, error)
 	}
 	valid := false
 	if label == "" {
-		if valid, err = validUTF8(r, size); err != nil {
-			return nil, "", err
+		if valid = knownUTF8; !valid {
+			if valid, err = validUTF8(r, size); err != nil {
+				return nil, "", err
+			}
 		}
 		label = "windows-1252"
 		if valid {

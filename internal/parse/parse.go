@@ -48,6 +48,12 @@ type Options struct {
 	// Encoding of a CSV file: "" = detect; else a label of the widget's
 	// encoding picker (Encodings).
 	Encoding string
+	// ValidUTF8 tells that the caller has checked every byte of the file
+	// to be valid UTF-8 (with a UTF8Check as it arrived): encoding
+	// detection then skips its own reading of the whole file. Never set it
+	// for a file not checked so, which would be read as UTF-8 where the
+	// widget falls back to Windows-1252.
+	ValidUTF8 bool
 	// Limits bound the work one file may cost; zero fields take defaults.
 	Limits Limits
 }
@@ -193,7 +199,7 @@ func Open(r io.ReaderAt, size int64, name string, opts Options) (Reader, error) 
 			opts.Delimiter = "\t"
 		}
 	}
-	return openDelimited(r, size, opts.Delimiter, opts.Encoding, limits)
+	return openDelimited(r, size, opts.Delimiter, opts.Encoding, opts.ValidUTF8, limits)
 }
 
 func contains(list []string, s string) bool {
