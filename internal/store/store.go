@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -102,11 +103,26 @@ func (s *Store) openPostgres(ctx context.Context, url string) error {
 
 // sqlitePragmas: WAL for concurrent readers, a busy timeout instead of
 // immediate SQLITE_BUSY, secure_delete so freed pages do not keep old bytes,
-// a 64 MiB page cache so the indexes of a busy store stay in memory, and
-// temporary tables in memory so nothing spills outside the data folder.
+// and temporary tables in memory so nothing spills outside the data folder.
+// The page cache is set per pool (cacheSize): each connection has its own.
 const sqlitePragmas = "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-	"&_pragma=synchronous(NORMAL)&_pragma=secure_delete(ON)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)" +
+	"&_pragma=synchronous(NORMAL)&_pragma=secure_delete(ON)&_pragma=temp_store(MEMORY)" +
 	"&_txlock=immediate"
+
+// Each SQLite connection has its own page cache: the one writer's 32 MiB
+// keeps the indexes a busy store writes in memory, each of the readers 8
+// MiB. With 64 MiB for all nine, a warm server's resident memory passed
+// 200 MB on its second 1M-row demo import (the writer's cache filling with
+// one import's claims, then another's) for no measured gain; 32 MiB for
+// the writer held it at 150 MB (docs/benchmarks.md, "Headless imports").
+const (
+	writerCacheKiB = 32 << 10
+	readerCacheKiB = 8 << 10
+	readers        = 8
+)
+
+// cacheSize is the pragma giving a connection a page cache of kib KiB.
+func cacheSize(kib int) string { return "&_pragma=cache_size(-" + strconv.Itoa(kib) + ")" }
 
 func (s *Store) openSQLite(path string) error {
 	if path == "" {
@@ -116,17 +132,17 @@ func (s *Store) openSQLite(path string) error {
 		return fmt.Errorf("open sqlite: %w", err)
 	}
 	dsn := "file:" + path + sqlitePragmas
-	write, err := sql.Open("sqlite", dsn)
+	write, err := sql.Open("sqlite", dsn+cacheSize(writerCacheKiB))
 	if err != nil {
 		return fmt.Errorf("open sqlite: %w", err)
 	}
 	write.SetMaxOpenConns(1)
-	read, err := sql.Open("sqlite", dsn)
+	read, err := sql.Open("sqlite", dsn+cacheSize(readerCacheKiB))
 	if err != nil {
 		write.Close()
 		return fmt.Errorf("open sqlite: %w", err)
 	}
-	read.SetMaxOpenConns(8)
+	read.SetMaxOpenConns(readers)
 	s.read, s.write = read, write
 	return nil
 }
