@@ -28,21 +28,29 @@ func burn(t *testing.T, conn *pgx.Conn) float64 {
 	return ProcessCPU(pid) - cpu0
 }
 
+// openMeter opens a meter on the test PostgreSQL, closed at the test's end,
+// and returns it with the server's URL; it skips without PostgreSQL.
+func openMeter(t *testing.T) (*PGMeter, string) {
+	t.Helper()
+	url := storetest.PostgresURL(t)
+	if url == "" {
+		t.Skip("no PostgreSQL")
+	}
+	m, err := NewPGMeter(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, url
+}
+
 // The meter counts the work of the tagged backends, those open before
 // Start and those opened after it, also once they have exited, and not
 // the work of another session's backend.
 func TestPGMeterCountsTheTaggedBackends(t *testing.T) {
 	t.Parallel()
-	url := storetest.PostgresURL(t)
-	if url == "" {
-		t.Skip("no PostgreSQL")
-	}
 	ctx := context.Background()
-	m, err := NewPGMeter(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m, url := openMeter(t)
 	connect := func(url string) *pgx.Conn {
 		c, err := pgx.Connect(ctx, url)
 		if err != nil {
@@ -82,16 +90,8 @@ func TestPGMeterCountsTheTaggedBackends(t *testing.T) {
 // of a sitting use it).
 func TestPGMeterWindowAfterWindow(t *testing.T) {
 	t.Parallel()
-	url := storetest.PostgresURL(t)
-	if url == "" {
-		t.Skip("no PostgreSQL")
-	}
 	ctx := context.Background()
-	m, err := NewPGMeter(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m, _ := openMeter(t)
 	for i := range 40 {
 		if err := m.Start(ctx); err != nil {
 			t.Fatalf("window %d: %v", i, err)
