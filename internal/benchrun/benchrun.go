@@ -191,35 +191,17 @@ func (r *run) add(f Figure) {
 // server's parser (internal/parse, what headless imports use) beside the
 // format's bare library.
 func (r *run) data() {
-	path := filepath.Join(r.tb.TempDir(), fmt.Sprintf("rows-%d.%s", r.o.Rows, r.o.Format))
-	f, err := os.Create(path) //nolint:gosec // our own temporary folder
+	path, size, sum, err := writeDataSet(r.tb.TempDir(), r.o.Format, r.o.Rows)
 	if err != nil {
 		r.tb.Fatal(err)
 	}
-	h := sha256.New()
-	w := io.MultiWriter(f, h)
-	if r.o.Format == "xlsx" {
-		err = benchdata.WriteXLSX(w, r.o.Rows)
-	} else {
-		err = benchdata.WriteCSV(w, r.o.Rows)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		r.tb.Fatal(err)
-	}
-	info, err := os.Stat(path)
-	if err != nil {
-		r.tb.Fatal(err)
-	}
-	r.rep.FileBytes, r.rep.FileSHA256 = info.Size(), hex.EncodeToString(h.Sum(nil))
-	r.logf("data: %s, %d bytes, sha256 %s", filepath.Base(path), info.Size(), r.rep.FileSHA256[:16])
+	r.rep.FileBytes, r.rep.FileSHA256 = size, sum
+	r.logf("data: %s, %d bytes, sha256 %s", filepath.Base(path), size, sum[:16])
 
 	var records [][]string
 	cost, err := rawlimit.Measure(func() error {
 		var err error
-		records, err = parseFile(path, info.Size())
+		records, err = parseFile(path)
 		return err
 	})
 	if err != nil {
@@ -243,28 +225,69 @@ func (r *run) data() {
 	}
 }
 
-func parseFile(path string, size int64) ([][]string, error) {
+// writeDataSet writes the seeded data set of rows rows in format (csv or
+// xlsx) to a file in dir and returns its path, size and SHA-256 (hex).
+func writeDataSet(dir, format string, rows int) (path string, size int64, sum string, _ error) {
+	path = filepath.Join(dir, fmt.Sprintf("rows-%d.%s", rows, format))
+	f, err := os.Create(path) //nolint:gosec // our own temporary folder
+	if err != nil {
+		return "", 0, "", fmt.Errorf("write the data: %w", err)
+	}
+	h := sha256.New()
+	w := io.MultiWriter(f, h)
+	if format == "xlsx" {
+		err = benchdata.WriteXLSX(w, rows)
+	} else {
+		err = benchdata.WriteCSV(w, rows)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", 0, "", fmt.Errorf("write the data: %w", err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return "", 0, "", fmt.Errorf("write the data: %w", err)
+	}
+	return path, info.Size(), hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// eachRecord reads every record of the file at path with the server's
+// parser (internal/parse, the job's first stage), header included, and
+// hands each to fn, valid only until fn returns (the reader reuses it).
+func eachRecord(path string, fn func(rec []string)) error {
 	f, err := os.Open(path) //nolint:gosec // our own temporary file
 	if err != nil {
-		return nil, fmt.Errorf("open the data: %w", err)
+		return fmt.Errorf("open the data: %w", err)
 	}
 	defer f.Close()
-	p, err := parse.Open(f, size, filepath.Base(path), parse.Options{})
+	info, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("parse the data: %w", err)
+		return fmt.Errorf("open the data: %w", err)
+	}
+	p, err := parse.Open(f, info.Size(), filepath.Base(path), parse.Options{})
+	if err != nil {
+		return fmt.Errorf("parse the data: %w", err)
 	}
 	defer p.Close()
-	var out [][]string
 	for {
 		rec, err := p.Next()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("parse the data: %w", err)
+			return fmt.Errorf("parse the data: %w", err)
 		}
-		out = append(out, slices.Clone(rec)) // the reader may reuse rec's slice
+		fn(rec)
 	}
+}
+
+// parseFile is every record of the file at path, header first.
+func parseFile(path string) ([][]string, error) {
+	var out [][]string
+	err := eachRecord(path, func(rec []string) { out = append(out, slices.Clone(rec)) })
+	return out, err
 }
 
 // loadAverage is /proc/loadavg's 1, 5 and 15 minute averages.

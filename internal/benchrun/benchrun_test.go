@@ -1,8 +1,6 @@
 package benchrun
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -25,27 +23,11 @@ func TestParseFileKeepsEveryRecord(t *testing.T) {
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "rows."+format)
-			f, err := os.Create(path)
+			path, _, _, err := writeDataSet(t.TempDir(), format, rows)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if format == "xlsx" {
-				err = benchdata.WriteXLSX(f, rows)
-			} else {
-				err = benchdata.WriteCSV(f, rows)
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			info, err := os.Stat(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := parseFile(path, info.Size())
+			got, err := parseFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,8 +3,6 @@ package benchrun
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,9 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intakehq/intake/internal/benchdata"
 	"github.com/intakehq/intake/internal/benchrun/rawlimit"
-	"github.com/intakehq/intake/internal/parse"
 	"github.com/intakehq/intake/internal/server"
 	"github.com/intakehq/intake/internal/server/servertest"
 )
@@ -230,63 +226,22 @@ func (h *headless) run() {
 // to a temporary file and returns its path; the main one's size and hash
 // go in the report.
 func (h *headless) writeData(rows int) string {
-	path := filepath.Join(h.tb.TempDir(), fmt.Sprintf("rows-%d.%s", rows, h.format))
-	f, err := os.Create(path) //nolint:gosec // our own temporary folder
-	if err != nil {
-		h.tb.Fatal(err)
-	}
-	sum := sha256.New()
-	w := io.MultiWriter(f, sum)
-	if h.format == "xlsx" {
-		err = benchdata.WriteXLSX(w, rows)
-	} else {
-		err = benchdata.WriteCSV(w, rows)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	path, size, sum, err := writeDataSet(h.tb.TempDir(), h.format, rows)
 	if err != nil {
 		h.tb.Fatal(err)
 	}
 	if rows == h.o.Rows {
-		info, err := os.Stat(path)
-		if err != nil {
-			h.tb.Fatal(err)
-		}
-		h.rep.FileBytes, h.rep.FileSHA256 = info.Size(), hex.EncodeToString(sum.Sum(nil))
-		h.logf("data: %s, %d bytes, sha256 %s", filepath.Base(path), info.Size(), h.rep.FileSHA256[:16])
+		h.rep.FileBytes, h.rep.FileSHA256 = size, sum
+		h.logf("data: %s, %d bytes, sha256 %s", filepath.Base(path), size, sum[:16])
 	}
 	return path
 }
 
-// parseAlone reads every row of the file at path with the server's parser
-// (internal/parse, the job's first stage), keeping none.
+// parseAlone reads every row of the file at path with the server's parser,
+// keeping none.
 func parseAlone(path string) (rows int, _ rawlimit.Cost, _ error) {
-	cost, err := rawlimit.Measure(func() error {
-		f, err := os.Open(path) //nolint:gosec // the benchmark's own data file
-		if err != nil {
-			return fmt.Errorf("open the data: %w", err)
-		}
-		defer f.Close()
-		info, err := f.Stat()
-		if err != nil {
-			return fmt.Errorf("open the data: %w", err)
-		}
-		p, err := parse.Open(f, info.Size(), filepath.Base(path), parse.Options{})
-		if err != nil {
-			return fmt.Errorf("parse the data: %w", err)
-		}
-		defer p.Close()
-		rows = -1 // the header
-		for {
-			if _, err := p.Next(); errors.Is(err, io.EOF) {
-				return nil
-			} else if err != nil {
-				return fmt.Errorf("parse the data: %w", err)
-			}
-			rows++
-		}
-	})
+	rows = -1 // the header
+	cost, err := rawlimit.Measure(func() error { return eachRecord(path, func([]string) { rows++ }) })
 	return rows, cost, err
 }
 
@@ -312,18 +267,10 @@ func (h *headless) startServer() *headlessServer {
 	if err := json.Unmarshal(out.Bytes(), &ini); err != nil || ini.APIKey == "" {
 		h.tb.Fatalf("intake admin init: no API key (%v)", err)
 	}
-	rp := &replica{logs: &servertest.SyncBuffer{}, exited: make(chan error, 1)}
-	rp.cmd = h.o.ServeCommand("--addr", "127.0.0.1:0", "--data-dir", dir)
-	if rp.cmd.Env == nil { // the command's own environment, if it has one, else ours
-		rp.cmd.Env = os.Environ()
-	}
-	rp.cmd.Env = append(rp.cmd.Env, "GOMAXPROCS="+serverGoMaxProcs)
-	h.tb.Cleanup(rp.stop)
-	url, err := servertest.StartServe(rp.cmd, rp.logs, rp.exited)
+	rp, err := launch(h.tb, h.o.ServeCommand("--addr", "127.0.0.1:0", "--data-dir", dir), "GOMAXPROCS="+serverGoMaxProcs)
 	if err != nil {
 		h.tb.Fatal(err)
 	}
-	rp.url = url
 	return &headlessServer{replica: rp, apiKey: ini.APIKey, cli: h.o.CLI}
 }
 

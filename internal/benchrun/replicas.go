@@ -326,13 +326,26 @@ type replica struct {
 // startReplica runs serve on a loopback port and a data folder of its
 // own, with the shared database, blobs and key, and waits until it listens.
 func startReplica(tb testing.TB, serve func(args ...string) *exec.Cmd, shared []string) (*replica, error) {
-	rp := &replica{logs: &servertest.SyncBuffer{}, exited: make(chan error, 1)}
-	rp.cmd = serve("--addr", "127.0.0.1:0", "--data-dir", tb.TempDir(), "--skip-migrations")
-	rp.cmd.Env = append(os.Environ(), shared...)
+	rp, err := launch(tb, serve("--addr", "127.0.0.1:0", "--data-dir", tb.TempDir(), "--skip-migrations"), shared...)
+	if err != nil {
+		return nil, fmt.Errorf("a replica: %w", err)
+	}
+	return rp, nil
+}
+
+// launch starts cmd, an `intake serve`, with env added to its environment
+// (the command's own if it has one, else this process's), stops it at the
+// test's end, and waits until it listens.
+func launch(tb testing.TB, cmd *exec.Cmd, env ...string) (*replica, error) {
+	rp := &replica{cmd: cmd, logs: &servertest.SyncBuffer{}, exited: make(chan error, 1)}
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, env...)
 	tb.Cleanup(rp.stop)
 	url, err := servertest.StartServe(rp.cmd, rp.logs, rp.exited)
 	if err != nil {
-		return nil, fmt.Errorf("a replica: %w", err)
+		return nil, err
 	}
 	rp.url = url
 	return rp, nil
