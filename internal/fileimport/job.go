@@ -38,8 +38,9 @@ func (Job) InsertOptions() queue.InsertOptions {
 	return queue.InsertOptions{Queue: Queue, MaxAttempts: MaxFailedRuns + 3, UniqueByArgs: true}
 }
 
-// MaxFailedRuns bounds the runs of a file import's job that fail (an
-// error, a timeout, a crash of the process) before it fails the import.
+// MaxFailedRuns bounds the runs of a file import's job, or of a watched
+// object's, that fail (an error, a timeout, a crash of the process) before
+// it fails the import or gives the object up.
 const MaxFailedRuns = 10
 
 // Register adds file import jobs (and, when watching, the watcher's) to a

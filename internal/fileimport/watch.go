@@ -50,15 +50,9 @@ type ObjectJob struct {
 func (ObjectJob) Kind() string { return "intake_watch_object" }
 
 // InsertOptions run object jobs on the file import queue, once per claim,
-// with a few runs more than MaxObjectFailedRuns: the claim is given up on
-// by the run after the last failed one, not by the queue.
-func (ObjectJob) InsertOptions() queue.InsertOptions {
-	return queue.InsertOptions{Queue: Queue, MaxAttempts: MaxObjectFailedRuns + 3, UniqueByArgs: true}
-}
-
-// MaxObjectFailedRuns bounds the runs of an object job that fail (an
-// error, a timeout, a crash of the process) before its claim is given up.
-const MaxObjectFailedRuns = 7
+// with the file import job's bound: after MaxFailedRuns failed runs the
+// next run gives the claim up, before the queue would give up on the job.
+func (ObjectJob) InsertOptions() queue.InsertOptions { return Job{}.InsertOptions() }
 
 // WatchCredentials are a watch's secrets, sealed in the store: S3 keys,
 // or an SFTP password or private key (PEM, OpenSSH or PKCS#8).
@@ -225,7 +219,7 @@ func (w *Watcher) poll(ctx context.Context, wt store.Watch) error {
 }
 
 // Object runs an object job: it hands a claimed object to Submit, unless
-// a run before did, or gives the claim up once MaxObjectFailedRuns runs
+// a run before did, or gives the claim up once MaxFailedRuns runs
 // failed.
 func (w *Watcher) Object(ctx context.Context, j ObjectJob) error {
 	claim, err := w.s.o.Store.WatchClaimByID(ctx, j.ClaimID)
@@ -239,7 +233,7 @@ func (w *Watcher) Object(ctx context.Context, j ObjectJob) error {
 	if err != nil || !claimed {
 		return err
 	}
-	if failed >= MaxObjectFailedRuns {
+	if failed >= MaxFailedRuns {
 		return w.giveUp(ctx, claim, failed)
 	}
 	wt, err := w.s.o.Store.WatchOf(ctx, claim.ImporterID)

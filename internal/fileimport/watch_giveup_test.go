@@ -61,8 +61,8 @@ func testWatchGivesUpVisibly(t *testing.T, pg bool) {
 	// The object job's runs, as the queue would make them, without its
 	// back-off: each fails, or is cut by a crash after it began.
 	attempts := fileimport.ObjectJob{}.InsertOptions().MaxAttempts
-	if fileimport.MaxObjectFailedRuns >= attempts {
-		t.Fatalf("the claim is given up after %d failed runs, the queue gives up after %d", fileimport.MaxObjectFailedRuns, attempts)
+	if fileimport.MaxFailedRuns >= attempts {
+		t.Fatalf("the claim is given up after %d failed runs, the queue gives up after %d", fileimport.MaxFailedRuns, attempts)
 	}
 	runs, failed := 0, 0
 	for runs < attempts {
@@ -100,7 +100,7 @@ func testWatchGivesUpVisibly(t *testing.T, pg bool) {
 	}
 	body := getBody(t, env, "/api/v1/importers/"+im.ID+"/watch", env.APIKey, &wt)
 	if len(wt.FailedObjects) != 1 || wt.FailedObjects[0].Key != key || wt.FailedObjects[0].Code != fileimport.CodeJobFailed ||
-		wt.FailedObjects[0].Runs <= fileimport.MaxObjectFailedRuns || time.Since(wt.FailedObjects[0].FailedAt) > time.Hour {
+		wt.FailedObjects[0].Runs <= fileimport.MaxFailedRuns || time.Since(wt.FailedObjects[0].FailedAt) > time.Hour {
 		t.Fatalf("the watch's failed objects: %s", body)
 	}
 	metrics := getBody(t, env, "/metrics", metricsToken, nil)
